@@ -1,0 +1,239 @@
+"""The ``strip`` and ``normalize`` stages: scraper artifacts out, paragraphs back.
+
+`strip_document` removes what the scraper added to the page (page-jump
+markers such as 下转第三版, ``|`` layout separators) and records each removal.
+`normalize_document` shapes the article body once metadata lines are gone:
+one paragraph per line and, optionally, full-width punctuation where the
+scrape turned it into ASCII between CJK characters.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from pipeline.config import Config
+from pipeline.document import Document, Removal
+from pipeline.patterns import CJK_PUNCT, HAN, Patterns, load_patterns
+
+STAGE_STRIP = "strip"
+STAGE_NORMALIZE = "normalize"
+
+_HAN_CHAR = re.compile(f"[{HAN}]")
+_HSPACE = " \t\u3000\xa0"
+_DIGITS = {ch: i for i, ch in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
+
+
+def parse_page_number(token: str) -> int | None:
+    """A page number written in Arabic, full-width or Chinese numerals.
+
+    >>> [parse_page_number(t) for t in ("3", "１２", "三", "十", "十二", "二十", "二十三", "一百零五")]
+    [3, 12, 3, 10, 12, 20, 23, 105]
+    """
+    token = token.translate(str.maketrans("０１２３４５６７８９", "0123456789"))
+    if token.isdigit():
+        return int(token)
+    total, current = 0, 0
+    for ch in token:
+        if ch in _DIGITS:
+            current = _DIGITS[ch]
+        elif ch == "十":
+            total += (current or 1) * 10
+            current = 0
+        elif ch == "百":
+            total += (current or 1) * 100
+            current = 0
+        else:
+            return None
+    return total + current
+
+
+def _jump_matches(line: str, patterns: Patterns) -> list[re.Match[str]]:
+    matches = []
+    for match in patterns.page_jump.finditer(line):
+        verb = next(v for k, v in match.groupdict().items() if k.startswith("verb") and v)
+        bracketed = match.group(0)[0] not in verb
+        # A one-character verb glued to a preceding ideograph is prose (直接2版), not a marker.
+        if not bracketed and len(verb) == 1 and match.start() > 0 and _HAN_CHAR.match(line[match.start() - 1]):
+            continue
+        matches.append(match)
+    return matches
+
+
+def _join_sides(left: str, right: str, sentence_end: str) -> str:
+    """What replaces a removed marker between ``left`` and ``right``."""
+    if not left or not right:
+        return ""
+    if left[-1] in sentence_end or left[-1] in "”’」』" and len(left) > 1 and left[-2] in sentence_end:
+        # The marker sat on a paragraph boundary: keep the space that marks it.
+        return " "
+    if left[-1].isascii() and right[0].isascii() and right[0].isalnum():
+        return " "
+    return ""
+
+
+def _join(left: str, right: str, patterns: Patterns) -> str:
+    return left + _join_sides(left, right, patterns.sentence_end) + right if left else right
+
+
+def _remove_matches(line: str, matches: list[re.Match[str]], patterns: Patterns, removed: list) -> str:
+    pieces, cursor = [], 0
+    for match in matches:
+        groups = match.groupdict()
+        verb = next(v for k, v in groups.items() if k.startswith("verb") and v)
+        page = next(v for k, v in groups.items() if k.startswith("page") and v)
+        removed.append((match.group(0), verb, parse_page_number(page)))
+        pieces.append(line[cursor : match.start()])
+        cursor = match.end()
+    pieces.append(line[cursor:])
+    kept = ""
+    for index, piece in enumerate(pieces):
+        # The line's own indentation survives; spaces around a marker do not.
+        piece = piece.rstrip(_HSPACE) if index == 0 else piece.strip(_HSPACE)
+        if piece.strip(_HSPACE):
+            kept = _join(kept, piece, patterns)
+    return kept
+
+
+def strip_page_jumps(text: str, patterns: Patterns) -> tuple[str, list[tuple[str, str, int | None]]]:
+    """Remove page-jump markers and join the text on both sides.
+
+    Returns the text and the markers removed as (marker, verb, page).
+
+    >>> from pipeline.patterns import load_patterns
+    >>> p = load_patterns()
+    >>> strip_page_jumps("治理格局, 下转第三版 上接第一版 深化重点领域", p)[0]
+    '治理格局,深化重点领域'
+    >>> strip_page_jumps("治理格局，（下转第二版）\\n（紧接第一版）\\n深化重点", p)[0]
+    '治理格局，深化重点'
+    >>> strip_page_jumps("直接2版的内容不是标记。", p)[0]
+    '直接2版的内容不是标记。'
+    """
+    removed: list[tuple[str, str, int | None]] = []
+    out: list[str] = []
+    join_next = False
+    for line in text.split("\n"):
+        matches = _jump_matches(line, patterns)
+        if matches:
+            line = _remove_matches(line, matches, patterns, removed)
+            if not line:
+                # A marker-only line: unless a sentence ended before it, it goes on after it.
+                previous = out[-1].rstrip(_HSPACE) if out else ""
+                join_next = join_next or (
+                    bool(previous) and not patterns.separator_line.match(previous) and previous[-1] not in patterns.sentence_end
+                )
+                continue
+        if join_next and line.strip() and not patterns.separator_line.match(line):
+            out[-1] = _join(out[-1].rstrip(_HSPACE), line.lstrip(_HSPACE), patterns)
+        else:
+            out.append(line)
+        join_next = False
+    return "\n".join(out), removed
+
+
+def strip_separators(text: str, patterns: Patterns) -> tuple[str, int]:
+    """Drop separator lines and trailing separators; return the text and lines dropped.
+
+    >>> from pipeline.patterns import load_patterns
+    >>> strip_separators("|\\n要闻\\n|\\n( 2021-12-13 ) 稿件来源: 法治日报要闻 |\\n|", load_patterns())
+    ('要闻\\n( 2021-12-13 ) 稿件来源: 法治日报要闻', 3)
+    """
+    kept, dropped = [], 0
+    for line in text.split("\n"):
+        if patterns.separator_line.match(line):
+            dropped += 1
+            continue
+        kept.append(patterns.trailing_separator.sub("", line))
+    return "\n".join(kept), dropped
+
+
+def strip_document(doc: Document, patterns: Patterns) -> Document:
+    """The ``strip`` stage for one record."""
+    if doc.rejected:
+        return doc
+    text, markers = strip_page_jumps(doc.text, patterns)
+    text, separators = strip_separators(text, patterns)
+    forward = sorted({p for _, verb, p in markers if p is not None and verb in patterns.forward_verbs})
+    backward = sorted({p for _, verb, p in markers if p is not None and verb not in patterns.forward_verbs})
+    removals = tuple(Removal(STAGE_STRIP, "page_jump", marker) for marker, _, _ in markers)
+    removals += tuple(Removal(STAGE_STRIP, "separator_line", "|") for _ in range(separators))
+    return dataclasses.replace(
+        doc,
+        text=text,
+        pages=tuple(sorted(set(doc.pages) | set(forward))),
+        continued_from=tuple(sorted(set(doc.continued_from) | set(backward))),
+        removals=doc.removals + removals,
+    )
+
+
+def restore_paragraphs(text: str, patterns: Patterns) -> str:
+    """One paragraph per line: split where a space follows sentence-final punctuation.
+
+    >>> from pipeline.patterns import load_patterns
+    >>> restore_paragraphs("创新举措。 近年来，北京市委“发挥作用。” 将全市", load_patterns())
+    '创新举措。\\n近年来，北京市委“发挥作用。”\\n将全市'
+    >>> restore_paragraphs("It works. Really.", load_patterns())
+    'It works. Really.'
+    """
+    return patterns.paragraph_break.sub(lambda m: m.group(1) + "\n", text)
+
+
+def tidy_paragraphs(text: str) -> str:
+    """Trim each paragraph (indentation included) and drop empty ones.
+
+    >>> tidy_paragraphs("\\u3000\\u3000第一段。\\r\\n\\n  第二段。 ")
+    '第一段。\\n第二段。'
+    """
+    lines = (line.strip(_HSPACE + "\r\n") for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+_CJK = f"{HAN}{CJK_PUNCT}"
+_ASCII_TO_FULL = {",": "，", ";": "；", ":": "：", "!": "！", "?": "？"}
+# CJK on the left and CJK or a digit on the right, or a number/percent on the
+# left and an ideograph on the right. Digits on both sides (1,000 / 10:30 / 63.4)
+# never match, so numbers are left alone.
+_PUNCT_AFTER_CJK = re.compile(f"(?<=[{_CJK}])[ ]?([,;:!?])[ ]?(?=[{_CJK}0-9“‘(])")
+_PUNCT_BEFORE_HAN = re.compile(f"(?<=[0-9A-Za-z%)])([,;:!?])[ ]?(?=[{HAN}“])")
+_PARENS_AROUND_CJK = re.compile(f"\\(([^()\\n]*[{HAN}][^()\\n]*)\\)")
+
+
+def normalize_cjk_punctuation(text: str) -> str:
+    """Full-width punctuation where a scrape put ASCII between CJK characters.
+
+    >>> normalize_cjk_punctuation("以红色党建为引领,健全体系;牢记“绿水青山”,完善机制")
+    '以红色党建为引领，健全体系；牢记“绿水青山”，完善机制'
+    >>> normalize_cjk_punctuation("共结案63.4万件,以21.1%的法官化解了69.5%的纠纷")
+    '共结案63.4万件，以21.1%的法官化解了69.5%的纠纷'
+    >>> normalize_cjk_punctuation("稿件来源: 法治日报。街道(乡镇)政法委员")
+    '稿件来源：法治日报。街道（乡镇）政法委员'
+    >>> normalize_cjk_punctuation("Hello, world (test): 1,000 at 10:30.")
+    'Hello, world (test): 1,000 at 10:30.'
+    """
+    text = _PARENS_AROUND_CJK.sub(r"（\1）", text)
+    text = _PUNCT_AFTER_CJK.sub(lambda m: _ASCII_TO_FULL[m.group(1)], text)
+    return _PUNCT_BEFORE_HAN.sub(lambda m: _ASCII_TO_FULL[m.group(1)], text)
+
+
+def normalize_document(doc: Document, patterns: Patterns, normalize_punctuation: bool) -> Document:
+    """The ``normalize`` stage: paragraphs, whitespace and (optionally) punctuation."""
+    if doc.rejected:
+        return doc
+    text = tidy_paragraphs(restore_paragraphs(doc.text, patterns))
+    title = doc.title
+    if normalize_punctuation:
+        text = normalize_cjk_punctuation(text)
+        title = normalize_cjk_punctuation(title) if title else title
+    return dataclasses.replace(doc, text=text, title=title)
+
+
+def strip_batch(docs: list[Document], config: Config) -> list[Document]:
+    """The ``strip`` stage over a batch."""
+    patterns = load_patterns(config.patterns_file)
+    return [strip_document(d, patterns) for d in docs]
+
+
+def normalize_batch(docs: list[Document], config: Config) -> list[Document]:
+    """The ``normalize`` stage over a batch."""
+    patterns = load_patterns(config.patterns_file)
+    return [normalize_document(d, patterns, config.normalize_punctuation) for d in docs]

@@ -1,0 +1,63 @@
+"""The cleaning stages in order, as a plain list.
+
+The Prefect flow runs these one task per stage and batch; `clean_files` runs
+them in-process (``docclean inspect``, tests). Every stage takes a batch of
+`Document` records and the config and returns the batch, same length, same
+order: a stage never drops a record, it marks it rejected.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Sequence
+
+from pipeline.artifacts import normalize_batch, strip_batch
+from pipeline.config import Config
+from pipeline.document import REJECT_PROCESSING_ERROR, Document
+from pipeline.encoding import repair_batch
+from pipeline.filters import apply_filters
+from pipeline.ingest import read_batch
+from pipeline.metadata import extract_batch
+from pipeline.page_dedup import dedup_pages
+
+Stage = Callable[[Sequence[Document], Config], list[Document]]
+
+# read -> repair -> strip -> extract -> normalize -> page_dedup -> filter
+CLEANING_STAGES: tuple[tuple[str, Stage], ...] = (
+    ("repair", repair_batch),
+    ("strip", strip_batch),
+    ("extract", extract_batch),
+    ("normalize", normalize_batch),
+    ("page_dedup", dedup_pages),
+    ("filter", apply_filters),
+)
+
+
+def run_stage(name: str, stage: Stage, docs: Sequence[Document], config: Config) -> list[Document]:
+    """Run a stage on a batch; if it raises, isolate the records that make it raise.
+
+    One bad record must not sink its batch (or the run): the batch is retried
+    record by record and each record that still fails is rejected with the error.
+    """
+    try:
+        return stage(docs, config)
+    except Exception:
+        out = []
+        for doc in docs:
+            try:
+                out.extend(stage([doc], config))
+            except Exception as error:  # noqa: BLE001 - the error goes into the rejects table
+                out.append(doc.rejecting(REJECT_PROCESSING_ERROR, f"{name}: {type(error).__name__}: {error}"))
+        return out
+
+
+def clean_records(docs: Sequence[Document], config: Config) -> list[Document]:
+    docs = list(docs)
+    for name, stage in CLEANING_STAGES:
+        docs = run_stage(name, stage, docs, config)
+    return docs
+
+
+def clean_files(paths: Sequence[Path], raw_dir: Path, config: Config) -> list[Document]:
+    """Read and clean files without orchestration; cross-page dedup is not applied."""
+    return clean_records(read_batch(list(paths), raw_dir, config), config)

@@ -1,0 +1,254 @@
+"""The run configuration: one immutable object, validated once at the boundary.
+
+Every option is documented on `Config`. A wrong value raises `ConfigError`
+with a message that names the option, the bad value and how to fix it, before
+any input is read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+KEEP_CRITERIA = ("longest", "shortest", "earliest", "latest", "most_metadata")
+
+
+class ConfigError(ValueError):
+    """A configuration value that cannot work; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Options of one cleaning run (CLI ``--config`` TOML keys and flow ``options``).
+
+    Reading and decoding
+      ``max_file_bytes``: inputs larger than this are rejected as ``too_large``
+      instead of being read into memory (default 64 MiB).
+      ``encodings``: legacy encodings tried, in this order of preference, when
+      the bytes are not valid UTF-8 (default: GB18030, Big5, Shift-JIS, EUC-KR,
+      UTF-16, cp1252).
+      ``max_unrecoverable_ratio``: a text whose share of U+FFFD replacement
+      characters is above this is rejected as ``undecodable``; below it, the
+      document is kept and flagged ``unrecoverable_chars`` (default 0.05).
+
+    Cleaning
+      ``normalize_punctuation``: turn ASCII ``, ; : ! ? ( )`` that a scraper put
+      between CJK characters into their full-width forms (default on).
+      ``patterns_file``: a TOML file whose tables extend the built-in pattern
+      table (``pipeline/patterns.toml``), e.g. another newspaper's page-jump
+      markers or metadata line.
+      ``min_chars``: a cleaned article shorter than this is rejected as
+      ``empty_after_cleaning`` (default 1).
+
+    Duplicates inside one page
+      ``block_threshold``: two paragraphs of one page whose estimated Jaccard
+      similarity reaches this are the same block; the later one is dropped
+      (default 0.8).
+      ``min_block_chars``: shorter paragraphs are never dropped as repeats,
+      since short lines ("（完）", an interview's "记者：") legitimately recur
+      (default 8).
+
+    Duplicates across pages
+      ``dedup_threshold``: estimated Jaccard similarity at which two articles are
+      copies of one another (default 0.7: still catches a repost that lost its
+      last paragraph of four, while articles that share only boilerplate stay
+      well below it).
+      ``num_perm``, ``seed``: MinHash size and permutation seed; sketches made
+      with other values cannot be compared (default 128, 1).
+      ``cjk_ngram``, ``word_ngram``: shingle size in characters for CJK text and
+      in words for space-delimited text (default 5 and 3).
+      ``lsh_bands``: number of LSH bands; ``num_perm`` must be divisible by it.
+      Leave unset to pick the bands that minimise false positives plus false
+      negatives at ``dedup_threshold``.
+      ``keep_policy``: which copy of a cluster is kept, as criteria applied in
+      order, the smallest ``doc_id`` breaking the last tie. Criteria:
+      ``longest``/``shortest`` (clean characters), ``earliest``/``latest``
+      (date; documents without a date come last), ``most_metadata`` (title,
+      date, publication, authors present). Default ``["longest", "earliest"]``:
+      the most complete copy, then the first published.
+
+    Running
+      ``batch_size``: records per batch task (default 256).
+    """
+
+    max_file_bytes: int = 64 * 1024 * 1024
+    encodings: tuple[str, ...] = ("gb18030", "big5", "shift_jis", "euc_kr", "utf_16", "cp1252")
+    max_unrecoverable_ratio: float = 0.05
+    normalize_punctuation: bool = True
+    patterns_file: str | None = None
+    min_chars: int = 1
+    block_threshold: float = 0.8
+    min_block_chars: int = 8
+    dedup_threshold: float = 0.7
+    num_perm: int = 128
+    seed: int = 1
+    cjk_ngram: int = 5
+    word_ngram: int = 3
+    lsh_bands: int | None = None
+    keep_policy: tuple[str, ...] = ("longest", "earliest")
+    batch_size: int = 256
+
+    # Derived once, so that every stage sees the same LSH shape.
+    lsh_rows: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        _check_int(self, "max_file_bytes", minimum=1)
+        _check_int(self, "min_chars", minimum=1)
+        _check_int(self, "min_block_chars", minimum=1)
+        _check_int(self, "num_perm", minimum=16, maximum=1024)
+        _check_int(self, "seed", minimum=0)
+        _check_int(self, "cjk_ngram", minimum=1, maximum=20)
+        _check_int(self, "word_ngram", minimum=1, maximum=20)
+        _check_int(self, "batch_size", minimum=1, maximum=100_000)
+        for name in ("max_unrecoverable_ratio", "block_threshold", "dedup_threshold"):
+            _check_fraction(self, name)
+        if not isinstance(self.normalize_punctuation, bool):
+            raise ConfigError(
+                f"normalize_punctuation must be true or false, got {self.normalize_punctuation!r}"
+            )
+        _check_encodings(self.encodings)
+        _check_keep_policy(self.keep_policy)
+        if self.patterns_file is not None and not Path(self.patterns_file).is_file():
+            raise ConfigError(
+                f"patterns_file {self.patterns_file!r} does not exist; give the path of a TOML "
+                "file laid out like pipeline/patterns.toml, or leave the option out"
+            )
+        bands = self.lsh_bands if self.lsh_bands is not None else optimal_bands(
+            self.dedup_threshold, self.num_perm
+        )
+        if self.lsh_bands is not None:
+            _check_int(self, "lsh_bands", minimum=1, maximum=self.num_perm)
+            if self.num_perm % bands:
+                divisors = [b for b in range(2, self.num_perm) if self.num_perm % b == 0]
+                raise ConfigError(
+                    f"lsh_bands={bands} does not divide num_perm={self.num_perm}; "
+                    f"use one of {divisors} or leave lsh_bands unset"
+                )
+            object.__setattr__(self, "lsh_bands", bands)
+        else:
+            object.__setattr__(self, "lsh_bands", bands)
+        object.__setattr__(self, "lsh_rows", self.num_perm // bands)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any] | None) -> Config:
+        """Build from plain values (TOML, JSON flow parameters), rejecting unknown keys.
+
+        >>> Config.from_mapping({"dedup_threshold": 0.8}).dedup_threshold
+        0.8
+        >>> Config.from_mapping({"dedup_treshold": 0.8})
+        Traceback (most recent call last):
+        ...
+        pipeline.config.ConfigError: unknown option 'dedup_treshold' (did you mean 'dedup_threshold'?)
+        """
+        values = dict(values or {})
+        known = {f.name for f in dataclasses.fields(cls) if f.init}
+        for key in values:
+            if key not in known:
+                close = difflib.get_close_matches(key, sorted(known), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else f"; valid options: {', '.join(sorted(known))}"
+                raise ConfigError(f"unknown option {key!r}{hint}")
+        for key in ("encodings", "keep_policy"):
+            if key in values:
+                if isinstance(values[key], str) or not isinstance(values[key], (list, tuple)):
+                    raise ConfigError(f"{key} must be a list of strings, got {values[key]!r}")
+                values[key] = tuple(values[key])
+        return cls(**values)
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> Config:
+        path = Path(path)
+        try:
+            with path.open("rb") as handle:
+                values = tomllib.load(handle)
+        except FileNotFoundError:
+            raise ConfigError(f"config file {str(path)!r} does not exist") from None
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"config file {str(path)!r} is not valid TOML: {error}") from None
+        if isinstance(values.get("patterns_file"), str):
+            # A relative patterns file is relative to the config that names it.
+            values["patterns_file"] = str((path.parent / values["patterns_file"]).resolve())
+        return cls.from_mapping(values)
+
+    def to_mapping(self) -> dict[str, Any]:
+        """Plain values that `from_mapping` turns back into an equal config."""
+        return {
+            f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v
+            for f in dataclasses.fields(self)
+            if f.init
+        }
+
+
+def _check_int(config: Config, name: str, *, minimum: int, maximum: int | None = None) -> None:
+    value = getattr(config, name)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{name} must be a whole number, got {value!r}")
+    if value < minimum or (maximum is not None and value > maximum):
+        bounds = f"at least {minimum}" if maximum is None else f"between {minimum} and {maximum}"
+        raise ConfigError(f"{name} must be {bounds}, got {value}")
+
+
+def _check_fraction(config: Config, name: str) -> None:
+    value = getattr(config, name)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+        raise ConfigError(f"{name} must be a number between 0 and 1 (e.g. 0.7), got {value!r}")
+
+
+def _check_encodings(encodings: tuple[str, ...]) -> None:
+    import codecs
+
+    if not encodings:
+        raise ConfigError("encodings must list at least one encoding, e.g. [\"gb18030\"]")
+    for name in encodings:
+        try:
+            codecs.lookup(name)
+        except (LookupError, TypeError):
+            raise ConfigError(
+                f"encodings: {name!r} is not an encoding Python knows; use names such as "
+                "'gb18030', 'big5', 'shift_jis', 'cp1252'"
+            ) from None
+
+
+def _check_keep_policy(policy: tuple[str, ...]) -> None:
+    for criterion in policy:
+        if criterion not in KEEP_CRITERIA:
+            raise ConfigError(
+                f"keep_policy: unknown criterion {criterion!r}; choose from {', '.join(KEEP_CRITERIA)}"
+            )
+    if len(set(policy)) != len(policy):
+        raise ConfigError(f"keep_policy lists a criterion twice: {list(policy)}")
+
+
+def optimal_bands(threshold: float, num_perm: int) -> int:
+    """The band count whose S-curve best separates pairs at ``threshold``.
+
+    Minimises the false-positive area below the threshold plus the
+    false-negative area above it, the same criterion datasketch's MinHashLSH
+    uses, restricted to band counts that divide ``num_perm`` so that every
+    permutation is used.
+
+    >>> optimal_bands(0.7, 128)
+    16
+    >>> 128 % optimal_bands(0.5, 128)
+    0
+    """
+    steps = 200
+
+    def area(f, lo: float, hi: float) -> float:
+        width = (hi - lo) / steps
+        return sum(f(lo + (i + 0.5) * width) for i in range(steps)) * width
+
+    best, best_error = 1, math.inf
+    for bands in range(1, num_perm + 1):
+        if num_perm % bands:
+            continue
+        rows = num_perm // bands
+        false_pos = area(lambda s: 1 - (1 - s**rows) ** bands, 0.0, threshold)
+        false_neg = area(lambda s: (1 - s**rows) ** bands, threshold, 1.0)
+        if false_pos + false_neg < best_error:
+            best, best_error = bands, false_pos + false_neg
+    return best

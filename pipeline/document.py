@@ -1,0 +1,131 @@
+"""The one record type that flows through every stage, and the reason constants.
+
+A `Document` starts life in `ingest` as one input record (a ``.txt`` page or one
+line of a ``.jsonl`` file) and is only ever replaced by an updated copy
+(`dataclasses.replace`), never mutated. A record that cannot become an article
+is not thrown away: it keeps its place in the batch with ``reject`` set to one
+of the ``REJECT_*`` constants below, every later stage passes it through
+untouched, and `write` puts it in the ``rejects`` table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from dataclasses import dataclass
+
+import xxhash
+
+# Reasons a record lands in ``rejects``. Downstream jobs filter on these
+# strings, so they are part of the output contract: add, never rename.
+REJECT_UNSUPPORTED_FORMAT = "unsupported_format"
+REJECT_EMPTY = "empty"
+REJECT_BINARY = "binary"
+REJECT_UNDECODABLE = "undecodable"
+REJECT_TOO_LARGE = "too_large"
+REJECT_UNREADABLE = "unreadable"
+REJECT_MALFORMED_JSON = "malformed_json"
+REJECT_MISSING_TEXT = "missing_text"
+REJECT_EMPTY_AFTER_CLEANING = "empty_after_cleaning"
+# A stage raised on this record (a bug, or input nobody foresaw): the record is
+# kept out of the output with the error, and the rest of the batch goes on.
+REJECT_PROCESSING_ERROR = "processing_error"
+
+REJECT_REASONS = (
+    REJECT_UNSUPPORTED_FORMAT,
+    REJECT_EMPTY,
+    REJECT_BINARY,
+    REJECT_UNDECODABLE,
+    REJECT_TOO_LARGE,
+    REJECT_UNREADABLE,
+    REJECT_MALFORMED_JSON,
+    REJECT_MISSING_TEXT,
+    REJECT_EMPTY_AFTER_CLEANING,
+    REJECT_PROCESSING_ERROR,
+)
+
+# Flags describe something a stage noticed or repaired on a kept document.
+FLAG_BOM_REMOVED = "bom_removed"
+FLAG_NUL_REMOVED = "nul_removed"
+FLAG_INVALID_BYTES = "invalid_bytes_replaced"
+FLAG_MOJIBAKE_FIXED = "mojibake_fixed"
+FLAG_GBK_AS_LATIN1_FIXED = "gbk_as_latin1_fixed"
+FLAG_UNRECOVERABLE = "unrecoverable_chars"
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """One piece of text a stage took out of a page, kept for `inspect` and counts."""
+
+    stage: str
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One input record on its way to one row of exactly one output table.
+
+    ``text`` is whatever the latest stage made of the record: the decoded page
+    after `ingest`, the repaired text after `encoding`, and the clean article
+    (paragraphs joined by ``"\\n"``) after `artifacts` and `page_dedup`.
+    """
+
+    doc_id: str
+    source_path: str
+    source_line: int | None = None
+    text: str = ""
+    size_bytes: int = 0
+    encoding: str | None = None
+    title: str | None = None
+    date: datetime.date | None = None
+    publication: str | None = None
+    section: str | None = None
+    byline_role: str | None = None
+    authors: tuple[str, ...] = ()
+    pages: tuple[int, ...] = ()
+    continued_from: tuple[int, ...] = ()
+    url: str | None = None
+    flags: tuple[str, ...] = ()
+    unrecoverable_chars: int = 0
+    removals: tuple[Removal, ...] = ()
+    reject: str | None = None
+    reject_detail: str | None = None
+
+    @property
+    def rejected(self) -> bool:
+        return self.reject is not None
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return self.text.split("\n") if self.text else []
+
+    def removed(self, stage: str, kind: str | None = None) -> list[Removal]:
+        """The removals one stage recorded, optionally of one kind only."""
+        return [r for r in self.removals if r.stage == stage and (kind is None or r.kind == kind)]
+
+    def with_flag(self, *flags: str) -> Document:
+        new = tuple(f for f in flags if f not in self.flags)
+        return dataclasses.replace(self, flags=self.flags + new) if new else self
+
+    def rejecting(self, reason: str, detail: str) -> Document:
+        """This record, moved to the rejects table with a reason and a human message."""
+        assert reason in REJECT_REASONS, reason
+        return dataclasses.replace(self, reject=reason, reject_detail=detail)
+
+
+def make_doc_id(source_path: str, source_line: int | None = None) -> str:
+    """A stable id from where the record came from, not from its content.
+
+    Content ids would give two identical copies the same id, and the
+    duplicates table must be able to point one copy at the other.
+
+    >>> make_doc_id("2021/page.txt") == make_doc_id("2021/page.txt")
+    True
+    >>> make_doc_id("feed.jsonl", 1) != make_doc_id("feed.jsonl", 2)
+    True
+    >>> len(make_doc_id("a.txt"))
+    16
+    """
+    key = source_path if source_line is None else f"{source_path}#{source_line}"
+    return xxhash.xxh3_64_hexdigest(key.encode("utf-8", "surrogateescape"))

@@ -1,0 +1,259 @@
+"""Bytes to text, and text repair: the ``decode`` and ``repair`` stages.
+
+`decode_bytes` decides what the raw bytes are (binary, UTF-8, a legacy CJK
+encoding, ...). `repair_text` then undoes damage done before the bytes reached
+us: mojibake ftfy knows how to reverse, and GBK/Big5 bytes that somebody read
+as Latin-1 (which ftfy cannot reverse, since it only knows Western codecs).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import unicodedata
+from dataclasses import dataclass
+
+import charset_normalizer
+import ftfy
+
+from pipeline.config import Config
+from pipeline.document import (
+    FLAG_BOM_REMOVED,
+    FLAG_GBK_AS_LATIN1_FIXED,
+    FLAG_INVALID_BYTES,
+    FLAG_MOJIBAKE_FIXED,
+    FLAG_NUL_REMOVED,
+    FLAG_UNRECOVERABLE,
+    REJECT_BINARY,
+    REJECT_EMPTY,
+    REJECT_UNDECODABLE,
+    Document,
+)
+
+# File signatures of formats that scrapers save by mistake next to text.
+BINARY_MAGIC = {
+    b"\x89PNG\r\n\x1a\n": "PNG image",
+    b"\xff\xd8\xff": "JPEG image",
+    b"GIF87a": "GIF image",
+    b"GIF89a": "GIF image",
+    b"%PDF-": "PDF document",
+    b"PK\x03\x04": "ZIP archive (or docx/xlsx)",
+    b"\x1f\x8b": "gzip archive",
+    b"7z\xbc\xaf\x27\x1c": "7z archive",
+    b"Rar!\x1a\x07": "RAR archive",
+    b"\x7fELF": "ELF executable",
+    b"RIFF": "RIFF media (WebP, WAV, AVI)",
+}
+
+BOMS = (
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+
+# ftfy's defaults are tuned for Western text. Two of its fixes rewrite correct
+# Chinese typography: uncurl_quotes turns “ ” ‘ ’ into ASCII quotes, and
+# fix_character_width folds full-width forms (，（）：) into ASCII. Both stay off.
+# NFC, unlike NFKC, leaves full-width punctuation alone.
+FTFY_CONFIG = ftfy.TextFixerConfig(
+    uncurl_quotes=False,
+    fix_character_width=False,
+    normalization="NFC",
+    explain=True,
+)
+
+# Up to this share of bad UTF-8 sequences, the file is UTF-8 with damage (a
+# truncated last character, a stray byte), not some other encoding.
+MAX_INVALID_UTF8_RATIO = 0.001
+MAX_NUL_RATIO = 0.01
+MAX_CONTROL_RATIO = 0.05
+SNIFF_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    text: str = ""
+    encoding: str | None = None
+    flags: tuple[str, ...] = ()
+    reject: str | None = None
+    detail: str | None = None
+
+
+def decode_bytes(raw: bytes, encodings: tuple[str, ...]) -> Decoded:
+    """Decide what ``raw`` is and decode it, or say why it cannot be text.
+
+    >>> decode_bytes("北京市委政法委发挥统筹协调作用。".encode("gb18030"), ("gb18030", "big5")).text
+    '北京市委政法委发挥统筹协调作用。'
+    >>> decode_bytes(b"\\xef\\xbb\\xbfhi", ()).flags
+    ('bom_removed',)
+    >>> decode_bytes(b"\\x89PNG\\r\\n\\x1a\\n....", ()).reject
+    'binary'
+    >>> decode_bytes(b"  \\n", ()).reject
+    'empty'
+    """
+    if not raw.strip():
+        return Decoded(reject=REJECT_EMPTY, detail=f"{len(raw)} bytes, no text")
+    binary = _binary_kind(raw)
+    if binary:
+        return Decoded(reject=REJECT_BINARY, detail=binary)
+
+    for bom, codec in BOMS:
+        if raw.startswith(bom):
+            try:
+                text = raw[len(bom) :].decode(codec)
+            except UnicodeDecodeError as error:
+                return Decoded(reject=REJECT_UNDECODABLE, detail=f"{codec} BOM but invalid {codec}: {error}")
+            return _checked(text, codec if codec != "utf-8" else "utf-8-sig", (FLAG_BOM_REMOVED,))
+
+    flags: tuple[str, ...] = ()
+    nul_count = raw.count(0)
+    if nul_count:
+        if nul_count > MAX_NUL_RATIO * len(raw):
+            return Decoded(reject=REJECT_BINARY, detail=f"{nul_count} NUL bytes in {len(raw)} bytes")
+        raw = raw.replace(b"\x00", b"")
+        flags += (FLAG_NUL_REMOVED,)
+
+    try:
+        return _checked(raw.decode("utf-8"), "utf-8", flags)
+    except UnicodeDecodeError:
+        pass
+    lossy = raw.decode("utf-8", errors="replace")
+    bad = lossy.count("\ufffd")
+    if bad <= max(1, MAX_INVALID_UTF8_RATIO * len(lossy)):
+        return _checked(lossy, "utf-8", flags + (FLAG_INVALID_BYTES,))
+
+    best = charset_normalizer.from_bytes(raw[:SNIFF_BYTES], cp_isolation=list(encodings)).best()
+    if best is None:
+        return Decoded(
+            reject=REJECT_UNDECODABLE,
+            detail=f"not UTF-8 ({bad} invalid sequences) and not any of: {', '.join(encodings)}",
+        )
+    try:
+        text = raw.decode(best.encoding)
+    except UnicodeDecodeError as error:
+        # The sniffed prefix was clean but the rest is not: keep what decodes, flag the loss.
+        text = raw.decode(best.encoding, errors="replace")
+        flags += (FLAG_INVALID_BYTES,)
+        if text.count("\ufffd") > MAX_INVALID_UTF8_RATIO * len(text) + 1:
+            return Decoded(reject=REJECT_UNDECODABLE, detail=f"looks like {best.encoding} but: {error}")
+    return _checked(text, best.encoding, flags)
+
+
+def _binary_kind(raw: bytes) -> str | None:
+    for magic, kind in BINARY_MAGIC.items():
+        if raw.startswith(magic):
+            return kind
+    return None
+
+
+def _checked(text: str, encoding: str, flags: tuple[str, ...]) -> Decoded:
+    """Reject decodes that produced control-character soup rather than text."""
+    sample = text[:SNIFF_BYTES]
+    controls = sum(1 for ch in sample if _is_junk(ch))
+    if controls > MAX_CONTROL_RATIO * max(1, len(sample)):
+        return Decoded(reject=REJECT_BINARY, detail=f"{controls} control characters in the first {len(sample)}")
+    if not text.strip():
+        return Decoded(reject=REJECT_EMPTY, detail="only whitespace after decoding")
+    return Decoded(text=text, encoding=encoding, flags=flags)
+
+
+def _is_junk(ch: str) -> bool:
+    if ch in "\t\n\r\f\v":
+        return False
+    return unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn")
+
+
+def repair_text(text: str, legacy_encodings: tuple[str, ...] = ("gb18030", "big5")) -> tuple[str, tuple[str, ...]]:
+    """Undo mojibake; return the text and the flags of the fixes that fired.
+
+    >>> repair_text("北京".encode("gb18030").decode("latin-1"))
+    ('北京', ('gbk_as_latin1_fixed',))
+    >>> repair_text("“引号”与，全角。")
+    ('“引号”与，全角。', ())
+    """
+    flags: tuple[str, ...] = ()
+    recovered = fix_legacy_cjk_as_latin1(text, legacy_encodings)
+    if recovered is not None:
+        text, flags = recovered, flags + (FLAG_GBK_AS_LATIN1_FIXED,)
+    fixed, explanation = ftfy.fix_and_explain(text, config=FTFY_CONFIG)
+    if any(step[0] in ("encode", "decode", "transcode") for step in explanation or ()):
+        flags += (FLAG_MOJIBAKE_FIXED,)
+    return fixed, flags
+
+
+def fix_legacy_cjk_as_latin1(text: str, encodings: tuple[str, ...]) -> str | None:
+    """Re-read text whose GBK/Big5 bytes were decoded as Latin-1/cp1252.
+
+    Returns None unless the result is clean CJK text, so that genuine
+    Western text with accents is never touched.
+
+    >>> fix_legacy_cjk_as_latin1("Ã©tÃ© à Paris", ("gb18030",)) is None
+    True
+    >>> fix_legacy_cjk_as_latin1("ÖÐ¹ú", ("gb18030",))
+    '中国'
+    """
+    high = sum(1 for ch in text if "\x80" <= ch <= "\xff" or ch in _CP1252_SPECIALS)
+    if high < 4 or any(_is_cjk(ch) for ch in text):
+        return None
+    try:
+        raw = bytes(_latin1_byte(ch) for ch in text)
+    except ValueError:
+        return None
+    for codec in encodings:
+        try:
+            candidate = raw.decode(codec)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        non_ascii = [ch for ch in candidate if ord(ch) > 0x7F]
+        cjk = sum(1 for ch in non_ascii if _is_cjk(ch) or ch in _CJK_PUNCT)
+        if non_ascii and cjk >= 0.9 * len(non_ascii):
+            return candidate
+    return None
+
+
+_CP1252_SPECIALS = {bytes([b]).decode("cp1252", errors="ignore"): b for b in range(0x80, 0xA0)}
+_CP1252_SPECIALS.pop("", None)
+_CJK_PUNCT = set("，。、；：？！“”‘’（）《》【】「」『』…—·　％～")
+
+
+def _latin1_byte(ch: str) -> int:
+    code = ord(ch)
+    if code < 0x100:
+        return code
+    if ch in _CP1252_SPECIALS:
+        return _CP1252_SPECIALS[ch]
+    raise ValueError(ch)
+
+
+def _is_cjk(ch: str) -> bool:
+    code = ord(ch)
+    return 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0x20000 <= code <= 0x2FA1F or 0xF900 <= code <= 0xFAFF
+
+
+def count_unrecoverable(text: str) -> int:
+    """Replacement characters: text that was lost before or during decoding."""
+    return text.count("\ufffd")
+
+
+def repair_document(doc: Document, max_unrecoverable_ratio: float, encodings: tuple[str, ...]) -> Document:
+    """The ``repair`` stage for one record: fix mojibake, flag or reject lost text."""
+    if doc.rejected:
+        return doc
+    legacy = tuple(e for e in encodings if e.replace("-", "_").lower() in ("gb18030", "gbk", "gb2312", "big5", "big5hkscs"))
+    text, flags = repair_text(doc.text, legacy or ("gb18030",))
+    lost = count_unrecoverable(text)
+    doc = dataclasses.replace(doc, text=text, unrecoverable_chars=lost).with_flag(*flags)
+    if lost:
+        doc = doc.with_flag(FLAG_UNRECOVERABLE)
+        if lost > max_unrecoverable_ratio * len(text):
+            return doc.rejecting(
+                REJECT_UNDECODABLE,
+                f"{lost} of {len(text)} characters are U+FFFD replacement characters (text lost upstream)",
+            )
+    return doc
+
+
+def repair_batch(docs: list[Document], config: Config) -> list[Document]:
+    """The ``repair`` stage over a batch."""
+    return [repair_document(d, config.max_unrecoverable_ratio, config.encodings) for d in docs]

@@ -1,0 +1,146 @@
+"""The ``read`` stage: find every input file and turn it into records.
+
+A ``.txt`` file is one page (one article). A ``.jsonl`` file holds one article
+per line, as an object with a ``text`` field and optional metadata fields
+(see `JSONL_FIELDS`). Every other file, and every line or file that cannot be
+read, becomes a rejected record with a reason: nothing under the raw folder is
+skipped without a trace.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+from typing import Iterator
+
+from pipeline.config import Config
+from pipeline.document import (
+    REJECT_EMPTY,
+    REJECT_MALFORMED_JSON,
+    REJECT_MISSING_TEXT,
+    REJECT_TOO_LARGE,
+    REJECT_UNREADABLE,
+    REJECT_UNSUPPORTED_FORMAT,
+    Document,
+    make_doc_id,
+)
+from pipeline.encoding import decode_bytes
+from pipeline.metadata import parse_date
+
+PAGE_SUFFIXES = (".txt",)
+JSONL_SUFFIXES = (".jsonl",)
+
+# JSONL keys we understand, mapped to Document fields. "source" is what most
+# scrapers call the publication.
+JSONL_FIELDS = {
+    "title": "title",
+    "date": "date",
+    "publication": "publication",
+    "source": "publication",
+    "section": "section",
+    "url": "url",
+    "authors": "authors",
+}
+
+
+def discover(raw_dir: str | Path) -> list[Path]:
+    """Every file under ``raw_dir``, recursively, in a stable order.
+
+    Symlinked directories are not followed, so a link loop cannot trap the
+    walk; symlinked files are read like files.
+    """
+    raw_dir = Path(raw_dir)
+    found: list[Path] = []
+    for root, dirs, files in os.walk(raw_dir, followlinks=False):
+        dirs.sort()
+        found.extend(Path(root) / name for name in sorted(files))
+    return found
+
+
+def relative_name(path: Path, raw_dir: Path) -> str:
+    """The path as stored in ``source_path``: relative, '/'-separated, valid UTF-8.
+
+    Bytes that are not UTF-8 in a file name are shown as ``\\xNN`` escapes,
+    since Parquet strings must be UTF-8.
+    """
+    rel = os.path.relpath(path, raw_dir).replace(os.sep, "/")
+    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def read_file(path: Path, raw_dir: Path, config: Config) -> list[Document]:
+    """All records of one input file, decoded, or rejected with a reason."""
+    source = relative_name(path, raw_dir)
+    suffix = path.suffix.lower()
+    base = Document(doc_id=make_doc_id(source), source_path=source)
+    if suffix not in PAGE_SUFFIXES + JSONL_SUFFIXES:
+        return [base.rejecting(REJECT_UNSUPPORTED_FORMAT, f"{suffix or 'no extension'}: only .txt pages and .jsonl feeds are read")]
+    try:
+        size = path.stat().st_size
+        base = dataclasses.replace(base, size_bytes=size)
+        if size > config.max_file_bytes:
+            return [base.rejecting(REJECT_TOO_LARGE, f"{size} bytes > max_file_bytes={config.max_file_bytes}")]
+        raw = path.read_bytes()
+    except OSError as error:
+        return [base.rejecting(REJECT_UNREADABLE, f"{type(error).__name__}: {error.strerror or error}")]
+
+    decoded = decode_bytes(raw, config.encodings)
+    if decoded.reject:
+        return [base.rejecting(decoded.reject, decoded.detail or "")]
+    base = dataclasses.replace(base, text=decoded.text, encoding=decoded.encoding, flags=decoded.flags)
+    if suffix in PAGE_SUFFIXES:
+        return [base]
+    return list(_jsonl_records(base))
+
+
+def _jsonl_records(file_doc: Document) -> Iterator[Document]:
+    """One record per non-blank line; blank lines are layout, not records."""
+    for number, line in enumerate(file_doc.text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        record = dataclasses.replace(
+            file_doc,
+            doc_id=make_doc_id(file_doc.source_path, number),
+            source_line=number,
+            size_bytes=len(line.encode("utf-8", "surrogatepass")),
+            text="",
+        )
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as error:
+            yield record.rejecting(REJECT_MALFORMED_JSON, f"line {number}: {error.msg} at column {error.colno}")
+            continue
+        if not isinstance(value, dict):
+            yield record.rejecting(REJECT_MALFORMED_JSON, f"line {number}: expected an object, got {type(value).__name__}")
+            continue
+        text = value.get("text")
+        if not isinstance(text, str):
+            yield record.rejecting(REJECT_MISSING_TEXT, f"line {number}: no string field 'text'")
+            continue
+        if not text.strip():
+            yield record.rejecting(REJECT_EMPTY, f"line {number}: 'text' is blank")
+            continue
+        yield dataclasses.replace(record, text=text, **_jsonl_metadata(value))
+
+
+def _jsonl_metadata(value: dict) -> dict:
+    fields: dict = {}
+    for key, field_name in JSONL_FIELDS.items():
+        item = value.get(key)
+        if item in (None, "", []) or field_name in fields:
+            continue
+        if field_name == "date":
+            item = parse_date(str(item))
+        elif field_name == "authors":
+            item = tuple(str(a) for a in item) if isinstance(item, list) else tuple(str(item).split())
+        else:
+            item = str(item).strip()
+        if item:
+            fields[field_name] = item
+    return fields
+
+
+def read_batch(paths: list[Path], raw_dir: Path, config: Config) -> list[Document]:
+    """The ``read`` stage over a batch of files."""
+    return [doc for path in paths for doc in read_file(path, Path(raw_dir), config)]

@@ -1,0 +1,129 @@
+"""Load the pattern table (`patterns.toml`) and compile it once.
+
+The table is data, not code: users extend it with their own TOML file
+(`Config.patterns_file`) whose lists are appended to the built-in ones.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.config import ConfigError
+
+BUILTIN_TABLE = Path(__file__).with_name("patterns.toml")
+
+# Ideographs (basic, extension A, compatibility) as a regex class body.
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# CJK punctuation: CJK symbols block, full-width forms, curly quotes, ellipsis, dash.
+CJK_PUNCT = "\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\u201c\u201d\u2018\u2019\u2026\u2014\u00b7"
+CHINESE_NUMERALS = "零〇一二三四五六七八九十百两"
+
+
+@dataclass(frozen=True)
+class MetadataLine:
+    name: str
+    regex: re.Pattern[str]
+
+
+@dataclass(frozen=True)
+class Patterns:
+    separator_chars: str
+    separator_line: re.Pattern[str]
+    trailing_separator: re.Pattern[str]
+    page_jump: re.Pattern[str]
+    forward_verbs: frozenset[str]
+    paragraph_break: re.Pattern[str]
+    metadata_lines: tuple[MetadataLine, ...]
+    byline_markers: str
+    byline_roles: tuple[str, ...]
+    byline_max_chars: int
+    section_max_chars: int
+    title_max_chars: int
+    sentence_end: str
+
+
+@functools.lru_cache(maxsize=8)
+def load_patterns(extra_file: str | None = None) -> Patterns:
+    """The built-in table, extended by ``extra_file`` when given."""
+    table = _read(BUILTIN_TABLE)
+    if extra_file:
+        _extend(table, _read(Path(extra_file)))
+    try:
+        return _compile(table)
+    except (KeyError, TypeError, re.error) as error:
+        where = extra_file or str(BUILTIN_TABLE)
+        raise ConfigError(f"pattern table {where!r} is malformed: {type(error).__name__}: {error}") from None
+
+
+def _read(path: Path) -> dict:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"cannot read pattern table {str(path)!r}: {error}") from None
+
+
+def _extend(base: dict, extra: dict) -> None:
+    for key, value in extra.items():
+        if isinstance(value, list):
+            base.setdefault(key, [])
+            base[key] = base[key] + value
+        elif isinstance(value, dict):
+            section = base.setdefault(key, {})
+            for inner_key, inner in value.items():
+                if isinstance(inner, list) and isinstance(section.get(inner_key), list):
+                    section[inner_key] = section[inner_key] + inner
+                else:
+                    section[inner_key] = inner
+        else:
+            base[key] = value
+
+
+def _alternation(words: list[str]) -> str:
+    # Longest first, so that 下转 is tried before 转.
+    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+
+
+def _compile(table: dict) -> Patterns:
+    seps = "".join(table["separators"]["chars"])
+    sep_class = "[" + re.escape(seps) + "]"
+
+    jumps = table["page_jumps"]
+    verbs = _alternation(jumps["forward_verbs"] + jumps["backward_verbs"])
+    units = _alternation(jumps["units"])
+    number = f"[0-9０-９{CHINESE_NUMERALS}]+"
+    bare = f"(?P<verb>{verbs})\\s*第?\\s*(?P<page>{number})\\s*(?:{units})"
+    bracketed = [
+        f"{re.escape(pair[0])}\\s*(?P<verb{i}>{verbs})\\s*第?\\s*(?P<page{i}>{number})\\s*(?:{units})\\s*{re.escape(pair[1])}"
+        for i, pair in enumerate(jumps["brackets"])
+    ]
+    page_jump = re.compile("|".join(bracketed + [bare]))
+
+    paragraphs = table["paragraphs"]
+    paragraph_break = re.compile(
+        f"([{re.escape(paragraphs['sentence_end'])}][{re.escape(paragraphs['closing_quotes'])}]*)[ \\t\\u3000]+(?=\\S)"
+    )
+
+    bylines = table["bylines"]
+    return Patterns(
+        separator_chars=seps,
+        separator_line=re.compile(f"^[\\s{re.escape(seps)}]*{sep_class}[\\s{re.escape(seps)}]*$"),
+        trailing_separator=re.compile(f"\\s*{sep_class}+\\s*$"),
+        page_jump=page_jump,
+        forward_verbs=frozenset(jumps["forward_verbs"]),
+        paragraph_break=paragraph_break,
+        metadata_lines=tuple(
+            MetadataLine(entry.get("name", f"line{i}"), re.compile(entry["pattern"]))
+            for i, entry in enumerate(table.get("metadata_lines", []))
+        ),
+        byline_markers="".join(bylines["markers"]),
+        byline_roles=tuple(sorted(set(bylines["roles"]), key=len, reverse=True)),
+        byline_max_chars=int(bylines["max_line_chars"]),
+        section_max_chars=int(table["sections"]["max_chars"]),
+        title_max_chars=int(table["titles"]["max_chars"]),
+        sentence_end=paragraphs["sentence_end"],
+    )

@@ -1,0 +1,97 @@
+"""The explicit Arrow schemas of every table docclean writes.
+
+Each field carries its documentation as field metadata (``description``), so
+a reader can recover it from the Parquet file; the README's schema section is
+the same text. The schema version is stored in each file's metadata under
+``docclean.schema_version`` and changes whenever a column is added, removed
+or changes meaning.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+SCHEMA_VERSION = "1"
+SCHEMA_VERSION_KEY = b"docclean.schema_version"
+
+
+def _field(name: str, type_: pa.DataType, description: str, nullable: bool = True) -> pa.Field:
+    return pa.field(name, type_, nullable=nullable, metadata={"description": description})
+
+
+def _schema(table: str, *fields: pa.Field) -> pa.Schema:
+    return pa.schema(fields, metadata={SCHEMA_VERSION_KEY: SCHEMA_VERSION.encode(), b"docclean.table": table.encode()})
+
+
+DOC_ID = _field("doc_id", pa.string(), "Stable id: xxh3-64 of source_path (and source_line for JSONL), 16 hex digits.", False)
+SOURCE_PATH = _field("source_path", pa.string(), "Input file, relative to the raw folder, '/'-separated.", False)
+SOURCE_LINE = _field("source_line", pa.int32(), "1-based line in a .jsonl input; null for .txt pages.")
+
+DOCUMENT_FIELDS = (
+    DOC_ID,
+    SOURCE_PATH,
+    SOURCE_LINE,
+    _field("url", pa.string(), "URL from the JSONL record, if any."),
+    _field("title", pa.string(), "Article title."),
+    _field("date", pa.date32(), "Publication date."),
+    _field("publication", pa.string(), "Newspaper or site (法治日报)."),
+    _field("section", pa.string(), "Section label of the page (要闻)."),
+    _field("byline_role", pa.string(), "Role in the byline (本报记者)."),
+    _field("authors", pa.list_(pa.string()), "Author names from the byline, in order.", False),
+    _field("pages", pa.list_(pa.int16()), "Pages the article jumps to (下转第三版 gives [3]).", False),
+    _field("continued_from", pa.list_(pa.int16()), "Pages the article comes from (上接第一版 gives [1]).", False),
+    _field("text", pa.string(), "Clean article text, one paragraph per line (joined by '\\n').", False),
+    _field("paragraph_count", pa.int32(), "Number of paragraphs in text.", False),
+    _field("char_count", pa.int32(), "Characters in text, newlines excluded.", False),
+    _field("encoding", pa.string(), "Encoding the input bytes were decoded from (utf-8, utf-8-sig, gb18030, big5, ...).", False),
+    _field("flags", pa.list_(pa.string()), "What the stages noticed or repaired (mojibake_fixed, gbk_as_latin1_fixed, unrecoverable_chars, ...).", False),
+    _field("unrecoverable_chars", pa.int32(), "U+FFFD replacement characters left in text: text lost before or while decoding.", False),
+    _field("markers_removed", pa.int32(), "Page-jump markers removed (下转第三版, 上接第一版, ...).", False),
+    _field("separators_removed", pa.int32(), "Layout separator lines ('|') removed.", False),
+    _field("header_lines_removed", pa.int32(), "Section, byline, title and metadata lines moved out of the text into columns.", False),
+    _field("repeated_blocks_removed", pa.int32(), "Paragraphs dropped because they repeated an earlier paragraph of the same page.", False),
+    _field("repeated_chars_removed", pa.int32(), "Characters in those dropped paragraphs.", False),
+)
+
+CLUSTER_FIELDS = (
+    _field("cluster_id", pa.string(), "doc_id of the kept copy of this article's duplicate cluster (its own doc_id when unique).", False),
+    _field("cluster_size", pa.int32(), "Number of inputs in the cluster, this one included.", False),
+)
+
+DOCUMENTS = _schema("documents", *DOCUMENT_FIELDS, *CLUSTER_FIELDS)
+
+DUPLICATES = _schema(
+    "duplicates",
+    DOC_ID,
+    SOURCE_PATH,
+    SOURCE_LINE,
+    _field("title", pa.string(), "Title of the dropped copy."),
+    _field("date", pa.date32(), "Date of the dropped copy."),
+    _field("char_count", pa.int32(), "Clean characters in the dropped copy.", False),
+    _field("duplicate_of", pa.string(), "doc_id of the kept copy (a row of documents).", False),
+    _field("cluster_id", pa.string(), "Cluster id, equal to duplicate_of.", False),
+    _field("similarity", pa.float32(), "Estimated Jaccard similarity (MinHash) between this copy and the kept one.", False),
+)
+
+REJECTS = _schema(
+    "rejects",
+    _field("doc_id", pa.string(), "Id the record would have had.", False),
+    SOURCE_PATH,
+    SOURCE_LINE,
+    _field("reason", pa.string(), "Constant: unsupported_format, empty, binary, undecodable, too_large, unreadable, malformed_json, missing_text, empty_after_cleaning, processing_error.", False),
+    _field("detail", pa.string(), "Human-readable explanation.", False),
+    _field("size_bytes", pa.int64(), "Size of the input (file, or JSONL line) in bytes.", False),
+)
+
+
+def signatures_schema(num_perm: int, bands: int) -> pa.Schema:
+    """Signatures of every clean or duplicate document, for dedup as table operations."""
+    return _schema(
+        "signatures",
+        DOC_ID,
+        _field("minhash", pa.list_(pa.uint32(), num_perm), f"MinHash, datasketch affine32 scheme, {num_perm} permutations.", False),
+        _field("band_keys", pa.list_(pa.uint64(), bands), f"LSH band keys, {bands} bands of {num_perm // bands} rows.", False),
+        _field("char_count", pa.int32(), "Clean characters (keep policy input).", False),
+        _field("date", pa.date32(), "Publication date (keep policy input)."),
+        _field("metadata_fields", pa.int8(), "How many of title, date, publication, authors are present (keep policy input).", False),
+    )
