@@ -195,6 +195,8 @@ _ASCII_TO_FULL = {",": "，", ";": "；", ":": "：", "!": "！", "?": "？"}
 # never match, so numbers are left alone.
 _PUNCT_AFTER_CJK = re.compile(f"(?<=[{_CJK}])[ ]?([,;:!?])[ ]?(?=[{_CJK}0-9“‘(])")
 _PUNCT_BEFORE_HAN = re.compile(f"(?<=[0-9A-Za-z%)])([,;:!?])[ ]?(?=[{HAN}“])")
+# A question or exclamation mark that ends a CJK sentence (end of line included).
+_SENTENCE_MARK_AFTER_HAN = re.compile(f"(?<=[{HAN}])([!?])(?=[ \\t]*$|[{_CJK}])", re.MULTILINE)
 _PARENS_AROUND_CJK = re.compile(f"\\(([^()\\n]*[{HAN}][^()\\n]*)\\)")
 
 
@@ -212,7 +214,8 @@ def normalize_cjk_punctuation(text: str) -> str:
     """
     text = _PARENS_AROUND_CJK.sub(r"（\1）", text)
     text = _PUNCT_AFTER_CJK.sub(lambda m: _ASCII_TO_FULL[m.group(1)], text)
-    return _PUNCT_BEFORE_HAN.sub(lambda m: _ASCII_TO_FULL[m.group(1)], text)
+    text = _PUNCT_BEFORE_HAN.sub(lambda m: _ASCII_TO_FULL[m.group(1)], text)
+    return _SENTENCE_MARK_AFTER_HAN.sub(lambda m: _ASCII_TO_FULL[m.group(1)], text)
 
 
 def normalize_document(doc: Document, patterns: Patterns, normalize_punctuation: bool) -> Document:

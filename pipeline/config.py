@@ -52,6 +52,9 @@ class Config:
       ``min_block_chars``: shorter paragraphs are never dropped as repeats,
       since short lines ("（完）", an interview's "记者：") legitimately recur
       (default 8).
+      ``block_ngram``: character n-gram size for comparing paragraphs. Smaller
+      than ``cjk_ngram`` because paragraphs are short: one inserted character
+      should not hide a repeat (default 3).
 
     Duplicates across pages
       ``dedup_threshold``: estimated Jaccard similarity at which two articles are
@@ -84,6 +87,7 @@ class Config:
     min_chars: int = 1
     block_threshold: float = 0.8
     min_block_chars: int = 8
+    block_ngram: int = 3
     dedup_threshold: float = 0.7
     num_perm: int = 128
     seed: int = 1
@@ -103,6 +107,7 @@ class Config:
         _check_int(self, "num_perm", minimum=16, maximum=1024)
         _check_int(self, "seed", minimum=0)
         _check_int(self, "cjk_ngram", minimum=1, maximum=20)
+        _check_int(self, "block_ngram", minimum=1, maximum=20)
         _check_int(self, "word_ngram", minimum=1, maximum=20)
         _check_int(self, "batch_size", minimum=1, maximum=100_000)
         for name in ("max_unrecoverable_ratio", "block_threshold", "dedup_threshold"):

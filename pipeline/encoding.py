@@ -69,6 +69,9 @@ MAX_INVALID_UTF8_RATIO = 0.001
 MAX_NUL_RATIO = 0.01
 MAX_CONTROL_RATIO = 0.05
 SNIFF_BYTES = 64 * 1024
+# C0 control bytes that no text encoding uses for text (NUL is judged apart,
+# tab/newline/CR/FF/VT and ESC are legitimate in text files).
+_CONTROL_BYTES = tuple(b for b in range(1, 0x20) if b not in (0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1B))
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +100,10 @@ def decode_bytes(raw: bytes, encodings: tuple[str, ...]) -> Decoded:
     binary = _binary_kind(raw)
     if binary:
         return Decoded(reject=REJECT_BINARY, detail=binary)
+    head = raw[:SNIFF_BYTES]
+    controls = sum(head.count(byte) for byte in _CONTROL_BYTES)
+    if controls > MAX_CONTROL_RATIO * len(head):
+        return Decoded(reject=REJECT_BINARY, detail=f"{controls} control bytes in the first {len(head)} bytes")
 
     for bom, codec in BOMS:
         if raw.startswith(bom):
@@ -159,9 +166,11 @@ def _checked(text: str, encoding: str, flags: tuple[str, ...]) -> Decoded:
 
 
 def _is_junk(ch: str) -> bool:
-    if ch in "\t\n\r\f\v":
+    # C1 controls (U+0080-U+009F) are not junk here: they are what Latin-1
+    # mojibake of GBK or UTF-8 looks like, and `repair_text` reverses it.
+    if ch in "\t\n\r\f\v\x1b" or "\x80" <= ch <= "\x9f":
         return False
-    return unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn")
+    return unicodedata.category(ch) in ("Cc", "Cs", "Cn")
 
 
 def repair_text(text: str, legacy_encodings: tuple[str, ...] = ("gb18030", "big5")) -> tuple[str, tuple[str, ...]]:
@@ -190,8 +199,8 @@ def fix_legacy_cjk_as_latin1(text: str, encodings: tuple[str, ...]) -> str | Non
 
     >>> fix_legacy_cjk_as_latin1("Ã©tÃ© à Paris", ("gb18030",)) is None
     True
-    >>> fix_legacy_cjk_as_latin1("ÖÐ¹ú", ("gb18030",))
-    '中国'
+    >>> fix_legacy_cjk_as_latin1("ÖÐ¹úÕþ¸®½ñÌì·¢²¼Í¨Öª¡£", ("gb18030", "big5"))
+    '中国政府今天发布通知。'
     """
     high = sum(1 for ch in text if "\x80" <= ch <= "\xff" or ch in _CP1252_SPECIALS)
     if high < 4 or any(_is_cjk(ch) for ch in text):
@@ -200,16 +209,18 @@ def fix_legacy_cjk_as_latin1(text: str, encodings: tuple[str, ...]) -> str | Non
         raw = bytes(_latin1_byte(ch) for ch in text)
     except ValueError:
         return None
-    for codec in encodings:
-        try:
-            candidate = raw.decode(codec)
-        except (UnicodeDecodeError, LookupError):
-            continue
-        non_ascii = [ch for ch in candidate if ord(ch) > 0x7F]
-        cjk = sum(1 for ch in non_ascii if _is_cjk(ch) or ch in _CJK_PUNCT)
-        if non_ascii and cjk >= 0.9 * len(non_ascii):
-            return candidate
-    return None
+    # GBK and Big5 byte ranges overlap, so a strict decode succeeding proves
+    # little: let the detector pick among the legacy encodings, then insist on CJK.
+    best = charset_normalizer.from_bytes(raw[:SNIFF_BYTES], cp_isolation=list(encodings)).best()
+    if best is None:
+        return None
+    try:
+        candidate = raw.decode(best.encoding)
+    except (UnicodeDecodeError, LookupError):
+        return None
+    non_ascii = [ch for ch in candidate if ord(ch) > 0x7F]
+    cjk = sum(1 for ch in non_ascii if _is_cjk(ch) or ch in _CJK_PUNCT)
+    return candidate if non_ascii and cjk >= 0.9 * len(non_ascii) else None
 
 
 _CP1252_SPECIALS = {bytes([b]).decode("cp1252", errors="ignore"): b for b in range(0x80, 0xA0)}

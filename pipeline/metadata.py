@@ -70,6 +70,9 @@ def parse_byline(line: str, patterns: Patterns) -> tuple[str, tuple[str, ...]] |
             token = token[len(token_role) :]
             if not token:
                 continue
+            if not marked:
+                # "记者手记" is a heading; only a boxed byline may glue role and name.
+                return None
         if not _NAME.match(token):
             return None
         names.append(token)

@@ -48,7 +48,7 @@ def repeated_blocks(blocks: Sequence[str], sigs: np.ndarray, threshold: float, m
 def dedup_pages(docs: Sequence[Document], config: Config) -> list[Document]:
     """The ``page_dedup`` stage for a batch: one datasketch bulk call for every paragraph."""
     paragraphs = [doc.paragraphs if not doc.rejected else [] for doc in docs]
-    flat = [shingles(p, config.cjk_ngram, config.word_ngram) for ps in paragraphs for p in ps]
+    flat = [shingles(p, config.block_ngram, config.word_ngram) for ps in paragraphs for p in ps]
     sigs = signatures(flat, config.num_perm, config.seed)
     out, start = [], 0
     for doc, blocks in zip(docs, paragraphs):

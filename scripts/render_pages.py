@@ -39,6 +39,7 @@ class Article:
     section_label: str | None = None
     byline_role: str = "本报记者"
     source_label: str = "稿件来源"
+    jump_verbs: tuple[str, str] = ("下转", "上接")
 
     @property
     def section(self) -> str:
@@ -64,7 +65,7 @@ def read_corpus_article(path: Path) -> Article:
     )
 
 
-def scrape_body(paragraphs: tuple[str, ...], jump_to: int | None, jump_from: int = 1) -> str:
+def scrape_body(paragraphs: tuple[str, ...], jump_to: int | None, jump_from: int = 1, verbs: tuple[str, str] = ("下转", "上接")) -> str:
     """Paragraphs on one line, ASCII punctuation, and a page jump mid-paragraph."""
     body = [p.translate(ASCII_PUNCT) for p in paragraphs]
     if jump_to is not None and len(body) > 1:
@@ -72,7 +73,8 @@ def scrape_body(paragraphs: tuple[str, ...], jump_to: int | None, jump_from: int
         text = body[middle]
         cut = text.find(",", len(text) // 3)
         if cut > 0:
-            marker = f" 下转第{'一二三四五六七八九十'[jump_to - 1]}版 上接第{'一二三四五六七八九十'[jump_from - 1]}版 "
+            numerals = "一二三四五六七八九十"
+            marker = f" {verbs[0]}第{numerals[jump_to - 1]}版 {verbs[1]}第{numerals[jump_from - 1]}版 "
             body[middle] = text[: cut + 1] + marker + text[cut + 1 :]
     return " ".join(body)
 
@@ -80,7 +82,7 @@ def scrape_body(paragraphs: tuple[str, ...], jump_to: int | None, jump_from: int
 def render_page(article: Article, jump_to: int | None = 3, twice: bool = True) -> str:
     """The raw page a 法治日报-style e-edition scraper would save for ``article``."""
     byline = f"□ {article.byline_role} " + " ".join(article.authors) if article.authors else None
-    body = scrape_body(article.paragraphs, jump_to, article.page)
+    body = scrape_body(article.paragraphs, jump_to, article.page, article.jump_verbs)
     head = ["|", article.section, "|", "|"] + ([byline] if byline else []) + [body]
     meta = ["|", "|", article.title, "|", "|", "|", "|", f"( {article.date} ) {article.source_label}: {article.publication}{article.section} |", "|"]
     tail = ([byline] if byline else []) + [body] if twice else []
@@ -108,6 +110,7 @@ TRADITIONAL = Article(
     section_label="要聞",
     byline_role="本報記者",
     source_label="稿件來源",
+    jump_verbs=("下轉", "上接"),
 )
 
 
@@ -126,7 +129,7 @@ def build_sample(corpus: Path, out: Path) -> None:
     (pages / "20200104-01-05.txt").write_text(render_page(first, jump_to=2), encoding="utf-8")
     (pages / "20200104-04-03.txt").write_text(render_page(second, jump_to=None, twice=False), encoding="utf-8")
     # Other encodings a scraper saves: GB18030, UTF-8 with BOM, Latin-1 mojibake.
-    (pages / "20200102-03-06.gb18030.txt").write_bytes(render_page(pick("20200102-03-06")).encode("gb18030"))
+    (pages / "20200102-03-06.gb18030.txt").write_bytes(render_page(pick("20200102-03-06"), jump_to=8).encode("gb18030"))
     (pages / "20200103-03-04.bom.txt").write_bytes(b"\xef\xbb\xbf" + render_page(pick("20200103-03-04"), jump_to=5).encode("utf-8"))
     (pages / "20200102-14-05.mojibake.txt").write_text(latin1_mojibake(render_page(pick("20200102-14-05"), jump_to=None)), encoding="utf-8")
     (out / "tw").mkdir(exist_ok=True)

@@ -1,0 +1,129 @@
+"""Cross-page duplicates: hand-built near copies cluster, look-alikes do not."""
+
+import dataclasses
+import datetime
+import random
+
+import pyarrow as pa
+
+from conftest import CASES
+from pipeline.config import Config
+from pipeline.dedup import cluster, sign_documents
+from pipeline.document import Document, make_doc_id
+
+BASE = (CASES / "dedup" / "20200102-14-05.txt").read_text(encoding="utf-8").split("\n")
+OTHER = (CASES / "dedup" / "20200122-14-05.txt").read_text(encoding="utf-8").split("\n")
+TITLE, PARAGRAPHS = BASE[0], [p for p in BASE[1:] if p]
+BOILERPLATE = [
+    "本报记者在南极中山站、长城站、泰山站进行了连线采访。",
+    "版权声明：凡注明“来源：人民日报”的所有作品，未经本报书面授权，不得转载、摘编或以其他方式使用。违者本报将依法追究责任。如需转载，请联系本报版权部门，联系电话：010-65368888。",
+    "责任编辑：王小明 李华",
+]
+
+
+def doc(name, paragraphs, date="2020-01-02", title=TITLE):
+    return Document(
+        doc_id=make_doc_id(name), source_path=name, text="\n".join(paragraphs), title=title,
+        date=datetime.date.fromisoformat(date) if date else None,
+    )
+
+
+ORIGINAL = doc("rmrb/20200102-14-05.txt", PARAGRAPHS)
+REPOST = doc("portal/repost.txt", ["转载自人民网 编辑：张三 2020年01月03日 08:15", *PARAGRAPHS], date="2020-01-03")
+EDITED_LEAD = doc("portal/edited.txt", [
+    "新年第一天，中国第三十六次南极考察队的数百名科考队员在辽阔的南极迎来2020年。", *PARAGRAPHS[1:]], date="2020-01-02")
+TRUNCATED = doc("portal/truncated.txt", PARAGRAPHS[:-1], date="2020-01-01")
+SAME_TOPIC = doc("rmrb/20200122-14-05.txt", [p for p in OTHER[2:] if p], title=OTHER[1], date="2020-01-22")
+
+
+def decide(docs, config=None):
+    config = config or Config()
+    decisions, stats = cluster(sign_documents(docs, config), config)
+    return {row["doc_id"]: row for row in decisions.to_pylist()}, stats
+
+
+def name_of(docs, doc_id):
+    return next(d.source_path for d in docs if d.doc_id == doc_id)
+
+
+def test_near_copies_cluster_together_and_the_most_complete_is_kept():
+    docs = [TRUNCATED, EDITED_LEAD, ORIGINAL, REPOST, SAME_TOPIC]
+    rows, stats = decide(docs)
+    copies = [ORIGINAL, REPOST, EDITED_LEAD, TRUNCATED]
+    assert len({rows[d.doc_id]["cluster_id"] for d in copies}) == 1
+    assert {rows[d.doc_id]["cluster_size"] for d in copies} == {4}
+    # The repost carries an extra header line, so it is the longest copy.
+    kept = [d for d in copies if rows[d.doc_id]["duplicate_of"] is None]
+    assert kept == [REPOST]
+    for d in copies:
+        if d is not REPOST:
+            assert rows[d.doc_id]["duplicate_of"] == REPOST.doc_id
+            assert rows[d.doc_id]["similarity"] >= 0.7
+    assert rows[SAME_TOPIC.doc_id]["cluster_size"] == 1
+    assert stats["verified_pairs"] >= 3
+
+
+def test_articles_on_one_topic_with_shared_boilerplate_stay_apart():
+    one = dataclasses.replace(ORIGINAL, text=ORIGINAL.text + "\n" + "\n".join(BOILERPLATE))
+    two = dataclasses.replace(SAME_TOPIC, text=SAME_TOPIC.text + "\n" + "\n".join(BOILERPLATE))
+    rows, _ = decide([one, two])
+    assert rows[one.doc_id]["cluster_size"] == rows[two.doc_id]["cluster_size"] == 1
+    assert rows[one.doc_id]["duplicate_of"] is None and rows[two.doc_id]["duplicate_of"] is None
+
+
+def test_keep_policy_earliest_then_longest():
+    rows, _ = decide([ORIGINAL, REPOST, TRUNCATED], Config(keep_policy=("earliest", "longest")))
+    assert rows[TRUNCATED.doc_id]["duplicate_of"] is None
+    assert rows[ORIGINAL.doc_id]["duplicate_of"] == TRUNCATED.doc_id
+
+
+def test_ties_fall_to_the_earliest_date_then_the_smallest_id():
+    first = doc("a/copy.txt", PARAGRAPHS, date="2020-01-05")
+    second = doc("b/copy.txt", PARAGRAPHS, date="2020-01-04")
+    third = doc("c/copy.txt", PARAGRAPHS, date="2020-01-04")
+    rows, _ = decide([first, second, third])
+    kept = [d for d in (first, second, third) if rows[d.doc_id]["duplicate_of"] is None]
+    assert kept == [min((second, third), key=lambda d: d.doc_id)]
+
+
+def test_exact_copies_have_similarity_one():
+    copy = doc("mirror/copy.txt", PARAGRAPHS)
+    rows, _ = decide([ORIGINAL, copy])
+    dropped = [r for r in rows.values() if r["duplicate_of"]]
+    assert len(dropped) == 1 and dropped[0]["similarity"] == 1.0
+
+
+def test_decisions_do_not_depend_on_input_order():
+    docs = [TRUNCATED, EDITED_LEAD, ORIGINAL, REPOST, SAME_TOPIC]
+    expected, _ = decide(docs)
+    for seed in range(5):
+        shuffled = docs[:]
+        random.Random(seed).shuffle(shuffled)
+        rows, _ = decide(shuffled)
+        assert rows == expected
+
+
+def test_signatures_are_arrow_columns_with_band_keys():
+    config = Config()
+    table = sign_documents([ORIGINAL, REPOST], config)
+    assert table.schema.field("minhash").type == pa.list_(pa.uint32(), config.num_perm)
+    assert table.schema.field("band_keys").type == pa.list_(pa.uint64(), config.lsh_bands)
+    assert table.num_rows == 2
+
+
+def test_signatures_are_deterministic_and_seeded():
+    a = sign_documents([ORIGINAL], Config()).column("minhash").to_pylist()
+    b = sign_documents([ORIGINAL], Config()).column("minhash").to_pylist()
+    c = sign_documents([ORIGINAL], Config(seed=7)).column("minhash").to_pylist()
+    assert a == b and a != c
+
+
+def test_english_copies_are_found_by_word_shingles():
+    text = ("The city council approved the new housing plan on Friday, adding twenty thousand units over five years. "
+            "Officials said young families and low-income households will be given priority in the first round.")
+    one = Document(doc_id="e1", source_path="e1.txt", text=text)
+    two = Document(doc_id="e2", source_path="e2.txt", text=text.replace("Friday", "Friday evening"))
+    three = Document(doc_id="e3", source_path="e3.txt", text="A completely different story about the weather in spring and the rain.")
+    rows, _ = decide([one, two, three])
+    assert rows["e1"]["cluster_id"] == rows["e2"]["cluster_id"]
+    assert rows["e3"]["cluster_size"] == 1

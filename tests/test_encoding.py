@@ -1,0 +1,111 @@
+"""The same page in every encoding a scraper produces gives the same clean text."""
+
+import dataclasses
+
+import pytest
+
+from conftest import CASES, SAMPLE_PAGE
+from pipeline.chain import clean_files
+from pipeline.document import FLAG_GBK_AS_LATIN1_FIXED, FLAG_MOJIBAKE_FIXED, FLAG_UNRECOVERABLE
+from pipeline.encoding import decode_bytes, repair_text
+
+TRADITIONAL_PAGE = (CASES / "encoding" / "big5-compatible-page.txt").read_text(encoding="utf-8")
+SIMPLIFIED_PAGE = SAMPLE_PAGE.read_text(encoding="utf-8")
+
+VARIANTS = {
+    "utf-8": lambda page: page.encode("utf-8"),
+    "utf-8-bom": lambda page: b"\xef\xbb\xbf" + page.encode("utf-8"),
+    "gb18030": lambda page: page.encode("gb18030"),
+    "gb18030-read-as-latin-1": lambda page: page.encode("gb18030").decode("latin-1").encode("utf-8"),
+    "utf-8-read-as-latin-1": lambda page: page.encode("utf-8").decode("latin-1").encode("utf-8"),
+    "crlf": lambda page: page.replace("\n", "\r\n").encode("utf-8"),
+}
+TRADITIONAL_ONLY = {
+    "big5": lambda page: page.encode("big5"),
+    "big5-read-as-latin-1": lambda page: page.encode("big5").decode("latin-1").encode("utf-8"),
+}
+
+
+def clean_bytes(tmp_path, name, data, config):
+    path = tmp_path / f"{name}.txt"
+    path.write_bytes(data)
+    (doc,) = clean_files([path], tmp_path, config)
+    assert not doc.rejected, (doc.reject, doc.reject_detail)
+    return doc
+
+
+def comparable(doc):
+    return (doc.text, doc.title, doc.date, doc.publication, doc.section, doc.authors, doc.pages)
+
+
+@pytest.mark.parametrize("page", [SIMPLIFIED_PAGE, TRADITIONAL_PAGE], ids=["simplified", "traditional"])
+def test_every_encoding_gives_the_same_clean_text(tmp_path, config, page):
+    variants = dict(VARIANTS, **(TRADITIONAL_ONLY if page is TRADITIONAL_PAGE else {}))
+    reference = clean_bytes(tmp_path, "reference", page.encode("utf-8"), config)
+    assert reference.title and len(reference.paragraphs) >= 3
+    for name, encode in variants.items():
+        doc = clean_bytes(tmp_path, name, encode(page), config)
+        assert comparable(doc) == comparable(reference), name
+
+
+def test_encodings_and_repairs_are_recorded(tmp_path, config):
+    page = TRADITIONAL_PAGE
+    assert clean_bytes(tmp_path, "a", page.encode("big5"), config).encoding == "big5"
+    assert clean_bytes(tmp_path, "b", page.encode("gb18030"), config).encoding == "gb18030"
+    assert clean_bytes(tmp_path, "c", b"\xef\xbb\xbf" + page.encode("utf-8"), config).encoding == "utf-8-sig"
+    latin = clean_bytes(tmp_path, "d", VARIANTS["gb18030-read-as-latin-1"](page), config)
+    assert FLAG_GBK_AS_LATIN1_FIXED in latin.flags
+    utf8 = clean_bytes(tmp_path, "e", VARIANTS["utf-8-read-as-latin-1"](page), config)
+    assert FLAG_MOJIBAKE_FIXED in utf8.flags
+
+
+def test_western_text_with_accents_is_not_reinterpreted():
+    text = "Le café de la Société générale à Zürich, déjà ouvert."
+    assert repair_text(text) == (text, ())
+
+
+def test_lost_characters_are_flagged_not_passed_as_clean(tmp_path, config):
+    body = "北京市委政法委发挥统筹协调作用，" * 20 + "成立由\ufffd\ufffd家单位组成的试点工作协调指导组。"
+    doc = clean_bytes(tmp_path, "lost", body.encode("utf-8"), config)
+    assert doc.unrecoverable_chars == 2
+    assert FLAG_UNRECOVERABLE in doc.flags
+
+
+def test_mostly_lost_text_is_rejected(tmp_path, config):
+    path = tmp_path / "garbled.txt"
+    path.write_text("标题\n" + "\ufffd" * 50 + "正文。", encoding="utf-8")
+    (doc,) = clean_files([path], tmp_path, config)
+    assert doc.reject == "undecodable"
+    assert "U+FFFD" in doc.reject_detail
+
+
+def test_truncated_last_character_keeps_the_text():
+    data = "北京市委政法委发挥统筹协调作用。".encode("utf-8")[:-1]
+    decoded = decode_bytes(data, ("gb18030",))
+    assert decoded.encoding == "utf-8"
+    assert decoded.text.startswith("北京市委政法委发挥统筹协调作用")
+    assert "invalid_bytes_replaced" in decoded.flags
+
+
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        (b"", "empty"),
+        (b" \n\t\r\n", "empty"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(200), "binary"),
+        (b"PK\x03\x04" + bytes(200), "binary"),
+        (bytes(range(256)) * 8, "binary"),
+    ],
+    ids=["empty", "whitespace", "png", "zip", "all-bytes"],
+)
+def test_non_text_is_rejected_with_a_reason(data, reason):
+    decoded = decode_bytes(data, ("gb18030", "big5"))
+    assert decoded.reject == reason
+    assert decoded.detail
+
+
+def test_a_few_nul_bytes_are_removed_and_flagged():
+    data = ("北京市委政法委发挥统筹协调作用。" * 20 + "\x00" + "成立试点工作协调指导组。" * 20).encode("utf-8")
+    decoded = decode_bytes(data, ())
+    assert "\x00" not in decoded.text
+    assert "nul_removed" in decoded.flags

@@ -1,0 +1,46 @@
+import dataclasses
+
+from pipeline.document import Document
+from pipeline.page_dedup import dedup_pages
+
+LEAD = "1月1日，中国第三十六次南极考察队数百名科考队员在辽阔的南极迎来新年第一天。"
+SECOND = "中山站作为中国在南极大陆上的最大考察站，科考队员的激光雷达观测、高空大气物理观测、气象预报和海冰常规观测等项目正常开展。"
+THIRD = "在长城站上，除了气象观测正常开展之外，陆地和近岸水域生态监测海水样品采样、环境化学监测采样等科考项目，均在顺利推进中。"
+
+
+def page(*paragraphs):
+    return Document(doc_id="p", source_path="p.txt", text="\n".join(paragraphs))
+
+
+def test_a_repeated_body_is_kept_once(config):
+    (doc,) = dedup_pages([page(LEAD, SECOND, THIRD, LEAD, SECOND, THIRD)], config)
+    assert doc.paragraphs == [LEAD, SECOND, THIRD]
+    assert [r.text for r in doc.removed("page_dedup", "repeated_block")] == [LEAD, SECOND, THIRD]
+
+
+def test_a_near_repeat_is_dropped(config):
+    edited = SECOND.replace("最大考察站", "最大的考察站").replace(",", "，")
+    (doc,) = dedup_pages([page(LEAD, SECOND, THIRD, edited)], config)
+    assert doc.paragraphs == [LEAD, SECOND, THIRD]
+
+
+def test_a_repeat_differing_only_in_punctuation_width_is_dropped(config):
+    ascii_copy = SECOND.replace("，", ",").replace("、", ",")
+    (doc,) = dedup_pages([page(SECOND, THIRD, ascii_copy)], config)
+    assert doc.paragraphs == [SECOND, THIRD]
+
+
+def test_short_lines_that_recur_are_kept(config):
+    (doc,) = dedup_pages([page("记者：", LEAD, "记者：", SECOND, "（完）")], config)
+    assert doc.paragraphs == ["记者：", LEAD, "记者：", SECOND, "（完）"]
+
+
+def test_distinct_paragraphs_on_one_topic_are_kept(config):
+    (doc,) = dedup_pages([page(LEAD, SECOND, THIRD)], config)
+    assert doc.paragraphs == [LEAD, SECOND, THIRD]
+    assert doc.removed("page_dedup") == []
+
+
+def test_rejected_records_pass_through(config):
+    rejected = dataclasses.replace(page(LEAD, LEAD), reject="binary", reject_detail="x")
+    assert dedup_pages([rejected], config) == [rejected]
