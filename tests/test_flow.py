@@ -1,0 +1,53 @@
+"""End to end: the Prefect flow over a copy of the bundled sample, tables read back."""
+
+import datetime
+import shutil
+
+import pytest
+
+from conftest import CASES, SAMPLE_RAW
+from pipeline.config import ConfigError
+from pipeline.write import read_table
+
+GOLDEN = (CASES / "sample" / "000_087269b42eb169e9.clean.txt").read_text(encoding="utf-8").rstrip("\n")
+
+
+@pytest.fixture
+def raw(tmp_path):
+    return shutil.copytree(SAMPLE_RAW, tmp_path / "raw")
+
+
+def test_flow_cleans_the_sample(prefect_harness, raw, tmp_path):
+    from flows.clean import clean_corpus
+
+    out = tmp_path / "clean"
+    summary = clean_corpus(raw_dir=str(raw), out_dir=str(out), options={"batch_size": 5})
+    documents, duplicates, rejects = (read_table(out, t) for t in ("documents", "duplicates", "rejects"))
+
+    assert summary["records"] == documents.num_rows + duplicates.num_rows + rejects.num_rows
+    assert summary["counts_add_up"] and summary["files"] == 12
+
+    rows = {r["source_path"]: r for r in documents.to_pylist()}
+    sample = rows["000_087269b42eb169e9.txt"]
+    assert sample["text"] == GOLDEN
+    assert (sample["title"], sample["date"]) == ("北京以“个性化”任务推进市域社会治理", datetime.date(2021, 12, 13))
+    assert (sample["publication"], sample["section"], sample["authors"]) == ("法治日报", "要闻", ["黄洁", "董凡超"])
+    assert sample["pages"] == [3] and sample["paragraph_count"] == 7
+    assert sample["repeated_blocks_removed"] == 7 and sample["markers_removed"] == 4
+
+    # The month's real duplicate (page 1 and page 4) and the feed's repost are found.
+    dupes = {r["source_path"]: r for r in duplicates.to_pylist()}
+    assert dupes["rmrb/2020-01/20200104-04-03.txt"]["duplicate_of"] == rows["rmrb/2020-01/20200104-01-05.txt"]["doc_id"]
+    assert "feeds/portal-2020-01.jsonl" in dupes
+
+    reasons = sorted(rejects["reason"].to_pylist())
+    assert reasons == ["binary", "empty", "empty_after_cleaning", "malformed_json", "missing_text", "unsupported_format"]
+    assert set(summary["seconds_by_stage"]) >= {"read", "repair", "strip", "extract", "normalize", "page_dedup", "sign", "dedup"}
+
+
+def test_flow_fails_fast_on_a_bad_option(prefect_harness, raw, tmp_path):
+    from flows.clean import clean_corpus
+
+    with pytest.raises(ConfigError, match="did you mean 'dedup_threshold'"):
+        clean_corpus(raw_dir=str(raw), out_dir=str(tmp_path / "clean"), options={"dedup_treshold": 0.9})
+    assert not (tmp_path / "clean").exists()

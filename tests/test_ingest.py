@@ -1,0 +1,79 @@
+import json
+import os
+
+from pipeline.config import Config
+from pipeline.ingest import discover, read_batch, read_file
+
+
+def write(path, data):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    return path
+
+
+def test_discover_is_recursive_and_sorted(tmp_path):
+    for name in ("b/2.txt", "a/z.txt", "a/sub/1.txt", "c.jsonl", "notes.md"):
+        write(tmp_path / name, "x")
+    found = [p.relative_to(tmp_path).as_posix() for p in discover(tmp_path)]
+    assert found == ["c.jsonl", "notes.md", "a/z.txt", "a/sub/1.txt", "b/2.txt"]
+
+
+def test_discover_survives_a_symlink_loop(tmp_path):
+    write(tmp_path / "a" / "page.txt", "正文。")
+    os.symlink(tmp_path / "a", tmp_path / "a" / "loop")
+    assert [p.name for p in discover(tmp_path)] == ["page.txt"]
+
+
+def test_txt_is_one_record(tmp_path, config):
+    path = write(tmp_path / "p.txt", "标题\n正文。")
+    (doc,) = read_file(path, tmp_path, config)
+    assert (doc.source_path, doc.source_line, doc.text, doc.encoding) == ("p.txt", None, "标题\n正文。", "utf-8")
+
+
+def test_jsonl_keeps_good_lines_and_rejects_each_bad_one_with_its_line(tmp_path, config):
+    lines = [
+        json.dumps({"text": "第一篇正文。", "title": "一", "date": "2020年1月4日", "source": "人民网",
+                    "url": "https://example.org/1", "authors": ["王明"]}, ensure_ascii=False),
+        "",
+        '{"text": "截断的行',
+        json.dumps({"title": "没有正文"}, ensure_ascii=False),
+        json.dumps({"text": "   "}),
+        json.dumps(["not", "an", "object"]),
+        json.dumps({"text": "第二篇正文。"}, ensure_ascii=False),
+    ]
+    path = write(tmp_path / "feed.jsonl", "\n".join(lines) + "\n")
+    docs = read_file(path, tmp_path, config)
+    assert [(d.source_line, d.reject) for d in docs] == [
+        (1, None), (3, "malformed_json"), (4, "missing_text"), (5, "empty"), (6, "malformed_json"), (7, None)]
+    first = docs[0]
+    assert (first.title, first.publication, first.url, first.authors) == ("一", "人民网", "https://example.org/1", ("王明",))
+    assert first.date.isoformat() == "2020-01-04"
+    assert "line 3" in docs[1].reject_detail
+    assert len({d.doc_id for d in docs}) == len(docs)
+
+
+def test_other_files_are_rejected_not_skipped(tmp_path, config):
+    path = write(tmp_path / "page.html", "<p>正文</p>")
+    (doc,) = read_file(path, tmp_path, config)
+    assert doc.reject == "unsupported_format" and ".html" in doc.reject_detail
+
+
+def test_files_over_the_size_limit_are_rejected_unread(tmp_path):
+    path = write(tmp_path / "big.txt", "正文。" * 100)
+    (doc,) = read_file(path, tmp_path, Config(max_file_bytes=100))
+    assert doc.reject == "too_large" and doc.size_bytes == 900
+
+
+def test_broken_symlink_is_unreadable(tmp_path, config):
+    os.symlink(tmp_path / "missing.txt", tmp_path / "dangling.txt")
+    (doc,) = read_batch(discover(tmp_path), tmp_path, config)
+    assert doc.reject == "unreadable" and doc.source_path == "dangling.txt"
+
+
+def test_non_utf8_file_names_are_kept_readable(tmp_path, config):
+    name = os.fsencode(tmp_path) + b"/\xb1\xb1\xbe\xa9.txt"
+    with open(name, "wb") as handle:
+        handle.write("正文。".encode("utf-8"))
+    (doc,) = read_batch(discover(tmp_path), tmp_path, config)
+    assert doc.source_path == "\\xb1\\xb1\\xbe\\xa9.txt"
+    assert doc.text == "正文。"
