@@ -9,6 +9,7 @@ Exit status: 0 done, 1 the run failed, 2 bad arguments or configuration.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import textwrap
@@ -34,6 +35,8 @@ def command_run(args: argparse.Namespace) -> int:
     check_folders(raw, out)
     print(f"docclean: cleaning {raw} -> {out} (starting Prefect...)", file=sys.stderr, flush=True)
     started = time.perf_counter()
+    # No usage telemetry from the temporary server: machines running this are often offline.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     # Imported here so that `--help`, `inspect` and config errors stay instant.
     from flows.clean import clean_corpus
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 
@@ -36,6 +37,7 @@ def patterns():
 @pytest.fixture(scope="session")
 def prefect_harness():
     """One throwaway Prefect API for the whole session (starting one costs seconds)."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=120):

@@ -1,0 +1,25 @@
+# Two entry points, each sets up everything it needs on a fresh machine:
+#   make sample   install into .venv, then clean the bundled sample (data/raw -> data/clean)
+#   make test     install into .venv, then run the test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: sample test install clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+sample: $(BIN)/.installed
+	$(BIN)/docclean run --raw data/raw --out data/clean
+
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf data/clean/documents data/clean/duplicates data/clean/rejects data/clean/signatures data/clean/summary.json

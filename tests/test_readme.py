@@ -1,0 +1,39 @@
+"""The README documents what the code produces: every column and every option."""
+
+import dataclasses
+
+from conftest import ROOT
+from pipeline.config import Config
+from pipeline.document import REJECT_REASONS
+from pipeline.schema import DOCUMENTS, DUPLICATES, REJECTS, signatures_schema
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def section(title: str) -> str:
+    start = README.index(f"### `{title}`")
+    end = README.find("\n### ", start + 1)
+    return README[start:end]
+
+
+def test_every_column_is_documented_under_its_table():
+    tables = {"documents": DOCUMENTS, "duplicates": DUPLICATES, "rejects": REJECTS, "signatures": signatures_schema(128, 16)}
+    for name, schema in tables.items():
+        text = section(name)
+        for field in schema:
+            assert f"| `{field.name}` |" in text, (name, field.name)
+
+
+def test_every_option_and_reject_reason_is_documented():
+    for field in dataclasses.fields(Config):
+        if field.init:
+            assert f"| `{field.name}` |" in README, field.name
+    for reason in REJECT_REASONS:
+        assert f"`{reason}`" in README, reason
+
+
+def test_the_two_setup_commands_exist():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "make sample" in README and "make test" in README
+    assert "\nsample:" in makefile and "\ntest:" in makefile
+    assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
