@@ -9,6 +9,7 @@ Exit status: 0 done, 1 the run failed, 2 bad arguments or configuration.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import shutil
 import sys
@@ -40,6 +41,9 @@ def command_run(args: argparse.Namespace) -> int:
     # Imported here so that `--help`, `inspect` and config errors stay instant.
     from flows.clean import clean_corpus
 
+    # One "Finished in state Completed()" line per task and batch would bury the
+    # progress lines the flow logs per batch; failures are still logged.
+    logging.getLogger("prefect.task_runs").setLevel(logging.WARNING)
     summary = clean_corpus(raw_dir=str(raw), out_dir=str(out), options=config.to_mapping())
     print(format_summary(summary, time.perf_counter() - started))
     return 0

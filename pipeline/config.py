@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import math
 import tomllib
 from dataclasses import dataclass, field
@@ -123,20 +124,18 @@ class Config:
                 f"patterns_file {self.patterns_file!r} does not exist; give the path of a TOML "
                 "file laid out like pipeline/patterns.toml, or leave the option out"
             )
-        bands = self.lsh_bands if self.lsh_bands is not None else optimal_bands(
-            self.dedup_threshold, self.num_perm
-        )
-        if self.lsh_bands is not None:
+        if self.lsh_bands is None:
+            bands = optimal_bands(self.dedup_threshold, self.num_perm)
+        else:
             _check_int(self, "lsh_bands", minimum=1, maximum=self.num_perm)
+            bands = self.lsh_bands
             if self.num_perm % bands:
                 divisors = [b for b in range(2, self.num_perm) if self.num_perm % b == 0]
                 raise ConfigError(
                     f"lsh_bands={bands} does not divide num_perm={self.num_perm}; "
                     f"use one of {divisors} or leave lsh_bands unset"
                 )
-            object.__setattr__(self, "lsh_bands", bands)
-        else:
-            object.__setattr__(self, "lsh_bands", bands)
+        object.__setattr__(self, "lsh_bands", bands)
         object.__setattr__(self, "lsh_rows", self.num_perm // bands)
 
     @classmethod
@@ -228,6 +227,7 @@ def _check_keep_policy(policy: tuple[str, ...]) -> None:
         raise ConfigError(f"keep_policy lists a criterion twice: {list(policy)}")
 
 
+@functools.lru_cache(maxsize=64)
 def optimal_bands(threshold: float, num_perm: int) -> int:
     """The band count whose S-curve best separates pairs at ``threshold``.
 

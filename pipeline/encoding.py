@@ -69,6 +69,8 @@ MAX_INVALID_UTF8_RATIO = 0.001
 MAX_NUL_RATIO = 0.01
 MAX_CONTROL_RATIO = 0.05
 SNIFF_BYTES = 64 * 1024
+# Below this many bytes charset detection is a coin toss between GBK and Big5.
+MIN_SNIFF_BYTES = 64
 # C0 control bytes that no text encoding uses for text (NUL is judged apart,
 # tab/newline/CR/FF/VT and ESC are legitimate in text files).
 _CONTROL_BYTES = tuple(b for b in range(1, 0x20) if b not in (0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1B))
@@ -130,6 +132,13 @@ def decode_bytes(raw: bytes, encodings: tuple[str, ...]) -> Decoded:
     if bad <= max(1, MAX_INVALID_UTF8_RATIO * len(lossy)):
         return _checked(lossy, "utf-8", flags + (FLAG_INVALID_BYTES,))
 
+    if len(raw) < MIN_SNIFF_BYTES:
+        # Too few bytes to detect anything: the first encoding in config order that fits.
+        for codec in encodings:
+            try:
+                return _checked(raw.decode(codec), codec, flags)
+            except (UnicodeDecodeError, LookupError):
+                continue
     best = charset_normalizer.from_bytes(raw[:SNIFF_BYTES], cp_isolation=list(encodings)).best()
     if best is None:
         return Decoded(
@@ -209,18 +218,22 @@ def fix_legacy_cjk_as_latin1(text: str, encodings: tuple[str, ...]) -> str | Non
         raw = bytes(_latin1_byte(ch) for ch in text)
     except ValueError:
         return None
-    # GBK and Big5 byte ranges overlap, so a strict decode succeeding proves
-    # little: let the detector pick among the legacy encodings, then insist on CJK.
-    best = charset_normalizer.from_bytes(raw[:SNIFF_BYTES], cp_isolation=list(encodings)).best()
-    if best is None:
-        return None
-    try:
-        candidate = raw.decode(best.encoding)
-    except (UnicodeDecodeError, LookupError):
-        return None
-    non_ascii = [ch for ch in candidate if ord(ch) > 0x7F]
-    cjk = sum(1 for ch in non_ascii if _is_cjk(ch) or ch in _CJK_PUNCT)
-    return candidate if non_ascii and cjk >= 0.9 * len(non_ascii) else None
+    candidates = {}
+    for codec in encodings:
+        try:
+            candidate = raw.decode(codec)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        non_ascii = [ch for ch in candidate if ord(ch) > 0x7F]
+        if non_ascii and sum(1 for ch in non_ascii if _is_cjk(ch) or ch in _CJK_PUNCT) >= 0.9 * len(non_ascii):
+            candidates[codec] = candidate
+    if len(candidates) > 1 and len(raw) >= MIN_SNIFF_BYTES:
+        # GBK and Big5 byte ranges overlap, so both often decode "cleanly":
+        # on enough bytes the detector tells them apart; on a few, config order decides.
+        best = charset_normalizer.from_bytes(raw[:SNIFF_BYTES], cp_isolation=list(candidates)).best()
+        if best is not None and best.encoding in candidates:
+            return candidates[best.encoding]
+    return next(iter(candidates.values()), None)
 
 
 _CP1252_SPECIALS = {bytes([b]).decode("cp1252", errors="ignore"): b for b in range(0x80, 0xA0)}

@@ -3,6 +3,8 @@
 import datetime
 import re
 
+import pytest
+
 from conftest import CASES, SAMPLE_PAGE
 from pipeline.chain import clean_files
 
@@ -57,5 +59,30 @@ def test_punctuation_normalization_can_be_switched_off():
     from pipeline.config import Config
 
     doc = clean_sample(Config(normalize_punctuation=False))
-    assert "引领,健全" in doc.text
-    assert "，" not in doc.text.replace("，", "", 0) or "引领，健全" not in doc.text
+    assert "引领,健全" in doc.text and "引领，健全" not in doc.text
+    assert "街道(乡镇)" in doc.text
+
+
+PAGES = CASES / "pages"
+
+
+@pytest.mark.parametrize("path", sorted(PAGES.glob("*.same.txt")), ids=lambda p: p.name)
+def test_clean_text_stays_byte_identical(path, config):
+    (doc,) = clean_files([path], PAGES, config)
+    assert doc.text + "\n" == path.read_text(encoding="utf-8")
+    assert doc.removals == ()
+
+
+@pytest.mark.parametrize("path", sorted(PAGES.glob("*.raw.txt")), ids=lambda p: p.name)
+def test_raw_pages_give_their_golden_text(path, config):
+    (doc,) = clean_files([path], PAGES, config)
+    golden = path.with_name(path.name.replace(".raw.txt", ".clean.txt"))
+    assert doc.text + "\n" == golden.read_text(encoding="utf-8")
+
+
+def test_cleaning_is_idempotent(tmp_path, config):
+    once = clean_sample(config)
+    again_path = tmp_path / "again.txt"
+    again_path.write_text(once.text, encoding="utf-8")
+    (again,) = clean_files([again_path], tmp_path, config)
+    assert again.text == once.text
