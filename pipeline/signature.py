@@ -28,6 +28,7 @@ from pipeline.patterns import HAN
 SCHEME = "affine32"
 
 _HAN_RUN = re.compile(f"[{HAN}]")
+_LETTER = re.compile(r"[^\W\d_]")
 _WORD = re.compile(r"\w+")
 _KEY_DROP = re.compile(r"[\W_]+")
 CJK_SHARE = 0.3
@@ -39,7 +40,7 @@ def is_cjk(text: str) -> bool:
     >>> is_cjk("北京以个性化任务推进治理"), is_cjk("Beijing pushes local governance")
     (True, False)
     """
-    letters = sum(1 for ch in text if ch.isalpha())
+    letters = len(_LETTER.findall(text))
     return letters > 0 and len(_HAN_RUN.findall(text)) >= CJK_SHARE * letters
 
 
@@ -60,15 +61,19 @@ def shingles(text: str, cjk_ngram: int, word_ngram: int) -> list[str]:
     >>> shingles("The quick brown fox", 3, 2)
     ['brown fox', 'quick brown', 'the quick']
     """
-    if is_cjk(text):
-        key = match_key(text)
-        if len(key) <= cjk_ngram:
-            return [key] if key else []
-        return sorted({key[i : i + cjk_ngram] for i in range(len(key) - cjk_ngram + 1)})
-    words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    if is_cjk(folded):
+        return char_shingles(_KEY_DROP.sub("", folded), cjk_ngram)
+    words = _WORD.findall(folded)
     if len(words) <= word_ngram:
         return [" ".join(words)] if words else []
     return sorted({" ".join(words[i : i + word_ngram]) for i in range(len(words) - word_ngram + 1)})
+
+
+def char_shingles(key: str, n: int) -> list[str]:
+    if len(key) <= n:
+        return [key] if key else []
+    return sorted({key[i : i + n] for i in range(len(key) - n + 1)})
 
 
 def signatures(shingle_sets: Iterable[Sequence[str]], num_perm: int, seed: int) -> np.ndarray:

@@ -65,6 +65,15 @@ def read_corpus_article(path: Path) -> Article:
     )
 
 
+def chinese_numeral(n: int) -> str:
+    """Page numbers as the papers print them: 三, 十二, 二十四."""
+    digits = "零一二三四五六七八九"
+    if n < 10:
+        return digits[n]
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else digits[tens]) + "十" + (digits[ones] if ones else "")
+
+
 def scrape_body(paragraphs: tuple[str, ...], jump_to: int | None, jump_from: int = 1, verbs: tuple[str, str] = ("下转", "上接")) -> str:
     """Paragraphs on one line, ASCII punctuation, and a page jump mid-paragraph."""
     body = [p.translate(ASCII_PUNCT) for p in paragraphs]
@@ -73,8 +82,7 @@ def scrape_body(paragraphs: tuple[str, ...], jump_to: int | None, jump_from: int
         text = body[middle]
         cut = text.find(",", len(text) // 3)
         if cut > 0:
-            numerals = "一二三四五六七八九十"
-            marker = f" {verbs[0]}第{numerals[jump_to - 1]}版 {verbs[1]}第{numerals[jump_from - 1]}版 "
+            marker = f" {verbs[0]}第{chinese_numeral(jump_to)}版 {verbs[1]}第{chinese_numeral(jump_from)}版 "
             body[middle] = text[: cut + 1] + marker + text[cut + 1 :]
     return " ".join(body)
 
