@@ -15,6 +15,7 @@ from typing import Any, Iterator, Sequence
 import pyarrow as pa
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
 from pipeline import chain, dedup, ingest, write
 from pipeline.config import Config
@@ -93,10 +94,12 @@ def clean_corpus(raw_dir: str = "data/raw", out_dir: str = "data/clean", options
     logger.info("%d input files in %d batches of up to %d", len(files), len(batches), config.batch_size)
     for index, paths in enumerate(batches):
         docs = timed("read", read_files, index, paths, raw, config)
+        # quote(): Prefect would otherwise walk every record of the batch looking
+        # for futures, which costs as much as the stage itself.
         for name, stage in chain.CLEANING_STAGES:
-            docs = timed(name, run_stage, name, index, stage, docs, config)
-        signatures = timed("sign", sign, index, docs, config)
-        counts = timed("stage", stage_batch, index, staging, docs, signatures)
+            docs = timed(name, run_stage, name, index, stage, quote(docs), config)
+        signatures = timed("sign", sign, index, quote(docs), config)
+        counts = timed("stage", stage_batch, index, staging, quote(docs), quote(signatures))
         for key in total:
             total[key] += counts[key]
         elapsed = time.perf_counter() - started
@@ -118,7 +121,7 @@ def clean_corpus(raw_dir: str = "data/raw", out_dir: str = "data/clean", options
         "seconds_by_stage": {k: round(v, 3) for k, v in seconds.items()},
         "seconds_before_publish": round(time.perf_counter() - started, 3),
     }
-    summary = publish(staging, decisions, config, facts)
+    summary = publish(staging, quote(decisions), config, facts)
     summary["seconds"] = round(time.perf_counter() - started, 3)
     logger.info(
         "done: %d records -> %d documents, %d duplicates, %d rejects in %.1f s",
