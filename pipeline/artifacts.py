@@ -190,14 +190,17 @@ def tidy_paragraphs(text: str) -> str:
 
 _CJK = f"{HAN}{CJK_PUNCT}"
 _ASCII_TO_FULL = {",": "，", ";": "；", ":": "：", "!": "！", "?": "？"}
-# CJK on the left and CJK or a digit on the right, or a number/percent on the
-# left and an ideograph on the right. Digits on both sides (1,000 / 10:30 / 63.4)
-# never match, so numbers are left alone.
-_PUNCT_AFTER_CJK = re.compile(f"(?<=[{_CJK}])[ ]?([,;:!?])[ ]?(?=[{_CJK}0-9“‘(])")
-_PUNCT_BEFORE_HAN = re.compile(f"(?<=[0-9A-Za-z%)])([,;:!?])[ ]?(?=[{HAN}“])")
+# CJK on the left and anything but a space on the right (信箱:rmrb, 年,2020),
+# or a number/percent on the left and an ideograph on the right. Digits on both
+# sides (1,000 / 10:30 / 63.4) never match, so numbers are left alone. The
+# full-width mark carries its own spacing, so a space after it goes.
+_PUNCT_AFTER_CJK = re.compile(f"(?<=[{_CJK}])[ \\xa0]?([,;:!?])[ \\xa0]?(?=[{_CJK}0-9A-Za-z“‘(])")
+_PUNCT_BEFORE_HAN = re.compile(f"(?<=[0-9A-Za-z%)])([,;:!?])[ \\xa0]?(?=[{HAN}“])")
 # A question or exclamation mark that ends a CJK sentence (end of line included).
 _SENTENCE_MARK_AFTER_HAN = re.compile(f"(?<=[{HAN}])([!?])(?=[ \\t]*$|[{_CJK}])", re.MULTILINE)
-_PARENS_AROUND_CJK = re.compile(f"\\(([^()\\n]*[{HAN}][^()\\n]*)\\)")
+# A parenthesised aside in Chinese text: CJK inside it, or CJK right before it
+# (卡马克装置(EAST) is typeset （EAST）; f(x) after a Latin letter is left alone).
+_PARENS_WITH_CJK = re.compile(f"\\(([^()\\n]*[{HAN}][^()\\n]*)\\)|(?<=[{_CJK}])\\(([^()\\n]*)\\)")
 
 
 def normalize_cjk_punctuation(text: str) -> str:
@@ -211,8 +214,15 @@ def normalize_cjk_punctuation(text: str) -> str:
     '稿件来源：法治日报。街道（乡镇）政法委员'
     >>> normalize_cjk_punctuation("Hello, world (test): 1,000 at 10:30.")
     'Hello, world (test): 1,000 at 10:30.'
+    >>> normalize_cjk_punctuation("(作者为中央党校(国家行政学院)研究员)，装置(EAST)与函数f(x)")
+    '（作者为中央党校（国家行政学院）研究员），装置（EAST）与函数f(x)'
     """
-    text = _PARENS_AROUND_CJK.sub(r"（\1）", text)
+    # Innermost pairs first, then the pairs around them: （作者为中央党校（国家行政学院）研究员）
+    while True:
+        converted = _PARENS_WITH_CJK.sub(lambda m: f"（{m.group(1) if m.group(1) is not None else m.group(2)}）", text)
+        if converted == text:
+            break
+        text = converted
     text = _PUNCT_AFTER_CJK.sub(lambda m: _ASCII_TO_FULL[m.group(1)], text)
     text = _PUNCT_BEFORE_HAN.sub(lambda m: _ASCII_TO_FULL[m.group(1)], text)
     return _SENTENCE_MARK_AFTER_HAN.sub(lambda m: _ASCII_TO_FULL[m.group(1)], text)

@@ -48,11 +48,11 @@ class Config:
 
     Duplicates inside one page
       ``block_threshold``: two paragraphs of one page whose estimated Jaccard
-      similarity reaches this are the same block; the later one is dropped
+      similarity reaches this are the same block; the later one is a repeat
       (default 0.8).
-      ``min_block_chars``: shorter paragraphs are never dropped as repeats,
-      since short lines ("（完）", an interview's "记者：") legitimately recur
-      (default 8).
+      ``min_repeat_chars``: a run of consecutive repeated paragraphs is dropped
+      only when it holds at least this many characters, since short lines
+      ("同志们、朋友们！", an interview's "记者：") legitimately recur (default 40).
       ``block_ngram``: character n-gram size for comparing paragraphs. Smaller
       than ``cjk_ngram`` because paragraphs are short: one inserted character
       should not hide a repeat (default 3).
@@ -87,7 +87,7 @@ class Config:
     patterns_file: str | None = None
     min_chars: int = 1
     block_threshold: float = 0.8
-    min_block_chars: int = 8
+    min_repeat_chars: int = 40
     block_ngram: int = 3
     dedup_threshold: float = 0.7
     num_perm: int = 128
@@ -104,7 +104,7 @@ class Config:
     def __post_init__(self) -> None:
         _check_int(self, "max_file_bytes", minimum=1)
         _check_int(self, "min_chars", minimum=1)
-        _check_int(self, "min_block_chars", minimum=1)
+        _check_int(self, "min_repeat_chars", minimum=1)
         _check_int(self, "num_perm", minimum=16, maximum=1024)
         _check_int(self, "seed", minimum=0)
         _check_int(self, "cjk_ngram", minimum=1, maximum=20)

@@ -25,7 +25,8 @@ _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 # Chinese names are two to four characters; transliterated ones join parts with a dot.
 _NAME = re.compile(f"^(?:[{HAN}]{{2,4}}|[{HAN}]+[·•][{HAN}·•]+)$")
 _NAME_SPLIT = re.compile(r"[\s、，,/]+")
-_TITLE_ENDINGS = tuple("。；，,;：:")
+# Headlines may end in a colon (朱寄云：, 专家：……), never in a comma or semicolon.
+_TITLE_ENDINGS = tuple("。；，,;")
 
 
 def parse_date(value: str) -> datetime.date | None:
@@ -134,9 +135,10 @@ def extract_metadata(doc: Document, patterns: Patterns) -> Document:
     first_meta = min((i for i, k in kind.items() if k == "metadata_line"), default=None)
     if title is None:
         if first_meta is not None:
-            # E-edition layout: the title is the header line right above the metadata line.
-            above = [i for i in range(first_meta) if i not in kind and _title_like(lines[i], patterns)]
-            title = lines[above[-1]].strip() if above else None
+            # E-edition layout: the title is the line right above the metadata line
+            # (bylines aside); a body line there means the page has no title.
+            above = [i for i in range(first_meta) if i not in kind]
+            title = lines[above[-1]].strip() if above and _title_like(lines[above[-1]], patterns) else None
         else:
             # Plain article: a short first line followed by a body is its title.
             first = next((i for i in range(len(lines)) if i not in kind), None)

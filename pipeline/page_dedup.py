@@ -2,10 +2,12 @@
 
 E-edition scrapers often capture an article twice on one page (the teaser
 column and the full text, or the same frame twice). Each paragraph of a page
-is MinHashed; a paragraph whose estimated similarity to an earlier kept
-paragraph reaches ``block_threshold`` is dropped and recorded. Paragraphs
-shorter than ``min_block_chars`` are always kept: short lines recur
-legitimately.
+is MinHashed; a paragraph whose estimated similarity to an earlier paragraph
+reaches ``block_threshold`` (or, if short, that is identical to one) is a
+repeat. Repeats are dropped, and recorded, by runs: a run of consecutive
+repeats goes when it holds at least ``min_repeat_chars`` characters, so a
+duplicated body goes whole while a short line that legitimately recurs
+("同志们、朋友们！", "记者：") stays.
 """
 
 from __future__ import annotations
@@ -22,27 +24,60 @@ from pipeline.signature import match_key, shingles, signatures, similarity
 STAGE_PAGE_DEDUP = "page_dedup"
 
 
-def repeated_blocks(blocks: Sequence[str], sigs: np.ndarray, threshold: float, min_chars: int) -> list[tuple[int, int, float]]:
-    """(index, index of the earlier block it repeats, similarity) for each repeat.
+# Below this many characters (after folding) MinHash estimates are noise:
+# such paragraphs only count as repeats when they are identical.
+MIN_SKETCH_CHARS = 12
+
+
+def repeated_blocks(blocks: Sequence[str], sigs: np.ndarray, threshold: float) -> dict[int, tuple[int, float]]:
+    """{index: (index of the earlier block it repeats, similarity)} for each repeat.
 
     ``sigs`` holds one signature row per block, in order.
     """
-    repeats: list[tuple[int, int, float]] = []
-    kept: list[int] = []
-    keys = [match_key(b) for b in blocks]
+    repeats: dict[int, tuple[int, float]] = {}
+    first_seen: dict[str, int] = {}
+    sketched: list[int] = []
     for i, block in enumerate(blocks):
-        if len(block) >= min_chars and kept:
-            exact = next((j for j in kept if keys[j] == keys[i]), None)
-            if exact is not None:
-                repeats.append((i, exact, 1.0))
-                continue
-            scores = similarity(sigs[i], sigs[kept])
+        key = match_key(block)
+        if not key:
+            continue
+        if key in first_seen:
+            repeats[i] = (first_seen[key], 1.0)
+            continue
+        if len(key) >= MIN_SKETCH_CHARS and sketched:
+            scores = similarity(sigs[i], sigs[sketched])
             best = int(np.argmax(scores))
             if scores[best] >= threshold:
-                repeats.append((i, kept[best], float(scores[best])))
+                repeats[i] = (sketched[best], float(scores[best]))
                 continue
-        kept.append(i)
+        first_seen[key] = i
+        if len(key) >= MIN_SKETCH_CHARS:
+            sketched.append(i)
     return repeats
+
+
+def droppable_runs(blocks: Sequence[str], repeats: dict[int, tuple[int, float]], min_chars: int) -> list[int]:
+    """Indices of repeats that lie in a run of consecutive repeats of at least ``min_chars``.
+
+    A scraper's second copy of a body is a long run of repeats, short lines
+    included; a salutation that recurs in a speech ("同志们、朋友们！") is a
+    run of one short paragraph and stays.
+
+    >>> droppable_runs(["甲" * 30, "乙" * 30, "同志们！", "甲" * 30, "乙" * 30, "同志们！"], {3: (0, 1.0), 4: (1, 1.0), 5: (2, 1.0)}, 40)
+    [3, 4, 5]
+    >>> droppable_runs(["同志们！", "甲" * 30, "同志们！", "乙" * 30], {2: (0, 1.0)}, 40)
+    []
+    """
+    dropped: list[int] = []
+    run: list[int] = []
+    for i in sorted(repeats) + [None]:
+        if run and (i is None or i != run[-1] + 1):
+            if sum(len(blocks[j]) for j in run) >= min_chars:
+                dropped.extend(run)
+            run = []
+        if i is not None:
+            run.append(i)
+    return dropped
 
 
 def dedup_pages(docs: Sequence[Document], config: Config) -> list[Document]:
@@ -57,16 +92,16 @@ def dedup_pages(docs: Sequence[Document], config: Config) -> list[Document]:
         if len(blocks) < 2:
             out.append(doc)
             continue
-        repeats = repeated_blocks(blocks, block_sigs, config.block_threshold, config.min_block_chars)
-        if not repeats:
+        repeats = repeated_blocks(blocks, block_sigs, config.block_threshold)
+        dropped = droppable_runs(blocks, repeats, config.min_repeat_chars)
+        if not dropped:
             out.append(doc)
             continue
-        dropped = {i for i, _, _ in repeats}
         out.append(
             dataclasses.replace(
                 doc,
-                text="\n".join(b for i, b in enumerate(blocks) if i not in dropped),
-                removals=doc.removals + tuple(Removal(STAGE_PAGE_DEDUP, "repeated_block", blocks[i]) for i, _, _ in repeats),
+                text="\n".join(b for i, b in enumerate(blocks) if i not in set(dropped)),
+                removals=doc.removals + tuple(Removal(STAGE_PAGE_DEDUP, "repeated_block", blocks[i]) for i in dropped),
             )
         )
     return out

@@ -44,3 +44,15 @@ def test_distinct_paragraphs_on_one_topic_are_kept(config):
 def test_rejected_records_pass_through(config):
     rejected = dataclasses.replace(page(LEAD, LEAD), reject="binary", reject_detail="x")
     assert dedup_pages([rejected], config) == [rejected]
+
+
+def test_a_repeated_body_goes_whole_short_lines_included(config):
+    body = ["同志们、朋友们！", LEAD, SECOND, "谢谢各位。"]
+    (doc,) = dedup_pages([page(*body, *body)], config)
+    assert doc.paragraphs == body
+
+
+def test_a_salutation_that_recurs_in_a_speech_stays(config):
+    speech = ["同志们、朋友们！", LEAD, "同志们、朋友们！", SECOND, "同志们、朋友们！", THIRD, "谢谢各位。"]
+    (doc,) = dedup_pages([page(*speech)], config)
+    assert doc.paragraphs == speech
