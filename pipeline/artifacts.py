@@ -194,8 +194,15 @@ _ASCII_TO_FULL = {",": "，", ";": "；", ":": "：", "!": "！", "?": "？"}
 # or a number/percent on the left and an ideograph on the right. Digits on both
 # sides (1,000 / 10:30 / 63.4) never match, so numbers are left alone. The
 # full-width mark carries its own spacing, so a space after it goes.
-_PUNCT_AFTER_CJK = re.compile(f"(?<=[{_CJK}])[ \\xa0]?([,;:!?])[ \\xa0]?(?=[{_CJK}0-9A-Za-z“‘(])")
-_PUNCT_BEFORE_HAN = re.compile(f"(?<=[0-9A-Za-z%)])([,;:!?])[ \\xa0]?(?=[{HAN}“])")
+_SYMBOLS = "\\u2460-\\u24ff\\u25a0-\\u25ff\\u2605\\u2606\\u00d7"  # ①, ▲■●◆, ★, ×
+_PUNCT_AFTER_CJK = re.compile(f"(?<=[{_CJK}{_SYMBOLS}])[ \\xa0]?([,;:!?])[ \\xa0]?(?=[{_CJK}{_SYMBOLS}0-9A-Za-z“‘(])")
+_PUNCT_BEFORE_HAN = re.compile(f"(?<=[0-9A-Za-z%‰℃)\\u2460-\\u24ff])([,;:!?])[ \\xa0]?(?=[{HAN}“])")
+# Between numbers, in a Chinese paragraph: a comma is a thousands separator only
+# when exactly three digits follow (1,000 / 12,345); otherwise it separates items
+# (增长0.1%,2020年 / 倒计时5,4,3 / 2020,21世纪), and a semicolon always does.
+_PUNCT_BETWEEN_NUMBERS = re.compile(r"(?<=[0-9%‰℃])([,;])(?=[0-9A-Za-z])")
+_THOUSANDS_GROUP = re.compile(r"\d{3}(?!\d)")
+_HAN_CHAR_OR_LETTER = re.compile(r"[^\W\d_]")
 # A question or exclamation mark that ends a CJK sentence (end of line included).
 _SENTENCE_MARK_AFTER_HAN = re.compile(f"(?<=[{HAN}])([!?])(?=[ \\t]*$|[{_CJK}])", re.MULTILINE)
 # A parenthesised aside in Chinese text: CJK inside it, or CJK right before it
@@ -225,7 +232,22 @@ def normalize_cjk_punctuation(text: str) -> str:
         text = converted
     text = _PUNCT_AFTER_CJK.sub(lambda m: _ASCII_TO_FULL[m.group(1)], text)
     text = _PUNCT_BEFORE_HAN.sub(lambda m: _ASCII_TO_FULL[m.group(1)], text)
-    return _SENTENCE_MARK_AFTER_HAN.sub(lambda m: _ASCII_TO_FULL[m.group(1)], text)
+    text = _SENTENCE_MARK_AFTER_HAN.sub(lambda m: _ASCII_TO_FULL[m.group(1)], text)
+    if _mostly_han(text):
+        text = _PUNCT_BETWEEN_NUMBERS.sub(lambda m: _number_separator(m, text), text)
+    return text
+
+
+def _mostly_han(text: str) -> bool:
+    letters = _HAN_CHAR_OR_LETTER.findall(text)
+    return bool(letters) and sum(1 for ch in letters if _HAN_CHAR.match(ch)) >= 0.5 * len(letters)
+
+
+def _number_separator(match: re.Match[str], text: str) -> str:
+    mark = match.group(1)
+    if mark == "," and text[match.start() - 1].isdigit() and _THOUSANDS_GROUP.match(text, match.end()):
+        return mark
+    return _ASCII_TO_FULL[mark]
 
 
 def normalize_document(doc: Document, patterns: Patterns, normalize_punctuation: bool) -> Document:

@@ -25,8 +25,9 @@ _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 # Chinese names are two to four characters; transliterated ones join parts with a dot.
 _NAME = re.compile(f"^(?:[{HAN}]{{2,4}}|[{HAN}]+[·•][{HAN}·•]+)$")
 _NAME_SPLIT = re.compile(r"[\s、，,/]+")
-# Headlines may end in a colon (朱寄云：, 专家：……), never in a comma or semicolon.
-_TITLE_ENDINGS = tuple("。；，,;")
+# Headlines may end in a colon, question or exclamation mark (朱寄云：,
+# 我们该怎么预防？), never in a full stop, comma or semicolon.
+_TITLE_ENDINGS = tuple("。；，,;.")
 
 
 def parse_date(value: str) -> datetime.date | None:
@@ -99,10 +100,9 @@ def match_metadata_line(line: str, patterns: Patterns) -> tuple[datetime.date | 
 
 
 def _title_like(line: str, patterns: Patterns) -> bool:
+    """Short, and not ending like a body sentence (。，；); 开训！ and 怎么预防？ are headlines."""
     text = line.strip()
-    return 0 < len(text) <= patterns.title_max_chars and not text.endswith(_TITLE_ENDINGS) and not text.endswith(
-        tuple(patterns.sentence_end)
-    )
+    return 0 < len(text) <= patterns.title_max_chars and not text.endswith(_TITLE_ENDINGS)
 
 
 def _section_like(line: str, patterns: Patterns) -> bool:

@@ -4,10 +4,9 @@ E-edition scrapers often capture an article twice on one page (the teaser
 column and the full text, or the same frame twice). Each paragraph of a page
 is MinHashed; a paragraph whose estimated similarity to an earlier paragraph
 reaches ``block_threshold`` (or, if short, that is identical to one) is a
-repeat. Repeats are dropped, and recorded, by runs: a run of consecutive
-repeats goes when it holds at least ``min_repeat_chars`` characters, so a
-duplicated body goes whole while a short line that legitimately recurs
-("同志们、朋友们！", "记者：") stays.
+repeat. Repeats are dropped, and recorded, by runs (see `droppable_runs`): a
+duplicated body goes whole, while a short line that legitimately recurs
+("同志们、朋友们！") or a paragraph that a summary box paraphrases stays.
 """
 
 from __future__ import annotations
@@ -29,12 +28,12 @@ STAGE_PAGE_DEDUP = "page_dedup"
 MIN_SKETCH_CHARS = 12
 
 
-def repeated_blocks(blocks: Sequence[str], sigs: np.ndarray, threshold: float) -> dict[int, tuple[int, float]]:
-    """{index: (index of the earlier block it repeats, similarity)} for each repeat.
+def repeated_blocks(blocks: Sequence[str], sigs: np.ndarray, threshold: float) -> dict[int, tuple[int, float, bool]]:
+    """{index: (earlier block it repeats, similarity, identical?)} for each repeat.
 
     ``sigs`` holds one signature row per block, in order.
     """
-    repeats: dict[int, tuple[int, float]] = {}
+    repeats: dict[int, tuple[int, float, bool]] = {}
     first_seen: dict[str, int] = {}
     sketched: list[int] = []
     for i, block in enumerate(blocks):
@@ -42,13 +41,13 @@ def repeated_blocks(blocks: Sequence[str], sigs: np.ndarray, threshold: float) -
         if not key:
             continue
         if key in first_seen:
-            repeats[i] = (first_seen[key], 1.0)
+            repeats[i] = (first_seen[key], 1.0, True)
             continue
         if len(key) >= MIN_SKETCH_CHARS and sketched:
             scores = similarity(sigs[i], sigs[sketched])
             best = int(np.argmax(scores))
             if scores[best] >= threshold:
-                repeats[i] = (sketched[best], float(scores[best]))
+                repeats[i] = (sketched[best], float(scores[best]), False)
                 continue
         first_seen[key] = i
         if len(key) >= MIN_SKETCH_CHARS:
@@ -56,23 +55,32 @@ def repeated_blocks(blocks: Sequence[str], sigs: np.ndarray, threshold: float) -
     return repeats
 
 
-def droppable_runs(blocks: Sequence[str], repeats: dict[int, tuple[int, float]], min_chars: int) -> list[int]:
-    """Indices of repeats that lie in a run of consecutive repeats of at least ``min_chars``.
+def droppable_runs(blocks: Sequence[str], repeats: dict[int, tuple[int, float, bool]], min_chars: int) -> list[int]:
+    """Indices of the repeats that can go without losing anything worth keeping.
 
-    A scraper's second copy of a body is a long run of repeats, short lines
-    included; a salutation that recurs in a speech ("同志们、朋友们！") is a
-    run of one short paragraph and stays.
+    Repeats are taken by runs of consecutive repeats. A run goes when it holds
+    at least ``min_chars`` characters and is either several paragraphs long (a
+    scraper's second copy of a body, short lines included) or one paragraph
+    repeated word for word. A single paragraph that is only *similar* to an
+    earlier one stays: that is how a body paragraph looks next to the summary
+    box (核心阅读) that quotes it, and the few words that differ are content.
+    A salutation that recurs in a speech ("同志们、朋友们！") is a short run
+    and stays too.
 
-    >>> droppable_runs(["甲" * 30, "乙" * 30, "同志们！", "甲" * 30, "乙" * 30, "同志们！"], {3: (0, 1.0), 4: (1, 1.0), 5: (2, 1.0)}, 40)
+    >>> blocks = ["甲" * 30, "乙" * 30, "同志们！", "甲" * 30, "乙" * 30, "同志们！"]
+    >>> droppable_runs(blocks, {3: (0, 1.0, True), 4: (1, 1.0, True), 5: (2, 1.0, True)}, 40)
     [3, 4, 5]
-    >>> droppable_runs(["同志们！", "甲" * 30, "同志们！", "乙" * 30], {2: (0, 1.0)}, 40)
+    >>> droppable_runs(["同志们！", "甲" * 30, "同志们！", "乙" * 30], {2: (0, 1.0, True)}, 40)
+    []
+    >>> droppable_runs(["甲" * 50, "乙" * 30, "甲" * 49 + "丙"], {2: (0, 0.9, False)}, 40)
     []
     """
     dropped: list[int] = []
     run: list[int] = []
     for i in sorted(repeats) + [None]:
         if run and (i is None or i != run[-1] + 1):
-            if sum(len(blocks[j]) for j in run) >= min_chars:
+            long_enough = sum(len(blocks[j]) for j in run) >= min_chars
+            if long_enough and (len(run) > 1 or repeats[run[0]][2]):
                 dropped.extend(run)
             run = []
         if i is not None:

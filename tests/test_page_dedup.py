@@ -18,10 +18,18 @@ def test_a_repeated_body_is_kept_once(config):
     assert [r.text for r in doc.removed("page_dedup", "repeated_block")] == [LEAD, SECOND, THIRD]
 
 
-def test_a_near_repeat_is_dropped(config):
-    edited = SECOND.replace("最大考察站", "最大的考察站").replace(",", "，")
-    (doc,) = dedup_pages([page(LEAD, SECOND, THIRD, edited)], config)
+def test_a_nearly_repeated_body_is_dropped(config):
+    second = SECOND.replace("最大考察站", "最大的考察站")
+    third = THIRD.replace("均在顺利推进中", "均在推进中")
+    (doc,) = dedup_pages([page(LEAD, SECOND, THIRD, LEAD, second, third)], config)
     assert doc.paragraphs == [LEAD, SECOND, THIRD]
+
+
+def test_a_paragraph_that_a_summary_box_paraphrases_stays(config):
+    box = "核心阅读 ■我国马克思主义哲学文本研究具有与国家发展紧密相连、注重从整体出发进行研究、学者研究意识日益增强等主要特点。"
+    body = "我国马克思主义哲学文本研究的主要特点 总体来看，我国马克思主义哲学文本研究具有与国家发展紧密相连、注重从整体出发进行研究、学者研究意识日益增强等主要特点。"
+    (doc,) = dedup_pages([page(box, LEAD, body, SECOND)], config)
+    assert doc.paragraphs == [box, LEAD, body, SECOND]
 
 
 def test_a_repeat_differing_only_in_punctuation_width_is_dropped(config):
