@@ -65,7 +65,8 @@ def droppable_runs(blocks: Sequence[str], repeats: dict[int, tuple[int, float, b
     earlier one stays: that is how a body paragraph looks next to the summary
     box (核心阅读) that quotes it, and the few words that differ are content.
     A salutation that recurs in a speech ("同志们、朋友们！") is a short run
-    and stays too.
+    and stays too. Whatever its length, a run that repeats the page's opening
+    paragraphs right after them (the page is the same text twice) goes.
 
     >>> blocks = ["甲" * 30, "乙" * 30, "同志们！", "甲" * 30, "乙" * 30, "同志们！"]
     >>> droppable_runs(blocks, {3: (0, 1.0, True), 4: (1, 1.0, True), 5: (2, 1.0, True)}, 40)
@@ -74,13 +75,18 @@ def droppable_runs(blocks: Sequence[str], repeats: dict[int, tuple[int, float, b
     []
     >>> droppable_runs(["甲" * 50, "乙" * 30, "甲" * 49 + "丙"], {2: (0, 0.9, False)}, 40)
     []
+    >>> droppable_runs(["春节将至，挂满灯笼。", "春节将至，挂满灯笼。"], {1: (0, 1.0, True)}, 40)
+    [1]
     """
     dropped: list[int] = []
     run: list[int] = []
     for i in sorted(repeats) + [None]:
         if run and (i is None or i != run[-1] + 1):
             long_enough = sum(len(blocks[j]) for j in run) >= min_chars
-            if long_enough and (len(run) > 1 or repeats[run[0]][2]):
+            # The page opens with the same paragraphs twice (a one-paragraph photo
+            # caption scraped twice is as much a copy as a ten-paragraph body).
+            mirrors_opening = run[0] == len(run) and [repeats[j][0] for j in run] == list(range(len(run)))
+            if mirrors_opening or (long_enough and (len(run) > 1 or repeats[run[0]][2])):
                 dropped.extend(run)
             run = []
         if i is not None:

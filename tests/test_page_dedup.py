@@ -64,3 +64,9 @@ def test_a_salutation_that_recurs_in_a_speech_stays(config):
     speech = ["同志们、朋友们！", LEAD, "同志们、朋友们！", SECOND, "同志们、朋友们！", THIRD, "谢谢各位。"]
     (doc,) = dedup_pages([page(*speech)], config)
     assert doc.paragraphs == speech
+
+
+def test_a_short_page_scraped_twice_is_kept_once(config):
+    caption = "春节将至，很多城市的大街小巷挂满灯笼，洋溢着浓浓的年味。"
+    (doc,) = dedup_pages([page(caption, caption)], config)
+    assert doc.paragraphs == [caption]
