@@ -92,6 +92,7 @@ def clean_corpus(raw_dir: str = "data/raw", out_dir: str = "data/clean", options
     total = {"records": 0, "cleaned": 0, "rejected": 0}
     batches = list(batched(files, config.batch_size))
     logger.info("%d input files in %d batches of up to %d", len(files), len(batches), config.batch_size)
+    done = 0
     for index, paths in enumerate(batches):
         docs = timed("read", read_files, index, paths, raw, config)
         # quote(): Prefect would otherwise walk every record of the batch looking
@@ -102,10 +103,10 @@ def clean_corpus(raw_dir: str = "data/raw", out_dir: str = "data/clean", options
         counts = timed("stage", stage_batch, index, staging, quote(docs), quote(signatures))
         for key in total:
             total[key] += counts[key]
+        done += len(paths)
         elapsed = time.perf_counter() - started
-        done = sum(len(b) for b in batches[: index + 1])
         logger.info(
-            "batch %d/%d: %d/%d files, %d records (%d clean, %d rejected), %.0f files/s",
+            "batch %d/%d: %d/%d files, %d records (%d cleaned, %d rejected), %.0f files/s",
             index + 1, len(batches), done, len(files), total["records"], total["cleaned"], total["rejected"],
             done / elapsed if elapsed else 0.0,
         )

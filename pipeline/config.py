@@ -252,8 +252,12 @@ def optimal_bands(threshold: float, num_perm: int) -> int:
         if num_perm % bands:
             continue
         rows = num_perm // bands
-        false_pos = area(lambda s: 1 - (1 - s**rows) ** bands, 0.0, threshold)
-        false_neg = area(lambda s: (1 - s**rows) ** bands, threshold, 1.0)
+
+        def collision(s: float, rows: int = rows, bands: int = bands) -> float:
+            return 1 - (1 - s**rows) ** bands
+
+        false_pos = area(collision, 0.0, threshold)
+        false_neg = area(lambda s: 1 - collision(s), threshold, 1.0)
         if false_pos + false_neg < best_error:
             best, best_error = bands, false_pos + false_neg
     return best

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path

@@ -1,6 +1,5 @@
 import shutil
 
-import pytest
 
 from conftest import SAMPLE_PAGE, SAMPLE_RAW
 from flows.cli import main

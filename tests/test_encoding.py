@@ -1,6 +1,5 @@
 """The same page in every encoding a scraper produces gives the same clean text."""
 
-import dataclasses
 
 import pytest
 
