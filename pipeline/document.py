@@ -51,6 +51,7 @@ FLAG_INVALID_BYTES = "invalid_bytes_replaced"
 FLAG_MOJIBAKE_FIXED = "mojibake_fixed"
 FLAG_GBK_AS_LATIN1_FIXED = "gbk_as_latin1_fixed"
 FLAG_UNRECOVERABLE = "unrecoverable_chars"
+FLAG_DATE_UNPARSED = "date_unparsed"
 
 
 @dataclass(frozen=True, slots=True)

@@ -129,7 +129,10 @@ def decode_bytes(raw: bytes, encodings: tuple[str, ...]) -> Decoded:
         pass
     lossy = raw.decode("utf-8", errors="replace")
     bad = lossy.count("\ufffd")
-    if bad <= max(1, MAX_INVALID_UTF8_RATIO * len(lossy)):
+    valid_multibyte = sum(1 for ch in lossy if ch > "\x7f") - bad
+    # Damaged UTF-8 (a cut last character) has few bad sequences among many good
+    # ones; mostly-ASCII GBK text has a few bad ones and no good ones at all.
+    if bad <= max(1, MAX_INVALID_UTF8_RATIO * len(lossy)) and valid_multibyte >= 10 * bad:
         return _checked(lossy, "utf-8", flags + (FLAG_INVALID_BYTES,))
 
     if len(raw) < MIN_SNIFF_BYTES:

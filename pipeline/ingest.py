@@ -17,6 +17,7 @@ from typing import Iterator
 
 from pipeline.config import Config
 from pipeline.document import (
+    FLAG_DATE_UNPARSED,
     REJECT_EMPTY,
     REJECT_MALFORMED_JSON,
     REJECT_MISSING_TEXT,
@@ -121,7 +122,9 @@ def _jsonl_records(file_doc: Document) -> Iterator[Document]:
         if not text.strip():
             yield record.rejecting(REJECT_EMPTY, f"line {number}: 'text' is blank")
             continue
-        yield dataclasses.replace(record, text=text, **_jsonl_metadata(value))
+        metadata = _jsonl_metadata(value)
+        flags = record.flags + metadata.pop("flags", ())
+        yield dataclasses.replace(record, text=text, flags=flags, **metadata)
 
 
 def _jsonl_metadata(value: dict) -> dict:
@@ -131,7 +134,11 @@ def _jsonl_metadata(value: dict) -> dict:
         if item in (None, "", []) or field_name in fields:
             continue
         if field_name == "date":
-            item = parse_date(str(item))
+            parsed = parse_date(str(item))
+            if parsed is None:
+                # Keep the record, and say that its date was there but unreadable.
+                fields["flags"] = (FLAG_DATE_UNPARSED,)
+            item = parsed
         elif field_name == "authors":
             item = tuple(str(a) for a in item) if isinstance(item, list) else tuple(str(item).split())
         else:

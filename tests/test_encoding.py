@@ -108,3 +108,10 @@ def test_a_few_nul_bytes_are_removed_and_flagged():
     decoded = decode_bytes(data, ())
     assert "\x00" not in decoded.text
     assert "nul_removed" in decoded.flags
+
+
+def test_mostly_ascii_gbk_is_not_mistaken_for_damaged_utf8():
+    text = "Report 2020-01-04: " + "market index rose 0.5 percent today. " * 40 + "北京市。"
+    decoded = decode_bytes(text.encode("gb18030"), ("gb18030", "big5"))
+    assert decoded.encoding == "gb18030"
+    assert decoded.text == text

@@ -49,6 +49,7 @@ def test_jsonl_keeps_good_lines_and_rejects_each_bad_one_with_its_line(tmp_path,
     assert (first.title, first.publication, first.url, first.authors) == ("一", "人民网", "https://example.org/1", ("王明",))
     assert first.date.isoformat() == "2020-01-04"
     assert "line 3" in docs[1].reject_detail
+    assert "date_unparsed" not in first.flags
     assert len({d.doc_id for d in docs}) == len(docs)
 
 
@@ -77,3 +78,9 @@ def test_non_utf8_file_names_are_kept_readable(tmp_path, config):
     (doc,) = read_batch(discover(tmp_path), tmp_path, config)
     assert doc.source_path == "\\xb1\\xb1\\xbe\\xa9.txt"
     assert doc.text == "正文。"
+
+
+def test_an_unreadable_jsonl_date_is_flagged_not_dropped(tmp_path, config):
+    path = write(tmp_path / "feed.jsonl", json.dumps({"text": "正文。", "date": "昨天下午"}, ensure_ascii=False))
+    (doc,) = read_file(path, tmp_path, config)
+    assert doc.date is None and doc.flags == ("date_unparsed",)
