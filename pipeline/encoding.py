@@ -8,6 +8,7 @@ as Latin-1 (which ftfy cannot reverse, since it only knows Western codecs).
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import unicodedata
 from dataclasses import dataclass
@@ -142,21 +143,35 @@ def decode_bytes(raw: bytes, encodings: tuple[str, ...]) -> Decoded:
                 return _checked(raw.decode(codec), codec, flags)
             except (UnicodeDecodeError, LookupError):
                 continue
-    best = charset_normalizer.from_bytes(raw[:SNIFF_BYTES], cp_isolation=list(encodings)).best()
+    best = detect(raw, encodings)
     if best is None:
         return Decoded(
             reject=REJECT_UNDECODABLE,
             detail=f"not UTF-8 ({bad} invalid sequences) and not any of: {', '.join(encodings)}",
         )
     try:
-        text = raw.decode(best.encoding)
+        text = raw.decode(best)
     except UnicodeDecodeError as error:
         # The sniffed prefix was clean but the rest is not: keep what decodes, flag the loss.
-        text = raw.decode(best.encoding, errors="replace")
+        text = raw.decode(best, errors="replace")
         flags += (FLAG_INVALID_BYTES,)
         if text.count("\ufffd") > MAX_INVALID_UTF8_RATIO * len(text) + 1:
-            return Decoded(reject=REJECT_UNDECODABLE, detail=f"looks like {best.encoding} but: {error}")
-    return _checked(text, best.encoding, flags)
+            return Decoded(reject=REJECT_UNDECODABLE, detail=f"looks like {best} but: {error}")
+    return _checked(text, best, flags)
+
+
+def detect(raw: bytes, encodings: tuple[str, ...] | list[str]) -> str | None:
+    """The most plausible of ``encodings`` for ``raw`` (charset-normalizer), or None.
+
+    When the detector scores several encodings the same (little non-ASCII
+    text), the one listed first wins, so the config decides and not chance.
+    """
+    order = {codecs.lookup(name).name: i for i, name in enumerate(encodings)}
+    matches = list(charset_normalizer.from_bytes(raw[:SNIFF_BYTES], cp_isolation=list(encodings)))
+    if not matches:
+        return None
+    best = min(matches, key=lambda m: (m.chaos, -m.coherence, order.get(codecs.lookup(m.encoding).name, len(order))))
+    return best.encoding
 
 
 def _binary_kind(raw: bytes) -> str | None:
@@ -229,13 +244,13 @@ def fix_legacy_cjk_as_latin1(text: str, encodings: tuple[str, ...]) -> str | Non
             continue
         non_ascii = [ch for ch in candidate if ord(ch) > 0x7F]
         if non_ascii and sum(1 for ch in non_ascii if _is_cjk(ch) or ch in _CJK_PUNCT) >= 0.9 * len(non_ascii):
-            candidates[codec] = candidate
+            candidates[codecs.lookup(codec).name] = candidate
     if len(candidates) > 1 and len(raw) >= MIN_SNIFF_BYTES:
         # GBK and Big5 byte ranges overlap, so both often decode "cleanly":
         # on enough bytes the detector tells them apart; on a few, config order decides.
-        best = charset_normalizer.from_bytes(raw[:SNIFF_BYTES], cp_isolation=list(candidates)).best()
-        if best is not None and best.encoding in candidates:
-            return candidates[best.encoding]
+        best = detect(raw, list(candidates))
+        if best is not None and codecs.lookup(best).name in candidates:
+            return candidates[codecs.lookup(best).name]
     return next(iter(candidates.values()), None)
 
 
