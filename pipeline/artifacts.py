@@ -48,10 +48,18 @@ def parse_page_number(token: str) -> int | None:
     return total + current
 
 
+def _verb_and_page(match: re.Match[str]) -> tuple[str, str]:
+    # Each bracket style has its own named groups (verb0, page0, ...); one of them matched.
+    groups = match.groupdict()
+    verb = next(v for k, v in groups.items() if k.startswith("verb") and v)
+    page = next(v for k, v in groups.items() if k.startswith("page") and v)
+    return verb, page
+
+
 def _jump_matches(line: str, patterns: Patterns) -> list[re.Match[str]]:
     matches = []
     for match in patterns.page_jump.finditer(line):
-        verb = next(v for k, v in match.groupdict().items() if k.startswith("verb") and v)
+        verb, _ = _verb_and_page(match)
         bracketed = match.group(0)[0] not in verb
         # A one-character verb glued to a preceding ideograph is prose (直接2版), not a marker.
         if not bracketed and len(verb) == 1 and match.start() > 0 and _HAN_CHAR.match(line[match.start() - 1]):
@@ -60,11 +68,12 @@ def _jump_matches(line: str, patterns: Patterns) -> list[re.Match[str]]:
     return matches
 
 
-def _join_sides(left: str, right: str, sentence_end: str) -> str:
+def _join_sides(left: str, right: str, patterns: Patterns) -> str:
     """What replaces a removed marker between ``left`` and ``right``."""
     if not left or not right:
         return ""
-    if left[-1] in sentence_end or left[-1] in "”’」』" and len(left) > 1 and left[-2] in sentence_end:
+    sentence_ended = left.rstrip(patterns.closing_quotes)[-1:] in tuple(patterns.sentence_end)
+    if sentence_ended:
         # The marker sat on a paragraph boundary: keep the space that marks it.
         return " "
     if left[-1].isascii() and right[0].isascii() and right[0].isalnum():
@@ -73,15 +82,13 @@ def _join_sides(left: str, right: str, sentence_end: str) -> str:
 
 
 def _join(left: str, right: str, patterns: Patterns) -> str:
-    return left + _join_sides(left, right, patterns.sentence_end) + right if left else right
+    return left + _join_sides(left, right, patterns) + right if left else right
 
 
 def _remove_matches(line: str, matches: list[re.Match[str]], patterns: Patterns, removed: list) -> str:
     pieces, cursor = [], 0
     for match in matches:
-        groups = match.groupdict()
-        verb = next(v for k, v in groups.items() if k.startswith("verb") and v)
-        page = next(v for k, v in groups.items() if k.startswith("page") and v)
+        verb, page = _verb_and_page(match)
         removed.append((match.group(0), verb, parse_page_number(page)))
         pieces.append(line[cursor : match.start()])
         cursor = match.end()

@@ -44,6 +44,7 @@ class Patterns:
     section_max_chars: int
     title_max_chars: int
     sentence_end: str
+    closing_quotes: str
 
 
 @functools.lru_cache(maxsize=8)
@@ -126,4 +127,5 @@ def _compile(table: dict) -> Patterns:
         section_max_chars=int(table["sections"]["max_chars"]),
         title_max_chars=int(table["titles"]["max_chars"]),
         sentence_end=paragraphs["sentence_end"],
+        closing_quotes=paragraphs["closing_quotes"],
     )
