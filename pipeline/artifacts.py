@@ -14,12 +14,11 @@ import re
 
 from pipeline.config import Config
 from pipeline.document import Document, Removal
-from pipeline.patterns import CJK_PUNCT, HAN, Patterns, load_patterns
+from pipeline.patterns import CJK_PUNCT, HAN, HAN_CHAR, Patterns, load_patterns
 
 STAGE_STRIP = "strip"
 STAGE_NORMALIZE = "normalize"
 
-_HAN_CHAR = re.compile(f"[{HAN}]")
 _HSPACE = " \t\u3000\xa0"
 _DIGITS = {ch: i for i, ch in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
 
@@ -62,7 +61,7 @@ def _jump_matches(line: str, patterns: Patterns) -> list[re.Match[str]]:
         verb, _ = _verb_and_page(match)
         bracketed = match.group(0)[0] not in verb
         # A one-character verb glued to a preceding ideograph is prose (直接2版), not a marker.
-        if not bracketed and len(verb) == 1 and match.start() > 0 and _HAN_CHAR.match(line[match.start() - 1]):
+        if not bracketed and len(verb) == 1 and match.start() > 0 and HAN_CHAR.match(line[match.start() - 1]):
             continue
         matches.append(match)
     return matches
@@ -209,7 +208,7 @@ _PUNCT_BEFORE_HAN = re.compile(f"(?<=[0-9A-Za-z%‰℃)\\u2460-\\u24ff])([,;:!?]
 # (增长0.1%,2020年 / 倒计时5,4,3 / 2020,21世纪), and a semicolon always does.
 _PUNCT_BETWEEN_NUMBERS = re.compile(r"(?<=[0-9%‰℃])([,;])(?=[0-9A-Za-z])")
 _THOUSANDS_GROUP = re.compile(r"\d{3}(?!\d)")
-_HAN_CHAR_OR_LETTER = re.compile(r"[^\W\d_]")
+HAN_CHAR_OR_LETTER = re.compile(r"[^\W\d_]")
 # A question or exclamation mark that ends a CJK sentence (end of line included).
 _SENTENCE_MARK_AFTER_HAN = re.compile(f"(?<=[{HAN}])([!?])(?=[ \\t]*$|[{_CJK}])", re.MULTILINE)
 # A parenthesised aside in Chinese text: CJK inside it, or CJK right before it
@@ -246,8 +245,8 @@ def normalize_cjk_punctuation(text: str) -> str:
 
 
 def _mostly_han(text: str) -> bool:
-    letters = _HAN_CHAR_OR_LETTER.findall(text)
-    return bool(letters) and sum(1 for ch in letters if _HAN_CHAR.match(ch)) >= 0.5 * len(letters)
+    letters = HAN_CHAR_OR_LETTER.findall(text)
+    return bool(letters) and sum(1 for ch in letters if HAN_CHAR.match(ch)) >= 0.5 * len(letters)
 
 
 def _number_separator(match: re.Match[str], text: str) -> str:

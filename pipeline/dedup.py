@@ -52,7 +52,7 @@ def sign_documents(docs: Sequence[Document], config: Config) -> pa.Table:
             "doc_id": pa.array([d.doc_id for d in kept], pa.string()),
             "minhash": pa.FixedSizeListArray.from_arrays(pa.array(sigs.ravel(), pa.uint32()), config.num_perm),
             "band_keys": pa.FixedSizeListArray.from_arrays(pa.array(keys.ravel(), pa.uint64()), config.lsh_bands),
-            "char_count": pa.array([len(d.text) - d.text.count("\n") for d in kept], pa.int32()),
+            "char_count": pa.array([d.char_count for d in kept], pa.int32()),
             "date": pa.array([d.date for d in kept], pa.date32()),
             "metadata_fields": pa.array([metadata_fields(d) for d in kept], pa.int8()),
         },

@@ -98,6 +98,11 @@ class Document:
         return self.reject is not None
 
     @property
+    def char_count(self) -> int:
+        """Characters of text, the newlines between paragraphs not counted."""
+        return len(self.text) - self.text.count("\n")
+
+    @property
     def paragraphs(self) -> list[str]:
         return self.text.split("\n") if self.text else []
 

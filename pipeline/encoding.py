@@ -17,6 +17,7 @@ import charset_normalizer
 import ftfy
 
 from pipeline.config import Config
+from pipeline.patterns import CJK_CHAR, HAN_CHAR
 from pipeline.document import (
     FLAG_BOM_REMOVED,
     FLAG_GBK_AS_LATIN1_FIXED,
@@ -230,7 +231,7 @@ def fix_legacy_cjk_as_latin1(text: str, encodings: tuple[str, ...]) -> str | Non
     '中国政府今天发布通知。'
     """
     high = sum(1 for ch in text if "\x80" <= ch <= "\xff" or ch in _CP1252_SPECIALS)
-    if high < 4 or any(_is_cjk(ch) for ch in text):
+    if high < 4 or HAN_CHAR.search(text):
         return None
     try:
         raw = bytes(_latin1_byte(ch) for ch in text)
@@ -243,7 +244,7 @@ def fix_legacy_cjk_as_latin1(text: str, encodings: tuple[str, ...]) -> str | Non
         except (UnicodeDecodeError, LookupError):
             continue
         non_ascii = [ch for ch in candidate if ord(ch) > 0x7F]
-        if non_ascii and sum(1 for ch in non_ascii if _is_cjk(ch) or ch in _CJK_PUNCT) >= 0.9 * len(non_ascii):
+        if non_ascii and sum(1 for ch in non_ascii if CJK_CHAR.match(ch)) >= 0.9 * len(non_ascii):
             candidates[codecs.lookup(codec).name] = candidate
     if len(candidates) > 1 and len(raw) >= MIN_SNIFF_BYTES:
         # GBK and Big5 byte ranges overlap, so both often decode "cleanly":
@@ -256,7 +257,6 @@ def fix_legacy_cjk_as_latin1(text: str, encodings: tuple[str, ...]) -> str | Non
 
 _CP1252_SPECIALS = {bytes([b]).decode("cp1252", errors="ignore"): b for b in range(0x80, 0xA0)}
 _CP1252_SPECIALS.pop("", None)
-_CJK_PUNCT = set("，。、；：？！“”‘’（）《》【】「」『』…—·　％～")
 
 
 def _latin1_byte(ch: str) -> int:
@@ -268,22 +268,26 @@ def _latin1_byte(ch: str) -> int:
     raise ValueError(ch)
 
 
-def _is_cjk(ch: str) -> bool:
-    code = ord(ch)
-    return 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0x20000 <= code <= 0x2FA1F or 0xF900 <= code <= 0xFAFF
-
-
 def count_unrecoverable(text: str) -> int:
     """Replacement characters: text that was lost before or during decoding."""
     return text.count("\ufffd")
 
 
-def repair_document(doc: Document, max_unrecoverable_ratio: float, encodings: tuple[str, ...]) -> Document:
+def legacy_cjk_encodings(encodings: tuple[str, ...]) -> tuple[str, ...]:
+    """The configured encodings whose bytes a Latin-1 misreading can hide.
+
+    >>> legacy_cjk_encodings(("gb18030", "shift_jis", "Big5", "cp1252"))
+    ('gb18030', 'Big5')
+    """
+    chinese = {"gb18030", "gbk", "gb2312", "big5", "big5hkscs"}
+    return tuple(e for e in encodings if codecs.lookup(e).name in chinese) or ("gb18030",)
+
+
+def repair_document(doc: Document, max_unrecoverable_ratio: float, legacy_encodings: tuple[str, ...]) -> Document:
     """The ``repair`` stage for one record: fix mojibake, flag or reject lost text."""
     if doc.rejected:
         return doc
-    legacy = tuple(e for e in encodings if e.replace("-", "_").lower() in ("gb18030", "gbk", "gb2312", "big5", "big5hkscs"))
-    text, flags = repair_text(doc.text, legacy or ("gb18030",))
+    text, flags = repair_text(doc.text, legacy_encodings)
     lost = count_unrecoverable(text)
     doc = dataclasses.replace(doc, text=text, unrecoverable_chars=lost).with_flag(*flags)
     if lost:
@@ -298,4 +302,5 @@ def repair_document(doc: Document, max_unrecoverable_ratio: float, encodings: tu
 
 def repair_batch(docs: list[Document], config: Config) -> list[Document]:
     """The ``repair`` stage over a batch."""
-    return [repair_document(d, config.max_unrecoverable_ratio, config.encodings) for d in docs]
+    legacy = legacy_cjk_encodings(config.encodings)
+    return [repair_document(d, config.max_unrecoverable_ratio, legacy) for d in docs]

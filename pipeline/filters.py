@@ -20,7 +20,7 @@ def too_short(doc: Document, min_chars: int) -> tuple[str, str] | None:
     >>> too_short(Document(doc_id="x", source_path="a.txt", text="正文。"), 2) is None
     True
     """
-    chars = len(doc.text) - doc.text.count("\n")
+    chars = doc.char_count
     if chars < min_chars:
         return REJECT_EMPTY_AFTER_CLEANING, f"{chars} characters left after cleaning, min_chars={min_chars}"
     return None

@@ -21,6 +21,8 @@ HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # CJK punctuation: CJK symbols block, full-width forms, curly quotes, ellipsis, dash.
 CJK_PUNCT = "\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\u201c\u201d\u2018\u2019\u2026\u2014\u00b7"
 CHINESE_NUMERALS = "零〇一二三四五六七八九十百两"
+HAN_CHAR = re.compile(f"[{HAN}]")
+CJK_CHAR = re.compile(f"[{HAN}{CJK_PUNCT}]")
 
 
 @dataclass(frozen=True)

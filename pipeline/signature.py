@@ -23,11 +23,10 @@ import numpy as np
 import xxhash
 from datasketch import MinHash
 
-from pipeline.patterns import HAN
+from pipeline.patterns import HAN_CHAR
 
 SCHEME = "affine32"
 
-_HAN_RUN = re.compile(f"[{HAN}]")
 _LETTER = re.compile(r"[^\W\d_]")
 _WORD = re.compile(r"\w+")
 _KEY_DROP = re.compile(r"[\W_]+")
@@ -41,7 +40,7 @@ def is_cjk(text: str) -> bool:
     (True, False)
     """
     letters = len(_LETTER.findall(text))
-    return letters > 0 and len(_HAN_RUN.findall(text)) >= CJK_SHARE * letters
+    return letters > 0 and len(HAN_CHAR.findall(text)) >= CJK_SHARE * letters
 
 
 def match_key(text: str) -> str:

@@ -114,7 +114,7 @@ def document_table(docs: Sequence[Document]) -> pa.Table:
         "continued_from": [list(d.continued_from) for d in rows],
         "text": [d.text for d in rows],
         "paragraph_count": [len(d.paragraphs) for d in rows],
-        "char_count": [len(d.text) - d.text.count("\n") for d in rows],
+        "char_count": [d.char_count for d in rows],
         "encoding": [d.encoding for d in rows],
         "flags": [list(d.flags) for d in rows],
         "unrecoverable_chars": [d.unrecoverable_chars for d in rows],
