@@ -99,10 +99,16 @@ def match_metadata_line(line: str, patterns: Patterns) -> tuple[datetime.date | 
     return None
 
 
-def _title_like(line: str, patterns: Patterns) -> bool:
-    """Short, and not ending like a body sentence (。，；); 开训！ and 怎么预防？ are headlines."""
+def _title_like(line: str, patterns: Patterns, *, in_title_position: bool) -> bool:
+    """Short, and not ending like a body sentence.
+
+    In the e-edition's title position (above the metadata line) 开训！ and
+    怎么预防？ are headlines; as the first line of a plain text, a line ending
+    in ！ or ？ is more likely a salutation or a question that opens the body.
+    """
     text = line.strip()
-    return 0 < len(text) <= patterns.title_max_chars and not text.endswith(_TITLE_ENDINGS)
+    endings = _TITLE_ENDINGS if in_title_position else _TITLE_ENDINGS + tuple(patterns.sentence_end)
+    return 0 < len(text) <= patterns.title_max_chars and not text.endswith(endings)
 
 
 def _section_like(line: str, patterns: Patterns) -> bool:
@@ -138,11 +144,12 @@ def extract_metadata(doc: Document, patterns: Patterns) -> Document:
             # E-edition layout: the title is the line right above the metadata line
             # (bylines aside); a body line there means the page has no title.
             above = [i for i in range(first_meta) if i not in kind]
-            title = lines[above[-1]].strip() if above and _title_like(lines[above[-1]], patterns) else None
+            if above and _title_like(lines[above[-1]], patterns, in_title_position=True):
+                title = lines[above[-1]].strip()
         else:
             # Plain article: a short first line followed by a body is its title.
             first = next((i for i in range(len(lines)) if i not in kind), None)
-            if first is not None and first + 1 < len(lines) and _title_like(lines[first], patterns):
+            if first is not None and first + 1 < len(lines) and _title_like(lines[first], patterns, in_title_position=False):
                 title = lines[first].strip()
     if title:
         for i, line in enumerate(lines):
