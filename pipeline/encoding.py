@@ -104,11 +104,8 @@ def decode_bytes(raw: bytes, encodings: tuple[str, ...]) -> Decoded:
     binary = _binary_kind(raw)
     if binary:
         return Decoded(reject=REJECT_BINARY, detail=binary)
-    head = raw[:SNIFF_BYTES]
-    controls = sum(head.count(byte) for byte in _CONTROL_BYTES)
-    if controls > MAX_CONTROL_RATIO * len(head):
-        return Decoded(reject=REJECT_BINARY, detail=f"{controls} control bytes in the first {len(head)} bytes")
-
+    # A BOM names the encoding; UTF-16 bytes look like control bytes, so this
+    # comes before the byte-level binary check (the decoded text is checked instead).
     for bom, codec in BOMS:
         if raw.startswith(bom):
             try:
@@ -116,6 +113,11 @@ def decode_bytes(raw: bytes, encodings: tuple[str, ...]) -> Decoded:
             except UnicodeDecodeError as error:
                 return Decoded(reject=REJECT_UNDECODABLE, detail=f"{codec} BOM but invalid {codec}: {error}")
             return _checked(text, codec if codec != "utf-8" else "utf-8-sig", (FLAG_BOM_REMOVED,))
+
+    head = raw[:SNIFF_BYTES]
+    controls = sum(head.count(byte) for byte in _CONTROL_BYTES)
+    if controls > MAX_CONTROL_RATIO * len(head):
+        return Decoded(reject=REJECT_BINARY, detail=f"{controls} control bytes in the first {len(head)} bytes")
 
     flags: tuple[str, ...] = ()
     nul_count = raw.count(0)

@@ -115,3 +115,10 @@ def test_mostly_ascii_gbk_is_not_mistaken_for_damaged_utf8():
     decoded = decode_bytes(text.encode("gb18030"), ("gb18030", "big5"))
     assert decoded.encoding == "gb18030"
     assert decoded.text == text
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-32"])
+def test_utf16_and_utf32_with_a_bom_are_text(codec):
+    text = "北京市委政法委发挥统筹协调作用。" * 5
+    decoded = decode_bytes(text.encode(codec), ("gb18030",))
+    assert decoded.text == text and decoded.flags == ("bom_removed",)
