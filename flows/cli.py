@@ -75,7 +75,8 @@ def command_inspect(args: argparse.Namespace) -> int:
     raw = path.read_bytes()
     docs = clean_files([path], path.parent, config)
     print(_heading(f"raw page: {path} ({len(raw):,} bytes)", width))
-    preview = raw.decode("utf-8", errors="replace") if docs and docs[0].encoding in (None, "utf-8") else raw.decode(docs[0].encoding or "utf-8", errors="replace")
+    encoding = docs[0].encoding if docs and docs[0].encoding else "utf-8"
+    preview = raw.decode(encoding, errors="replace")
     for number, line in enumerate(preview.splitlines(), start=1):
         shown = line if len(line) <= width - 8 else line[: width - 9] + "…"
         print(f"{number:>5} | {shown}")
