@@ -1,8 +1,9 @@
 """Prefect flow ``clean-corpus``: raw scraped pages in, clean deduplicated Parquet out.
 
-read -> repair -> strip -> extract -> normalize -> page dedup -> filter -> sign,
-batch by batch into a staging folder; then cross-page dedup over all
-signatures, then an atomic publish of the output tables. All logic lives in
+plan (which raw files are new or changed) -> read -> repair -> strip ->
+extract -> normalize -> page dedup -> filter -> sign, batch by batch into a
+staging folder; then dedup against everything already in the output, then
+one atomic commit and the run report as Prefect artifacts. All logic lives in
 `pipeline`; this module only orders the stages and reports progress.
 """
 
@@ -14,10 +15,11 @@ from typing import Any, Iterator, Sequence
 
 import pyarrow as pa
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
-from pipeline import chain, dedup, ingest, write
+from pipeline import chain, dedup, ingest, ledger, report, store, write
 from pipeline.config import Config
 from pipeline.document import Document
 
@@ -27,9 +29,9 @@ TASK_OPTIONS: dict[str, Any] = {"cache_policy": NO_CACHE}
 IO_RETRIES: dict[str, Any] = {"retries": 2, "retry_delay_seconds": 2}
 
 
-@task(**TASK_OPTIONS)
-def discover_inputs(raw_dir: Path) -> list[Path]:
-    return ingest.discover(raw_dir)
+@task(**TASK_OPTIONS, **IO_RETRIES)
+def plan_inputs(raw_dir: Path, out_dir: Path, full: bool) -> ledger.Plan:
+    return ledger.plan_run(raw_dir, out_dir, full)
 
 
 @task(**TASK_OPTIONS, **IO_RETRIES, task_run_name="read-{index}")
@@ -52,14 +54,31 @@ def stage_batch(index: int, staging: write.Staging, docs: list[Document], signat
     return write.stage_batch(staging, index, docs, signatures)
 
 
+@task(**TASK_OPTIONS, **IO_RETRIES)
+def read_earlier(out_dir: Path, config: Config, changed: list[str]) -> dedup.Earlier:
+    return write.read_earlier(out_dir, config, changed)
+
+
 @task(**TASK_OPTIONS)
-def deduplicate(staging: write.Staging, config: Config) -> tuple[pa.Table, dict[str, int]]:
-    return dedup.cluster(write.read_staged_signatures(staging, config), config)
+def deduplicate(staging: write.Staging, earlier: dedup.Earlier | None, config: Config) -> dedup.Clustering:
+    return dedup.cluster(write.read_staged_signatures(staging, config), config, earlier)
 
 
 @task(**TASK_OPTIONS, **IO_RETRIES)
-def publish(staging: write.Staging, decisions: pa.Table, config: Config, facts: dict[str, Any]) -> dict[str, Any]:
-    return write.publish(staging, decisions, config, facts)
+def publish(staging: write.Staging, clustering: dedup.Clustering, plan: ledger.Plan, earlier: dedup.Earlier | None,
+            config: Config, run: int, facts: dict[str, Any]) -> tuple[dict[str, Any], list, list]:
+    return write.publish(staging, clustering, plan, earlier, config, run, facts)
+
+
+@task(**TASK_OPTIONS, **IO_RETRIES)
+def commit(staging: write.Staging, summary: dict[str, Any], replace: list, delete: list) -> dict[str, Any]:
+    return write.commit(staging, summary, replace, delete)
+
+
+def publish_report(summary: dict[str, Any]) -> None:
+    """The run report as Prefect artifacts, beside the same summary in the run JSON."""
+    create_table_artifact(key="docclean-counts", table=report.count_rows(summary), description="docclean run counts")
+    create_markdown_artifact(key="docclean-report", markdown=report.markdown(summary), description="docclean run report")
 
 
 def batched(items: Sequence[Path], size: int) -> Iterator[list[Path]]:
@@ -68,17 +87,36 @@ def batched(items: Sequence[Path], size: int) -> Iterator[list[Path]]:
 
 
 @flow(name="clean-corpus", log_prints=False)
-def clean_corpus(raw_dir: str = "data/raw", out_dir: str = "data/clean", options: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Clean every page under ``raw_dir`` into Parquet tables under ``out_dir``.
+def clean_corpus(
+    raw_dir: str = "data/raw",
+    out_dir: str = "data/clean",
+    options: dict[str, Any] | None = None,
+    full: bool = False,
+) -> dict[str, Any]:
+    """Clean the new and changed pages under ``raw_dir`` into the tables under ``out_dir``.
 
-    ``options`` are `pipeline.config.Config` options (the keys of a
-    ``--config`` TOML file); they are validated before any input is read.
-    Returns the run summary that is also written to ``out_dir/summary.json``.
+    Incremental by default: raw files processed by an earlier run are skipped
+    unless their bytes changed, and new articles are deduplicated against
+    every article already in ``out_dir``. ``full`` rebuilds the output from
+    every raw file. ``options`` are `pipeline.config.Config` options (the keys
+    of a ``--config`` TOML file), validated before any input is read. Returns
+    the run summary, also written to ``out_dir/summary.json``.
     """
     logger = get_run_logger()
     config = Config.from_mapping(options)
     raw, out = Path(raw_dir), Path(out_dir)
-    staging = write.open_staging(raw, out)
+    store.check_folders(raw, out)
+    with store.locked(out, config.lock_wait_seconds, on_wait=logger.info):
+        for note in store.recover(out):
+            logger.warning("%s in %s", note, out)
+        if not full:
+            store.check_compatible(out, config)
+        summary = _run_locked(raw, out, config, full, logger)
+    publish_report(summary)
+    return summary
+
+
+def _run_locked(raw: Path, out: Path, config: Config, full: bool, logger) -> dict[str, Any]:
     started = time.perf_counter()
     seconds: dict[str, float] = {}
 
@@ -88,10 +126,26 @@ def clean_corpus(raw_dir: str = "data/raw", out_dir: str = "data/clean", options
         seconds[stage] = seconds.get(stage, 0.0) + time.perf_counter() - begun
         return result
 
-    files = timed("discover", discover_inputs, raw)
+    plan = timed("plan", plan_inputs, raw, out, full)
+    facts: dict[str, Any] = {
+        "raw_dir": str(raw),
+        "out_dir": str(out),
+        "full": full,
+        **plan.facts(),
+    }
+    if plan.nothing_new:
+        logger.info("nothing new in %s (%d files unchanged); %s left as it is", raw, plan.unchanged, out)
+        return {**facts, "run": None, "nothing_new": True, "records": 0, "documents": 0, "duplicates": 0,
+                "rejects": 0, "rejects_by_reason": {}, "clusters_with_duplicates": 0, "counts_add_up": True,
+                "seconds": round(time.perf_counter() - started, 3)}
+    run = store.next_run(out)
+    staging = write.open_staging(out)
     total = {"records": 0, "cleaned": 0, "rejected": 0}
-    batches = list(batched(files, config.batch_size))
-    logger.info("%d input files in %d batches of up to %d", len(files), len(batches), config.batch_size)
+    batches = list(batched(plan.process, config.batch_size))
+    logger.info(
+        "run %d: %d new or changed files (%d unchanged) in %d batches of up to %d",
+        run, len(plan.process), plan.unchanged, len(batches), config.batch_size,
+    )
     done = 0
     for index, paths in enumerate(batches):
         docs = timed("read", read_files, index, paths, raw, config)
@@ -107,25 +161,21 @@ def clean_corpus(raw_dir: str = "data/raw", out_dir: str = "data/clean", options
         elapsed = time.perf_counter() - started
         logger.info(
             "batch %d/%d: %d/%d files, %d records (%d cleaned, %d rejected), %.0f files/s",
-            index + 1, len(batches), done, len(files), total["records"], total["cleaned"], total["rejected"],
+            index + 1, len(batches), done, len(plan.process), total["records"], total["cleaned"], total["rejected"],
             done / elapsed if elapsed else 0.0,
         )
 
-    decisions, dedup_stats = timed("dedup", deduplicate, staging, config)
-    facts = {
-        "raw_dir": str(raw),
-        "out_dir": str(out),
-        "files": len(files),
-        "records": total["records"],
-        **dedup_stats,
-        # Publish is timed by the caller: the summary is written inside it.
-        "seconds_by_stage": {k: round(v, 3) for k, v in seconds.items()},
-        "seconds_before_publish": round(time.perf_counter() - started, 3),
-    }
-    summary = publish(staging, quote(decisions), config, facts)
+    earlier = None if full else timed("index", read_earlier, out, config, plan.changed)
+    clustering = timed("dedup", deduplicate, staging, quote(earlier), config)
+    facts.update(records=total["records"], **clustering.stats)
+    facts["seconds_by_stage"] = {k: round(v, 3) for k, v in seconds.items()}
+    summary, replace, delete = timed("publish", publish, staging, quote(clustering), quote(plan), quote(earlier), config, run, facts)
+    summary["seconds_by_stage"]["publish"] = round(seconds["publish"], 3)
     summary["seconds"] = round(time.perf_counter() - started, 3)
+    summary = commit(staging, summary, replace, delete)
     logger.info(
-        "done: %d records -> %d documents, %d duplicates, %d rejects in %.1f s",
-        summary["records"], summary["documents"], summary["duplicates"], summary["rejects"], summary["seconds"],
+        "run %d done: %d records -> %d documents, %d duplicates, %d rejects in %.1f s; corpus now %d documents",
+        run, summary["records"], summary["documents"], summary["duplicates"], summary["rejects"],
+        summary["seconds"], summary["totals"]["documents"],
     )
     return summary

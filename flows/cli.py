@@ -1,9 +1,10 @@
 """The ``docclean`` command line: run the cleaning flow once, or inspect one page.
 
-    docclean run [--raw DIR] [--out DIR] [--config FILE]
+    docclean run [--raw DIR] [--out DIR] [--config FILE] [--full] [--wait SECONDS]
     docclean inspect FILE [--config FILE]
 
-Exit status: 0 done, 1 the run failed, 2 bad arguments or configuration.
+Exit status: 0 done, 1 the run failed, 2 bad arguments or configuration,
+3 another run is writing the same output folder.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any, Sequence
 
 from pipeline.chain import clean_files
 from pipeline.config import Config, ConfigError
-from pipeline.write import OutputError, check_folders
+from pipeline.store import BusyError, OutputError, check_folders
 
 DEFAULT_RAW = "data/raw"
 DEFAULT_OUT = "data/clean"
@@ -32,9 +33,12 @@ def _load_config(path: str | None) -> Config:
 
 def command_run(args: argparse.Namespace) -> int:
     config = _load_config(args.config)
+    if args.wait is not None:
+        config = Config.from_mapping({**config.to_mapping(), "lock_wait_seconds": args.wait})
     raw, out = Path(args.raw), Path(args.out)
     check_folders(raw, out)
-    print(f"docclean: cleaning {raw} -> {out} (starting Prefect...)", file=sys.stderr, flush=True)
+    mode = "full rebuild" if args.full else "new and changed files"
+    print(f"docclean: cleaning {raw} -> {out}, {mode} (starting Prefect...)", file=sys.stderr, flush=True)
     started = time.perf_counter()
     # No usage telemetry from the temporary server: machines running this are often offline.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -44,16 +48,22 @@ def command_run(args: argparse.Namespace) -> int:
     # One "Finished in state Completed()" line per task and batch would bury the
     # progress lines the flow logs per batch; failures are still logged.
     logging.getLogger("prefect.task_runs").setLevel(logging.WARNING)
-    summary = clean_corpus(raw_dir=str(raw), out_dir=str(out), options=config.to_mapping())
+    summary = clean_corpus(raw_dir=str(raw), out_dir=str(out), options=config.to_mapping(), full=args.full)
     print(format_summary(summary, time.perf_counter() - started))
     return 0
 
 
 def format_summary(summary: dict[str, Any], wall_seconds: float) -> str:
     """The short table printed at the end of a run."""
+    if summary.get("nothing_new"):
+        return (
+            f"  nothing new: {summary['files_unchanged']:,} raw files unchanged since the last run; "
+            f"{summary['out_dir']} left as it is ({wall_seconds:.1f} s)"
+        )
     reasons = ", ".join(f"{reason} {n}" for reason, n in summary["rejects_by_reason"].items())
     rows = [
-        ("read", f"{summary['records']:>8,}", f"records from {summary['files']:,} files"),
+        ("read", f"{summary['records']:>8,}", f"records from {summary['files_processed']:,} new or changed files"
+         f" ({summary['files_unchanged']:,} unchanged)"),
         ("clean", f"{summary['documents']:>8,}", "documents"),
         ("duplicates", f"{summary['duplicates']:>8,}", f"in {summary['clusters_with_duplicates']:,} clusters"),
         ("rejects", f"{summary['rejects']:>8,}", f"({reasons})" if reasons else ""),
@@ -62,6 +72,11 @@ def format_summary(summary: dict[str, Any], wall_seconds: float) -> str:
     lines = [f"  {name:<11}{value} {note}".rstrip() for name, value, note in rows]
     check = "counts add up" if summary["counts_add_up"] else "COUNTS DO NOT ADD UP"
     lines.append(f"  {check}: {summary['records']:,} = {summary['documents']:,} + {summary['duplicates']:,} + {summary['rejects']:,}")
+    totals = summary["totals"]
+    lines.append(
+        f"  corpus     {totals['documents']:>8,} documents, {totals['duplicates']:,} duplicates, "
+        f"{totals['rejects']:,} rejects from {totals['files']:,} files (run {summary['run']})"
+    )
     lines.append(f"  output     {summary['out_dir']}/{{documents,duplicates,rejects,signatures}}/ and summary.json")
     return "\n".join(lines)
 
@@ -130,6 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--raw", default=DEFAULT_RAW, help=f"folder of raw pages, read recursively (default {DEFAULT_RAW})")
     run.add_argument("--out", default=DEFAULT_OUT, help=f"output folder for the Parquet tables (default {DEFAULT_OUT})")
     run.add_argument("--config", help="TOML file of options (see README: Configuration)")
+    run.add_argument("--full", action="store_true", help="rebuild the output from every raw file instead of only new and changed ones")
+    run.add_argument("--wait", type=float, metavar="SECONDS", help="if another run is writing the output, wait this long for it (default: fail at once)")
     run.set_defaults(handler=command_run)
     inspect = commands.add_parser("inspect", help="show one raw page next to what the pipeline makes of it")
     inspect.add_argument("file", help="a .txt page or .jsonl file")
@@ -142,6 +159,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
+    except BusyError as error:
+        print(f"docclean: busy: {error}", file=sys.stderr)
+        return 3
     except (ConfigError, OutputError) as error:
         print(f"docclean: error: {error}", file=sys.stderr)
         return 2

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+# Options that change how a run goes, not what it writes.
+RUNNING_OPTIONS = ("batch_size", "lock_wait_seconds")
 KEEP_CRITERIA = ("longest", "shortest", "earliest", "latest", "most_metadata")
 
 
@@ -76,8 +78,11 @@ class Config:
       date, publication, authors present). Default ``["longest", "earliest"]``:
       the most complete copy, then the first published.
 
-    Running
+    Running (these may change between incremental runs; all others may not)
       ``batch_size``: records per batch task (default 256).
+      ``lock_wait_seconds``: when another run is writing the same output
+      folder, wait this long for it to finish before giving up (default 0:
+      fail at once with a message naming the other run).
     """
 
     max_file_bytes: int = 64 * 1024 * 1024
@@ -97,6 +102,7 @@ class Config:
     lsh_bands: int | None = None
     keep_policy: tuple[str, ...] = ("longest", "earliest")
     batch_size: int = 256
+    lock_wait_seconds: float = 0.0
 
     # Derived once, so that every stage sees the same LSH shape.
     lsh_rows: int = field(init=False, default=0)
@@ -111,6 +117,8 @@ class Config:
         _check_int(self, "block_ngram", minimum=1, maximum=20)
         _check_int(self, "word_ngram", minimum=1, maximum=20)
         _check_int(self, "batch_size", minimum=1, maximum=100_000)
+        if isinstance(self.lock_wait_seconds, bool) or not isinstance(self.lock_wait_seconds, (int, float)) or self.lock_wait_seconds < 0:
+            raise ConfigError(f"lock_wait_seconds must be a number of seconds, 0 or more, got {self.lock_wait_seconds!r}")
         for name in ("max_unrecoverable_ratio", "block_threshold", "dedup_threshold"):
             _check_fraction(self, name)
         if not isinstance(self.normalize_punctuation, bool):
@@ -185,6 +193,11 @@ class Config:
             for f in dataclasses.fields(self)
             if f.init
         }
+
+
+    def output_settings(self) -> dict[str, Any]:
+        """The options that shape the output: an incremental run must match them."""
+        return {k: v for k, v in self.to_mapping().items() if k not in RUNNING_OPTIONS}
 
 
 def _check_int(config: Config, name: str, *, minimum: int, maximum: int | None = None) -> None:

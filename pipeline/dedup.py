@@ -13,6 +13,12 @@ Connected components are transitive: A~B and B~C put A and C in one cluster
 even if A and C alone fall below the threshold. For news reposts that is the
 wanted behaviour (a chain of edits of one story).
 
+Runs are incremental: `cluster` takes the signatures of this run's new
+documents and, as `Earlier`, the index of every document earlier runs kept or
+marked as a duplicate. Only band buckets that hold a new document are
+searched; earlier clusters are joined as they were, so the result equals
+clustering everything at once (see `cluster`).
+
 All of it works on columns (doc ids, a signature matrix, band keys), not on
 documents, so it can run as table operations on a larger engine.
 """
@@ -20,10 +26,13 @@ documents, so it can run as table operations on a larger engine.
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+import xxhash
 
 from pipeline.config import Config
 from pipeline.document import Document
@@ -55,6 +64,7 @@ def sign_documents(docs: Sequence[Document], config: Config) -> pa.Table:
             "char_count": pa.array([d.char_count for d in kept], pa.int32()),
             "date": pa.array([d.date for d in kept], pa.date32()),
             "metadata_fields": pa.array([metadata_fields(d) for d in kept], pa.int8()),
+            "text_hash": pa.array([xxhash.xxh3_64_intdigest(d.text.encode("utf-8")) for d in kept], pa.uint64()),
         },
         schema=schema,
     )
@@ -66,18 +76,29 @@ def _matrix(column: pa.ChunkedArray | pa.Array, width: int, dtype: type) -> np.n
     return column.flatten().to_numpy(zero_copy_only=False).astype(dtype, copy=False).reshape(-1, width)
 
 
-def candidate_pairs(keys: np.ndarray) -> np.ndarray:
-    """Row pairs (i < j) that share at least one band key, as an (m, 2) array."""
+def candidate_pairs(keys: np.ndarray, rank: np.ndarray | None = None, active: np.ndarray | None = None) -> np.ndarray:
+    """Row pairs that share a band key, as an (m, 2) array ordered by ``rank``.
+
+    ``rank`` orders rows (doc_id order, so that results do not depend on
+    input order); ``active`` marks the rows whose buckets are searched, and
+    only pairs with at least one active row are returned. Each searched
+    bucket is taken whole, so a pair is found exactly as it would be if every
+    row were active.
+    """
     n, bands = keys.shape
+    rank = np.arange(n) if rank is None else rank
+    by_rank = np.argsort(rank, kind="stable")
     found: list[np.ndarray] = []
     for band in range(bands):
         column = keys[:, band]
-        order = np.argsort(column, kind="stable")
-        sorted_keys = column[order]
+        rows = by_rank if active is None else by_rank[np.isin(column[by_rank], column[active])]
+        order = np.argsort(column[rows], kind="stable")
+        members_all = rows[order]
+        sorted_keys = column[members_all]
         starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
-        sizes = np.diff(np.r_[starts, n])
+        sizes = np.diff(np.r_[starts, len(rows)])
         for start, size in zip(starts[sizes > 1], sizes[sizes > 1]):
-            members = np.sort(order[start : start + size])
+            members = members_all[start : start + size]
             if size <= ALL_PAIRS_BUCKET:
                 i, j = np.triu_indices(size, k=1)
                 found.append(np.stack([members[i], members[j]], axis=1))
@@ -85,7 +106,10 @@ def candidate_pairs(keys: np.ndarray) -> np.ndarray:
                 found.append(np.stack([np.full(size - 1, members[0]), members[1:]], axis=1))
     if not found:
         return np.empty((0, 2), dtype=np.int64)
-    return np.unique(np.concatenate(found).astype(np.int64), axis=0)
+    pairs = np.unique(np.concatenate(found).astype(np.int64), axis=0)
+    if active is not None:
+        pairs = pairs[active[pairs[:, 0]] | active[pairs[:, 1]]]
+    return pairs
 
 
 def _components(n: int, pairs: np.ndarray) -> np.ndarray:
@@ -104,10 +128,10 @@ def _components(n: int, pairs: np.ndarray) -> np.ndarray:
         ra, rb = find(int(a)), find(int(b))
         if ra != rb:
             parent[max(ra, rb)] = min(ra, rb)
-    return np.array([find(i) for i in range(n)])
+    return np.array([find(i) for i in range(n)], dtype=np.int64)
 
 
-def _keep_order(policy: tuple[str, ...], char_count: np.ndarray, dates: list, meta: np.ndarray, doc_ids: list[str]):
+def _keep_order(policy: tuple[str, ...], char_count: np.ndarray, dates: list, meta: np.ndarray, doc_ids: np.ndarray):
     """A sort key per row: the row that sorts first in its cluster is kept."""
     far = datetime.date.max.toordinal() + 1
 
@@ -125,77 +149,183 @@ def _keep_order(policy: tuple[str, ...], char_count: np.ndarray, dates: list, me
                 parts.append(-day if day is not None else far)
             elif criterion == "most_metadata":
                 parts.append(-int(meta[row]))
-        parts.append(doc_ids[row])
+        parts.append(str(doc_ids[row]))
         return tuple(parts)
 
     return key
 
 
-_NO_WORK = {"candidate_pairs": 0, "verified_pairs": 0, "clusters_with_duplicates": 0, "largest_cluster": 0}
+@dataclass(frozen=True)
+class Earlier:
+    """What earlier runs left behind, as read from the output folder.
 
-
-def cluster(signatures: pa.Table, config: Config) -> tuple[pa.Table, dict[str, int]]:
-    """Decide, for every signed document, its cluster and whether it is kept.
-
-    Returns a table (doc_id, cluster_id, cluster_size, duplicate_of,
-    similarity) in the input's row order, and counts of the work done.
-    ``duplicate_of`` is null for kept documents.
+    ``signatures``: the signature index (`schema.signatures_schema`) of every
+    earlier document, kept or duplicate. ``duplicate_of``: earlier duplicates
+    (doc_id -> kept doc_id). ``removed``: earlier doc_ids that leave the index
+    because their raw file changed; their clusters are worked out again.
     """
-    n = signatures.num_rows
-    doc_ids = signatures.column("doc_id").to_pylist()
-    if n == 0:
-        empty = pa.table({"doc_id": pa.array([], pa.string())})
-        return _decisions(empty, [], np.empty(0, np.int32), [], np.empty(0, np.float32)), dict(_NO_WORK)
-    sigs = _matrix(signatures.column("minhash"), config.num_perm, np.uint32)
-    keys = _matrix(signatures.column("band_keys"), config.lsh_bands, np.uint64)
 
-    # Rows in doc_id order, so that every decision is independent of input order.
-    by_id = np.argsort(np.array(doc_ids, dtype=object), kind="stable")
-    pairs = candidate_pairs(keys[by_id])
+    signatures: pa.Table
+    duplicate_of: dict[str, str] = field(default_factory=dict)
+    removed: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Clustering:
+    """What `cluster` decided.
+
+    ``decisions``: one row per new document, in input order (doc_id,
+    duplicate_of (null when kept), similarity to the kept copy, kind).
+    ``changes``: earlier documents whose decision changes, with the same
+    columns plus ``was_duplicate_of``: a kept copy that a new copy replaces
+    (the keep policy prefers it), duplicates re-pointed at the new kept copy,
+    and duplicates promoted because their kept copy left with a changed file.
+    ``clusters``: every cluster this run touched that has copies, largest
+    first: (kept doc_id, size, new members).
+    """
+
+    decisions: pa.Table
+    changes: pa.Table
+    clusters: list[tuple[str, int, int]]
+    stats: dict[str, int]
+
+
+def cluster(signatures: pa.Table, config: Config, earlier: Earlier | None = None) -> Clustering:
+    """Decide, for every new document, whether it is kept or a copy of which one.
+
+    Candidates are pairs that share a band key in a bucket holding a new
+    document (or a member of an earlier cluster that lost a member); every
+    candidate is verified against ``dedup_threshold`` on the full signature.
+    Verified pairs join clusters (earlier clusters count as already joined);
+    each cluster keeps one document by ``keep_policy``. Because edges depend
+    only on the two signatures and their whole buckets, running over the files
+    in several runs gives the same clusters as one run over all of them, up
+    to buckets of more than ``ALL_PAIRS_BUCKET`` documents, which are checked
+    as a star.
+    """
+    columns = ["doc_id", "minhash", "band_keys", "char_count", "date", "metadata_fields", "text_hash"]
+    new = signatures.select(columns)
+    old = earlier.signatures.select(columns).cast(new.schema) if earlier is not None else new.schema.empty_table()
+    was_duplicate_of = earlier.duplicate_of if earlier is not None else {}
+    if earlier is not None and earlier.removed:
+        old = old.filter(pc.invert(pc.is_in(old.column("doc_id"), value_set=pa.array(sorted(earlier.removed), pa.string()))))
+    table = pa.concat_tables([old, new])
+    m, n = old.num_rows, table.num_rows
+    if n == 0:
+        return Clustering(_decision_table([], [], np.empty(0, np.float32), []), _change_table([], [], [], [], []), [], dict(_NO_WORK))
+    ids = np.array(table.column("doc_id").to_pylist(), dtype=object)
+    sigs = _matrix(table.column("minhash"), config.num_perm, np.uint32)
+    keys = _matrix(table.column("band_keys"), config.lsh_bands, np.uint64)
+    text_hash = table.column("text_hash").to_numpy()
+
+    # Earlier decisions as rows: prior[row] is the row of its kept copy. A
+    # cluster whose kept copy or any member left is worked out again from its
+    # remaining members ("dissolved"), since that member may have joined them.
+    prior = np.arange(n)
+    active = np.zeros(n, dtype=bool)
+    active[m:] = True
+    if was_duplicate_of:
+        # Looked up among earlier rows only: a changed file's new rows reuse its doc_ids.
+        dupes = pc.index_in(pa.array(list(was_duplicate_of), pa.string()), value_set=old.column("doc_id"))
+        kept = pc.index_in(pa.array(list(was_duplicate_of.values()), pa.string()), value_set=old.column("doc_id"))
+        listed = pc.is_valid(dupes).to_numpy(zero_copy_only=False)
+        dupe_rows = dupes.to_numpy(zero_copy_only=False)[listed].astype(np.int64)
+        kept_rows = kept.to_numpy(zero_copy_only=False)[listed]
+        kept_known = ~np.isnan(kept_rows.astype(float))
+        prior[dupe_rows[kept_known]] = kept_rows[kept_known].astype(np.int64)
+        # A duplicate whose kept copy left marks its cluster for a new look.
+        active[dupe_rows[~kept_known]] = True
+    if earlier is not None and earlier.removed:
+        removed_clusters = {was_duplicate_of.get(doc_id, doc_id) for doc_id in earlier.removed}
+        leaving = pc.is_in(old.column("doc_id"), value_set=pa.array(sorted(removed_clusters), pa.string()))
+        leaving_rows = np.flatnonzero(leaving.to_numpy(zero_copy_only=False))
+        active[:m] |= np.isin(prior[:m], leaving_rows)
+    dissolved = np.flatnonzero(active[:m])
+    prior[dissolved] = dissolved
+
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.argsort(ids.astype(str), kind="stable")] = np.arange(n)
+    pairs = candidate_pairs(keys, rank, active if m else None)
     verified = []
     for start in range(0, len(pairs), VERIFY_CHUNK):
         chunk = pairs[start : start + VERIFY_CHUNK]
-        scores = similarity(sigs[by_id[chunk[:, 0]]], sigs[by_id[chunk[:, 1]]])
+        scores = similarity(sigs[chunk[:, 0]], sigs[chunk[:, 1]])
         verified.append(chunk[scores >= config.dedup_threshold])
     good = np.concatenate(verified) if verified else np.empty((0, 2), np.int64)
-    labels_sorted = _components(n, good)
-    labels = np.empty(n, dtype=np.int64)
-    labels[by_id] = by_id[labels_sorted]
 
-    char_count = signatures.column("char_count").to_numpy()
-    dates = signatures.column("date").to_pylist()
-    meta = signatures.column("metadata_fields").to_numpy()
-    order_key = _keep_order(config.keep_policy, char_count, dates, meta, doc_ids)
+    # The rows whose decision may change: active rows, rows in verified pairs,
+    # and every member of an earlier cluster one of those belongs to.
+    touched = np.zeros(n, dtype=bool)
+    touched[active] = True
+    touched[good.ravel()] = True
+    touched_clusters = np.unique(prior[touched])
+    touched |= np.isin(prior, touched_clusters)
+    rows = np.flatnonzero(touched)
+    local = np.full(n, -1, dtype=np.int64)
+    local[rows] = np.arange(len(rows))
+    edges = np.concatenate([good, np.stack([rows, prior[rows]], axis=1)])
+    labels = _components(len(rows), local[edges])
 
+    char_count = table.column("char_count").to_numpy()
+    dates = table.column("date").to_pylist()
+    meta = table.column("metadata_fields").to_numpy()
+    order_key = _keep_order(config.keep_policy, char_count, dates, meta, ids)
     members: dict[int, list[int]] = {}
-    for row, label in enumerate(labels):
-        members.setdefault(int(label), []).append(row)
-    kept_row = np.empty(n, dtype=np.int64)
-    size = np.empty(n, dtype=np.int32)
-    for rows in members.values():
-        winner = min(rows, key=order_key)
-        kept_row[rows] = winner
-        size[rows] = len(rows)
+    for row, label in zip(rows, labels):
+        members.setdefault(int(label), []).append(int(row))
+    winner = np.arange(n)
+    size = np.ones(n, dtype=np.int64)
+    clusters = []
+    for group in members.values():
+        best = min(group, key=order_key)
+        winner[group] = best
+        size[group] = len(group)
+        if len(group) > 1:
+            clusters.append((str(ids[best]), len(group), sum(1 for r in group if r >= m)))
+    clusters.sort(key=lambda c: (-c[1], c[0]))
 
-    sims = similarity(sigs, sigs[kept_row]).astype(np.float32)
-    cluster_ids = [doc_ids[k] for k in kept_row]
-    duplicate_of = [None if kept_row[r] == r else doc_ids[kept_row[r]] for r in range(n)]
+    sims = similarity(sigs, sigs[winner]).astype(np.float32)
+
+    def verdict(row: int) -> tuple[str | None, str]:
+        if winner[row] == row:
+            return None, ""
+        return str(ids[winner[row]]), "exact" if text_hash[row] == text_hash[winner[row]] else "near"
+
+    new_rows = range(m, n)
+    new_verdicts = [verdict(r) for r in new_rows]
+    decisions = _decision_table(
+        ids[m:].tolist(), [v[0] for v in new_verdicts], sims[m:], [v[1] for v in new_verdicts]
+    )
+    now_by_row = {int(r): verdict(int(r)) for r in rows if r < m}
+    changed = [r for r, (now, _) in now_by_row.items() if now != was_duplicate_of.get(ids[r])]
+    was = [was_duplicate_of.get(ids[r]) for r in changed]
+    now = [now_by_row[r] for r in changed]
+    changes = _change_table(
+        [str(ids[r]) for r in changed], was, [v[0] for v in now], sims[changed], [v[1] for v in now]
+    )
     stats = {
         "candidate_pairs": int(len(pairs)),
         "verified_pairs": int(len(good)),
-        "clusters_with_duplicates": sum(1 for rows in members.values() if len(rows) > 1),
-        "largest_cluster": max(len(rows) for rows in members.values()),
+        "clusters_with_duplicates": len(clusters),
+        "largest_cluster": max((c[1] for c in clusters), default=1),
     }
-    return _decisions(signatures.select(["doc_id"]), cluster_ids, size, duplicate_of, sims), stats
+    return Clustering(decisions, changes, clusters, stats)
 
 
-def _decisions(ids: pa.Table, cluster_ids: list, size: np.ndarray, duplicate_of: list, sims: np.ndarray) -> pa.Table:
+_NO_WORK = {"candidate_pairs": 0, "verified_pairs": 0, "clusters_with_duplicates": 0, "largest_cluster": 0}
+
+
+def _decision_table(doc_ids: list, duplicate_of: list, sims: np.ndarray, kinds: list) -> pa.Table:
     return pa.table(
         {
-            "doc_id": ids.column("doc_id"),
-            "cluster_id": pa.array(cluster_ids, pa.string()),
-            "cluster_size": pa.array(size, pa.int32()),
+            "doc_id": pa.array(doc_ids, pa.string()),
             "duplicate_of": pa.array(duplicate_of, pa.string()),
             "similarity": pa.array(sims, pa.float32()),
+            "kind": pa.array(kinds, pa.string()),
         }
     )
+
+
+def _change_table(doc_ids: list, was: list, duplicate_of: list, sims: np.ndarray, kinds: list) -> pa.Table:
+    table = _decision_table(doc_ids, duplicate_of, np.asarray(sims, np.float32), kinds)
+    return table.append_column("was_duplicate_of", pa.array(was, pa.string()))

@@ -96,10 +96,16 @@ def read_file(path: Path, raw_dir: Path, config: Config) -> list[Document]:
 
 
 def _jsonl_records(file_doc: Document) -> Iterator[Document]:
-    """One record per non-blank line; blank lines are layout, not records."""
+    """One record per non-blank line; blank lines are layout, not records.
+
+    A file of blank lines only is one ``empty`` record, so that it still
+    leaves a row behind.
+    """
+    records = 0
     for number, line in enumerate(file_doc.text.split("\n"), start=1):
         if not line.strip():
             continue
+        records += 1
         record = dataclasses.replace(
             file_doc,
             doc_id=make_doc_id(file_doc.source_path, number),
@@ -125,6 +131,8 @@ def _jsonl_records(file_doc: Document) -> Iterator[Document]:
         metadata = _jsonl_metadata(value)
         flags = record.flags + metadata.pop("flags", ())
         yield dataclasses.replace(record, text=text, flags=flags, **metadata)
+    if not records:
+        yield file_doc.rejecting(REJECT_EMPTY, "no records: every line is blank")
 
 
 def _jsonl_metadata(value: dict) -> dict:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 SCHEMA_VERSION_KEY = b"docclean.schema_version"
 
 
@@ -53,24 +53,18 @@ DOCUMENT_FIELDS = (
     _field("repeated_chars_removed", pa.int32(), "Characters in those dropped paragraphs.", False),
 )
 
-CLUSTER_FIELDS = (
-    _field("cluster_id", pa.string(), "doc_id of the kept copy of this article's duplicate cluster (its own doc_id when unique).", False),
-    _field("cluster_size", pa.int32(), "Number of inputs in the cluster, this one included.", False),
-)
+DOCUMENTS = _schema("documents", *DOCUMENT_FIELDS)
 
-DOCUMENTS = _schema("documents", *DOCUMENT_FIELDS, *CLUSTER_FIELDS)
+DUPLICATE_KINDS = ("exact", "near")
 
+# A duplicate keeps its whole row: if the kept copy later goes away (its raw
+# file changed) a duplicate can take its place without re-reading any input.
 DUPLICATES = _schema(
     "duplicates",
-    DOC_ID,
-    SOURCE_PATH,
-    SOURCE_LINE,
-    _field("title", pa.string(), "Title of the dropped copy."),
-    _field("date", pa.date32(), "Date of the dropped copy."),
-    _field("char_count", pa.int32(), "Clean characters in the dropped copy.", False),
+    *DOCUMENT_FIELDS,
     _field("duplicate_of", pa.string(), "doc_id of the kept copy (a row of documents).", False),
-    _field("cluster_id", pa.string(), "Cluster id, equal to duplicate_of.", False),
     _field("similarity", pa.float32(), "Estimated Jaccard similarity (MinHash) between this copy and the kept one.", False),
+    _field("kind", pa.string(), "exact: same clean text as the kept copy; near: similar text (repost, edit).", False),
 )
 
 REJECTS = _schema(
@@ -85,7 +79,7 @@ REJECTS = _schema(
 
 
 def signatures_schema(num_perm: int, bands: int) -> pa.Schema:
-    """Signatures of every clean or duplicate document, for dedup as table operations."""
+    """Signatures of every clean or duplicate document: the index later runs deduplicate against."""
     return _schema(
         "signatures",
         DOC_ID,
@@ -94,4 +88,16 @@ def signatures_schema(num_perm: int, bands: int) -> pa.Schema:
         _field("char_count", pa.int32(), "Clean characters (keep policy input).", False),
         _field("date", pa.date32(), "Publication date (keep policy input)."),
         _field("metadata_fields", pa.int8(), "How many of title, date, publication, authors are present (keep policy input).", False),
+        _field("text_hash", pa.uint64(), "xxh3-64 of the clean text: equal hashes mark exact copies.", False),
     )
+
+
+FILES = _schema(
+    "files",
+    SOURCE_PATH,
+    _field("size_bytes", pa.int64(), "File size when it was processed.", False),
+    _field("mtime_ns", pa.int64(), "Modification time (ns since the epoch) when it was processed.", False),
+    _field("content_hash", pa.string(), "xxh3-128 of the file's bytes; null when the file could not be read.", True),
+    _field("records", pa.int32(), "Records the file gave (rows in documents, duplicates and rejects).", False),
+    _field("run", pa.int32(), "Run that processed this version of the file.", False),
+)

@@ -42,3 +42,39 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+def run_pipeline(raw: Path, out: Path, config: Config | None = None, *, full: bool = False, batch_size: int = 4) -> dict:
+    """One run of the pipeline without Prefect, stage for stage as `flows.clean` runs it."""
+    from pipeline import ledger, store, write
+    from pipeline.chain import clean_files
+    from pipeline.dedup import cluster, sign_documents
+
+    config = config or Config()
+    store.check_folders(raw, out)
+    with store.locked(out, config.lock_wait_seconds):
+        store.recover(out)
+        if not full:
+            store.check_compatible(out, config)
+        plan = ledger.plan_run(raw, out, full)
+        if plan.nothing_new:
+            return {"nothing_new": True, **plan.facts()}
+        run = store.next_run(out)
+        staging = write.open_staging(out)
+        records = 0
+        for index, start in enumerate(range(0, len(plan.process), batch_size)):
+            docs = clean_files(plan.process[start : start + batch_size], raw, config)
+            records += len(docs)
+            write.stage_batch(staging, index, docs, sign_documents(docs, config))
+        earlier = None if full else write.read_earlier(out, config, plan.changed)
+        clustering = cluster(write.read_staged_signatures(staging, config), config, earlier)
+        facts = {"records": records, **plan.facts(), **clustering.stats}
+        summary, replace, delete = write.publish(staging, clustering, plan, earlier, config, run, facts)
+        return write.commit(staging, summary, replace, delete)
+
+
+def read_tables(out: Path) -> dict:
+    """Every data table of an output folder, rows sorted by doc_id (parts and run order aside)."""
+    from pipeline import store
+
+    return {name: store.read_table(out, name).sort_by("doc_id") for name in store.TABLES}

@@ -1,8 +1,8 @@
 import shutil
 
-
 from conftest import SAMPLE_PAGE, SAMPLE_RAW
 from flows.cli import main
+from pipeline import store
 
 
 def test_inspect_shows_the_page_the_metadata_and_what_was_removed(capsys):
@@ -42,3 +42,18 @@ def test_run_prints_a_summary_table(prefect_harness, tmp_path, capsys):
     for label in ("read", "clean", "duplicates", "rejects", "time"):
         assert f"  {label}" in out
     assert "counts add up: 15 = 7 + 2 + 6" in out
+
+    assert main(["run", "--raw", str(raw), "--out", str(tmp_path / "out")]) == 0
+    assert "nothing new: 12 raw files unchanged" in capsys.readouterr().out
+
+    assert main(["run", "--raw", str(raw), "--out", str(tmp_path / "out"), "--full"]) == 0
+    out = capsys.readouterr().out
+    assert "counts add up: 15 = 7 + 2 + 6" in out and "(run 2)" in out
+
+
+def test_a_busy_output_exits_3_naming_the_other_run(tmp_path, capsys):
+    raw = shutil.copytree(SAMPLE_RAW, tmp_path / "raw")
+    with store.locked(tmp_path / "out"):
+        assert main(["run", "--raw", str(raw), "--out", str(tmp_path / "out"), "--wait", "0.2"]) == 3
+    err = capsys.readouterr().err
+    assert "another docclean run (pid" in err and "--wait" in err

@@ -8,7 +8,7 @@ import pyarrow as pa
 
 from conftest import CASES
 from pipeline.config import Config
-from pipeline.dedup import cluster, sign_documents
+from pipeline.dedup import Earlier, cluster, sign_documents
 from pipeline.document import Document, make_doc_id
 
 BASE = (CASES / "dedup" / "20200102-14-05.txt").read_text(encoding="utf-8").split("\n")
@@ -37,9 +37,38 @@ SAME_TOPIC = doc("rmrb/20200122-14-05.txt", [p for p in OTHER[2:] if p], title=O
 
 
 def decide(docs, config=None):
+    """Decisions by doc_id, with the cluster (kept doc_id) and its size added."""
     config = config or Config()
-    decisions, stats = cluster(sign_documents(docs, config), config)
-    return {row["doc_id"]: row for row in decisions.to_pylist()}, stats
+    result = cluster(sign_documents(docs, config), config)
+    sizes = {kept: size for kept, size, _ in result.clusters}
+    rows = {row["doc_id"]: row for row in result.decisions.to_pylist()}
+    for row in rows.values():
+        row["cluster_id"] = row["duplicate_of"] or row["doc_id"]
+        row["cluster_size"] = sizes.get(row["cluster_id"], 1)
+    return rows, result.stats
+
+
+def decide_in_runs(runs, config=None, removed=()):
+    """Cluster run after run, each against the index the earlier ones left; doc_id -> kept doc_id."""
+    config = config or Config()
+    index = None
+    duplicate_of: dict[str, str] = {}
+    for number, docs in enumerate(runs):
+        signatures = sign_documents(docs, config)
+        gone = frozenset(removed) if number == len(runs) - 1 else frozenset()
+        earlier = Earlier(index, dict(duplicate_of), gone) if index is not None else None
+        result = cluster(signatures, config, earlier)
+        for row in result.changes.to_pylist() + result.decisions.to_pylist():
+            duplicate_of.pop(row["doc_id"], None)
+            if row["duplicate_of"]:
+                duplicate_of[row["doc_id"]] = row["duplicate_of"]
+        for doc_id in gone:
+            duplicate_of.pop(doc_id, None)
+        if index is not None and gone:
+            index = index.filter(pa.compute.invert(pa.compute.is_in(index["doc_id"], value_set=pa.array(sorted(gone)))))
+        index = signatures if index is None else pa.concat_tables([index, signatures])
+        assert set(duplicate_of.values()).isdisjoint(duplicate_of), "a duplicate points at another duplicate"
+    return duplicate_of
 
 
 def name_of(docs, doc_id):
@@ -127,3 +156,60 @@ def test_english_copies_are_found_by_word_shingles():
     rows, _ = decide([one, two, three])
     assert rows["e1"]["cluster_id"] == rows["e2"]["cluster_id"]
     assert rows["e3"]["cluster_size"] == 1
+
+
+def test_runs_one_after_another_decide_as_one_run_over_everything():
+    docs = [TRUNCATED, EDITED_LEAD, ORIGINAL, REPOST, SAME_TOPIC, doc("mirror/copy.txt", PARAGRAPHS)]
+    expected, _ = decide(docs)
+    expected_map = {doc_id: row["duplicate_of"] for doc_id, row in expected.items() if row["duplicate_of"]}
+    for seed in range(8):
+        shuffled = docs[:]
+        random.Random(seed).shuffle(shuffled)
+        cut_one, cut_two = sorted(random.Random(seed + 100).sample(range(1, len(docs)), 2))
+        runs = [shuffled[:cut_one], shuffled[cut_one:cut_two], shuffled[cut_two:]]
+        assert decide_in_runs(runs) == expected_map, [[d.source_path for d in r] for r in runs]
+
+
+def test_a_better_new_copy_replaces_the_kept_one_and_the_change_is_reported():
+    config = Config()
+    first = cluster(sign_documents([TRUNCATED, ORIGINAL], config), config)
+    (dropped,) = [r for r in first.decisions.to_pylist() if r["duplicate_of"]]
+    assert (dropped["doc_id"], dropped["duplicate_of"]) == (TRUNCATED.doc_id, ORIGINAL.doc_id)
+
+    earlier = Earlier(sign_documents([TRUNCATED, ORIGINAL], config), {TRUNCATED.doc_id: ORIGINAL.doc_id})
+    second = cluster(sign_documents([REPOST], config), config, earlier)
+    assert second.decisions.to_pylist()[0]["duplicate_of"] is None  # the repost is the longest copy
+    changes = {r["doc_id"]: r for r in second.changes.to_pylist()}
+    assert changes[ORIGINAL.doc_id]["was_duplicate_of"] is None
+    assert changes[ORIGINAL.doc_id]["duplicate_of"] == REPOST.doc_id
+    assert changes[TRUNCATED.doc_id]["was_duplicate_of"] == ORIGINAL.doc_id
+    assert changes[TRUNCATED.doc_id]["duplicate_of"] == REPOST.doc_id
+    assert second.clusters == [(REPOST.doc_id, 3, 1)]
+
+
+def test_a_run_with_nothing_similar_changes_no_earlier_decision():
+    config = Config()
+    earlier = Earlier(sign_documents([TRUNCATED, ORIGINAL], config), {TRUNCATED.doc_id: ORIGINAL.doc_id})
+    result = cluster(sign_documents([SAME_TOPIC], config), config, earlier)
+    assert result.changes.num_rows == 0 and result.clusters == []
+    assert result.decisions.to_pylist()[0]["duplicate_of"] is None
+
+
+def test_when_the_kept_copy_leaves_its_cluster_is_decided_again():
+    # ORIGINAL was kept; its file changed into another article (SAME_TOPIC under its id).
+    config = Config()
+    earlier_docs = [TRUNCATED, ORIGINAL, EDITED_LEAD]
+    earlier = Earlier(
+        sign_documents(earlier_docs, config),
+        {TRUNCATED.doc_id: ORIGINAL.doc_id, EDITED_LEAD.doc_id: ORIGINAL.doc_id},
+        frozenset({ORIGINAL.doc_id}),
+    )
+    changed = dataclasses.replace(SAME_TOPIC, doc_id=ORIGINAL.doc_id, source_path=ORIGINAL.source_path)
+    result = cluster(sign_documents([changed], config), config, earlier)
+    assert result.decisions.to_pylist()[0]["duplicate_of"] is None
+    changes = {r["doc_id"]: r for r in result.changes.to_pylist()}
+    # EDITED_LEAD is longer than TRUNCATED, so it is promoted and TRUNCATED follows it.
+    assert changes[EDITED_LEAD.doc_id]["duplicate_of"] is None
+    assert changes[TRUNCATED.doc_id]["duplicate_of"] == EDITED_LEAD.doc_id
+    expected, _ = decide([TRUNCATED, EDITED_LEAD, changed])
+    assert expected[TRUNCATED.doc_id]["duplicate_of"] == EDITED_LEAD.doc_id

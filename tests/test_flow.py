@@ -7,7 +7,7 @@ import pytest
 
 from conftest import CASES, SAMPLE_RAW
 from pipeline.config import ConfigError
-from pipeline.write import read_table
+from pipeline.store import read_table
 
 GOLDEN = (CASES / "sample" / "000_087269b42eb169e9.clean.txt").read_text(encoding="utf-8").rstrip("\n")
 

@@ -5,7 +5,7 @@ import dataclasses
 from conftest import ROOT
 from pipeline.config import Config
 from pipeline.document import REJECT_REASONS
-from pipeline.schema import DOCUMENTS, DUPLICATES, REJECTS, signatures_schema
+from pipeline.schema import DOCUMENTS, DUPLICATES, FILES, REJECTS, signatures_schema
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -17,7 +17,7 @@ def section(title: str) -> str:
 
 
 def test_every_column_is_documented_under_its_table():
-    tables = {"documents": DOCUMENTS, "duplicates": DUPLICATES, "rejects": REJECTS, "signatures": signatures_schema(128, 16)}
+    tables = {"documents": DOCUMENTS, "duplicates": DUPLICATES, "rejects": REJECTS, "signatures": signatures_schema(128, 16), "files": FILES}
     for name, schema in tables.items():
         text = section(name)
         for field in schema:
@@ -37,3 +37,12 @@ def test_the_two_setup_commands_exist():
     assert "make sample" in README and "make test" in README
     assert "\nsample:" in makefile and "\ntest:" in makefile
     assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_the_deployment_commands_match_prefect_yaml():
+    deployment = (ROOT / "prefect.yaml").read_text(encoding="utf-8")
+    for fact in ("clean-corpus/daily", "--pool docclean", "work-pool create docclean --type process", "prefect deploy --all",
+                 "--host 127.0.0.1", "Asia/Shanghai"):
+        assert fact in README, fact
+    for fact in ("name: daily", "name: docclean", 'cron: "30 2 * * *"', "timezone: Asia/Shanghai"):
+        assert fact in deployment, fact

@@ -7,24 +7,9 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import SAMPLE_RAW
-from pipeline import write
-from pipeline.chain import clean_files
-from pipeline.dedup import cluster, sign_documents
-from pipeline.ingest import discover
-from pipeline.schema import SCHEMA_VERSION, SCHEMA_VERSION_KEY
-
-
-def run_chain(raw, out, config, batch_size=4):
-    staging = write.open_staging(raw, out)
-    files = discover(raw)
-    records = 0
-    for index, start in enumerate(range(0, len(files), batch_size)):
-        docs = clean_files(files[start : start + batch_size], raw, config)
-        records += len(docs)
-        write.stage_batch(staging, index, docs, sign_documents(docs, config))
-    decisions, stats = cluster(write.read_staged_signatures(staging, config), config)
-    return write.publish(staging, decisions, config, {"records": records, "files": len(files), **stats})
+from conftest import SAMPLE_RAW, read_tables, run_pipeline
+from pipeline import store, write
+from pipeline.schema import DOCUMENTS, DUPLICATES, REJECTS, SCHEMA_VERSION, SCHEMA_VERSION_KEY
 
 
 @pytest.fixture
@@ -34,8 +19,8 @@ def raw(tmp_path):
 
 def test_every_record_lands_in_exactly_one_table(raw, tmp_path, config):
     out = tmp_path / "clean"
-    summary = run_chain(raw, out, config)
-    documents, duplicates, rejects = (write.read_table(out, t) for t in ("documents", "duplicates", "rejects"))
+    summary = run_pipeline(raw, out, config)
+    documents, duplicates, rejects = (store.read_table(out, t) for t in ("documents", "duplicates", "rejects"))
     assert summary["counts_add_up"]
     assert summary["records"] == documents.num_rows + duplicates.num_rows + rejects.num_rows
     assert summary["documents"] == documents.num_rows >= 6
@@ -45,29 +30,45 @@ def test_every_record_lands_in_exactly_one_table(raw, tmp_path, config):
     assert set(duplicates["duplicate_of"].to_pylist()) <= set(documents["doc_id"].to_pylist())
     on_disk = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert on_disk["documents"] == summary["documents"]
+    assert json.loads((out / "runs" / "run-000001.json").read_text(encoding="utf-8")) == on_disk
+    ledger = store.read_table(out, "files")
+    assert sorted(ledger["source_path"].to_pylist()) == sorted(p.relative_to(raw).as_posix() for p in raw.rglob("*") if p.is_file())
+    assert sum(ledger["records"].to_pylist()) == summary["records"]
+
+
+def test_duplicates_keep_the_whole_row(raw, tmp_path, config):
+    out = tmp_path / "clean"
+    run_pipeline(raw, out, config)
+    duplicates = store.read_table(out, "duplicates").to_pylist()
+    kept = {r["doc_id"]: r for r in store.read_table(out, "documents").to_pylist()}
+    for row in duplicates:
+        assert row["text"] and row["kind"] in ("exact", "near")
+        assert (row["text"] == kept[row["duplicate_of"]]["text"]) == (row["kind"] == "exact")
+        assert 0.7 <= row["similarity"] <= 1.0
 
 
 def test_tables_carry_schema_and_version(raw, tmp_path, config):
     out = tmp_path / "clean"
-    run_chain(raw, out, config)
-    for name, schema in (("documents", write.DOCUMENTS), ("duplicates", write.DUPLICATES), ("rejects", write.REJECTS)):
-        file_schema = pq.read_schema(out / name / write.PART_NAME)
+    run_pipeline(raw, out, config)
+    for name, schema in (("documents", DOCUMENTS), ("duplicates", DUPLICATES), ("rejects", REJECTS)):
+        (part,) = store.parts(out, name)
+        file_schema = pq.read_schema(part)
         assert file_schema.metadata[SCHEMA_VERSION_KEY] == SCHEMA_VERSION.encode()
         assert file_schema.remove_metadata() == schema.remove_metadata()
-        assert pq.ParquetFile(out / name / write.PART_NAME).metadata.row_group(0).column(0).compression == "ZSTD"
+        assert pq.ParquetFile(part).metadata.row_group(0).column(0).compression == "ZSTD"
 
 
 def test_output_reads_as_a_dataset_with_no_staging_left(raw, tmp_path, config):
     out = tmp_path / "clean"
-    run_chain(raw, out, config)
-    assert not list(out.glob(".*"))
-    assert ds.dataset(out / "documents", format="parquet").count_rows() == write.read_table(out, "documents").num_rows
+    run_pipeline(raw, out, config)
+    assert [p.name for p in out.glob(".*")] == [".lock"]
+    assert ds.dataset(out / "documents", format="parquet").count_rows() == store.read_table(out, "documents").num_rows
 
 
 def test_a_failed_publish_leaves_the_previous_output_intact(raw, tmp_path, config, monkeypatch):
     out = tmp_path / "clean"
-    run_chain(raw, out, config)
-    before = {name: write.read_table(out, name) for name in write.TABLES}
+    run_pipeline(raw, out, config)
+    before = read_tables(out)
     summary_before = (out / "summary.json").read_text(encoding="utf-8")
 
     (raw / "extra.txt").write_text("新增的一篇文章，内容完全不同于其他页面，用来改变输出。", encoding="utf-8")
@@ -75,31 +76,26 @@ def test_a_failed_publish_leaves_the_previous_output_intact(raw, tmp_path, confi
     def explode(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(write, "_write_split", explode)
+    monkeypatch.setattr(write, "_as_duplicates", explode)
     with pytest.raises(OSError, match="disk full"):
-        run_chain(raw, out, config)
-    for name in write.TABLES:
-        assert write.read_table(out, name).equals(before[name])
+        run_pipeline(raw, out, config)
+    assert read_tables(out) == before
     assert (out / "summary.json").read_text(encoding="utf-8") == summary_before
-    assert not [p for p in (out / "documents").iterdir() if p.name != write.PART_NAME]
 
     monkeypatch.undo()
-    summary = run_chain(raw, out, config)
-    assert summary["records"] == json.loads(summary_before)["records"] + 1
-    assert not list(out.glob(".staging-*"))
+    summary = run_pipeline(raw, out, config)
+    assert summary["records"] == 1 and summary["totals"]["records"] == json.loads(summary_before)["records"] + 1
+    assert not list(out.glob(".staging-*")) and not list(out.rglob("*.tmp"))
 
 
 def test_same_input_same_output(raw, tmp_path, config):
-    run_chain(raw, tmp_path / "one", config)
-    run_chain(raw, tmp_path / "two", config, batch_size=3)
-    for name in ("documents", "duplicates", "rejects", "signatures"):
-        one = write.read_table(tmp_path / "one", name).sort_by("doc_id")
-        two = write.read_table(tmp_path / "two", name).sort_by("doc_id")
-        assert one.equals(two), name
+    run_pipeline(raw, tmp_path / "one", config)
+    run_pipeline(raw, tmp_path / "two", config, batch_size=3)
+    assert read_tables(tmp_path / "one") == read_tables(tmp_path / "two")
 
 
 def test_output_inside_raw_is_refused(raw):
-    with pytest.raises(write.OutputError, match="overlap"):
-        write.open_staging(raw, raw / "clean")
-    with pytest.raises(write.OutputError, match="does not exist"):
-        write.open_staging(raw / "nope", raw.parent / "clean")
+    with pytest.raises(store.OutputError, match="overlap"):
+        store.check_folders(raw, raw / "clean")
+    with pytest.raises(store.OutputError, match="does not exist"):
+        store.check_folders(raw / "nope", raw.parent / "clean")

@@ -1,0 +1,93 @@
+"""The run report: what a run read, kept, dropped and rejected, and how long it took.
+
+The same content three ways: the run summary (a dict, written as JSON beside
+the tables), `count_rows` (a flat table, for a Prefect table artifact) and
+`markdown` (for a Prefect markdown artifact and humans).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def count_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every count of the run as (group, item, value) rows.
+
+    >>> rows = count_rows({"files": 3, "records": 4, "documents": 2, "duplicates": 1, "rejects": 1,
+    ...     "rejects_by_reason": {"binary": 1}, "duplicates_by_kind": {"exact": 1}})
+    >>> [(r["group"], r["item"], r["value"]) for r in rows][:3]
+    [('files', 'seen', 3), ('records', 'read', 4), ('records', 'documents', 2)]
+    >>> ("rejects", "binary", 1) in [(r["group"], r["item"], r["value"]) for r in rows]
+    True
+    """
+    rows: list[tuple[str, str, Any]] = [("files", "seen", summary.get("files", 0))]
+    for key in ("files_processed", "files_changed", "files_unchanged", "files_missing"):
+        if key in summary:
+            rows.append(("files", key.removeprefix("files_"), summary[key]))
+    rows += [
+        ("records", "read", summary.get("records", 0)),
+        ("records", "documents", summary.get("documents", 0)),
+        ("records", "duplicates", summary.get("duplicates", 0)),
+        ("records", "rejects", summary.get("rejects", 0)),
+    ]
+    rows += [("duplicates", kind, n) for kind, n in summary.get("duplicates_by_kind", {}).items()]
+    rows += [("rejects", reason, n) for reason, n in summary.get("rejects_by_reason", {}).items()]
+    rows += [("earlier rows", what, n) for what, n in summary.get("earlier_rows", {}).items()]
+    rows += [("totals", table, n) for table, n in summary.get("totals", {}).items()]
+    rows += [("seconds", stage, s) for stage, s in summary.get("seconds_by_stage", {}).items()]
+    return [{"group": group, "item": item, "value": value} for group, item, value in rows]
+
+
+def markdown(summary: dict[str, Any]) -> str:
+    """A short human report of one run, with its largest duplicate clusters."""
+    run = summary.get("run")
+    title = f"docclean run {run}" if run else "docclean run (nothing new)"
+    lines = [f"# {title}", ""]
+    if summary.get("nothing_new"):
+        lines.append(
+            f"No new or changed raw files in `{summary.get('raw_dir')}` "
+            f"({summary.get('files_unchanged', 0):,} unchanged); the output was not touched."
+        )
+        return "\n".join(lines) + "\n"
+    mode = "full rebuild" if summary.get("full") else "incremental"
+    lines += [
+        f"{mode}: `{summary.get('raw_dir')}` -> `{summary.get('out_dir')}`",
+        "",
+        f"- files: {summary.get('files', 0):,} seen, {summary.get('files_processed', 0):,} processed "
+        f"({summary.get('files_changed', 0):,} changed), {summary.get('files_unchanged', 0):,} unchanged",
+        f"- records read: {summary.get('records', 0):,} = {summary.get('documents', 0):,} documents + "
+        f"{summary.get('duplicates', 0):,} duplicates + {summary.get('rejects', 0):,} rejects"
+        + ("" if summary.get("counts_add_up", True) else " **(counts do not add up)**"),
+    ]
+    kinds = summary.get("duplicates_by_kind", {})
+    if kinds:
+        lines.append("- duplicates: " + ", ".join(f"{kind} {n:,}" for kind, n in kinds.items()))
+    reasons = summary.get("rejects_by_reason", {})
+    if reasons:
+        lines.append("- rejects: " + ", ".join(f"{reason} {n:,}" for reason, n in reasons.items()))
+    earlier = {k: v for k, v in summary.get("earlier_rows", {}).items() if v}
+    if earlier:
+        lines.append("- earlier rows changed: " + ", ".join(f"{k} {v:,}" for k, v in earlier.items()))
+    totals = summary.get("totals", {})
+    if totals:
+        lines.append(
+            f"- corpus now: {totals.get('documents', 0):,} documents, {totals.get('duplicates', 0):,} duplicates, "
+            f"{totals.get('rejects', 0):,} rejects from {totals.get('files', 0):,} files"
+        )
+    clusters = summary.get("largest_clusters", [])
+    if clusters:
+        lines += ["", "## Largest duplicate clusters", "", "| copies | new | kept doc_id | title | source |", "|---:|---:|---|---|---|"]
+        for c in clusters:
+            title = (c.get("title") or "").replace("|", "\\|")
+            lines.append(f"| {c['size']} | {c['new_members']} | `{c['kept']}` | {title} | `{c.get('source_path', '')}` |")
+    swaps = summary.get("swaps", [])
+    if swaps:
+        lines += ["", "## Kept copies replaced by a better new copy", ""]
+        lines += [f"- `{s['doc_id']}` -> `{s['replaced_by']}`" for s in swaps[:20]]
+        if len(swaps) > 20:
+            lines.append(f"- ... and {len(swaps) - 20:,} more (see the run JSON)")
+    seconds = summary.get("seconds_by_stage", {})
+    if seconds:
+        lines += ["", "## Time per stage (s)", "", "| stage | seconds |", "|---|---:|"]
+        lines += [f"| {stage} | {s:.2f} |" for stage, s in seconds.items()]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,276 @@
+"""The output folder: its layout, one writer at a time, and all-or-nothing commits.
+
+Layout (every table is a folder of Parquet parts, one part per run that
+added rows, so ``pyarrow.parquet.read_table(OUT / "documents")`` reads it)::
+
+    OUT/documents/part-000001.parquet   kept articles
+    OUT/duplicates/part-000001.parquet  dropped copies, each pointing at a kept one
+    OUT/rejects/part-000001.parquet     inputs that are not articles, with a reason
+    OUT/signatures/part-000001.parquet  MinHash index that later runs dedup against
+    OUT/files/part-000000.parquet       ledger of the raw files processed so far
+    OUT/runs/run-000001.json            report of each run
+    OUT/summary.json                    report of the latest run, with totals
+    OUT/.lock  OUT/.journal.json  OUT/.staging-*   (hidden: the writer's own)
+
+A run writes everything it changes to hidden temporary files first. Then one
+``os.replace`` of ``.journal.json`` commits: the journal lists the renames and
+deletions that turn the old state into the new one, and whoever takes the
+lock next (the same run, or the next one after a crash) finishes them. Before
+the journal exists nothing visible has changed; after it, the outcome is
+fixed. Readers never see a partly written file, since every visible file is
+only ever replaced whole.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import errno
+import fcntl
+import json
+import os
+import shutil
+import socket
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline.config import Config
+from pipeline.schema import SCHEMA_VERSION
+
+TABLES = ("documents", "duplicates", "rejects", "signatures")
+LEDGER = "files"
+RUNS = "runs"
+SUMMARY_NAME = "summary.json"
+LOCK_NAME = ".lock"
+JOURNAL_NAME = ".journal.json"
+STAGING_PREFIX = ".staging-"
+TEMP_SUFFIX = ".tmp"
+COMPRESSION = "zstd"
+
+
+class OutputError(ValueError):
+    """The raw/output folders cannot be used as given; the message says why."""
+
+
+class BusyError(OutputError):
+    """Another run holds the output folder's lock."""
+
+
+def check_folders(raw_dir: Path, out_dir: Path) -> None:
+    """Refuse layouts where the output would be read as input, or the input overwritten."""
+    if not raw_dir.is_dir():
+        raise OutputError(f"raw folder {str(raw_dir)!r} does not exist or is not a folder; pass --raw DIR")
+    raw, out = raw_dir.resolve(), out_dir.resolve()
+    if out == raw or out.is_relative_to(raw) or raw.is_relative_to(out):
+        raise OutputError(
+            f"output folder {str(out_dir)!r} and raw folder {str(raw_dir)!r} overlap; "
+            "the output must be outside the raw folder and must not contain it"
+        )
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"output {str(out_dir)!r} exists and is not a folder; pass --out DIR")
+
+
+@contextlib.contextmanager
+def locked(out_dir: Path, wait_seconds: float = 0.0, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Hold the output folder's lock: one writing run at a time, on this machine.
+
+    Waits up to ``wait_seconds`` for another run to finish, then raises
+    `BusyError` naming the holder. The lock is an ``flock`` on ``OUT/.lock``,
+    so it is released by the kernel if the holder dies, and a crashed run
+    never blocks the next one.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + wait_seconds
+        told = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as error:
+                if error.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    raise
+            holder = os.pread(fd, 512, 0).decode("utf-8", "replace").strip() or "unknown"
+            if time.monotonic() >= deadline:
+                raise BusyError(
+                    f"another docclean run ({holder}) is writing {str(out_dir)!r}; nothing was read or "
+                    "written. Run again when it has finished (its new files will be picked up), or wait "
+                    "for it with lock_wait_seconds / --wait SECONDS"
+                )
+            if on_wait is not None and not told:
+                on_wait(f"waiting up to {wait_seconds:.0f} s for another run ({holder}) to release {out_dir}")
+                told = True
+            time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+        started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}, since {started}\n".encode(), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def part_path(out_dir: Path, table: str, run: int) -> Path:
+    return out_dir / table / f"part-{run:06d}.parquet"
+
+
+def parts(out_dir: Path, table: str) -> list[Path]:
+    """The visible parts of one table, in run order."""
+    return sorted((out_dir / table).glob("part-*.parquet"))
+
+
+def read_table(out_dir: str | Path, table: str, columns: Sequence[str] | None = None) -> pa.Table:
+    """Every part of one published table as one Arrow table, in run order."""
+    found = parts(Path(out_dir), table)
+    if not found:
+        raise FileNotFoundError(f"no {table} table in {str(out_dir)!r}; run docclean first")
+    tables = [pq.read_table(p, columns=list(columns) if columns else None) for p in found]
+    return pa.concat_tables(tables, promote_options="none") if len(tables) > 1 else tables[0]
+
+
+def row_count(out_dir: Path, table: str) -> int:
+    return sum(pq.ParquetFile(p).metadata.num_rows for p in parts(out_dir, table))
+
+
+def read_summary(out_dir: Path) -> dict[str, Any] | None:
+    path = out_dir / SUMMARY_NAME
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as error:
+        raise OutputError(f"{path} is not valid JSON ({error}); rebuild the output with --full") from None
+
+
+def next_run(out_dir: Path) -> int:
+    summary = read_summary(out_dir)
+    return int(summary.get("run") or 0) + 1 if summary else 1
+
+
+def check_compatible(out_dir: Path, config: Config) -> None:
+    """Refuse to add to an output that was built in a way this run cannot match."""
+    summary = read_summary(out_dir)
+    if summary is None:
+        if any(parts(out_dir, table) for table in TABLES):
+            raise OutputError(f"{str(out_dir)!r} holds tables but no summary.json; rebuild it with --full")
+        return
+    if summary.get("schema_version") != SCHEMA_VERSION:
+        raise OutputError(
+            f"{str(out_dir)!r} was written with schema version {summary.get('schema_version')!r}, this "
+            f"docclean writes {SCHEMA_VERSION!r}; rebuild it with --full (or write to a new --out)"
+        )
+    before = Config.from_mapping(summary.get("config") or {}).output_settings()
+    now = config.output_settings()
+    differ = [f"{key} {before[key]!r} -> {now[key]!r}" for key in now if before.get(key) != now[key]]
+    if differ:
+        raise OutputError(
+            f"{str(out_dir)!r} was built with other settings ({'; '.join(differ)}); articles cleaned or "
+            "signed differently cannot be mixed. Rebuild with --full, write to a new --out, or restore "
+            "the old settings"
+        )
+
+
+def temp_path(final: Path) -> Path:
+    """A hidden name beside ``final`` that readers and pyarrow datasets skip."""
+    return final.parent / f".{final.name}.{uuid.uuid4().hex[:8]}{TEMP_SUFFIX}"
+
+
+def write_text_temp(final: Path, text: str) -> Path:
+    final.parent.mkdir(parents=True, exist_ok=True)
+    temp = temp_path(final)
+    with open(temp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return temp
+
+
+def fsync_file(path: Path) -> None:
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _inside(out_dir: Path, relative: str) -> Path:
+    path = (out_dir / relative).resolve()
+    if not path.is_relative_to(out_dir.resolve()):
+        raise OutputError(f"journal entry {relative!r} points outside {out_dir}; refusing to apply it")
+    return out_dir / relative
+
+
+def commit(out_dir: Path, replace: Sequence[tuple[Path, Path]], delete: Sequence[Path] = ()) -> None:
+    """Atomically move every (temp -> final) into place and delete ``delete``.
+
+    Temps must be complete and synced. The journal is the commit point.
+    """
+    def rel(path: Path) -> str:
+        return path.relative_to(out_dir).as_posix()
+
+    journal = {"replace": [[rel(t), rel(f)] for t, f in replace], "delete": [rel(d) for d in delete]}
+    temp = write_text_temp(out_dir / JOURNAL_NAME, json.dumps(journal, ensure_ascii=False))
+    os.replace(temp, out_dir / JOURNAL_NAME)
+    _fsync_dir(out_dir)
+    _apply_journal(out_dir)
+
+
+def pending(out_dir: Path) -> bool:
+    """A commit was decided but not fully applied (a crash, or an I/O error)."""
+    return (out_dir / JOURNAL_NAME).exists()
+
+
+def finish_pending(out_dir: Path) -> None:
+    """Apply a decided commit; safe to repeat."""
+    _apply_journal(out_dir)
+
+
+def _apply_journal(out_dir: Path) -> None:
+    journal_path = out_dir / JOURNAL_NAME
+    journal = json.loads(journal_path.read_text(encoding="utf-8"))
+    folders = {out_dir}
+    for temp, final in journal["replace"]:
+        temp_file, final_file = _inside(out_dir, temp), _inside(out_dir, final)
+        if temp_file.exists():
+            final_file.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(temp_file, final_file)
+            folders.add(final_file.parent)
+    for gone in journal["delete"]:
+        _inside(out_dir, gone).unlink(missing_ok=True)
+    for folder in folders:
+        _fsync_dir(folder)
+    journal_path.unlink()
+    _fsync_dir(out_dir)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def recover(out_dir: Path) -> list[str]:
+    """Finish a committed run that was cut short; clear what an uncommitted one left.
+
+    Call with the lock held. Returns what was done, for the log.
+    """
+    done = []
+    if pending(out_dir):
+        _apply_journal(out_dir)
+        done.append("finished the commit of an interrupted run")
+    leftovers = [p for p in out_dir.glob(STAGING_PREFIX + "*")]
+    for folder in (out_dir, *(out_dir / t for t in (*TABLES, LEDGER, RUNS))):
+        leftovers += folder.glob(f".*{TEMP_SUFFIX}")
+    for path in leftovers:
+        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+    if leftovers:
+        done.append(f"removed {len(leftovers)} unfinished files of an interrupted run")
+    return done

@@ -1,0 +1,205 @@
+"""Runs one after another over a growing raw folder: only new work, same result as one full run."""
+
+import json
+import os
+import shutil
+import threading
+import time
+
+import pytest
+
+from conftest import SAMPLE_PAGE, SAMPLE_RAW, read_tables, run_pipeline
+from pipeline import store
+from pipeline.config import Config
+
+REPOST_NOTE = "| 本文转载自法治网，转载时补充了这一句说明文字。\n"
+
+
+def snapshot(folder):
+    """Every file under ``folder`` with its bytes and mtime: what a reader could notice."""
+    return {
+        p.relative_to(folder).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != store.LOCK_NAME
+    }
+
+
+def split_sample(tmp_path, groups):
+    """The bundled sample's files dealt round-robin into ``groups`` lists of relative paths."""
+    files = sorted(p.relative_to(SAMPLE_RAW) for p in SAMPLE_RAW.rglob("*") if p.is_file())
+    return [files[i::groups] for i in range(groups)]
+
+
+def add(raw, relative_paths):
+    for rel in relative_paths:
+        (raw / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(SAMPLE_RAW / rel, raw / rel)
+
+
+@pytest.fixture
+def raw(tmp_path):
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    return folder
+
+
+def test_a_run_with_nothing_new_changes_nothing(raw, tmp_path):
+    out = tmp_path / "clean"
+    add(raw, [p.relative_to(SAMPLE_RAW) for p in SAMPLE_RAW.rglob("*") if p.is_file()])
+    run_pipeline(raw, out)
+    before = snapshot(out)
+    again = run_pipeline(raw, out)
+    assert again["nothing_new"] and again["files_unchanged"] == 12 and again["files_processed"] == 0
+    # Touched, not changed: same bytes, new mtime.
+    os.utime(raw / SAMPLE_PAGE.name, ns=(time.time_ns(), time.time_ns()))
+    assert run_pipeline(raw, out)["nothing_new"]
+    assert snapshot(out) == before
+
+
+def test_incremental_runs_add_up_to_one_full_run(raw, tmp_path):
+    out = tmp_path / "clean"
+    totals = 0
+    for group in split_sample(tmp_path, 3):
+        add(raw, group)
+        summary = run_pipeline(raw, out)
+        assert summary["files_processed"] == len(group) and summary["counts_add_up"]
+        totals += summary["records"]
+    run_pipeline(raw, tmp_path / "full", full=True)
+    assert read_tables(out) == read_tables(tmp_path / "full")
+    assert store.read_summary(out)["totals"]["records"] == totals == store.read_summary(tmp_path / "full")["records"]
+    assert sorted(p.name for p in (out / "runs").iterdir()) == ["run-000001.json", "run-000002.json", "run-000003.json"]
+
+
+def test_a_new_copy_of_an_old_article_points_at_it_and_old_parts_stay_as_they_were(raw, tmp_path):
+    out = tmp_path / "clean"
+    add(raw, [SAMPLE_PAGE.name])
+    run_pipeline(raw, out)
+    old_part = snapshot(out)["documents/part-000001.parquet"]
+    kept_id = store.read_table(out, "documents")["doc_id"].to_pylist()[0]
+
+    text = SAMPLE_PAGE.read_text(encoding="utf-8")
+    (raw / "mirror").mkdir()
+    (raw / "mirror" / "copy.txt").write_text(text, encoding="utf-8")
+    summary = run_pipeline(raw, out)
+
+    (row,) = store.read_table(out, "duplicates").to_pylist()
+    assert (row["source_path"], row["duplicate_of"], row["kind"]) == ("mirror/copy.txt", kept_id, "exact")
+    assert summary["duplicates_by_kind"]["of_earlier_runs"] == 1 and summary["swaps"] == []
+    assert snapshot(out)["documents/part-000001.parquet"] == old_part
+    assert summary["largest_clusters"][0]["kept"] == kept_id and summary["largest_clusters"][0]["size"] == 2
+
+
+def test_a_better_new_copy_takes_the_place_of_the_kept_one_and_the_swap_is_recorded(raw, tmp_path):
+    out = tmp_path / "clean"
+    add(raw, [SAMPLE_PAGE.name])
+    run_pipeline(raw, out)
+    old_id = store.read_table(out, "documents")["doc_id"].to_pylist()[0]
+
+    text = SAMPLE_PAGE.read_text(encoding="utf-8")
+    (raw / "zz_repost.txt").write_text(text.replace("|\n", REPOST_NOTE, 1), encoding="utf-8")
+    summary = run_pipeline(raw, out)
+
+    documents = store.read_table(out, "documents").to_pylist()
+    duplicates = store.read_table(out, "duplicates").to_pylist()
+    assert [d["source_path"] for d in documents] == ["zz_repost.txt"]
+    assert [(d["doc_id"], d["duplicate_of"], d["kind"]) for d in duplicates] == [(old_id, documents[0]["doc_id"], "near")]
+    assert summary["swaps"] == [{"doc_id": old_id, "replaced_by": documents[0]["doc_id"]}]
+    assert summary["earlier_rows"]["replaced_kept"] == 1
+    run_json = json.loads((out / "runs" / "run-000002.json").read_text(encoding="utf-8"))
+    assert run_json["swaps"] == summary["swaps"]
+
+    run_pipeline(raw, tmp_path / "full", full=True)
+    assert read_tables(out) == read_tables(tmp_path / "full")
+
+
+def test_a_changed_raw_file_replaces_its_old_rows(raw, tmp_path):
+    out = tmp_path / "clean"
+    add(raw, [SAMPLE_PAGE.name, "rmrb/2020-01/20200104-01-05.txt", "rmrb/2020-01/20200104-04-03.txt"])
+    run_pipeline(raw, out)
+    assert store.read_table(out, "duplicates").num_rows == 1
+
+    # The kept front-page copy is re-scraped as a different article: its
+    # duplicate on page 4 must become the kept copy.
+    page = raw / "rmrb/2020-01/20200104-01-05.txt"
+    kept_id = store.read_table(out, "duplicates")["duplicate_of"].to_pylist()[0]
+    page.write_bytes(SAMPLE_PAGE.read_bytes().replace("北京".encode(), "上海".encode()))
+    summary = run_pipeline(raw, out)
+    assert summary["files_changed"] == 1 and summary["earlier_rows"]["removed_changed_files"] >= 1
+
+    documents = {r["source_path"]: r for r in store.read_table(out, "documents").to_pylist()}
+    assert "rmrb/2020-01/20200104-04-03.txt" in documents
+    assert documents["rmrb/2020-01/20200104-01-05.txt"]["doc_id"] == kept_id
+    run_pipeline(raw, tmp_path / "full", full=True)
+    assert read_tables(out) == read_tables(tmp_path / "full")
+    ledger = {r["source_path"]: r for r in store.read_table(out, "files").to_pylist()}
+    assert ledger["rmrb/2020-01/20200104-01-05.txt"]["run"] == 2 and ledger[SAMPLE_PAGE.name]["run"] == 1
+
+
+def test_a_deleted_raw_file_keeps_its_rows(raw, tmp_path):
+    out = tmp_path / "clean"
+    add(raw, [SAMPLE_PAGE.name, "rmrb/2020-01/20200104-01-05.txt"])
+    run_pipeline(raw, out)
+    before = read_tables(out)
+    (raw / SAMPLE_PAGE.name).unlink()
+    (raw / "new.txt").write_text("一篇全新的文章，和别的页面都不一样，只为让这次运行有事可做。", encoding="utf-8")
+    summary = run_pipeline(raw, out)
+    assert summary["files_missing"] == 1 and summary["files_processed"] == 1
+    assert set(before["documents"]["doc_id"].to_pylist()) <= set(read_tables(out)["documents"]["doc_id"].to_pylist())
+
+
+def test_other_settings_need_a_full_rebuild(raw, tmp_path):
+    out = tmp_path / "clean"
+    add(raw, [SAMPLE_PAGE.name])
+    run_pipeline(raw, out)
+    (raw / "new.txt").write_text("又一篇新文章。", encoding="utf-8")
+    with pytest.raises(store.OutputError, match=r"num_perm 128 -> 64.*--full"):
+        run_pipeline(raw, out, Config(num_perm=64))
+    # Running options may change between runs.
+    assert run_pipeline(raw, out, Config(batch_size=7, lock_wait_seconds=1))["records"] == 1
+    (raw / "newer.txt").write_text("再一篇新文章。", encoding="utf-8")
+    assert run_pipeline(raw, out, Config(num_perm=64), full=True)["totals"]["records"] == 3
+
+
+def test_a_second_writer_fails_clearly_or_waits(raw, tmp_path):
+    out = tmp_path / "clean"
+    add(raw, [SAMPLE_PAGE.name])
+    with store.locked(out):
+        with pytest.raises(store.BusyError, match=r"another docclean run \(pid \d+ .*\) is writing"):
+            run_pipeline(raw, out)
+    assert not store.parts(out, "documents")
+
+    holder_done = threading.Event()
+
+    def hold():
+        with store.locked(out):
+            time.sleep(0.6)
+        holder_done.set()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    time.sleep(0.1)
+    summary = run_pipeline(raw, out, Config(lock_wait_seconds=10))
+    thread.join()
+    assert holder_done.is_set() and summary["records"] == 1
+
+
+def test_a_crash_after_the_commit_point_is_finished_by_the_next_run(raw, tmp_path, monkeypatch):
+    out = tmp_path / "clean"
+    groups = split_sample(tmp_path, 2)
+    add(raw, groups[0])
+    run_pipeline(raw, out)
+    add(raw, groups[1])
+
+    def crash(out_dir):
+        raise KeyboardInterrupt("killed while renaming")
+
+    monkeypatch.setattr(store, "_apply_journal", crash)
+    with pytest.raises(KeyboardInterrupt):
+        run_pipeline(raw, out)
+    assert store.pending(out)
+    monkeypatch.undo()
+
+    assert run_pipeline(raw, out)["nothing_new"]  # the recovery finished the interrupted commit
+    assert not store.pending(out)
+    run_pipeline(raw, tmp_path / "full", full=True)
+    assert read_tables(out) == read_tables(tmp_path / "full")
