@@ -230,12 +230,19 @@ def normalize_cjk_punctuation(text: str) -> str:
     >>> normalize_cjk_punctuation("(作者为中央党校(国家行政学院)研究员)，装置(EAST)与函数f(x)")
     '（作者为中央党校（国家行政学院）研究员），装置（EAST）与函数f(x)'
     """
-    # Innermost pairs first, then the pairs around them: （作者为中央党校（国家行政学院）研究员）
+    # Each conversion can put a full-width mark next to an ASCII one (",(" ->
+    # "，(" makes the parenthesis follow CJK punctuation), and innermost
+    # parentheses go first: （作者为中央党校（国家行政学院）研究员）. So the rules
+    # run until nothing changes, and a second pass over the result is a no-op.
     while True:
-        converted = _PARENS_WITH_CJK.sub(lambda m: f"（{m.group(1) if m.group(1) is not None else m.group(2)}）", text)
+        converted = _normalize_punctuation_once(text)
         if converted == text:
-            break
+            return text
         text = converted
+
+
+def _normalize_punctuation_once(text: str) -> str:
+    text = _PARENS_WITH_CJK.sub(lambda m: f"（{m.group(1) if m.group(1) is not None else m.group(2)}）", text)
     text = _PUNCT_AFTER_CJK.sub(lambda m: _ASCII_TO_FULL[m.group(1)], text)
     text = _PUNCT_BEFORE_HAN.sub(lambda m: _ASCII_TO_FULL[m.group(1)], text)
     text = _SENTENCE_MARK_AFTER_HAN.sub(lambda m: _ASCII_TO_FULL[m.group(1)], text)

@@ -88,7 +88,6 @@ class Document:
     continued_from: tuple[int, ...] = ()
     url: str | None = None
     flags: tuple[str, ...] = ()
-    unrecoverable_chars: int = 0
     removals: tuple[Removal, ...] = ()
     reject: str | None = None
     reject_detail: str | None = None
@@ -96,6 +95,11 @@ class Document:
     @property
     def rejected(self) -> bool:
         return self.reject is not None
+
+    @property
+    def unrecoverable_chars(self) -> int:
+        """U+FFFD replacement characters in the text: text lost before or while decoding."""
+        return self.text.count("\ufffd")
 
     @property
     def char_count(self) -> int:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import re
 import unicodedata
 from dataclasses import dataclass
 
 import charset_normalizer
 import ftfy
+import ftfy.fixes
 
 from pipeline.config import Config
 from pipeline.patterns import CJK_CHAR, HAN_CHAR
@@ -67,6 +69,7 @@ FTFY_CONFIG = ftfy.TextFixerConfig(
 
 # Up to this share of bad UTF-8 sequences, the file is UTF-8 with damage (a
 # truncated last character, a stray byte), not some other encoding.
+MAX_REPAIR_ROUNDS = 4
 MAX_INVALID_UTF8_RATIO = 0.001
 MAX_NUL_RATIO = 0.01
 MAX_CONTROL_RATIO = 0.05
@@ -212,53 +215,104 @@ def repair_text(text: str, legacy_encodings: tuple[str, ...] = ("gb18030", "big5
     ('“引号”与，全角。', ())
     """
     flags: tuple[str, ...] = ()
-    recovered = fix_legacy_cjk_as_latin1(text, legacy_encodings)
-    if recovered is not None:
-        text, flags = recovered, flags + (FLAG_GBK_AS_LATIN1_FIXED,)
-    fixed, explanation = ftfy.fix_and_explain(text, config=FTFY_CONFIG)
-    if any(step[0] in ("encode", "decode", "transcode") for step in explanation or ()):
-        flags += (FLAG_MOJIBAKE_FIXED,)
-    return fixed, flags
+    # Each repair can expose work for the other (ftfy turning a stray UTF-8
+    # sequence into a byte the GBK re-read completes), so both run until the
+    # text stops changing: a second cleaning pass then has nothing to do.
+    for _ in range(MAX_REPAIR_ROUNDS):
+        before = text
+        # ftfy would drop them anyway; dropped first, they cannot split the
+        # stretches that the GBK/Big5 re-read looks at.
+        text = ftfy.fixes.remove_control_chars(text)
+        recovered = fix_legacy_cjk_as_latin1(text, legacy_encodings)
+        if recovered is not None:
+            text, flags = recovered, flags + (FLAG_GBK_AS_LATIN1_FIXED,)
+        text, explanation = ftfy.fix_and_explain(text, config=FTFY_CONFIG)
+        if any(step[0] in ("encode", "decode", "transcode") for step in explanation or ()):
+            flags += (FLAG_MOJIBAKE_FIXED,)
+        if text == before:
+            break
+    return text, tuple(dict.fromkeys(flags))
 
 
 def fix_legacy_cjk_as_latin1(text: str, encodings: tuple[str, ...]) -> str | None:
-    """Re-read text whose GBK/Big5 bytes were decoded as Latin-1/cp1252.
+    """Re-read the stretches of text whose GBK/Big5 bytes were decoded as Latin-1/cp1252.
 
-    Returns None unless the result is clean CJK text, so that genuine
-    Western text with accents is never touched.
+    Each line's stretches of characters that a Latin-1/cp1252 reading can
+    produce are tried on their own, so a misread stretch is repaired even next
+    to correct Chinese (a page stitched from two sources). A stretch is
+    replaced only when it becomes clean CJK text, so genuine Western text
+    with accents is never touched, and only when the stretches that do
+    together hold at least 4 Latin-1 characters (one CJK character in two
+    bytes is too little evidence). Returns None when nothing was repaired.
 
     >>> fix_legacy_cjk_as_latin1("Ã©tÃ© à Paris", ("gb18030",)) is None
     True
     >>> fix_legacy_cjk_as_latin1("ÖÐ¹úÕþ¸®½ñÌì·¢²¼Í¨Öª¡£", ("gb18030", "big5"))
     '中国政府今天发布通知。'
+    >>> fix_legacy_cjk_as_latin1("下转第三版ÄãºÃ", ("gb18030",))
+    '下转第三版你好'
     """
-    high = sum(1 for ch in text if "\x80" <= ch <= "\xff" or ch in _CP1252_SPECIALS)
-    if high < 4 or HAN_CHAR.search(text):
+    pieces = _LATIN1_STRETCH.split(text)
+    # split() puts the captured stretches at odd indexes.
+    # Typographic punctuation (… “ ” — are cp1252 bytes too) is common in correct
+    # Chinese text, so only Latin-1 letters and C1 controls count as evidence.
+    evidence = {i: len(_LATIN1_EVIDENCE.findall(pieces[i])) for i in range(1, len(pieces), 2)}
+    stretches = {i: bytes(_latin1_byte(ch) for ch in pieces[i]) for i, n in evidence.items() if n >= 2}
+    if sum(len(raw) for raw in stretches.values() if _is_utf8(raw)) * 2 > sum(len(raw) for raw in stretches.values()):
+        # Mostly valid UTF-8: UTF-8 read as Latin-1, which is ftfy's to undo
+        # (random GBK bytes are seldom valid UTF-8; short stretches can be).
         return None
-    try:
-        raw = bytes(_latin1_byte(ch) for ch in text)
-    except ValueError:
-        return None
-    candidates = {}
+    by_codec: dict[str, dict[int, str]] = {}
     for codec in encodings:
-        try:
-            candidate = raw.decode(codec)
-        except (UnicodeDecodeError, LookupError):
-            continue
-        non_ascii = [ch for ch in candidate if ord(ch) > 0x7F]
-        if non_ascii and sum(1 for ch in non_ascii if CJK_CHAR.match(ch)) >= 0.9 * len(non_ascii):
-            candidates[codecs.lookup(codec).name] = candidate
-    if len(candidates) > 1 and len(raw) >= MIN_SNIFF_BYTES:
-        # GBK and Big5 byte ranges overlap, so both often decode "cleanly":
-        # on enough bytes the detector tells them apart; on a few, config order decides.
-        best = detect(raw, list(candidates))
-        if best is not None and codecs.lookup(best).name in candidates:
-            return candidates[codecs.lookup(best).name]
-    return next(iter(candidates.values()), None)
+        clean = {i: decoded for i, raw in stretches.items() if (decoded := _clean_cjk(raw, codec)) is not None}
+        if clean:
+            by_codec.setdefault(codecs.lookup(codec).name, clean)
+    if not by_codec:
+        return None
+    codec = next(iter(by_codec))
+    if len(by_codec) > 1:
+        # GBK and Big5 byte ranges overlap, so both often decode "cleanly": on
+        # enough bytes the detector tells them apart; on a few, config order decides.
+        sample = b"\n".join(stretches[i] for i in sorted(set().union(*by_codec.values())))
+        best = detect(sample, list(by_codec)) if len(sample) >= MIN_SNIFF_BYTES else None
+        codec = codecs.lookup(best).name if best is not None and codecs.lookup(best).name in by_codec else codec
+    fixed = by_codec[codec]
+    if sum(evidence[i] for i in fixed) < 4 or not any(CJK_CHAR.search(text) for text in fixed.values()):
+        return None
+    return "".join(fixed.get(i, piece) for i, piece in enumerate(pieces))
 
 
+def _clean_cjk(raw: bytes, codec: str) -> str | None:
+    """``raw`` decoded with ``codec`` if that gives CJK text (90% of its non-ASCII), else None."""
+    try:
+        candidate = raw.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return None
+    non_ascii = [ch for ch in candidate if ord(ch) > 0x7F]
+    # Symbols and punctuation (□ ※ “”) belong to CJK text too; a stretch may be nothing else.
+    fitting = sum(1 for ch in non_ascii if CJK_CHAR.match(ch) or unicodedata.category(ch)[0] in "PS")
+    if non_ascii and fitting >= 0.9 * len(non_ascii):
+        return candidate
+    return None
+
+
+_LATIN1_EVIDENCE = re.compile("[\x80-\xff]")
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 _CP1252_SPECIALS = {bytes([b]).decode("cp1252", errors="ignore"): b for b in range(0x80, 0xA0)}
 _CP1252_SPECIALS.pop("", None)
+# Characters a Latin-1/cp1252 reading of GBK/Big5 bytes can produce, in runs.
+# Runs stop at line ends, spaces and ASCII punctuation (0x20-0x2F, 0x3A-0x3F),
+# which are never part of a GBK or Big5 character: later stages move lines and
+# turn that punctuation full-width, and must not change what a run holds.
+# Digits stay: GB18030's four-byte characters use them.
+_LATIN1_STRETCH = re.compile("([0-9\x40-\x7e\x80-\xff" + re.escape("".join(_CP1252_SPECIALS)) + "]+)")
 
 
 def _latin1_byte(ch: str) -> int:
@@ -268,11 +322,6 @@ def _latin1_byte(ch: str) -> int:
     if ch in _CP1252_SPECIALS:
         return _CP1252_SPECIALS[ch]
     raise ValueError(ch)
-
-
-def count_unrecoverable(text: str) -> int:
-    """Replacement characters: text that was lost before or during decoding."""
-    return text.count("\ufffd")
 
 
 def legacy_cjk_encodings(encodings: tuple[str, ...]) -> tuple[str, ...]:
@@ -285,24 +334,20 @@ def legacy_cjk_encodings(encodings: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(e for e in encodings if codecs.lookup(e).name in chinese) or ("gb18030",)
 
 
-def repair_document(doc: Document, max_unrecoverable_ratio: float, legacy_encodings: tuple[str, ...]) -> Document:
-    """The ``repair`` stage for one record: fix mojibake, flag or reject lost text."""
+def repair_document(doc: Document, legacy_encodings: tuple[str, ...]) -> Document:
+    """The ``repair`` stage for one record: fix mojibake, flag text that is lost.
+
+    Whether too much is lost is judged on the clean text, by the ``filter``
+    stage, so that the verdict does not change when clean text is cleaned again.
+    """
     if doc.rejected:
         return doc
     text, flags = repair_text(doc.text, legacy_encodings)
-    lost = count_unrecoverable(text)
-    doc = dataclasses.replace(doc, text=text, unrecoverable_chars=lost).with_flag(*flags)
-    if lost:
-        doc = doc.with_flag(FLAG_UNRECOVERABLE)
-        if lost > max_unrecoverable_ratio * len(text):
-            return doc.rejecting(
-                REJECT_UNDECODABLE,
-                f"{lost} of {len(text)} characters are U+FFFD replacement characters (text lost upstream)",
-            )
-    return doc
+    doc = dataclasses.replace(doc, text=text).with_flag(*flags)
+    return doc.with_flag(FLAG_UNRECOVERABLE) if doc.unrecoverable_chars else doc
 
 
 def repair_batch(docs: list[Document], config: Config) -> list[Document]:
     """The ``repair`` stage over a batch."""
     legacy = legacy_cjk_encodings(config.encodings)
-    return [repair_document(d, config.max_unrecoverable_ratio, legacy) for d in docs]
+    return [repair_document(d, legacy) for d in docs]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from pipeline.config import Config
-from pipeline.document import REJECT_EMPTY_AFTER_CLEANING, Document
+from pipeline.document import REJECT_EMPTY_AFTER_CLEANING, REJECT_UNDECODABLE, Document
 
 
 def too_short(doc: Document, min_chars: int) -> tuple[str, str] | None:
@@ -26,9 +26,25 @@ def too_short(doc: Document, min_chars: int) -> tuple[str, str] | None:
     return None
 
 
+def too_much_lost(doc: Document, max_ratio: float) -> tuple[str, str] | None:
+    """Too much of the clean text is U+FFFD: the text was lost before it reached us.
+
+    >>> too_much_lost(Document(doc_id="x", source_path="a.txt", text="正\ufffd\ufffd文。"), 0.05)
+    ('undecodable', '2 of 5 characters are U+FFFD replacement characters (text lost upstream)')
+    >>> too_much_lost(Document(doc_id="x", source_path="a.txt", text="正文。" * 20 + "\ufffd"), 0.05) is None
+    True
+    """
+    lost, total = doc.unrecoverable_chars, doc.char_count
+    if lost and lost > max_ratio * total:
+        return REJECT_UNDECODABLE, f"{lost} of {total} characters are U+FFFD replacement characters (text lost upstream)"
+    return None
+
+
 def apply_filters(docs: Sequence[Document], config: Config) -> list[Document]:
     out = []
     for doc in docs:
-        verdict = None if doc.rejected else too_short(doc, config.min_chars)
+        verdict = None
+        if not doc.rejected:
+            verdict = too_short(doc, config.min_chars) or too_much_lost(doc, config.max_unrecoverable_ratio)
         out.append(doc.rejecting(*verdict) if verdict else doc)
     return out

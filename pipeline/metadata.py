@@ -99,6 +99,9 @@ def match_metadata_line(line: str, patterns: Patterns) -> tuple[datetime.date | 
     return None
 
 
+_WORD = re.compile(r"\w")
+
+
 def _title_like(line: str, patterns: Patterns, *, in_title_position: bool) -> bool:
     """Short, and not ending like a body sentence.
 
@@ -108,7 +111,7 @@ def _title_like(line: str, patterns: Patterns, *, in_title_position: bool) -> bo
     """
     text = line.strip()
     endings = _TITLE_ENDINGS if in_title_position else _TITLE_ENDINGS + tuple(patterns.sentence_end)
-    return 0 < len(text) <= patterns.title_max_chars and not text.endswith(endings)
+    return 0 < len(text) <= patterns.title_max_chars and not text.endswith(endings) and _WORD.search(text) is not None
 
 
 def _section_like(line: str, patterns: Patterns) -> bool:
@@ -148,7 +151,8 @@ def extract_metadata(doc: Document, patterns: Patterns) -> Document:
                 title = lines[above[-1]].strip()
         else:
             # Plain article: a short first line followed by a body is its title.
-            first = next((i for i in range(len(lines)) if i not in kind), None)
+            # Lines of punctuation only are layout, not a title (normalize drops them).
+            first = next((i for i in range(len(lines)) if i not in kind and _WORD.search(lines[i])), None)
             if first is not None and first + 1 < len(lines) and _title_like(lines[first], patterns, in_title_position=False):
                 title = lines[first].strip()
     if title:

@@ -115,7 +115,7 @@ def _compile(table: dict) -> Patterns:
     return Patterns(
         separator_chars=seps,
         separator_line=re.compile(f"^[\\s{re.escape(seps)}]*{sep_class}[\\s{re.escape(seps)}]*$"),
-        trailing_separator=re.compile(f"\\s*{sep_class}+\\s*$"),
+        trailing_separator=re.compile(f"(?:\\s*{sep_class})+\\s*$"),
         page_jump=page_jump,
         forward_verbs=frozenset(jumps["forward_verbs"]),
         paragraph_break=paragraph_break,
