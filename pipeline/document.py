@@ -52,6 +52,7 @@ FLAG_MOJIBAKE_FIXED = "mojibake_fixed"
 FLAG_GBK_AS_LATIN1_FIXED = "gbk_as_latin1_fixed"
 FLAG_UNRECOVERABLE = "unrecoverable_chars"
 FLAG_DATE_UNPARSED = "date_unparsed"
+FLAG_MIXED_ENCODINGS = "mixed_encodings"
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from pipeline.document import (
     FLAG_BOM_REMOVED,
     FLAG_GBK_AS_LATIN1_FIXED,
     FLAG_INVALID_BYTES,
+    FLAG_MIXED_ENCODINGS,
     FLAG_MOJIBAKE_FIXED,
     FLAG_NUL_REMOVED,
     FLAG_UNRECOVERABLE,
@@ -142,6 +143,10 @@ def decode_bytes(raw: bytes, encodings: tuple[str, ...]) -> Decoded:
     if bad <= max(1, MAX_INVALID_UTF8_RATIO * len(lossy)) and valid_multibyte >= 10 * bad:
         return _checked(lossy, "utf-8", flags + (FLAG_INVALID_BYTES,))
 
+    mixed = decode_mixed_lines(raw, encodings)
+    if mixed is not None:
+        return _checked(mixed[0], f"utf-8+{mixed[1]}", flags + (FLAG_MIXED_ENCODINGS,))
+
     if len(raw) < MIN_SNIFF_BYTES:
         # Too few bytes to detect anything: the first encoding in config order that fits.
         for codec in encodings:
@@ -164,6 +169,49 @@ def decode_bytes(raw: bytes, encodings: tuple[str, ...]) -> Decoded:
         if text.count("\ufffd") > MAX_INVALID_UTF8_RATIO * len(text) + 1:
             return Decoded(reject=REJECT_UNDECODABLE, detail=f"looks like {best} but: {error}")
     return _checked(text, best, flags)
+
+
+def decode_mixed_lines(raw: bytes, encodings: tuple[str, ...]) -> tuple[str, str] | None:
+    """A page stitched from UTF-8 lines and lines in one legacy encoding, line by line.
+
+    Scrapers that append to one file from several sources produce this. Each
+    line that is valid UTF-8 is read as UTF-8, the others with the legacy
+    encoding detected from them together. Returns (text, legacy encoding), or
+    None when the bytes are not such a mix (no UTF-8 line with non-ASCII text,
+    or legacy lines that do not decode cleanly).
+
+    >>> page = "标题\\n".encode() + "北京市委政法委发挥统筹协调作用。".encode("gb18030") + "\\n正文。".encode()
+    >>> decode_mixed_lines(page, ("gb18030", "big5"))
+    ('标题\\n北京市委政法委发挥统筹协调作用。\\n正文。', 'gb18030')
+    """
+    lines = raw.split(b"\n")
+    utf8_non_ascii = 0
+    legacy: list[int] = []
+    for index, line in enumerate(lines):
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            legacy.append(index)
+            continue
+        if max(line, default=0) > 0x7F:
+            # Short GBK/Big5 lines can be valid UTF-8 by chance (要聞 -> "Ҫ„"):
+            # a UTF-8 line must also read as CJK text.
+            if _fits_cjk(text):
+                utf8_non_ascii += 1
+            else:
+                legacy.append(index)
+    if not utf8_non_ascii or not legacy:
+        return None
+    sample = b"\n".join(lines[i] for i in legacy)
+    codec = detect(sample, encodings) if len(sample) >= MIN_SNIFF_BYTES else None
+    for candidate in ([codec] if codec else list(encodings)):
+        try:
+            decoded = {i: lines[i].decode(candidate) for i in legacy}
+        except (UnicodeDecodeError, LookupError):
+            continue
+        text = "\n".join(decoded.get(i) or line.decode("utf-8") for i, line in enumerate(lines))
+        return text, codecs.lookup(candidate).name
+    return None
 
 
 def detect(raw: bytes, encodings: tuple[str, ...] | list[str]) -> str | None:
@@ -288,12 +336,14 @@ def _clean_cjk(raw: bytes, codec: str) -> str | None:
         candidate = raw.decode(codec)
     except (UnicodeDecodeError, LookupError):
         return None
-    non_ascii = [ch for ch in candidate if ord(ch) > 0x7F]
-    # Symbols and punctuation (□ ※ “”) belong to CJK text too; a stretch may be nothing else.
+    return candidate if _fits_cjk(candidate) else None
+
+
+def _fits_cjk(text: str) -> bool:
+    """Its non-ASCII characters are (90%) CJK, or the symbols and punctuation of CJK text (□ ※ “”)."""
+    non_ascii = [ch for ch in text if ord(ch) > 0x7F]
     fitting = sum(1 for ch in non_ascii if CJK_CHAR.match(ch) or unicodedata.category(ch)[0] in "PS")
-    if non_ascii and fitting >= 0.9 * len(non_ascii):
-        return candidate
-    return None
+    return bool(non_ascii) and fitting >= 0.9 * len(non_ascii)
 
 
 _LATIN1_EVIDENCE = re.compile("[\x80-\xff]")

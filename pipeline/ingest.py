@@ -13,7 +13,7 @@ import dataclasses
 import json
 import os
 from pathlib import Path
-from typing import Iterator
+from typing import BinaryIO, Iterator
 
 from pipeline.config import Config
 from pipeline.document import (
@@ -31,6 +31,7 @@ from pipeline.encoding import decode_bytes
 from pipeline.metadata import parse_date
 
 PAGE_SUFFIXES = (".txt",)
+READ_CHUNK = 1 << 20
 JSONL_SUFFIXES = (".jsonl",)
 
 # JSONL keys we understand, mapped to Document fields. "source" is what most
@@ -80,59 +81,91 @@ def read_file(path: Path, raw_dir: Path, config: Config) -> list[Document]:
     try:
         size = path.stat().st_size
         base = dataclasses.replace(base, size_bytes=size)
+        if suffix in JSONL_SUFFIXES:
+            return list(_jsonl_records(path, base, config))
         if size > config.max_file_bytes:
-            return [base.rejecting(REJECT_TOO_LARGE, f"{size} bytes > max_file_bytes={config.max_file_bytes}")]
+            return [base.rejecting(REJECT_TOO_LARGE, f"{size} bytes > max_file_bytes={config.max_file_bytes}; not read")]
         raw = path.read_bytes()
     except OSError as error:
         return [base.rejecting(REJECT_UNREADABLE, f"{type(error).__name__}: {error.strerror or error}")]
-
     decoded = decode_bytes(raw, config.encodings)
     if decoded.reject:
         return [base.rejecting(decoded.reject, decoded.detail or "")]
-    base = dataclasses.replace(base, text=decoded.text, encoding=decoded.encoding, flags=decoded.flags)
-    if suffix in PAGE_SUFFIXES:
-        return [base]
-    return list(_jsonl_records(base))
+    return [dataclasses.replace(base, text=decoded.text, encoding=decoded.encoding, flags=decoded.flags)]
 
 
-def _jsonl_records(file_doc: Document) -> Iterator[Document]:
-    """One record per non-blank line; blank lines are layout, not records.
+def _jsonl_lines(handle: BinaryIO, limit: int) -> Iterator[tuple[int, bytes | None, int]]:
+    """(line number, bytes, size) of each line, streamed; bytes is None for a line over ``limit``.
 
-    A file of blank lines only is one ``empty`` record, so that it still
-    leaves a row behind.
+    A line longer than the limit is read through in chunks and never held
+    whole, so one giant line costs no more memory than a short one.
+    """
+    number = 0
+    while True:
+        line = handle.readline(limit + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) <= limit or line.endswith(b"\n"):
+            yield number, line, len(line)
+            continue
+        size = len(line)
+        while chunk := handle.readline(READ_CHUNK):
+            size += len(chunk)
+            if chunk.endswith(b"\n"):
+                break
+        yield number, None, size
+
+
+def _jsonl_records(path: Path, file_doc: Document, config: Config) -> Iterator[Document]:
+    """One record per non-blank line, read line by line; blank lines are layout, not records.
+
+    Each line is decoded on its own (JSON Lines are UTF-8, but feeds glued
+    together from several sources are not always), so one bad line costs
+    only that line. A file of blank lines only is one ``empty`` record, so
+    that it still leaves a row behind.
     """
     records = 0
-    for number, line in enumerate(file_doc.text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        records += 1
-        record = dataclasses.replace(
-            file_doc,
-            doc_id=make_doc_id(file_doc.source_path, number),
-            source_line=number,
-            size_bytes=len(line.encode("utf-8", "surrogatepass")),
-            text="",
-        )
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as error:
-            yield record.rejecting(REJECT_MALFORMED_JSON, f"line {number}: {error.msg} at column {error.colno}")
-            continue
-        if not isinstance(value, dict):
-            yield record.rejecting(REJECT_MALFORMED_JSON, f"line {number}: expected an object, got {type(value).__name__}")
-            continue
-        text = value.get("text")
-        if not isinstance(text, str):
-            yield record.rejecting(REJECT_MISSING_TEXT, f"line {number}: no string field 'text'")
-            continue
-        if not text.strip():
-            yield record.rejecting(REJECT_EMPTY, f"line {number}: 'text' is blank")
-            continue
-        metadata = _jsonl_metadata(value)
-        flags = record.flags + metadata.pop("flags", ())
-        yield dataclasses.replace(record, text=text, flags=flags, **metadata)
+    with open(path, "rb") as handle:
+        for number, line, size in _jsonl_lines(handle, config.max_file_bytes):
+            record = dataclasses.replace(
+                file_doc, doc_id=make_doc_id(file_doc.source_path, number), source_line=number, size_bytes=size
+            )
+            if line is None:
+                records += 1
+                yield record.rejecting(REJECT_TOO_LARGE, f"line {number}: {size} bytes > max_file_bytes={config.max_file_bytes}; not read")
+                continue
+            if not line.strip():
+                continue
+            records += 1
+            decoded = decode_bytes(line.rstrip(b"\r\n"), config.encodings)
+            if decoded.reject:
+                yield record.rejecting(decoded.reject, f"line {number}: {decoded.detail}")
+                continue
+            yield from _jsonl_record(record, number, decoded.text, decoded.encoding, decoded.flags)
     if not records:
         yield file_doc.rejecting(REJECT_EMPTY, "no records: every line is blank")
+
+
+def _jsonl_record(record: Document, number: int, line: str, encoding: str, flags: tuple[str, ...]) -> Iterator[Document]:
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError as error:
+        yield record.rejecting(REJECT_MALFORMED_JSON, f"line {number}: {error.msg} at column {error.colno}")
+        return
+    if not isinstance(value, dict):
+        yield record.rejecting(REJECT_MALFORMED_JSON, f"line {number}: expected an object, got {type(value).__name__}")
+        return
+    text = value.get("text")
+    if not isinstance(text, str):
+        yield record.rejecting(REJECT_MISSING_TEXT, f"line {number}: no string field 'text'")
+        return
+    if not text.strip():
+        yield record.rejecting(REJECT_EMPTY, f"line {number}: 'text' is blank")
+        return
+    metadata = _jsonl_metadata(value)
+    flags = flags + metadata.pop("flags", ())
+    yield dataclasses.replace(record, text=text, encoding=encoding, flags=flags, **metadata)
 
 
 def _jsonl_metadata(value: dict) -> dict:
