@@ -30,8 +30,8 @@ class Config:
     """Options of one cleaning run (CLI ``--config`` TOML keys and flow ``options``).
 
     Reading and decoding
-      ``max_file_bytes``: inputs larger than this are rejected as ``too_large``
-      instead of being read into memory (default 64 MiB).
+      ``max_file_bytes``: a page (a JSONL line) larger than this is rejected as
+      ``too_large`` instead of being read into memory (default 64 MiB).
       ``encodings``: legacy encodings tried, in this order of preference, when
       the bytes are not valid UTF-8 (default: GB18030, Big5, Shift-JIS, EUC-KR,
       UTF-16, cp1252).

@@ -44,7 +44,7 @@ DOCUMENT_FIELDS = (
     _field("paragraph_count", pa.int32(), "Number of paragraphs in text.", False),
     _field("char_count", pa.int32(), "Characters in text, newlines excluded.", False),
     _field("encoding", pa.string(), "Encoding the input bytes were decoded from (utf-8, utf-8-sig, gb18030, big5, ...).", False),
-    _field("flags", pa.list_(pa.string()), "What the stages noticed or repaired (mojibake_fixed, gbk_as_latin1_fixed, unrecoverable_chars, ...).", False),
+    _field("flags", pa.list_(pa.string()), "What the stages noticed or repaired (mojibake_fixed, gbk_as_latin1_fixed, mixed_encodings, unrecoverable_chars, ...).", False),
     _field("unrecoverable_chars", pa.int32(), "U+FFFD replacement characters left in text: text lost before or while decoding.", False),
     _field("markers_removed", pa.int32(), "Page-jump markers removed (下转第三版, 上接第一版, ...).", False),
     _field("separators_removed", pa.int32(), "Layout separator lines ('|') removed.", False),

@@ -73,6 +73,13 @@ def check_folders(raw_dir: Path, out_dir: Path) -> None:
         )
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"output {str(out_dir)!r} exists and is not a folder; pass --out DIR")
+    for name in (*TABLES, LEDGER, RUNS, SUMMARY_NAME, JOURNAL_NAME, LOCK_NAME):
+        # Writing through a link would put files outside the output folder.
+        if (out_dir / name).is_symlink():
+            raise OutputError(
+                f"{str(out_dir / name)!r} is a symbolic link; docclean writes only inside the output "
+                "folder itself. Replace the link with a real folder or file"
+            )
 
 
 @contextlib.contextmanager

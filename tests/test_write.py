@@ -99,3 +99,31 @@ def test_output_inside_raw_is_refused(raw):
         store.check_folders(raw, raw / "clean")
     with pytest.raises(store.OutputError, match="does not exist"):
         store.check_folders(raw / "nope", raw.parent / "clean")
+
+
+def test_the_order_files_are_listed_in_does_not_matter(raw, tmp_path, config, monkeypatch):
+    from pipeline import ledger
+
+    run_pipeline(raw, tmp_path / "sorted", config)
+    listed = ledger.discover
+    monkeypatch.setattr(ledger, "discover", lambda folder: list(reversed(listed(folder))))
+    run_pipeline(raw, tmp_path / "reversed", config, batch_size=5)
+    assert read_tables(tmp_path / "sorted") == read_tables(tmp_path / "reversed")
+
+
+def test_nothing_is_written_outside_the_output_folder(raw, tmp_path, config):
+    out, elsewhere = tmp_path / "clean", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    out.mkdir()
+    (out / "documents").symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(store.OutputError, match="symbolic link"):
+        run_pipeline(raw, out, config)
+    assert not list(elsewhere.iterdir())
+
+    (out / "documents").unlink()
+    run_pipeline(raw, out, config)
+    # A journal (say, tampered with) that names a path outside is refused, not applied.
+    (out / ".journal.json").write_text(json.dumps({"replace": [["summary.json", "../elsewhere/x"]], "delete": []}))
+    with pytest.raises(store.OutputError, match="outside"):
+        store.recover(out)
+    assert not list(elsewhere.iterdir())
