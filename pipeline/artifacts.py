@@ -14,7 +14,14 @@ import re
 
 from pipeline.config import Config
 from pipeline.document import Document, Removal
-from pipeline.patterns import CJK_PUNCT, HAN, HAN_CHAR, Patterns, load_patterns
+from pipeline.patterns import (
+    CJK_PUNCT,
+    HAN,
+    HAN_CHAR,
+    Patterns,
+    han_count,
+    load_patterns,
+)
 
 STAGE_STRIP = "strip"
 STAGE_NORMALIZE = "normalize"
@@ -208,11 +215,12 @@ _PUNCT_BEFORE_HAN = re.compile(f"(?<=[0-9A-Za-z%‰℃)\\u2460-\\u24ff])([,;:!?]
 # (增长0.1%,2020年 / 倒计时5,4,3 / 2020,21世纪), and a semicolon always does.
 _PUNCT_BETWEEN_NUMBERS = re.compile(r"(?<=[0-9%‰℃])([,;])(?=[0-9A-Za-z])")
 _THOUSANDS_GROUP = re.compile(r"\d{3}(?!\d)")
-HAN_CHAR_OR_LETTER = re.compile(r"[^\W\d_]")
+_NON_HAN_LETTER = re.compile(f"[^\\W\\d_{HAN}]")
 # A question or exclamation mark that ends a CJK sentence (end of line included).
 _SENTENCE_MARK_AFTER_HAN = re.compile(f"(?<=[{HAN}])([!?])(?=[ \\t]*$|[{_CJK}])", re.MULTILINE)
 # A parenthesised aside in Chinese text: CJK inside it, or CJK right before it
 # (卡马克装置(EAST) is typeset （EAST）; f(x) after a Latin letter is left alone).
+_ASCII_MARKS = re.compile(r"[,;:!?()]")
 _PARENS_WITH_CJK = re.compile(f"\\(([^()\\n]*[{HAN}][^()\\n]*)\\)|(?<=[{_CJK}])\\(([^()\\n]*)\\)")
 
 
@@ -234,26 +242,31 @@ def normalize_cjk_punctuation(text: str) -> str:
     # "，(" makes the parenthesis follow CJK punctuation), and innermost
     # parentheses go first: （作者为中央党校（国家行政学院）研究员）. So the rules
     # run until nothing changes, and a second pass over the result is a no-op.
+    if not _ASCII_MARKS.search(text):
+        return text
+    # Letters do not change here, so neither does this.
+    mostly_han = _mostly_han(text)
     while True:
-        converted = _normalize_punctuation_once(text)
+        converted = _normalize_punctuation_once(text, mostly_han)
         if converted == text:
             return text
         text = converted
 
 
-def _normalize_punctuation_once(text: str) -> str:
+def _normalize_punctuation_once(text: str, mostly_han: bool) -> str:
     text = _PARENS_WITH_CJK.sub(lambda m: f"（{m.group(1) if m.group(1) is not None else m.group(2)}）", text)
     text = _PUNCT_AFTER_CJK.sub(lambda m: _ASCII_TO_FULL[m.group(1)], text)
     text = _PUNCT_BEFORE_HAN.sub(lambda m: _ASCII_TO_FULL[m.group(1)], text)
     text = _SENTENCE_MARK_AFTER_HAN.sub(lambda m: _ASCII_TO_FULL[m.group(1)], text)
-    if _mostly_han(text):
+    if mostly_han:
         text = _PUNCT_BETWEEN_NUMBERS.sub(lambda m: _number_separator(m, text), text)
     return text
 
 
 def _mostly_han(text: str) -> bool:
-    letters = HAN_CHAR_OR_LETTER.findall(text)
-    return bool(letters) and sum(1 for ch in letters if HAN_CHAR.match(ch)) >= 0.5 * len(letters)
+    han = han_count(text)
+    letters = han + len(_NON_HAN_LETTER.findall(text))
+    return bool(letters) and han >= 0.5 * letters
 
 
 def _number_separator(match: re.Match[str], text: str) -> str:

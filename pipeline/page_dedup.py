@@ -18,7 +18,7 @@ import numpy as np
 
 from pipeline.config import Config
 from pipeline.document import Document, Removal
-from pipeline.signature import match_key, shingles, signatures, similarity
+from pipeline.signature import match_key, similarity, token_signatures, tokens
 
 STAGE_PAGE_DEDUP = "page_dedup"
 
@@ -28,16 +28,16 @@ STAGE_PAGE_DEDUP = "page_dedup"
 MIN_SKETCH_CHARS = 12
 
 
-def repeated_blocks(blocks: Sequence[str], sigs: np.ndarray, threshold: float) -> dict[int, tuple[int, float, bool]]:
+def repeated_blocks(keys: Sequence[str], sigs: np.ndarray, threshold: float) -> dict[int, tuple[int, float, bool]]:
     """{index: (earlier block it repeats, similarity, identical?)} for each repeat.
 
-    ``sigs`` holds one signature row per block, in order.
+    ``keys`` are the blocks' match keys; ``sigs`` holds a signature row for
+    each block that `needs_sketch` (other rows are never read).
     """
     repeats: dict[int, tuple[int, float, bool]] = {}
     first_seen: dict[str, int] = {}
     sketched: list[int] = []
-    for i, block in enumerate(blocks):
-        key = match_key(block)
+    for i, key in enumerate(keys):
         if not key:
             continue
         if key in first_seen:
@@ -53,6 +53,21 @@ def repeated_blocks(blocks: Sequence[str], sigs: np.ndarray, threshold: float) -
         if len(key) >= MIN_SKETCH_CHARS:
             sketched.append(i)
     return repeats
+
+
+def needs_sketch(keys: Sequence[str]) -> list[int]:
+    """The blocks whose similarity can matter: long enough, and not a word-for-word repeat.
+
+    >>> needs_sketch(["甲" * 12, "乙" * 12, "甲" * 12, "短"])
+    [0, 1]
+    """
+    seen: set[str] = set()
+    out = []
+    for i, key in enumerate(keys):
+        if len(key) >= MIN_SKETCH_CHARS and key not in seen:
+            out.append(i)
+        seen.add(key)
+    return out
 
 
 def droppable_runs(blocks: Sequence[str], repeats: dict[int, tuple[int, float, bool]], min_chars: int) -> list[int]:
@@ -95,27 +110,31 @@ def droppable_runs(blocks: Sequence[str], repeats: dict[int, tuple[int, float, b
 
 
 def dedup_pages(docs: Sequence[Document], config: Config) -> list[Document]:
-    """The ``page_dedup`` stage for a batch: one datasketch bulk call for every paragraph."""
-    paragraphs = [doc.paragraphs if not doc.rejected else [] for doc in docs]
-    flat = [shingles(p, config.block_ngram, config.word_ngram) for ps in paragraphs for p in ps]
-    sigs = signatures(flat, config.num_perm, config.seed)
-    out, start = [], 0
-    for doc, blocks in zip(docs, paragraphs):
-        block_sigs = sigs[start : start + len(blocks)]
-        start += len(blocks)
+    """The ``page_dedup`` stage for a batch: every paragraph that needs one sketched in one go."""
+    pages = [doc.paragraphs if not doc.rejected and len(doc.paragraphs) > 1 else [] for doc in docs]
+    keys = [[match_key(block) for block in blocks] for blocks in pages]
+    wanted = [(page, i) for page, page_keys in enumerate(keys) for i in needs_sketch(page_keys)]
+    rows = [tokens(pages[page][i], keys[page][i]) for page, i in wanted]
+    sketches = token_signatures(rows, config.num_perm, config.seed, config.block_ngram, config.word_ngram)
+    by_page: dict[int, np.ndarray] = {}
+    for (page, i), sketch in zip(wanted, sketches):
+        by_page.setdefault(page, np.zeros((len(pages[page]), config.num_perm), np.uint32))[i] = sketch
+    out = []
+    for page, (doc, blocks) in enumerate(zip(docs, pages)):
         if len(blocks) < 2:
             out.append(doc)
             continue
-        repeats = repeated_blocks(blocks, block_sigs, config.block_threshold)
-        dropped = droppable_runs(blocks, repeats, config.min_repeat_chars)
+        sigs = by_page.get(page, np.zeros((len(blocks), config.num_perm), np.uint32))
+        repeats = repeated_blocks(keys[page], sigs, config.block_threshold)
+        dropped = set(droppable_runs(blocks, repeats, config.min_repeat_chars))
         if not dropped:
             out.append(doc)
             continue
         out.append(
             dataclasses.replace(
                 doc,
-                text="\n".join(b for i, b in enumerate(blocks) if i not in set(dropped)),
-                removals=doc.removals + tuple(Removal(STAGE_PAGE_DEDUP, "repeated_block", blocks[i]) for i in dropped),
+                text="\n".join(b for i, b in enumerate(blocks) if i not in dropped),
+                removals=doc.removals + tuple(Removal(STAGE_PAGE_DEDUP, "repeated_block", blocks[i]) for i in sorted(dropped)),
             )
         )
     return out

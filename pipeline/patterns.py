@@ -12,12 +12,15 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from pipeline.config import ConfigError
 
 BUILTIN_TABLE = Path(__file__).with_name("patterns.toml")
 
 # Ideographs (basic, extension A, compatibility) as a regex class body.
-HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+HAN_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
+HAN = "".join(f"{chr(low)}-{chr(high)}" for low, high in HAN_RANGES)
 # CJK punctuation: CJK symbols block, full-width forms, curly quotes, ellipsis, dash.
 CJK_PUNCT = "\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\u201c\u201d\u2018\u2019\u2026\u2014\u00b7"
 CHINESE_NUMERALS = "零〇一二三四五六七八九十百两"
@@ -131,3 +134,21 @@ def _compile(table: dict) -> Patterns:
         sentence_end=paragraphs["sentence_end"],
         closing_quotes=paragraphs["closing_quotes"],
     )
+
+
+def han_count(text: str) -> int:
+    """Ideographs in ``text`` (the ranges of `HAN`), counted without building a list.
+
+    >>> han_count("北京 Beijing 2020年")
+    3
+    """
+    points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    return int(np.count_nonzero(is_han(points)))
+
+
+def is_han(points: np.ndarray) -> np.ndarray:
+    """Which code points are ideographs (the ranges of `HAN`)."""
+    mask = np.zeros(points.shape, dtype=bool)
+    for low, high in HAN_RANGES:
+        mask |= (points >= low) & (points <= high)
+    return mask

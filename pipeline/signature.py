@@ -6,15 +6,19 @@ only in ASCII-versus-full-width commas is identical. CJK text is shingled
 into character n-grams (it has no spaces to split words on); space-delimited
 text into word n-grams.
 
-Signatures are datasketch MinHashes (``affine32`` scheme, seeded, xxh32
-hashing), kept as a ``uint32`` matrix of one row per text so that they can be
-stored as an Arrow column and compared with vectorised numpy. Similarities
+Signatures use datasketch's ``affine32`` permutations (seeded) over a 64-bit
+polynomial hash of each token n-gram, computed for a whole batch as numpy
+array operations (`signatures_of_tokens`): per-shingle Python calls are what
+makes MinHash slow. They are kept as a ``uint32`` matrix of one row per text
+so that they can be stored as an Arrow column and compared with vectorised
+numpy. Similarities
 computed from them are *estimates* of Jaccard similarity: with 128
 permutations the standard error is about 0.04 near 0.7.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Iterable, Sequence
@@ -23,7 +27,7 @@ import numpy as np
 import xxhash
 from datasketch import MinHash
 
-from pipeline.patterns import HAN_CHAR
+from pipeline.patterns import HAN_CHAR, is_han
 
 SCHEME = "affine32"
 
@@ -48,8 +52,17 @@ def match_key(text: str) -> str:
 
     >>> match_key("北京, 以“个性化”任务！") == match_key("北京，以个性化任务")
     True
+    >>> match_key("ＡＢＣ１２３ Ünïcode")
+    'abc123ünïcode'
     """
-    return _KEY_DROP.sub("", unicodedata.normalize("NFKC", text).casefold())
+    # Punctuation goes first: what is left (ideographs, letters, digits) is
+    # nearly always NFKC already, and checking that is far cheaper than
+    # normalising a whole page.
+    key = _KEY_DROP.sub("", text)
+    if not unicodedata.is_normalized("NFKC", key):
+        key = _KEY_DROP.sub("", unicodedata.normalize("NFKC", key))
+    folded = key.casefold()
+    return folded if folded == key or folded.isalnum() else _KEY_DROP.sub("", folded)
 
 
 def shingles(text: str, cjk_ngram: int, word_ngram: int) -> list[str]:
@@ -75,25 +88,138 @@ def char_shingles(key: str, n: int) -> list[str]:
     return sorted({key[i : i + n] for i in range(len(key) - n + 1)})
 
 
-def signatures(shingle_sets: Iterable[Sequence[str]], num_perm: int, seed: int) -> np.ndarray:
-    """One MinHash row (uint32[num_perm]) per shingle set, via datasketch's batch API."""
-    rows = [
-        m.hashvalues
-        for m in MinHash.bulk(
-            ([s.encode("utf-8") for s in shingle_set] for shingle_set in shingle_sets),
-            num_perm=num_perm,
-            seed=seed,
-            hashfunc=xxhash.xxh32_intdigest,
-            scheme=SCHEME,
-        )
-    ]
-    if not rows:
-        return np.empty((0, num_perm), dtype=np.uint32)
-    return np.vstack(rows).astype(np.uint32, copy=False)
+# Multipliers of the n-gram hash (token i of a shingle times _NGRAM_MULTIPLIERS[i],
+# summed mod 2**32, then murmur-mixed): fixed odd constants, so hashes never
+# change between runs.
+_NGRAM_MULTIPLIERS = np.array(
+    [0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F, 0x165667B1, 0xD3A2646D, 0xFD7046C5, 0xB55A4F09, 0x68E31DA5,
+     0x1B873593, 0xCC9E2D51, 0xE6546B65, 0x7FEB352D, 0x846CA68B, 0x2C1B3C6D, 0x297A2D39, 0xA0761D65, 0xE7037ED1,
+     0x8EBC6AF1, 0x589965CD],
+    dtype=np.uint32,
+)
+# Shingles per block of the permutation step: its temporaries (num_perm x
+# block) then stay in the CPU cache.
+_SHINGLE_BLOCK = 8192
+_EMPTY = np.uint32(0xFFFFFFFF)
+
+
+@functools.lru_cache(maxsize=8)
+def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """datasketch's affine32 permutation parameters (a, b) for ``num_perm`` and ``seed``."""
+    a, b = MinHash(num_perm=num_perm, seed=seed, scheme=SCHEME).permutations
+    return a.astype(np.uint32), b.astype(np.uint32)
+
+
+def tokens(text: str, key: str | None = None) -> tuple[np.ndarray, bool]:
+    """The text's match tokens (uint32) and whether it is CJK.
+
+    CJK text (ideographs are at least ``CJK_SHARE`` of its letters): the code
+    points of its match key, one token per character. Other text: a 32-bit
+    hash per word. Shingles are n-grams of tokens. ``key`` is the text's
+    `match_key`, when the caller has it already.
+    """
+    key = match_key(text) if key is None else key
+    points = np.frombuffer(key.encode("utf-32-le"), dtype=np.uint32)
+    # What is_cjk() decides with regexes, as array arithmetic on the key (the
+    # key holds letters, digits and ideographs only).
+    han = int(np.count_nonzero(is_han(points)))
+    letters = len(points) - int(np.count_nonzero(_is_digit(points)))
+    if letters > 0 and han >= CJK_SHARE * letters:
+        return points, True
+    words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+    return np.array([xxhash.xxh32_intdigest(w.encode("utf-8")) for w in words], dtype=np.uint32), False
+
+
+def _is_digit(points: np.ndarray) -> np.ndarray:
+    return (points >= 0x30) & (points <= 0x39)
+
+
+def shingle_hashes(token_rows: Sequence[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """32-bit hashes of every token n-gram of every row, and each row's first index.
+
+    A row shorter than ``n`` tokens is one shingle (all of it), as in
+    `char_shingles`; an empty row has none. Repeated shingles are kept:
+    MinHash takes minima, so they change nothing.
+    """
+    if n > len(_NGRAM_MULTIPLIERS):
+        raise ValueError(f"shingles of more than {len(_NGRAM_MULTIPLIERS)} tokens are not supported")
+    lengths = np.array([len(r) for r in token_rows], dtype=np.int64)
+    long_rows = lengths >= n
+    counts = np.where(long_rows, lengths - n + 1, np.minimum(lengths, 1))
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    total = int(counts.sum())
+    if not total:
+        return np.empty(0, np.uint32), starts
+    flat = np.concatenate(token_rows)
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    # Start (in `flat`) of every n-gram of the rows with at least n tokens, in row order.
+    grams = np.where(long_rows, counts, 0)
+    positions = np.arange(int(grams.sum())) + np.repeat(offsets - np.concatenate([[0], np.cumsum(grams)[:-1]]), grams)
+    out = np.empty(total, dtype=np.uint32)
+    with np.errstate(over="ignore"):
+        hashes = flat[positions] * _NGRAM_MULTIPLIERS[0]
+        for k in range(1, n):
+            hashes += flat[positions + k] * _NGRAM_MULTIPLIERS[k]
+        out[np.repeat(long_rows, counts)] = hashes
+        for row in np.flatnonzero(~long_rows & (lengths > 0)):
+            short = flat[offsets[row] : offsets[row] + lengths[row]]
+            out[starts[row]] = np.sum(short * _NGRAM_MULTIPLIERS[: len(short)], dtype=np.uint32)
+    return _fmix32(out), starts
+
+
+def signatures_of_tokens(token_rows: Sequence[np.ndarray], n: int, num_perm: int, seed: int) -> np.ndarray:
+    """One MinHash row (uint32[num_perm]) per row of tokens, for all rows at once.
+
+    The min over shingles of datasketch's affine32 permutations (``a * h + b``
+    mod 2**32 of the murmur-mixed hash), computed as numpy array operations
+    over the whole batch instead of one Python call per shingle.
+    """
+    hashes, starts = shingle_hashes(token_rows, n)
+    sigs = np.full((len(token_rows), num_perm), _EMPTY, dtype=np.uint32)
+    ends = np.r_[starts[1:], len(hashes)] if len(starts) else starts
+    filled = np.flatnonzero(ends > starts)
+    if not len(filled):
+        return sigs
+    # The affine32 step, as datasketch does it: a second murmur mix, then a * h + b.
+    h = _fmix32(hashes)
+    a, b = (x[:, None] for x in permutations(num_perm, seed))
+    first = 0
+    with np.errstate(over="ignore"):
+        while first < len(filled):
+            # Whole rows, about _SHINGLE_BLOCK shingles at a time.
+            last = int(np.searchsorted(starts[filled], starts[filled[first]] + _SHINGLE_BLOCK, side="right"))
+            last = max(last, first + 1)
+            rows = filled[first:last]
+            lo, hi = starts[rows[0]], ends[rows[-1]]
+            permuted = a * h[lo:hi] + b
+            sigs[rows] = np.minimum.reduceat(permuted, starts[rows] - lo, axis=1).T
+            first = last
+    return sigs
+
+
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer, as datasketch applies it before its permutations."""
+    with np.errstate(over="ignore"):
+        h = h ^ (h >> np.uint32(16))
+        h = h * np.uint32(0x85EBCA6B)
+        h = h ^ (h >> np.uint32(13))
+        h = h * np.uint32(0xC2B2AE35)
+        return h ^ (h >> np.uint32(16))
+
+
+def token_signatures(rows: Sequence[tuple[np.ndarray, bool]], num_perm: int, seed: int, cjk_ngram: int, word_ngram: int) -> np.ndarray:
+    """MinHash rows of `tokens` results: CJK ones on character n-grams, the others on word n-grams."""
+    sigs = np.full((len(rows), num_perm), _EMPTY, dtype=np.uint32)
+    for is_cjk_text, n in ((True, cjk_ngram), (False, word_ngram)):
+        picked = [i for i, (_, cjk) in enumerate(rows) if cjk == is_cjk_text]
+        if picked:
+            sigs[picked] = signatures_of_tokens([rows[i][0] for i in picked], n, num_perm, seed)
+    return sigs
 
 
 def text_signatures(texts: Iterable[str], num_perm: int, seed: int, cjk_ngram: int, word_ngram: int) -> np.ndarray:
-    return signatures((shingles(t, cjk_ngram, word_ngram) for t in texts), num_perm, seed)
+    """MinHash rows of texts (see `token_signatures`)."""
+    return token_signatures([tokens(t) for t in texts], num_perm, seed, cjk_ngram, word_ngram)
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray | float:

@@ -28,8 +28,22 @@ from pipeline import ledger, store
 from pipeline.config import Config
 from pipeline.dedup import Clustering, Earlier
 from pipeline.document import Document
-from pipeline.schema import DOCUMENTS, DUPLICATE_KINDS, DUPLICATES, REJECTS, SCHEMA_VERSION, signatures_schema
-from pipeline.store import COMPRESSION, LEDGER, RUNS, STAGING_PREFIX, SUMMARY_NAME, TABLES
+from pipeline.schema import (
+    DOCUMENTS,
+    DUPLICATE_KINDS,
+    DUPLICATES,
+    REJECTS,
+    SCHEMA_VERSION,
+    signatures_schema,
+)
+from pipeline.store import (
+    COMPRESSION,
+    LEDGER,
+    RUNS,
+    STAGING_PREFIX,
+    SUMMARY_NAME,
+    TABLES,
+)
 
 DOCUMENT_COLUMNS = DOCUMENTS.names
 LARGEST_CLUSTERS = 10
