@@ -13,15 +13,15 @@ import time
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-import pyarrow as pa
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import as_completed
+from prefect.task_runners import ProcessPoolTaskRunner
 from prefect.utilities.annotations import quote
 
-from pipeline import chain, dedup, ingest, ledger, report, store, write
+from pipeline import chain, dedup, ledger, report, store, write
 from pipeline.config import Config
-from pipeline.document import Document
 
 # Batches are lists of records passed in memory between tasks: caching them
 # by input hash would cost more than the stages themselves.
@@ -34,24 +34,10 @@ def plan_inputs(raw_dir: Path, out_dir: Path, full: bool) -> ledger.Plan:
     return ledger.plan_run(raw_dir, out_dir, full)
 
 
-@task(**TASK_OPTIONS, **IO_RETRIES, task_run_name="read-{index}")
-def read_files(index: int, paths: list[Path], raw_dir: Path, config: Config) -> list[Document]:
-    return ingest.read_batch(paths, raw_dir, config)
-
-
-@task(**TASK_OPTIONS, task_run_name="{name}-{index}")
-def run_stage(name: str, index: int, stage: chain.Stage, docs: list[Document], config: Config) -> list[Document]:
-    return chain.run_stage(name, stage, docs, config)
-
-
-@task(**TASK_OPTIONS, task_run_name="sign-{index}")
-def sign(index: int, docs: list[Document], config: Config) -> pa.Table:
-    return dedup.sign_documents(docs, config)
-
-
-@task(**TASK_OPTIONS, **IO_RETRIES, task_run_name="stage-{index}")
-def stage_batch(index: int, staging: write.Staging, docs: list[Document], signatures: pa.Table) -> dict[str, int]:
-    return write.stage_batch(staging, index, docs, signatures)
+@task(**TASK_OPTIONS, **IO_RETRIES, task_run_name="clean-{index}")
+def clean_batch(index: int, paths: list[Path], raw_dir: Path, staging: write.Staging, config: Config) -> dict[str, Any]:
+    """read -> repair -> strip -> extract -> normalize -> page_dedup -> filter -> sign -> stage, for one batch."""
+    return chain.clean_and_stage(index, paths, raw_dir, staging, config)
 
 
 @task(**TASK_OPTIONS, **IO_RETRIES)
@@ -86,7 +72,9 @@ def batched(items: Sequence[Path], size: int) -> Iterator[list[Path]]:
         yield list(items[start : start + size])
 
 
-@flow(name="clean-corpus", log_prints=False)
+# Batches are cleaned in parallel worker processes, one per CPU (Prefect's
+# setting PREFECT_TASKS_RUNNER_PROCESS_POOL_MAX_WORKERS overrides that).
+@flow(name="clean-corpus", log_prints=False, task_runner=ProcessPoolTaskRunner())
 def clean_corpus(
     raw_dir: str = "data/raw",
     out_dir: str = "data/clean",
@@ -142,28 +130,27 @@ def _run_locked(raw: Path, out: Path, config: Config, full: bool, logger) -> dic
     staging = write.open_staging(out)
     total = {"records": 0, "cleaned": 0, "rejected": 0}
     batches = list(batched(plan.process, config.batch_size))
+    clean_started = time.perf_counter()
     logger.info(
         "run %d: %d new or changed files (%d unchanged) in %d batches of up to %d",
         run, len(plan.process), plan.unchanged, len(batches), config.batch_size,
     )
+    futures = [clean_batch.submit(index, paths, raw, staging, config) for index, paths in enumerate(batches)]
     done = 0
-    for index, paths in enumerate(batches):
-        docs = timed("read", read_files, index, paths, raw, config)
-        # quote(): Prefect would otherwise walk every record of the batch looking
-        # for futures, which costs as much as the stage itself.
-        for name, stage in chain.CLEANING_STAGES:
-            docs = timed(name, run_stage, name, index, stage, quote(docs), config)
-        signatures = timed("sign", sign, index, quote(docs), config)
-        counts = timed("stage", stage_batch, index, staging, quote(docs), quote(signatures))
+    for future in as_completed(futures):
+        counts = future.result()
+        for stage, spent in counts["seconds"].items():
+            seconds[stage] = seconds.get(stage, 0.0) + spent
         for key in total:
             total[key] += counts[key]
-        done += len(paths)
+        done += 1
         elapsed = time.perf_counter() - started
         logger.info(
-            "batch %d/%d: %d/%d files, %d records (%d cleaned, %d rejected), %.0f files/s",
-            index + 1, len(batches), done, len(plan.process), total["records"], total["cleaned"], total["rejected"],
-            done / elapsed if elapsed else 0.0,
+            "batch %d/%d: %d records (%d cleaned, %d rejected), %.0f records/s",
+            done, len(batches), total["records"], total["cleaned"], total["rejected"],
+            total["records"] / elapsed if elapsed else 0.0,
         )
+    seconds["clean"] = time.perf_counter() - clean_started
 
     earlier = None if full else timed("index", read_earlier, out, config, plan.changed)
     clustering = timed("dedup", deduplicate, staging, quote(earlier), config)

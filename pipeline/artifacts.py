@@ -63,6 +63,8 @@ def _verb_and_page(match: re.Match[str]) -> tuple[str, str]:
 
 
 def _jump_matches(line: str, patterns: Patterns) -> list[re.Match[str]]:
+    if not patterns.page_jump_unit.search(line):
+        return []
     matches = []
     for match in patterns.page_jump.finditer(line):
         verb, _ = _verb_and_page(match)
@@ -144,6 +146,10 @@ def strip_page_jumps(text: str, patterns: Patterns) -> tuple[str, list[tuple[str
     return "\n".join(out), removed
 
 
+def _ends_in_separator(line: str, patterns: Patterns) -> bool:
+    return line.rstrip()[-1:] in patterns.separator_chars if line else False
+
+
 def strip_separators(text: str, patterns: Patterns) -> tuple[str, int]:
     """Drop separator lines and trailing separators; return the text and lines dropped.
 
@@ -156,7 +162,7 @@ def strip_separators(text: str, patterns: Patterns) -> tuple[str, int]:
         if patterns.separator_line.match(line):
             dropped += 1
             continue
-        kept.append(patterns.trailing_separator.sub("", line))
+        kept.append(patterns.trailing_separator.sub("", line) if _ends_in_separator(line, patterns) else line)
     return "\n".join(kept), dropped
 
 
@@ -276,16 +282,22 @@ def _number_separator(match: re.Match[str], text: str) -> str:
     return _ASCII_TO_FULL[mark]
 
 
-def normalize_document(doc: Document, patterns: Patterns, normalize_punctuation: bool) -> Document:
-    """The ``normalize`` stage: paragraphs, whitespace and (optionally) punctuation."""
+def paragraphs_document(doc: Document, patterns: Patterns) -> Document:
+    """The ``paragraphs`` stage for one record: one trimmed paragraph per line."""
     if doc.rejected:
         return doc
-    text = tidy_paragraphs(restore_paragraphs(doc.text, patterns))
-    title = doc.title
-    if normalize_punctuation:
-        text = normalize_cjk_punctuation(text)
-        title = normalize_cjk_punctuation(title) if title else title
-    return dataclasses.replace(doc, text=text, title=title)
+    return dataclasses.replace(doc, text=tidy_paragraphs(restore_paragraphs(doc.text, patterns)))
+
+
+def normalize_document(doc: Document, normalize_punctuation: bool) -> Document:
+    """The ``normalize`` stage for one record: full-width punctuation between CJK characters.
+
+    It runs after page dedup, on the page's text once instead of twice.
+    """
+    if doc.rejected or not normalize_punctuation:
+        return doc
+    title = normalize_cjk_punctuation(doc.title) if doc.title else doc.title
+    return dataclasses.replace(doc, text=normalize_cjk_punctuation(doc.text), title=title)
 
 
 def strip_batch(docs: list[Document], config: Config) -> list[Document]:
@@ -294,7 +306,12 @@ def strip_batch(docs: list[Document], config: Config) -> list[Document]:
     return [strip_document(d, patterns) for d in docs]
 
 
+def paragraphs_batch(docs: list[Document], config: Config) -> list[Document]:
+    """The ``paragraphs`` stage over a batch."""
+    patterns = load_patterns(config.patterns_file)
+    return [paragraphs_document(d, patterns) for d in docs]
+
+
 def normalize_batch(docs: list[Document], config: Config) -> list[Document]:
     """The ``normalize`` stage over a batch."""
-    patterns = load_patterns(config.patterns_file)
-    return [normalize_document(d, patterns, config.normalize_punctuation) for d in docs]
+    return [normalize_document(d, config.normalize_punctuation) for d in docs]

@@ -8,10 +8,11 @@ order: a stage never drops a record, it marks it rejected.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
-from pipeline.artifacts import normalize_batch, strip_batch
+from pipeline.artifacts import normalize_batch, paragraphs_batch, strip_batch
 from pipeline.config import Config
 from pipeline.document import REJECT_PROCESSING_ERROR, Document
 from pipeline.encoding import repair_batch
@@ -22,13 +23,16 @@ from pipeline.page_dedup import dedup_pages
 
 Stage = Callable[[Sequence[Document], Config], list[Document]]
 
-# read -> repair -> strip -> extract -> normalize -> page_dedup -> filter
+# read -> repair -> strip -> extract -> paragraphs -> page_dedup -> normalize -> filter.
+# Page dedup comes as early as it can (it needs paragraphs), since a page that
+# holds its body twice costs every later stage double.
 CLEANING_STAGES: tuple[tuple[str, Stage], ...] = (
     ("repair", repair_batch),
     ("strip", strip_batch),
     ("extract", extract_batch),
-    ("normalize", normalize_batch),
+    ("paragraphs", paragraphs_batch),
     ("page_dedup", dedup_pages),
+    ("normalize", normalize_batch),
     ("filter", apply_filters),
 )
 
@@ -61,3 +65,30 @@ def clean_records(docs: Sequence[Document], config: Config) -> list[Document]:
 def clean_files(paths: Sequence[Path], raw_dir: Path, config: Config) -> list[Document]:
     """Read and clean files without orchestration; cross-page dedup is not applied."""
     return clean_records(read_batch(list(paths), raw_dir, config), config)
+
+
+def clean_and_stage(index: int, paths: Sequence[Path], raw_dir: Path, staging: Any, config: Config) -> dict[str, Any]:
+    """Everything one batch of files goes through before cross-page dedup, ending on disk.
+
+    read, the cleaning stages, sign, and the batch's staging files: the unit
+    of work that runs in parallel (documents stay in the worker; only counts
+    and seconds per stage come back). Returns the batch's counts and timings.
+    """
+    from pipeline.dedup import sign_documents
+    from pipeline.write import stage_batch
+
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    docs = read_batch(list(paths), raw_dir, config)
+    seconds["read"] = time.perf_counter() - started
+    for name, stage in CLEANING_STAGES:
+        begun = time.perf_counter()
+        docs = run_stage(name, stage, docs, config)
+        seconds[name] = time.perf_counter() - begun
+    begun = time.perf_counter()
+    signatures = sign_documents(docs, config)
+    seconds["sign"] = time.perf_counter() - begun
+    begun = time.perf_counter()
+    counts = stage_batch(staging, index, docs, signatures)
+    seconds["stage"] = time.perf_counter() - begun
+    return {**counts, "seconds": seconds}

@@ -71,6 +71,8 @@ FTFY_CONFIG = ftfy.TextFixerConfig(
 # Up to this share of bad UTF-8 sequences, the file is UTF-8 with damage (a
 # truncated last character, a stray byte), not some other encoding.
 MAX_REPAIR_ROUNDS = 4
+_LINE_BREAK = re.compile("\r\n?|[\u2028\u2029]")
+_LINE_EDGE_SPACE = re.compile(r"^[ \t\xa0\u3000]+|[ \t\xa0\u3000]+$", re.MULTILINE)
 # Text made only of these is left as it is by every ftfy fix we run (no
 # Latin-1 letters or cp1252 look-alikes, only the NBSP and middle dot that
 # Chinese text uses, no '&' entity, no escape or control character, no CR,
@@ -89,7 +91,7 @@ SNIFF_BYTES = 64 * 1024
 MIN_SNIFF_BYTES = 64
 # C0 control bytes that no text encoding uses for text (NUL is judged apart,
 # tab/newline/CR/FF/VT and ESC are legitimate in text files).
-_CONTROL_BYTES = tuple(b for b in range(1, 0x20) if b not in (0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1B))
+_CONTROL_BYTES = bytes(b for b in range(1, 0x20) if b not in (0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1B))
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +131,7 @@ def decode_bytes(raw: bytes, encodings: tuple[str, ...]) -> Decoded:
             return _checked(text, codec if codec != "utf-8" else "utf-8-sig", (FLAG_BOM_REMOVED,))
 
     head = raw[:SNIFF_BYTES]
-    controls = sum(head.count(byte) for byte in _CONTROL_BYTES)
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
     if controls > MAX_CONTROL_RATIO * len(head):
         return Decoded(reject=REJECT_BINARY, detail=f"{controls} control bytes in the first {len(head)} bytes")
 
@@ -250,19 +252,22 @@ def _checked(text: str, encoding: str, flags: tuple[str, ...]) -> Decoded:
     sample = text[:SNIFF_BYTES]
     # Junk is never printable; text nearly always is, once its whitespace and
     # format characters are set aside, so the per-character check is rare.
-    controls = 0 if sample.translate(_NOT_JUNK).isprintable() else sum(1 for ch in sample if _is_junk(ch))
+    controls = 0 if _PLAIN_TEXT.fullmatch(sample) else sum(1 for ch in sample if _is_junk(ch))
     if controls > MAX_CONTROL_RATIO * max(1, len(sample)):
         return Decoded(reject=REJECT_BINARY, detail=f"{controls} control characters in the first {len(sample)}")
     if not text.strip():
         return Decoded(reject=REJECT_EMPTY, detail="only whitespace after decoding")
-    return Decoded(text=text, encoding=encoding, flags=flags)
+    # Windows line ends would be undone by ftfy anyway; done here, a CRLF page
+    # takes the fast path through repair like any other.
+    return Decoded(text=text.replace("\r\n", "\n"), encoding=encoding, flags=flags)
 
 
-# Characters `str.isprintable` rejects that are not junk: whitespace,
-# separators, common format characters, and the C1 controls of mojibake.
-_NOT_JUNK = dict.fromkeys(
-    [*map(ord, "\t\n\r\f\v\x1b\xa0\u1680\u202f\u205f\u3000\u2028\u2029\u00ad\u2060\ufeff"),
-     *range(0x80, 0xA0), *range(0x2000, 0x200B), *range(0x200B, 0x2010)]
+# Text made only of these (assigned, printable or allowed whitespace, and the
+# C1 controls of mojibake) holds no junk: the per-character check is skipped.
+_PLAIN_TEXT = re.compile(
+    "[\t\n\r\f\v\x1b\x20-\x7e\x80-\u024f\u2000-\u2064\u2070-\u218b\u2190-\u23ff\u2460-\u27bf"
+    "\u3000-\u303f\u3041-\u3096\u3099-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f"
+    "\uff01-\uffbe\ufeff]*"
 )
 
 
@@ -290,15 +295,19 @@ def repair_text(text: str, legacy_encodings: tuple[str, ...] = ("gb18030", "big5
     # text stops changing: a second cleaning pass then has nothing to do.
     for _ in range(MAX_REPAIR_ROUNDS):
         before = text
+        # Spaces at line edges are layout, trimmed later anyway; trimmed first,
+        # they cannot sway ftfy's judgement of the characters next to them.
+        text = _LINE_EDGE_SPACE.sub("", _LINE_BREAK.sub("\n", text))
         # ftfy would drop them anyway; dropped first, they cannot split the
         # stretches that the GBK/Big5 re-read looks at.
         text = ftfy.fixes.remove_control_chars(text)
         recovered = fix_legacy_cjk_as_latin1(text, legacy_encodings)
         if recovered is not None:
             text, flags = recovered, flags + (FLAG_GBK_AS_LATIN1_FIXED,)
-        text, explanation = ftfy.fix_and_explain(text, config=FTFY_CONFIG)
-        if any(step[0] in ("encode", "decode", "transcode") for step in explanation or ()):
+        fixed, explanation = ftfy.fix_and_explain(text, config=FTFY_CONFIG)
+        if fixed != text and any(step[0] in ("encode", "decode", "transcode") for step in explanation or ()):
             flags += (FLAG_MOJIBAKE_FIXED,)
+        text = fixed
         if text == before:
             break
     return text, tuple(dict.fromkeys(flags))
@@ -326,6 +335,8 @@ def fix_legacy_cjk_as_latin1(text: str, encodings: tuple[str, ...]) -> str | Non
     # split() puts the captured stretches at odd indexes.
     # Typographic punctuation (… “ ” — are cp1252 bytes too) is common in correct
     # Chinese text, so only Latin-1 letters and C1 controls count as evidence.
+    if not _LATIN1_EVIDENCE.search(text):
+        return None
     # The NBSP and middle dot of Chinese typography (张·\xa0三) are no evidence.
     evidence = {i: len(_LATIN1_EVIDENCE.findall(pieces[i])) for i in range(1, len(pieces), 2)}
     stretches = {i: bytes(_latin1_byte(ch) for ch in pieces[i]) for i, n in evidence.items() if n >= 2}

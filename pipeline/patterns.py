@@ -40,6 +40,7 @@ class Patterns:
     separator_line: re.Pattern[str]
     trailing_separator: re.Pattern[str]
     page_jump: re.Pattern[str]
+    page_jump_unit: re.Pattern[str]
     forward_verbs: frozenset[str]
     paragraph_break: re.Pattern[str]
     metadata_lines: tuple[MetadataLine, ...]
@@ -108,6 +109,8 @@ def _compile(table: dict) -> Patterns:
         for i, pair in enumerate(jumps["brackets"])
     ]
     page_jump = re.compile("|".join(bracketed + [bare]))
+    # Every marker names a unit (版); a line without one needs no closer look.
+    page_jump_unit = re.compile(units)
 
     paragraphs = table["paragraphs"]
     paragraph_break = re.compile(
@@ -120,6 +123,7 @@ def _compile(table: dict) -> Patterns:
         separator_line=re.compile(f"^[\\s{re.escape(seps)}]*{sep_class}[\\s{re.escape(seps)}]*$"),
         trailing_separator=re.compile(f"(?:\\s*{sep_class})+\\s*$"),
         page_jump=page_jump,
+        page_jump_unit=page_jump_unit,
         forward_verbs=frozenset(jumps["forward_verbs"]),
         paragraph_break=paragraph_break,
         metadata_lines=tuple(

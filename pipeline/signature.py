@@ -229,7 +229,7 @@ def similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray | float:
     """
     if a.shape[-1] != b.shape[-1]:
         raise ValueError(f"signatures of {a.shape[-1]} and {b.shape[-1]} permutations cannot be compared")
-    return np.mean(a == b, axis=-1)
+    return np.count_nonzero(a == b, axis=-1) / a.shape[-1]
 
 
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)

@@ -47,8 +47,8 @@ def prefect_harness():
 def run_pipeline(raw: Path, out: Path, config: Config | None = None, *, full: bool = False, batch_size: int = 4) -> dict:
     """One run of the pipeline without Prefect, stage for stage as `flows.clean` runs it."""
     from pipeline import ledger, store, write
-    from pipeline.chain import clean_files
-    from pipeline.dedup import cluster, sign_documents
+    from pipeline.chain import clean_and_stage
+    from pipeline.dedup import cluster
 
     config = config or Config()
     store.check_folders(raw, out)
@@ -63,9 +63,7 @@ def run_pipeline(raw: Path, out: Path, config: Config | None = None, *, full: bo
         staging = write.open_staging(out)
         records = 0
         for index, start in enumerate(range(0, len(plan.process), batch_size)):
-            docs = clean_files(plan.process[start : start + batch_size], raw, config)
-            records += len(docs)
-            write.stage_batch(staging, index, docs, sign_documents(docs, config))
+            records += clean_and_stage(index, plan.process[start : start + batch_size], raw, staging, config)["records"]
         earlier = None if full else write.read_earlier(out, config, plan.changed)
         clustering = cluster(write.read_staged_signatures(staging, config), config, earlier)
         facts = {"records": records, **plan.facts(), **clustering.stats}

@@ -1,6 +1,6 @@
 import pytest
-
 from conftest import case_id, load_cases
+
 from pipeline.artifacts import (
     normalize_cjk_punctuation,
     restore_paragraphs,

@@ -1,6 +1,7 @@
 import shutil
 
 from conftest import SAMPLE_PAGE, SAMPLE_RAW
+
 from flows.cli import main
 from pipeline import store
 

@@ -10,7 +10,6 @@ the OOM killer stops it), or is sent SIGTERM from outside. Then:
   runs done without interruption.
 """
 
-import os
 import shutil
 import signal
 import subprocess
@@ -20,8 +19,8 @@ import time
 
 import pyarrow.parquet as pq
 import pytest
-
 from conftest import ROOT, SAMPLE_RAW, read_tables, run_pipeline
+
 from pipeline import store
 
 KILLED_RUN = textwrap.dedent(

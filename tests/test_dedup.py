@@ -5,8 +5,8 @@ import datetime
 import random
 
 import pyarrow as pa
-
 from conftest import CASES
+
 from pipeline.config import Config
 from pipeline.dedup import Earlier, cluster, sign_documents
 from pipeline.document import Document, make_doc_id

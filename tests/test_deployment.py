@@ -20,8 +20,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import ROOT, SAMPLE_PAGE, SAMPLE_RAW
+
 from pipeline import store
 
 PREFECT = str(Path(sys.executable).with_name("prefect"))

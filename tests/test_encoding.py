@@ -2,10 +2,14 @@
 
 
 import pytest
-
 from conftest import CASES, SAMPLE_PAGE
+
 from pipeline.chain import clean_files
-from pipeline.document import FLAG_GBK_AS_LATIN1_FIXED, FLAG_MOJIBAKE_FIXED, FLAG_UNRECOVERABLE
+from pipeline.document import (
+    FLAG_GBK_AS_LATIN1_FIXED,
+    FLAG_MOJIBAKE_FIXED,
+    FLAG_UNRECOVERABLE,
+)
 from pipeline.encoding import decode_bytes, repair_text
 
 TRADITIONAL_PAGE = (CASES / "encoding" / "big5-compatible-page.txt").read_text(encoding="utf-8")

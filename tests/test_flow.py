@@ -4,8 +4,8 @@ import datetime
 import shutil
 
 import pytest
-
 from conftest import CASES, SAMPLE_RAW
+
 from pipeline.config import ConfigError
 from pipeline.store import read_table
 

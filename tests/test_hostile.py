@@ -15,9 +15,8 @@ import zipfile
 from collections import Counter
 from pathlib import Path
 
-import pytest
-
 from conftest import ROOT, SAMPLE_PAGE, run_pipeline
+
 from pipeline import store
 from pipeline.config import Config
 

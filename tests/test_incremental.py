@@ -7,8 +7,8 @@ import threading
 import time
 
 import pytest
-
 from conftest import SAMPLE_PAGE, SAMPLE_RAW, read_tables, run_pipeline
+
 from pipeline import store
 from pipeline.config import Config
 

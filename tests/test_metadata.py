@@ -1,8 +1,8 @@
 import datetime
 
 import pytest
-
 from conftest import case_id, load_cases
+
 from pipeline.document import Document
 from pipeline.metadata import extract_metadata, match_metadata_line, parse_byline
 

@@ -3,6 +3,7 @@
 import dataclasses
 
 from conftest import ROOT
+
 from pipeline.config import Config
 from pipeline.document import REJECT_REASONS
 from pipeline.schema import DOCUMENTS, DUPLICATES, FILES, REJECTS, signatures_schema

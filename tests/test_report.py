@@ -3,6 +3,7 @@
 import shutil
 
 from conftest import SAMPLE_RAW, run_pipeline
+
 from pipeline import report
 
 

@@ -6,10 +6,16 @@ import shutil
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
-
 from conftest import SAMPLE_RAW, read_tables, run_pipeline
+
 from pipeline import store, write
-from pipeline.schema import DOCUMENTS, DUPLICATES, REJECTS, SCHEMA_VERSION, SCHEMA_VERSION_KEY
+from pipeline.schema import (
+    DOCUMENTS,
+    DUPLICATES,
+    REJECTS,
+    SCHEMA_VERSION,
+    SCHEMA_VERSION_KEY,
+)
 
 
 @pytest.fixture
