@@ -65,7 +65,6 @@ FTFY_CONFIG = ftfy.TextFixerConfig(
     uncurl_quotes=False,
     fix_character_width=False,
     normalization="NFC",
-    explain=True,
 )
 
 # Up to this share of bad UTF-8 sequences, the file is UTF-8 with damage (a
@@ -304,8 +303,9 @@ def repair_text(text: str, legacy_encodings: tuple[str, ...] = ("gb18030", "big5
         recovered = fix_legacy_cjk_as_latin1(text, legacy_encodings)
         if recovered is not None:
             text, flags = recovered, flags + (FLAG_GBK_AS_LATIN1_FIXED,)
-        fixed, explanation = ftfy.fix_and_explain(text, config=FTFY_CONFIG)
-        if fixed != text and any(step[0] in ("encode", "decode", "transcode") for step in explanation or ()):
+        fixed = ftfy.fix_text(text, config=FTFY_CONFIG)
+        if fixed != text:
+            # Whatever ftfy changed (mojibake, C1 controls, entities) was damage.
             flags += (FLAG_MOJIBAKE_FIXED,)
         text = fixed
         if text == before:
