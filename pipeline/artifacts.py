@@ -254,8 +254,8 @@ def normalize_cjk_punctuation(text: str) -> str:
     mostly_han = _mostly_han(text)
     while True:
         converted = _normalize_punctuation_once(text, mostly_han)
-        if converted == text:
-            return text
+        if converted == text or not _ASCII_MARKS.search(converted):
+            return converted
         text = converted
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import charset_normalizer
 import ftfy
+import ftfy.badness
 import ftfy.fixes
 
 from pipeline.config import Config
@@ -32,7 +33,7 @@ from pipeline.document import (
     REJECT_UNDECODABLE,
     Document,
 )
-from pipeline.patterns import CJK_CHAR
+from pipeline.patterns import CJK_CHAR, CJK_PUNCT, HAN
 
 # File signatures of formats that scrapers save by mistake next to text.
 BINARY_MAGIC = {
@@ -303,7 +304,7 @@ def repair_text(text: str, legacy_encodings: tuple[str, ...] = ("gb18030", "big5
         recovered = fix_legacy_cjk_as_latin1(text, legacy_encodings)
         if recovered is not None:
             text, flags = recovered, flags + (FLAG_GBK_AS_LATIN1_FIXED,)
-        fixed = ftfy.fix_text(text, config=FTFY_CONFIG)
+        fixed = ftfy.fix_text(text, config=FTFY_CONFIG) if _ftfy_has_work(text) else text
         if fixed != text:
             # Whatever ftfy changed (mojibake, C1 controls, entities) was damage.
             flags += (FLAG_MOJIBAKE_FIXED,)
@@ -311,6 +312,25 @@ def repair_text(text: str, legacy_encodings: tuple[str, ...] = ("gb18030", "big5
         if text == before:
             break
     return text, tuple(dict.fromkeys(flags))
+
+
+def _ftfy_has_work(text: str) -> bool:
+    """Whether ftfy (as configured) could change ``text``; far cheaper than running it.
+
+    Its encoding fix gives up on text that ftfy's own badness check passes,
+    and each other fix needs a character this looks for. Pinyin (xìng) or a
+    × in a Chinese page would otherwise send the whole page through ftfy.
+    """
+    return bool(
+        _FTFY_TRIGGERS.search(text)
+        or not unicodedata.is_normalized("NFC", text)
+        or ftfy.badness.is_bad(text)
+    )
+
+
+# Characters some ftfy fix other than the encoding fix acts on: HTML entities,
+# terminal escapes, C1 controls, ligatures, line breaks, surrogates, controls.
+_FTFY_TRIGGERS = re.compile("[&\x1b\x80-\x9f\ufb00-\ufb06\r\u2028\u2029\ud800-\udfff\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
 def fix_legacy_cjk_as_latin1(text: str, encodings: tuple[str, ...]) -> str | None:
@@ -339,7 +359,7 @@ def fix_legacy_cjk_as_latin1(text: str, encodings: tuple[str, ...]) -> str | Non
         return None
     # The NBSP and middle dot of Chinese typography (张·\xa0三) are no evidence.
     evidence = {i: len(_LATIN1_EVIDENCE.findall(pieces[i])) for i in range(1, len(pieces), 2)}
-    stretches = {i: bytes(_latin1_byte(ch) for ch in pieces[i]) for i, n in evidence.items() if n >= 2}
+    stretches = {i: pieces[i].translate(_CP1252_TO_LATIN1).encode("latin-1") for i, n in evidence.items() if n >= 2}
     if sum(len(raw) for raw in stretches.values() if _is_utf8(raw)) * 2 > sum(len(raw) for raw in stretches.values()):
         # Mostly valid UTF-8: UTF-8 read as Latin-1, which is ftfy's to undo
         # (random GBK bytes are seldom valid UTF-8; short stretches can be).
@@ -351,6 +371,10 @@ def fix_legacy_cjk_as_latin1(text: str, encodings: tuple[str, ...]) -> str | Non
             by_codec.setdefault(codecs.lookup(codec).name, clean)
     if not by_codec:
         return None
+    # A codec that reads every stretch beats one that reads only some; the
+    # detector is asked only when that does not settle it.
+    most = max(len(clean) for clean in by_codec.values())
+    by_codec = {name: clean for name, clean in by_codec.items() if len(clean) == most}
     codec = next(iter(by_codec))
     if len(by_codec) > 1:
         # GBK and Big5 byte ranges overlap, so both often decode "cleanly": on
@@ -375,11 +399,17 @@ def _clean_cjk(raw: bytes, codec: str) -> str | None:
 
 def _fits_cjk(text: str) -> bool:
     """Its non-ASCII characters are (90%) CJK, or the symbols and punctuation of CJK text (□ ※ “”)."""
-    non_ascii = [ch for ch in text if ord(ch) > 0x7F]
-    fitting = sum(1 for ch in non_ascii if CJK_CHAR.match(ch) or unicodedata.category(ch)[0] in "PS")
-    return bool(non_ascii) and fitting >= 0.9 * len(non_ascii)
+    if text.isascii():
+        return False
+    # Counted with C-speed regexes; the rare other symbol goes through unicodedata.
+    misfits = sum(1 for ch in _NOT_CJK_TEXT.findall(text) if unicodedata.category(ch)[0] not in "PS")
+    return misfits <= 0.1 * len(_NON_ASCII.findall(text))
 
 
+_NON_ASCII = re.compile("[^\x00-\x7f]")
+# Non-ASCII characters that are not plainly CJK text: neither ideographs nor
+# CJK, general or Latin-1 punctuation and symbols.
+_NOT_CJK_TEXT = re.compile(f"[^\\x00-\\x7f{HAN}{CJK_PUNCT}\\u2000-\\u206f\\u2100-\\u2bff\\u3000-\\u303f\\uff00-\\uffef]")
 _LATIN1_EVIDENCE = re.compile("[\x80-\x9f\xa1-\xb6\xb8-\xff]")
 
 
@@ -391,21 +421,14 @@ def _is_utf8(raw: bytes) -> bool:
     return True
 _CP1252_SPECIALS = {bytes([b]).decode("cp1252", errors="ignore"): b for b in range(0x80, 0xA0)}
 _CP1252_SPECIALS.pop("", None)
+# cp1252's specials (€ ‚ ƒ … “ ”) back to the Latin-1 character of their byte.
+_CP1252_TO_LATIN1 = {ord(ch): byte for ch, byte in _CP1252_SPECIALS.items()}
 # Characters a Latin-1/cp1252 reading of GBK/Big5 bytes can produce, in runs.
 # Runs stop at line ends, spaces and ASCII punctuation (0x20-0x2F, 0x3A-0x3F),
 # which are never part of a GBK or Big5 character: later stages move lines and
 # turn that punctuation full-width, and must not change what a run holds.
 # Digits stay: GB18030's four-byte characters use them.
 _LATIN1_STRETCH = re.compile("([0-9\x40-\x7e\x80-\xff" + re.escape("".join(_CP1252_SPECIALS)) + "]+)")
-
-
-def _latin1_byte(ch: str) -> int:
-    code = ord(ch)
-    if code < 0x100:
-        return code
-    if ch in _CP1252_SPECIALS:
-        return _CP1252_SPECIALS[ch]
-    raise ValueError(ch)
 
 
 def legacy_cjk_encodings(encodings: tuple[str, ...]) -> tuple[str, ...]:

@@ -18,7 +18,7 @@ import numpy as np
 
 from pipeline.config import Config
 from pipeline.document import Document, Removal
-from pipeline.signature import match_key, similarity, token_signatures, tokens
+from pipeline.signature import batch_tokens, match_key, token_signatures
 
 STAGE_PAGE_DEDUP = "page_dedup"
 
@@ -37,6 +37,8 @@ def repeated_blocks(keys: Sequence[str], sigs: np.ndarray, threshold: float) -> 
     repeats: dict[int, tuple[int, float, bool]] = {}
     first_seen: dict[str, int] = {}
     sketched: list[int] = []
+    # Every pairwise similarity of the page in one array operation.
+    scores_all = (sigs[:, None, :] == sigs[None, :, :]).sum(axis=-1) / sigs.shape[-1] if len(sigs) else sigs
     for i, key in enumerate(keys):
         if not key:
             continue
@@ -44,7 +46,7 @@ def repeated_blocks(keys: Sequence[str], sigs: np.ndarray, threshold: float) -> 
             repeats[i] = (first_seen[key], 1.0, True)
             continue
         if len(key) >= MIN_SKETCH_CHARS and sketched:
-            scores = similarity(sigs[i], sigs[sketched])
+            scores = scores_all[i, sketched]
             best = int(np.argmax(scores))
             if scores[best] >= threshold:
                 repeats[i] = (sketched[best], float(scores[best]), False)
@@ -114,7 +116,7 @@ def dedup_pages(docs: Sequence[Document], config: Config) -> list[Document]:
     pages = [doc.paragraphs if not doc.rejected and len(doc.paragraphs) > 1 else [] for doc in docs]
     keys = [[match_key(block) for block in blocks] for blocks in pages]
     wanted = [(page, i) for page, page_keys in enumerate(keys) for i in needs_sketch(page_keys)]
-    rows = [tokens(pages[page][i], keys[page][i]) for page, i in wanted]
+    rows = batch_tokens([pages[page][i] for page, i in wanted], [keys[page][i] for page, i in wanted])
     sketches = token_signatures(rows, config.num_perm, config.seed, config.block_ngram, config.word_ngram)
     by_page: dict[int, np.ndarray] = {}
     for (page, i), sketch in zip(wanted, sketches):

@@ -111,23 +111,34 @@ def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def tokens(text: str, key: str | None = None) -> tuple[np.ndarray, bool]:
-    """The text's match tokens (uint32) and whether it is CJK.
+    """The text's match tokens (uint32) and whether it is CJK (see `batch_tokens`)."""
+    return batch_tokens([text], None if key is None else [key])[0]
+
+
+def batch_tokens(texts: Sequence[str], keys: Sequence[str] | None = None) -> list[tuple[np.ndarray, bool]]:
+    """Match tokens (uint32) of each text, and whether it is CJK.
 
     CJK text (ideographs are at least ``CJK_SHARE`` of its letters): the code
     points of its match key, one token per character. Other text: a 32-bit
-    hash per word. Shingles are n-grams of tokens. ``key`` is the text's
-    `match_key`, when the caller has it already.
+    hash per word. Shingles are n-grams of tokens. ``keys`` are the texts'
+    `match_key` values, when the caller has them already. The ideograph
+    count is one array operation over the whole batch.
     """
-    key = match_key(text) if key is None else key
-    points = np.frombuffer(key.encode("utf-32-le"), dtype=np.uint32)
-    # What is_cjk() decides with regexes, as array arithmetic on the key (the
-    # key holds letters, digits and ideographs only).
-    han = int(np.count_nonzero(is_han(points)))
-    letters = len(points) - int(np.count_nonzero(_is_digit(points)))
-    if letters > 0 and han >= CJK_SHARE * letters:
-        return points, True
-    words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
-    return np.array([xxhash.xxh32_intdigest(w.encode("utf-8")) for w in words], dtype=np.uint32), False
+    keys = [match_key(t) for t in texts] if keys is None else keys
+    points = np.frombuffer("".join(keys).encode("utf-32-le"), dtype=np.uint32)
+    lengths = np.fromiter((len(k) for k in keys), dtype=np.int64, count=len(keys))
+    ends = np.cumsum(lengths)
+    han = np.diff(np.r_[0, np.cumsum(is_han(points))[ends - 1]]) if len(points) else np.zeros(len(keys), np.int64)
+    digits = np.diff(np.r_[0, np.cumsum(_is_digit(points))[ends - 1]]) if len(points) else np.zeros(len(keys), np.int64)
+    rows = []
+    for i, text in enumerate(texts):
+        letters = lengths[i] - digits[i]
+        if letters > 0 and han[i] >= CJK_SHARE * letters:
+            rows.append((points[ends[i] - lengths[i] : ends[i]], True))
+        else:
+            words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+            rows.append((np.array([xxhash.xxh32_intdigest(w.encode("utf-8")) for w in words], dtype=np.uint32), False))
+    return rows
 
 
 def _is_digit(points: np.ndarray) -> np.ndarray:
@@ -219,7 +230,7 @@ def token_signatures(rows: Sequence[tuple[np.ndarray, bool]], num_perm: int, see
 
 def text_signatures(texts: Iterable[str], num_perm: int, seed: int, cjk_ngram: int, word_ngram: int) -> np.ndarray:
     """MinHash rows of texts (see `token_signatures`)."""
-    return token_signatures([tokens(t) for t in texts], num_perm, seed, cjk_ngram, word_ngram)
+    return token_signatures(batch_tokens(list(texts)), num_perm, seed, cjk_ngram, word_ngram)
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray | float:

@@ -163,3 +163,16 @@ def test_counts_add_up_and_runs_split_any_way_give_the_same_rows(tmp_path_factor
         run_pipeline(base / "raw2", split, batch_size=rnd.randint(1, 5))
     assert read_tables(split) == tables
     assert store.read_summary(split)["totals"]["records"] == summary["records"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts)
+def test_skipping_ftfy_is_only_done_where_ftfy_would_change_nothing(text):
+    import ftfy
+    import ftfy.fixes
+
+    from pipeline.encoding import FTFY_CONFIG, _NOTHING_TO_REPAIR, _ftfy_has_work
+
+    text = ftfy.fixes.remove_control_chars(text)
+    if _NOTHING_TO_REPAIR.fullmatch(text) or not _ftfy_has_work(text):
+        assert ftfy.fix_text(text, config=FTFY_CONFIG) == text
