@@ -16,11 +16,9 @@ from typing import Any, Iterator, Sequence
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.futures import as_completed
-from prefect.task_runners import ProcessPoolTaskRunner
 from prefect.utilities.annotations import quote
 
-from pipeline import chain, dedup, ledger, report, store, write
+from pipeline import dedup, ledger, parallel, report, store, write
 from pipeline.config import Config
 
 # Batches are lists of records passed in memory between tasks: caching them
@@ -34,10 +32,33 @@ def plan_inputs(raw_dir: Path, out_dir: Path, full: bool) -> ledger.Plan:
     return ledger.plan_run(raw_dir, out_dir, full)
 
 
-@task(**TASK_OPTIONS, **IO_RETRIES, task_run_name="clean-{index}")
-def clean_batch(index: int, paths: list[Path], raw_dir: Path, staging: write.Staging, config: Config) -> dict[str, Any]:
-    """read -> repair -> strip -> extract -> normalize -> page_dedup -> filter -> sign -> stage, for one batch."""
-    return chain.clean_and_stage(index, paths, raw_dir, staging, config)
+@task(**TASK_OPTIONS, **IO_RETRIES)
+def clean_batches(batches: list[list[Path]], raw_dir: Path, staging: write.Staging, config: Config) -> dict[str, Any]:
+    """read -> repair -> strip -> extract -> paragraphs -> page_dedup -> normalize -> filter -> sign -> stage.
+
+    Every batch, in worker processes (`pipeline.parallel`); progress is logged
+    per batch. Returns the counts and the seconds each stage took, summed over
+    batches (CPU seconds: with several workers they add up to more than the
+    wall time, which is ``seconds["clean"]``).
+    """
+    logger = get_run_logger()
+    started = time.perf_counter()
+    total: dict[str, Any] = {"records": 0, "cleaned": 0, "rejected": 0, "seconds": {}}
+    workers = parallel.worker_count(config)
+    logger.info("%d batches over %d worker processes", len(batches), min(workers, len(batches)))
+    for done, counts in enumerate(parallel.clean_batches(batches, raw_dir, staging, config), start=1):
+        for stage, spent in counts["seconds"].items():
+            total["seconds"][stage] = total["seconds"].get(stage, 0.0) + spent
+        for key in ("records", "cleaned", "rejected"):
+            total[key] += counts[key]
+        elapsed = time.perf_counter() - started
+        logger.info(
+            "batch %d/%d: %d records (%d cleaned, %d rejected), %.0f records/s",
+            done, len(batches), total["records"], total["cleaned"], total["rejected"],
+            total["records"] / elapsed if elapsed else 0.0,
+        )
+    total["seconds"]["clean"] = time.perf_counter() - started
+    return total
 
 
 @task(**TASK_OPTIONS, **IO_RETRIES)
@@ -72,9 +93,7 @@ def batched(items: Sequence[Path], size: int) -> Iterator[list[Path]]:
         yield list(items[start : start + size])
 
 
-# Batches are cleaned in parallel worker processes, one per CPU (Prefect's
-# setting PREFECT_TASKS_RUNNER_PROCESS_POOL_MAX_WORKERS overrides that).
-@flow(name="clean-corpus", log_prints=False, task_runner=ProcessPoolTaskRunner())
+@flow(name="clean-corpus", log_prints=False)
 def clean_corpus(
     raw_dir: str = "data/raw",
     out_dir: str = "data/clean",
@@ -128,29 +147,14 @@ def _run_locked(raw: Path, out: Path, config: Config, full: bool, logger) -> dic
                 "seconds": round(time.perf_counter() - started, 3)}
     run = store.next_run(out)
     staging = write.open_staging(out)
-    total = {"records": 0, "cleaned": 0, "rejected": 0}
     batches = list(batched(plan.process, config.batch_size))
-    clean_started = time.perf_counter()
     logger.info(
         "run %d: %d new or changed files (%d unchanged) in %d batches of up to %d",
         run, len(plan.process), plan.unchanged, len(batches), config.batch_size,
     )
-    futures = [clean_batch.submit(index, paths, raw, staging, config) for index, paths in enumerate(batches)]
-    done = 0
-    for future in as_completed(futures):
-        counts = future.result()
-        for stage, spent in counts["seconds"].items():
-            seconds[stage] = seconds.get(stage, 0.0) + spent
-        for key in total:
-            total[key] += counts[key]
-        done += 1
-        elapsed = time.perf_counter() - started
-        logger.info(
-            "batch %d/%d: %d records (%d cleaned, %d rejected), %.0f records/s",
-            done, len(batches), total["records"], total["cleaned"], total["rejected"],
-            total["records"] / elapsed if elapsed else 0.0,
-        )
-    seconds["clean"] = time.perf_counter() - clean_started
+    total = clean_batches(batches, raw, staging, config)
+    for stage, spent in total["seconds"].items():
+        seconds[stage] = seconds.get(stage, 0.0) + spent
 
     earlier = None if full else timed("index", read_earlier, out, config, plan.changed)
     clustering = timed("dedup", deduplicate, staging, quote(earlier), config)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 # Options that change how a run goes, not what it writes.
-RUNNING_OPTIONS = ("batch_size", "lock_wait_seconds")
+RUNNING_OPTIONS = ("batch_size", "workers", "lock_wait_seconds")
 KEEP_CRITERIA = ("longest", "shortest", "earliest", "latest", "most_metadata")
 
 
@@ -80,6 +80,8 @@ class Config:
 
     Running (these may change between incremental runs; all others may not)
       ``batch_size``: records per batch task (default 256).
+      ``workers``: worker processes that clean batches in parallel (default
+      0: one per CPU; 1 runs everything in the calling process).
       ``lock_wait_seconds``: when another run is writing the same output
       folder, wait this long for it to finish before giving up (default 0:
       fail at once with a message naming the other run).
@@ -102,6 +104,7 @@ class Config:
     lsh_bands: int | None = None
     keep_policy: tuple[str, ...] = ("longest", "earliest")
     batch_size: int = 256
+    workers: int = 0
     lock_wait_seconds: float = 0.0
 
     # Derived once, so that every stage sees the same LSH shape.
@@ -117,6 +120,7 @@ class Config:
         _check_int(self, "block_ngram", minimum=1, maximum=20)
         _check_int(self, "word_ngram", minimum=1, maximum=20)
         _check_int(self, "batch_size", minimum=1, maximum=100_000)
+        _check_int(self, "workers", minimum=0, maximum=1024)
         if isinstance(self.lock_wait_seconds, bool) or not isinstance(self.lock_wait_seconds, (int, float)) or self.lock_wait_seconds < 0:
             raise ConfigError(f"lock_wait_seconds must be a number of seconds, 0 or more, got {self.lock_wait_seconds!r}")
         for name in ("max_unrecoverable_ratio", "block_threshold", "dedup_threshold"):

@@ -1,0 +1,58 @@
+"""Batches of files cleaned in worker processes, so that every core works.
+
+The cleaning stages are CPU-bound Python: threads would share one core. Each
+batch goes to a worker process whole (read -> ... -> sign -> stage, see
+`chain.clean_and_stage`), and only its counts come back; documents never
+cross a process boundary. Workers are started by a fork server, so they do
+not inherit the caller's threads (an orchestrator's API client, say).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from pipeline.chain import clean_and_stage
+from pipeline.config import Config
+
+
+def worker_count(config: Config) -> int:
+    """``config.workers``, or one per CPU this process may use when it is 0."""
+    if config.workers:
+        return config.workers
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def clean_batches(batches: Sequence[Sequence[Path]], raw_dir: Path, staging: Any, config: Config) -> Iterator[dict[str, Any]]:
+    """Clean and stage every batch; yield each batch's counts as it finishes (any order).
+
+    With one worker everything runs in this process, which is what tests and
+    debuggers want. At most two batches per worker are in flight, so a run of
+    a million files does not queue a million tasks up front.
+    """
+    workers = min(worker_count(config), max(1, len(batches)))
+    if workers == 1:
+        for index, paths in enumerate(batches):
+            yield clean_and_stage(index, paths, raw_dir, staging, config)
+        return
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        pending = set()
+        queue = iter(enumerate(batches))
+        for index, paths in queue:
+            pending.add(pool.submit(clean_and_stage, index, paths, raw_dir, staging, config))
+            if len(pending) >= 2 * workers:
+                break
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                yield future.result()
+                for index, paths in queue:
+                    pending.add(pool.submit(clean_and_stage, index, paths, raw_dir, staging, config))
+                    break
