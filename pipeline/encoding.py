@@ -351,6 +351,9 @@ def fix_legacy_cjk_as_latin1(text: str, encodings: tuple[str, ...]) -> str | Non
     >>> fix_legacy_cjk_as_latin1("下转第三版ÄãºÃ", ("gb18030",))
     '下转第三版你好'
     """
+    whole = _whole_text_as_legacy(text, encodings)
+    if whole is not None:
+        return whole
     pieces = _LATIN1_STRETCH.split(text)
     # split() puts the captured stretches at odd indexes.
     # Typographic punctuation (… “ ” — are cp1252 bytes too) is common in correct
@@ -386,6 +389,34 @@ def fix_legacy_cjk_as_latin1(text: str, encodings: tuple[str, ...]) -> str | Non
     if sum(evidence[i] for i in fixed) < 4 or not any(CJK_CHAR.search(text) for text in fixed.values()):
         return None
     return "".join(fixed.get(i, piece) for i, piece in enumerate(pieces))
+
+
+def _whole_text_as_legacy(text: str, encodings: tuple[str, ...]) -> str | None:
+    """The common case first: a whole page misread, with no correct CJK in it.
+
+    If the whole text reads as exactly one of the encodings, as CJK text, the
+    stretch-by-stretch work is not needed: stretches split at bytes that no
+    GBK or Big5 character contains, so each of them reads the same way.
+    """
+    try:
+        raw = text.translate(_CP1252_TO_LATIN1).encode("latin-1")
+    except UnicodeEncodeError:
+        return None
+    if raw.isascii() or _is_utf8(raw) or len(_LATIN1_EVIDENCE.findall(text)) < 4:
+        return None
+    readings = list(dict.fromkeys(codecs.lookup(codec).name for codec in encodings if _decodes(raw, codec)))
+    if len(readings) != 1:
+        return None
+    decoded = raw.decode(readings[0])
+    return decoded if _fits_cjk(decoded) and CJK_CHAR.search(decoded) else None
+
+
+def _decodes(raw: bytes, codec: str) -> bool:
+    try:
+        raw.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return False
+    return True
 
 
 def _clean_cjk(raw: bytes, codec: str) -> str | None:

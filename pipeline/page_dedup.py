@@ -23,6 +23,12 @@ from pipeline.signature import batch_tokens, match_key, token_signatures
 STAGE_PAGE_DEDUP = "page_dedup"
 
 
+# Permutations of the paragraph sketches. Fewer than for whole articles: a
+# single paragraph goes only when it repeats another word for word, so an
+# estimate (standard error about 0.05 at the 0.8 block threshold) decides
+# only whether runs of several paragraphs are a second copy.
+BLOCK_PERM = 64
+
 # Below this many characters (after folding) MinHash estimates are noise:
 # such paragraphs only count as repeats when they are identical.
 MIN_SKETCH_CHARS = 12
@@ -117,16 +123,16 @@ def dedup_pages(docs: Sequence[Document], config: Config) -> list[Document]:
     keys = [[match_key(block) for block in blocks] for blocks in pages]
     wanted = [(page, i) for page, page_keys in enumerate(keys) for i in needs_sketch(page_keys)]
     rows = batch_tokens([pages[page][i] for page, i in wanted], [keys[page][i] for page, i in wanted])
-    sketches = token_signatures(rows, config.num_perm, config.seed, config.block_ngram, config.word_ngram)
+    sketches = token_signatures(rows, BLOCK_PERM, config.seed, config.block_ngram, config.word_ngram)
     by_page: dict[int, np.ndarray] = {}
     for (page, i), sketch in zip(wanted, sketches):
-        by_page.setdefault(page, np.zeros((len(pages[page]), config.num_perm), np.uint32))[i] = sketch
+        by_page.setdefault(page, np.zeros((len(pages[page]), BLOCK_PERM), np.uint32))[i] = sketch
     out = []
     for page, (doc, blocks) in enumerate(zip(docs, pages)):
         if len(blocks) < 2:
             out.append(doc)
             continue
-        sigs = by_page.get(page, np.zeros((len(blocks), config.num_perm), np.uint32))
+        sigs = by_page.get(page, np.zeros((len(blocks), BLOCK_PERM), np.uint32))
         repeats = repeated_blocks(keys[page], sigs, config.block_threshold)
         dropped = set(droppable_runs(blocks, repeats, config.min_repeat_chars))
         if not dropped:
