@@ -1,0 +1,236 @@
+"""Benchmark: docclean on rendered corpora of N pages, against a straightforward datasketch pipeline.
+
+    python bench/run.py --pages 10000 100000          # renders missing corpora first
+    python bench/run.py --pages 300 --baseline-pages 300 --corpora /tmp/bench   # smoke run
+
+For each N it runs ``docclean run --full`` (the Prefect flow, in a child
+process) over ``bench/corpora/N/raw`` and prints, from the run summary and a
+sampler of the process tree's memory:
+
+- end to end: pages/s and MB/s of the pipeline (Prefect's start-up excluded,
+  and measured apart), peak RSS of all processes together;
+- per stage: CPU seconds, pages/s and MB/s per core (stages run in worker
+  processes, so per-core rates add up across cores);
+- dedup precision, recall and F1 over pairs of pages, against the corpus's
+  ground truth (pages rendered from one original are one cluster).
+
+In the same run it measures the baseline on the first ``--baseline-pages``
+pages: decode, character 5-gram shingles of the raw text, datasketch
+``MinHash`` with ``update`` per shingle (default SHA1 hashing), and
+``MinHashLSH`` with its defaults (threshold 0.9), then union-find over the
+query results. Our figures are printed as ratios to it. Nothing here is
+asserted: the machine is noisy; read the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import platform
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+ROOT = Path(__file__).resolve().parents[1]
+STAGES = ("read", "repair", "strip", "extract", "paragraphs", "page_dedup", "normalize", "filter", "sign", "stage")
+
+
+def render(pages: int, folder: Path) -> None:
+    if not (folder / "corpus.json").exists():
+        subprocess.run([sys.executable, str(ROOT / "bench" / "render_corpus.py"), "--pages", str(pages), "--out", str(folder)], check=True)
+
+
+def tree_rss(pid: int) -> int:
+    """Resident bytes of ``pid`` and all its descendants (Linux /proc)."""
+    children: dict[int, list[int]] = collections.defaultdict(list)
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            children[int(fields[1])].append(int(entry))
+            rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            continue
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        total += rss.get(current, 0)
+        stack.extend(children.get(current, ()))
+    return total
+
+
+def run_docclean(raw: Path, out: Path, batch_size: int) -> tuple[dict, float, int]:
+    """One full run in a child process: its summary, wall seconds and peak RSS of the tree."""
+    config = out.parent / f"{out.name}.toml"
+    config.write_text(f"batch_size = {batch_size}\n")
+    env = {**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING"}
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        [str(Path(sys.executable).with_name("docclean")), "run", "--raw", str(raw), "--out", str(out), "--full", "--config", str(config)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, tree_rss(child.pid))
+            time.sleep(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, stderr = child.communicate()
+    done.set()
+    sampler.join()
+    wall = time.perf_counter() - started
+    if child.returncode != 0:
+        raise RuntimeError(f"docclean failed ({child.returncode}):\n{stderr.decode()[-3000:]}")
+    return json.loads((out / "summary.json").read_text()), wall, peak
+
+
+def pair_scores(predicted: dict[str, str], truth: dict[str, int]) -> tuple[float, float, float]:
+    """Pairwise precision, recall and F1 of a clustering (page -> cluster) against the truth."""
+    def pairs(sizes) -> int:
+        return sum(n * (n - 1) // 2 for n in sizes)
+
+    pages = [p for p in truth if p in predicted]
+    both = collections.Counter((predicted[p], truth[p]) for p in pages)
+    true_positive = pairs(both.values())
+    predicted_pairs = pairs(collections.Counter(predicted[p] for p in pages).values())
+    true_pairs = pairs(collections.Counter(truth[p] for p in pages).values())
+    precision = true_positive / predicted_pairs if predicted_pairs else 1.0
+    recall = true_positive / true_pairs if true_pairs else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def our_clusters(out: Path) -> dict[str, str]:
+    """source_path -> kept doc_id, from the output tables (rejects are singletons)."""
+    clusters = {}
+    for name in ("documents", "duplicates", "rejects"):
+        for part in sorted((out / name).glob("part-*.parquet")):
+            table = pq.read_table(part, columns=["doc_id", "source_path", *(["duplicate_of"] if name == "duplicates" else [])])
+            kept = table.column("duplicate_of" if name == "duplicates" else "doc_id").to_pylist()
+            clusters.update(zip(table.column("source_path").to_pylist(), kept))
+    return clusters
+
+
+def baseline(raw: Path, names: list[str], threshold: float | None) -> dict:
+    """The straightforward datasketch pipeline over ``names``: timings and clusters."""
+    from datasketch import MinHash, MinHashLSH
+
+    started = time.perf_counter()
+    texts = []
+    for name in names:
+        data = (raw / name).read_bytes()
+        try:
+            texts.append(data.decode("utf-8"))
+        except UnicodeDecodeError:
+            texts.append(data.decode("gb18030", errors="replace"))
+    read_seconds = time.perf_counter() - started
+    begun = time.perf_counter()
+    sketches = []
+    for text in texts:
+        sketch = MinHash(num_perm=128)
+        for i in range(max(1, len(text) - 4)):
+            sketch.update(text[i : i + 5].encode("utf-8"))
+        sketches.append(sketch)
+    sign_seconds = time.perf_counter() - begun
+    begun = time.perf_counter()
+    lsh = MinHashLSH(num_perm=128) if threshold is None else MinHashLSH(threshold=threshold, num_perm=128)
+    for name, sketch in zip(names, sketches):
+        lsh.insert(name, sketch)
+    parent = {name: name for name in names}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for name, sketch in zip(names, sketches):
+        for other in lsh.query(sketch):
+            a, b = find(name), find(other)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    dedup_seconds = time.perf_counter() - begun
+    return {
+        "clusters": {name: find(name) for name in names},
+        "seconds": {"read": read_seconds, "sign": sign_seconds, "dedup": dedup_seconds},
+        "total": time.perf_counter() - started,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pages", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--corpora", type=Path, default=ROOT / "bench" / "corpora")
+    parser.add_argument("--baseline-pages", type=int, default=5_000, help="pages the (slow) baseline runs on")
+    parser.add_argument("--batch-size", type=int, default=1024)
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    results = []
+    for pages in args.pages:
+        corpus = args.corpora / str(pages)
+        render(pages, corpus)
+        facts = json.loads((corpus / "corpus.json").read_text())
+        truth_table = pq.read_table(corpus / "truth.parquet")
+        truth = dict(zip(truth_table.column("source_path").to_pylist(), truth_table.column("origin").to_pylist()))
+        out = args.corpora / f"{pages}-out"
+        summary, wall, peak = run_docclean(corpus / "raw", out, args.batch_size)
+        megabytes = facts["bytes"] / 1e6
+        seconds = summary["seconds"]
+        precision, recall, f1 = pair_scores(our_clusters(out), truth)
+        row = {
+            "pages": pages, "megabytes": round(megabytes, 1), "seconds": seconds, "wall_with_prefect_start": round(wall, 1),
+            "pages_per_s": round(pages / seconds), "mb_per_s": round(megabytes / seconds, 1),
+            "peak_rss_mib": round(peak / 2**20), "precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
+            "stages": {s: round(summary["seconds_by_stage"].get(s, 0.0), 2) for s in (*STAGES, "clean", "plan", "dedup", "publish")},
+        }
+        print(f"\n== {pages:,} pages ({megabytes:,.0f} MB), docclean run --full, batch_size {args.batch_size}")
+        print(f"  end to end   {row['pages_per_s']:>8,} pages/s  {row['mb_per_s']:>7.1f} MB/s  {seconds:8.1f} s"
+              f"  (+{wall - seconds:.1f} s Prefect start-up and exit)")
+        print(f"  peak RSS     {row['peak_rss_mib']:>8,} MiB (all processes)")
+        print(f"  dedup        precision {precision:.4f}  recall {recall:.4f}  F1 {f1:.4f}")
+        print("  stage        CPU s    pages/s/core   MB/s/core")
+        for stage in STAGES:
+            spent = summary["seconds_by_stage"].get(stage, 0.0)
+            if spent:
+                print(f"  {stage:<11}{spent:8.2f} {pages / spent:>14,.0f} {megabytes / spent:>11.1f}")
+        for stage in ("plan", "clean", "dedup", "publish"):
+            spent = summary["seconds_by_stage"].get(stage, 0.0)
+            print(f"  {stage:<11}{spent:8.2f} s wall")
+
+        names = sorted(truth)[: args.baseline_pages]
+        base = baseline(corpus / "raw", names, None)
+        bp, br, bf = pair_scores(base["clusters"], {n: truth[n] for n in names})
+        base_sign = len(names) / base["seconds"]["sign"]
+        base_e2e = len(names) / base["total"]
+        ours_sign = pages / summary["seconds_by_stage"]["sign"]
+        row["baseline"] = {
+            "pages": len(names), "pages_per_s": round(base_e2e), "sign_pages_per_s": round(base_sign),
+            "precision": round(bp, 4), "recall": round(br, 4), "f1": round(bf, 4),
+        }
+        row["ratios"] = {"end_to_end": round(row["pages_per_s"] / base_e2e, 1), "sign_per_core": round(ours_sign / base_sign, 1)}
+        print(f"  baseline ({len(names):,} pages, one core): {base_e2e:,.0f} pages/s end to end, signatures {base_sign:,.0f} pages/s,"
+              f" F1 {bf:.4f} (P {bp:.4f} R {br:.4f})")
+        print(f"  ratios       end to end x{row['ratios']['end_to_end']}, signatures per core x{row['ratios']['sign_per_core']}"
+              f" ({ours_sign:,.0f} vs {base_sign:,.0f} pages/s), F1 {f1:.4f} vs {bf:.4f}")
+        results.append(row)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""Smoke run of the benchmark: a few hundred pages through render, docclean and the baseline.
+
+Figures are printed, never asserted (the machine is noisy); what is checked
+is that the harness runs and that dedup quality on the rendered ground truth
+is where BENCHMARKS.md says it is.
+"""
+
+import json
+import subprocess
+import sys
+
+from conftest import ROOT
+
+
+def test_the_benchmark_runs_on_a_small_corpus(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--pages", "300", "--baseline-pages", "100",
+         "--corpora", str(tmp_path), "--json", str(tmp_path / "figures.json")],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    (row,) = json.loads((tmp_path / "figures.json").read_text())
+    assert row["pages"] == 300 and row["pages_per_s"] > 0 and row["peak_rss_mib"] > 0
+    assert row["f1"] >= 0.95, row
+    assert "baseline (100 pages" in result.stdout and "ratios" in result.stdout
+    truth = (tmp_path / "300" / "truth.parquet")
+    assert truth.exists() and len(list((tmp_path / "300" / "raw").rglob("*.txt"))) == 300
