@@ -3,7 +3,7 @@
     python bench/render_corpus.py --pages 10000 --out bench/corpora/10k
 
 The 2,194 People's Daily articles in ``../shared/corpus/`` give a pool of
-distinct paragraphs. Each *original* article is a title plus paragraphs drawn
+distinct paragraphs (30 to 400 characters, so every original has several). Each *original* article is a title plus paragraphs drawn
 from that pool until the body holds about 1,500 characters (seeded per
 article, so article k is the same whatever N is). Every page is then rendered
 in the scrape layout of the bundled sample (``scripts/render_pages.py``:
@@ -43,6 +43,7 @@ from render_pages import Article, latin1_mojibake, read_corpus_article, render_p
 CORPUS = ROOT.parent / "shared" / "corpus" / "rmrb-2020-01"
 PAGES_PER_FOLDER = 1000
 BODY_CHARS = 1500
+MAX_PARAGRAPH_CHARS = 400
 COPY_SHARE = 0.2
 COPY_KINDS = ("same", "repost", "truncated", "edited")
 # Encodings of the saved pages, with their shares.
@@ -58,7 +59,10 @@ def paragraph_pool(corpus: Path) -> tuple[list[str], list[str]]:
         article = read_corpus_article(path)
         titles.setdefault(article.title)
         for paragraph in article.paragraphs:
-            if len(paragraph) >= 30:
+            # A few corpus "paragraphs" are whole articles on one line; one of
+            # them alone would fill an original, and two originals drawing it
+            # would be the same text under two origins.
+            if 30 <= len(paragraph) <= MAX_PARAGRAPH_CHARS:
                 paragraphs.setdefault(paragraph)
     return list(paragraphs), list(titles)
 

@@ -1,10 +1,11 @@
 """Prefect flow ``clean-corpus``: raw scraped pages in, clean deduplicated Parquet out.
 
-plan (which raw files are new or changed) -> read -> repair -> strip ->
-extract -> normalize -> page dedup -> filter -> sign, batch by batch into a
-staging folder; then dedup against everything already in the output, then
-one atomic commit and the run report as Prefect artifacts. All logic lives in
-`pipeline`; this module only orders the stages and reports progress.
+plan (which raw files are new or changed) -> clean every batch (read ->
+repair -> strip -> extract -> paragraphs -> page dedup -> normalize -> filter
+-> sign, into a staging folder, in worker processes) -> dedup against
+everything already in the output -> one atomic commit -> the run report as
+Prefect artifacts. All logic lives in `pipeline`; this module only orders the
+steps and reports progress.
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
 """The cleaning stages in order, as a plain list.
 
-The Prefect flow runs these one task per stage and batch; `clean_files` runs
-them in-process (``docclean inspect``, tests). Every stage takes a batch of
-`Document` records and the config and returns the batch, same length, same
-order: a stage never drops a record, it marks it rejected.
+`clean_and_stage` runs them for one batch of files, the unit of work that
+`pipeline.parallel` spreads over worker processes and the Prefect flow
+reports on; `clean_files` runs them in-process (``docclean inspect``,
+tests). Every stage takes a batch of `Document` records and the config and
+returns the batch, same length, same order: a stage never drops a record,
+it marks it rejected.
 """
 
 from __future__ import annotations

@@ -171,7 +171,7 @@ def test_skipping_ftfy_is_only_done_where_ftfy_would_change_nothing(text):
     import ftfy
     import ftfy.fixes
 
-    from pipeline.encoding import FTFY_CONFIG, _NOTHING_TO_REPAIR, _ftfy_has_work
+    from pipeline.encoding import _NOTHING_TO_REPAIR, FTFY_CONFIG, _ftfy_has_work
 
     text = ftfy.fixes.remove_control_chars(text)
     if _NOTHING_TO_REPAIR.fullmatch(text) or not _ftfy_has_work(text):
