@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from render_pages import Article, latin1_mojibake, read_corpus_article, render_page  # noqa: E402
 
-CORPUS = ROOT.parent / "shared" / "corpus" / "rmrb-2020-01"
+CORPUS = Path(os.environ.get("DOCCLEAN_BENCH_CORPUS", ROOT.parent / "shared" / "corpus" / "rmrb-2020-01"))
 PAGES_PER_FOLDER = 1000
 BODY_CHARS = 1500
 MAX_PARAGRAPH_CHARS = 400
@@ -160,6 +160,8 @@ def main() -> None:
     if (args.out / "corpus.json").exists():
         print(f"{args.out} exists; remove it to render again", file=sys.stderr)
         return
+    if not CORPUS.is_dir() or not any(CORPUS.rglob("*.txt")):
+        sys.exit(f"no corpus articles in {CORPUS}: point DOCCLEAN_BENCH_CORPUS at a folder of YYYYMMDD-PP-NN.txt articles")
     started = time.perf_counter()
     work = plan(args.pages)
     chunk = max(1, min(5000, len(work) // (args.workers * 4) or 1))
