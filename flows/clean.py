@@ -22,8 +22,8 @@ from prefect.utilities.annotations import quote
 from pipeline import dedup, ledger, parallel, report, store, write
 from pipeline.config import Config
 
-# Batches are lists of records passed in memory between tasks: caching them
-# by input hash would cost more than the stages themselves.
+# Task inputs are batches, plans and dedup tables: caching them by input hash
+# would cost more than the work itself.
 TASK_OPTIONS: dict[str, Any] = {"cache_policy": NO_CACHE}
 IO_RETRIES: dict[str, Any] = {"retries": 2, "retry_delay_seconds": 2}
 

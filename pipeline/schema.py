@@ -83,7 +83,7 @@ def signatures_schema(num_perm: int, bands: int) -> pa.Schema:
     return _schema(
         "signatures",
         DOC_ID,
-        _field("minhash", pa.list_(pa.uint32(), num_perm), f"MinHash, datasketch affine32 scheme, {num_perm} permutations.", False),
+        _field("minhash", pa.list_(pa.uint32(), num_perm), f"MinHash: datasketch affine32 permutations ({num_perm}) over docclean's 32-bit shingle hash.", False),
         _field("band_keys", pa.list_(pa.uint64(), bands), f"LSH band keys, {bands} bands of {num_perm // bands} rows.", False),
         _field("char_count", pa.int32(), "Clean characters (keep policy input).", False),
         _field("date", pa.date32(), "Publication date (keep policy input)."),

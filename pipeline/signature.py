@@ -27,24 +27,13 @@ import numpy as np
 import xxhash
 from datasketch import MinHash
 
-from pipeline.patterns import HAN_CHAR, is_han
+from pipeline.patterns import is_han
 
 SCHEME = "affine32"
 
-_LETTER = re.compile(r"[^\W\d_]")
 _WORD = re.compile(r"\w+")
 _KEY_DROP = re.compile(r"[\W_]+")
 CJK_SHARE = 0.3
-
-
-def is_cjk(text: str) -> bool:
-    """Whether ideographs make up enough of the letters to shingle by character.
-
-    >>> is_cjk("北京以个性化任务推进治理"), is_cjk("Beijing pushes local governance")
-    (True, False)
-    """
-    letters = len(_LETTER.findall(text))
-    return letters > 0 and len(HAN_CHAR.findall(text)) >= CJK_SHARE * letters
 
 
 def match_key(text: str) -> str:
@@ -66,17 +55,20 @@ def match_key(text: str) -> str:
 
 
 def shingles(text: str, cjk_ngram: int, word_ngram: int) -> list[str]:
-    """The shingle set of ``text`` (as a sorted list, for determinism).
+    """The shingle set of ``text`` as strings (sorted): what the signatures hash.
+
+    The reference definition, for readers and tests: `token_signatures`
+    computes the same sets as hashed token n-grams, without the strings.
 
     >>> shingles("北京市政府", 3, 2)
     ['京市政', '北京市', '市政府']
     >>> shingles("The quick brown fox", 3, 2)
     ['brown fox', 'quick brown', 'the quick']
     """
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    if is_cjk(folded):
-        return char_shingles(_KEY_DROP.sub("", folded), cjk_ngram)
-    words = _WORD.findall(folded)
+    ((_, cjk),) = batch_tokens([text])
+    if cjk:
+        return char_shingles(match_key(text), cjk_ngram)
+    words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
     if len(words) <= word_ngram:
         return [" ".join(words)] if words else []
     return sorted({" ".join(words[i : i + word_ngram]) for i in range(len(words) - word_ngram + 1)})

@@ -213,3 +213,17 @@ def test_when_the_kept_copy_leaves_its_cluster_is_decided_again():
     assert changes[TRUNCATED.doc_id]["duplicate_of"] == EDITED_LEAD.doc_id
     expected, _ = decide([TRUNCATED, EDITED_LEAD, changed])
     assert expected[TRUNCATED.doc_id]["duplicate_of"] == EDITED_LEAD.doc_id
+
+
+def test_signatures_estimate_the_jaccard_of_the_shingle_sets():
+    from pipeline.signature import shingles, similarity, text_signatures
+
+    config = Config()
+    texts = [ORIGINAL.text, REPOST.text, EDITED_LEAD.text, TRUNCATED.text, SAME_TOPIC.text]
+    sigs = text_signatures(texts, config.num_perm, config.seed, config.cjk_ngram, config.word_ngram)
+    sets = [set(shingles(t, config.cjk_ngram, config.word_ngram)) for t in texts]
+    for i in range(len(texts)):
+        for j in range(i + 1, len(texts)):
+            exact = len(sets[i] & sets[j]) / len(sets[i] | sets[j])
+            error = (exact * (1 - exact) / config.num_perm) ** 0.5
+            assert abs(similarity(sigs[i], sigs[j]) - exact) <= 4 * error + 0.01, (i, j, exact)
