@@ -26,6 +26,7 @@ documents, so it can run as table operations on a larger engine.
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -97,10 +98,13 @@ def candidate_pairs(keys: np.ndarray, rank: np.ndarray | None = None, active: np
         sorted_keys = column[members_all]
         starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
         sizes = np.diff(np.r_[starts, len(rows)])
-        for start, size in zip(starts[sizes > 1], sizes[sizes > 1]):
+        # Buckets of two are nearly all of them: one array operation for all.
+        pairs_of_two = starts[sizes == 2]
+        found.append(np.stack([members_all[pairs_of_two], members_all[pairs_of_two + 1]], axis=1))
+        for start, size in zip(starts[sizes > 2], sizes[sizes > 2]):
             members = members_all[start : start + size]
             if size <= ALL_PAIRS_BUCKET:
-                i, j = np.triu_indices(size, k=1)
+                i, j = _upper_triangle(int(size))
                 found.append(np.stack([members[i], members[j]], axis=1))
             else:
                 found.append(np.stack([np.full(size - 1, members[0]), members[1:]], axis=1))
@@ -110,6 +114,11 @@ def candidate_pairs(keys: np.ndarray, rank: np.ndarray | None = None, active: np
     if active is not None:
         pairs = pairs[active[pairs[:, 0]] | active[pairs[:, 1]]]
     return pairs
+
+
+@functools.lru_cache(maxsize=ALL_PAIRS_BUCKET + 1)
+def _upper_triangle(size: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.triu_indices(size, k=1)
 
 
 def _components(n: int, pairs: np.ndarray) -> np.ndarray:
@@ -253,13 +262,13 @@ def cluster(signatures: pa.Table, config: Config, earlier: Earlier | None = None
         verified.append(chunk[scores >= config.dedup_threshold])
     good = np.concatenate(verified) if verified else np.empty((0, 2), np.int64)
 
-    # The rows whose decision may change: active rows, rows in verified pairs,
-    # and every member of an earlier cluster one of those belongs to.
+    # The rows that may join a cluster: rows in verified pairs, and every member
+    # of an earlier cluster one of those belongs to. Other active rows (most
+    # new articles) stay on their own, so the Python-level work below grows
+    # with the duplicates, not with the corpus.
     touched = np.zeros(n, dtype=bool)
-    touched[active] = True
     touched[good.ravel()] = True
-    touched_clusters = np.unique(prior[touched])
-    touched |= np.isin(prior, touched_clusters)
+    touched |= np.isin(prior, np.unique(prior[touched]))
     rows = np.flatnonzero(touched)
     local = np.full(n, -1, dtype=np.int64)
     local[rows] = np.arange(len(rows))
@@ -274,34 +283,29 @@ def cluster(signatures: pa.Table, config: Config, earlier: Earlier | None = None
     for row, label in zip(rows, labels):
         members.setdefault(int(label), []).append(int(row))
     winner = np.arange(n)
-    size = np.ones(n, dtype=np.int64)
     clusters = []
     for group in members.values():
         best = min(group, key=order_key)
         winner[group] = best
-        size[group] = len(group)
         if len(group) > 1:
             clusters.append((str(ids[best]), len(group), sum(1 for r in group if r >= m)))
     clusters.sort(key=lambda c: (-c[1], c[0]))
 
     sims = similarity(sigs, sigs[winner]).astype(np.float32)
-
-    def verdict(row: int) -> tuple[str | None, str]:
-        if winner[row] == row:
-            return None, ""
-        return str(ids[winner[row]]), "exact" if text_hash[row] == text_hash[winner[row]] else "near"
-
-    new_rows = range(m, n)
-    new_verdicts = [verdict(r) for r in new_rows]
-    decisions = _decision_table(
-        ids[m:].tolist(), [v[0] for v in new_verdicts], sims[m:], [v[1] for v in new_verdicts]
-    )
-    now_by_row = {int(r): verdict(int(r)) for r in rows if r < m}
-    changed = [r for r, (now, _) in now_by_row.items() if now != was_duplicate_of.get(ids[r])]
-    was = [was_duplicate_of.get(ids[r]) for r in changed]
-    now = [now_by_row[r] for r in changed]
+    is_copy = winner != np.arange(n)
+    duplicate_of = np.where(is_copy, ids[winner], None)
+    kinds = np.where(is_copy, np.where(text_hash == text_hash[winner], "exact", "near"), "")
+    decisions = _decision_table(ids[m:].tolist(), duplicate_of[m:].tolist(), sims[m:], kinds[m:].tolist())
+    # Earlier rows that may have changed: those in clusters, and active ones
+    # left on their own (a duplicate whose kept copy's file changed).
+    candidates = np.flatnonzero((touched | active) & (np.arange(n) < m))
+    changed = [int(r) for r in candidates if duplicate_of[r] != was_duplicate_of.get(ids[r])]
     changes = _change_table(
-        [str(ids[r]) for r in changed], was, [v[0] for v in now], sims[changed], [v[1] for v in now]
+        [str(ids[r]) for r in changed],
+        [was_duplicate_of.get(ids[r]) for r in changed],
+        [duplicate_of[r] for r in changed],
+        sims[changed],
+        [str(kinds[r]) for r in changed],
     )
     stats = {
         "candidate_pairs": int(len(pairs)),
