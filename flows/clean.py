@@ -44,7 +44,7 @@ def clean_batches(batches: list[list[Path]], raw_dir: Path, staging: write.Stagi
     """
     logger = get_run_logger()
     started = time.perf_counter()
-    total: dict[str, Any] = {"records": 0, "cleaned": 0, "rejected": 0, "seconds": {}}
+    total: dict[str, Any] = {"records": 0, "cleaned": 0, "rejected": 0, "seconds": {}, "hashes": {}}
     workers = parallel.worker_count(config)
     logger.info("%d batches over %d worker processes", len(batches), min(workers, len(batches)))
     for done, counts in enumerate(parallel.clean_batches(batches, raw_dir, staging, config), start=1):
@@ -52,6 +52,7 @@ def clean_batches(batches: list[list[Path]], raw_dir: Path, staging: write.Stagi
             total["seconds"][stage] = total["seconds"].get(stage, 0.0) + spent
         for key in ("records", "cleaned", "rejected"):
             total[key] += counts[key]
+        total["hashes"].update(counts["hashes"])
         elapsed = time.perf_counter() - started
         logger.info(
             "batch %d/%d: %d records (%d cleaned, %d rejected), %.0f records/s",
@@ -74,8 +75,8 @@ def deduplicate(staging: write.Staging, earlier: dedup.Earlier | None, config: C
 
 @task(**TASK_OPTIONS, **IO_RETRIES)
 def publish(staging: write.Staging, clustering: dedup.Clustering, plan: ledger.Plan, earlier: dedup.Earlier | None,
-            config: Config, run: int, facts: dict[str, Any]) -> tuple[dict[str, Any], list, list]:
-    return write.publish(staging, clustering, plan, earlier, config, run, facts)
+            config: Config, run: int, facts: dict[str, Any], hashes: dict[str, str | None]) -> tuple[dict[str, Any], list, list]:
+    return write.publish(staging, clustering, plan, earlier, config, run, facts, hashes)
 
 
 @task(**TASK_OPTIONS, **IO_RETRIES)
@@ -161,7 +162,7 @@ def _run_locked(raw: Path, out: Path, config: Config, full: bool, logger) -> dic
     clustering = timed("dedup", deduplicate, staging, quote(earlier), config)
     facts.update(records=total["records"], **clustering.stats)
     facts["seconds_by_stage"] = {k: round(v, 3) for k, v in seconds.items()}
-    summary, replace, delete = timed("publish", publish, staging, quote(clustering), quote(plan), quote(earlier), config, run, facts)
+    summary, replace, delete = timed("publish", publish, staging, quote(clustering), quote(plan), quote(earlier), config, run, facts, quote(total["hashes"]))
     summary["seconds_by_stage"]["publish"] = round(seconds["publish"], 3)
     summary["seconds"] = round(time.perf_counter() - started, 3)
     summary = commit(staging, summary, replace, delete)

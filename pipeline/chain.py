@@ -19,7 +19,7 @@ from pipeline.config import Config
 from pipeline.document import REJECT_PROCESSING_ERROR, Document
 from pipeline.encoding import repair_batch
 from pipeline.filters import apply_filters
-from pipeline.ingest import read_batch
+from pipeline.ingest import read_batch, relative_name
 from pipeline.metadata import extract_batch
 from pipeline.page_dedup import dedup_pages
 
@@ -77,11 +77,15 @@ def clean_and_stage(index: int, paths: Sequence[Path], raw_dir: Path, staging: A
     and seconds per stage come back). Returns the batch's counts and timings.
     """
     from pipeline.dedup import sign_documents
+    from pipeline.ledger import content_hash
     from pipeline.write import stage_batch
 
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     docs = read_batch(list(paths), raw_dir, config)
+    # Hashed right after reading, while the bytes are in the page cache: the
+    # ledger's record of exactly what was processed.
+    hashes = {relative_name(path, raw_dir): content_hash(path) for path in paths}
     seconds["read"] = time.perf_counter() - started
     for name, stage in CLEANING_STAGES:
         begun = time.perf_counter()
@@ -93,4 +97,4 @@ def clean_and_stage(index: int, paths: Sequence[Path], raw_dir: Path, staging: A
     begun = time.perf_counter()
     counts = stage_batch(staging, index, docs, signatures)
     seconds["stage"] = time.perf_counter() - begun
-    return {**counts, "seconds": seconds}
+    return {**counts, "seconds": seconds, "hashes": hashes}

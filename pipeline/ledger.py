@@ -102,6 +102,12 @@ def plan(files: Sequence[Path], raw_dir: Path, ledger: pa.Table | None) -> Plan:
         if row is not None and row["content_hash"] is not None and quick.same_stat(row):
             unchanged += 1
             continue
+        if row is None:
+            # New: the worker that reads it hashes it (see `chain.clean_and_stage`),
+            # rather than this process reading every new file once more.
+            process.append(path)
+            prints[name] = quick
+            continue
         full = Fingerprint(quick.size, quick.mtime_ns, content_hash(path))
         if row is not None and full.content_hash is not None and full.content_hash == row["content_hash"]:
             # Touched, not changed. The ledger keeps the old mtime, so a later
@@ -124,15 +130,20 @@ def plan_run(raw_dir: Path, out_dir: Path, full: bool = False) -> Plan:
     return plan(discover(raw_dir), raw_dir, done)
 
 
-def ledger_table(plan: Plan, records: Mapping[str, int], run: int, earlier: pa.Table | None) -> pa.Table:
-    """The ledger after this run: earlier rows, with this run's files added or replaced."""
+def ledger_table(
+    plan: Plan, records: Mapping[str, int], run: int, earlier: pa.Table | None, hashes: Mapping[str, str | None]
+) -> pa.Table:
+    """The ledger after this run: earlier rows, with this run's files added or replaced.
+
+    ``hashes`` are the content hashes taken when the files were read.
+    """
     rows = {row["source_path"]: row for row in earlier.to_pylist()} if earlier is not None else {}
     for name, prints in plan.fingerprints.items():
         rows[name] = {
             "source_path": name,
             "size_bytes": prints.size,
             "mtime_ns": prints.mtime_ns,
-            "content_hash": prints.content_hash,
+            "content_hash": hashes.get(name, prints.content_hash),
             "records": records.get(name, 0),
             "run": run,
         }

@@ -233,10 +233,12 @@ def publish(
     config: Config,
     run: int,
     facts: dict[str, Any],
+    hashes: dict[str, str | None],
 ) -> tuple[dict[str, Any], list, list]:
     """Prepare this run's commit: new parts, rewritten earlier parts, ledger, run report.
 
     ``earlier`` is None for a full rebuild: every earlier part is replaced.
+    ``hashes`` are the content hashes of the files read (`chain.clean_and_stage`).
     Everything is written to hidden temp files; nothing visible changes until
     `commit`. Returns the run summary and the (temp, final) renames and
     deletions for `commit`.
@@ -301,7 +303,7 @@ def publish(
         earlier_ledger = None
         if earlier is not None and store.parts(out, LEDGER):
             earlier_ledger = store.read_table(out, LEDGER)
-        files_table = ledger.ledger_table(plan, records_by_path, run, earlier_ledger)
+        files_table = ledger.ledger_table(plan, records_by_path, run, earlier_ledger, hashes)
         ledger_final = store.part_path(out, LEDGER, 0)
         ledger_temp = store.temp_path(ledger_final)
         ledger_final.parent.mkdir(parents=True, exist_ok=True)

@@ -61,13 +61,15 @@ def run_pipeline(raw: Path, out: Path, config: Config | None = None, *, full: bo
             return {"nothing_new": True, **plan.facts()}
         run = store.next_run(out)
         staging = write.open_staging(out)
-        records = 0
+        records, hashes = 0, {}
         for index, start in enumerate(range(0, len(plan.process), batch_size)):
-            records += clean_and_stage(index, plan.process[start : start + batch_size], raw, staging, config)["records"]
+            counts = clean_and_stage(index, plan.process[start : start + batch_size], raw, staging, config)
+            records += counts["records"]
+            hashes.update(counts["hashes"])
         earlier = None if full else write.read_earlier(out, config, plan.changed)
         clustering = cluster(write.read_staged_signatures(staging, config), config, earlier)
         facts = {"records": records, **plan.facts(), **clustering.stats}
-        summary, replace, delete = write.publish(staging, clustering, plan, earlier, config, run, facts)
+        summary, replace, delete = write.publish(staging, clustering, plan, earlier, config, run, facts, hashes)
         return write.commit(staging, summary, replace, delete)
 
 
