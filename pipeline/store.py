@@ -144,10 +144,6 @@ def read_table(out_dir: str | Path, table: str, columns: Sequence[str] | None = 
     return pa.concat_tables(tables, promote_options="none") if len(tables) > 1 else tables[0]
 
 
-def row_count(out_dir: Path, table: str) -> int:
-    return sum(pq.ParquetFile(p).metadata.num_rows for p in parts(out_dir, table))
-
-
 def read_summary(out_dir: Path) -> dict[str, Any] | None:
     path = out_dir / SUMMARY_NAME
     if not path.exists():
