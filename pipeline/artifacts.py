@@ -65,8 +65,16 @@ def _verb_and_page(match: re.Match[str]) -> tuple[str, str]:
 def _jump_matches(line: str, patterns: Patterns) -> list[re.Match[str]]:
     if not patterns.page_jump_unit.search(line):
         return []
-    matches = []
-    for match in patterns.page_jump.finditer(line):
+    matches: list[re.Match[str]] = []
+    # The leftmost-first matches of `page_jump.finditer`, tried only where a marker can start.
+    end = 0
+    for start in patterns.page_jump_start.finditer(line):
+        if start.start() < end:
+            continue
+        match = patterns.page_jump.match(line, start.start())
+        if match is None:
+            continue
+        end = match.end()
         verb, _ = _verb_and_page(match)
         bracketed = match.group(0)[0] not in verb
         # A one-character verb glued to a preceding ideograph is prose (直接2版), not a marker.
@@ -214,20 +222,28 @@ _ASCII_TO_FULL = {",": "，", ";": "；", ":": "：", "!": "！", "?": "？"}
 # sides (1,000 / 10:30 / 63.4) never match, so numbers are left alone. The
 # full-width mark carries its own spacing, so a space after it goes.
 _SYMBOLS = "\\u2460-\\u24ff\\u25a0-\\u25ff\\u2605\\u2606\\u00d7"  # ①, ▲■●◆, ★, ×
-_PUNCT_AFTER_CJK = re.compile(f"(?<=[{_CJK}{_SYMBOLS}])[ \\xa0]?([,;:!?])[ \\xa0]?(?=[{_CJK}{_SYMBOLS}0-9A-Za-z“‘(])")
-_PUNCT_BEFORE_HAN = re.compile(f"(?<=[0-9A-Za-z%‰℃)\\u2460-\\u24ff])([,;:!?])[ \\xa0]?(?=[{HAN}“])")
+# Every rule starts with the ASCII mark (or the space before it) and looks
+# back from there: a pattern that begins with a character class is scanned
+# for in C, one that begins with a lookbehind is tried at every position
+# (four times slower on a page). The mark after CJK is two rules, with and
+# without a space in between, for the same reason.
+_AFTER_CJK = f"[{_CJK}{_SYMBOLS}]"
+_BEFORE_CJK = f"[ \\xa0]?(?=[{_CJK}{_SYMBOLS}0-9A-Za-z“‘(])"
+_PUNCT_AFTER_CJK = re.compile(f"([,;:!?])(?<={_AFTER_CJK}.){_BEFORE_CJK}")
+_PUNCT_AFTER_CJK_SPACE = re.compile(f"[ \\xa0](?<={_AFTER_CJK}.)([,;:!?]){_BEFORE_CJK}")
+_PUNCT_BEFORE_HAN = re.compile(f"([,;:!?])(?<=[0-9A-Za-z%‰℃)\\u2460-\\u24ff].)[ \\xa0]?(?=[{HAN}“])")
 # Between numbers, in a Chinese paragraph: a comma is a thousands separator only
 # when exactly three digits follow (1,000 / 12,345); otherwise it separates items
 # (增长0.1%,2020年 / 倒计时5,4,3 / 2020,21世纪), and a semicolon always does.
-_PUNCT_BETWEEN_NUMBERS = re.compile(r"(?<=[0-9%‰℃])([,;])(?=[0-9A-Za-z])")
+_PUNCT_BETWEEN_NUMBERS = re.compile(r"([,;])(?<=[0-9%‰℃].)(?=[0-9A-Za-z])")
 _THOUSANDS_GROUP = re.compile(r"\d{3}(?!\d)")
 _NON_HAN_LETTER = re.compile(f"[^\\W\\d_{HAN}]")
 # A question or exclamation mark that ends a CJK sentence (end of line included).
-_SENTENCE_MARK_AFTER_HAN = re.compile(f"(?<=[{HAN}])([!?])(?=[ \\t]*$|[{_CJK}])", re.MULTILINE)
+_SENTENCE_MARK_AFTER_HAN = re.compile(f"([!?])(?<=[{HAN}].)(?=[ \\t]*$|[{_CJK}])", re.MULTILINE)
 # A parenthesised aside in Chinese text: CJK inside it, or CJK right before it
 # (卡马克装置(EAST) is typeset （EAST）; f(x) after a Latin letter is left alone).
 _ASCII_MARKS = re.compile(r"[,;:!?()]")
-_PARENS_WITH_CJK = re.compile(f"\\(([^()\\n]*[{HAN}][^()\\n]*)\\)|(?<=[{_CJK}])\\(([^()\\n]*)\\)")
+_PARENS_WITH_CJK = re.compile(f"\\((?:([^()\\n]*[{HAN}][^()\\n]*)|(?<=[{_CJK}]\\()([^()\\n]*))\\)")
 
 
 def normalize_cjk_punctuation(text: str) -> str:
@@ -262,6 +278,7 @@ def normalize_cjk_punctuation(text: str) -> str:
 def _normalize_punctuation_once(text: str, mostly_han: bool) -> str:
     text = _PARENS_WITH_CJK.sub(lambda m: f"（{m.group(1) if m.group(1) is not None else m.group(2)}）", text)
     text = _PUNCT_AFTER_CJK.sub(lambda m: _ASCII_TO_FULL[m.group(1)], text)
+    text = _PUNCT_AFTER_CJK_SPACE.sub(lambda m: _ASCII_TO_FULL[m.group(1)], text)
     text = _PUNCT_BEFORE_HAN.sub(lambda m: _ASCII_TO_FULL[m.group(1)], text)
     text = _SENTENCE_MARK_AFTER_HAN.sub(lambda m: _ASCII_TO_FULL[m.group(1)], text)
     if mostly_han:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import charset_normalizer
 import ftfy
 import ftfy.badness
+import ftfy.chardata
 import ftfy.fixes
 
 from pipeline.config import Config
@@ -79,9 +80,20 @@ _LINE_EDGE_SPACE = re.compile(r"^[ \t\xa0\u3000]+|[ \t\xa0\u3000]+$", re.MULTILI
 # nothing NFC changes) and by the GBK/Big5 re-read, which needs Latin-1
 # letters. Most clean Chinese pages are such text, and
 # skipping ftfy for them is the difference between a slow stage and a fast one.
+# Symbols of Chinese text (Ⅱ ② ∶ → ※) join them, less every character that
+# some single-byte reading of UTF-8 bytes, one of those ftfy undoes, produces:
+# mojibake can never hold the rest.
+_SYMBOL_RANGES = ((0x2150, 0x21FF), (0x2200, 0x22FF), (0x2460, 0x24FF), (0x2500, 0x259F), (0x2600, 0x27BF))
+_MOJIBAKE_CHARS = {
+    ch for encoding in ftfy.chardata.CHARMAP_ENCODINGS for ch in bytes(range(0x80, 0x100)).decode(encoding, errors="ignore")
+}
+_SAFE_SYMBOLS = "".join(
+    re.escape(ch) for low, high in _SYMBOL_RANGES for ch in map(chr, range(low, high + 1))
+    if ch not in _MOJIBAKE_CHARS and unicodedata.is_normalized("NFC", ch) and not unicodedata.combining(ch)
+)
 _NOTHING_TO_REPAIR = re.compile(
     "[\t\n\x20-\x25\x27-\x7e\xa0\xb7\u2010-\u2027\u2030-\u203e\u25a0-\u25ff"
-    "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff01-\uffee]*"
+    "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff01-\uffee" + _SAFE_SYMBOLS + "]*"
 )
 MAX_INVALID_UTF8_RATIO = 0.001
 MAX_NUL_RATIO = 0.01
@@ -149,7 +161,7 @@ def decode_bytes(raw: bytes, encodings: tuple[str, ...]) -> Decoded:
         pass
     lossy = raw.decode("utf-8", errors="replace")
     bad = lossy.count("\ufffd")
-    valid_multibyte = sum(1 for ch in lossy if ch > "\x7f") - bad
+    valid_multibyte = len(lossy) - len(lossy.encode("ascii", "ignore")) - bad
     # Damaged UTF-8 (a cut last character) has few bad sequences among many good
     # ones; mostly-ASCII GBK text has a few bad ones and no good ones at all.
     if bad <= max(1, MAX_INVALID_UTF8_RATIO * len(lossy)) and valid_multibyte >= 10 * bad:
@@ -287,20 +299,24 @@ def repair_text(text: str, legacy_encodings: tuple[str, ...] = ("gb18030", "big5
     >>> repair_text("“引号”与，全角。")
     ('“引号”与，全角。', ())
     """
-    if _NOTHING_TO_REPAIR.fullmatch(text):
-        return text, ()
     flags: tuple[str, ...] = ()
     # Each repair can expose work for the other (ftfy turning a stray UTF-8
     # sequence into a byte the GBK re-read completes), so both run until the
-    # text stops changing: a second cleaning pass then has nothing to do.
+    # text stops changing, or until it is text that nothing repairs (as a page
+    # whose GBK was re-read usually is after one round): a second cleaning
+    # pass then has nothing to do.
     for _ in range(MAX_REPAIR_ROUNDS):
+        if _NOTHING_TO_REPAIR.fullmatch(text):
+            break
         before = text
         # Spaces at line edges are layout, trimmed later anyway; trimmed first,
         # they cannot sway ftfy's judgement of the characters next to them.
         text = _LINE_EDGE_SPACE.sub("", _LINE_BREAK.sub("\n", text))
         # ftfy would drop them anyway; dropped first, they cannot split the
-        # stretches that the GBK/Big5 re-read looks at.
-        text = ftfy.fixes.remove_control_chars(text)
+        # stretches that the GBK/Big5 re-read looks at. (ftfy's own removal is
+        # a translate() over a large table: looking for them first is cheaper.)
+        if _FTFY_CONTROL_CHARS.search(text):
+            text = ftfy.fixes.remove_control_chars(text)
         recovered = fix_legacy_cjk_as_latin1(text, legacy_encodings)
         if recovered is not None:
             text, flags = recovered, flags + (FLAG_GBK_AS_LATIN1_FIXED,)
@@ -327,6 +343,9 @@ def _ftfy_has_work(text: str) -> bool:
         or ftfy.badness.is_bad(text)
     )
 
+
+# What `ftfy.fixes.remove_control_chars` removes.
+_FTFY_CONTROL_CHARS = re.compile("[" + "".join(re.escape(chr(point)) for point in sorted(ftfy.chardata.CONTROL_CHARS)) + "]")
 
 # Characters some ftfy fix other than the encoding fix acts on: HTML entities,
 # terminal escapes, C1 controls, ligatures, line breaks, surrogates, controls.

@@ -34,32 +34,42 @@ BLOCK_PERM = 64
 MIN_SKETCH_CHARS = 12
 
 
-def repeated_blocks(keys: Sequence[str], sigs: np.ndarray, threshold: float) -> dict[int, tuple[int, float, bool]]:
+def repeated_blocks(keys: Sequence[str], sketched: Sequence[int], sigs: np.ndarray, threshold: float) -> dict[int, tuple[int, float, bool]]:
     """{index: (earlier block it repeats, similarity, identical?)} for each repeat.
 
-    ``keys`` are the blocks' match keys; ``sigs`` holds a signature row for
-    each block that `needs_sketch` (other rows are never read).
+    ``keys`` are the blocks' match keys; ``sigs`` holds the sketches of the
+    blocks listed in ``sketched`` (those that `needs_sketch`), in that order.
+
+    >>> sigs = np.array([[1, 2, 3, 4], [1, 2, 3, 9], [5, 6, 7, 8]], np.uint32)
+    >>> keys = ["甲" * 12, "乙" * 12, "丙" * 12, "甲" * 12, "短"]
+    >>> repeated_blocks(keys, [0, 1, 2], sigs, 0.7)
+    {1: (0, 0.75, False), 3: (0, 1.0, True)}
     """
     repeats: dict[int, tuple[int, float, bool]] = {}
     first_seen: dict[str, int] = {}
-    sketched: list[int] = []
-    # Every pairwise similarity of the page in one array operation.
+    row_of = {block: row for row, block in enumerate(sketched)}
+    kept_rows: list[int] = []
+    # Every pairwise similarity of the page's sketches in one array operation;
+    # a block with no earlier block near it (most of them) needs no closer look.
     scores_all = (sigs[:, None, :] == sigs[None, :, :]).sum(axis=-1) / sigs.shape[-1] if len(sigs) else sigs
+    near_earlier = np.tril(scores_all >= threshold, -1).any(axis=1).tolist() if len(sigs) else []
     for i, key in enumerate(keys):
         if not key:
             continue
         if key in first_seen:
             repeats[i] = (first_seen[key], 1.0, True)
             continue
-        if len(key) >= MIN_SKETCH_CHARS and sketched:
-            scores = scores_all[i, sketched]
+        first_seen[key] = i
+        row = row_of.get(i)
+        if row is None:
+            continue
+        if kept_rows and near_earlier[row]:
+            scores = scores_all[row, kept_rows]
             best = int(np.argmax(scores))
             if scores[best] >= threshold:
-                repeats[i] = (sketched[best], float(scores[best]), False)
+                repeats[i] = (sketched[kept_rows[best]], float(scores[best]), False)
                 continue
-        first_seen[key] = i
-        if len(key) >= MIN_SKETCH_CHARS:
-            sketched.append(i)
+        kept_rows.append(row)
     return repeats
 
 
@@ -119,22 +129,22 @@ def droppable_runs(blocks: Sequence[str], repeats: dict[int, tuple[int, float, b
 
 def dedup_pages(docs: Sequence[Document], config: Config) -> list[Document]:
     """The ``page_dedup`` stage for a batch: every paragraph that needs one sketched in one go."""
-    pages = [doc.paragraphs if not doc.rejected and len(doc.paragraphs) > 1 else [] for doc in docs]
+    pages = [doc.paragraphs if not doc.rejected and "\n" in doc.text else [] for doc in docs]
     keys = [[match_key(block) for block in blocks] for blocks in pages]
-    wanted = [(page, i) for page, page_keys in enumerate(keys) for i in needs_sketch(page_keys)]
+    sketched = [needs_sketch(page_keys) for page_keys in keys]
+    wanted = [(page, i) for page, indices in enumerate(sketched) for i in indices]
     rows = batch_tokens([pages[page][i] for page, i in wanted], [keys[page][i] for page, i in wanted])
     sketches = token_signatures(rows, BLOCK_PERM, config.seed, config.block_ngram, config.word_ngram)
-    by_page: dict[int, np.ndarray] = {}
-    for (page, i), sketch in zip(wanted, sketches):
-        by_page.setdefault(page, np.zeros((len(pages[page]), BLOCK_PERM), np.uint32))[i] = sketch
     out = []
-    for page, (doc, blocks) in enumerate(zip(docs, pages)):
+    first_row = 0
+    for doc, blocks, page_keys, indices in zip(docs, pages, keys, sketched):
+        sigs = sketches[first_row : first_row + len(indices)]
+        first_row += len(indices)
         if len(blocks) < 2:
             out.append(doc)
             continue
-        sigs = by_page.get(page, np.zeros((len(blocks), BLOCK_PERM), np.uint32))
-        repeats = repeated_blocks(keys[page], sigs, config.block_threshold)
-        dropped = set(droppable_runs(blocks, repeats, config.min_repeat_chars))
+        repeats = repeated_blocks(page_keys, indices, sigs, config.block_threshold)
+        dropped = set(droppable_runs(blocks, repeats, config.min_repeat_chars)) if repeats else set()
         if not dropped:
             out.append(doc)
             continue

@@ -40,6 +40,7 @@ class Patterns:
     separator_line: re.Pattern[str]
     trailing_separator: re.Pattern[str]
     page_jump: re.Pattern[str]
+    page_jump_start: re.Pattern[str]
     page_jump_unit: re.Pattern[str]
     forward_verbs: frozenset[str]
     paragraph_break: re.Pattern[str]
@@ -109,6 +110,11 @@ def _compile(table: dict) -> Patterns:
         for i, pair in enumerate(jumps["brackets"])
     ]
     page_jump = re.compile("|".join(bracketed + [bare]))
+    # Every marker starts with an opening bracket or a verb's first character.
+    # Trying the marker regex only there (see `artifacts._jump_matches`) is
+    # several times faster than letting it scan every position of a long line.
+    starts = {pair[0] for pair in jumps["brackets"]} | {verb[0] for verb in jumps["forward_verbs"] + jumps["backward_verbs"]}
+    page_jump_start = re.compile("[" + re.escape("".join(sorted(starts))) + "]")
     # Every marker names a unit (版); a line without one needs no closer look.
     page_jump_unit = re.compile(units)
 
@@ -123,6 +129,7 @@ def _compile(table: dict) -> Patterns:
         separator_line=re.compile(f"^[\\s{re.escape(seps)}]*{sep_class}[\\s{re.escape(seps)}]*$"),
         trailing_separator=re.compile(f"(?:\\s*{sep_class})+\\s*$"),
         page_jump=page_jump,
+        page_jump_start=page_jump_start,
         page_jump_unit=page_jump_unit,
         forward_verbs=frozenset(jumps["forward_verbs"]),
         paragraph_break=paragraph_break,

@@ -67,6 +67,16 @@ def test_western_text_with_accents_is_not_reinterpreted():
     assert repair_text(text) == (text, ())
 
 
+def test_symbols_of_chinese_text_are_left_alone_and_mac_roman_mojibake_is_still_undone():
+    from pipeline.encoding import _NOTHING_TO_REPAIR
+
+    chinese = "第Ⅱ阶段②，比例为3∶1，见→图※。"
+    assert _NOTHING_TO_REPAIR.fullmatch(chinese)
+    assert repair_text(chinese) == (chinese, ())
+    # √ ∂ ≈ are what Mac Roman makes of UTF-8 lead and continuation bytes: never on the fast path.
+    assert repair_text("Gr√∂√üe, caf√© und M√ºnchen") == ("Größe, café und München", (FLAG_MOJIBAKE_FIXED,))
+
+
 def test_lost_characters_are_flagged_not_passed_as_clean(tmp_path, config):
     body = "北京市委政法委发挥统筹协调作用，" * 20 + "成立由\ufffd\ufffd家单位组成的试点工作协调指导组。"
     doc = clean_bytes(tmp_path, "lost", body.encode("utf-8"), config)

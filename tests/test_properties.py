@@ -29,7 +29,7 @@ FRAGMENTS = [
     "( 2021-12-13 ) 稿件来源: 法治日报要闻 |", "北京以“个性化”任务推进市域社会治理", "。", "，", "！", "？", "：",
     ",", ":", "(", ")", "“", "”", "《人民日报》", "63.4万", "1,000", "10:30", "21.1%", "\u3000", "\xa0",
     "市域社会治理现代化试点工作稳步推进，各地结合实际探索创新。", "The council approved the plan on Friday.",
-    "Ã©", "ÄãºÃ", "\ufffd", "\x00", "\r\n", "\n", "\n\n", " ", "\t",
+    "Ã©", "ÄãºÃ", "√∂", "√©", "Ⅱ", "②", "∶", "→", "─", "×", "\ufffd", "\x00", "\r\n", "\n", "\n\n", " ", "\t",
 ]
 pieces = st.one_of(
     st.sampled_from(FRAGMENTS),
@@ -176,3 +176,36 @@ def test_skipping_ftfy_is_only_done_where_ftfy_would_change_nothing(text):
     text = ftfy.fixes.remove_control_chars(text)
     if _NOTHING_TO_REPAIR.fullmatch(text) or not _ftfy_has_work(text):
         assert ftfy.fix_text(text, config=FTFY_CONFIG) == text
+
+
+marker_texts = st.lists(
+    st.one_of(
+        st.sampled_from(["下转", "转", "上接", "接", "承", "第", "三", "3", "版", "面", "（", "）", "(", ")", "【", "】", " ", "直"]),
+        st.sampled_from(["（下转第三版）", "(接第2版)", "【转3版】", "上接第一版", "（转 十二 版)", "(紧接（第1版）"]),
+    ),
+    max_size=20,
+).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(marker_texts)
+def test_page_jumps_tried_only_where_a_marker_starts_find_what_a_full_scan_finds(line):
+    from pipeline.artifacts import _jump_matches
+
+    patterns = load_patterns()
+    expected = [m.span() for m in patterns.page_jump.finditer(line)] if patterns.page_jump_unit.search(line) else []
+    found = [m.span() for m in _jump_matches(line, patterns)]
+    # _jump_matches also drops one-character verbs glued to an ideograph (直接2版).
+    assert set(found) <= set(expected)
+    assert [span for span in expected if span not in found] == [
+        span for span in expected
+        if len(_verb(line, span, patterns)) == 1 and span[0] > 0 and "\u4e00" <= line[span[0] - 1] <= "\u9fff"
+        and line[span[0]] not in "（(【[〔"
+    ]
+
+
+def _verb(line, span, patterns):
+    from pipeline.artifacts import _verb_and_page
+
+    return _verb_and_page(patterns.page_jump.match(line, span[0]))[0]
+
