@@ -127,10 +127,17 @@ def droppable_runs(blocks: Sequence[str], repeats: dict[int, tuple[int, float, b
     return dropped
 
 
+def _match_keys(blocks: Sequence[str]) -> list[str]:
+    # A page scraped twice holds each paragraph twice, character for character:
+    # the second copy reuses the first one's key.
+    keys: dict[str, str] = {}
+    return [keys[block] if block in keys else keys.setdefault(block, match_key(block)) for block in blocks]
+
+
 def dedup_pages(docs: Sequence[Document], config: Config) -> list[Document]:
     """The ``page_dedup`` stage for a batch: every paragraph that needs one sketched in one go."""
     pages = [doc.paragraphs if not doc.rejected and "\n" in doc.text else [] for doc in docs]
-    keys = [[match_key(block) for block in blocks] for blocks in pages]
+    keys = [_match_keys(blocks) for blocks in pages]
     sketched = [needs_sketch(page_keys) for page_keys in keys]
     wanted = [(page, i) for page, indices in enumerate(sketched) for i in indices]
     rows = batch_tokens([pages[page][i] for page, i in wanted], [keys[page][i] for page, i in wanted])

@@ -120,17 +120,25 @@ def batch_tokens(texts: Sequence[str], keys: Sequence[str] | None = None) -> lis
     points = np.frombuffer("".join(keys).encode("utf-32-le"), dtype=np.uint32)
     lengths = np.fromiter((len(k) for k in keys), dtype=np.int64, count=len(keys))
     ends = np.cumsum(lengths)
-    han = np.diff(np.r_[0, np.cumsum(is_han(points))[ends - 1]]) if len(points) else np.zeros(len(keys), np.int64)
-    digits = np.diff(np.r_[0, np.cumsum(_is_digit(points))[ends - 1]]) if len(points) else np.zeros(len(keys), np.int64)
+    starts = ends - lengths
+    han = _counts_per_row(is_han(points), starts, ends)
+    letters = lengths - _counts_per_row(_is_digit(points), starts, ends)
+    is_cjk = ((letters > 0) & (han >= CJK_SHARE * letters)).tolist()
+    starts = starts.tolist()
     rows = []
-    for i, text in enumerate(texts):
-        letters = lengths[i] - digits[i]
-        if letters > 0 and han[i] >= CJK_SHARE * letters:
-            rows.append((points[ends[i] - lengths[i] : ends[i]], True))
+    for text, cjk, start, end in zip(texts, is_cjk, starts, ends.tolist()):
+        if cjk:
+            rows.append((points[start:end], True))
         else:
             words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
             rows.append((np.array([xxhash.xxh32_intdigest(w.encode("utf-8")) for w in words], dtype=np.uint32), False))
     return rows
+
+
+def _counts_per_row(mask: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """How many of each row's points (``mask[start:end]``) are set; empty rows included."""
+    running = np.concatenate([[0], np.cumsum(mask)])
+    return running[ends] - running[starts]
 
 
 def _is_digit(points: np.ndarray) -> np.ndarray:

@@ -227,3 +227,15 @@ def test_signatures_estimate_the_jaccard_of_the_shingle_sets():
             exact = len(sets[i] & sets[j]) / len(sets[i] | sets[j])
             error = (exact * (1 - exact) / config.num_perm) ** 0.5
             assert abs(similarity(sigs[i], sigs[j]) - exact) <= 4 * error + 0.01, (i, j, exact)
+
+
+def test_a_text_signs_the_same_whatever_shares_its_batch():
+    from pipeline.signature import text_signatures
+
+    config = Config()
+    args = (config.num_perm, config.seed, config.cjk_ngram, config.word_ngram)
+    # A text that folds to nothing (only punctuation) first in the batch once
+    # shifted the ideograph counts of the texts after it.
+    alone = text_signatures([ORIGINAL.text], *args)
+    batched = text_signatures(["。。！", ORIGINAL.text, "The council approved the plan."], *args)
+    assert (batched[1] == alone[0]).all()
