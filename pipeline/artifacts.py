@@ -55,7 +55,11 @@ def parse_page_number(token: str) -> int | None:
 
 
 def _verb_and_page(match: re.Match[str]) -> tuple[str, str]:
-    # Each bracket style has its own named groups (verb0, page0, ...); one of them matched.
+    # Each bracket style has its own named groups (verb0, page0, ...); one of them
+    # matched, and its page group, which comes after its verb, closed last.
+    last = match.lastgroup or ""
+    if last.startswith("page"):
+        return match.group("verb" + last[len("page") :]), match.group(last)
     groups = match.groupdict()
     verb = next(v for k, v in groups.items() if k.startswith("verb") and v)
     page = next(v for k, v in groups.items() if k.startswith("page") and v)
