@@ -46,10 +46,10 @@ def render(pages: int, folder: Path) -> None:
         subprocess.run([sys.executable, str(ROOT / "bench" / "render_corpus.py"), "--pages", str(pages), "--out", str(folder)], check=True)
 
 
-def tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and all its descendants (Linux /proc)."""
+def tree_rss(pid: int) -> dict[int, tuple[int, int]]:
+    """{pid: (parent pid, resident bytes)} of ``pid`` and all its descendants (Linux /proc)."""
     children: dict[int, list[int]] = collections.defaultdict(list)
-    rss: dict[int, int] = {}
+    stats: dict[int, tuple[int, int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -57,19 +57,47 @@ def tree_rss(pid: int) -> int:
             with open(f"/proc/{entry}/stat") as handle:
                 fields = handle.read().rsplit(")", 1)[1].split()
             children[int(fields[1])].append(int(entry))
-            rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+            stats[int(entry)] = (int(fields[1]), int(fields[21]) * os.sysconf("SC_PAGE_SIZE"))
         except (OSError, IndexError, ValueError):
             continue
-    total, stack = 0, [pid]
+    tree, stack = {}, [pid]
     while stack:
         current = stack.pop()
-        total += rss.get(current, 0)
+        tree[current] = stats.get(current, (0, 0))
         stack.extend(children.get(current, ()))
-    return total
+    return tree
 
 
-def run_docclean(raw: Path, out: Path, batch_size: int) -> tuple[dict, float, int]:
-    """One full run in a child process: its summary, wall seconds and peak RSS of the tree."""
+def process_roles(tree: dict[int, tuple[int, int]], root: int) -> dict[str, int]:
+    """Resident bytes of the run's processes by role, for the peak-memory breakdown."""
+    roles: dict[int, str] = {}
+    for pid in sorted(tree):
+        parent = tree[pid][0]
+        if pid == root:
+            roles[pid] = "flow"
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                command = handle.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            command = ""
+        if "forkserver" in command:
+            # Workers are forked by the fork server and keep its command line.
+            roles[pid] = "workers" if parent in tree and parent != root else "fork server"
+        elif "resource_tracker" in command:
+            roles[pid] = "resource tracker"
+        elif "uvicorn" in command or "prefect" in command:
+            roles[pid] = "Prefect API"
+        else:
+            roles[pid] = command[:40] or "other"
+    totals: dict[str, int] = collections.Counter()
+    for pid, (_, size) in tree.items():
+        totals[roles.get(pid, "other")] += size
+    return dict(totals)
+
+
+def run_docclean(raw: Path, out: Path, batch_size: int) -> tuple[dict, float, int, dict]:
+    """One full run in a child process: its summary, wall seconds, peak RSS of the tree and where it was."""
     config = out.parent / f"{out.name}.toml"
     config.write_text(f"batch_size = {batch_size}\n")
     env = {**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING"}
@@ -79,12 +107,17 @@ def run_docclean(raw: Path, out: Path, batch_size: int) -> tuple[dict, float, in
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
     )
     peak = 0
+    where: dict = {}
     done = threading.Event()
 
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, tree_rss(child.pid))
+            tree = tree_rss(child.pid)
+            total = sum(size for _, size in tree.values())
+            if total > peak:
+                peak = total
+                where.update(seconds=time.perf_counter() - started, roles=process_roles(tree, child.pid))
             time.sleep(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -95,7 +128,7 @@ def run_docclean(raw: Path, out: Path, batch_size: int) -> tuple[dict, float, in
     wall = time.perf_counter() - started
     if child.returncode != 0:
         raise RuntimeError(f"docclean failed ({child.returncode}):\n{stderr.decode()[-3000:]}")
-    return json.loads((out / "summary.json").read_text()), wall, peak
+    return json.loads((out / "summary.json").read_text()), wall, peak, where
 
 
 def pair_scores(predicted: dict[str, str], truth: dict[str, int]) -> tuple[float, float, float]:
@@ -188,20 +221,24 @@ def main() -> None:
         truth_table = pq.read_table(corpus / "truth.parquet")
         truth = dict(zip(truth_table.column("source_path").to_pylist(), truth_table.column("origin").to_pylist()))
         out = args.corpora / f"{pages}-out"
-        summary, wall, peak = run_docclean(corpus / "raw", out, args.batch_size)
+        summary, wall, peak, where = run_docclean(corpus / "raw", out, args.batch_size)
         megabytes = facts["bytes"] / 1e6
         seconds = summary["seconds"]
         precision, recall, f1 = pair_scores(our_clusters(out), truth)
         row = {
             "pages": pages, "megabytes": round(megabytes, 1), "seconds": seconds, "wall_with_prefect_start": round(wall, 1),
             "pages_per_s": round(pages / seconds), "mb_per_s": round(megabytes / seconds, 1),
-            "peak_rss_mib": round(peak / 2**20), "precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
+            "peak_rss_mib": round(peak / 2**20),
+            "peak_at_s": round(where.get("seconds", 0.0), 1),
+            "peak_by_process_mib": {role: round(size / 2**20) for role, size in sorted(where.get("roles", {}).items())},
+            "precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
             "stages": {s: round(summary["seconds_by_stage"].get(s, 0.0), 2) for s in (*STAGES, "clean", "plan", "dedup", "publish")},
         }
         print(f"\n== {pages:,} pages ({megabytes:,.0f} MB), docclean run --full, batch_size {args.batch_size}")
         print(f"  end to end   {row['pages_per_s']:>8,} pages/s  {row['mb_per_s']:>7.1f} MB/s  {seconds:8.1f} s"
               f"  (+{wall - seconds:.1f} s Prefect start-up and exit)")
-        print(f"  peak RSS     {row['peak_rss_mib']:>8,} MiB (all processes)")
+        print(f"  peak RSS     {row['peak_rss_mib']:>8,} MiB (all processes), {row['peak_at_s']:.0f} s into the run: "
+              + ", ".join(f"{role} {size:,}" for role, size in row["peak_by_process_mib"].items()))
         print(f"  dedup        precision {precision:.4f}  recall {recall:.4f}  F1 {f1:.4f}")
         print("  stage        CPU s    pages/s/core   MB/s/core")
         for stage in STAGES:
