@@ -291,8 +291,14 @@ def cluster(signatures: pa.Table, config: Config, earlier: Earlier | None = None
             clusters.append((str(ids[best]), len(group), sum(1 for r in group if r >= m)))
     clusters.sort(key=lambda c: (-c[1], c[0]))
 
-    sims = similarity(sigs, sigs[winner]).astype(np.float32)
     is_copy = winner != np.arange(n)
+    # A kept row's similarity to itself is 1; only copies are compared (a
+    # signature matrix gathered for every row would be the step's largest array).
+    sims = np.ones(n, dtype=np.float32)
+    copies = np.flatnonzero(is_copy)
+    for start in range(0, len(copies), VERIFY_CHUNK):
+        chunk = copies[start : start + VERIFY_CHUNK]
+        sims[chunk] = similarity(sigs[chunk], sigs[winner[chunk]])
     duplicate_of = np.where(is_copy, ids[winner], None)
     kinds = np.where(is_copy, np.where(text_hash == text_hash[winner], "exact", "near"), "")
     decisions = _decision_table(ids[m:].tolist(), duplicate_of[m:].tolist(), sims[m:], kinds[m:].tolist())
