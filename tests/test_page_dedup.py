@@ -70,3 +70,12 @@ def test_a_short_page_scraped_twice_is_kept_once(config):
     caption = "春节将至，很多城市的大街小巷挂满灯笼，洋溢着浓浓的年味。"
     (doc,) = dedup_pages([page(caption, caption)], config)
     assert doc.paragraphs == [caption]
+
+
+def test_a_word_for_word_copy_of_a_near_copy_is_a_repeat_too(config):
+    # A lone near copy stays (see the summary box above), but a second,
+    # word-for-word copy of it is a plain repeat.
+    edited = SECOND.replace("最大考察站", "最大的考察站")
+    (doc,) = dedup_pages([page(SECOND, LEAD, edited, THIRD, edited)], config)
+    assert doc.paragraphs == [SECOND, LEAD, edited, THIRD]
+    assert [r.text for r in doc.removed("page_dedup", "repeated_block")] == [edited]
