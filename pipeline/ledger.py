@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import xxhash
 
 from pipeline import store
@@ -23,7 +24,8 @@ from pipeline.schema import FILES
 HASH_CHUNK = 1 << 20
 
 
-@dataclass(frozen=True)
+# Slotted: a plan holds one per new file, a million of them on a first run.
+@dataclass(frozen=True, slots=True)
 class Fingerprint:
     size: int
     mtime_ns: int
@@ -135,16 +137,25 @@ def ledger_table(
 ) -> pa.Table:
     """The ledger after this run: earlier rows, with this run's files added or replaced.
 
-    ``hashes`` are the content hashes taken when the files were read.
+    ``hashes`` are the content hashes taken when the files were read. Built
+    column by column: a row object per file would cost about a gigabyte at a
+    million files.
     """
-    rows = {row["source_path"]: row for row in earlier.to_pylist()} if earlier is not None else {}
-    for name, prints in plan.fingerprints.items():
-        rows[name] = {
-            "source_path": name,
-            "size_bytes": prints.size,
-            "mtime_ns": prints.mtime_ns,
-            "content_hash": hashes.get(name, prints.content_hash),
-            "records": records.get(name, 0),
-            "run": run,
-        }
-    return pa.Table.from_pylist([rows[name] for name in sorted(rows)], schema=FILES)
+    names = list(plan.fingerprints)
+    prints = list(plan.fingerprints.values())
+    table = pa.table(
+        {
+            "source_path": pa.array(names, pa.string()),
+            "size_bytes": pa.array([p.size for p in prints], pa.int64()),
+            "mtime_ns": pa.array([p.mtime_ns for p in prints], pa.int64()),
+            "content_hash": pa.array([hashes.get(name, p.content_hash) for name, p in zip(names, prints)], pa.string()),
+            "records": pa.array([records.get(name, 0) for name in names], pa.int32()),
+            "run": pa.array([run] * len(names), pa.int32()),
+        },
+        schema=FILES,
+    )
+    if earlier is not None:
+        kept = earlier.filter(pc.invert(pc.is_in(earlier.column("source_path"), value_set=table.column("source_path"))))
+        table = pa.concat_tables([kept.select(FILES.names).cast(FILES), table])
+    # Arrow orders strings by their UTF-8 bytes, which is code point order.
+    return table.sort_by("source_path").combine_chunks()

@@ -257,8 +257,6 @@ def publish(
     reasons: collections.Counter = collections.Counter()
     flags: collections.Counter = collections.Counter()
     records_by_path: collections.Counter = collections.Counter()
-    new_ids: set[str] = set()
-    kept_ids: list[str] = []
     titles: dict[str, tuple[str | None, str]] = {}
     wanted = {kept for kept, _, _ in clustering.clusters[:LARGEST_CLUSTERS]}
     try:
@@ -275,7 +273,6 @@ def publish(
             duplicates = _as_duplicates(batch.filter(is_duplicate), decided.filter(is_duplicate))
             writers["duplicates"].write(duplicates)
             ids = batch.column("doc_id").to_pylist()
-            new_ids.update(ids)
             records_by_path.update(batch.column("source_path").to_pylist())
             for doc_id, title, source in zip(ids, batch.column("title").to_pylist(), batch.column("source_path").to_pylist()):
                 if doc_id in wanted:
@@ -284,8 +281,7 @@ def publish(
                 flags.update(row_flags)
             counts["repeated_blocks"] += pc.sum(batch.column("repeated_blocks_removed")).as_py() or 0
             counts.update(f"kind:{kind}" for kind in duplicates.column("kind").to_pylist())
-            kept_ids.extend(duplicates.column("duplicate_of").to_pylist())
-        counts["of_earlier"] = sum(1 for kept in kept_ids if kept not in new_ids)
+        counts["of_earlier"] = _copies_of_earlier(decisions)
         if offset != decisions.num_rows:
             raise ValueError(f"{decisions.num_rows} dedup decisions for {offset} staged documents")
         for part in staging.parts("rejects"):
@@ -376,6 +372,12 @@ def publish(
             f"{summary['rejects']} written; totals {totals}. Nothing was published."
         )
     return summary, replace, delete
+
+
+def _copies_of_earlier(decisions: pa.Table) -> int:
+    """New documents that are copies of a document of an earlier run (their kept copy is not new)."""
+    kept = decisions.column("duplicate_of").drop_null()
+    return len(kept) - pc.sum(pc.is_in(kept, value_set=decisions.column("doc_id"))).as_py() if len(kept) else 0
 
 
 def commit(staging: Staging, summary: dict[str, Any], replace: list, delete: list) -> dict[str, Any]:
