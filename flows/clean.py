@@ -144,9 +144,7 @@ def _run_locked(raw: Path, out: Path, config: Config, full: bool, logger) -> dic
     }
     if plan.nothing_new:
         logger.info("nothing new in %s (%d files unchanged); %s left as it is", raw, plan.unchanged, out)
-        return {**facts, "run": None, "nothing_new": True, "records": 0, "documents": 0, "duplicates": 0,
-                "rejects": 0, "rejects_by_reason": {}, "clusters_with_duplicates": 0, "counts_add_up": True,
-                "seconds": round(time.perf_counter() - started, 3)}
+        return report.nothing_new(facts, time.perf_counter() - started)
     run = store.next_run(out)
     staging = write.open_staging(out)
     batches = list(batched(plan.process, config.batch_size))

@@ -10,6 +10,22 @@ from __future__ import annotations
 from typing import Any
 
 
+def nothing_new(facts: dict[str, Any], seconds: float) -> dict[str, Any]:
+    """The summary of a run that found no new or changed file and wrote nothing.
+
+    It has every count a downstream check reads (all zero), so that a
+    scheduled no-op run reports like any other.
+
+    >>> summary = nothing_new({"files": 12, "files_unchanged": 12}, 0.4)
+    >>> summary["nothing_new"], summary["records"], summary["counts_add_up"], summary["run"]
+    (True, 0, True, None)
+    """
+    return {
+        **facts, "run": None, "nothing_new": True, "records": 0, "documents": 0, "duplicates": 0, "rejects": 0,
+        "rejects_by_reason": {}, "clusters_with_duplicates": 0, "counts_add_up": True, "seconds": round(seconds, 3),
+    }
+
+
 def count_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """Every count of the run as (group, item, value) rows.
 

@@ -46,7 +46,7 @@ def prefect_harness():
 
 def run_pipeline(raw: Path, out: Path, config: Config | None = None, *, full: bool = False, batch_size: int = 4) -> dict:
     """One run of the pipeline without Prefect, stage for stage as `flows.clean` runs it."""
-    from pipeline import ledger, store, write
+    from pipeline import ledger, report, store, write
     from pipeline.chain import clean_and_stage
     from pipeline.dedup import cluster
 
@@ -58,7 +58,7 @@ def run_pipeline(raw: Path, out: Path, config: Config | None = None, *, full: bo
             store.check_compatible(out, config)
         plan = ledger.plan_run(raw, out, full)
         if plan.nothing_new:
-            return {"nothing_new": True, **plan.facts()}
+            return report.nothing_new(plan.facts(), 0.0)
         run = store.next_run(out)
         staging = write.open_staging(out)
         records, hashes = 0, {}
