@@ -121,6 +121,19 @@ def _upper_triangle(size: int) -> tuple[np.ndarray, np.ndarray]:
     return np.triu_indices(size, k=1)
 
 
+def _pair_similarity(sigs: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Estimated similarity of rows ``left[k]`` and ``right[k]`` of ``sigs``, for every k.
+
+    Rows are gathered ``VERIFY_CHUNK`` pairs at a time: gathered for every
+    pair at once, they would be the dedup step's largest arrays.
+    """
+    scores = np.empty(len(left), dtype=np.float64)
+    for start in range(0, len(left), VERIFY_CHUNK):
+        end = start + VERIFY_CHUNK
+        scores[start:end] = similarity(sigs[left[start:end]], sigs[right[start:end]])
+    return scores
+
+
 def _components(n: int, pairs: np.ndarray) -> np.ndarray:
     """Connected-component label (the smallest row index) of every row."""
     parent = np.arange(n)
@@ -255,12 +268,7 @@ def cluster(signatures: pa.Table, config: Config, earlier: Earlier | None = None
     rank = np.empty(n, dtype=np.int64)
     rank[np.argsort(ids.astype(str), kind="stable")] = np.arange(n)
     pairs = candidate_pairs(keys, rank, active if m else None)
-    verified = []
-    for start in range(0, len(pairs), VERIFY_CHUNK):
-        chunk = pairs[start : start + VERIFY_CHUNK]
-        scores = similarity(sigs[chunk[:, 0]], sigs[chunk[:, 1]])
-        verified.append(chunk[scores >= config.dedup_threshold])
-    good = np.concatenate(verified) if verified else np.empty((0, 2), np.int64)
+    good = pairs[_pair_similarity(sigs, pairs[:, 0], pairs[:, 1]) >= config.dedup_threshold]
 
     # The rows that may join a cluster: rows in verified pairs, and every member
     # of an earlier cluster one of those belongs to. Other active rows (most
@@ -292,13 +300,10 @@ def cluster(signatures: pa.Table, config: Config, earlier: Earlier | None = None
     clusters.sort(key=lambda c: (-c[1], c[0]))
 
     is_copy = winner != np.arange(n)
-    # A kept row's similarity to itself is 1; only copies are compared (a
-    # signature matrix gathered for every row would be the step's largest array).
+    # A kept row's similarity to itself is 1; only copies are compared.
     sims = np.ones(n, dtype=np.float32)
     copies = np.flatnonzero(is_copy)
-    for start in range(0, len(copies), VERIFY_CHUNK):
-        chunk = copies[start : start + VERIFY_CHUNK]
-        sims[chunk] = similarity(sigs[chunk], sigs[winner[chunk]])
+    sims[copies] = _pair_similarity(sigs, copies, winner[copies])
     duplicate_of = np.where(is_copy, ids[winner], None)
     kinds = np.where(is_copy, np.where(text_hash == text_hash[winner], "exact", "near"), "")
     decisions = _decision_table(ids[m:].tolist(), duplicate_of[m:].tolist(), sims[m:], kinds[m:].tolist())
