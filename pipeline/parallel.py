@@ -9,6 +9,7 @@ not inherit the caller's threads (an orchestrator's API client, say).
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -43,16 +44,14 @@ def clean_batches(batches: Sequence[Sequence[Path]], raw_dir: Path, staging: Any
         return
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        pending = set()
         queue = iter(enumerate(batches))
-        for index, paths in queue:
-            pending.add(pool.submit(clean_and_stage, index, paths, raw_dir, staging, config))
-            if len(pending) >= 2 * workers:
-                break
+
+        def submit(count: int) -> set:
+            return {pool.submit(clean_and_stage, index, paths, raw_dir, staging, config) for index, paths in itertools.islice(queue, count)}
+
+        pending = submit(2 * workers)
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
                 yield future.result()
-                for index, paths in queue:
-                    pending.add(pool.submit(clean_and_stage, index, paths, raw_dir, staging, config))
-                    break
+                pending |= submit(1)
