@@ -434,25 +434,37 @@ def _rework_earlier(
             now_kept = pc.is_null(decided.column("duplicate_of"))
             writers["documents"].write(moved.filter(now_kept))
             writers["duplicates"].write(_as_duplicates(moved.filter(pc.invert(now_kept)), decided.filter(pc.invert(now_kept))))
+            # A part can lose rows of a changed file without any row moving:
+            # every count must hold for an empty selection too.
+            kept_now = _true_count(now_kept)
             if name == "documents":
-                counts["replaced_kept"] += moved.num_rows - pc.sum(now_kept).as_py()
+                counts["replaced_kept"] += moved.num_rows - kept_now
             else:
-                counts["promoted"] += pc.sum(now_kept).as_py() or 0
-                counts["repointed"] += moved.num_rows - (pc.sum(now_kept).as_py() or 0)
-            counts["removed"] += pc.sum(leaving).as_py() or 0
+                counts["promoted"] += kept_now
+                counts["repointed"] += moved.num_rows - kept_now
+            counts["removed"] += _true_count(leaving)
             _rewrite(part, pc.invert(pc.or_(moving, leaving)), replace, delete)
     if changed_paths:
         paths = pa.array(sorted(changed_paths), pa.string())
         for part in store.parts(out, "rejects"):
             leaving = pc.is_in(pq.read_table(part, columns=["source_path"]).column("source_path"), value_set=paths)
             if pc.any(leaving).as_py():
-                counts["removed"] += pc.sum(leaving).as_py()
+                counts["removed"] += _true_count(leaving)
                 _rewrite(part, pc.invert(leaving), replace, delete)
     if len(gone):
         for part in store.parts(out, "signatures"):
             leaving = pc.is_in(pq.read_table(part, columns=["doc_id"]).column("doc_id"), value_set=gone)
             if pc.any(leaving).as_py():
                 _rewrite(part, pc.invert(leaving), replace, delete)
+
+
+def _true_count(mask: pa.Array | pa.ChunkedArray) -> int:
+    """How many values of a boolean mask are true; 0 for an empty mask (where ``pc.sum`` gives null).
+
+    >>> _true_count(pa.array([], pa.bool_())), _true_count(pa.array([True, False, True]))
+    (0, 2)
+    """
+    return int(pc.sum(mask).as_py() or 0)
 
 
 def _titles(out: Path, ids: set[str]) -> dict[str, tuple[str | None, str]]:
