@@ -29,8 +29,8 @@ IO_RETRIES: dict[str, Any] = {"retries": 2, "retry_delay_seconds": 2}
 
 
 @task(**TASK_OPTIONS, **IO_RETRIES)
-def plan_inputs(raw_dir: Path, out_dir: Path, full: bool) -> ledger.Plan:
-    return ledger.plan_run(raw_dir, out_dir, full)
+def plan_inputs(raw_dir: Path, out_dir: Path, full: bool, follow_symlinks: str) -> ledger.Plan:
+    return ledger.plan_run(raw_dir, out_dir, full, follow_symlinks=follow_symlinks)
 
 
 @task(**TASK_OPTIONS, **IO_RETRIES)
@@ -44,7 +44,7 @@ def clean_batches(batches: list[list[Path]], raw_dir: Path, staging: write.Stagi
     """
     logger = get_run_logger()
     started = time.perf_counter()
-    total: dict[str, Any] = {"records": 0, "cleaned": 0, "rejected": 0, "seconds": {}, "hashes": {}}
+    total: dict[str, Any] = {"records": 0, "cleaned": 0, "rejected": 0, "seconds": {}, "files": {}}
     workers = parallel.worker_count(config)
     logger.info("%d batches over %d worker processes", len(batches), min(workers, len(batches)))
     for done, counts in enumerate(parallel.clean_batches(batches, raw_dir, staging, config), start=1):
@@ -52,7 +52,7 @@ def clean_batches(batches: list[list[Path]], raw_dir: Path, staging: write.Stagi
             total["seconds"][stage] = total["seconds"].get(stage, 0.0) + spent
         for key in ("records", "cleaned", "rejected"):
             total[key] += counts[key]
-        total["hashes"].update(counts["hashes"])
+        total["files"].update(counts["files"])
         elapsed = time.perf_counter() - started
         logger.info(
             "batch %d/%d: %d records (%d cleaned, %d rejected), %.0f records/s",
@@ -75,8 +75,8 @@ def deduplicate(staging: write.Staging, earlier: dedup.Earlier | None, config: C
 
 @task(**TASK_OPTIONS, **IO_RETRIES)
 def publish(staging: write.Staging, clustering: dedup.Clustering, plan: ledger.Plan, earlier: dedup.Earlier | None,
-            config: Config, run: int, facts: dict[str, Any], hashes: dict[str, str | None]) -> tuple[dict[str, Any], list, list]:
-    return write.publish(staging, clustering, plan, earlier, config, run, facts, hashes)
+            config: Config, run: int, facts: dict[str, Any], prints: dict[str, ledger.Fingerprint]) -> tuple[dict[str, Any], list, list]:
+    return write.publish(staging, clustering, plan, earlier, config, run, facts, prints)
 
 
 @task(**TASK_OPTIONS, **IO_RETRIES)
@@ -135,7 +135,7 @@ def _run_locked(raw: Path, out: Path, config: Config, full: bool, logger) -> dic
         seconds[stage] = seconds.get(stage, 0.0) + time.perf_counter() - begun
         return result
 
-    plan = timed("plan", plan_inputs, raw, out, full)
+    plan = timed("plan", plan_inputs, raw, out, full, config.follow_symlinks)
     facts: dict[str, Any] = {
         "raw_dir": str(raw),
         "out_dir": str(out),
@@ -160,7 +160,7 @@ def _run_locked(raw: Path, out: Path, config: Config, full: bool, logger) -> dic
     clustering = timed("dedup", deduplicate, staging, quote(earlier), config)
     facts.update(records=total["records"], **clustering.stats)
     facts["seconds_by_stage"] = {k: round(v, 3) for k, v in seconds.items()}
-    summary, replace, delete = timed("publish", publish, staging, quote(clustering), quote(plan), quote(earlier), config, run, facts, quote(total["hashes"]))
+    summary, replace, delete = timed("publish", publish, staging, quote(clustering), quote(plan), quote(earlier), config, run, facts, quote(total["files"]))
     summary["seconds_by_stage"]["publish"] = round(seconds["publish"], 3)
     summary["seconds"] = round(time.perf_counter() - started, 3)
     summary = commit(staging, summary, replace, delete)

@@ -19,7 +19,7 @@ from pipeline.config import Config
 from pipeline.document import REJECT_PROCESSING_ERROR, Document
 from pipeline.encoding import repair_batch
 from pipeline.filters import apply_filters
-from pipeline.ingest import read_batch, relative_name
+from pipeline.ingest import read_batch
 from pipeline.metadata import extract_batch
 from pipeline.page_dedup import dedup_pages
 
@@ -66,26 +66,25 @@ def clean_records(docs: Sequence[Document], config: Config) -> list[Document]:
 
 def clean_files(paths: Sequence[Path], raw_dir: Path, config: Config) -> list[Document]:
     """Read and clean files without orchestration; cross-page dedup is not applied."""
-    return clean_records(read_batch(list(paths), raw_dir, config), config)
+    return clean_records(read_batch(list(paths), raw_dir, config)[0], config)
 
 
-def clean_and_stage(index: int, paths: Sequence[Path], raw_dir: Path, staging: Any, config: Config) -> dict[str, Any]:
+def clean_and_stage(index: int, paths: Sequence[Path], raw_dir: Path, staging: Any, config: Config,
+                    names_from: Path | None = None) -> dict[str, Any]:
     """Everything one batch of files goes through before cross-page dedup, ending on disk.
 
     read, the cleaning stages, sign, and the batch's staging files: the unit
     of work that runs in parallel (documents stay in the worker; only counts
-    and seconds per stage come back). Returns the batch's counts and timings.
+    and seconds per stage come back). Returns the batch's counts, timings and
+    the fingerprint of each file as it was read (the ledger's record of
+    exactly what was processed).
     """
     from pipeline.dedup import sign_documents
-    from pipeline.ledger import content_hash
     from pipeline.write import stage_batch
 
     seconds: dict[str, float] = {}
     started = time.perf_counter()
-    docs = read_batch(list(paths), raw_dir, config)
-    # Hashed right after reading, while the bytes are in the page cache: the
-    # ledger's record of exactly what was processed.
-    hashes = {relative_name(path, raw_dir): content_hash(path) for path in paths}
+    docs, prints = read_batch(list(paths), raw_dir, config, names_from)
     seconds["read"] = time.perf_counter() - started
     for name, stage in CLEANING_STAGES:
         begun = time.perf_counter()
@@ -97,4 +96,4 @@ def clean_and_stage(index: int, paths: Sequence[Path], raw_dir: Path, staging: A
     begun = time.perf_counter()
     counts = stage_batch(staging, index, docs, signatures)
     seconds["stage"] = time.perf_counter() - begun
-    return {**counts, "seconds": seconds, "hashes": hashes}
+    return {**counts, "seconds": seconds, "files": prints}

@@ -16,13 +16,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+import xxhash
+
+from pipeline.errors import ConfigError
+from pipeline.patterns import load_patterns
+
+__all__ = ["Config", "ConfigError", "RUNNING_OPTIONS", "KEEP_CRITERIA", "SYMLINK_POLICIES", "optimal_bands"]
+
 # Options that change how a run goes, not what it writes.
 RUNNING_OPTIONS = ("batch_size", "workers", "lock_wait_seconds")
 KEEP_CRITERIA = ("longest", "shortest", "earliest", "latest", "most_metadata")
-
-
-class ConfigError(ValueError):
-    """A configuration value that cannot work; the message says how to fix it."""
+# "inside": a link is read only when its target lies inside the raw folder;
+# "all": every link is read, and folder links are walked (each folder once).
+SYMLINK_POLICIES = ("inside", "all")
 
 
 @dataclass(frozen=True)
@@ -39,12 +45,20 @@ class Config:
       characters is above this is rejected as ``undecodable``; below it, the
       document is kept and flagged ``unrecoverable_chars`` (default 0.05).
 
+      ``follow_symlinks``: ``"inside"`` (default) reads a symbolic link only
+      when its target lies inside the raw folder, and records folder links
+      without walking them; ``"all"`` reads every link and walks folder links
+      (each real folder once, so a loop ends). Links that are not followed
+      are rejected with a reason, never skipped silently.
+
     Cleaning
       ``normalize_punctuation``: turn ASCII ``, ; : ! ? ( )`` that a scraper put
       between CJK characters into their full-width forms (default on).
       ``patterns_file``: a TOML file whose tables extend the built-in pattern
       table (``pipeline/patterns.toml``), e.g. another newspaper's page-jump
-      markers or metadata line.
+      markers or metadata line. It is compiled when the config is made, so a
+      bad regex stops the run before any input is read, and its content
+      (not its path) is one of the settings the output is built with.
       ``min_chars``: a cleaned article shorter than this is rejected as
       ``empty_after_cleaning`` (default 1).
 
@@ -90,6 +104,7 @@ class Config:
     max_file_bytes: int = 64 * 1024 * 1024
     encodings: tuple[str, ...] = ("gb18030", "big5", "shift_jis", "euc_kr", "utf_16", "cp1252")
     max_unrecoverable_ratio: float = 0.05
+    follow_symlinks: str = "inside"
     normalize_punctuation: bool = True
     patterns_file: str | None = None
     min_chars: int = 1
@@ -131,11 +146,18 @@ class Config:
             )
         _check_encodings(self.encodings)
         _check_keep_policy(self.keep_policy)
-        if self.patterns_file is not None and not Path(self.patterns_file).is_file():
+        if self.follow_symlinks not in SYMLINK_POLICIES:
             raise ConfigError(
-                f"patterns_file {self.patterns_file!r} does not exist; give the path of a TOML "
-                "file laid out like pipeline/patterns.toml, or leave the option out"
+                f"follow_symlinks must be one of {', '.join(repr(p) for p in SYMLINK_POLICIES)}, got {self.follow_symlinks!r}"
             )
+        if self.patterns_file is not None:
+            if not isinstance(self.patterns_file, str) or not Path(self.patterns_file).is_file():
+                raise ConfigError(
+                    f"patterns_file {self.patterns_file!r} does not exist; give the path of a TOML "
+                    "file laid out like pipeline/patterns.toml, or leave the option out"
+                )
+            # Compiled now: a bad pattern must stop the run before any input is read.
+            load_patterns(self.patterns_file)
         if self.lsh_bands is None:
             bands = optimal_bands(self.dedup_threshold, self.num_perm)
         else:
@@ -198,10 +220,25 @@ class Config:
             if f.init
         }
 
-
     def output_settings(self) -> dict[str, Any]:
-        """The options that shape the output: an incremental run must match them."""
-        return {k: v for k, v in self.to_mapping().items() if k not in RUNNING_OPTIONS}
+        """The options that shape the output: an incremental run must match them.
+
+        A patterns file counts by its content: editing it changes how pages
+        are cleaned, while moving it does not.
+        """
+        settings = {k: v for k, v in self.to_mapping().items() if k not in RUNNING_OPTIONS}
+        settings["patterns_file"] = patterns_digest(self.patterns_file)
+        return settings
+
+
+def patterns_digest(path: str | None) -> str | None:
+    """xxh3-64 of a patterns file's bytes (None without one): what `output_settings` compares."""
+    if path is None:
+        return None
+    try:
+        return "xxh3:" + xxhash.xxh3_64_hexdigest(Path(path).read_bytes())
+    except OSError as error:
+        raise ConfigError(f"cannot read patterns_file {path!r}: {error.strerror or error}") from None
 
 
 def _check_int(config: Config, name: str, *, minimum: int, maximum: int | None = None) -> None:

@@ -27,6 +27,14 @@ REJECT_UNREADABLE = "unreadable"
 REJECT_MALFORMED_JSON = "malformed_json"
 REJECT_MISSING_TEXT = "missing_text"
 REJECT_EMPTY_AFTER_CLEANING = "empty_after_cleaning"
+# Not a regular file (a FIFO, socket or device, or a link to one): never opened
+# for reading, since a read could block for ever or never end.
+REJECT_SPECIAL_FILE = "special_file"
+# A symbolic link whose target lies outside the raw folder (see `Config.follow_symlinks`).
+REJECT_SYMLINK_OUTSIDE_RAW = "symlink_outside_raw"
+# A symbolic link to a folder: not walked, so that a link cannot loop or pull
+# in another tree (see `Config.follow_symlinks`).
+REJECT_SYMLINKED_FOLDER = "symlinked_folder"
 # A stage raised on this record (a bug, or input nobody foresaw): the record is
 # kept out of the output with the error, and the rest of the batch goes on.
 REJECT_PROCESSING_ERROR = "processing_error"
@@ -42,6 +50,9 @@ REJECT_REASONS = (
     REJECT_MISSING_TEXT,
     REJECT_EMPTY_AFTER_CLEANING,
     REJECT_PROCESSING_ERROR,
+    REJECT_SPECIAL_FILE,
+    REJECT_SYMLINK_OUTSIDE_RAW,
+    REJECT_SYMLINKED_FOLDER,
 )
 
 # Flags describe something a stage noticed or repaired on a kept document.
@@ -53,6 +64,25 @@ FLAG_GBK_AS_LATIN1_FIXED = "gbk_as_latin1_fixed"
 FLAG_UNRECOVERABLE = "unrecoverable_chars"
 FLAG_DATE_UNPARSED = "date_unparsed"
 FLAG_MIXED_ENCODINGS = "mixed_encodings"
+# A JSONL string held a lone UTF-16 surrogate (a JavaScript scraper cut an
+# emoji in half); Parquet strings must be UTF-8, so it became U+FFFD.
+FLAG_LONE_SURROGATE = "lone_surrogate_replaced"
+# A JSONL metadata field had a shape docclean cannot read (a number for a
+# title, an object without a name); its value is kept in ``extra``.
+FLAG_FIELD_UNREADABLE = "metadata_field_unreadable"
+
+FLAGS = (
+    FLAG_BOM_REMOVED,
+    FLAG_NUL_REMOVED,
+    FLAG_INVALID_BYTES,
+    FLAG_MOJIBAKE_FIXED,
+    FLAG_GBK_AS_LATIN1_FIXED,
+    FLAG_UNRECOVERABLE,
+    FLAG_DATE_UNPARSED,
+    FLAG_MIXED_ENCODINGS,
+    FLAG_LONE_SURROGATE,
+    FLAG_FIELD_UNREADABLE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +118,8 @@ class Document:
     pages: tuple[int, ...] = ()
     continued_from: tuple[int, ...] = ()
     url: str | None = None
+    source_id: str | None = None
+    extra: str | None = None
     flags: tuple[str, ...] = ()
     removals: tuple[Removal, ...] = ()
     reject: str | None = None

@@ -2,25 +2,34 @@
 
 A ``.txt`` file is one page (one article). A ``.jsonl`` file holds one article
 per line, as an object with a ``text`` field and optional metadata fields
-(see `JSONL_FIELDS`). Every other file, and every line or file that cannot be
-read, becomes a rejected record with a reason: nothing under the raw folder is
-skipped without a trace.
+(see `pipeline.jsonl`). Every other file, and every line or file that cannot
+be read, becomes a rejected record with a reason: nothing under the raw
+folder is skipped without a trace, folder links and folders that cannot be
+listed included.
+
+Only regular files are ever opened for reading, and never more than
+``max_file_bytes`` of one record is held, whatever ``stat`` says: a FIFO, a
+device or a link to ``/dev/zero`` cannot hang or exhaust a run. The bytes a
+record was made from are hashed as they are read, so the ledger describes
+exactly what was processed even when a file changes during the run.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
+import stat as stat_module
+from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import Iterator
+
+import xxhash
 
 from pipeline.config import Config
 from pipeline.document import (
-    FLAG_DATE_UNPARSED,
-    REJECT_EMPTY,
-    REJECT_MALFORMED_JSON,
-    REJECT_MISSING_TEXT,
+    REJECT_SPECIAL_FILE,
+    REJECT_SYMLINK_OUTSIDE_RAW,
+    REJECT_SYMLINKED_FOLDER,
     REJECT_TOO_LARGE,
     REJECT_UNREADABLE,
     REJECT_UNSUPPORTED_FORMAT,
@@ -28,167 +37,242 @@ from pipeline.document import (
     make_doc_id,
 )
 from pipeline.encoding import decode_bytes
-from pipeline.metadata import parse_date
+from pipeline.jsonl import JSONL_SUFFIXES, jsonl_records
 
 PAGE_SUFFIXES = (".txt",)
 READ_CHUNK = 1 << 20
-JSONL_SUFFIXES = (".jsonl",)
-
-# JSONL keys we understand, mapped to Document fields. "source" is what most
-# scrapers call the publication.
-JSONL_FIELDS = {
-    "title": "title",
-    "date": "date",
-    "publication": "publication",
-    "source": "publication",
-    "section": "section",
-    "url": "url",
-    "authors": "authors",
-}
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0)
 
 
-def discover(raw_dir: str | Path) -> list[Path]:
-    """Every file under ``raw_dir``, recursively, in a stable order.
+# Slotted: a plan holds one per new file, a million of them on a first run.
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """What a raw file was when it was read: size and mtime before reading, hash of the bytes read."""
 
-    Symlinked directories are not followed, so a link loop cannot trap the
-    walk; symlinked files are read like files.
+    size: int
+    mtime_ns: int
+    content_hash: str | None
+
+    def same_stat(self, row) -> bool:
+        return row["size_bytes"] == self.size and row["mtime_ns"] == self.mtime_ns
+
+
+class Refused(Exception):
+    """An input that is not opened, with the reject reason and a message."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason, self.detail = reason, detail
+
+
+def discover(raw_dir: str | Path, follow_symlinks: str = "inside") -> list[Path]:
+    """Every entry under ``raw_dir`` that can hold input, recursively, in a stable order.
+
+    Files of every kind are listed (special files too: `read_file` rejects
+    them). A folder link is listed as an entry, not walked: its files are
+    read where they live. Only with ``follow_symlinks = "all"`` is a link to
+    a folder outside the raw folder walked, each real folder once, so a loop
+    ends. A folder that cannot be listed is listed itself.
     """
     raw_dir = Path(raw_dir)
+    real_raw = Path(os.path.realpath(raw_dir))
     found: list[Path] = []
-    for root, dirs, files in os.walk(raw_dir, followlinks=False):
+    walk_outside = follow_symlinks == "all"
+    seen: set[tuple[int, int]] = set()
+
+    def cannot_list(error: OSError) -> None:
+        if error.filename is not None and Path(error.filename) != raw_dir:
+            found.append(Path(error.filename))
+
+    for root, dirs, files in os.walk(raw_dir, onerror=cannot_list, followlinks=walk_outside):
         dirs.sort()
+        if walk_outside:
+            # Each real folder once: a link back up the tree must not loop.
+            try:
+                here = os.stat(root)
+            except OSError:
+                dirs.clear()
+                continue
+            if (here.st_dev, here.st_ino) in seen:
+                dirs.clear()
+                continue
+            seen.add((here.st_dev, here.st_ino))
+        listed = [name for name in dirs if os.path.islink(os.path.join(root, name))
+                  and not (walk_outside and not _inside(Path(os.path.realpath(os.path.join(root, name))), real_raw))]
+        found.extend(Path(root) / name for name in listed)
+        dirs[:] = [name for name in dirs if name not in listed]
         found.extend(Path(root) / name for name in sorted(files))
-    return found
+    return sorted(found, key=lambda p: _sort_key(p, raw_dir))
+
+
+def _inside(target: Path, real_raw: Path) -> bool:
+    return target == real_raw or target.is_relative_to(real_raw)
+
+
+def _sort_key(path: Path, raw_dir: Path) -> tuple:
+    # The walk order: a folder's files before its sub-folders, names sorted.
+    parts = path.relative_to(raw_dir).parts
+    return tuple((1, part) for part in parts[:-1]) + ((0, parts[-1]),)
 
 
 def relative_name(path: Path, raw_dir: Path) -> str:
-    """The path as stored in ``source_path``: relative, '/'-separated, valid UTF-8.
+    """The path as stored in ``source_path``: relative, '/'-separated, valid UTF-8, unambiguous.
 
-    Bytes that are not UTF-8 in a file name are shown as ``\\xNN`` escapes,
-    since Parquet strings must be UTF-8.
+    Bytes of a file name that are not UTF-8 become ``\\xNN`` escapes (Parquet
+    strings must be UTF-8), and a literal backslash becomes ``\\\\``, so two
+    different names never give one source path.
+
+    >>> relative_name(Path("/raw/a/b.txt"), Path("/raw"))
+    'a/b.txt'
+    >>> relative_name(Path("/raw/a\\udcff.txt"), Path("/raw")), relative_name(Path("/raw/a\\\\xff.txt"), Path("/raw"))
+    ('a\\\\xff.txt', 'a\\\\\\\\xff.txt')
     """
     rel = os.path.relpath(path, raw_dir).replace(os.sep, "/")
-    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    if "\\" not in rel and rel.isascii():
+        return rel
+    return "".join(_escape_name_char(ch) for ch in rel)
 
 
-def read_file(path: Path, raw_dir: Path, config: Config) -> list[Document]:
-    """All records of one input file, decoded, or rejected with a reason."""
-    source = relative_name(path, raw_dir)
-    suffix = path.suffix.lower()
-    base = Document(doc_id=make_doc_id(source), source_path=source)
-    if suffix not in PAGE_SUFFIXES + JSONL_SUFFIXES:
-        return [base.rejecting(REJECT_UNSUPPORTED_FORMAT, f"{suffix or 'no extension'}: only .txt pages and .jsonl feeds are read")]
+def _escape_name_char(ch: str) -> str:
+    if ch == "\\":
+        return "\\\\"
+    if "\udc80" <= ch <= "\udcff":
+        return f"\\x{ord(ch) - 0xDC00:02x}"
+    return ch
+
+
+def open_input(path: Path, raw_dir: Path, follow_symlinks: str = "inside") -> tuple[int, os.stat_result]:
+    """A read-only descriptor of the regular file at ``path``, and its stat; raises `Refused` or OSError.
+
+    A link is followed only to a target inside ``raw_dir`` (unless
+    ``follow_symlinks`` is ``"all"``). The file is opened without blocking
+    and checked with ``fstat`` on the open descriptor, so a FIFO swapped in
+    after a look at the name still cannot hang the read.
+    """
+    info = os.lstat(path)
+    target = path
+    if stat_module.S_ISLNK(info.st_mode):
+        target = Path(os.path.realpath(path))
+        inside = _inside(target, Path(os.path.realpath(raw_dir)))
+        if target.is_dir():
+            where = ("its files are read where they live, inside the raw folder" if inside
+                     else "outside the raw folder, not walked; set follow_symlinks = \"all\" to walk it")
+            raise Refused(REJECT_SYMLINKED_FOLDER, f"link to the folder {target}: {where}")
+        if follow_symlinks != "all" and not inside:
+            raise Refused(REJECT_SYMLINK_OUTSIDE_RAW, f"link to {target}, outside the raw folder; not read. "
+                          "Set follow_symlinks = \"all\" to read links wherever they point")
+    elif stat_module.S_ISDIR(info.st_mode):
+        # Listed by `discover` because it could not be listed.
+        try:
+            os.listdir(path)
+        except OSError as error:
+            raise Refused(REJECT_UNREADABLE, f"folder cannot be listed: {error.strerror or error}; its files were not read") from None
+        raise Refused(REJECT_UNREADABLE, "folder could not be listed during the walk; its files were not read")
+    fd = os.open(target, _OPEN_FLAGS | (0 if target != path else getattr(os, "O_NOFOLLOW", 0)))
     try:
-        size = path.stat().st_size
-        base = dataclasses.replace(base, size_bytes=size)
-        if suffix in JSONL_SUFFIXES:
-            return list(_jsonl_records(path, base, config))
-        if size > config.max_file_bytes:
-            return [base.rejecting(REJECT_TOO_LARGE, f"{size} bytes > max_file_bytes={config.max_file_bytes}; not read")]
-        raw = path.read_bytes()
+        opened = os.fstat(fd)
+        if not stat_module.S_ISREG(opened.st_mode):
+            raise Refused(REJECT_SPECIAL_FILE, f"{_file_kind(opened.st_mode)}, not a regular file; not read")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, opened
+
+
+def _file_kind(mode: int) -> str:
+    for test, kind in ((stat_module.S_ISFIFO, "FIFO (named pipe)"), (stat_module.S_ISSOCK, "socket"),
+                       (stat_module.S_ISCHR, "character device"), (stat_module.S_ISBLK, "block device"),
+                       (stat_module.S_ISDIR, "folder")):
+        if test(mode):
+            return kind
+    return "special file"
+
+
+def chunks(fd: int, digest: xxhash.xxh3_128) -> Iterator[bytes]:
+    """The bytes of an open file, in chunks, each added to ``digest`` as it is read."""
+    while chunk := os.read(fd, READ_CHUNK):
+        digest.update(chunk)
+        yield chunk
+
+
+def read_bounded(fd: int, limit: int, digest: xxhash.xxh3_128) -> tuple[bytes | None, int]:
+    """The whole file if it holds at most ``limit`` bytes (else None), and its size.
+
+    A larger file is read through for its hash but never held.
+    """
+    kept: list[bytes] | None = []
+    size = 0
+    for chunk in chunks(fd, digest):
+        size += len(chunk)
+        if kept is not None:
+            kept.append(chunk)
+            if size > limit:
+                kept = None
+    return (b"".join(kept) if kept is not None else None), size
+
+
+def read_file(path: Path, raw_dir: Path, config: Config, names_from: Path | None = None) -> tuple[list[Document], Fingerprint]:
+    """All records of one input file, decoded or rejected with a reason, and what the file was.
+
+    Source paths are relative to ``names_from`` (default ``raw_dir``: see
+    `relative_name`); links are judged against ``raw_dir``. A file of another
+    format is hashed for the ledger but not decoded.
+    """
+    source = relative_name(path, names_from or raw_dir)
+    base = Document(doc_id=make_doc_id(source), source_path=source)
+    suffix = path.suffix.lower()
+    try:
+        fd, info = open_input(path, raw_dir, config.follow_symlinks)
+    except Refused as refused:
+        return [base.rejecting(refused.reason, refused.detail)], stat_fingerprint(path)
     except OSError as error:
-        return [base.rejecting(REJECT_UNREADABLE, f"{type(error).__name__}: {error.strerror or error}")]
+        return [base.rejecting(REJECT_UNREADABLE, f"{type(error).__name__}: {error.strerror or error}")], stat_fingerprint(path)
+    digest = xxhash.xxh3_128()
+    base = dataclasses.replace(base, size_bytes=info.st_size)
+    try:
+        if suffix in JSONL_SUFFIXES:
+            records = list(jsonl_records(chunks(fd, digest), base, config))
+        elif suffix in PAGE_SUFFIXES:
+            records = [_page_record(fd, base, config, digest)]
+        else:
+            for _ in chunks(fd, digest):
+                pass
+            records = [base.rejecting(REJECT_UNSUPPORTED_FORMAT, f"{suffix or 'no extension'}: only .txt pages and .jsonl feeds are read")]
+    except OSError as error:
+        return [base.rejecting(REJECT_UNREADABLE, f"{type(error).__name__}: {error.strerror or error}")], stat_fingerprint(path)
+    finally:
+        os.close(fd)
+    return records, Fingerprint(info.st_size, info.st_mtime_ns, digest.hexdigest())
+
+
+def _page_record(fd: int, base: Document, config: Config, digest: xxhash.xxh3_128) -> Document:
+    raw, size = read_bounded(fd, config.max_file_bytes, digest)
+    base = dataclasses.replace(base, size_bytes=size)
+    if raw is None:
+        return base.rejecting(REJECT_TOO_LARGE, f"{size} bytes > max_file_bytes={config.max_file_bytes}; not held")
     decoded = decode_bytes(raw, config.encodings)
     if decoded.reject:
-        return [base.rejecting(decoded.reject, decoded.detail or "")]
-    return [dataclasses.replace(base, text=decoded.text, encoding=decoded.encoding, flags=decoded.flags)]
+        return base.rejecting(decoded.reject, decoded.detail or "")
+    return dataclasses.replace(base, text=decoded.text, encoding=decoded.encoding, flags=decoded.flags)
 
 
-def _jsonl_lines(handle: BinaryIO, limit: int) -> Iterator[tuple[int, bytes | None, int]]:
-    """(line number, bytes, size) of each line, streamed; bytes is None for a line over ``limit``.
-
-    A line longer than the limit is read through in chunks and never held
-    whole, so one giant line costs no more memory than a short one.
-    """
-    number = 0
-    while True:
-        line = handle.readline(limit + 1)
-        if not line:
-            return
-        number += 1
-        if len(line) <= limit or line.endswith(b"\n"):
-            yield number, line, len(line)
+def stat_fingerprint(path: Path) -> Fingerprint:
+    """A file's size and mtime without its hash (a link's own, if it has no target; -1 if none)."""
+    for stat in (os.stat, os.lstat):
+        try:
+            info = stat(path)
+            return Fingerprint(info.st_size, info.st_mtime_ns, None)
+        except OSError:
             continue
-        size = len(line)
-        while chunk := handle.readline(READ_CHUNK):
-            size += len(chunk)
-            if chunk.endswith(b"\n"):
-                break
-        yield number, None, size
+    return Fingerprint(-1, -1, None)
 
 
-def _jsonl_records(path: Path, file_doc: Document, config: Config) -> Iterator[Document]:
-    """One record per non-blank line, read line by line; blank lines are layout, not records.
-
-    Each line is decoded on its own (JSON Lines are UTF-8, but feeds glued
-    together from several sources are not always), so one bad line costs
-    only that line. A file of blank lines only is one ``empty`` record, so
-    that it still leaves a row behind.
-    """
-    records = 0
-    with open(path, "rb") as handle:
-        for number, line, size in _jsonl_lines(handle, config.max_file_bytes):
-            record = dataclasses.replace(
-                file_doc, doc_id=make_doc_id(file_doc.source_path, number), source_line=number, size_bytes=size
-            )
-            if line is None:
-                records += 1
-                yield record.rejecting(REJECT_TOO_LARGE, f"line {number}: {size} bytes > max_file_bytes={config.max_file_bytes}; not read")
-                continue
-            if not line.strip():
-                continue
-            records += 1
-            decoded = decode_bytes(line.rstrip(b"\r\n"), config.encodings)
-            if decoded.reject:
-                yield record.rejecting(decoded.reject, f"line {number}: {decoded.detail}")
-                continue
-            yield from _jsonl_record(record, number, decoded.text, decoded.encoding, decoded.flags)
-    if not records:
-        yield file_doc.rejecting(REJECT_EMPTY, "no records: every line is blank")
-
-
-def _jsonl_record(record: Document, number: int, line: str, encoding: str, flags: tuple[str, ...]) -> Iterator[Document]:
-    try:
-        value = json.loads(line)
-    except json.JSONDecodeError as error:
-        yield record.rejecting(REJECT_MALFORMED_JSON, f"line {number}: {error.msg} at column {error.colno}")
-        return
-    if not isinstance(value, dict):
-        yield record.rejecting(REJECT_MALFORMED_JSON, f"line {number}: expected an object, got {type(value).__name__}")
-        return
-    text = value.get("text")
-    if not isinstance(text, str):
-        yield record.rejecting(REJECT_MISSING_TEXT, f"line {number}: no string field 'text'")
-        return
-    if not text.strip():
-        yield record.rejecting(REJECT_EMPTY, f"line {number}: 'text' is blank")
-        return
-    metadata = _jsonl_metadata(value)
-    flags = flags + metadata.pop("flags", ())
-    yield dataclasses.replace(record, text=text, encoding=encoding, flags=flags, **metadata)
-
-
-def _jsonl_metadata(value: dict) -> dict:
-    fields: dict = {}
-    for key, field_name in JSONL_FIELDS.items():
-        item = value.get(key)
-        if item in (None, "", []) or field_name in fields:
-            continue
-        if field_name == "date":
-            parsed = parse_date(str(item))
-            if parsed is None:
-                # Keep the record, and say that its date was there but unreadable.
-                fields["flags"] = (FLAG_DATE_UNPARSED,)
-            item = parsed
-        elif field_name == "authors":
-            item = tuple(str(a) for a in item) if isinstance(item, list) else tuple(str(item).split())
-        else:
-            item = str(item).strip()
-        if item:
-            fields[field_name] = item
-    return fields
-
-
-def read_batch(paths: list[Path], raw_dir: Path, config: Config) -> list[Document]:
-    """The ``read`` stage over a batch of files."""
-    return [doc for path in paths for doc in read_file(path, Path(raw_dir), config)]
+def read_batch(paths: list[Path], raw_dir: Path, config: Config, names_from: Path | None = None) -> tuple[list[Document], dict[str, Fingerprint]]:
+    """The ``read`` stage over a batch of files: the records, and each file's fingerprint by source path."""
+    docs: list[Document] = []
+    prints: dict[str, Fingerprint] = {}
+    for path in paths:
+        records, fingerprint = read_file(path, Path(raw_dir), config, names_from)
+        docs.extend(records)
+        prints[relative_name(path, Path(names_from or raw_dir))] = fingerprint
+    return docs, prints

@@ -9,7 +9,8 @@ rows in the output: the corpus accumulates, and scrapers rotate raw folders.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -18,42 +19,27 @@ import pyarrow.compute as pc
 import xxhash
 
 from pipeline import store
-from pipeline.ingest import discover, relative_name
+from pipeline.ingest import Fingerprint, Refused, chunks, discover, open_input, relative_name, stat_fingerprint
 from pipeline.schema import FILES
 
-HASH_CHUNK = 1 << 20
+__all__ = ["Fingerprint", "Plan", "content_hash", "ledger_table", "plan", "plan_run"]
 
 
-# Slotted: a plan holds one per new file, a million of them on a first run.
-@dataclass(frozen=True, slots=True)
-class Fingerprint:
-    size: int
-    mtime_ns: int
-    content_hash: str | None
-
-    def same_stat(self, row: Mapping) -> bool:
-        return row["size_bytes"] == self.size and row["mtime_ns"] == self.mtime_ns
-
-
-def content_hash(path: Path) -> str | None:
-    """xxh3-128 of the file's bytes, read in chunks; None when it cannot be read."""
+def content_hash(path: Path, raw_dir: Path, follow_symlinks: str = "inside") -> str | None:
+    """xxh3-128 of the file's bytes, read in chunks; None when it is not read (see `ingest.open_input`)."""
+    try:
+        fd, _ = open_input(path, raw_dir, follow_symlinks)
+    except (Refused, OSError):
+        return None
     digest = xxhash.xxh3_128()
     try:
-        with open(path, "rb") as handle:
-            while chunk := handle.read(HASH_CHUNK):
-                digest.update(chunk)
+        for _ in chunks(fd, digest):
+            pass
     except OSError:
         return None
+    finally:
+        os.close(fd)
     return digest.hexdigest()
-
-
-def fingerprint(path: Path, with_hash: bool = True) -> Fingerprint:
-    try:
-        stat = path.stat()
-        size, mtime = stat.st_size, stat.st_mtime_ns
-    except OSError:
-        size, mtime = -1, -1
-    return Fingerprint(size, mtime, content_hash(path) if with_hash else None)
 
 
 @dataclass(frozen=True)
@@ -62,14 +48,12 @@ class Plan:
 
     ``process``: new or changed files, in discovery order. ``changed``:
     source paths among them that earlier runs processed (their earlier rows
-    leave the output). ``fingerprints``: of every file in ``process``.
-    ``unchanged``: files skipped. ``missing``: ledger files no longer in the
-    raw folder (their rows stay).
+    leave the output). ``unchanged``: files skipped. ``missing``: ledger
+    files of this raw folder that are no longer there (their rows stay).
     """
 
     process: list[Path]
     changed: list[str]
-    fingerprints: dict[str, Fingerprint] = field(default_factory=dict)
     unchanged: int = 0
     missing: int = 0
 
@@ -88,67 +72,76 @@ class Plan:
         }
 
 
-def plan(files: Sequence[Path], raw_dir: Path, ledger: pa.Table | None) -> Plan:
-    """Compare the raw folder with the ledger (None: process everything)."""
+def plan(files: Sequence[Path], raw_dir: Path, ledger: pa.Table | None, names_from: Path | None = None,
+         follow_symlinks: str = "inside") -> Plan:
+    """Compare the raw folder with the ledger (None: process everything).
+
+    Source paths are relative to ``names_from`` (default ``raw_dir``), the
+    first raw folder of the output (see `store.raw_roots`).
+    """
+    names_from = names_from or raw_dir
     done = {row["source_path"]: row for row in ledger.to_pylist()} if ledger is not None else {}
     process: list[Path] = []
     changed: list[str] = []
-    prints: dict[str, Fingerprint] = {}
     unchanged = 0
     seen = set()
     for path in files:
-        name = relative_name(path, raw_dir)
+        name = relative_name(path, names_from)
         seen.add(name)
         row = done.get(name)
-        quick = fingerprint(path, with_hash=False)
-        if row is not None and row["content_hash"] is not None and quick.same_stat(row):
+        if row is None:
+            # New: the worker that reads it hashes the bytes it reads
+            # (`ingest.read_file`), rather than this process reading it too.
+            process.append(path)
+            continue
+        quick = stat_fingerprint(path)
+        if row["content_hash"] is not None and quick.same_stat(row):
             unchanged += 1
             continue
-        if row is None:
-            # New: the worker that reads it hashes it (see `chain.clean_and_stage`),
-            # rather than this process reading every new file once more.
-            process.append(path)
-            prints[name] = quick
-            continue
-        full = Fingerprint(quick.size, quick.mtime_ns, content_hash(path))
-        if row is not None and full.content_hash is not None and full.content_hash == row["content_hash"]:
+        digest = content_hash(path, raw_dir, follow_symlinks)
+        if digest is not None and digest == row["content_hash"]:
             # Touched, not changed. The ledger keeps the old mtime, so a later
             # run hashes it again: cheap, and it keeps a no-op run a no-op.
             unchanged += 1
             continue
-        if row is not None and full.content_hash is None and row["content_hash"] is None and full.size == row["size_bytes"]:
-            unchanged += 1  # still unreadable, as before: its reject row stands
+        if digest is None and row["content_hash"] is None and quick.size == row["size_bytes"]:
+            unchanged += 1  # still not readable, as before: its reject row stands
             continue
         process.append(path)
-        prints[name] = full
-        if row is not None:
-            changed.append(name)
-    return Plan(process, changed, prints, unchanged, sum(1 for name in done if name not in seen))
+        changed.append(name)
+    prefix = "" if Path(raw_dir) == Path(names_from) else relative_name(Path(raw_dir), names_from) + "/"
+    missing = sum(1 for name in done if name not in seen and _under(name, prefix))
+    return Plan(process, changed, unchanged, missing)
 
 
-def plan_run(raw_dir: Path, out_dir: Path, full: bool = False) -> Plan:
+def _under(name: str, prefix: str) -> bool:
+    """Whether a source path belongs to the raw folder whose names start with ``prefix``."""
+    return name.startswith(prefix) if prefix else not name.startswith("../")
+
+
+def plan_run(raw_dir: Path, out_dir: Path, full: bool = False, names_from: Path | None = None,
+             follow_symlinks: str = "inside") -> Plan:
     """The plan for a run over ``raw_dir`` into ``out_dir`` (``full``: every file)."""
     done = None if full or not store.parts(out_dir, store.LEDGER) else store.read_table(out_dir, store.LEDGER)
-    return plan(discover(raw_dir), raw_dir, done)
+    return plan(discover(raw_dir, follow_symlinks), raw_dir, done, names_from, follow_symlinks)
 
 
-def ledger_table(
-    plan: Plan, records: Mapping[str, int], run: int, earlier: pa.Table | None, hashes: Mapping[str, str | None]
-) -> pa.Table:
+def ledger_table(prints: Mapping[str, Fingerprint], records: Mapping[str, int], run: int, earlier: pa.Table | None) -> pa.Table:
     """The ledger after this run: earlier rows, with this run's files added or replaced.
 
-    ``hashes`` are the content hashes taken when the files were read. Built
+    ``prints`` are what each processed file was when its worker read it
+    (`ingest.read_file`): the hash is of exactly the bytes read. Built
     column by column: a row object per file would cost about a gigabyte at a
     million files.
     """
-    names = list(plan.fingerprints)
-    prints = list(plan.fingerprints.values())
+    names = list(prints)
+    values = list(prints.values())
     table = pa.table(
         {
             "source_path": pa.array(names, pa.string()),
-            "size_bytes": pa.array([p.size for p in prints], pa.int64()),
-            "mtime_ns": pa.array([p.mtime_ns for p in prints], pa.int64()),
-            "content_hash": pa.array([hashes.get(name, p.content_hash) for name, p in zip(names, prints)], pa.string()),
+            "size_bytes": pa.array([p.size for p in values], pa.int64()),
+            "mtime_ns": pa.array([p.mtime_ns for p in values], pa.int64()),
+            "content_hash": pa.array([p.content_hash for p in values], pa.string()),
             "records": pa.array([records.get(name, 0) for name in names], pa.int32()),
             "run": pa.array([run] * len(names), pa.int32()),
         },

@@ -30,7 +30,8 @@ def worker_count(config: Config) -> int:
         return os.cpu_count() or 1
 
 
-def clean_batches(batches: Sequence[Sequence[Path]], raw_dir: Path, staging: Any, config: Config) -> Iterator[dict[str, Any]]:
+def clean_batches(batches: Sequence[Sequence[Path]], raw_dir: Path, staging: Any, config: Config,
+                  names_from: Path | None = None) -> Iterator[dict[str, Any]]:
     """Clean and stage every batch; yield each batch's counts as it finishes (any order).
 
     With one worker everything runs in this process, which is what tests and
@@ -40,14 +41,14 @@ def clean_batches(batches: Sequence[Sequence[Path]], raw_dir: Path, staging: Any
     workers = min(worker_count(config), max(1, len(batches)))
     if workers == 1:
         for index, paths in enumerate(batches):
-            yield clean_and_stage(index, paths, raw_dir, staging, config)
+            yield clean_and_stage(index, paths, raw_dir, staging, config, names_from)
         return
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
         queue = iter(enumerate(batches))
 
         def submit(count: int) -> set:
-            return {pool.submit(clean_and_stage, index, paths, raw_dir, staging, config) for index, paths in itertools.islice(queue, count)}
+            return {pool.submit(clean_and_stage, index, paths, raw_dir, staging, config, names_from) for index, paths in itertools.islice(queue, count)}
 
         pending = submit(2 * workers)
         while pending:

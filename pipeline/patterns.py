@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.config import ConfigError
+from pipeline.errors import ConfigError
 
 BUILTIN_TABLE = Path(__file__).with_name("patterns.toml")
 

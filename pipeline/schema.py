@@ -9,9 +9,13 @@ or changes meaning.
 
 from __future__ import annotations
 
+import re
+
 import pyarrow as pa
 
-SCHEMA_VERSION = "2"
+from pipeline.document import FLAGS, REJECT_REASONS
+
+SCHEMA_VERSION = "3"
 SCHEMA_VERSION_KEY = b"docclean.schema_version"
 
 
@@ -26,11 +30,13 @@ def _schema(table: str, *fields: pa.Field) -> pa.Schema:
 DOC_ID = _field("doc_id", pa.string(), "Stable id: xxh3-64 of source_path (and source_line for JSONL), 16 hex digits.", False)
 SOURCE_PATH = _field("source_path", pa.string(), "Input file, relative to the raw folder, '/'-separated.", False)
 SOURCE_LINE = _field("source_line", pa.int32(), "1-based line in a .jsonl input; null for .txt pages.")
+SOURCE_ID = _field("source_id", pa.string(), "The JSONL record's own `id`, as a string, to join back to upstream data; null for pages.")
 
 DOCUMENT_FIELDS = (
     DOC_ID,
     SOURCE_PATH,
     SOURCE_LINE,
+    SOURCE_ID,
     _field("url", pa.string(), "URL from the JSONL record, if any."),
     _field("title", pa.string(), "Article title."),
     _field("date", pa.date32(), "Publication date."),
@@ -44,13 +50,15 @@ DOCUMENT_FIELDS = (
     _field("paragraph_count", pa.int32(), "Number of paragraphs in text.", False),
     _field("char_count", pa.int32(), "Characters in text, newlines excluded.", False),
     _field("encoding", pa.string(), "Encoding the input bytes were decoded from (utf-8, utf-8-sig, gb18030, big5, ...).", False),
-    _field("flags", pa.list_(pa.string()), "What the stages noticed or repaired (mojibake_fixed, gbk_as_latin1_fixed, mixed_encodings, unrecoverable_chars, ...).", False),
+    _field("flags", pa.list_(pa.string()), "What the stages noticed or repaired: " + ", ".join(f"`{f}`" for f in FLAGS)
+           + " (`mojibake_fixed`: ftfy changed the text; `date_unparsed`: a JSONL date that could not be read).", False),
     _field("unrecoverable_chars", pa.int32(), "U+FFFD replacement characters left in text: text lost before or while decoding.", False),
     _field("markers_removed", pa.int32(), "Page-jump markers removed (下转第三版, 上接第一版, ...).", False),
     _field("separators_removed", pa.int32(), "Layout separator lines ('|') removed.", False),
     _field("header_lines_removed", pa.int32(), "Section, byline, title and metadata lines moved out of the text into columns.", False),
     _field("repeated_blocks_removed", pa.int32(), "Paragraphs dropped because they repeated an earlier paragraph of the same page.", False),
     _field("repeated_chars_removed", pa.int32(), "Characters in those dropped paragraphs.", False),
+    _field("extra", pa.string(), "JSON object of the JSONL record's other fields (and of values docclean could not read); null when none."),
 )
 
 DOCUMENTS = _schema("documents", *DOCUMENT_FIELDS)
@@ -72,7 +80,8 @@ REJECTS = _schema(
     _field("doc_id", pa.string(), "Id the record would have had.", False),
     SOURCE_PATH,
     SOURCE_LINE,
-    _field("reason", pa.string(), "Constant: unsupported_format, empty, binary, undecodable, too_large, unreadable, malformed_json, missing_text, empty_after_cleaning, processing_error.", False),
+    SOURCE_ID,
+    _field("reason", pa.string(), "One of " + ", ".join(f"`{r}`" for r in REJECT_REASONS) + ".", False),
     _field("detail", pa.string(), "Human-readable explanation.", False),
     _field("size_bytes", pa.int64(), "Size of the input (file, or JSONL line) in bytes.", False),
 )
@@ -101,3 +110,47 @@ FILES = _schema(
     _field("records", pa.int32(), "Records the file gave (rows in documents, duplicates and rejects).", False),
     _field("run", pa.int32(), "Run that processed this version of the file.", False),
 )
+
+
+def markdown_table(schema: pa.Schema, sizes: dict[str, str] | None = None) -> str:
+    """The schema as the README's column table (``sizes`` names fixed list sizes symbolically).
+
+    >>> print(markdown_table(pa.schema([_field("n", pa.int32(), "A count.", False)])))
+    | column | type | meaning |
+    |---|---|---|
+    | `n` | int32, not null | A count. |
+    """
+    rows = ["| column | type | meaning |", "|---|---|---|"]
+    for field in schema:
+        kind = _type_name(field.type, (sizes or {}).get(field.name)) + ("" if field.nullable else ", not null")
+        meaning = field.metadata[b"description"].decode("utf-8").replace("|", "\\|")
+        rows.append(f"| `{field.name}` | {kind} | {meaning} |")
+    return "\n".join(rows)
+
+
+def _type_name(kind: pa.DataType, size: str | None = None) -> str:
+    if isinstance(kind, pa.FixedSizeListType):
+        return f"fixed_size_list<{kind.value_type}>[{size or kind.list_size}]"
+    if isinstance(kind, pa.ListType):
+        return f"list<{kind.value_type}>"
+    return {pa.date32(): "date32", pa.float32(): "float32"}.get(kind, str(kind))
+
+
+SIGNATURE_SIZES = {"minhash": "num_perm", "band_keys": "lsh_bands"}
+_README_MARK = re.compile(r"(<!-- schema:(\w+) -->\n).*?(\n<!-- /schema -->)", re.DOTALL)
+
+
+def readme_tables(readme: str) -> str:
+    """``readme`` with every ``<!-- schema:TABLE -->`` block filled from the schemas above."""
+    tables = {"documents": DOCUMENTS, "duplicates": DUPLICATES, "rejects": REJECTS,
+              "signatures": signatures_schema(128, 16), "files": FILES}
+    return _README_MARK.sub(lambda m: m.group(1) + markdown_table(tables[m.group(2)], SIGNATURE_SIZES) + m.group(3), readme)
+
+
+if __name__ == "__main__":
+    # Refresh the README's column tables: python -m pipeline.schema README.md
+    import sys
+    from pathlib import Path
+
+    path = Path(sys.argv[1])
+    path.write_text(readme_tables(path.read_text(encoding="utf-8")), encoding="utf-8")

@@ -171,7 +171,8 @@ def check_compatible(out_dir: Path, config: Config) -> None:
             f"{str(out_dir)!r} was written with schema version {summary.get('schema_version')!r}, this "
             f"docclean writes {SCHEMA_VERSION!r}; rebuild it with --full (or write to a new --out)"
         )
-    before = Config.from_mapping(summary.get("config") or {}).output_settings()
+    # The settings as they were resolved then (a patterns file by its content).
+    before = summary.get("output_settings") or {}
     now = config.output_settings()
     differ = [f"{key} {before[key]!r} -> {now[key]!r}" for key in now if before.get(key) != now[key]]
     if differ:

@@ -81,6 +81,7 @@ def document_table(docs: Sequence[Document]) -> pa.Table:
         "doc_id": [d.doc_id for d in rows],
         "source_path": [d.source_path for d in rows],
         "source_line": [d.source_line for d in rows],
+        "source_id": [d.source_id for d in rows],
         "url": [d.url for d in rows],
         "title": [d.title for d in rows],
         "date": [d.date for d in rows],
@@ -101,6 +102,7 @@ def document_table(docs: Sequence[Document]) -> pa.Table:
         "header_lines_removed": count("extract"),
         "repeated_blocks_removed": count("page_dedup"),
         "repeated_chars_removed": [sum(len(r.text) for r in d.removed("page_dedup")) for d in rows],
+        "extra": [d.extra for d in rows],
     }
     return pa.table(columns, schema=DOCUMENTS)
 
@@ -112,6 +114,7 @@ def reject_table(docs: Sequence[Document]) -> pa.Table:
             "doc_id": [d.doc_id for d in rows],
             "source_path": [d.source_path for d in rows],
             "source_line": [d.source_line for d in rows],
+            "source_id": [d.source_id for d in rows],
             "reason": [d.reject for d in rows],
             "detail": [d.reject_detail or "" for d in rows],
             "size_bytes": [d.size_bytes for d in rows],
@@ -233,12 +236,12 @@ def publish(
     config: Config,
     run: int,
     facts: dict[str, Any],
-    hashes: dict[str, str | None],
+    prints: dict[str, ledger.Fingerprint],
 ) -> tuple[dict[str, Any], list, list]:
     """Prepare this run's commit: new parts, rewritten earlier parts, ledger, run report.
 
     ``earlier`` is None for a full rebuild: every earlier part is replaced.
-    ``hashes`` are the content hashes of the files read (`chain.clean_and_stage`).
+    ``prints`` are the fingerprints of the files read (`chain.clean_and_stage`).
     Everything is written to hidden temp files; nothing visible changes until
     `commit`. Returns the run summary and the (temp, final) renames and
     deletions for `commit`.
@@ -303,7 +306,7 @@ def publish(
         earlier_ledger = None
         if earlier is not None and store.parts(out, LEDGER):
             earlier_ledger = store.read_table(out, LEDGER)
-        files_table = ledger.ledger_table(plan, records_by_path, run, earlier_ledger, hashes)
+        files_table = ledger.ledger_table(prints, records_by_path, run, earlier_ledger)
         ledger_final = store.part_path(out, LEDGER, 0)
         ledger_temp = store.temp_path(ledger_final)
         ledger_final.parent.mkdir(parents=True, exist_ok=True)
@@ -359,6 +362,7 @@ def publish(
         ],
         "totals": totals,
         "config": config.to_mapping(),
+        "output_settings": config.output_settings(),
     }
     summary["counts_add_up"] = (
         records == summary["documents"] + summary["duplicates"] + summary["rejects"]

@@ -56,20 +56,20 @@ def run_pipeline(raw: Path, out: Path, config: Config | None = None, *, full: bo
         store.recover(out)
         if not full:
             store.check_compatible(out, config)
-        plan = ledger.plan_run(raw, out, full)
+        plan = ledger.plan_run(raw, out, full, follow_symlinks=config.follow_symlinks)
         if plan.nothing_new:
             return report.nothing_new(plan.facts(), 0.0)
         run = store.next_run(out)
         staging = write.open_staging(out)
-        records, hashes = 0, {}
+        records, prints = 0, {}
         for index, start in enumerate(range(0, len(plan.process), batch_size)):
             counts = clean_and_stage(index, plan.process[start : start + batch_size], raw, staging, config)
             records += counts["records"]
-            hashes.update(counts["hashes"])
+            prints.update(counts["files"])
         earlier = None if full else write.read_earlier(out, config, plan.changed)
         clustering = cluster(write.read_staged_signatures(staging, config), config, earlier)
         facts = {"records": records, **plan.facts(), **clustering.stats}
-        summary, replace, delete = write.publish(staging, clustering, plan, earlier, config, run, facts, hashes)
+        summary, replace, delete = write.publish(staging, clustering, plan, earlier, config, run, facts, prints)
         return write.commit(staging, summary, replace, delete)
 
 

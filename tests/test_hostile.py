@@ -131,20 +131,21 @@ def test_names_symlinks_and_unreadable_files(tmp_path, monkeypatch):
     locked = raw / "locked.txt"
     locked.write_text("正文。", encoding="utf-8")
     locked.chmod(0)
-    real_open = open
+    real_open = os.open
 
-    def no_permission(file, *args, **kwargs):
+    def no_permission(file, flags, *args, **kwargs):
         # root reads mode-000 files anyway; make the kernel's answer explicit.
         if os.fspath(file) == os.fspath(locked):
             raise PermissionError(13, "Permission denied")
-        return real_open(file, *args, **kwargs)
+        return real_open(file, flags, *args, **kwargs)
 
-    monkeypatch.setattr("builtins.open", no_permission)
-    monkeypatch.setattr(Path, "read_bytes", lambda self: no_permission(self, "rb").read())
+    monkeypatch.setattr(os, "open", no_permission)
     run_pipeline(raw, tmp_path / "clean")
     rows = assert_each_input_once(
-        tmp_path / "clean", ["pages/real.txt", "link.txt", "dangling.txt", "\\xb1\\xb1\\xbe\\xa9.txt", "locked.txt"]
+        tmp_path / "clean",
+        ["pages/real.txt", "link.txt", "dangling.txt", "\\xb1\\xb1\\xbe\\xa9.txt", "locked.txt", "pages/loop"],
     )
+    assert rows["pages/loop"][1]["reason"] == "symlinked_folder"  # recorded, not walked
     assert rows["dangling.txt"][1]["reason"] == "unreadable"
     assert rows["locked.txt"][1]["reason"] == "unreadable" and "Permission" in rows["locked.txt"][1]["detail"]
     # The link is a copy of the page it points to.
@@ -157,7 +158,8 @@ def test_names_symlinks_and_unreadable_files(tmp_path, monkeypatch):
     summary = run_pipeline(raw, tmp_path / "clean")
     assert summary["files_processed"] == 1 and summary["files_changed"] == 1
     rows = assert_each_input_once(
-        tmp_path / "clean", ["pages/real.txt", "link.txt", "dangling.txt", "\\xb1\\xb1\\xbe\\xa9.txt", "locked.txt"]
+        tmp_path / "clean",
+        ["pages/real.txt", "link.txt", "dangling.txt", "\\xb1\\xb1\\xbe\\xa9.txt", "locked.txt", "pages/loop"],
     )
     assert rows["locked.txt"][0] == "documents"
 

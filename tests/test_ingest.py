@@ -19,14 +19,22 @@ def test_discover_is_recursive_and_sorted(tmp_path):
 
 
 def test_discover_survives_a_symlink_loop(tmp_path):
-    write(tmp_path / "a" / "page.txt", "正文。")
-    os.symlink(tmp_path / "a", tmp_path / "a" / "loop")
-    assert [p.name for p in discover(tmp_path)] == ["page.txt"]
+    raw = tmp_path / "raw"
+    write(raw / "a" / "page.txt", "正文。")
+    os.symlink(raw / "a", raw / "a" / "loop")
+    # Listed as an entry (it becomes a reject row), not walked.
+    assert [p.name for p in discover(raw)] == ["loop", "page.txt"]
+    # A link out of the raw folder is walked when all links are followed, each real folder once.
+    write(tmp_path / "elsewhere" / "p.txt", "正文。")
+    os.symlink(tmp_path / "elsewhere", tmp_path / "elsewhere" / "again")
+    os.symlink(tmp_path / "elsewhere", raw / "ext")
+    found = [p.relative_to(raw).as_posix() for p in discover(raw, "all")]
+    assert found == ["a/loop", "a/page.txt", "ext/p.txt"]
 
 
 def test_txt_is_one_record(tmp_path, config):
     path = write(tmp_path / "p.txt", "标题\n正文。")
-    (doc,) = read_file(path, tmp_path, config)
+    (doc,) = read_file(path, tmp_path, config)[0]
     assert (doc.source_path, doc.source_line, doc.text, doc.encoding) == ("p.txt", None, "标题\n正文。", "utf-8")
 
 
@@ -42,7 +50,7 @@ def test_jsonl_keeps_good_lines_and_rejects_each_bad_one_with_its_line(tmp_path,
         json.dumps({"text": "第二篇正文。"}, ensure_ascii=False),
     ]
     path = write(tmp_path / "feed.jsonl", "\n".join(lines) + "\n")
-    docs = read_file(path, tmp_path, config)
+    docs = read_file(path, tmp_path, config)[0]
     assert [(d.source_line, d.reject) for d in docs] == [
         (1, None), (3, "malformed_json"), (4, "missing_text"), (5, "empty"), (6, "malformed_json"), (7, None)]
     first = docs[0]
@@ -55,19 +63,19 @@ def test_jsonl_keeps_good_lines_and_rejects_each_bad_one_with_its_line(tmp_path,
 
 def test_other_files_are_rejected_not_skipped(tmp_path, config):
     path = write(tmp_path / "page.html", "<p>正文</p>")
-    (doc,) = read_file(path, tmp_path, config)
+    (doc,) = read_file(path, tmp_path, config)[0]
     assert doc.reject == "unsupported_format" and ".html" in doc.reject_detail
 
 
 def test_files_over_the_size_limit_are_rejected_unread(tmp_path):
     path = write(tmp_path / "big.txt", "正文。" * 100)
-    (doc,) = read_file(path, tmp_path, Config(max_file_bytes=100))
+    (doc,) = read_file(path, tmp_path, Config(max_file_bytes=100))[0]
     assert doc.reject == "too_large" and doc.size_bytes == 900
 
 
 def test_broken_symlink_is_unreadable(tmp_path, config):
     os.symlink(tmp_path / "missing.txt", tmp_path / "dangling.txt")
-    (doc,) = read_batch(discover(tmp_path), tmp_path, config)
+    (doc,) = read_batch(discover(tmp_path), tmp_path, config)[0]
     assert doc.reject == "unreadable" and doc.source_path == "dangling.txt"
 
 
@@ -75,12 +83,12 @@ def test_non_utf8_file_names_are_kept_readable(tmp_path, config):
     name = os.fsencode(tmp_path) + b"/\xb1\xb1\xbe\xa9.txt"
     with open(name, "wb") as handle:
         handle.write("正文。".encode("utf-8"))
-    (doc,) = read_batch(discover(tmp_path), tmp_path, config)
+    (doc,) = read_batch(discover(tmp_path), tmp_path, config)[0]
     assert doc.source_path == "\\xb1\\xb1\\xbe\\xa9.txt"
     assert doc.text == "正文。"
 
 
 def test_an_unreadable_jsonl_date_is_flagged_not_dropped(tmp_path, config):
     path = write(tmp_path / "feed.jsonl", json.dumps({"text": "正文。", "date": "昨天下午"}, ensure_ascii=False))
-    (doc,) = read_file(path, tmp_path, config)
+    (doc,) = read_file(path, tmp_path, config)[0]
     assert doc.date is None and doc.flags == ("date_unparsed",)

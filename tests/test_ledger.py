@@ -2,7 +2,7 @@
 
 import pyarrow as pa
 
-from pipeline.ledger import Fingerprint, Plan, ledger_table
+from pipeline.ledger import Fingerprint, ledger_table
 from pipeline.schema import FILES
 
 
@@ -15,17 +15,12 @@ def test_a_run_adds_new_files_replaces_changed_ones_and_keeps_the_rest_in_path_o
         ],
         schema=FILES,
     )
-    plan = Plan(
-        process=[],
-        changed=["2020/b.txt"],
-        fingerprints={
-            "2020/b.txt": Fingerprint(25, 5, "h-b2"),
-            "2020/feed.jsonl": Fingerprint(99, 6, None),
-            "2019/z.txt": Fingerprint(7, 7, None),
-        },
-    )
-    hashes = {"2020/feed.jsonl": "h-feed", "2019/z.txt": None}
-    table = ledger_table(plan, {"2020/b.txt": 1, "2020/feed.jsonl": 3}, 2, earlier, hashes)
+    prints = {
+        "2020/b.txt": Fingerprint(25, 5, "h-b2"),
+        "2020/feed.jsonl": Fingerprint(99, 6, "h-feed"),
+        "2019/z.txt": Fingerprint(7, 7, None),
+    }
+    table = ledger_table(prints, {"2020/b.txt": 1, "2020/feed.jsonl": 3}, 2, earlier)
     assert table.schema == FILES
     assert table.to_pylist() == [
         {"source_path": "2019/z.txt", "size_bytes": 7, "mtime_ns": 7, "content_hash": None, "records": 0, "run": 2},
@@ -37,7 +32,6 @@ def test_a_run_adds_new_files_replaces_changed_ones_and_keeps_the_rest_in_path_o
 
 
 def test_a_first_run_has_no_earlier_ledger():
-    plan = Plan(process=[], changed=[], fingerprints={"b.txt": Fingerprint(1, 1, "x"), "a.txt": Fingerprint(2, 2, "y")})
-    table = ledger_table(plan, {"a.txt": 1, "b.txt": 1}, 1, None, {})
+    table = ledger_table({"b.txt": Fingerprint(1, 1, "x"), "a.txt": Fingerprint(2, 2, "y")}, {"a.txt": 1, "b.txt": 1}, 1, None)
     assert table["source_path"].to_pylist() == ["a.txt", "b.txt"]
     assert table["content_hash"].to_pylist() == ["y", "x"]

@@ -3,11 +3,17 @@
 Every repro input is built inside the test; large inputs are generated.
 """
 
+import json
+import os
 import shutil
+import subprocess
+import sys
+import textwrap
 
-from conftest import SAMPLE_PAGE, SAMPLE_RAW, read_tables, run_pipeline
+from conftest import ROOT, SAMPLE_PAGE, SAMPLE_RAW, read_tables, run_pipeline
 
-from pipeline import store
+from pipeline import ingest, store
+from pipeline.config import Config
 
 
 def copy_sample(tmp_path):
@@ -31,3 +37,188 @@ def test_an_edited_page_outside_any_cluster_does_not_break_later_runs(tmp_path):
     titles = read_tables(out)["documents"].column("text").to_pylist()
     assert sum("南京" in text for text in titles) >= 1
     assert store.read_summary(out)["totals"]["records"] == 16
+
+
+# --- One JSONL line can sink the whole run ---------------------------------------------
+
+def rows_by_key(out):
+    """source_path[:line] -> (table, row) over the three record tables; each key must appear once."""
+    found = {}
+    for table in ("documents", "duplicates", "rejects"):
+        for row in store.read_table(out, table).to_pylist():
+            key = row["source_path"] + (f":{row['source_line']}" if row["source_line"] else "")
+            assert key not in found, key
+            found[key] = (table, row)
+    return found
+
+
+def test_a_poisoned_jsonl_line_costs_only_that_line(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    good = {"text": "南极中山站的科考队员在严寒中迎来新年，升起国旗，向祖国和亲人送上新春祝福。", "title": "新年"}
+    lines = [
+        '{"text": "正文", "nest": ' + "[" * 100_000 + "]" * 100_000 + "}",    # RecursionError
+        '{"text": "正文", "views": ' + "7" * 5000 + "}",                      # int over 4,300 digits
+        json.dumps({**good, "title": "标题\ud83d"}),                          # half an emoji, as a JS scraper cuts it
+        json.dumps({"text": "另一篇正文，讲的是冬天的北京城里，人们如何迎接新年的第一场雪。", "url": "https://x.cn/\ud800",
+                    "authors": ["张\udc00三"], "source": "人民\ud800网", "tag": "\ud800"}),
+        json.dumps(good, ensure_ascii=False),
+    ]
+    (raw / "feed.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    summary = run_pipeline(raw, tmp_path / "clean")
+    assert summary["records"] == 5 and summary["counts_add_up"]
+    rows = rows_by_key(tmp_path / "clean")
+    assert rows["feed.jsonl:1"][1]["reason"] == "malformed_json" and "nested too deeply" in rows["feed.jsonl:1"][1]["detail"]
+    assert rows["feed.jsonl:2"][1]["reason"] == "malformed_json" and rows["feed.jsonl:2"][1]["detail"].startswith("line 2:")
+    table, third = rows["feed.jsonl:3"]
+    assert table in ("documents", "duplicates") and third["title"] == "标题\ufffd"
+    assert "lone_surrogate_replaced" in third["flags"]
+    _, fourth = rows["feed.jsonl:4"]
+    assert (fourth["url"], fourth["authors"], fourth["publication"]) == ("https://x.cn/\ufffd", ["张\ufffd三"], "人民\ufffd网")
+    assert json.loads(fourth["extra"]) == {"tag": "\ufffd"} and "lone_surrogate_replaced" in fourth["flags"]
+
+
+# --- Special files hang or kill the run ------------------------------------------------
+
+RUN_IN_CHILD = textwrap.dedent(
+    """
+    import json, sys
+    sys.path.insert(0, "tests")
+    from pathlib import Path
+    from conftest import run_pipeline
+    from pipeline.config import Config
+    print(json.dumps(run_pipeline(Path(sys.argv[1]), Path(sys.argv[2]), Config.from_mapping(json.loads(sys.argv[3])))["records"]))
+    """
+)
+
+
+def run_bounded(raw, out, options=None, timeout=120):
+    """A run in a child process, so that a hang fails the test instead of stopping the suite."""
+    result = subprocess.run([sys.executable, "-c", RUN_IN_CHILD, str(raw), str(out), json.dumps(options or {})],
+                            cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout)
+
+
+def test_special_files_are_rejected_without_hanging_or_exhausting_the_run(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    os.mkfifo(raw / "page.txt")
+    os.symlink("/dev/zero", raw / "zero.txt")
+    os.symlink("/dev/zero", raw / "feed.jsonl")
+    (raw / "real.txt").write_text("标题\n正文在这里，一个普通的页面。", encoding="utf-8")
+    assert run_bounded(raw, tmp_path / "clean", timeout=60) == 4
+    rows = rows_by_key(tmp_path / "clean")
+    assert rows["page.txt"][1]["reason"] == "special_file" and "FIFO" in rows["page.txt"][1]["detail"]
+    # /dev/zero lies outside the raw folder: not read by default ...
+    assert rows["zero.txt"][1]["reason"] == rows["feed.jsonl"][1]["reason"] == "symlink_outside_raw"
+    assert rows["real.txt"][0] == "documents"
+    # ... and when links are followed anywhere, it is a device, still not read.
+    assert run_bounded(raw, tmp_path / "all", {"follow_symlinks": "all"}, timeout=60) == 4
+    rows = rows_by_key(tmp_path / "all")
+    assert rows["zero.txt"][1]["reason"] == rows["feed.jsonl"][1]["reason"] == "special_file"
+    assert "character device" in rows["zero.txt"][1]["detail"]
+
+
+# --- Data that silently goes missing ------------------------------------------------------
+
+def test_a_file_that_changes_while_it_is_read_is_processed_again(tmp_path, monkeypatch):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    page = raw / "page.txt"
+    page.write_text("旧标题\n这是旧的正文，在读取之后被抓取程序改写了。", encoding="utf-8")
+    real_decode = ingest.decode_bytes
+
+    def decode_then_scraper_rewrites(raw_bytes, encodings):
+        # The scraper rewrites the page right after the run read its bytes.
+        page.write_text("新标题\n这是新的正文，下一次运行必须处理它。", encoding="utf-8")
+        return real_decode(raw_bytes, encodings)
+
+    monkeypatch.setattr(ingest, "decode_bytes", decode_then_scraper_rewrites)
+    run_pipeline(raw, tmp_path / "clean", Config(workers=1))
+    monkeypatch.undo()
+    assert read_tables(tmp_path / "clean")["documents"].column("title").to_pylist() == ["旧标题"]
+    again = run_pipeline(raw, tmp_path / "clean")
+    assert again["files_changed"] == 1
+    assert read_tables(tmp_path / "clean")["documents"].column("title").to_pylist() == ["新标题"]
+
+
+def test_two_file_names_never_share_a_source_path(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a\\xff.txt").write_text("第一篇\n第一篇文章的正文，讲的是一件事情。", encoding="utf-8")
+    with open(os.fsencode(raw) + b"/a\xff.txt", "wb") as handle:
+        handle.write("第二篇\n第二篇文章的正文，讲的是完全不同的另一件事情。".encode("utf-8"))
+    first = run_pipeline(raw, tmp_path / "clean")
+    assert first["documents"] == 2
+    rows = rows_by_key(tmp_path / "clean")
+    assert sorted(rows) == ["a\\\\xff.txt", "a\\xff.txt"]
+    assert len({row["doc_id"] for _, row in rows.values()}) == 2
+    assert run_pipeline(raw, tmp_path / "clean")["nothing_new"]
+
+
+def test_links_out_of_the_raw_folder_are_refused_and_folder_links_recorded(tmp_path):
+    raw = tmp_path / "raw"
+    (raw / "pages").mkdir(parents=True)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n这是本机的秘密文件，不属于任何抓取的页面。", encoding="utf-8")
+    (raw / "pages" / "a.txt").write_text("标题\n抓取的页面正文，在原始文件夹之内。", encoding="utf-8")
+    os.symlink(secret, raw / "leak.txt")
+    os.symlink(raw / "pages" / "a.txt", raw / "inside.txt")
+    os.symlink(raw / "pages", raw / "mirror")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "b.txt").write_text("别处\n原始文件夹之外的另一个页面，只有允许时才读取。", encoding="utf-8")
+    os.symlink(tmp_path / "elsewhere", raw / "outside")
+    run_pipeline(raw, tmp_path / "clean")
+    rows = rows_by_key(tmp_path / "clean")
+    assert sorted(rows) == ["inside.txt", "leak.txt", "mirror", "outside", "pages/a.txt"]
+    assert rows["leak.txt"][1]["reason"] == "symlink_outside_raw" and str(secret) in rows["leak.txt"][1]["detail"]
+    assert rows["inside.txt"][0] in ("documents", "duplicates")
+    assert rows["mirror"][1]["reason"] == rows["outside"][1]["reason"] == "symlinked_folder"
+    texts = read_tables(tmp_path / "clean")["documents"].column("text").to_pylist()
+    assert not any("秘密" in text for text in texts)
+    # The option that allows more: the leak is read, the link out of the raw folder is walked;
+    # the link inside it is still recorded rather than read twice.
+    run_pipeline(raw, tmp_path / "all", Config(follow_symlinks="all"))
+    rows = rows_by_key(tmp_path / "all")
+    assert sorted(rows) == ["inside.txt", "leak.txt", "mirror", "outside/b.txt", "pages/a.txt"]
+    assert rows["leak.txt"][0] == "documents" and rows["outside/b.txt"][0] == "documents"
+
+
+def test_jsonl_fields_of_any_shape_are_read_or_kept_never_turned_into_reprs(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    records = [
+        {"id": 1001, "text": ["第一段正文，讲述一件事情。", "第二段正文，讲述另一件事情。"], "title": {"zh": "标题", "en": "Title"},
+         "authors": [{"name": "张三"}, {"name": "李四"}], "source": {"name": "人民网"}, "date": 1578096000,
+         "channel": "国内", "tags": ["a", "b"]},
+        {"id": "x-7", "text": "另一篇正文，讲的是冬天的北京城里，人们如何迎接新年的第一场雪。", "title": 3.5,
+         "authors": "王明、李华", "url": {"href": "https://x"}},
+    ]
+    (raw / "feed.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
+    run_pipeline(raw, tmp_path / "clean")
+    rows = rows_by_key(tmp_path / "clean")
+    first, second = rows["feed.jsonl:1"][1], rows["feed.jsonl:2"][1]
+    assert (first["source_id"], first["title"], first["authors"], first["publication"]) == ("1001", "标题", ["张三", "李四"], "人民网")
+    assert first["text"] == "第一段正文，讲述一件事情。\n第二段正文，讲述另一件事情。"
+    assert first["date"].isoformat() == "2020-01-04"
+    assert json.loads(first["extra"]) == {"channel": "国内", "tags": ["a", "b"]}
+    assert "metadata_field_unreadable" not in first["flags"]
+    # A float title and an object URL are not made into text: kept in extra, flagged.
+    assert (second["source_id"], second["title"], second["url"], second["authors"]) == ("x-7", None, None, ["王明", "李华"])
+    assert json.loads(second["extra"]) == {"title": 3.5, "url": {"href": "https://x"}}
+    assert "metadata_field_unreadable" in second["flags"]
+
+
+def test_utf16_and_cr_only_jsonl_keep_every_line(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    lines = [json.dumps({"text": f"第{n}篇正文，内容各不相同，编号是{n * 7919}。", "title": f"第{n}篇"}, ensure_ascii=False) for n in range(1, 5)]
+    (raw / "windows.jsonl").write_bytes("\r\n".join(lines).encode("utf-16"))      # BOM + UTF-16-LE + CRLF
+    (raw / "mac.jsonl").write_bytes("\r".join(lines).encode("utf-8") + b"\r")
+    summary = run_pipeline(raw, tmp_path / "clean")
+    rows = rows_by_key(tmp_path / "clean")
+    assert summary["records"] == 8
+    for name in ("windows.jsonl", "mac.jsonl"):
+        assert [rows[f"{name}:{n}"][1]["title"] for n in range(1, 5)] == [f"第{n}篇" for n in range(1, 5)]
+    assert rows["windows.jsonl:1"][1]["encoding"] == "utf-16-le"

@@ -14,7 +14,7 @@ def test_every_batch_is_cleaned_once_by_two_workers_with_more_batches_than_in_fl
     staging = write.open_staging(tmp_path / "out")
     results = list(clean_batches(batches, SAMPLE_RAW, staging, Config(workers=2)))
     assert len(results) == len(batches) > 4
-    hashed = [name for counts in results for name in counts["hashes"]]
+    hashed = [name for counts in results for name in counts["files"]]
     assert sorted(hashed) == sorted(relative_name(path, SAMPLE_RAW) for path in files)
     assert sum(counts["records"] for counts in results) == 15  # the sample's records, as `make sample` reports
     assert len(list(staging.parts("documents"))) + len(list(staging.parts("rejects"))) >= len(batches)

@@ -6,7 +6,7 @@ from conftest import ROOT
 
 from pipeline.config import Config
 from pipeline.document import REJECT_REASONS
-from pipeline.schema import DOCUMENTS, DUPLICATES, FILES, REJECTS, signatures_schema
+from pipeline.schema import DOCUMENTS, DUPLICATES, FILES, REJECTS, readme_tables, signatures_schema
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -23,6 +23,8 @@ def test_every_column_is_documented_under_its_table():
         text = section(name)
         for field in schema:
             assert f"| `{field.name}` |" in text, (name, field.name)
+    # The tables are the schemas' own descriptions: `python -m pipeline.schema README.md` refreshes them.
+    assert readme_tables(README) == README
 
 
 def test_every_option_and_reject_reason_is_documented():

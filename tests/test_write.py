@@ -112,7 +112,7 @@ def test_the_order_files_are_listed_in_does_not_matter(raw, tmp_path, config, mo
 
     run_pipeline(raw, tmp_path / "sorted", config)
     listed = ledger.discover
-    monkeypatch.setattr(ledger, "discover", lambda folder: list(reversed(listed(folder))))
+    monkeypatch.setattr(ledger, "discover", lambda *args: list(reversed(listed(*args))))
     run_pipeline(raw, tmp_path / "reversed", config, batch_size=5)
     assert read_tables(tmp_path / "sorted") == read_tables(tmp_path / "reversed")
 
