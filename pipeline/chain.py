@@ -16,12 +16,14 @@ from typing import Any, Callable, Sequence
 
 from pipeline.artifacts import normalize_batch, paragraphs_batch, strip_batch
 from pipeline.config import Config
+from pipeline.dedup import sign_documents
 from pipeline.document import REJECT_PROCESSING_ERROR, Document
 from pipeline.encoding import repair_batch
 from pipeline.filters import apply_filters
 from pipeline.ingest import read_batch
 from pipeline.metadata import extract_batch
 from pipeline.page_dedup import dedup_pages
+from pipeline.staging import stage_batch
 
 Stage = Callable[[Sequence[Document], Config], list[Document]]
 
@@ -79,9 +81,6 @@ def clean_and_stage(index: int, paths: Sequence[Path], raw_dir: Path, staging: A
     the fingerprint of each file as it was read (the ledger's record of
     exactly what was processed).
     """
-    from pipeline.dedup import sign_documents
-    from pipeline.write import stage_batch
-
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     docs, prints = read_batch(list(paths), raw_dir, config, names_from)

@@ -20,6 +20,7 @@ import xxhash
 
 from pipeline.errors import ConfigError
 from pipeline.patterns import load_patterns
+from pipeline.signature import MinHashSettings, minhash_settings
 
 __all__ = ["Config", "ConfigError", "RUNNING_OPTIONS", "KEEP_CRITERIA", "SYMLINK_POLICIES", "optimal_bands"]
 
@@ -29,6 +30,14 @@ KEEP_CRITERIA = ("longest", "shortest", "earliest", "latest", "most_metadata")
 # "inside": a link is read only when its target lies inside the raw folder;
 # "all": every link is read, and folder links are walked (each folder once).
 SYMLINK_POLICIES = ("inside", "all")
+# Permutations of the paragraph sketches of page dedup. Fewer than for whole
+# articles: a paragraph is short, and an estimate (standard error about 0.05
+# at the 0.8 block threshold) only decides which paragraphs are candidates.
+PARAGRAPH_PERM = 64
+# LSH bands of those sketches: 16 bands of 4 rows find a pair at similarity
+# 0.8 with probability 0.9998 (0.64 at 0.5). Candidates are verified on the
+# whole sketch, so recall matters more here than a sharp S-curve.
+PARAGRAPH_BANDS = 16
 
 
 @dataclass(frozen=True)
@@ -219,6 +228,16 @@ class Config:
             for f in dataclasses.fields(self)
             if f.init
         }
+
+    @property
+    def minhash(self) -> MinHashSettings:
+        """The MinHash settings of whole articles (cross-page dedup)."""
+        return minhash_settings(self.num_perm, self.seed, self.cjk_ngram, self.word_ngram, self.lsh_bands)
+
+    @property
+    def paragraph_minhash(self) -> MinHashSettings:
+        """The MinHash settings of one page's paragraphs (page dedup): fewer permutations, shorter n-grams."""
+        return minhash_settings(PARAGRAPH_PERM, self.seed, self.block_ngram, self.word_ngram, PARAGRAPH_BANDS)
 
     def output_settings(self) -> dict[str, Any]:
         """The options that shape the output: an incremental run must match them.

@@ -7,7 +7,82 @@ the tables), `count_rows` (a flat table, for a Prefect table artifact) and
 
 from __future__ import annotations
 
-from typing import Any
+import datetime
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline.schema import DUPLICATE_KINDS, SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    from pipeline.config import Config
+    from pipeline.dedup import Clustering
+    from pipeline.publish import Published
+
+LARGEST_CLUSTERS = 10
+
+
+class CountsDoNotAddUp(RuntimeError):
+    """A run's records do not all end in exactly one table: nothing is published."""
+
+
+def run_summary(run: int, facts: dict[str, Any], published: Published, clustering: Clustering, config: Config) -> dict[str, Any]:
+    """The summary of a run that publishes: what its records became, and the corpus after it.
+
+    Raises `CountsDoNotAddUp` when this run's records, or the corpus's, do
+    not add up to documents + duplicates + rejects.
+    """
+    counts, totals, titles = published.counts, published.totals, published.titles
+    records = facts.get("records", 0)
+    summary = {
+        "schema_version": SCHEMA_VERSION,
+        "run": run,
+        "finished_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        **facts,
+        "documents": published.rows["documents"] - counts["promoted"],
+        "duplicates": published.rows["duplicates"] - counts["replaced_kept"] - counts["repointed"],
+        "rejects": published.rows["rejects"],
+        "duplicates_by_kind": {
+            **{kind: counts[f"kind:{kind}"] for kind in DUPLICATE_KINDS},
+            "of_earlier_runs": counts["of_earlier"],
+            "repeated_blocks_in_page": counts["repeated_blocks"],
+        },
+        "rejects_by_reason": dict(sorted(published.reasons.items())),
+        "flags": dict(sorted(published.flags.items())),
+        "earlier_rows": {
+            "replaced_kept": counts["replaced_kept"],
+            "repointed": counts["repointed"],
+            "promoted": counts["promoted"],
+            "removed_changed_files": counts["removed"],
+        },
+        "swaps": [{"doc_id": doc_id, "replaced_by": replaced_by} for doc_id, replaced_by in sorted(swaps(clustering.changes))],
+        "largest_clusters": [
+            {"kept": kept, "title": titles.get(kept, (None, ""))[0], "source_path": titles.get(kept, (None, ""))[1],
+             "size": size, "new_members": new}
+            for kept, size, new in clustering.clusters[:LARGEST_CLUSTERS]
+        ],
+        "totals": totals,
+        "config": config.to_mapping(),
+        "output_settings": config.output_settings(),
+    }
+    summary["counts_add_up"] = (
+        records == summary["documents"] + summary["duplicates"] + summary["rejects"]
+        and totals["records"] == totals["documents"] + totals["duplicates"] + totals["rejects"]
+    )
+    if not summary["counts_add_up"]:
+        raise CountsDoNotAddUp(
+            f"counts do not add up: {records} records read, {summary['documents']} + {summary['duplicates']} + "
+            f"{summary['rejects']} written; totals {totals}. Nothing was published."
+        )
+    return summary
+
+
+def swaps(changes: pa.Table) -> list[tuple[str, str]]:
+    """(earlier kept doc_id, new kept doc_id) for each kept copy that a better new copy replaced."""
+    was_kept = pc.is_null(changes.column("was_duplicate_of"))
+    swapped = changes.filter(pc.and_(was_kept, pc.is_valid(changes.column("duplicate_of"))))
+    return list(zip(swapped.column("doc_id").to_pylist(), swapped.column("duplicate_of").to_pylist()))
 
 
 def nothing_new(facts: dict[str, Any], seconds: float) -> dict[str, Any]:

@@ -87,18 +87,27 @@ REJECTS = _schema(
 )
 
 
-def signatures_schema(num_perm: int, bands: int) -> pa.Schema:
-    """Signatures of every clean or duplicate document: the index later runs deduplicate against."""
-    return _schema(
+SKETCH_KEY = b"docclean.minhash"
+
+
+def signatures_schema(num_perm: int, bands: int, sketch: bytes = b"") -> pa.Schema:
+    """Signatures of every clean or duplicate document: the index later runs deduplicate against.
+
+    ``sketch`` (JSON: scheme, seed, permutations, n-grams, bands) is stored in
+    the schema's metadata, so that signatures made another way are refused
+    rather than compared (see `signature.MinHashSettings`).
+    """
+    schema = _schema(
         "signatures",
         DOC_ID,
-        _field("minhash", pa.list_(pa.uint32(), num_perm), f"MinHash: datasketch affine32 permutations ({num_perm}) over docclean's 32-bit shingle hash.", False),
-        _field("band_keys", pa.list_(pa.uint64(), bands), f"LSH band keys, {bands} bands of {num_perm // bands} rows.", False),
+        _field("minhash", pa.list_(pa.uint32(), num_perm), "MinHash: datasketch affine32 permutations over docclean's 32-bit shingle hash (`pipeline/signature.py`); the seed and sizes are in the file's `docclean.minhash` metadata.", False),
+        _field("band_keys", pa.list_(pa.uint64(), bands), "LSH band keys; rows sharing a key in a band are candidates. A text with an empty match key (symbols only) gets keys of its exact text, so it matches exact copies only.", False),
         _field("char_count", pa.int32(), "Clean characters (keep policy input).", False),
         _field("date", pa.date32(), "Publication date (keep policy input)."),
         _field("metadata_fields", pa.int8(), "How many of title, date, publication, authors are present (keep policy input).", False),
         _field("text_hash", pa.uint64(), "xxh3-64 of the clean text: equal hashes mark exact copies.", False),
     )
+    return schema.with_metadata({**schema.metadata, SKETCH_KEY: sketch}) if sketch else schema
 
 
 FILES = _schema(

@@ -261,6 +261,11 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def discard_staging(path: Path) -> None:
+    """Remove a run's staging folder (the run failed before its commit, or is done with it)."""
+    shutil.rmtree(path, ignore_errors=True)
+
+
 def recover(out_dir: Path) -> list[str]:
     """Finish a committed run that was cut short; clear what an uncommitted one left.
 

@@ -44,33 +44,22 @@ def prefect_harness():
         yield
 
 
-def run_pipeline(raw: Path, out: Path, config: Config | None = None, *, full: bool = False, batch_size: int = 4) -> dict:
-    """One run of the pipeline without Prefect, stage for stage as `flows.clean` runs it."""
-    from pipeline import ledger, report, store, write
-    from pipeline.chain import clean_and_stage
-    from pipeline.dedup import cluster
+def run_pipeline(raw: Path, out: Path, config: Config | None = None, *, full: bool = False, batch_size: int = 4,
+                 add_raw: bool = False) -> dict:
+    """One run, in-process, by the run sequence the flow and the CLI use (`pipeline.run`).
+
+    Small batches (``batch_size``) and one worker unless the config says
+    otherwise, so that batching is exercised on small inputs.
+    """
+    from pipeline.run import execute
 
     config = config or Config()
-    store.check_folders(raw, out)
-    with store.locked(out, config.lock_wait_seconds):
-        store.recover(out)
-        if not full:
-            store.check_compatible(out, config)
-        plan = ledger.plan_run(raw, out, full, follow_symlinks=config.follow_symlinks)
-        if plan.nothing_new:
-            return report.nothing_new(plan.facts(), 0.0)
-        run = store.next_run(out)
-        staging = write.open_staging(out)
-        records, prints = 0, {}
-        for index, start in enumerate(range(0, len(plan.process), batch_size)):
-            counts = clean_and_stage(index, plan.process[start : start + batch_size], raw, staging, config)
-            records += counts["records"]
-            prints.update(counts["files"])
-        earlier = None if full else write.read_earlier(out, config, plan.changed)
-        clustering = cluster(write.read_staged_signatures(staging, config), config, earlier)
-        facts = {"records": records, **plan.facts(), **clustering.stats}
-        summary, replace, delete = write.publish(staging, clustering, plan, earlier, config, run, facts, prints)
-        return write.commit(staging, summary, replace, delete)
+    overrides = {"batch_size": batch_size} if config.batch_size == Config().batch_size else {}
+    if config.workers == Config().workers:
+        overrides["workers"] = 1
+    if overrides:
+        config = Config.from_mapping({**config.to_mapping(), **overrides})
+    return execute(raw, out, config, full=full, add_raw=add_raw)
 
 
 def read_tables(out: Path) -> dict:

@@ -29,12 +29,12 @@ KILLED_RUN = textwrap.dedent(
     sys.path.insert(0, "tests")
     from pathlib import Path
     from conftest import run_pipeline
-    from pipeline import store, write
+    from pipeline import chain, publish, store
 
     point, nth = sys.argv[3], int(sys.argv[4])
     owner, name = {
-        "staging": (write, "stage_batch"),            # between two staged batches
-        "part": (write._PartWriter, "write"),         # while this run's new parts are written
+        "staging": (chain, "stage_batch"),            # between two staged batches
+        "part": (publish._PartWriter, "write"),       # while this run's new parts are written
         "commit": (store, "commit"),                  # every temp file written, no journal yet
         "rename": (os, "replace"),                    # journal in place, renames half done
     }[point]

@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import SAMPLE_RAW, read_tables, run_pipeline
 
-from pipeline import store, write
+from pipeline import publish, store
 from pipeline.schema import (
     DOCUMENTS,
     DUPLICATES,
@@ -82,7 +82,7 @@ def test_a_failed_publish_leaves_the_previous_output_intact(raw, tmp_path, confi
     def explode(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(write, "_as_duplicates", explode)
+    monkeypatch.setattr(publish, "as_duplicates", explode)
     with pytest.raises(OSError, match="disk full"):
         run_pipeline(raw, out, config)
     assert read_tables(out) == before

@@ -1,0 +1,45 @@
+"""The dedup index earlier runs left: every earlier signature, and which earlier copy points where.
+
+New documents are compared with everything already in the output through
+this index, read from the Parquet files (not kept in memory between runs).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pipeline import store
+from pipeline.dedup import Earlier
+from pipeline.signature import MinHashSettings
+
+
+def read_signatures(part: Path, settings: MinHashSettings) -> pa.Table:
+    """One part of the signatures table, refused if it was made with other MinHash settings."""
+    settings.check(pq.read_schema(part), str(part))
+    return pq.read_table(part, schema=settings.schema)
+
+
+def read_earlier(out_dir: Path, settings: MinHashSettings, changed_paths: Iterable[str]) -> Earlier:
+    """The dedup index earlier runs left, minus the rows of raw files that changed."""
+    signatures = [read_signatures(p, settings) for p in store.parts(out_dir, "signatures")]
+    duplicate_of: dict[str, str] = {}
+    for part in store.parts(out_dir, "duplicates"):
+        table = pq.read_table(part, columns=["doc_id", "duplicate_of"])
+        duplicate_of.update(zip(table.column("doc_id").to_pylist(), table.column("duplicate_of").to_pylist()))
+    removed: set[str] = set()
+    changed = pa.array(sorted(set(changed_paths)), pa.string())
+    if len(changed):
+        for table_name in ("documents", "duplicates"):
+            for part in store.parts(out_dir, table_name):
+                table = pq.read_table(part, columns=["doc_id", "source_path"])
+                removed.update(table.filter(pc.is_in(table.column("source_path"), value_set=changed)).column("doc_id").to_pylist())
+    return Earlier(
+        pa.concat_tables(signatures) if signatures else settings.schema.empty_table(),
+        duplicate_of,
+        frozenset(removed),
+    )

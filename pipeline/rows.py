@@ -1,0 +1,78 @@
+"""Records as Arrow rows: the documents, duplicates and rejects tables of one batch.
+
+One function per table, each column named once; the schemas are in
+`pipeline.schema`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import pyarrow as pa
+
+from pipeline.document import Document
+from pipeline.schema import DOCUMENTS, REJECTS
+
+DOCUMENT_COLUMNS = DOCUMENTS.names
+
+
+def document_table(docs: Sequence[Document]) -> pa.Table:
+    """The cleaned documents of a batch as rows of the documents table."""
+    rows = [d for d in docs if not d.rejected]
+
+    def count(stage: str, kind: str | None = None) -> pa.Array:
+        return pa.array([len(d.removed(stage, kind)) for d in rows], pa.int32())
+
+    columns: dict[str, Any] = {
+        "doc_id": [d.doc_id for d in rows],
+        "source_path": [d.source_path for d in rows],
+        "source_line": [d.source_line for d in rows],
+        "source_id": [d.source_id for d in rows],
+        "url": [d.url for d in rows],
+        "title": [d.title for d in rows],
+        "date": [d.date for d in rows],
+        "publication": [d.publication for d in rows],
+        "section": [d.section for d in rows],
+        "byline_role": [d.byline_role for d in rows],
+        "authors": [list(d.authors) for d in rows],
+        "pages": [list(d.pages) for d in rows],
+        "continued_from": [list(d.continued_from) for d in rows],
+        "text": [d.text for d in rows],
+        "paragraph_count": [len(d.paragraphs) for d in rows],
+        "char_count": [d.char_count for d in rows],
+        "encoding": [d.encoding for d in rows],
+        "flags": [list(d.flags) for d in rows],
+        "unrecoverable_chars": [d.unrecoverable_chars for d in rows],
+        "markers_removed": count("strip", "page_jump"),
+        "separators_removed": count("strip", "separator_line"),
+        "header_lines_removed": count("extract"),
+        "repeated_blocks_removed": count("page_dedup"),
+        "repeated_chars_removed": [sum(len(r.text) for r in d.removed("page_dedup")) for d in rows],
+        "extra": [d.extra for d in rows],
+    }
+    return pa.table(columns, schema=DOCUMENTS)
+
+
+def reject_table(docs: Sequence[Document]) -> pa.Table:
+    """The rejected records of a batch as rows of the rejects table."""
+    rows = [d for d in docs if d.rejected]
+    return pa.table(
+        {
+            "doc_id": [d.doc_id for d in rows],
+            "source_path": [d.source_path for d in rows],
+            "source_line": [d.source_line for d in rows],
+            "source_id": [d.source_id for d in rows],
+            "reason": [d.reject for d in rows],
+            "detail": [d.reject_detail or "" for d in rows],
+            "size_bytes": [d.size_bytes for d in rows],
+        },
+        schema=REJECTS,
+    )
+
+
+def as_duplicates(rows: pa.Table, decided: pa.Table) -> pa.Table:
+    """Document rows plus their dedup decision (duplicate_of, similarity, kind), as rows of the duplicates table."""
+    table = rows.select(DOCUMENT_COLUMNS)
+    for name in ("duplicate_of", "similarity", "kind"):
+        table = table.append_column(name, decided.column(name))
+    return table

@@ -1,0 +1,237 @@
+"""The one run sequence: open, plan, clean, decide, publish, commit.
+
+    with opened(raw, out, config) as run:
+        summary = sequence(run)
+
+`opened` takes the output's lock, finishes or clears what a crashed run left,
+and checks that this run can add to the output (same settings, same raw
+folder). `sequence` then runs the steps in order, each a function of the
+`Run`: the Prefect flow (`flows/clean.py`) wraps each step as a task by
+passing its own ``call``, the CLI and the tests call them directly. The order
+of the steps lives here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from pipeline import dedup, index, ledger, parallel, publish as publishing, report, store
+from pipeline.config import Config
+from pipeline.staging import Staging, open_staging, read_staged_signatures
+from pipeline.store import OutputError
+
+Progress = Callable[[dict[str, Any]], None]
+Cleaner = Callable[..., Iterator[dict[str, Any]]]
+
+
+@dataclass
+class Run:
+    """One run over a raw folder into an output folder, and what each step found.
+
+    ``names_from`` is the first raw folder of the output: every source path
+    is relative to it, so two raw folders added to one output never give one
+    file's name to another (see `raw_roots`). ``progress`` is called after
+    every cleaned batch with the totals so far; ``cleaner`` runs the batches
+    (`parallel.clean_batches`: worker processes on this machine).
+    """
+
+    raw: Path
+    out: Path
+    config: Config
+    full: bool = False
+    names_from: Path | None = None
+    roots: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    progress: Progress | None = None
+    cleaner: Cleaner = parallel.clean_batches
+    started: float = field(default_factory=time.perf_counter)
+    seconds: dict[str, float] = field(default_factory=dict)
+    number: int = 0
+    plan: ledger.Plan | None = None
+    staging: Staging | None = None
+    cleaned: dict[str, Any] = field(default_factory=dict)
+    earlier: dedup.Earlier | None = None
+    clustering: dedup.Clustering | None = None
+    published: publishing.Published | None = None
+    summary: dict[str, Any] | None = None
+
+    @property
+    def nothing_new(self) -> bool:
+        """No new or changed file, and no full rebuild asked for: nothing to write."""
+        return self.plan is not None and self.plan.nothing_new and not self.full
+
+    def facts(self) -> dict[str, Any]:
+        """What the summary reports about the run itself."""
+        facts: dict[str, Any] = {"raw_dir": str(self.raw), "out_dir": str(self.out), "full": self.full, "raw_roots": self.roots}
+        if self.plan is not None:
+            facts.update(self.plan.facts())
+        if self.cleaned:
+            facts["records"] = self.cleaned["records"]
+        if self.clustering is not None:
+            facts.update(self.clustering.stats)
+        facts["seconds_by_stage"] = {k: round(v, 3) for k, v in self.seconds.items()}
+        return facts
+
+    def batches(self) -> list[list[Path]]:
+        files = self.plan.process if self.plan is not None else []
+        size = self.config.batch_size
+        return [list(files[start : start + size]) for start in range(0, len(files), size)]
+
+
+def raw_roots(raw: Path, before: dict[str, Any] | None, full: bool, add_raw: bool) -> list[str]:
+    """The raw folders an output is built from, the first one naming every source path.
+
+    An output belongs to its raw folder: a run over another folder (not
+    inside one of them) is refused, since ``feedB/0101.txt`` would be taken
+    for a change of ``feedA/0101.txt``. ``add_raw`` adds the folder (its
+    files are then named relative to the first one: ``../feedB/0101.txt``);
+    a full rebuild starts over from this folder alone.
+
+    >>> raw_roots(Path("/d/a"), {"raw_roots": ["/d/a"]}, False, False), raw_roots(Path("/d/a/2020"), {"raw_roots": ["/d/a"]}, False, False)
+    (['/d/a'], ['/d/a'])
+    >>> raw_roots(Path("/d/b"), {"raw_roots": ["/d/a"]}, False, True)
+    ['/d/a', '/d/b']
+    """
+    here = str(Path(raw).resolve())
+    roots = list((before or {}).get("raw_roots") or [])
+    if full or not roots:
+        return [here]
+    if any(Path(here) == Path(root) or Path(here).is_relative_to(root) for root in roots):
+        return roots
+    if add_raw:
+        return roots + [here]
+    raise OutputError(
+        f"the output was built from the raw folder {roots[0]!r}; this run reads {here!r}. Two raw folders "
+        "in one output would mix up files of the same name. Pass --add-raw to add this folder to the output "
+        "(its files are then named relative to the first one), --full to rebuild the output from this folder "
+        "alone, or write to another --out"
+    )
+
+
+@contextlib.contextmanager
+def opened(raw: str | Path, out: str | Path, config: Config, *, full: bool = False, add_raw: bool = False,
+           on_wait: Callable[[str], None] | None = None, progress: Progress | None = None) -> Iterator[Run]:
+    """Hold the output for one run: its lock, a clean state, and the checks that come before any reading.
+
+    Raises `store.OutputError` (bad folders, other settings, another raw
+    folder) or `store.BusyError` (another run holds the output) before any
+    input is read.
+    """
+    raw, out = Path(raw), Path(out)
+    store.check_folders(raw, out)
+    with store.locked(out, config.lock_wait_seconds, on_wait=on_wait):
+        notes = [f"{note} in {out}" for note in store.recover(out)]
+        if not full:
+            store.check_compatible(out, config)
+        roots = raw_roots(raw, store.read_summary(out), full, add_raw)
+        run = Run(raw=raw, out=out, config=config, full=full, names_from=Path(roots[0]), roots=roots,
+                  notes=notes, progress=progress)
+        try:
+            yield run
+        finally:
+            if run.staging is not None and run.summary is None:
+                store.discard_staging(run.staging.path)
+
+
+def plan(run: Run) -> ledger.Plan:
+    """Which raw files are new or changed since the last run (all of them for a full rebuild)."""
+    run.plan = ledger.plan_run(run.raw, run.out, run.full, run.names_from, run.config.follow_symlinks)
+    if run.full and run.plan.nothing_new:
+        run.notes.append(f"full rebuild of an empty raw folder {run.raw}: the output will hold no rows")
+    return run.plan
+
+
+def clean(run: Run) -> dict[str, Any]:
+    """read -> repair -> strip -> extract -> paragraphs -> page_dedup -> normalize -> filter -> sign -> stage, every batch.
+
+    Returns the counts and the seconds each cleaning stage took, summed over
+    batches (CPU seconds: with several workers they add up to more than the
+    wall time of the step), and the fingerprint of every file read.
+    """
+    run.number = store.next_run(run.out)
+    run.staging = open_staging(run.out)
+    batches = run.batches()
+    totals: dict[str, Any] = {"records": 0, "cleaned": 0, "rejected": 0, "stage_seconds": {}, "files": {},
+                              "batches": len(batches), "batches_done": 0, "files_done": 0}
+    for counts in run.cleaner(batches, run.raw, run.staging, run.config, run.names_from):
+        for stage, spent in counts["seconds"].items():
+            totals["stage_seconds"][stage] = totals["stage_seconds"].get(stage, 0.0) + spent
+        for key in ("records", "cleaned", "rejected"):
+            totals[key] += counts[key]
+        totals["files"].update(counts["files"])
+        totals["batches_done"] += 1
+        totals["files_done"] = len(totals["files"])
+        if run.progress is not None:
+            run.progress({**totals, "files": None, "files_total": len(run.plan.process) if run.plan else 0,
+                          "elapsed": time.perf_counter() - run.started})
+    run.cleaned = totals
+    return totals
+
+
+def decide(run: Run) -> dedup.Clustering:
+    """Cross-page dedup of this run's documents against everything already in the output."""
+    begun = time.perf_counter()
+    run.earlier = None if run.full else index.read_earlier(run.out, run.config.minhash, run.plan.changed)
+    run.seconds["index"] = time.perf_counter() - begun
+    begun = time.perf_counter()
+    run.clustering = dedup.cluster(read_staged_signatures(run.staging, run.config.minhash), run.config, run.earlier)
+    run.seconds["dedup"] = time.perf_counter() - begun
+    return run.clustering
+
+
+def publish(run: Run) -> dict[str, Any]:
+    """This run's parts, the earlier parts dedup changed and the ledger, as temp files; and the run summary."""
+    run.published = publishing.publish(run.staging, run.clustering, run.plan, run.earlier, run.config.minhash,
+                                       run.number, run.cleaned["files"])
+    try:
+        summary = report.run_summary(run.number, run.facts(), run.published, run.clustering, run.config)
+    except report.CountsDoNotAddUp:
+        run.published.discard()
+        raise
+    summary["seconds_by_stage"] = {**run.cleaned["stage_seconds"], **summary["seconds_by_stage"]}
+    return summary
+
+
+def commit(run: Run, summary: dict[str, Any]) -> dict[str, Any]:
+    """Make the whole run visible at once, its report beside the tables."""
+    summary["seconds"] = round(time.perf_counter() - run.started, 3)
+    run.summary = publishing.commit(run.staging, summary, run.published)
+    return run.summary
+
+
+def direct(step: Callable, *args: Any) -> Any:
+    return step(*args)
+
+
+def sequence(run: Run, call: Callable[..., Any] = direct) -> dict[str, Any]:
+    """Run every step in order and return the run summary; ``call(step, *args)`` runs one step.
+
+    A run with nothing new writes nothing and reports so.
+    """
+    def timed(step: Callable, *args: Any) -> Any:
+        begun = time.perf_counter()
+        try:
+            return call(step, *args)
+        finally:
+            run.seconds[step.__name__] = run.seconds.get(step.__name__, 0.0) + time.perf_counter() - begun
+
+    timed(plan, run)
+    if run.nothing_new:
+        run.summary = report.nothing_new(run.facts(), time.perf_counter() - run.started)
+        return run.summary
+    timed(clean, run)
+    timed(decide, run)
+    summary = timed(publish, run)
+    summary["seconds_by_stage"]["publish"] = round(run.seconds["publish"], 3)
+    return timed(commit, run, summary)
+
+
+def execute(raw: str | Path, out: str | Path, config: Config | None = None, *, full: bool = False,
+            add_raw: bool = False, progress: Progress | None = None, on_wait: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """One whole run in this process, without Prefect; returns the run summary."""
+    with opened(raw, out, config or Config(), full=full, add_raw=add_raw, on_wait=on_wait, progress=progress) as run:
+        return sequence(run)

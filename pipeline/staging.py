@@ -1,0 +1,60 @@
+"""Where one run keeps its cleaned batches until it publishes them.
+
+Batches are written as they finish to a hidden staging folder inside the
+output folder (readers never see it: pyarrow datasets skip names starting
+with '.'), by whichever process cleaned them. `pipeline.publish` turns them
+into the run's parts once dedup has decided.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline.document import Document
+from pipeline.rows import document_table, reject_table
+from pipeline.signature import MinHashSettings
+from pipeline.store import COMPRESSION, STAGING_PREFIX
+
+
+@dataclass(frozen=True)
+class Staging:
+    """The staging folder of one run."""
+
+    out_dir: Path
+    path: Path
+
+    def part(self, kind: str, index: int) -> Path:
+        return self.path / f"{kind}-{index:06d}.parquet"
+
+    def parts(self, kind: str) -> list[Path]:
+        return sorted(self.path.glob(f"{kind}-*.parquet"))
+
+
+def open_staging(out_dir: Path) -> Staging:
+    """A fresh staging folder; call with the output lock held."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{STAGING_PREFIX}{uuid.uuid4().hex[:12]}"
+    path.mkdir()
+    return Staging(out_dir, path)
+
+
+def stage_batch(staging: Staging, index: int, docs: Sequence[Document], signatures: pa.Table) -> dict[str, int]:
+    """Write one cleaned batch to staging; return its counts."""
+    documents, rejects = document_table(docs), reject_table(docs)
+    if documents.num_rows != signatures.num_rows:
+        raise ValueError(f"batch {index}: {documents.num_rows} documents but {signatures.num_rows} signatures")
+    for kind, table in (("documents", documents), ("rejects", rejects), ("signatures", signatures)):
+        pq.write_table(table, staging.part(kind, index), compression=COMPRESSION)
+    return {"records": len(docs), "cleaned": documents.num_rows, "rejected": rejects.num_rows}
+
+
+def read_staged_signatures(staging: Staging, settings: MinHashSettings) -> pa.Table:
+    """This run's signatures, every batch, in batch order."""
+    parts = [pq.read_table(p, schema=settings.schema) for p in staging.parts("signatures")]
+    return pa.concat_tables(parts) if parts else settings.schema.empty_table()
