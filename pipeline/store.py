@@ -91,8 +91,15 @@ def locked(out_dir: Path, wait_seconds: float = 0.0, on_wait: Callable[[str], No
     so it is released by the kernel if the holder dies, and a crashed run
     never blocks the next one.
     """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(out_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(out_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        _probe_writable(out_dir)
+    except OSError as error:
+        raise OutputError(
+            f"cannot write to the output folder {str(out_dir)!r} ({error.strerror or error}); nothing was read or "
+            "written. Give a folder this user can write to with --out, or fix its permissions"
+        ) from None
     try:
         deadline = time.monotonic() + wait_seconds
         told = False
@@ -124,6 +131,13 @@ def locked(out_dir: Path, wait_seconds: float = 0.0, on_wait: Callable[[str], No
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def _probe_writable(out_dir: Path) -> None:
+    """Create and remove a hidden file: the lock file alone may exist in a folder that is read-only."""
+    probe = out_dir / f".probe-{uuid.uuid4().hex[:8]}{TEMP_SUFFIX}"
+    os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    probe.unlink()
 
 
 def part_path(out_dir: Path, table: str, run: int) -> Path:

@@ -3,6 +3,7 @@
 Every repro input is built inside the test; large inputs are generated.
 """
 
+import errno
 import json
 import os
 import shutil
@@ -10,10 +11,11 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 from conftest import ROOT, SAMPLE_PAGE, SAMPLE_RAW, read_tables, run_pipeline
 
 from pipeline import ingest, store
-from pipeline.config import Config
+from pipeline.config import Config, ConfigError
 
 
 def copy_sample(tmp_path):
@@ -86,7 +88,7 @@ RUN_IN_CHILD = textwrap.dedent(
     sys.path.insert(0, "tests")
     from pathlib import Path
     from conftest import run_pipeline
-    from pipeline.config import Config
+    from pipeline.config import Config, ConfigError
     print(json.dumps(run_pipeline(Path(sys.argv[1]), Path(sys.argv[2]), Config.from_mapping(json.loads(sys.argv[3])))["records"]))
     """
 )
@@ -222,3 +224,68 @@ def test_utf16_and_cr_only_jsonl_keep_every_line(tmp_path):
     for name in ("windows.jsonl", "mac.jsonl"):
         assert [rows[f"{name}:{n}"][1]["title"] for n in range(1, 5)] == [f"第{n}篇" for n in range(1, 5)]
     assert rows["windows.jsonl:1"][1]["encoding"] == "utf-16-le"
+
+
+def test_two_raw_folders_into_one_output_never_replace_each_others_articles(tmp_path):
+    feed_a, feed_b, out = tmp_path / "feedA", tmp_path / "feedB", tmp_path / "clean"
+    for folder, text in ((feed_a, "甲地新闻\n甲地的文章，讲的是春节期间城市交通的安排和变化。"),
+                         (feed_b, "乙地新闻\n乙地的文章，讲的是冬季农业生产与蔬菜供应的情况。")):
+        folder.mkdir()
+        (folder / "0101.txt").write_text(text, encoding="utf-8")
+    run_pipeline(feed_a, out)
+    with pytest.raises(store.OutputError, match=r"built from the raw folder .*feedA.*--add-raw"):
+        run_pipeline(feed_b, out)
+    assert read_tables(out)["documents"].column("title").to_pylist() == ["甲地新闻"]
+    # Asked to add it, both articles stay, each under its own unambiguous name.
+    summary = run_pipeline(feed_b, out, add_raw=True)
+    assert summary["raw_roots"] == [str(feed_a.resolve()), str(feed_b.resolve())]
+    rows = rows_by_key(out)
+    assert sorted(rows) == ["../feedB/0101.txt", "0101.txt"]
+    assert {row["title"] for _, row in rows.values()} == {"甲地新闻", "乙地新闻"}
+    # Both folders belong to the output now: each runs without asking again.
+    assert run_pipeline(feed_a, out)["nothing_new"] and run_pipeline(feed_b, out)["nothing_new"]
+
+
+def test_a_bad_patterns_file_stops_the_run_before_reading_and_a_changed_one_asks_for_full(tmp_path):
+    raw = copy_sample(tmp_path)
+    patterns = tmp_path / "mine.toml"
+    patterns.write_text("[[metadata_lines]]\nname = 'bad'\npattern = '^(?P<date>unclosed'\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="malformed"):
+        Config(patterns_file=str(patterns))
+    patterns.write_text("[page_jumps]\nforward_verbs = ['续见']\n", encoding="utf-8")
+    out = tmp_path / "clean"
+    run_pipeline(raw, out, Config(patterns_file=str(patterns)))
+    (raw / "new.txt").write_text("新标题\n一篇新的文章，续见第5版的说法在这里出现。", encoding="utf-8")
+    patterns.write_text("[page_jumps]\nforward_verbs = ['续见', '详见']\n", encoding="utf-8")
+    with pytest.raises(store.OutputError, match="patterns_file.*--full"):
+        run_pipeline(raw, out, Config(patterns_file=str(patterns)))
+    # Moved, not changed: the same content under another name is the same setting.
+    moved = tmp_path / "moved.toml"
+    moved.write_text("[page_jumps]\nforward_verbs = ['续见']\n", encoding="utf-8")
+    assert run_pipeline(raw, out, Config(patterns_file=str(moved)))["files_processed"] == 1
+
+
+def test_a_read_only_output_folder_is_refused_with_a_message(tmp_path, monkeypatch):
+    raw, out = copy_sample(tmp_path), tmp_path / "clean"
+    out.mkdir()
+    real_open = os.open
+
+    def read_only(path, flags, *args, **kwargs):
+        if str(path).startswith(str(out)) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", read_only)
+    with pytest.raises(store.OutputError, match="cannot write to the output folder .*Read-only file system"):
+        run_pipeline(raw, out)
+
+
+def test_full_over_an_emptied_raw_folder_empties_the_output(tmp_path):
+    raw, out = copy_sample(tmp_path), tmp_path / "clean"
+    run_pipeline(raw, out)
+    shutil.rmtree(raw)
+    raw.mkdir()
+    assert run_pipeline(raw, out)["nothing_new"]  # incremental: the corpus accumulates
+    summary = run_pipeline(raw, out, full=True)
+    assert summary["records"] == 0 and summary["totals"] == {"documents": 0, "duplicates": 0, "rejects": 0, "records": 0, "files": 0}
+    assert all(table.num_rows == 0 for table in read_tables(out).values())
