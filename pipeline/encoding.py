@@ -34,30 +34,8 @@ from pipeline.document import (
     REJECT_UNDECODABLE,
     Document,
 )
-from pipeline.patterns import CJK_CHAR, CJK_PUNCT, HAN
-
-# File signatures of formats that scrapers save by mistake next to text.
-BINARY_MAGIC = {
-    b"\x89PNG\r\n\x1a\n": "PNG image",
-    b"\xff\xd8\xff": "JPEG image",
-    b"GIF87a": "GIF image",
-    b"GIF89a": "GIF image",
-    b"%PDF-": "PDF document",
-    b"PK\x03\x04": "ZIP archive (or docx/xlsx)",
-    b"\x1f\x8b": "gzip archive",
-    b"7z\xbc\xaf\x27\x1c": "7z archive",
-    b"Rar!\x1a\x07": "RAR archive",
-    b"\x7fELF": "ELF executable",
-    b"RIFF": "RIFF media (WebP, WAV, AVI)",
-}
-
-BOMS = (
-    (b"\xef\xbb\xbf", "utf-8"),
-    (b"\xff\xfe\x00\x00", "utf-32-le"),
-    (b"\x00\x00\xfe\xff", "utf-32-be"),
-    (b"\xff\xfe", "utf-16-le"),
-    (b"\xfe\xff", "utf-16-be"),
-)
+from pipeline.chardata import BINARY_MAGIC, BOMS, COMMON_HAN, SYMBOL_RANGES
+from pipeline.patterns import CJK_CHAR, CJK_PUNCT, HAN, HAN_CHAR
 
 # ftfy's defaults are tuned for Western text. Two of its fixes rewrite correct
 # Chinese typography: uncurl_quotes turns “ ” ‘ ’ into ASCII quotes, and
@@ -83,12 +61,11 @@ _LINE_EDGE_SPACE = re.compile(r"^[ \t\xa0\u3000]+|[ \t\xa0\u3000]+$", re.MULTILI
 # Symbols of Chinese text (Ⅱ ② ∶ → ※) join them, less every character that
 # some single-byte reading of UTF-8 bytes, one of those ftfy undoes, produces:
 # mojibake can never hold the rest.
-_SYMBOL_RANGES = ((0x2150, 0x21FF), (0x2200, 0x22FF), (0x2460, 0x24FF), (0x2500, 0x259F), (0x2600, 0x27BF))
 _MOJIBAKE_CHARS = {
     ch for encoding in ftfy.chardata.CHARMAP_ENCODINGS for ch in bytes(range(0x80, 0x100)).decode(encoding, errors="ignore")
 }
 _SAFE_SYMBOLS = "".join(
-    re.escape(ch) for low, high in _SYMBOL_RANGES for ch in map(chr, range(low, high + 1))
+    re.escape(ch) for low, high in SYMBOL_RANGES for ch in map(chr, range(low, high + 1))
     if ch not in _MOJIBAKE_CHARS and unicodedata.is_normalized("NFC", ch) and not unicodedata.combining(ch)
 )
 _NOTHING_TO_REPAIR = re.compile(
@@ -179,6 +156,12 @@ def decode_bytes(raw: bytes, encodings: tuple[str, ...]) -> Decoded:
             except (UnicodeDecodeError, LookupError):
                 continue
     best = detect(raw, encodings)
+    # The detector can find no match at all (a short page, a window cut
+    # mid-character): bytes that one of the configured encodings reads without
+    # a single error are text all the same, and are never rejected.
+    strict = None if best is not None else next((codec for codec in encodings if _decodes(raw, codec)), None)
+    if strict is not None:
+        return _checked(raw.decode(strict), codecs.lookup(strict).name, flags)
     if best is None:
         return Decoded(
             reject=REJECT_UNDECODABLE,
@@ -191,6 +174,9 @@ def decode_bytes(raw: bytes, encodings: tuple[str, ...]) -> Decoded:
         text = raw.decode(best, errors="replace")
         flags += (FLAG_INVALID_BYTES,)
         if text.count("\ufffd") > MAX_INVALID_UTF8_RATIO * len(text) + 1:
+            strict = next((codec for codec in encodings if _decodes(raw, codec)), None)
+            if strict is not None:
+                return _checked(raw.decode(strict), codecs.lookup(strict).name, flags[:-1])
             return Decoded(reject=REJECT_UNDECODABLE, detail=f"looks like {best} but: {error}")
     return _checked(text, best, flags)
 
@@ -294,8 +280,10 @@ def _is_junk(ch: str) -> bool:
 def repair_text(text: str, legacy_encodings: tuple[str, ...] = ("gb18030", "big5")) -> tuple[str, tuple[str, ...]]:
     """Undo mojibake; return the text and the flags of the fixes that fired.
 
-    >>> repair_text("北京".encode("gb18030").decode("latin-1"))
-    ('北京', ('gbk_as_latin1_fixed',))
+    >>> repair_text("中国政府".encode("gb18030").decode("latin-1"))
+    ('中国政府', ('gbk_as_latin1_fixed',))
+    >>> repair_text("××小区出现疑似病例，气温25°C，误差±0.5。")
+    ('××小区出现疑似病例，气温25°C，误差±0.5。', ())
     >>> repair_text("“引号”与，全角。")
     ('“引号”与，全角。', ())
     """
@@ -388,7 +376,8 @@ def fix_legacy_cjk_as_latin1(text: str, encodings: tuple[str, ...]) -> str | Non
         return None
     by_codec: dict[str, dict[int, str]] = {}
     for codec in encodings:
-        clean = {i: decoded for i, raw in stretches.items() if (decoded := _clean_cjk(raw, codec)) is not None}
+        clean = {i: decoded for i, raw in stretches.items()
+                 if (decoded := _clean_cjk(raw, codec)) is not None and _may_follow(decoded)}
         if clean:
             by_codec.setdefault(codecs.lookup(codec).name, clean)
     if not by_codec:
@@ -405,7 +394,9 @@ def fix_legacy_cjk_as_latin1(text: str, encodings: tuple[str, ...]) -> str | Non
         best = detect(sample, list(by_codec)) if len(sample) >= MIN_SNIFF_BYTES else None
         codec = codecs.lookup(best).name if best is not None and codecs.lookup(best).name in by_codec else codec
     fixed = by_codec[codec]
-    if sum(evidence[i] for i in fixed) < 4 or not any(CJK_CHAR.search(text) for text in fixed.values()):
+    # One stretch at least must be mojibake beyond doubt; then the others that
+    # read as common Han text in the same encoding go with it.
+    if sum(evidence[i] for i in fixed) < 4 or not any(_beyond_doubt(pieces[i], text) for i, text in fixed.items()):
         return None
     return "".join(fixed.get(i, piece) for i, piece in enumerate(pieces))
 
@@ -427,7 +418,48 @@ def _whole_text_as_legacy(text: str, encodings: tuple[str, ...]) -> str | None:
     if len(readings) != 1:
         return None
     decoded = raw.decode(readings[0])
-    return decoded if _fits_cjk(decoded) and CJK_CHAR.search(decoded) else None
+    return decoded if _fits_cjk(decoded) and CJK_CHAR.search(decoded) and _beyond_doubt(text, decoded) else None
+
+
+def _beyond_doubt(latin1: str, decoded: str) -> bool:
+    """Whether a re-read of Latin-1 text as GBK/Big5 is mojibake beyond reasonable doubt.
+
+    It must read as common Han text (`_reads_as_common_han`), and the Latin-1
+    text must hold a letter: × ± ÷ ° © are what Chinese text really holds
+    (××小区, 25°C, ±0.5), and a pair of × reads as a character too (鬃).
+
+    >>> _beyond_doubt("ÖÐ¹úÕþ¸®", "中国政府"), _beyond_doubt("××", "鬃")
+    (True, False)
+    >>> _beyond_doubt("××××", "鬃鬃"), _beyond_doubt("ÕÅÈý", "张三")
+    (False, True)
+    """
+    return bool(_LATIN1_LETTER.search(latin1)) and _reads_as_common_han(decoded)
+
+
+def _reads_as_common_han(decoded: str) -> bool:
+    """At least two different Han characters, nearly all of them common ones (`chardata.COMMON_HAN`).
+
+    >>> _reads_as_common_han("北京"), _reads_as_common_han("鬃鬃"), _reads_as_common_han("齄鼾")
+    (True, False, False)
+    """
+    return len(set(HAN_CHAR.findall(decoded))) >= 2 and _mostly_common_han(decoded)
+
+
+def _mostly_common_han(decoded: str) -> bool:
+    han = HAN_CHAR.findall(decoded)
+    return sum(ch in COMMON_HAN for ch in han) >= COMMON_HAN_SHARE * len(han)
+
+
+def _may_follow(decoded: str) -> bool:
+    """A stretch repaired beside one that is beyond doubt: CJK punctuation and symbols (。 □), or common Han text.
+
+    A lone character (×× reads as 鬃) is not enough even there: a page
+    stitched from two sources can hold a real ×× next to real mojibake.
+
+    >>> _may_follow("。"), _may_follow("北京"), _may_follow("鬃"), _may_follow("鬃鬃")
+    (True, True, False, False)
+    """
+    return not HAN_CHAR.search(decoded) or _reads_as_common_han(decoded)
 
 
 def _decodes(raw: bytes, codec: str) -> bool:
@@ -461,6 +493,10 @@ _NON_ASCII = re.compile("[^\x00-\x7f]")
 # CJK, general or Latin-1 punctuation and symbols.
 _NOT_CJK_TEXT = re.compile(f"[^\\x00-\\x7f{HAN}{CJK_PUNCT}\\u2000-\\u206f\\u2100-\\u2bff\\u3000-\\u303f\\uff00-\\uffef]")
 _LATIN1_EVIDENCE = re.compile("[\x80-\x9f\xa1-\xb6\xb8-\xff]")
+# Latin-1 letters (not × ÷, which are symbols among them).
+_LATIN1_LETTER = re.compile("[\xc0-\xd6\xd8-\xf6\xf8-\xff]")
+# Share of the Han characters of a re-read that must be common ones.
+COMMON_HAN_SHARE = 0.9
 
 
 def _is_utf8(raw: bytes) -> bool:

@@ -15,6 +15,8 @@ import pytest
 from conftest import ROOT, SAMPLE_PAGE, SAMPLE_RAW, read_tables, run_pipeline
 
 from pipeline import ingest, store
+from pipeline.chain import clean_files
+from pipeline.encoding import decode_bytes, detect
 from pipeline.config import Config, ConfigError
 
 
@@ -289,3 +291,51 @@ def test_full_over_an_emptied_raw_folder_empties_the_output(tmp_path):
     summary = run_pipeline(raw, out, full=True)
     assert summary["records"] == 0 and summary["totals"] == {"documents": 0, "duplicates": 0, "rejects": 0, "records": 0, "files": 0}
     assert all(table.num_rows == 0 for table in read_tables(out).values())
+
+
+# --- Text that must stay as written -------------------------------------------------------
+
+AS_WRITTEN = [
+    "××小区出现疑似病例，××街道已实行封闭管理。",
+    "计算题：3×4÷2=6，误差±0.5，答案写作×××。",
+    "德国专家Müller先生和法国的José、François一起参观了故宫。",
+    "版权所有©2020人民网，未经许可不得转载。",
+    "今天最高气温25°C，最低气温−3°C，湿度60%。",
+    "浓度为35µg/m³，比去年下降了½，约合¼的降幅。",
+    "São Paulo、Ångström和naïve café都是外来词。",
+    "××× ×× ××××××，名单稍后公布。",
+]
+
+
+@pytest.mark.parametrize("sentence", AS_WRITTEN)
+def test_latin1_symbols_and_names_in_chinese_text_stay_as_written(tmp_path, sentence):
+    page = tmp_path / "page.txt"
+    page.write_text(f"标题\n{sentence}\n第二段正文，内容平常。", encoding="utf-8")
+    (doc,) = clean_files([page], tmp_path, Config())
+    assert doc.paragraphs[0] == sentence
+    assert not {"gbk_as_latin1_fixed", "mojibake_fixed"} & set(doc.flags)
+
+
+def test_real_mojibake_next_to_those_symbols_is_still_repaired(tmp_path):
+    misread = "北京市委政法委发挥统筹协调作用。".encode("gb18030").decode("latin-1")
+    page = tmp_path / "page.txt"
+    page.write_text(f"标题\n××小区的消息：{misread}\n气温25°C。", encoding="utf-8")
+    (doc,) = clean_files([page], tmp_path, Config())
+    assert doc.paragraphs == ["××小区的消息：北京市委政法委发挥统筹协调作用。", "气温25°C。"]
+    assert "gbk_as_latin1_fixed" in doc.flags
+
+
+# A short real article: strict GB18030, yet charset-normalizer finds no match in it.
+SHORT_GB18030 = (
+    "深圳网球公开赛\n王蔷彭帅晋级女单第二轮\n"
+    "　　本报北京1月6日电  （记者李硕）深圳网球公开赛6日继续展开首轮比赛的争夺，以四号种子身份出战的中国球员王蔷以6∶0、6∶3"
+    "战胜突尼斯选手贾巴尔，顺利闯过女单首轮关。在随后进行的另外一场比赛中，中国选手彭帅以6∶2、3∶6、6∶3战胜同胞朱琳，晋级第二轮。\n"
+    "　　经过艰苦的冬训，中国金花在新赛季的首项比赛中都展现了良好状态。5日，王曦雨、张帅和王雅繁就先后闯过女单首轮关。\n"
+)
+
+
+def test_a_strict_gb18030_page_the_detector_cannot_place_is_read(tmp_path):
+    data = SHORT_GB18030.encode("gb18030")
+    assert detect(data, Config().encodings) is None  # the detector's blind spot this test is about
+    decoded = decode_bytes(data, Config().encodings)
+    assert decoded.reject is None and decoded.encoding == "gb18030" and decoded.text == SHORT_GB18030
