@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from array import array
+
+import numpy as np
 
 from pipeline.config import Config
 from pipeline.document import Document, Removal
@@ -20,6 +23,7 @@ from pipeline.patterns import (
     HAN_CHAR,
     Patterns,
     han_count,
+    is_han,
     load_patterns,
 )
 
@@ -147,10 +151,10 @@ def strip_page_jumps(text: str, patterns: Patterns) -> tuple[str, list[tuple[str
                 # A marker-only line: unless a sentence ended before it, it goes on after it.
                 previous = out[-1].rstrip(_HSPACE) if out else ""
                 join_next = join_next or (
-                    bool(previous) and not patterns.separator_line.match(previous) and previous[-1] not in patterns.sentence_end
+                    bool(previous) and not patterns.is_separator_line(previous) and previous[-1] not in patterns.sentence_end
                 )
                 continue
-        if join_next and line.strip() and not patterns.separator_line.match(line):
+        if join_next and line.strip() and not patterns.is_separator_line(line):
             out[-1] = _join(out[-1].rstrip(_HSPACE), line.lstrip(_HSPACE), patterns)
         else:
             out.append(line)
@@ -171,10 +175,10 @@ def strip_separators(text: str, patterns: Patterns) -> tuple[str, int]:
     """
     kept, dropped = [], 0
     for line in text.split("\n"):
-        if patterns.separator_line.match(line):
+        if patterns.is_separator_line(line):
             dropped += 1
             continue
-        kept.append(patterns.trailing_separator.sub("", line) if _ends_in_separator(line, patterns) else line)
+        kept.append(patterns.strip_trailing_separators(line) if _ends_in_separator(line, patterns) else line)
     return "\n".join(kept), dropped
 
 
@@ -247,7 +251,12 @@ _SENTENCE_MARK_AFTER_HAN = re.compile(f"([!?])(?<=[{HAN}].)(?=[ \\t]*$|[{_CJK}])
 # A parenthesised aside in Chinese text: CJK inside it, or CJK right before it
 # (卡马克装置(EAST) is typeset （EAST）; f(x) after a Latin letter is left alone).
 _ASCII_MARKS = re.compile(r"[,;:!?()]")
-_PARENS_WITH_CJK = re.compile(f"\\((?:([^()\\n]*[{HAN}][^()\\n]*)|(?<=[{_CJK}]\\()([^()\\n]*))\\)")
+_PAREN = re.compile(r"[()\n]")
+_CJK_PUNCT_RANGES = tuple((ord(m.group(1)), ord(m.group(2) or m.group(1))) for m in re.finditer(r"(.)(?:-(.))?", CJK_PUNCT))
+# Rounds of the punctuation rules: each can expose work for another (",(" ->
+# "，(" puts the parenthesis after CJK punctuation), but not without end; the
+# bound keeps a hostile page linear.
+MAX_PUNCTUATION_ROUNDS = 8
 
 
 def normalize_cjk_punctuation(text: str) -> str:
@@ -265,22 +274,88 @@ def normalize_cjk_punctuation(text: str) -> str:
     '（作者为中央党校（国家行政学院）研究员），装置（EAST）与函数f(x)'
     """
     # Each conversion can put a full-width mark next to an ASCII one (",(" ->
-    # "，(" makes the parenthesis follow CJK punctuation), and innermost
-    # parentheses go first: （作者为中央党校（国家行政学院）研究员）. So the rules
-    # run until nothing changes, and a second pass over the result is a no-op.
+    # "，(" makes the parenthesis follow CJK punctuation). So the rules run
+    # until nothing changes (a bounded number of rounds), and a second pass
+    # over the result is a no-op.
     if not _ASCII_MARKS.search(text):
         return text
     # Letters do not change here, so neither does this.
     mostly_han = _mostly_han(text)
-    while True:
+    for _ in range(MAX_PUNCTUATION_ROUNDS):
         converted = _normalize_punctuation_once(text, mostly_han)
         if converted == text or not _ASCII_MARKS.search(converted):
             return converted
         text = converted
+    return text
+
+
+def convert_parentheses(text: str) -> str:
+    """ASCII parentheses of a Chinese aside to full width, in one linear pass.
+
+    A pair (on one line) is converted when its content holds an ideograph,
+    or when CJK text comes right before it (卡马克装置(EAST) is typeset
+    （EAST）; f(x) after a Latin letter stays). Pairs are matched with a
+    stack and decided outermost first, so an inner pair that opens right
+    after a converted one follows it; unmatched parentheses stay.
+
+    >>> convert_parentheses("(作者为中央党校(国家行政学院)研究员)，装置(EAST)与函数f(x)")
+    '（作者为中央党校（国家行政学院）研究员），装置（EAST）与函数f(x)'
+    >>> convert_parentheses("装置((EAST))，未闭合(的括号")
+    '装置（（EAST）），未闭合(的括号'
+    """
+    if "(" not in text:
+        return text
+    # Pairs as flat integer arrays (open, close, open of the enclosing pair or -1):
+    # a page of a hundred thousand nested pairs stays a few megabytes.
+    starts, ends, parents = array("q"), array("q"), array("q")
+    opens = array("q")
+    for match in _PAREN.finditer(text):
+        char, at = match.group(), match.start()
+        if char == "\n":
+            del opens[:]
+        elif char == "(":
+            opens.append(at)
+        elif opens:
+            starts.append(opens.pop())
+            ends.append(at)
+            parents.append(opens[-1] if opens else -1)
+    if not starts:
+        return text
+    points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).copy()
+    # Ideographs before each position, so that "does this pair hold one" costs O(1).
+    han_before = np.concatenate([[0], np.cumsum(is_han(points), dtype=np.int32)])
+    cjk_before = np.zeros(len(points), dtype=bool)
+    cjk_before[1:] = _cjk_mask(points)[:-1]
+    start_of = np.frombuffer(starts, dtype=np.int64)
+    end_of = np.frombuffer(ends, dtype=np.int64)
+    parent_of = np.frombuffer(parents, dtype=np.int64)
+    converted = np.zeros(len(points), dtype=bool)
+    decided = (han_before[end_of] > han_before[start_of + 1]) | cjk_before[start_of]
+    converted[start_of[decided]] = True
+    # A pair that opens right inside another follows it; outermost first
+    # (a parent opens before its children), so the parent is settled.
+    nested = np.flatnonzero(~decided & (parent_of >= 0) & (parent_of == start_of - 1))
+    for k in nested[np.argsort(start_of[nested], kind="stable")].tolist():
+        converted[start_of[k]] = converted[parent_of[k]]
+    if not converted.any():
+        return text
+    opened = np.flatnonzero(converted)
+    closed = end_of[np.isin(start_of, opened)]
+    points[opened] = ord("（")
+    points[closed] = ord("）")
+    return points.tobytes().decode("utf-32-le")
+
+
+def _cjk_mask(points: np.ndarray) -> np.ndarray:
+    """Which code points are CJK text (ideographs or CJK punctuation: `_CJK`)."""
+    mask = is_han(points)
+    for low, high in _CJK_PUNCT_RANGES:
+        mask |= (points >= low) & (points <= high)
+    return mask
 
 
 def _normalize_punctuation_once(text: str, mostly_han: bool) -> str:
-    text = _PARENS_WITH_CJK.sub(lambda m: f"（{m.group(1) if m.group(1) is not None else m.group(2)}）", text)
+    text = convert_parentheses(text)
     text = _PUNCT_AFTER_CJK.sub(lambda m: _ASCII_TO_FULL[m.group(1)], text)
     text = _PUNCT_AFTER_CJK_SPACE.sub(lambda m: _ASCII_TO_FULL[m.group(1)], text)
     text = _PUNCT_BEFORE_HAN.sub(lambda m: _ASCII_TO_FULL[m.group(1)], text)

@@ -90,8 +90,12 @@ def match_metadata_line(line: str, patterns: Patterns) -> tuple[datetime.date | 
     >>> match_metadata_line("( 2021-12-13 ) 稿件来源: 法治日报要闻", load_patterns())
     (datetime.date(2021, 12, 13), '法治日报要闻')
     """
+    line = line.strip()
+    if len(line) > MAX_METADATA_LINE_CHARS:
+        # Header lines are short; a user's regex must never see a page-long line.
+        return None
     for layout in patterns.metadata_lines:
-        match = layout.regex.match(line.strip())
+        match = layout.regex.match(line)
         if match:
             groups = match.groupdict()
             source = (groups.get("source") or "").strip() or None
@@ -100,6 +104,8 @@ def match_metadata_line(line: str, patterns: Patterns) -> tuple[datetime.date | 
 
 
 _WORD = re.compile(r"\w")
+# The longest line a metadata pattern is tried on.
+MAX_METADATA_LINE_CHARS = 200
 
 
 def _title_like(line: str, patterns: Patterns, *, in_title_position: bool) -> bool:
@@ -125,7 +131,8 @@ def extract_metadata(doc: Document, patterns: Patterns) -> Document:
         return doc
     lines = [line for line in doc.text.split("\n") if line.strip()]
     kind: dict[int, str] = {}
-    date, source, role, authors = None, None, None, []
+    date, source, role = None, None, None
+    authors: dict[str, None] = {}  # ordered, and a set: a page of bylines must not cost n squared
 
     for i, line in enumerate(lines):
         found = match_metadata_line(line, patterns)
@@ -138,7 +145,7 @@ def extract_metadata(doc: Document, patterns: Patterns) -> Document:
         if byline is not None:
             kind[i] = "byline"
             role = role or byline[0]
-            authors.extend(a for a in byline[1] if a not in authors)
+            authors.update(dict.fromkeys(byline[1]))
 
     title = doc.title
     first_meta = min((i for i, k in kind.items() if k == "metadata_line"), default=None)

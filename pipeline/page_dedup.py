@@ -1,12 +1,18 @@
-"""The ``page_dedup`` stage: drop paragraphs that repeat an earlier one on the same page.
+"""The ``page_dedup`` stage: drop what a page holds twice, and only that.
 
 E-edition scrapers often capture an article twice on one page (the teaser
 column and the full text, or the same frame twice). Each paragraph of a page
 is MinHashed; a paragraph whose estimated similarity to an earlier paragraph
 reaches ``block_threshold`` (or, if short, that is identical to one) is a
-repeat. Repeats are dropped, and recorded, by runs (see `droppable_runs`): a
-duplicated body goes whole, while a short line that legitimately recurs
-("同志们、朋友们！") or a paragraph that a summary box paraphrases stays.
+repeat. Earlier paragraphs are found through LSH buckets of the sketches, so
+a page of ten thousand paragraphs costs ten thousand lookups, not a hundred
+million comparisons.
+
+What goes (see `droppable_runs`): a second copy of a block of paragraphs,
+in the same order, short lines included; and a paragraph repeated word for
+word. What stays: a lone paragraph that is only *similar* to another (the
+parallel lines of a commentary, a summary box paraphrasing the body, a close
+echoing the lead), and a short line that recurs ("同志们、朋友们！").
 """
 
 from __future__ import annotations
@@ -18,41 +24,43 @@ import numpy as np
 
 from pipeline.config import Config
 from pipeline.document import Document, Removal
-from pipeline.signature import batch_tokens, match_key, token_signatures
+from pipeline.signature import MinHashSettings, batch_tokens, match_key
 
 STAGE_PAGE_DEDUP = "page_dedup"
-
-
-# Permutations of the paragraph sketches. Fewer than for whole articles: a
-# single paragraph goes only when it repeats another word for word, so an
-# estimate (standard error about 0.05 at the 0.8 block threshold) decides
-# only whether runs of several paragraphs are a second copy.
-BLOCK_PERM = 64
 
 # Below this many characters (after folding) MinHash estimates are noise:
 # such paragraphs only count as repeats when they are identical.
 MIN_SKETCH_CHARS = 12
+# Earlier paragraphs kept per LSH bucket, and compared per paragraph: bounds
+# the work on a page of thousands of near-identical lines (a numbered list).
+BUCKET_CAP = 32
+MAX_CANDIDATES = 64
+# A second copy may skip this many paragraphs of the first one minus one.
+MAX_COPY_GAP = 2
 
 
-def repeated_blocks(keys: Sequence[str], sketched: Sequence[int], sigs: np.ndarray, threshold: float) -> dict[int, tuple[int, float, bool]]:
+def repeated_blocks(keys: Sequence[str], sketched: Sequence[int], sigs: np.ndarray, threshold: float,
+                    settings: MinHashSettings) -> dict[int, tuple[int, float, bool]]:
     """{index: (earlier block it repeats, similarity, identical?)} for each repeat.
 
     ``keys`` are the blocks' match keys; ``sigs`` holds the sketches of the
     blocks listed in ``sketched`` (those that `needs_sketch`), in that order.
+    A block is compared only with earlier blocks that share an LSH band with
+    it, and only with blocks that are not repeats themselves.
 
+    >>> from pipeline.signature import MinHashSettings
     >>> sigs = np.array([[1, 2, 3, 4], [1, 2, 3, 9], [5, 6, 7, 8]], np.uint32)
     >>> keys = ["甲" * 12, "乙" * 12, "丙" * 12, "甲" * 12, "短"]
-    >>> repeated_blocks(keys, [0, 1, 2], sigs, 0.7)
+    >>> repeated_blocks(keys, [0, 1, 2], sigs, 0.7, MinHashSettings(4, 1, 3, 3, 4))
     {1: (0, 0.75, False), 3: (0, 1.0, True)}
     """
     repeats: dict[int, tuple[int, float, bool]] = {}
     first_seen: dict[str, int] = {}
     row_of = {block: row for row, block in enumerate(sketched)}
-    kept_rows: list[int] = []
-    # Every pairwise similarity of the page's sketches in one array operation;
-    # a block with no earlier block near it (most of them) needs no closer look.
-    scores_all = (sigs[:, None, :] == sigs[None, :, :]).sum(axis=-1) / sigs.shape[-1] if len(sigs) else sigs
-    near_earlier = np.tril(scores_all >= threshold, -1).any(axis=1).tolist() if len(sigs) else []
+    # Kept as an array, a row turned into Python ints only when looked up:
+    # a page of 30,000 short paragraphs would otherwise hold half a million ints.
+    bands = settings.band_keys(sigs) if len(sigs) else np.empty((0, settings.bands), np.uint64)
+    buckets: dict[tuple[int, int], list[int]] = {}
     for i, key in enumerate(keys):
         if not key:
             continue
@@ -63,13 +71,18 @@ def repeated_blocks(keys: Sequence[str], sketched: Sequence[int], sigs: np.ndarr
         row = row_of.get(i)
         if row is None:
             continue
-        if kept_rows and near_earlier[row]:
-            scores = scores_all[row, kept_rows]
+        lookups = list(enumerate(bands[row].tolist()))
+        candidates = sorted({earlier for lookup in lookups for earlier in buckets.get(lookup, ())})[:MAX_CANDIDATES]
+        if candidates:
+            scores = np.count_nonzero(sigs[candidates] == sigs[row], axis=1) / sigs.shape[1]
             best = int(np.argmax(scores))
             if scores[best] >= threshold:
-                repeats[i] = (sketched[kept_rows[best]], float(scores[best]), False)
+                repeats[i] = (sketched[candidates[best]], float(scores[best]), False)
                 continue
-        kept_rows.append(row)
+        for lookup in lookups:
+            bucket = buckets.setdefault(lookup, [])
+            if len(bucket) < BUCKET_CAP:
+                bucket.append(row)
     return repeats
 
 
@@ -89,24 +102,26 @@ def needs_sketch(keys: Sequence[str]) -> list[int]:
 
 
 def droppable_runs(blocks: Sequence[str], repeats: dict[int, tuple[int, float, bool]], min_chars: int) -> list[int]:
-    """Indices of the repeats that can go without losing anything worth keeping.
+    """Indices of the repeats that can go without losing anything the page holds once.
 
-    Repeats are taken by runs of consecutive repeats. A run goes when it holds
-    at least ``min_chars`` characters and is either several paragraphs long (a
-    scraper's second copy of a body, short lines included) or one paragraph
-    repeated word for word. A single paragraph that is only *similar* to an
-    earlier one stays: that is how a body paragraph looks next to the summary
-    box (核心阅读) that quotes it, and the few words that differ are content.
-    A salutation that recurs in a speech ("同志们、朋友们！") is a short run
-    and stays too. Whatever its length, a run that repeats the page's opening
-    paragraphs right after them (the page is the same text twice) goes.
+    Repeats are taken by runs of consecutive repeats. A run is a second copy
+    of a block when it repeats earlier paragraphs in the same order (each
+    one after the one before, all of them before the run starts); such a run
+    goes whole, short lines and near copies included, when it has several
+    paragraphs, at least ``min_chars`` characters and one paragraph repeated
+    word for word, or when the page is just its opening paragraphs twice,
+    word for word. Outside such a copy,
+    only a paragraph repeated word for word (of ``min_chars`` or more)
+    goes: a lone near copy stays, since the words that differ are content.
 
-    >>> blocks = ["甲" * 30, "乙" * 30, "同志们！", "甲" * 30, "乙" * 30, "同志们！"]
-    >>> droppable_runs(blocks, {3: (0, 1.0, True), 4: (1, 1.0, True), 5: (2, 1.0, True)}, 40)
+    >>> blocks = ["甲" * 30, "乙" * 30, "同志们！", "甲" * 30, "乙" * 29 + "丁", "同志们！"]
+    >>> droppable_runs(blocks, {3: (0, 1.0, True), 4: (1, 0.9, False), 5: (2, 1.0, True)}, 40)
     [3, 4, 5]
     >>> droppable_runs(["同志们！", "甲" * 30, "同志们！", "乙" * 30], {2: (0, 1.0, True)}, 40)
     []
     >>> droppable_runs(["甲" * 50, "乙" * 30, "甲" * 49 + "丙"], {2: (0, 0.9, False)}, 40)
+    []
+    >>> droppable_runs(["一甲" * 20, "一乙" * 20, "一丙" * 20], {1: (0, 0.8, False), 2: (1, 0.8, False)}, 40)
     []
     >>> droppable_runs(["春节将至，挂满灯笼。", "春节将至，挂满灯笼。"], {1: (0, 1.0, True)}, 40)
     [1]
@@ -115,16 +130,26 @@ def droppable_runs(blocks: Sequence[str], repeats: dict[int, tuple[int, float, b
     run: list[int] = []
     for i in sorted(repeats) + [None]:
         if run and (i is None or i != run[-1] + 1):
-            long_enough = sum(len(blocks[j]) for j in run) >= min_chars
-            # The page opens with the same paragraphs twice (a one-paragraph photo
-            # caption scraped twice is as much a copy as a ten-paragraph body).
-            mirrors_opening = run[0] == len(run) and [repeats[j][0] for j in run] == list(range(len(run)))
-            if mirrors_opening or (long_enough and (len(run) > 1 or repeats[run[0]][2])):
-                dropped.extend(run)
+            dropped.extend(_droppable(run, blocks, repeats, min_chars))
             run = []
         if i is not None:
             run.append(i)
     return dropped
+
+
+def _droppable(run: list[int], blocks: Sequence[str], repeats: dict[int, tuple[int, float, bool]], min_chars: int) -> list[int]:
+    targets = [repeats[j][0] for j in run]
+    # A second copy follows the first paragraph by paragraph (one may be
+    # missing), lies wholly after it, and holds at least one paragraph word
+    # for word: a list of similar lines (第1条…, 第2条…) is none of that.
+    in_order = all(0 < b - a <= MAX_COPY_GAP for a, b in zip(targets, targets[1:])) and targets[-1] < run[0]
+    identical = [repeats[j][2] for j in run]
+    long_enough = sum(len(blocks[j]) for j in run) >= min_chars
+    # The page is its opening paragraphs twice (a short caption scraped twice).
+    mirrors_opening = all(identical) and run[0] == len(run) and targets == list(range(len(run)))
+    if in_order and ((len(run) > 1 and long_enough and any(identical)) or mirrors_opening):
+        return run
+    return [j for j in run if repeats[j][2] and len(blocks[j]) >= min_chars]
 
 
 def _match_keys(blocks: Sequence[str]) -> list[str]:
@@ -136,12 +161,13 @@ def _match_keys(blocks: Sequence[str]) -> list[str]:
 
 def dedup_pages(docs: Sequence[Document], config: Config) -> list[Document]:
     """The ``page_dedup`` stage for a batch: every paragraph that needs one sketched in one go."""
+    settings = config.paragraph_minhash
     pages = [doc.paragraphs if not doc.rejected and "\n" in doc.text else [] for doc in docs]
     keys = [_match_keys(blocks) for blocks in pages]
     sketched = [needs_sketch(page_keys) for page_keys in keys]
     wanted = [(page, i) for page, indices in enumerate(sketched) for i in indices]
     rows = batch_tokens([pages[page][i] for page, i in wanted], [keys[page][i] for page, i in wanted])
-    sketches = token_signatures(rows, BLOCK_PERM, config.seed, config.block_ngram, config.word_ngram)
+    sketches = settings.sign_tokens(rows)
     out = []
     first_row = 0
     for doc, blocks, page_keys, indices in zip(docs, pages, keys, sketched):
@@ -150,7 +176,7 @@ def dedup_pages(docs: Sequence[Document], config: Config) -> list[Document]:
         if len(blocks) < 2:
             out.append(doc)
             continue
-        repeats = repeated_blocks(page_keys, indices, sigs, config.block_threshold)
+        repeats = repeated_blocks(page_keys, indices, sigs, config.block_threshold, settings)
         dropped = set(droppable_runs(blocks, repeats, config.min_repeat_chars)) if repeats else set()
         if not dropped:
             out.append(doc)

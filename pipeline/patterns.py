@@ -34,11 +34,13 @@ class MetadataLine:
     regex: re.Pattern[str]
 
 
+# Every character Python counts as whitespace (what regex \s matches).
+WHITESPACE = "".join(ch for ch in map(chr, range(0x3001)) if ch.isspace())
+
+
 @dataclass(frozen=True)
 class Patterns:
     separator_chars: str
-    separator_line: re.Pattern[str]
-    trailing_separator: re.Pattern[str]
     page_jump: re.Pattern[str]
     page_jump_start: re.Pattern[str]
     page_jump_unit: re.Pattern[str]
@@ -52,6 +54,25 @@ class Patterns:
     title_max_chars: int
     sentence_end: str
     closing_quotes: str
+
+    # Separators are judged with str methods rather than regexes: a line of
+    # ten thousand "| " followed by a letter made a regex backtrack for minutes.
+    def is_separator_line(self, line: str) -> bool:
+        """A line of separators and spaces only, with at least one separator.
+
+        >>> p = load_patterns()
+        >>> p.is_separator_line(" | ｜ "), p.is_separator_line("要闻 |"), p.is_separator_line("   ")
+        (True, False, False)
+        """
+        return not line.strip(self.separator_chars + WHITESPACE) and any(ch in line for ch in self.separator_chars)
+
+    def strip_trailing_separators(self, line: str) -> str:
+        """The line without the separators (and spaces) it ends with.
+
+        >>> load_patterns().strip_trailing_separators("稿件来源: 法治日报要闻 | |")
+        '稿件来源: 法治日报要闻'
+        """
+        return line.rstrip(self.separator_chars + WHITESPACE)
 
 
 @functools.lru_cache(maxsize=8)
@@ -98,7 +119,6 @@ def _alternation(words: list[str]) -> str:
 
 def _compile(table: dict) -> Patterns:
     seps = "".join(table["separators"]["chars"])
-    sep_class = "[" + re.escape(seps) + "]"
 
     jumps = table["page_jumps"]
     verbs = _alternation(jumps["forward_verbs"] + jumps["backward_verbs"])
@@ -126,8 +146,6 @@ def _compile(table: dict) -> Patterns:
     bylines = table["bylines"]
     return Patterns(
         separator_chars=seps,
-        separator_line=re.compile(f"^[\\s{re.escape(seps)}]*{sep_class}[\\s{re.escape(seps)}]*$"),
-        trailing_separator=re.compile(f"(?:\\s*{sep_class})+\\s*$"),
         page_jump=page_jump,
         page_jump_start=page_jump_start,
         page_jump_unit=page_jump_unit,

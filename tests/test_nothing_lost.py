@@ -6,18 +6,22 @@ Every repro input is built inside the test; large inputs are generated.
 import errno
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
 import textwrap
+import time
+import tracemalloc
 
 import pytest
 from conftest import ROOT, SAMPLE_PAGE, SAMPLE_RAW, read_tables, run_pipeline
 
 from pipeline import ingest, store
-from pipeline.chain import clean_files
+from pipeline.chain import clean_files, clean_records
 from pipeline.encoding import decode_bytes, detect
 from pipeline.config import Config, ConfigError
+from pipeline.document import Document
 
 
 def copy_sample(tmp_path):
@@ -90,7 +94,7 @@ RUN_IN_CHILD = textwrap.dedent(
     sys.path.insert(0, "tests")
     from pathlib import Path
     from conftest import run_pipeline
-    from pipeline.config import Config, ConfigError
+    from pipeline.config import Config
     print(json.dumps(run_pipeline(Path(sys.argv[1]), Path(sys.argv[2]), Config.from_mapping(json.loads(sys.argv[3])))["records"]))
     """
 )
@@ -339,3 +343,74 @@ def test_a_strict_gb18030_page_the_detector_cannot_place_is_read(tmp_path):
     assert detect(data, Config().encodings) is None  # the detector's blind spot this test is about
     decoded = decode_bytes(data, Config().encodings)
     assert decoded.reject is None and decoded.encoding == "gb18030" and decoded.text == SHORT_GB18030
+
+
+# --- Quadratic pages -----------------------------------------------------------------------
+
+def hostile_pages(size: int):
+    """(name, text) of about ``size`` bytes each, each aimed at a stage that once went quadratic."""
+    rng = random.Random(11)
+    han = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经"
+
+    def words(n):
+        return "".join(rng.choice(han) for _ in range(n))
+
+    yield "many short distinct paragraphs", "\n".join(words(rng.randint(5, 12)) + "。" for _ in range(size // 30))
+    yield "a numbered list of near-identical lines", "\n".join(f"第{i}条 同一段落的内容重复出现了很多次，一直在这里。" for i in range(size // 66))
+    yield "an unclosed parenthesis", "标题\n(" + words(size // 3)
+    yield "deeply nested parentheses", "标题\n汉" + "(" * (size // 6) + "汉" + ")" * (size // 6)
+    yield "separators then a letter", "| " * (size // 2) + "x"
+    yield "a metadata line with a sea of spaces", "( 2021-12-13 ) 稿件来源: 法" + " " * size + "x"
+    yield "a page of bylines", "\n".join("□ 本报记者 " + words(3) for _ in range(size // 40))
+    yield "sentence ends and spaces", "。 " * (size // 4)
+    yield "latin-1 mojibake", "ÖÐ¹úÕþ¸®" * (size // 16)
+    yield "a body twice", "\n".join(words(200) + "。" for _ in range(size // 1200)) * 2
+
+
+@pytest.mark.parametrize("name,text", list(hostile_pages(1_000_000)), ids=lambda value: value if len(value) < 60 else None)
+def test_every_cleaning_stage_is_linear_on_a_1_mb_hostile_page(name, text):
+    doc = Document(doc_id="x", source_path="a.txt", text=text, encoding="utf-8")
+    tracemalloc.start()
+    started = time.perf_counter()
+    (out,) = clean_records([doc], Config())
+    seconds = time.perf_counter() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert out.reject != "processing_error", out.reject_detail
+    # Generous bounds: linear work is about a second here; the quadratic
+    # versions took from 20 s to several minutes, or gigabytes. The memory
+    # bound is the README's claim: at most about 100 bytes per character.
+    assert seconds < 20, f"{name}: {seconds:.1f} s"
+    assert peak < 100 * len(text), f"{name}: {peak / 1e6:.0f} MB at peak for {len(text):,} characters"
+
+
+def test_a_repeated_body_on_a_hostile_page_is_still_found(config):
+    body = [f"第{i}段，这是一段足够长的正文内容，讲述了一件事情的第{i}个方面，不与其他段落相同。" for i in range(3000)]
+    (out,) = clean_records([Document(doc_id="x", source_path="a.txt", text="\n".join(body + body))], config)
+    assert out.paragraphs == body
+
+
+# --- Page dedup removed real paragraphs ---------------------------------------------------
+
+COMMENTARY_CLOSE = [
+    "一百年来，党团结带领人民进行的一切奋斗、一切牺牲、一切创造，归结起来就是一个主题。",
+    "我们要从这个意义上理解“伟大的中国共产党万岁”的深刻内涵。",
+    "我们要从这个意义上理解“伟大的中国人民万岁”的深刻内涵。",
+    "我们要从这个意义上理解“伟大的中华民族万岁”的深刻内涵。",
+]
+
+
+def test_parallel_closing_lines_of_a_commentary_are_all_kept(config):
+    (out,) = clean_records([Document(doc_id="x", source_path="a.txt", text="标题\n" + "\n".join(COMMENTARY_CLOSE))], config)
+    assert out.paragraphs == COMMENTARY_CLOSE
+    assert not out.removed("page_dedup")
+
+
+def test_a_close_that_echoes_the_lead_is_kept_and_a_body_twice_still_goes(config):
+    lead = "北京市委政法委发挥统筹协调作用，组织各区同步部署开展市域社会治理现代化试点工作，取得明显成效。"
+    middle = "将全市16个试点区划分为4个区域类型，每个试点区结合区位特点，突出优势长项，找准问题短板。"
+    close = "北京市委政法委将继续发挥统筹协调作用，组织各区同步推进市域社会治理现代化试点工作，取得更大成效。"
+    (echo,) = clean_records([Document(doc_id="x", source_path="a.txt", text="\n".join(["标题", lead, middle, close]))], config)
+    assert echo.paragraphs == [lead, middle, close]
+    (twice,) = clean_records([Document(doc_id="y", source_path="b.txt", text="\n".join(["标题", lead, middle, close, lead, middle, close]))], config)
+    assert twice.paragraphs == [lead, middle, close]
