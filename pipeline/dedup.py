@@ -2,22 +2,29 @@
 
 1. `sign_documents`: a MinHash of each document's match key (character
    n-grams for CJK, word n-grams otherwise) and its LSH band keys, as an
-   Arrow table (`schema.signatures_schema`), batch by batch.
-2. `cluster`: over the signatures of the whole corpus, documents that share a
-   band key are candidates; every candidate pair is checked against
-   ``dedup_threshold`` on the full signature before it counts; verified pairs
-   are joined into clusters (connected components); one document per cluster
-   is kept by ``keep_policy`` and the others point at it.
-
-Connected components are transitive: A~B and B~C put A and C in one cluster
-even if A and C alone fall below the threshold. For news reposts that is the
-wanted behaviour (a chain of edits of one story).
+   Arrow table (`MinHashSettings.schema`), batch by batch. A text whose match
+   key is empty (emoji, punctuation, box drawing only) has no shingles; its
+   band keys are made from its exact text, so it matches exact copies only.
+2. `cluster`: documents that share a band key are candidates; every
+   candidate pair is verified against ``dedup_threshold``: on the MinHash
+   estimate when it is clear, on the exact Jaccard similarity of the two
+   texts' shingle sets when the estimate lies within ``EXACT_MARGIN`` of the
+   threshold (near the threshold an estimate from 128 permutations is a coin
+   toss). Verified pairs are the edges of a graph.
+3. Centre clustering on that graph: documents are taken in keep order
+   (``keep_policy``); one not yet placed becomes a kept copy, and its
+   unplaced neighbours become its duplicates. Every duplicate therefore has
+   a verified edge to the document it points at, and ``similarity`` is the
+   similarity of that edge. Clusters do not chain: A~B and B~C with A and C
+   apart leave C kept, whatever links it to A through B (300 pages that each
+   overlap the next by 90% are not one cluster).
 
 Runs are incremental: `cluster` takes the signatures of this run's new
 documents and, as `Earlier`, the index of every document earlier runs kept or
-marked as a duplicate. Only band buckets that hold a new document are
-searched; earlier clusters are joined as they were, so the result equals
-clustering everything at once (see `cluster`).
+marked as a duplicate. Band buckets of new documents are searched, and every
+earlier cluster a verified pair reaches is taken back in whole (its buckets
+searched too, until nothing new is reached), so each part of the graph that
+changed is decided again as a run over everything would decide it.
 
 All of it works on columns (doc ids, a signature matrix, band keys), not on
 documents, so it can run as table operations on a larger engine.
@@ -28,23 +35,31 @@ from __future__ import annotations
 import datetime
 import functools
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import xxhash
+from scipy.sparse import coo_matrix
 
 from pipeline.config import Config
 from pipeline.document import Document
-from pipeline.schema import signatures_schema
-from pipeline.signature import band_keys, similarity, text_signatures
+from pipeline.signature import EMPTY, MinHashSettings, similarity
 
 # In a band bucket up to this size every pair is checked; a bigger bucket (many
-# copies of one text) is checked as a star around its smallest doc_id, which
-# keeps the work linear while still joining every true copy to the cluster.
+# copies of one text) is checked as a star around its first member in keep
+# order, which keeps the work linear while still joining every true copy to
+# the copy the cluster keeps.
 ALL_PAIRS_BUCKET = 32
 VERIFY_CHUNK = 65_536
+# Estimates this close to the threshold are settled on the texts themselves:
+# five standard errors of a 128-permutation estimate near 0.7 (0.04 each), so
+# that among ten thousand look-alike pairs (articles that share a long footer,
+# at 0.67) not one passes on a lucky estimate.
+EXACT_MARGIN = 0.2
+
+Texts = Callable[[Sequence[str]], dict[str, str]]
 
 
 def metadata_fields(doc: Document) -> int:
@@ -53,22 +68,39 @@ def metadata_fields(doc: Document) -> int:
 
 def sign_documents(docs: Sequence[Document], config: Config) -> pa.Table:
     """Signatures and band keys of the kept documents of one batch."""
+    settings = config.minhash
     kept = [d for d in docs if not d.rejected]
-    sigs = text_signatures((d.text for d in kept), config.num_perm, config.seed, config.cjk_ngram, config.word_ngram)
-    keys = band_keys(sigs, config.lsh_bands)
-    schema = signatures_schema(config.num_perm, config.lsh_bands)
+    sigs = settings.sign(d.text for d in kept)
+    keys = settings.band_keys(sigs)
+    text_hash = np.array([xxhash.xxh3_64_intdigest(d.text.encode("utf-8")) for d in kept], dtype=np.uint64)
+    empty = (sigs == EMPTY).all(axis=1) if len(kept) else np.zeros(0, bool)
+    if empty.any():
+        keys[empty] = exact_text_keys(text_hash[empty], settings.bands)
     return pa.table(
         {
             "doc_id": pa.array([d.doc_id for d in kept], pa.string()),
-            "minhash": pa.FixedSizeListArray.from_arrays(pa.array(sigs.ravel(), pa.uint32()), config.num_perm),
-            "band_keys": pa.FixedSizeListArray.from_arrays(pa.array(keys.ravel(), pa.uint64()), config.lsh_bands),
+            "minhash": pa.FixedSizeListArray.from_arrays(pa.array(sigs.ravel(), pa.uint32()), settings.num_perm),
+            "band_keys": pa.FixedSizeListArray.from_arrays(pa.array(keys.ravel(), pa.uint64()), settings.bands),
             "char_count": pa.array([d.char_count for d in kept], pa.int32()),
             "date": pa.array([d.date for d in kept], pa.date32()),
             "metadata_fields": pa.array([metadata_fields(d) for d in kept], pa.int8()),
-            "text_hash": pa.array([xxhash.xxh3_64_intdigest(d.text.encode("utf-8")) for d in kept], pa.uint64()),
+            "text_hash": pa.array(text_hash, pa.uint64()),
         },
-        schema=schema,
+        schema=settings.schema,
     )
+
+
+def exact_text_keys(text_hash: np.ndarray, bands: int) -> np.ndarray:
+    """Band keys of texts with no shingles: their exact text, mixed with the band (never a shingle band's key, but by a 2**-64 chance).
+
+    >>> keys = exact_text_keys(np.array([7, 7, 8], np.uint64), 4)
+    >>> bool((keys[0] == keys[1]).all()), bool((keys[0] == keys[2]).any())
+    (True, False)
+    """
+    band = np.arange(bands, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        mixed = (text_hash[:, None] ^ np.uint64(0x9E3779B97F4A7C15)) * np.uint64(0xBF58476D1CE4E5B9) + band * np.uint64(0x94D049BB133111EB)
+        return mixed ^ (mixed >> np.uint64(31))
 
 
 def _matrix(column: pa.ChunkedArray | pa.Array, width: int, dtype: type) -> np.ndarray:
@@ -78,13 +110,14 @@ def _matrix(column: pa.ChunkedArray | pa.Array, width: int, dtype: type) -> np.n
 
 
 def candidate_pairs(keys: np.ndarray, rank: np.ndarray | None = None, active: np.ndarray | None = None) -> np.ndarray:
-    """Row pairs that share a band key, as an (m, 2) array ordered by ``rank``.
+    """Row pairs that share a band key, as an (m, 2) array, each pair (better rank, worse rank).
 
-    ``rank`` orders rows (doc_id order, so that results do not depend on
-    input order); ``active`` marks the rows whose buckets are searched, and
-    only pairs with at least one active row are returned. Each searched
-    bucket is taken whole, so a pair is found exactly as it would be if every
-    row were active.
+    ``rank`` orders rows (keep order, so that a big bucket's star is centred
+    on the copy its cluster will keep and results do not depend on input
+    order); ``active`` marks the rows whose buckets are searched, and only
+    pairs with at least one active row are returned. Each searched bucket is
+    taken whole, so a pair is found exactly as it would be if every row were
+    active.
     """
     n, bands = keys.shape
     rank = np.arange(n) if rank is None else rank
@@ -134,54 +167,40 @@ def _pair_similarity(sigs: np.ndarray, left: np.ndarray, right: np.ndarray) -> n
     return scores
 
 
-def _components(n: int, pairs: np.ndarray) -> np.ndarray:
-    """Connected-component label (the smallest row index) of every row."""
-    parent = np.arange(n)
+def keep_rank(policy: tuple[str, ...], char_count: np.ndarray, dates: list, meta: np.ndarray, doc_ids: np.ndarray) -> np.ndarray:
+    """Each row's place in keep order (0 first): the row that comes first in its cluster is kept.
 
-    def find(x: int) -> int:
-        root = x
-        while parent[root] != root:
-            root = parent[root]
-        while parent[x] != root:
-            parent[x], x = root, parent[x]
-        return root
-
-    for a, b in pairs:
-        ra, rb = find(int(a)), find(int(b))
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    return np.array([find(i) for i in range(n)], dtype=np.int64)
-
-
-def _keep_order(policy: tuple[str, ...], char_count: np.ndarray, dates: list, meta: np.ndarray, doc_ids: np.ndarray):
-    """A sort key per row: the row that sorts first in its cluster is kept."""
+    Criteria of ``keep_policy`` in order, the smallest ``doc_id`` breaking the last tie.
+    """
     far = datetime.date.max.toordinal() + 1
-
-    def key(row: int) -> tuple:
-        parts: list = []
-        for criterion in policy:
-            day = dates[row].toordinal() if dates[row] is not None else None
-            if criterion == "longest":
-                parts.append(-int(char_count[row]))
-            elif criterion == "shortest":
-                parts.append(int(char_count[row]))
-            elif criterion == "earliest":
-                parts.append(day if day is not None else far)
-            elif criterion == "latest":
-                parts.append(-day if day is not None else far)
-            elif criterion == "most_metadata":
-                parts.append(-int(meta[row]))
-        parts.append(str(doc_ids[row]))
-        return tuple(parts)
-
-    return key
+    days = np.array([d.toordinal() if d is not None else far for d in dates], dtype=np.int64)
+    dated = days != far
+    columns: list[np.ndarray] = []
+    for criterion in policy:
+        if criterion == "longest":
+            columns.append(-char_count.astype(np.int64))
+        elif criterion == "shortest":
+            columns.append(char_count.astype(np.int64))
+        elif criterion == "earliest":
+            columns.append(days)
+        elif criterion == "latest":
+            columns.append(np.where(dated, -days, far))
+        elif criterion == "most_metadata":
+            columns.append(-meta.astype(np.int64))
+    id_order = np.empty(len(doc_ids), dtype=np.int64)
+    id_order[np.argsort(doc_ids.astype(str), kind="stable")] = np.arange(len(doc_ids))
+    # np.lexsort sorts by its last key first.
+    order = np.lexsort([id_order, *reversed(columns)]) if len(doc_ids) else np.zeros(0, np.int64)
+    rank = np.empty(len(doc_ids), dtype=np.int64)
+    rank[order] = np.arange(len(doc_ids))
+    return rank
 
 
 @dataclass(frozen=True)
 class Earlier:
     """What earlier runs left behind, as read from the output folder.
 
-    ``signatures``: the signature index (`schema.signatures_schema`) of every
+    ``signatures``: the signature index (`MinHashSettings.schema`) of every
     earlier document, kept or duplicate. ``duplicate_of``: earlier duplicates
     (doc_id -> kept doc_id). ``removed``: earlier doc_ids that leave the index
     because their raw file changed; their clusters are worked out again.
@@ -200,7 +219,7 @@ class Clustering:
     duplicate_of (null when kept), similarity to the kept copy, kind).
     ``changes``: earlier documents whose decision changes, with the same
     columns plus ``was_duplicate_of``: a kept copy that a new copy replaces
-    (the keep policy prefers it), duplicates re-pointed at the new kept copy,
+    (the keep policy prefers it), duplicates re-pointed at another kept copy,
     and duplicates promoted because their kept copy left with a changed file.
     ``clusters``: every cluster this run touched that has copies, largest
     first: (kept doc_id, size, new members).
@@ -212,18 +231,26 @@ class Clustering:
     stats: dict[str, int]
 
 
-def cluster(signatures: pa.Table, config: Config, earlier: Earlier | None = None) -> Clustering:
+class _Graph:
+    """The verified pairs found so far, and how they were verified."""
+
+    def __init__(self) -> None:
+        self.edges: list[np.ndarray] = []
+        self.sims: list[np.ndarray] = []
+        self.candidates = 0
+        self.exact = 0
+
+
+def cluster(signatures: pa.Table, config: Config, earlier: Earlier | None = None, texts: Texts | None = None) -> Clustering:
     """Decide, for every new document, whether it is kept or a copy of which one.
 
-    Candidates are pairs that share a band key in a bucket holding a new
-    document (or a member of an earlier cluster that lost a member); every
-    candidate is verified against ``dedup_threshold`` on the full signature.
-    Verified pairs join clusters (earlier clusters count as already joined);
-    each cluster keeps one document by ``keep_policy``. Because edges depend
-    only on the two signatures and their whole buckets, running over the files
-    in several runs gives the same clusters as one run over all of them, up
-    to buckets of more than ``ALL_PAIRS_BUCKET`` documents, which are checked
-    as a star.
+    ``texts`` fetches clean texts by doc_id, for the pairs whose estimate is
+    too close to the threshold to decide on (without it, estimates decide).
+    Because edges depend only on the two documents and their whole buckets,
+    and every part of the graph a new document reaches is decided again whole,
+    running over the files in several runs gives the same clusters as one
+    run over all of them, up to buckets of more than ``ALL_PAIRS_BUCKET``
+    documents, which are checked as a star.
     """
     columns = ["doc_id", "minhash", "band_keys", "char_count", "date", "metadata_fields", "text_hash"]
     new = signatures.select(columns)
@@ -235,14 +262,16 @@ def cluster(signatures: pa.Table, config: Config, earlier: Earlier | None = None
     m, n = old.num_rows, table.num_rows
     if n == 0:
         return Clustering(_decision_table([], [], np.empty(0, np.float32), []), _change_table([], [], [], [], []), [], dict(_NO_WORK))
+    settings = config.minhash
     ids = np.array(table.column("doc_id").to_pylist(), dtype=object)
-    sigs = _matrix(table.column("minhash"), config.num_perm, np.uint32)
-    keys = _matrix(table.column("band_keys"), config.lsh_bands, np.uint64)
+    sigs = _matrix(table.column("minhash"), settings.num_perm, np.uint32)
+    keys = _matrix(table.column("band_keys"), settings.bands, np.uint64)
     text_hash = table.column("text_hash").to_numpy()
+    empty = (sigs == EMPTY).all(axis=1)
+    rank = keep_rank(config.keep_policy, table.column("char_count").to_numpy(), table.column("date").to_pylist(),
+                     table.column("metadata_fields").to_numpy(), ids)
 
-    # Earlier decisions as rows: prior[row] is the row of its kept copy. A
-    # cluster whose kept copy or any member left is worked out again from its
-    # remaining members ("dissolved"), since that member may have joined them.
+    # Earlier decisions as rows: prior[row] is the row of its kept copy.
     prior = np.arange(n)
     active = np.zeros(n, dtype=bool)
     active[m:] = True
@@ -255,62 +284,45 @@ def cluster(signatures: pa.Table, config: Config, earlier: Earlier | None = None
         kept_rows = kept.to_numpy(zero_copy_only=False)[listed]
         kept_known = ~np.isnan(kept_rows.astype(float))
         prior[dupe_rows[kept_known]] = kept_rows[kept_known].astype(np.int64)
-        # A duplicate whose kept copy left marks its cluster for a new look.
+        # A duplicate whose kept copy left is decided again.
         active[dupe_rows[~kept_known]] = True
     if earlier is not None and earlier.removed:
-        removed_clusters = {was_duplicate_of.get(doc_id, doc_id) for doc_id in earlier.removed}
-        leaving = pc.is_in(old.column("doc_id"), value_set=pa.array(sorted(removed_clusters), pa.string()))
-        leaving_rows = np.flatnonzero(leaving.to_numpy(zero_copy_only=False))
-        active[:m] |= np.isin(prior[:m], leaving_rows)
-    dissolved = np.flatnonzero(active[:m])
-    prior[dissolved] = dissolved
+        left_clusters = {was_duplicate_of.get(doc_id, doc_id) for doc_id in earlier.removed}
+        leaving = pc.is_in(old.column("doc_id"), value_set=pa.array(sorted(left_clusters), pa.string()))
+        active[:m] |= np.isin(prior[:m], np.flatnonzero(leaving.to_numpy(zero_copy_only=False)))
 
-    rank = np.empty(n, dtype=np.int64)
-    rank[np.argsort(ids.astype(str), kind="stable")] = np.arange(n)
-    pairs = candidate_pairs(keys, rank, active if m else None)
-    good = pairs[_pair_similarity(sigs, pairs[:, 0], pairs[:, 1]) >= config.dedup_threshold]
+    graph = _Graph()
+    searched = np.zeros(n, dtype=bool)
+    # Search the buckets of active rows, take in every earlier cluster a
+    # verified pair reaches, and search again until nothing new is reached.
+    while (to_search := active & ~searched).any():
+        pairs = candidate_pairs(keys, rank, to_search)
+        # A pair with a row whose buckets were searched before was found then.
+        pairs = pairs[~(searched[pairs[:, 0]] | searched[pairs[:, 1]])]
+        searched |= to_search
+        graph.candidates += len(pairs)
+        good, sims = _verify(pairs, sigs, empty, text_hash, ids, settings, config.dedup_threshold, texts, graph)
+        graph.edges.append(good)
+        graph.sims.append(sims)
+        reached = np.zeros(n, dtype=bool)
+        reached[good.ravel()] = True
+        reached[:m] |= np.isin(prior[:m], prior[reached])
+        active |= reached
+    edges = np.concatenate(graph.edges) if graph.edges else np.empty((0, 2), np.int64)
+    edge_sims = np.concatenate(graph.sims) if graph.sims else np.empty(0)
+    edges, first = np.unique(edges, axis=0, return_index=True)
+    edge_sims = edge_sims[first]
 
-    # The rows that may join a cluster: rows in verified pairs, and every member
-    # of an earlier cluster one of those belongs to. Other active rows (most
-    # new articles) stay on their own, so the Python-level work below grows
-    # with the duplicates, not with the corpus.
-    touched = np.zeros(n, dtype=bool)
-    touched[good.ravel()] = True
-    touched |= np.isin(prior, np.unique(prior[touched]))
-    rows = np.flatnonzero(touched)
-    local = np.full(n, -1, dtype=np.int64)
-    local[rows] = np.arange(len(rows))
-    edges = np.concatenate([good, np.stack([rows, prior[rows]], axis=1)])
-    labels = _components(len(rows), local[edges])
-
-    char_count = table.column("char_count").to_numpy()
-    dates = table.column("date").to_pylist()
-    meta = table.column("metadata_fields").to_numpy()
-    order_key = _keep_order(config.keep_policy, char_count, dates, meta, ids)
-    members: dict[int, list[int]] = {}
-    for row, label in zip(rows, labels):
-        members.setdefault(int(label), []).append(int(row))
-    winner = np.arange(n)
-    clusters = []
-    for group in members.values():
-        best = min(group, key=order_key)
-        winner[group] = best
-        if len(group) > 1:
-            clusters.append((str(ids[best]), len(group), sum(1 for r in group if r >= m)))
-    clusters.sort(key=lambda c: (-c[1], c[0]))
+    # Rows decided now: every active row. The others keep their earlier decision.
+    winner, sims = _centres(n, np.flatnonzero(active), edges, edge_sims, rank)
+    unchanged = ~active
+    winner[unchanged] = prior[unchanged]
 
     is_copy = winner != np.arange(n)
-    # A kept row's similarity to itself is 1; only copies are compared.
-    sims = np.ones(n, dtype=np.float32)
-    copies = np.flatnonzero(is_copy)
-    sims[copies] = _pair_similarity(sigs, copies, winner[copies])
     duplicate_of = np.where(is_copy, ids[winner], None)
     kinds = np.where(is_copy, np.where(text_hash == text_hash[winner], "exact", "near"), "")
     decisions = _decision_table(ids[m:].tolist(), duplicate_of[m:].tolist(), sims[m:], kinds[m:].tolist())
-    # Earlier rows that may have changed: those in clusters, and active ones
-    # left on their own (a duplicate whose kept copy's file changed).
-    candidates = np.flatnonzero((touched | active) & (np.arange(n) < m))
-    changed = [int(r) for r in candidates if duplicate_of[r] != was_duplicate_of.get(ids[r])]
+    changed = [int(r) for r in np.flatnonzero(active[:m]) if duplicate_of[r] != was_duplicate_of.get(ids[r])]
     changes = _change_table(
         [str(ids[r]) for r in changed],
         [was_duplicate_of.get(ids[r]) for r in changed],
@@ -318,16 +330,78 @@ def cluster(signatures: pa.Table, config: Config, earlier: Earlier | None = None
         sims[changed],
         [str(kinds[r]) for r in changed],
     )
+    decided = np.flatnonzero(active)
+    centres, sizes = np.unique(winner[decided], return_counts=True)
+    new_members = np.bincount(np.searchsorted(centres, winner[decided][decided >= m]), minlength=len(centres))
+    clusters = [(str(ids[c]), int(s), int(k)) for c, s, k in zip(centres, sizes, new_members) if s > 1]
+    clusters.sort(key=lambda c: (-c[1], c[0]))
     stats = {
-        "candidate_pairs": int(len(pairs)),
-        "verified_pairs": int(len(good)),
+        "candidate_pairs": int(graph.candidates),
+        "verified_pairs": int(len(edges)),
+        "exactly_verified_pairs": int(graph.exact),
         "clusters_with_duplicates": len(clusters),
         "largest_cluster": max((c[1] for c in clusters), default=1),
     }
     return Clustering(decisions, changes, clusters, stats)
 
 
-_NO_WORK = {"candidate_pairs": 0, "verified_pairs": 0, "clusters_with_duplicates": 0, "largest_cluster": 0}
+def _verify(pairs: np.ndarray, sigs: np.ndarray, empty: np.ndarray, text_hash: np.ndarray, ids: np.ndarray,
+            settings: MinHashSettings, threshold: float, texts: Texts | None, graph: _Graph) -> tuple[np.ndarray, np.ndarray]:
+    """The candidate pairs that are copies, and their similarity.
+
+    Equal texts are copies (similarity 1). A text with no shingles matches
+    nothing else. Otherwise the MinHash estimate decides, except near the
+    threshold, where the exact Jaccard similarity of the two texts does.
+    """
+    left, right = pairs[:, 0], pairs[:, 1]
+    sims = _pair_similarity(sigs, left, right)
+    same_text = text_hash[left] == text_hash[right]
+    sims[empty[left] | empty[right]] = 0.0
+    sims[same_text] = 1.0
+    near = ~same_text & ~(empty[left] | empty[right]) & (np.abs(sims - threshold) < EXACT_MARGIN)
+    if texts is not None and near.any():
+        rows = np.flatnonzero(near)
+        wanted = sorted({str(ids[r]) for r in np.concatenate([left[rows], right[rows]])})
+        found = texts(wanted)
+        missing = [doc_id for doc_id in wanted if doc_id not in found]
+        if missing:
+            raise LookupError(f"texts of {len(missing)} documents to verify are missing (e.g. {missing[0]})")
+        sims[rows] = settings.exact_similarity([found[ids[r]] for r in left[rows]], [found[ids[r]] for r in right[rows]])
+        graph.exact += len(rows)
+    good = sims >= threshold
+    return pairs[good], sims[good]
+
+
+def _centres(n: int, rows: np.ndarray, edges: np.ndarray, edge_sims: np.ndarray, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Centre clustering of ``rows``: each row's kept copy (itself when kept), and its similarity to it.
+
+    Rows are taken in keep order; a row not yet placed is kept, and its
+    unplaced neighbours become its copies. Only rows with edges need the
+    Python-level walk, so the work grows with the duplicates, not the corpus.
+    """
+    winner = np.arange(n)
+    sims = np.ones(n, dtype=np.float32)
+    if not len(edges):
+        return winner, sims
+    both = np.concatenate([edges, edges[:, ::-1]])
+    weights = np.concatenate([edge_sims, edge_sims])
+    graph = coo_matrix((weights, (both[:, 0], both[:, 1])), shape=(n, n)).tocsr()
+    linked = rows[np.diff(graph.indptr)[rows] > 0]
+    placed = np.zeros(n, dtype=bool)
+    for row in linked[np.argsort(rank[linked], kind="stable")].tolist():
+        if placed[row]:
+            continue
+        placed[row] = True
+        start, end = graph.indptr[row], graph.indptr[row + 1]
+        neighbours, weight = graph.indices[start:end], graph.data[start:end]
+        fresh = ~placed[neighbours]
+        placed[neighbours[fresh]] = True
+        winner[neighbours[fresh]] = row
+        sims[neighbours[fresh]] = weight[fresh]
+    return winner, sims
+
+
+_NO_WORK = {"candidate_pairs": 0, "verified_pairs": 0, "exactly_verified_pairs": 0, "clusters_with_duplicates": 0, "largest_cluster": 0}
 
 
 def _decision_table(doc_ids: list, duplicate_of: list, sims: np.ndarray, kinds: list) -> pa.Table:

@@ -7,8 +7,9 @@ this index, read from the Parquet files (not kept in memory between runs).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -43,3 +44,32 @@ def read_earlier(out_dir: Path, settings: MinHashSettings, changed_paths: Iterab
         duplicate_of,
         frozenset(removed),
     )
+
+
+def read_texts(parts: Iterable[Path], doc_ids: Sequence[str]) -> dict[str, str]:
+    """The clean texts of ``doc_ids``, from Parquet parts of documents or duplicates.
+
+    The first part that holds a doc_id gives its text (list this run's parts
+    first: a changed file's new rows reuse its doc_ids). Only the row groups
+    that hold a wanted row are read (a part holds a row group per batch), so
+    verifying a few pairs does not read the corpus.
+    """
+    remaining = set(doc_ids)
+    found: dict[str, str] = {}
+    for part in parts:
+        if not remaining:
+            break
+        wanted = pa.array(sorted(remaining), pa.string())
+        handle = pq.ParquetFile(part)
+        ids = handle.read(columns=["doc_id"]).column("doc_id")
+        rows = np.flatnonzero(pc.is_in(ids, value_set=wanted).to_numpy(zero_copy_only=False))
+        if not len(rows):
+            continue
+        bounds = np.cumsum([handle.metadata.row_group(g).num_rows for g in range(handle.num_row_groups)])
+        groups = np.unique(np.searchsorted(bounds, rows, side="right")).tolist()
+        table = handle.read_row_groups(groups, columns=["doc_id", "text"])
+        table = table.filter(pc.is_in(table.column("doc_id"), value_set=wanted))
+        for doc_id, text in zip(table.column("doc_id").to_pylist(), table.column("text").to_pylist()):
+            found[doc_id] = text
+            remaining.discard(doc_id)
+    return found

@@ -178,7 +178,13 @@ def decide(run: Run) -> dedup.Clustering:
     run.earlier = None if run.full else index.read_earlier(run.out, run.config.minhash, run.plan.changed)
     run.seconds["index"] = time.perf_counter() - begun
     begun = time.perf_counter()
-    run.clustering = dedup.cluster(read_staged_signatures(run.staging, run.config.minhash), run.config, run.earlier)
+    # Texts for the pairs too close to the threshold to decide on their estimate:
+    # this run's documents first, then the ones earlier runs published.
+    def texts(doc_ids):
+        parts = [*run.staging.parts("documents"), *store.parts(run.out, "documents"), *store.parts(run.out, "duplicates")]
+        return index.read_texts(parts, doc_ids)
+
+    run.clustering = dedup.cluster(read_staged_signatures(run.staging, run.config.minhash), run.config, run.earlier, texts)
     run.seconds["dedup"] = time.perf_counter() - begun
     return run.clustering
 

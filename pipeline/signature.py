@@ -96,7 +96,9 @@ _NGRAM_MULTIPLIERS = np.array(
 # Shingles per block of the permutation step: its temporaries (num_perm x
 # block) then stay in the CPU cache.
 _SHINGLE_BLOCK = 8192
-_EMPTY = np.uint32(0xFFFFFFFF)
+# The MinHash value of a permutation over no shingles: a text whose match key
+# is empty has every value EMPTY.
+EMPTY = np.uint32(0xFFFFFFFF)
 
 
 @functools.lru_cache(maxsize=8)
@@ -190,7 +192,7 @@ def signatures_of_tokens(token_rows: Sequence[np.ndarray], n: int, num_perm: int
     over the whole batch instead of one Python call per shingle.
     """
     hashes, starts = shingle_hashes(token_rows, n)
-    sigs = np.full((len(token_rows), num_perm), _EMPTY, dtype=np.uint32)
+    sigs = np.full((len(token_rows), num_perm), EMPTY, dtype=np.uint32)
     ends = np.r_[starts[1:], len(hashes)] if len(starts) else starts
     filled = np.flatnonzero(ends > starts)
     if not len(filled):
@@ -224,7 +226,7 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
 
 def token_signatures(rows: Sequence[tuple[np.ndarray, bool]], num_perm: int, seed: int, cjk_ngram: int, word_ngram: int) -> np.ndarray:
     """MinHash rows of `tokens` results: CJK ones on character n-grams, the others on word n-grams."""
-    sigs = np.full((len(rows), num_perm), _EMPTY, dtype=np.uint32)
+    sigs = np.full((len(rows), num_perm), EMPTY, dtype=np.uint32)
     for is_cjk_text, n in ((True, cjk_ngram), (False, word_ngram)):
         picked = [i for i, (_, cjk) in enumerate(rows) if cjk == is_cjk_text]
         if picked:
@@ -332,6 +334,38 @@ class MinHashSettings:
 
     def band_keys(self, sigs: np.ndarray) -> np.ndarray:
         return band_keys(sigs, self.bands)
+
+    def exact_similarity(self, left: Sequence[str], right: Sequence[str]) -> np.ndarray:
+        """The exact Jaccard similarity of the shingle sets of ``left[k]`` and ``right[k]``, for every k.
+
+        What a signature estimates, computed from the texts: used where an
+        estimate is too close to a threshold to decide on. Each distinct
+        text is shingled once, however many pairs it is in.
+
+        >>> settings = MinHashSettings(128, 1, 5, 3, 16)
+        >>> settings.exact_similarity(["北京市人民政府", "abc"], ["北京市人民政府", "北京市人民政"]).tolist()
+        [1.0, 0.0]
+        """
+        texts = list(dict.fromkeys([*left, *right]))
+        where = {text: k for k, text in enumerate(texts)}
+        rows = batch_tokens(texts)
+        shingle_sets: dict[int, np.ndarray] = {}
+        for is_cjk_text, n in ((True, self.cjk_ngram), (False, self.word_ngram)):
+            picked = [k for k, (_, cjk) in enumerate(rows) if cjk == is_cjk_text]
+            hashes, starts = shingle_hashes([rows[k][0] for k in picked], n)
+            ends = np.r_[starts[1:], len(hashes)] if len(starts) else starts
+            for k, start, end in zip(picked, starts.tolist(), ends.tolist()):
+                shingle_sets[k] = np.unique(hashes[start:end])
+        out = np.zeros(len(left), dtype=np.float64)
+        for k, (a, b) in enumerate(zip(left, right)):
+            i, j = where[a], where[b]
+            if rows[i][1] != rows[j][1]:
+                continue  # shingled differently: nothing in common
+            first, second = shingle_sets[i], shingle_sets[j]
+            shared = len(np.intersect1d(first, second, assume_unique=True))
+            union = len(first) + len(second) - shared
+            out[k] = shared / union if union else 0.0
+        return out
 
 
 @functools.lru_cache(maxsize=16)
