@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import multiprocessing.connection
 import os
+import threading
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -30,6 +32,26 @@ def worker_count(config: Config) -> int:
         return os.cpu_count() or 1
 
 
+def die_with_parent() -> None:
+    """Worker initializer: end this worker as soon as the process that started the pool dies.
+
+    A SIGKILLed run must not leave workers that go on writing staging files
+    (nor, through them, the fork server and resource tracker, which live as
+    long as a worker holds their pipes). The worker watches the pipe its
+    parent holds open for it (``parent_process().sentinel``): the kernel
+    closes it when the parent dies, whatever killed it.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="docclean-parent-watch", daemon=True).start()
+
+
 def clean_batches(batches: Sequence[Sequence[Path]], raw_dir: Path, staging: Any, config: Config,
                   names_from: Path | None = None) -> Iterator[dict[str, Any]]:
     """Clean and stage every batch; yield each batch's counts as it finishes (any order).
@@ -44,7 +66,7 @@ def clean_batches(batches: Sequence[Sequence[Path]], raw_dir: Path, staging: Any
             yield clean_and_stage(index, paths, raw_dir, staging, config, names_from)
         return
     context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=die_with_parent) as pool:
         queue = iter(enumerate(batches))
 
         def submit(count: int) -> set:

@@ -469,3 +469,73 @@ def test_articles_that_share_a_long_footer_are_not_duplicates(tmp_path):
     summary = run_pipeline(raw, tmp_path / "clean", Config(batch_size=500))
     assert summary["documents"] == 5000 and summary["duplicates"] == 0, summary["duplicates"]
     assert summary["exactly_verified_pairs"] > 0  # the estimates near 0.67 were settled on the texts
+
+
+# --- Operators ---------------------------------------------------------------------------
+
+KILLABLE_RUN = textwrap.dedent(
+    """
+    import sys
+    sys.path.insert(0, ".")
+    from pipeline.config import Config
+    from pipeline.run import execute
+    if __name__ == "__main__":
+        execute(sys.argv[1], sys.argv[2], Config(workers=2, batch_size=10))
+    """
+)
+
+
+def descendants(pid):
+    """Every process below ``pid``, from /proc."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_workers_die_with_a_run_that_is_killed(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    rng = random.Random(4)
+    for k in range(3000):
+        (raw / f"{k:05d}.txt").write_text(f"第{k}篇\n" + "\n".join(han_words(rng, 80) + "。" for _ in range(12)), encoding="utf-8")
+    script = tmp_path / "run.py"
+    script.write_text(KILLABLE_RUN, encoding="utf-8")
+    run = subprocess.Popen([sys.executable, str(script), str(raw), str(tmp_path / "clean")], cwd=ROOT)
+    helpers = []
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(descendants(run.pid)) < 3:  # fork server and two workers
+            time.sleep(0.2)
+        helpers = descendants(run.pid)
+        assert len(helpers) >= 3, helpers
+        run.kill()
+        run.wait()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and any(alive(pid) for pid in helpers):
+            time.sleep(0.2)
+        assert not [pid for pid in helpers if alive(pid)], "worker processes outlived the run"
+    finally:
+        run.kill()
+        for pid in helpers + descendants(run.pid):
+            if alive(pid):
+                os.kill(pid, 9)
