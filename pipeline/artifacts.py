@@ -252,6 +252,7 @@ _SENTENCE_MARK_AFTER_HAN = re.compile(f"([!?])(?<=[{HAN}].)(?=[ \\t]*$|[{_CJK}])
 # (卡马克装置(EAST) is typeset （EAST）; f(x) after a Latin letter is left alone).
 _ASCII_MARKS = re.compile(r"[,;:!?()]")
 _PAREN = re.compile(r"[()\n]")
+_CJK_CHAR = re.compile(f"[{_CJK}]")
 _CJK_PUNCT_RANGES = tuple((ord(m.group(1)), ord(m.group(2) or m.group(1))) for m in re.finditer(r"(.)(?:-(.))?", CJK_PUNCT))
 # Rounds of the punctuation rules: each can expose work for another (",(" ->
 # "，(" puts the parenthesis after CJK punctuation), but not without end; the
@@ -321,8 +322,30 @@ def convert_parentheses(text: str) -> str:
             parents.append(opens[-1] if opens else -1)
     if not starts:
         return text
-    points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).copy()
-    # Ideographs before each position, so that "does this pair hold one" costs O(1).
+    flips = _flat_flips(text, starts, ends) if max(parents) < 0 else _nested_flips(text, starts, ends, parents)
+    if not flips:
+        return text
+    pieces, cursor = [], 0
+    for at in sorted(flips):
+        pieces.append(text[cursor:at])
+        pieces.append("（" if text[at] == "(" else "）")
+        cursor = at + 1
+    pieces.append(text[cursor:])
+    return "".join(pieces)
+
+
+def _flat_flips(text: str, starts: array, ends: array) -> list[int]:
+    """Positions to convert when no pair lies inside another (nearly every page): each content is looked at once."""
+    flips: list[int] = []
+    for start, end in zip(starts, ends):
+        if HAN_CHAR.search(text, start + 1, end) is not None or (start and _CJK_CHAR.match(text, start - 1)):
+            flips.extend((start, end))
+    return flips
+
+
+def _nested_flips(text: str, starts: array, ends: array, parents: array) -> list[int]:
+    """Positions to convert when pairs nest: contents overlap, so Han characters are counted once, by prefix sums."""
+    points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
     han_before = np.concatenate([[0], np.cumsum(is_han(points), dtype=np.int32)])
     cjk_before = np.zeros(len(points), dtype=bool)
     cjk_before[1:] = _cjk_mask(points)[:-1]
@@ -337,13 +360,8 @@ def convert_parentheses(text: str) -> str:
     nested = np.flatnonzero(~decided & (parent_of >= 0) & (parent_of == start_of - 1))
     for k in nested[np.argsort(start_of[nested], kind="stable")].tolist():
         converted[start_of[k]] = converted[parent_of[k]]
-    if not converted.any():
-        return text
     opened = np.flatnonzero(converted)
-    closed = end_of[np.isin(start_of, opened)]
-    points[opened] = ord("（")
-    points[closed] = ord("）")
-    return points.tobytes().decode("utf-32-le")
+    return [*opened.tolist(), *end_of[np.isin(start_of, opened)].tolist()]
 
 
 def _cjk_mask(points: np.ndarray) -> np.ndarray:

@@ -5,6 +5,8 @@ Kept apart from `pipeline.encoding` the way ftfy keeps its ``chardata``.
 
 from __future__ import annotations
 
+import numpy as np
+
 # File signatures of formats that scrapers save by mistake next to text.
 BINARY_MAGIC = {
     b"\x89PNG\r\n\x1a\n": "PNG image",
@@ -56,3 +58,8 @@ COMMON_HAN = (
     | _decoded_block("big5", range(0xA4, 0xC6), range(0x40, 0xFF))
     | _decoded_block("big5", range(0xC6, 0xC7), range(0x40, 0x7F))
 )
+
+# The same set as a lookup table over the Basic Multilingual Plane, so that a
+# whole page is judged with one array operation.
+COMMON_HAN_MASK = np.zeros(0x10000, dtype=bool)
+COMMON_HAN_MASK[[ord(ch) for ch in COMMON_HAN]] = True

@@ -15,6 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 
 import charset_normalizer
+import numpy as np
 import ftfy
 import ftfy.badness
 import ftfy.chardata
@@ -34,8 +35,8 @@ from pipeline.document import (
     REJECT_UNDECODABLE,
     Document,
 )
-from pipeline.chardata import BINARY_MAGIC, BOMS, COMMON_HAN, SYMBOL_RANGES
-from pipeline.patterns import CJK_CHAR, CJK_PUNCT, HAN, HAN_CHAR
+from pipeline.chardata import BINARY_MAGIC, BOMS, COMMON_HAN_MASK, SYMBOL_RANGES
+from pipeline.patterns import CJK_CHAR, CJK_PUNCT, HAN, HAN_CHAR, is_han
 
 # ftfy's defaults are tuned for Western text. Two of its fixes rewrite correct
 # Chinese typography: uncurl_quotes turns “ ” ‘ ’ into ASCII quotes, and
@@ -442,12 +443,24 @@ def _reads_as_common_han(decoded: str) -> bool:
     >>> _reads_as_common_han("北京"), _reads_as_common_han("鬃鬃"), _reads_as_common_han("齄鼾")
     (True, False, False)
     """
-    return len(set(HAN_CHAR.findall(decoded))) >= 2 and _mostly_common_han(decoded)
+    han = _han_points(decoded)
+    return len(han) >= 2 and bool((han != han[0]).any()) and _common_share(han) >= COMMON_HAN_SHARE
 
 
 def _mostly_common_han(decoded: str) -> bool:
-    han = HAN_CHAR.findall(decoded)
-    return sum(ch in COMMON_HAN for ch in han) >= COMMON_HAN_SHARE * len(han)
+    han = _han_points(decoded)
+    return not len(han) or _common_share(han) >= COMMON_HAN_SHARE
+
+
+def _han_points(text: str) -> np.ndarray:
+    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    return points[is_han(points)]
+
+
+def _common_share(han: np.ndarray) -> float:
+    # Common characters all lie in the Basic Multilingual Plane.
+    in_bmp = han < len(COMMON_HAN_MASK)
+    return float(COMMON_HAN_MASK[han[in_bmp]].sum()) / len(han)
 
 
 def _may_follow(decoded: str) -> bool:

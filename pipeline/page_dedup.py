@@ -45,8 +45,8 @@ def repeated_blocks(keys: Sequence[str], sketched: Sequence[int], sigs: np.ndarr
 
     ``keys`` are the blocks' match keys; ``sigs`` holds the sketches of the
     blocks listed in ``sketched`` (those that `needs_sketch`), in that order.
-    A block is compared only with earlier blocks that share an LSH band with
-    it, and only with blocks that are not repeats themselves.
+    A block is compared with earlier blocks that are not repeats themselves
+    (on a long page, only with those that share an LSH band with it).
 
     >>> from pipeline.signature import MinHashSettings
     >>> sigs = np.array([[1, 2, 3, 4], [1, 2, 3, 9], [5, 6, 7, 8]], np.uint32)
@@ -57,10 +57,7 @@ def repeated_blocks(keys: Sequence[str], sketched: Sequence[int], sigs: np.ndarr
     repeats: dict[int, tuple[int, float, bool]] = {}
     first_seen: dict[str, int] = {}
     row_of = {block: row for row, block in enumerate(sketched)}
-    # Kept as an array, a row turned into Python ints only when looked up:
-    # a page of 30,000 short paragraphs would otherwise hold half a million ints.
-    bands = settings.band_keys(sigs) if len(sigs) else np.empty((0, settings.bands), np.uint64)
-    buckets: dict[tuple[int, int], list[int]] = {}
+    earlier = _EarlierBlocks(sigs, settings, threshold)
     for i, key in enumerate(keys):
         if not key:
             continue
@@ -71,19 +68,59 @@ def repeated_blocks(keys: Sequence[str], sketched: Sequence[int], sigs: np.ndarr
         row = row_of.get(i)
         if row is None:
             continue
-        lookups = list(enumerate(bands[row].tolist()))
-        candidates = sorted({earlier for lookup in lookups for earlier in buckets.get(lookup, ())})[:MAX_CANDIDATES]
-        if candidates:
-            scores = np.count_nonzero(sigs[candidates] == sigs[row], axis=1) / sigs.shape[1]
-            best = int(np.argmax(scores))
-            if scores[best] >= threshold:
-                repeats[i] = (sketched[candidates[best]], float(scores[best]), False)
-                continue
-        for lookup in lookups:
-            bucket = buckets.setdefault(lookup, [])
-            if len(bucket) < BUCKET_CAP:
-                bucket.append(row)
+        match = earlier.best(row)
+        if match is not None:
+            repeats[i] = (sketched[match[0]], match[1], False)
+            continue
+        earlier.add(row)
     return repeats
+
+
+class _EarlierBlocks:
+    """The sketched blocks kept so far, and the one a new block repeats, if any.
+
+    A page of a few dozen sketched paragraphs (nearly all of them) has every
+    pairwise similarity computed in one array operation; a longer page goes
+    through LSH buckets, so its cost stays linear (at most
+    ``MAX_CANDIDATES`` comparisons a block).
+    """
+
+    def __init__(self, sigs: np.ndarray, settings: MinHashSettings, threshold: float) -> None:
+        self.sigs, self.threshold = sigs, threshold
+        self.kept: list[int] = []
+        self.dense = len(sigs) <= MAX_CANDIDATES
+        if self.dense:
+            self.scores = (sigs[:, None, :] == sigs[None, :, :]).sum(axis=-1) / sigs.shape[-1] if len(sigs) else sigs
+            # A block with no earlier block near it (most of them) needs no closer look.
+            self.near_earlier = np.tril(self.scores >= threshold, -1).any(axis=1).tolist() if len(sigs) else []
+        else:
+            # Kept as an array, a row turned into Python ints only when looked up:
+            # a page of 30,000 short paragraphs would otherwise hold half a million ints.
+            self.bands = settings.band_keys(sigs)
+            self.buckets: dict[tuple[int, int], list[int]] = {}
+
+    def best(self, row: int) -> tuple[int, float] | None:
+        """The earlier kept block most similar to ``row``, when that reaches the threshold."""
+        if self.dense:
+            if not (self.kept and self.near_earlier[row]):
+                return None
+            candidates, scores = self.kept, self.scores[row, self.kept]
+        else:
+            lookups = enumerate(self.bands[row].tolist())
+            candidates = sorted({earlier for lookup in lookups for earlier in self.buckets.get(lookup, ())})[:MAX_CANDIDATES]
+            if not candidates:
+                return None
+            scores = np.count_nonzero(self.sigs[candidates] == self.sigs[row], axis=1) / self.sigs.shape[1]
+        top = int(np.argmax(scores))
+        return (candidates[top], float(scores[top])) if scores[top] >= self.threshold else None
+
+    def add(self, row: int) -> None:
+        self.kept.append(row)
+        if not self.dense:
+            for lookup in enumerate(self.bands[row].tolist()):
+                bucket = self.buckets.setdefault(lookup, [])
+                if len(bucket) < BUCKET_CAP:
+                    bucket.append(row)
 
 
 def needs_sketch(keys: Sequence[str]) -> list[int]:
