@@ -26,11 +26,9 @@ from pipeline.config import Config
 TASK_OPTIONS: dict[str, Any] = {"cache_policy": NO_CACHE}
 IO_RETRIES: dict[str, Any] = {"retries": 2, "retry_delay_seconds": 2}
 
-# One task per step; the I/O steps retry (a step is safe to run again).
-TASKS = {
-    step.__name__: task(step, name=step.__name__, **TASK_OPTIONS, **(IO_RETRIES if retried else {}))
-    for step, retried in ((steps.plan, True), (steps.clean, True), (steps.decide, True), (steps.publish, True), (steps.commit, True))
-}
+# One task per step; every step is safe to run again, and those that read or
+# write files retry.
+TASKS = {step.__name__: task(step, name=step.__name__, **TASK_OPTIONS, **IO_RETRIES) for step in steps.STEPS}
 
 
 def as_task(step: Callable, run: steps.Run, *args: Any) -> Any:

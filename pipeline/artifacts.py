@@ -148,11 +148,9 @@ def strip_page_jumps(text: str, patterns: Patterns) -> tuple[str, list[tuple[str
         if matches:
             line = _remove_matches(line, matches, patterns, removed)
             if not line:
-                # A marker-only line: unless a sentence ended before it, it goes on after it.
+                # A marker-only line inside a sentence: the sentence goes on after it.
                 previous = out[-1].rstrip(_HSPACE) if out else ""
-                join_next = join_next or (
-                    bool(previous) and not patterns.is_separator_line(previous) and previous[-1] not in patterns.sentence_end
-                )
+                join_next = join_next or _sentence_goes_on(previous, patterns)
                 continue
         if join_next and line.strip() and not patterns.is_separator_line(line):
             out[-1] = _join(out[-1].rstrip(_HSPACE), line.lstrip(_HSPACE), patterns)
@@ -160,6 +158,27 @@ def strip_page_jumps(text: str, patterns: Patterns) -> tuple[str, list[tuple[str
             out.append(line)
         join_next = False
     return "\n".join(out), removed
+
+
+# Punctuation that leaves a sentence open.
+_OPEN_SENTENCE = tuple("，、；：,;:—-")
+# A line at least this long that does not end a sentence is body text cut mid-sentence.
+_PROSE_CHARS = 40
+
+
+def _sentence_goes_on(previous: str, patterns: Patterns) -> bool:
+    """Whether the text before a marker-only line breaks off mid-sentence (and goes on after the marker).
+
+    A header line above a marker (a byline, a title) does not: it is short and
+    does not end in a comma.
+
+    >>> from pipeline.patterns import load_patterns
+    >>> [_sentence_goes_on(t, load_patterns()) for t in ("治理格局，", "本报记者 郭婷 贾文", "北京市委政法委发挥统筹协调作用。")]
+    [True, False, False]
+    """
+    if not previous or patterns.is_separator_line(previous) or previous[-1] in patterns.sentence_end:
+        return False
+    return previous.endswith(_OPEN_SENTENCE) or len(previous) >= _PROSE_CHARS
 
 
 def _ends_in_separator(line: str, patterns: Patterns) -> bool:

@@ -1,20 +1,29 @@
-"""The cleaning stages in order, as a plain list.
+"""The cleaning stages in order, as plain lists, in two passes around what the corpus teaches.
 
-`clean_and_stage` runs them for one batch of files, the unit of work that
-`pipeline.parallel` spreads over worker processes and the Prefect flow
-reports on; `clean_files` runs them in-process (``docclean inspect``,
-tests). Every stage takes a batch of `Document` records and the config and
-returns the batch, same length, same order: a stage never drops a record,
-it marks it rejected.
+    read -> repair -> strip -> paragraphs -> page_dedup     (the reading pass)
+    learn: boilerplate templates counted over every page    (`pipeline.boilerplate`)
+    extract -> normalize -> filter -> sign                   (the cleaning pass)
+
+The reading pass ends with a page's lines as they will be cleaned (a body
+held twice already gone), so the edges the learning sees are the pages'
+real edges; the cleaning pass then takes out learned boilerplate with the
+vocabulary's. `read_batch_pages` and `clean_staged_batch` are the units of
+work that `pipeline.parallel` spreads over worker processes; `clean_records`
+and `clean_files` run everything in-process (``docclean inspect``, tests).
+Every stage takes a batch of `Document` records and the config and returns
+the batch, same length, same order: a stage never drops a record, it marks
+it rejected.
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from pipeline.artifacts import normalize_batch, paragraphs_batch, strip_batch
+from pipeline.boilerplate import Learned, TemplateCounts, learn, page_templates, scope_of
 from pipeline.config import Config
 from pipeline.dedup import sign_documents
 from pipeline.document import REJECT_PROCESSING_ERROR, Document
@@ -23,22 +32,27 @@ from pipeline.filters import apply_filters
 from pipeline.ingest import read_batch
 from pipeline.metadata import extract_batch
 from pipeline.page_dedup import dedup_pages
-from pipeline.staging import stage_batch
+from pipeline.staging import load_pages, stage_batch, stage_pages
 
 Stage = Callable[[Sequence[Document], Config], list[Document]]
 
-# read -> repair -> strip -> extract -> paragraphs -> page_dedup -> normalize -> filter.
 # Page dedup comes as early as it can (it needs paragraphs), since a page that
 # holds its body twice costs every later stage double.
-CLEANING_STAGES: tuple[tuple[str, Stage], ...] = (
+READING_STAGES: tuple[tuple[str, Stage], ...] = (
     ("repair", repair_batch),
     ("strip", strip_batch),
-    ("extract", extract_batch),
     ("paragraphs", paragraphs_batch),
     ("page_dedup", dedup_pages),
-    ("normalize", normalize_batch),
-    ("filter", apply_filters),
 )
+
+
+def cleaning_stages(learned: Learned | None) -> tuple[tuple[str, Stage], ...]:
+    """The stages after learning; ``learned`` is the boilerplate the corpus taught (None: none)."""
+    return (
+        ("extract", functools.partial(extract_batch, learned=learned)),
+        ("normalize", normalize_batch),
+        ("filter", apply_filters),
+    )
 
 
 def run_stage(name: str, stage: Stage, docs: Sequence[Document], config: Config) -> list[Document]:
@@ -59,40 +73,71 @@ def run_stage(name: str, stage: Stage, docs: Sequence[Document], config: Config)
         return out
 
 
-def clean_records(docs: Sequence[Document], config: Config) -> list[Document]:
-    docs = list(docs)
-    for name, stage in CLEANING_STAGES:
+def run_stages(stages: Sequence[tuple[str, Stage]], docs: list[Document], config: Config, seconds: dict[str, float]) -> list[Document]:
+    for name, stage in stages:
+        begun = time.perf_counter()
         docs = run_stage(name, stage, docs, config)
+        seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - begun
     return docs
 
 
-def clean_files(paths: Sequence[Path], raw_dir: Path, config: Config) -> list[Document]:
+def count_templates(docs: Sequence[Document], counts: TemplateCounts | None = None) -> TemplateCounts:
+    """Add the edge lines of every page of ``docs`` to ``counts`` (a new one by default)."""
+    counts = counts or TemplateCounts()
+    for doc in docs:
+        if not doc.rejected and doc.text:
+            counts.add_page(scope_of(doc.source_path, doc.publication, doc.source_line), page_templates(doc.paragraphs))
+    return counts
+
+
+def clean_records(docs: Sequence[Document], config: Config, learned: Learned | None = None) -> list[Document]:
+    """Every stage over records in-process; without ``learned``, the records teach themselves."""
+    seconds: dict[str, float] = {}
+    docs = run_stages(READING_STAGES, list(docs), config, seconds)
+    if learned is None and config.learn_boilerplate:
+        learned = learn(count_templates(docs).support(), config.boilerplate_min_pages)
+    return run_stages(cleaning_stages(learned), docs, config, seconds)
+
+
+def clean_files(paths: Sequence[Path], raw_dir: Path, config: Config, learned: Learned | None = None) -> list[Document]:
     """Read and clean files without orchestration; cross-page dedup is not applied."""
-    return clean_records(read_batch(list(paths), raw_dir, config)[0], config)
+    return clean_records(read_batch(list(paths), raw_dir, config)[0], config, learned)
 
 
-def clean_and_stage(index: int, paths: Sequence[Path], raw_dir: Path, staging: Any, config: Config,
-                    names_from: Path | None = None) -> dict[str, Any]:
-    """Everything one batch of files goes through before cross-page dedup, ending on disk.
+def read_batch_pages(index: int, paths: Sequence[Path], raw_dir: Path, staging: Any, config: Config,
+                     names_from: Path | None = None) -> dict[str, Any]:
+    """The reading pass of one batch of files, ending in the staging folder.
 
-    read, the cleaning stages, sign, and the batch's staging files: the unit
-    of work that runs in parallel (documents stay in the worker; only counts
-    and seconds per stage come back). Returns the batch's counts, timings and
-    the fingerprint of each file as it was read (the ledger's record of
-    exactly what was processed).
+    Returns the batch's counts, seconds per stage, the fingerprint of each
+    file as it was read (the ledger's record of exactly what was processed)
+    and the batch's template counts for learning.
     """
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     docs, prints = read_batch(list(paths), raw_dir, config, names_from)
     seconds["read"] = time.perf_counter() - started
-    for name, stage in CLEANING_STAGES:
-        begun = time.perf_counter()
-        docs = run_stage(name, stage, docs, config)
-        seconds[name] = time.perf_counter() - begun
+    docs = run_stages(READING_STAGES, docs, config, seconds)
+    begun = time.perf_counter()
+    counts = count_templates(docs) if config.learn_boilerplate else TemplateCounts()
+    counts.fold()
+    seconds["learn"] = time.perf_counter() - begun
+    begun = time.perf_counter()
+    stage_pages(staging, index, docs)
+    seconds["stage"] = time.perf_counter() - begun
+    return {"records": len(docs), "seconds": seconds, "files": prints, "templates": counts}
+
+
+def clean_staged_batch(index: int, staging: Any, config: Config, learned: Learned | None) -> dict[str, Any]:
+    """The cleaning pass of one staged batch: extract -> normalize -> filter -> sign -> stage."""
+    seconds: dict[str, float] = {}
+    begun = time.perf_counter()
+    docs = load_pages(staging, index)
+    seconds["stage"] = time.perf_counter() - begun
+    docs = run_stages(cleaning_stages(learned), docs, config, seconds)
     begun = time.perf_counter()
     signatures = sign_documents(docs, config)
     seconds["sign"] = time.perf_counter() - begun
     begun = time.perf_counter()
     counts = stage_batch(staging, index, docs, signatures)
-    seconds["stage"] = time.perf_counter() - begun
-    return {**counts, "seconds": seconds, "files": prints}
+    seconds["stage"] += time.perf_counter() - begun
+    return {**counts, "seconds": seconds}

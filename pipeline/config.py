@@ -72,6 +72,12 @@ class Config:
       (not its path) is one of the settings the output is built with.
       ``min_chars``: a cleaned article shorter than this is rejected as
       ``empty_after_cleaning`` (default 1).
+      ``learn_boilerplate``: take out header and footer lines that the corpus
+      shows to be page furniture (`pipeline.boilerplate`; default on).
+      ``boilerplate_min_pages``: a line template is learned once it stands at
+      the same edge of at least this many different articles, per corpus or
+      per source (sub-folder, JSONL ``source``), and almost never inside a
+      body (default 5).
 
     Duplicates inside one page
       ``block_threshold``: two paragraphs of one page whose estimated Jaccard
@@ -119,6 +125,8 @@ class Config:
     normalize_punctuation: bool = True
     patterns_file: str | None = None
     min_chars: int = 1
+    learn_boilerplate: bool = True
+    boilerplate_min_pages: int = 5
     block_threshold: float = 0.8
     min_repeat_chars: int = 40
     block_ngram: int = 3
@@ -139,6 +147,7 @@ class Config:
     def __post_init__(self) -> None:
         _check_int(self, "max_file_bytes", minimum=1)
         _check_int(self, "min_chars", minimum=1)
+        _check_int(self, "boilerplate_min_pages", minimum=2, maximum=1_000_000)
         _check_int(self, "min_repeat_chars", minimum=1)
         _check_int(self, "num_perm", minimum=16, maximum=1024)
         _check_int(self, "seed", minimum=0)
@@ -151,10 +160,9 @@ class Config:
             raise ConfigError(f"lock_wait_seconds must be a number of seconds, 0 or more, got {self.lock_wait_seconds!r}")
         for name in ("max_unrecoverable_ratio", "block_threshold", "dedup_threshold"):
             _check_fraction(self, name)
-        if not isinstance(self.normalize_punctuation, bool):
-            raise ConfigError(
-                f"normalize_punctuation must be true or false, got {self.normalize_punctuation!r}"
-            )
+        for name in ("normalize_punctuation", "learn_boilerplate"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
         _check_encodings(self.encodings)
         _check_keep_policy(self.keep_policy)
         if self.follow_symlinks not in SYMLINK_POLICIES:

@@ -111,12 +111,15 @@ class Document:
     encoding: str | None = None
     title: str | None = None
     date: datetime.date | None = None
+    published_at: datetime.datetime | None = None
     publication: str | None = None
     section: str | None = None
     byline_role: str | None = None
     authors: tuple[str, ...] = ()
     pages: tuple[int, ...] = ()
     continued_from: tuple[int, ...] = ()
+    page: str | None = None
+    original_title: str | None = None
     url: str | None = None
     source_id: str | None = None
     extra: str | None = None

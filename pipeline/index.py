@@ -46,6 +46,11 @@ def read_earlier(out_dir: Path, settings: MinHashSettings, changed_paths: Iterab
     )
 
 
+def read_templates(out_dir: Path) -> pa.Table | None:
+    """The boilerplate template support earlier runs left (`schema.TEMPLATES`), or None."""
+    return store.read_table(out_dir, store.TEMPLATES) if store.parts(out_dir, store.TEMPLATES) else None
+
+
 def read_texts(parts: Iterable[Path], doc_ids: Sequence[str]) -> dict[str, str]:
     """The clean texts of ``doc_ids``, from Parquet parts of documents or duplicates.
 

@@ -38,7 +38,7 @@ from pipeline.document import (
     make_doc_id,
 )
 from pipeline.encoding import BOMS, decode_bytes
-from pipeline.metadata import parse_date
+from pipeline.dates import parse_date
 
 JSONL_SUFFIXES = (".jsonl",)
 TEXT_KEY = "text"

@@ -1,11 +1,25 @@
-"""The ``extract`` stage: title, date, publication, section and byline out of the page.
+"""The ``extract`` stage: title, date, publication, section, authors out of any page's header and footer.
 
-E-edition scrapes put the article's header lines around (and sometimes
-between copies of) the body: a section label first, a byline, the title, and
-a metadata line with the date and the source. `extract_metadata` finds these
-lines with the pattern table, moves their content into columns and leaves
-only body lines in the text. Values already known (from a JSONL record) win
-over values found in the text.
+A page's *header zone* is its lines before the first body paragraph, its
+*footer zone* the lines after the last one; a body paragraph is a line that
+reads like prose and that neither the vocabulary (`pipeline.vocabulary`)
+nor the learned boilerplate (`pipeline.boilerplate`) explains. In those
+zones only:
+
+- a line the vocabulary explains piece by piece (dates, ``来源：``,
+  ``责任编辑：``, share and print widgets, breadcrumbs, copyright notices,
+  bylines) leaves the text; its dates, sources, authors, section and
+  original title fill the columns;
+- a line whose template the corpus taught (standing at the same edge of
+  many articles) leaves the text;
+- after a related-links marker (相关新闻, 往期推荐) the rest of the footer goes;
+- the title is the last title-like line before the header's metadata (a
+  kicker above it and a ——subtitle below it go too).
+
+Whole metadata lines of e-editions (``( 2021-12-13 ) 稿件来源: 法治日报要闻``,
+``光明日报 2020年01月05日 第03版 要闻``) and boxed bylines are taken wherever
+they stand, and an e-edition's title is the line right above its metadata
+line. Values already known (from a JSONL record) win over values found here.
 """
 
 from __future__ import annotations
@@ -13,99 +27,111 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import re
+from dataclasses import dataclass, field
+from typing import Sequence
 
+from pipeline.boilerplate import is_prose, scope_of, template_hash
 from pipeline.config import Config
+from pipeline.dates import DateFound, find_dates, parse_date
 from pipeline.document import Document, Removal
 from pipeline.patterns import HAN, Patterns, load_patterns
+from pipeline.vocabulary import Piece
+
+__all__ = ["extract_metadata", "extract_batch", "match_metadata_line", "parse_byline", "parse_date", "BOILERPLATE_KINDS"]
 
 STAGE_EXTRACT = "extract"
-
-_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
-_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-# Chinese names are two to four characters; transliterated ones join parts with a dot.
-_NAME = re.compile(f"^(?:[{HAN}]{{2,4}}|[{HAN}]+[·•][{HAN}·•]+)$")
-_NAME_SPLIT = re.compile(r"[\s、，,/]+")
-# Headlines may end in a colon, question or exclamation mark (朱寄云：,
-# 我们该怎么预防？), never in a full stop, comma or semicolon.
+# Removal kinds that are page furniture, not metadata moved into columns.
+BOILERPLATE_KINDS = ("boilerplate", "learned", "related", "header_line")
+# The longest line a metadata pattern is tried on: a user's regex must never see a page-long line.
+MAX_METADATA_LINE_CHARS = 200
+# The most lines a header or a footer zone holds: a page with no prose at all
+# (a list, a poem) is not all header.
+MAX_ZONE_LINES = 60
+_WORD = re.compile(r"\w")
+_NAMES = re.compile(r"[\s、，,/和]+")
+_NAME = re.compile(f"^(?:[{HAN}]{{2,4}}|[{HAN}]+[·•][{HAN}·•]+|[A-Z][a-z]+(?: [A-Z][a-z]+){{1,3}})$")
+# Headlines may end in a colon, question or exclamation mark (朱寄云：, 我们该怎么预防？),
+# never in a full stop, comma or semicolon.
 _TITLE_ENDINGS = tuple("。；，,;.")
+_DASH_LINE = re.compile(r"^\s*(?:——|—|--|－－)")
+_SIGNOFF = re.compile(r"\s*[（(【\[]\s*(?:完|全文完|END)\s*[）)】\]]\s*$")
+_NO_LEARNED: tuple[frozenset[int], frozenset[int]] = (frozenset(), frozenset())
 
 
-def parse_date(value: str) -> datetime.date | None:
-    """A calendar date from the forms Chinese news pages use; None if there is none.
+def match_metadata_line(line: str, patterns: Patterns) -> tuple[datetime.date | None, str | None] | None:
+    """(date, source) when ``line`` is a whole metadata line of a known layout.
 
-    >>> [parse_date(v) for v in ("2021-12-13", "2020年1月4日", "20200104", "2021/2/30", "soon")]
-    [datetime.date(2021, 12, 13), datetime.date(2020, 1, 4), datetime.date(2020, 1, 4), None, None]
+    >>> from pipeline.patterns import load_patterns
+    >>> match_metadata_line("( 2021-12-13 ) 稿件来源: 法治日报要闻", load_patterns())
+    (datetime.date(2021, 12, 13), '法治日报要闻')
     """
-    value = value.strip()
-    match = _DATE.search(value) or _COMPACT_DATE.match(value)
-    if not match:
+    groups = _metadata_groups(line, patterns)
+    if groups is None:
         return None
-    try:
-        return datetime.date(*(int(part) for part in match.groups()))
-    except ValueError:
-        return None
+    found = find_dates(groups.get("date") or "")
+    return (found[0].date if found else None), (groups.get("source") or "").strip() or None
 
 
-def parse_byline(line: str, patterns: Patterns) -> tuple[str, tuple[str, ...]] | None:
+def _metadata_groups(line: str, patterns: Patterns) -> dict[str, str] | None:
+    line = line.strip()
+    if len(line) > MAX_METADATA_LINE_CHARS:
+        return None
+    for layout in patterns.metadata_lines:
+        match = layout.regex.match(line)
+        if match:
+            return {k: v for k, v in match.groupdict().items() if v}
+    return None
+
+
+def parse_byline(line: str, patterns: Patterns) -> tuple[str | None, tuple[str, ...]] | None:
     """(role, authors) when ``line`` is a byline, else None.
 
     >>> from pipeline.patterns import load_patterns
     >>> parse_byline("□ 本报记者 黄洁 董凡超", load_patterns())
     ('本报记者', ('黄洁', '董凡超'))
-    >>> parse_byline("本报记者 黄洁 本报通讯员 李明", load_patterns())
-    ('本报记者', ('黄洁', '李明'))
     >>> parse_byline("记者从北京市获悉，今年以来", load_patterns()) is None
     True
     """
     text = line.strip()
     if len(text) > patterns.byline_max_chars:
         return None
-    marked = bool(text) and text[0] in patterns.byline_markers
-    text = text.lstrip(patterns.byline_markers).strip()
-    role, names = None, []
-    for token in _NAME_SPLIT.split(text):
-        if not token:
-            continue
-        token_role = next((r for r in patterns.byline_roles if token.startswith(r)), None)
-        if token_role:
-            role = role or token_role
-            token = token[len(token_role) :]
-            if not token:
+    return patterns.vocabulary.byline(text)
+
+
+@dataclass
+class _Found:
+    """What the header and footer said, in the order it was found."""
+
+    dates: list[DateFound] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    sections: list[str] = field(default_factory=list)
+    pages: list[str] = field(default_factory=list)
+    authors: dict[str, None] = field(default_factory=dict)  # ordered, and a set
+    role: str | None = None
+    original_title: str | None = None
+
+    def harvest(self, pieces: Sequence[Piece], patterns: Patterns) -> bool:
+        """Take the values of ``pieces``; True when one of them was metadata."""
+        metadata = False
+        for piece in pieces:
+            if piece.kind in ("date", "time"):
+                self.dates.extend(find_dates(piece.value))
+            elif piece.kind == "source" and piece.value:
+                self.sources.append(piece.value)
+            elif piece.kind == "section" and piece.value:
+                self.sections.append(piece.value)
+            elif piece.kind == "original_title" and piece.value:
+                self.original_title = self.original_title or piece.value
+            elif piece.kind == "author":
+                self.authors.update(dict.fromkeys(n for n in _NAMES.split(piece.value) if _NAME.match(n)))
+            elif piece.kind == "byline":
+                byline = patterns.vocabulary.byline(piece.value.replace("、", " ")) if piece.value else None
+                self.authors.update(dict.fromkeys(piece.value.split("、")))
+                self.role = self.role or (byline[0] if byline else None)
+            else:
                 continue
-            if not marked:
-                # "记者手记" is a heading; only a boxed byline may glue role and name.
-                return None
-        if not _NAME.match(token):
-            return None
-        names.append(token)
-    if not names or (role is None and not marked):
-        return None
-    return role, tuple(dict.fromkeys(names))
-
-
-def match_metadata_line(line: str, patterns: Patterns) -> tuple[datetime.date | None, str | None] | None:
-    """(date, source) when ``line`` is a metadata line of a known layout.
-
-    >>> from pipeline.patterns import load_patterns
-    >>> match_metadata_line("( 2021-12-13 ) 稿件来源: 法治日报要闻", load_patterns())
-    (datetime.date(2021, 12, 13), '法治日报要闻')
-    """
-    line = line.strip()
-    if len(line) > MAX_METADATA_LINE_CHARS:
-        # Header lines are short; a user's regex must never see a page-long line.
-        return None
-    for layout in patterns.metadata_lines:
-        match = layout.regex.match(line)
-        if match:
-            groups = match.groupdict()
-            source = (groups.get("source") or "").strip() or None
-            return parse_date(groups.get("date") or ""), source
-    return None
-
-
-_WORD = re.compile(r"\w")
-# The longest line a metadata pattern is tried on.
-MAX_METADATA_LINE_CHARS = 200
+            metadata = True
+        return metadata
 
 
 def _title_like(line: str, patterns: Patterns, *, in_title_position: bool) -> bool:
@@ -125,76 +151,263 @@ def _section_like(line: str, patterns: Patterns) -> bool:
     return 0 < len(text) <= patterns.section_max_chars and re.fullmatch(f"[{HAN}A-Za-z0-9·]+", text) is not None
 
 
-def extract_metadata(doc: Document, patterns: Patterns) -> Document:
-    """The ``extract`` stage for one record: header lines into columns, body lines kept."""
+class _Page:
+    """One page's lines, with what each one was found to be (``kind``) and how each is explained."""
+
+    def __init__(self, lines: list[str], patterns: Patterns, learned: tuple[frozenset[int], frozenset[int]]) -> None:
+        self.lines, self.patterns, self.learned = lines, patterns, learned
+        self.kind: dict[int, str] = {}
+        self._explained: dict[int, list[Piece] | None] = {}
+
+    def explained(self, i: int) -> list[Piece] | None:
+        if i not in self._explained:
+            self._explained[i] = self.patterns.vocabulary.explain(self.lines[i])
+        return self._explained[i]
+
+    def is_learned(self, i: int, edge: int) -> bool:
+        return bool(self.learned[edge]) and template_hash(self.lines[i]) in self.learned[edge]
+
+    def is_body(self, i: int, edge: int) -> bool:
+        return i not in self.kind and is_prose(self.lines[i]) and self.explained(i) is None and not self.is_learned(i, edge)
+
+    def zones(self) -> tuple[int, int]:
+        """(end of the header zone, start of the footer zone); each zone at most ``MAX_ZONE_LINES`` long."""
+        n = len(self.lines)
+        header_end = next((i for i in range(min(n, MAX_ZONE_LINES)) if self.is_body(i, 0)), min(n, MAX_ZONE_LINES))
+        last = max(header_end, n - MAX_ZONE_LINES)
+        footer_start = next((i + 1 for i in range(n - 1, last - 1, -1) if self.is_body(i, 1)), last)
+        return header_end, footer_start
+
+
+def extract_metadata(doc: Document, patterns: Patterns, learned: tuple[frozenset[int], frozenset[int]] = _NO_LEARNED) -> Document:
+    """The ``extract`` stage for one record: header and footer lines into columns, body lines kept.
+
+    ``learned`` is (top, bottom): the hashes of the learned boilerplate
+    templates that apply to this page (`boilerplate.Learned.for_page`).
+    """
     if doc.rejected:
         return doc
-    lines = [line for line in doc.text.split("\n") if line.strip()]
-    kind: dict[int, str] = {}
-    date, source, role = None, None, None
-    authors: dict[str, None] = {}  # ordered, and a set: a page of bylines must not cost n squared
-
+    page = _Page([line.strip() for line in doc.text.split("\n") if line.strip()], patterns, learned)
+    lines, kind = page.lines, page.kind
+    found = _Found()
+    metadata_at: list[int] = []
     for i, line in enumerate(lines):
-        found = match_metadata_line(line, patterns)
-        if found is not None:
+        groups = _metadata_groups(line, patterns)
+        if groups is not None:
             kind[i] = "metadata_line"
-            date = date or found[0]
-            source = source or found[1]
-            continue
-        byline = parse_byline(line, patterns)
-        if byline is not None:
+            metadata_at.append(i)
+            found.dates.extend(find_dates(groups.get("date", "")))
+            found.sources += [groups["source"]] if "source" in groups else []
+            found.sections += [groups["section"]] if "section" in groups else []
+            found.pages += [groups["page"]] if "page" in groups else []
+        elif line[:1] in patterns.byline_markers and (byline := parse_byline(line, patterns)) is not None:
             kind[i] = "byline"
-            role = role or byline[0]
-            authors.update(dict.fromkeys(byline[1]))
-
-    title = doc.title
-    first_meta = min((i for i, k in kind.items() if k == "metadata_line"), default=None)
-    if title is None:
-        if first_meta is not None:
-            # E-edition layout: the title is the line right above the metadata line
-            # (bylines aside); a body line there means the page has no title.
-            above = [i for i in range(first_meta) if i not in kind]
-            if above and _title_like(lines[above[-1]], patterns, in_title_position=True):
-                title = lines[above[-1]].strip()
-        else:
-            # Plain article: a short first line followed by a body is its title.
-            # Lines of punctuation only are layout, not a title (normalize drops them).
-            first = next((i for i in range(len(lines)) if i not in kind and _WORD.search(lines[i])), None)
-            if first is not None and first + 1 < len(lines) and _title_like(lines[first], patterns, in_title_position=False):
-                title = lines[first].strip()
+            found.role = found.role or byline[0]
+            found.authors.update(dict.fromkeys(byline[1]))
+    header_end, footer_start = page.zones()
+    learned_header = _clean_zone(page, range(header_end), 0, found)
+    _clean_zone(page, range(footer_start, len(lines)), 1, found)
+    # Metadata lines that may close an e-edition block: whole metadata lines
+    # anywhere, and the footer's date and source lines.
+    footer_metadata = [i for i in range(footer_start, len(lines)) if kind.get(i) == "metadata_line"]
+    closing = _closing_metadata(page, sorted(set(metadata_at + footer_metadata)))
+    section = doc.section or (found.sections[0] if found.sections else None)
+    if section is None and closing is not None and 0 not in kind and _section_like(lines[0], patterns):
+        # An e-edition block opens with its section label (要闻) above a byline and the body.
+        section = lines[0]
+        kind[0] = "section"
+    if doc.title:
+        title = doc.title
+    elif closing is not None:
+        # An e-edition block closes with its title right above its metadata line.
+        title = lines[closing] if closing not in kind and _title_like(lines[closing], patterns, in_title_position=True) else None
+    else:
+        at = _find_title(page, header_end)
+        if at is not None:
+            kind[at] = "title"
+        title = lines[at] if at is not None else found.original_title
+    # Learned header lines go once the title is chosen: a headline that looks
+    # like others (习近平：……) is never taken for furniture.
+    for i in learned_header:
+        kind.setdefault(i, "learned")
+    if not doc.title and closing is None and title and kind.get(lines.index(title) if title in lines else -1) == "title":
+        _drop_around_title(page, header_end)
     if title:
         for i, line in enumerate(lines):
-            if i not in kind and line.strip() == title:
+            if i not in kind and line == title:
                 kind[i] = "title"
-
-    section = doc.section
-    first_free = next((i for i in range(len(lines)) if i not in kind), None)
-    if first_free is not None and first_meta is not None and _section_like(lines[first_free], patterns):
-        candidate = lines[first_free].strip()
-        if section is None or section == candidate:
-            section = candidate
-            kind[first_free] = "section"
-
-    publication = doc.publication
-    if publication is None and source:
-        publication = source[: -len(section)] if section and source.endswith(section) and source != section else source
-
+    publication, section = _publication(doc, found, section, patterns)
     body = [line for i, line in enumerate(lines) if i not in kind]
-    removals = tuple(Removal(STAGE_EXTRACT, kind[i], lines[i].strip()) for i in sorted(kind))
+    authors, agency = _dateline(body[0] if body else "", patterns)
+    if body:
+        body[-1] = _without_signoff(body[-1])
+    dated = next((d for d in found.dates if d.time is not None), None)
+    removals = tuple(Removal(STAGE_EXTRACT, kind[i], lines[i]) for i in sorted(kind))
     return dataclasses.replace(
         doc,
         text="\n".join(body),
         title=title,
-        date=doc.date or date,
-        publication=publication,
+        date=doc.date or (found.dates[0].date if found.dates else None),
+        published_at=doc.published_at or (dated.published_at if dated and (doc.date is None or dated.date == doc.date) else None),
+        publication=publication or agency,
         section=section,
-        byline_role=doc.byline_role or role,
-        authors=doc.authors or tuple(authors),
+        page=doc.page or (_page_label(found.pages[0]) if found.pages else None),
+        original_title=doc.original_title or found.original_title,
+        byline_role=doc.byline_role or found.role,
+        authors=doc.authors or tuple(found.authors) or authors,
         removals=doc.removals + removals,
     )
 
 
-def extract_batch(docs: list[Document], config: Config) -> list[Document]:
-    """The ``extract`` stage over a batch."""
+def _clean_zone(page: _Page, zone: range, edge: int, found: _Found) -> list[int]:
+    """Explained lines of one zone leave the text, and learned ones of the footer; after a related-links marker, the rest of the footer does.
+
+    Returns the header's learned lines, which go once the title is chosen.
+    """
+    lines, kind = page.lines, page.kind
+    furniture_seen = False
+    learned: list[int] = []
+    for i in zone:
+        if i in kind:
+            continue
+        pieces = page.explained(i)
+        folded = lines[i].strip(" :：·•●■□【】[]").casefold()
+        if edge == 1 and (folded in page.patterns.vocabulary.cut_markers or kind.get(i - 1) == "related"):
+            kind[i] = "related"
+        elif pieces is not None:
+            kind[i] = "metadata_line" if found.harvest(pieces, page.patterns) else "boilerplate"
+        elif page.is_learned(i, edge):
+            if edge == 1:
+                kind[i] = "learned"
+            else:
+                learned.append(i)
+                found.dates.extend(find_dates(lines[i]) if len(lines[i]) <= MAX_METADATA_LINE_CHARS else [])
+        elif edge == 1 and furniture_seen and not is_prose(lines[i]):
+            # Page furniture comes in one block: what follows it is furniture too.
+            kind[i] = "boilerplate"
+        elif edge == 0:
+            # Dates of a header line that is not all furniture still date the page.
+            found.dates.extend(find_dates(lines[i]) if len(lines[i]) <= MAX_METADATA_LINE_CHARS else [])
+        furniture_seen = furniture_seen or kind.get(i) in ("boilerplate", "learned", "metadata_line")
+    return learned
+
+
+def _closing_metadata(page: _Page, metadata_at: list[int]) -> int | None:
+    """The line above the first metadata line that closes an e-edition block (a title, or no title at all).
+
+    A metadata line closes a block when the nearest line above it (bylines
+    aside) is not a body paragraph; an edition header at the top of a page,
+    or a paper credit under a body, does not.
+    """
+    for meta in metadata_at:
+        above = next((i for i in range(meta - 1, -1, -1) if page.kind.get(i) not in ("metadata_line", "byline")), None)
+        if above is not None and above not in page.kind and not is_prose(page.lines[above]):
+            return above
+    return None
+
+
+def _find_title(page: _Page, header_end: int) -> int | None:
+    """Which header line is the headline.
+
+    The line a ——subtitle follows; else the last title-like line before the
+    header's metadata (a date, source or byline); else, of several, the last
+    one when a body follows (a kicker comes above its headline); else a
+    short first line followed by more text (a plain page).
+    """
+    lines, kind, patterns = page.lines, page.kind, page.patterns
+    candidates = [i for i in range(header_end) if i not in kind and _title_like(lines[i], patterns, in_title_position=False)
+                  and not _DASH_LINE.match(lines[i])]
+    if not candidates:
+        return None
+    for i in candidates:
+        below = next((j for j in range(i + 1, header_end) if j not in kind), None)
+        if below is not None and _DASH_LINE.match(lines[below]):
+            return i
+    metadata = [i for i in range(header_end) if kind.get(i) in ("metadata_line", "byline") and i > candidates[0]]
+    if metadata:
+        return max(i for i in candidates if i < metadata[0])
+    if len(candidates) > 1 and header_end < len(lines):
+        # Several headline-like lines above a body: a kicker and its headline.
+        return candidates[-1]
+    first = candidates[0]
+    return first if first + 1 < len(lines) and first == next(i for i in range(len(lines)) if i not in kind) else None
+
+
+def _drop_around_title(page: _Page, header_end: int) -> None:
+    """A kicker above the title and a ——subtitle right below it are headline, not body."""
+    lines, kind = page.lines, page.kind
+    at = next((i for i in range(header_end) if kind.get(i) == "title"), None)
+    if at is None:
+        return
+    for i in range(at):
+        if i not in kind and _title_like(lines[i], page.patterns, in_title_position=False):
+            kind[i] = "header_line"
+    below = next((i for i in range(at + 1, header_end) if i not in kind), None)
+    if below is not None and _DASH_LINE.match(lines[below]) and not is_prose(lines[below]):
+        kind[below] = "subtitle"
+
+
+def _publication(doc: Document, found: _Found, section: str | None, patterns: Patterns) -> tuple[str | None, str | None]:
+    """The publication (a known name in a source, else the source less its section), and the section."""
+    if doc.publication:
+        return doc.publication, section
+    for source in found.sources:
+        known = patterns.vocabulary.publication_in(source)
+        if known:
+            rest = source[source.rfind(known) + len(known):].strip()
+            if section is None and rest and _section_like(rest, patterns):
+                section = rest
+            return known, section
+    if found.sources:
+        source = found.sources[0]
+        if section and source.endswith(section) and source != section:
+            return source[: -len(section)], section
+        return source, section
+    return None, section
+
+
+def _dateline(first: str, patterns: Patterns) -> tuple[tuple[str, ...], str | None]:
+    """Reporters and agency named at the opening of a wire story (新华社北京1月5日电（记者 王明）)."""
+    for pattern in patterns.vocabulary.datelines:
+        match = pattern.match(first)
+        if match:
+            names = tuple(n for n in _NAMES.split(match.groupdict().get("names") or "") if _NAME.match(n))
+            agency = (match.groupdict().get("agency") or "").strip()
+            return names, (agency if agency and agency != "本报" else None)
+    return (), None
+
+
+def _without_signoff(line: str) -> str:
+    """The last body line without a wire sign-off glued to its end (……工作。（完）).
+
+    >>> _without_signoff("会议于今天闭幕。（完）"), _without_signoff("（完）")
+    ('会议于今天闭幕。', '（完）')
+    """
+    # Only the line's tail is searched: a regex that starts with spaces, run over
+    # a line of a hundred thousand spaces, would try every one of them.
+    tail = line[-24:]
+    match = _SIGNOFF.search(tail)
+    if match is None or match.start() == 0 and len(line) <= len(tail):
+        return line
+    return line[: len(line) - len(tail) + match.start()]
+
+
+def _page_label(page: str) -> str:
+    """03 -> 3, A3 -> A3.
+
+    >>> _page_label("03"), _page_label("A03")
+    ('3', 'A3')
+    """
+    letters = "".join(ch for ch in page if not ch.isdigit()).upper()
+    digits = "".join(ch for ch in page if ch.isdigit())
+    return letters + (str(int(digits)) if digits else "")
+
+
+def extract_batch(docs: list[Document], config: Config, learned=None) -> list[Document]:
+    """The ``extract`` stage over a batch; ``learned`` is a `boilerplate.Learned` (or None)."""
     patterns = load_patterns(config.patterns_file)
-    return [extract_metadata(d, patterns) for d in docs]
+    out = []
+    for doc in docs:
+        templates = learned.for_page(scope_of(doc.source_path, doc.publication, doc.source_line)) if learned else _NO_LEARNED
+        out.append(extract_metadata(doc, patterns, templates))
+    return out

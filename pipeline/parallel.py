@@ -1,8 +1,8 @@
 """Batches of files cleaned in worker processes, so that every core works.
 
 The cleaning stages are CPU-bound Python: threads would share one core. Each
-batch goes to a worker process whole (read -> ... -> sign -> stage, see
-`chain.clean_and_stage`), and only its counts come back; documents never
+batch goes to a worker process whole (`chain.read_batch_pages`, then
+`chain.clean_staged_batch`), and only its counts come back; documents never
 cross a process boundary. Workers are started by a fork server, so they do
 not inherit the caller's threads (an orchestrator's API client, say).
 """
@@ -16,9 +16,8 @@ import os
 import threading
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
-from pipeline.chain import clean_and_stage
 from pipeline.config import Config
 
 
@@ -52,25 +51,24 @@ def die_with_parent() -> None:
     threading.Thread(target=watch, name="docclean-parent-watch", daemon=True).start()
 
 
-def clean_batches(batches: Sequence[Sequence[Path]], raw_dir: Path, staging: Any, config: Config,
-                  names_from: Path | None = None) -> Iterator[dict[str, Any]]:
-    """Clean and stage every batch; yield each batch's counts as it finishes (any order).
+def map_batches(function: Callable[..., dict[str, Any]], jobs: Sequence[tuple], config: Config) -> Iterator[dict[str, Any]]:
+    """``function(*job)`` for every job, in worker processes; yield each result as it finishes (any order).
 
     With one worker everything runs in this process, which is what tests and
-    debuggers want. At most two batches per worker are in flight, so a run of
-    a million files does not queue a million tasks up front.
+    debuggers want. At most two jobs per worker are in flight, so a run of a
+    million files does not queue a million tasks up front.
     """
-    workers = min(worker_count(config), max(1, len(batches)))
+    workers = min(worker_count(config), max(1, len(jobs)))
     if workers == 1:
-        for index, paths in enumerate(batches):
-            yield clean_and_stage(index, paths, raw_dir, staging, config, names_from)
+        for job in jobs:
+            yield function(*job)
         return
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=die_with_parent) as pool:
-        queue = iter(enumerate(batches))
+        queue = iter(jobs)
 
         def submit(count: int) -> set:
-            return {pool.submit(clean_and_stage, index, paths, raw_dir, staging, config, names_from) for index, paths in itertools.islice(queue, count)}
+            return {pool.submit(function, *job) for job in itertools.islice(queue, count)}
 
         pending = submit(2 * workers)
         while pending:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.errors import ConfigError
+from pipeline.vocabulary import Vocabulary, load_vocabulary
 
 BUILTIN_TABLE = Path(__file__).with_name("patterns.toml")
 
@@ -54,6 +55,7 @@ class Patterns:
     title_max_chars: int
     sentence_end: str
     closing_quotes: str
+    vocabulary: Vocabulary
 
     # Separators are judged with str methods rather than regexes: a line of
     # ten thousand "| " followed by a letter made a regex backtrack for minutes.
@@ -75,14 +77,19 @@ class Patterns:
         return line.rstrip(self.separator_chars + WHITESPACE)
 
 
-@functools.lru_cache(maxsize=8)
-def load_patterns(extra_file: str | None = None) -> Patterns:
-    """The built-in table, extended by ``extra_file`` when given."""
+@functools.lru_cache(maxsize=32)
+def load_patterns(extra_file: str | None = None, without_layouts: frozenset[str] = frozenset()) -> Patterns:
+    """The built-in table, extended by ``extra_file`` when given.
+
+    ``without_layouts`` leaves out the entries tagged as added for those
+    gallery layouts (``layouts = [...]``): the generalisation test's way of
+    asking what docclean does on a layout nobody wrote patterns for.
+    """
     table = _read(BUILTIN_TABLE)
     if extra_file:
         _extend(table, _read(Path(extra_file)))
     try:
-        return _compile(table)
+        return _compile(table, without_layouts)
     except (KeyError, TypeError, re.error) as error:
         where = extra_file or str(BUILTIN_TABLE)
         raise ConfigError(f"pattern table {where!r} is malformed: {type(error).__name__}: {error}") from None
@@ -117,7 +124,7 @@ def _alternation(words: list[str]) -> str:
     return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
 
 
-def _compile(table: dict) -> Patterns:
+def _compile(table: dict, without: frozenset[str] = frozenset()) -> Patterns:
     seps = "".join(table["separators"]["chars"])
 
     jumps = table["page_jumps"]
@@ -144,6 +151,7 @@ def _compile(table: dict) -> Patterns:
     )
 
     bylines = table["bylines"]
+    roles = tuple(sorted(set(bylines["roles"]), key=len, reverse=True))
     return Patterns(
         separator_chars=seps,
         page_jump=page_jump,
@@ -154,14 +162,16 @@ def _compile(table: dict) -> Patterns:
         metadata_lines=tuple(
             MetadataLine(entry.get("name", f"line{i}"), re.compile(entry["pattern"]))
             for i, entry in enumerate(table.get("metadata_lines", []))
+            if not set(entry.get("layouts", ())) & without
         ),
         byline_markers="".join(bylines["markers"]),
-        byline_roles=tuple(sorted(set(bylines["roles"]), key=len, reverse=True)),
+        byline_roles=roles,
         byline_max_chars=int(bylines["max_line_chars"]),
         section_max_chars=int(table["sections"]["max_chars"]),
         title_max_chars=int(table["titles"]["max_chars"]),
         sentence_end=paragraphs["sentence_end"],
         closing_quotes=paragraphs["closing_quotes"],
+        vocabulary=load_vocabulary(table, roles, "".join(bylines["markers"]), without),
     )
 
 

@@ -22,13 +22,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline import ledger, store
+from pipeline.boilerplate import kept_support
 from pipeline.dedup import Clustering, Earlier
 from pipeline.rows import as_duplicates
 from pipeline.schema import DOCUMENTS, DUPLICATES, REJECTS
 from pipeline.signature import MinHashSettings
 from pipeline.staging import Staging
 from pipeline.report import LARGEST_CLUSTERS
-from pipeline.store import COMPRESSION, LEDGER, RUNS, SUMMARY_NAME, TABLES
+from pipeline.store import COMPRESSION, LEDGER, RUNS, SUMMARY_NAME, TABLES, TEMPLATES
 
 @dataclass
 class Published:
@@ -123,6 +124,7 @@ def publish(
     settings: MinHashSettings,
     run: int,
     prints: Mapping[str, ledger.Fingerprint],
+    support: pa.Table | None = None,
 ) -> Published:
     """Prepare this run's commit: new parts, rewritten earlier parts, ledger.
 
@@ -186,12 +188,9 @@ def publish(
         if earlier is not None and store.parts(out, LEDGER):
             earlier_ledger = store.read_table(out, LEDGER)
         files_table = ledger.ledger_table(prints, records_by_path, run, earlier_ledger)
-        ledger_final = store.part_path(out, LEDGER, 0)
-        ledger_temp = store.temp_path(ledger_final)
-        ledger_final.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(files_table, ledger_temp, compression=COMPRESSION)
-        store.fsync_file(ledger_temp)
-        done.replace.append((ledger_temp, ledger_final))
+        _write_whole(store.part_path(out, LEDGER, 0), files_table, done)
+        if support is not None:
+            _write_whole(store.part_path(out, TEMPLATES, 0), kept_support(support), done)
 
         for name, writer in writers.items():
             remaining = [p for p in store.parts(out, name) if p not in done.delete]
@@ -208,6 +207,15 @@ def publish(
     done.totals["records"] = _true_count(files_table.column("records"))
     done.totals["files"] = files_table.num_rows
     return done
+
+
+def _write_whole(final: Path, table: pa.Table, done: Published) -> None:
+    """A table that is rewritten whole every run (the ledger, the template support), as a temp file for the commit."""
+    temp = store.temp_path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, temp, compression=COMPRESSION)
+    store.fsync_file(temp)
+    done.replace.append((temp, final))
 
 
 def _copies_of_earlier(decisions: pa.Table) -> int:

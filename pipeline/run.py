@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from pipeline import dedup, index, ledger, parallel, publish as publishing, report, store
+from pipeline.boilerplate import Learned, TemplateCounts, learn as learn_templates
+from pipeline.chain import clean_staged_batch, read_batch_pages
 from pipeline.config import Config
 from pipeline.staging import Staging, open_staging, read_staged_signatures
 from pipeline.store import OutputError
 
 Progress = Callable[[dict[str, Any]], None]
-Cleaner = Callable[..., Iterator[dict[str, Any]]]
+Mapper = Callable[..., Iterator[dict[str, Any]]]
 
 
 @dataclass
@@ -35,8 +37,8 @@ class Run:
     ``names_from`` is the first raw folder of the output: every source path
     is relative to it, so two raw folders added to one output never give one
     file's name to another (see `raw_roots`). ``progress`` is called after
-    every cleaned batch with the totals so far; ``cleaner`` runs the batches
-    (`parallel.clean_batches`: worker processes on this machine).
+    every batch with the totals so far; ``mapper`` runs the batches
+    (`parallel.map_batches`: worker processes on this machine).
     """
 
     raw: Path
@@ -47,13 +49,15 @@ class Run:
     roots: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     progress: Progress | None = None
-    cleaner: Cleaner = parallel.clean_batches
+    mapper: Mapper = parallel.map_batches
     started: float = field(default_factory=time.perf_counter)
     seconds: dict[str, float] = field(default_factory=dict)
     number: int = 0
     plan: ledger.Plan | None = None
     staging: Staging | None = None
     cleaned: dict[str, Any] = field(default_factory=dict)
+    support: Any = None
+    learned: Learned | None = None
     earlier: dedup.Earlier | None = None
     clustering: dedup.Clustering | None = None
     published: publishing.Published | None = None
@@ -145,31 +149,65 @@ def plan(run: Run) -> ledger.Plan:
     return run.plan
 
 
-def clean(run: Run) -> dict[str, Any]:
-    """read -> repair -> strip -> extract -> paragraphs -> page_dedup -> normalize -> filter -> sign -> stage, every batch.
+def read(run: Run) -> dict[str, Any]:
+    """The reading pass of every batch: read -> repair -> strip -> paragraphs -> page_dedup -> stage.
 
-    Returns the counts and the seconds each cleaning stage took, summed over
-    batches (CPU seconds: with several workers they add up to more than the
-    wall time of the step), and the fingerprint of every file read.
+    Returns the counts, the seconds each stage took summed over batches (CPU
+    seconds: with several workers they add up to more than the wall time of
+    the step), the fingerprint of every file read, and the template counts
+    the learning step needs.
     """
     run.number = store.next_run(run.out)
     run.staging = open_staging(run.out)
     batches = run.batches()
-    totals: dict[str, Any] = {"records": 0, "cleaned": 0, "rejected": 0, "stage_seconds": {}, "files": {},
-                              "batches": len(batches), "batches_done": 0, "files_done": 0}
-    for counts in run.cleaner(batches, run.raw, run.staging, run.config, run.names_from):
-        for stage, spent in counts["seconds"].items():
-            totals["stage_seconds"][stage] = totals["stage_seconds"].get(stage, 0.0) + spent
-        for key in ("records", "cleaned", "rejected"):
-            totals[key] += counts[key]
+    totals: dict[str, Any] = {"records": 0, "stage_seconds": {}, "files": {}, "batches": len(batches), "batches_done": 0,
+                              "files_done": 0, "templates": TemplateCounts()}
+    jobs = [(index, paths, run.raw, run.staging, run.config, run.names_from) for index, paths in enumerate(batches)]
+    for counts in run.mapper(read_batch_pages, jobs, run.config):
+        _add_seconds(totals, counts)
+        totals["records"] += counts["records"]
         totals["files"].update(counts["files"])
+        totals["templates"].merge(counts["templates"])
         totals["batches_done"] += 1
         totals["files_done"] = len(totals["files"])
-        if run.progress is not None:
-            run.progress({**totals, "files": None, "files_total": len(run.plan.process) if run.plan else 0,
-                          "elapsed": time.perf_counter() - run.started})
+        _report(run, "read", totals, len(run.plan.process) if run.plan else 0)
     run.cleaned = totals
     return totals
+
+
+def learn(run: Run) -> Learned:
+    """Boilerplate templates from this run's pages and the support earlier runs left."""
+    earlier = None if run.full else index.read_templates(run.out)
+    run.support = run.cleaned["templates"].support(earlier)
+    run.learned = learn_templates(run.support, run.config.boilerplate_min_pages) if run.config.learn_boilerplate else Learned()
+    return run.learned
+
+
+def clean(run: Run) -> dict[str, Any]:
+    """The cleaning pass of every staged batch: extract -> normalize -> filter -> sign -> stage."""
+    totals = run.cleaned
+    totals.update(cleaned=0, rejected=0, batches_done=0)
+    jobs = [(index, run.staging, run.config, run.learned) for index in range(totals["batches"])]
+    for counts in run.mapper(clean_staged_batch, jobs, run.config):
+        _add_seconds(totals, counts)
+        totals["cleaned"] += counts["cleaned"]
+        totals["rejected"] += counts["rejected"]
+        totals["batches_done"] += 1
+        _report(run, "clean", totals, totals["batches"])
+    return totals
+
+
+def _add_seconds(totals: dict[str, Any], counts: dict[str, Any]) -> None:
+    for stage, spent in counts["seconds"].items():
+        totals["stage_seconds"][stage] = totals["stage_seconds"].get(stage, 0.0) + spent
+
+
+def _report(run: Run, step: str, totals: dict[str, Any], total_files: int) -> None:
+    if run.progress is not None:
+        run.progress({"step": step, "records": totals["records"], "cleaned": totals.get("cleaned", 0),
+                      "rejected": totals.get("rejected", 0), "batches": totals["batches"], "batches_done": totals["batches_done"],
+                      "files_done": totals["files_done"], "files_total": total_files,
+                      "elapsed": time.perf_counter() - run.started})
 
 
 def decide(run: Run) -> dedup.Clustering:
@@ -192,7 +230,7 @@ def decide(run: Run) -> dedup.Clustering:
 def publish(run: Run) -> dict[str, Any]:
     """This run's parts, the earlier parts dedup changed and the ledger, as temp files; and the run summary."""
     run.published = publishing.publish(run.staging, run.clustering, run.plan, run.earlier, run.config.minhash,
-                                       run.number, run.cleaned["files"])
+                                       run.number, run.cleaned["files"], run.support)
     try:
         summary = report.run_summary(run.number, run.facts(), run.published, run.clustering, run.config)
     except report.CountsDoNotAddUp:
@@ -207,6 +245,10 @@ def commit(run: Run, summary: dict[str, Any]) -> dict[str, Any]:
     summary["seconds"] = round(time.perf_counter() - run.started, 3)
     run.summary = publishing.commit(run.staging, summary, run.published)
     return run.summary
+
+
+# Every step of `sequence`, in order: the flow makes each a Prefect task.
+STEPS = (plan, read, learn, clean, decide, publish, commit)
 
 
 def direct(step: Callable, *args: Any) -> Any:
@@ -229,6 +271,8 @@ def sequence(run: Run, call: Callable[..., Any] = direct) -> dict[str, Any]:
     if run.nothing_new:
         run.summary = report.nothing_new(run.facts(), time.perf_counter() - run.started)
         return run.summary
+    timed(read, run)
+    timed(learn, run)
     timed(clean, run)
     timed(decide, run)
     summary = timed(publish, run)

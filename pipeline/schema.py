@@ -110,6 +110,16 @@ def signatures_schema(num_perm: int, bands: int, sketch: bytes = b"") -> pa.Sche
     return schema.with_metadata({**schema.metadata, SKETCH_KEY: sketch}) if sketch else schema
 
 
+TEMPLATES = _schema(
+    "templates",
+    _field("scope", pa.string(), "Where the support was counted: '' for the whole corpus, else a source (a sub-folder of the raw folder, or a JSONL record's source).", False),
+    _field("template_hash", pa.uint64(), "xxh3-64 of the template.", False),
+    _field("template", pa.string(), "The line with its dates, numbers and 'label: value' values masked (<date>, 0, <v>); first 200 characters.", False),
+    _field("top", pa.int64(), "Articles with a line of this template at the top edge (at most one body paragraph above it).", False),
+    _field("bottom", pa.int64(), "Articles with it at the bottom edge.", False),
+    _field("inside", pa.int64(), "Articles with it inside the body (short lines only).", False),
+)
+
 FILES = _schema(
     "files",
     SOURCE_PATH,

@@ -208,8 +208,15 @@ def signatures_of_tokens(token_rows: Sequence[np.ndarray], n: int, num_perm: int
             last = max(last, first + 1)
             rows = filled[first:last]
             lo, hi = starts[rows[0]], ends[rows[-1]]
-            permuted = a * h[lo:hi] + b
-            sigs[rows] = np.minimum.reduceat(permuted, starts[rows] - lo, axis=1).T
+            if len(rows) == 1 and hi - lo > _SHINGLE_BLOCK:
+                # One long text (a page of a single megabyte line): its shingles a
+                # block at a time, so the temporaries stay num_perm x block.
+                for begin in range(lo, hi, _SHINGLE_BLOCK):
+                    block = (a * h[begin : min(hi, begin + _SHINGLE_BLOCK)] + b).min(axis=1)
+                    np.minimum(sigs[rows[0]], block, out=sigs[rows[0]])
+            else:
+                permuted = a * h[lo:hi] + b
+                sigs[rows] = np.minimum.reduceat(permuted, starts[rows] - lo, axis=1).T
             first = last
     return sigs
 

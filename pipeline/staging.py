@@ -8,6 +8,7 @@ into the run's parts once dedup has decided.
 
 from __future__ import annotations
 
+import pickle
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,9 @@ class Staging:
     def parts(self, kind: str) -> list[Path]:
         return sorted(self.path.glob(f"{kind}-*.parquet"))
 
+    def pages(self, index: int) -> Path:
+        return self.path / f"pages-{index:06d}.pickle.zst"
+
 
 def open_staging(out_dir: Path) -> Staging:
     """A fresh staging folder; call with the output lock held."""
@@ -52,6 +56,22 @@ def stage_batch(staging: Staging, index: int, docs: Sequence[Document], signatur
     for kind, table in (("documents", documents), ("rejects", rejects), ("signatures", signatures)):
         pq.write_table(table, staging.part(kind, index), compression=COMPRESSION)
     return {"records": len(docs), "cleaned": documents.num_rows, "rejected": rejects.num_rows}
+
+
+def stage_pages(staging: Staging, index: int, docs: Sequence[Document]) -> None:
+    """Keep one batch's records between the reading and the cleaning pass (pickled, zstd-compressed)."""
+    data = pickle.dumps(list(docs), protocol=pickle.HIGHEST_PROTOCOL)
+    packed = pa.compress(data, codec="zstd", asbytes=True)
+    staging.pages(index).write_bytes(len(data).to_bytes(8, "little") + packed)
+
+
+def load_pages(staging: Staging, index: int) -> list[Document]:
+    """The records `stage_pages` kept; the file goes once read (its batch is cleaned next)."""
+    path = staging.pages(index)
+    raw = path.read_bytes()
+    data = pa.decompress(raw[8:], decompressed_size=int.from_bytes(raw[:8], "little"), codec="zstd", asbytes=True)
+    path.unlink()
+    return pickle.loads(data)
 
 
 def read_staged_signatures(staging: Staging, settings: MinHashSettings) -> pa.Table:

@@ -8,6 +8,7 @@ added rows, so ``pyarrow.parquet.read_table(OUT / "documents")`` reads it)::
     OUT/rejects/part-000001.parquet     inputs that are not articles, with a reason
     OUT/signatures/part-000001.parquet  MinHash index that later runs dedup against
     OUT/files/part-000000.parquet       ledger of the raw files processed so far
+    OUT/templates/part-000000.parquet   support of the boilerplate templates seen so far
     OUT/runs/run-000001.json            report of each run
     OUT/summary.json                    report of the latest run, with totals
     OUT/.lock  OUT/.journal.json  OUT/.staging-*   (hidden: the writer's own)
@@ -44,6 +45,8 @@ from pipeline.schema import SCHEMA_VERSION
 
 TABLES = ("documents", "duplicates", "rejects", "signatures")
 LEDGER = "files"
+# Support of the boilerplate templates, kept so that later runs learn from earlier pages too.
+TEMPLATES = "templates"
 RUNS = "runs"
 SUMMARY_NAME = "summary.json"
 LOCK_NAME = ".lock"
@@ -73,7 +76,7 @@ def check_folders(raw_dir: Path, out_dir: Path) -> None:
         )
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"output {str(out_dir)!r} exists and is not a folder; pass --out DIR")
-    for name in (*TABLES, LEDGER, RUNS, SUMMARY_NAME, JOURNAL_NAME, LOCK_NAME):
+    for name in (*TABLES, LEDGER, TEMPLATES, RUNS, SUMMARY_NAME, JOURNAL_NAME, LOCK_NAME):
         # Writing through a link would put files outside the output folder.
         if (out_dir / name).is_symlink():
             raise OutputError(
@@ -290,7 +293,7 @@ def recover(out_dir: Path) -> list[str]:
         _apply_journal(out_dir)
         done.append("finished the commit of an interrupted run")
     leftovers = [p for p in out_dir.glob(STAGING_PREFIX + "*")]
-    for folder in (out_dir, *(out_dir / t for t in (*TABLES, LEDGER, RUNS))):
+    for folder in (out_dir, *(out_dir / t for t in (*TABLES, LEDGER, TEMPLATES, RUNS))):
         leftovers += folder.glob(f".*{TEMP_SUFFIX}")
     for path in leftovers:
         shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)

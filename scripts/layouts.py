@@ -255,6 +255,11 @@ class Composer:
 
     def article(self, rng: random.Random, lang: str = "zh", origin: str = "") -> Article:
         titles, pool = (self.pool.titles, self.pool.paragraphs) if lang == "zh" else (self.pool.en_titles, self.pool.en_paragraphs)
+        if len(pool) < self.REAL_POOL:
+            # A small pool would give many unrelated articles the same paragraph or
+            # title, which no real corpus does (and which is exactly what a page's
+            # furniture looks like): new paragraphs and titles are made from its parts.
+            titles, pool = self._remix(titles, pool, rng)
         best, best_overlap = None, 2.0
         for _ in range(self.TRIES):
             k = min(len(pool), rng.randint(3, 8))
@@ -274,6 +279,22 @@ class Composer:
         day = dt.date(2020, 1, 1) + dt.timedelta(days=rng.randrange(366))
         subtitle = rng.choice(self.pool.subtitles) if lang == "zh" and self.pool.subtitles else None
         return Article(title, best, day, lang, origin, others, subtitle)
+
+    # A pool of at least this many paragraphs is used as it is (a real corpus).
+    REAL_POOL = 1000
+
+    @staticmethod
+    def _remix(titles: tuple[str, ...], pool: tuple[str, ...], rng: random.Random) -> tuple[list[str], list[str]]:
+        """Fresh paragraphs (one to three sentences of the pool) and titles (halves of two pool titles)."""
+        sentences = [s for p in pool for s in re.findall(r"[^。！？.!?]+[。！？.!?]+[”’」』\"]?", p) if len(s) >= 8] or list(pool)
+        paragraphs = []
+        for _ in range(12):
+            picked = rng.sample(sentences, min(len(sentences), rng.randint(2, 3)))
+            paragraphs.append((" " if picked[0].isascii() else "").join(picked))
+        heads = [t[: max(2, len(t) // 2)] for t in titles]
+        tails = [t[max(2, len(t) // 2):] for t in titles]
+        fresh = [rng.choice(heads) + rng.choice(tails) for _ in range(12)]
+        return fresh, paragraphs
 
 
 # ---------------------------------------------------------------------------

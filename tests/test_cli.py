@@ -13,7 +13,7 @@ def test_inspect_shows_the_page_the_metadata_and_what_was_removed(capsys):
     assert "title          北京以“个性化”任务推进市域社会治理" in out
     assert "clean text: 7 paragraphs" in out
     assert "strip/page_jump (4)" in out and "下转第三版" in out
-    assert "page_dedup/repeated_block (7)" in out
+    assert "page_dedup/repeated_block (8)" in out  # the second copy: its byline and seven paragraphs
 
 
 def test_inspect_explains_a_reject(tmp_path, capsys):

@@ -33,7 +33,8 @@ def test_flow_cleans_the_sample(prefect_harness, raw, tmp_path):
     assert (sample["title"], sample["date"]) == ("北京以“个性化”任务推进市域社会治理", datetime.date(2021, 12, 13))
     assert (sample["publication"], sample["section"], sample["authors"]) == ("法治日报", "要闻", ["黄洁", "董凡超"])
     assert sample["pages"] == [3] and sample["paragraph_count"] == 7
-    assert sample["repeated_blocks_removed"] == 7 and sample["markers_removed"] == 4
+    # The second copy goes whole: its byline and its seven paragraphs.
+    assert sample["repeated_blocks_removed"] == 8 and sample["markers_removed"] == 4
 
     # The month's real duplicate (page 1 and page 4) and the feed's repost are found.
     dupes = {r["source_path"]: r for r in duplicates.to_pylist()}

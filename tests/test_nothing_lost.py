@@ -303,7 +303,7 @@ AS_WRITTEN = [
     "××小区出现疑似病例，××街道已实行封闭管理。",
     "计算题：3×4÷2=6，误差±0.5，答案写作×××。",
     "德国专家Müller先生和法国的José、François一起参观了故宫。",
-    "版权所有©2020人民网，未经许可不得转载。",
+    "这幅作品的版权标记写作©2020，作者是一位青年画家。",
     "今天最高气温25°C，最低气温−3°C，湿度60%。",
     "浓度为35µg/m³，比去年下降了½，约合¼的降幅。",
     "São Paulo、Ångström和naïve café都是外来词。",
@@ -370,14 +370,15 @@ def hostile_pages(size: int):
 @pytest.mark.parametrize("name,text", list(hostile_pages(1_000_000)), ids=lambda value: value if len(value) < 60 else None)
 def test_every_cleaning_stage_is_linear_on_a_1_mb_hostile_page(name, text):
     doc = Document(doc_id="x", source_path="a.txt", text=text, encoding="utf-8")
-    tracemalloc.start()
     started = time.perf_counter()
     (out,) = clean_records([doc], Config())
     seconds = time.perf_counter() - started
+    assert out.reject != "processing_error", out.reject_detail
+    tracemalloc.start()
+    clean_records([doc], Config())
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    assert out.reject != "processing_error", out.reject_detail
-    # Generous bounds: linear work is about a second here; the quadratic
+    # Generous bounds: linear work is a second or two here; the quadratic
     # versions took from 20 s to several minutes, or gigabytes. The memory
     # bound is the README's claim: at most about 100 bytes per character.
     assert seconds < 20, f"{name}: {seconds:.1f} s"
@@ -466,7 +467,8 @@ def test_articles_that_share_a_long_footer_are_not_duplicates(tmp_path):
     for k in range(5000):
         (raw / f"{k // 1000}" / f"{k:04d}.txt").parent.mkdir(exist_ok=True)
         (raw / f"{k // 1000}" / f"{k:04d}.txt").write_text(f"第{k}篇\n{han_words(rng, 300)}\n{footer}", encoding="utf-8")
-    summary = run_pipeline(raw, tmp_path / "clean", Config(batch_size=500))
+    # Dedup must not depend on the footer being gone: with boilerplate learning off it stays in every text.
+    summary = run_pipeline(raw, tmp_path / "clean", Config(batch_size=500, learn_boilerplate=False))
     assert summary["documents"] == 5000 and summary["duplicates"] == 0, summary["duplicates"]
     assert summary["exactly_verified_pairs"] > 0  # the estimates near 0.67 were settled on the texts
 

@@ -1,0 +1,253 @@
+"""Boilerplate learned from the corpus: lines that recur at the same edge of many pages.
+
+No table lists every site's footer. A line whose *template* (the line with
+its dates, numbers and ``label: value`` values masked) stands at the top or
+the bottom of many different articles is page furniture, whatever its words:
+``[责任编辑: <v>]``, ``<date> 来源:<v> 【字号 大 中 小】``, a site's
+disclaimer paragraph. A sentence that recurs *inside* bodies (a slogan quoted
+in many articles) is not: it stands at varying places, with body paragraphs
+above and below it.
+
+`page_templates` describes one page: for each line, its template, where it
+stands (top edge, bottom edge, or inside the body) and a key of the article
+around it, so that twenty reposts of one story count as one article, not as
+twenty pages that share a closing line. `TemplateCounts` adds pages up,
+batch by batch, per corpus and per source. `learn` keeps the templates seen
+at one edge of at least ``boilerplate_min_pages`` different articles and
+almost never elsewhere; `Learned` answers, for a page, which of its edge
+lines are learned boilerplate.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import xxhash
+
+from pipeline.dates import find_dates
+from pipeline.schema import TEMPLATES
+
+# A line "inside the body" has more than this many prose lines on each side.
+EDGE_DEPTH = 1
+# Lines longer than this are only templated at an edge (a disclaimer); the
+# count of occurrences elsewhere is kept for lines of slogan size.
+MAX_INNER_CHARS = 120
+# Of the articles a learned template stands in, at most this share may have it
+# inside the body.
+MAX_INNER_SHARE = 0.1
+TOP, BOTTOM, BOTH, INSIDE = 1, 2, 3, 0
+# A sentence ends in one of these marks, perhaps inside closing quotes; a
+# headline may end in …, a colon or a quote.
+_SENTENCE_END = re.compile(r"[。！？!?.][”’」』\"')）]*$")
+
+_SPACES = re.compile(r"\s+")
+_DIGITS = re.compile(r"\d+")
+_LABEL_VALUE = re.compile(r"([^\s:：|｜【】\[\]（）()]{1,8}[:：])\s*[^|｜【】\[\]（）():：]{1,12}?(?=\s*(?:$|[|｜【】\[\]（）()]|\s\S{1,8}[:：]))")
+ROW = np.dtype([("scope", np.int32), ("template", np.uint64), ("where", np.uint8), ("key", np.uint64)])
+
+
+def is_prose(line: str) -> bool:
+    """A body-like line: a sentence of some length, or simply long.
+
+    >>> is_prose("北京市委政法委发挥统筹协调作用，组织各区同步部署开展试点工作。"), is_prose("责任编辑：王明")
+    (True, False)
+    """
+    text = line.strip()
+    return (len(text) >= 25 and _SENTENCE_END.search(text[-8:]) is not None) or len(text) > 80
+
+
+def template(line: str) -> str:
+    """The line with what varies from page to page masked: dates, ``label: value`` values, numbers.
+
+    >>> template("[责任编辑: 邓丽娟 ]"), template("2020-09-08 15:32:11  来源:新华网  【字号 大 中 小】")
+    ('[责任编辑:<v> ]', '<date> 来源:<v> 【字号 大 中 小】')
+    >>> template("浏览次数：5445"), template("本网站所刊载信息，不代表中新社和中新网观点。")
+    ('浏览次数:<v>', '本网站所刊载信息,不代表中新社和中新网观点。')
+    """
+    text = _SPACES.sub(" ", unicodedata.normalize("NFKC", line).strip())
+    for found in reversed(find_dates(text)):
+        text = text[: found.start] + "<date>" + text[found.end :]
+    if len(text) <= MAX_INNER_CHARS:
+        text = _LABEL_VALUE.sub(lambda m: m.group(1) + "<v>", text)
+    return _DIGITS.sub("0", text)
+
+
+def template_hash(text: str) -> int:
+    return xxhash.xxh3_64_intdigest(template(text).encode("utf-8"))
+
+
+def positions(lines: list[str]) -> list[int]:
+    """Where each line stands: TOP, BOTTOM, BOTH (a short page) or INSIDE the body."""
+    prose = [is_prose(line) for line in lines]
+    above, below = [], []
+    count = 0
+    for flag in prose:
+        above.append(count)
+        count += flag
+    for flag in prose:
+        count -= flag
+        below.append(count)
+    return [(TOP if a <= EDGE_DEPTH else 0) | (BOTTOM if b <= EDGE_DEPTH else 0) for a, b in zip(above, below)]
+
+
+def page_templates(lines: list[str]) -> tuple[set[tuple[int, int, int]], dict[int, str]]:
+    """The (template hash, position, article key) of the lines of one page worth counting, and the edge templates.
+
+    The article key is the smallest hash of the page's prose lines other than
+    the line itself: copies of one article share it, different articles do
+    not. A line that recurs on the page counts once.
+    """
+    hashes = sorted((xxhash.xxh3_64_intdigest(line.encode("utf-8")), i) for i, line in enumerate(lines) if is_prose(line))
+    rows: set[tuple[int, int, int]] = set()
+    texts: dict[int, str] = {}
+    seen: dict[str, tuple[int, str]] = {}
+    for i, where in enumerate(positions(lines)):
+        line = lines[i]
+        if where == INSIDE and len(line) > MAX_INNER_CHARS:
+            continue
+        key = next((h for h, j in hashes[:2] if j != i), 0)
+        if line not in seen:
+            text = template(line)
+            seen[line] = (xxhash.xxh3_64_intdigest(text.encode("utf-8")), text)
+        h, text = seen[line]
+        rows.add((h, where, key))
+        if where != INSIDE:
+            texts.setdefault(h, text)
+    return rows, texts
+
+
+def scope_of(source_path: str, publication: str | None, source_line: int | None) -> str | None:
+    """The source a page's support is also counted in: its JSONL record's source, or its sub-folder.
+
+    >>> scope_of("xinhua/0001.txt", None, None), scope_of("feed.jsonl", "人民网", 3), scope_of("page.txt", None, None)
+    ('xinhua', '人民网', None)
+    """
+    if source_line is not None and publication:
+        return publication
+    head, _, rest = source_path.partition("/")
+    return head if rest and head not in ("", "..") else None
+
+
+@dataclass
+class TemplateCounts:
+    """Template occurrences of many pages, per scope: "" is the whole corpus.
+
+    Rows are kept as one numpy array, folded to one row per (scope, template,
+    position, article) as they come, so memory grows with distinct lines,
+    not with pages.
+    """
+
+    scopes: dict[str, int] = field(default_factory=lambda: {"": 0})
+    rows: np.ndarray = field(default_factory=lambda: np.empty(0, ROW))
+    texts: dict[int, str] = field(default_factory=dict)
+    pending: list[np.ndarray] = field(default_factory=list)
+
+    def add_page(self, scope: str | None, templates: tuple[set[tuple[int, int, int]], dict[int, str]]) -> None:
+        rows, texts = templates
+        ids = [0] if scope is None else [0, self.scopes.setdefault(scope, len(self.scopes))]
+        for h, text in texts.items():
+            self.texts.setdefault(h, text[:200])
+        self.pending.append(np.array([(s, h, where, key) for h, where, key in rows for s in ids], dtype=ROW))
+
+    def merge(self, other: TemplateCounts) -> None:
+        """Add another batch's counts (its scope ids are renumbered into ours)."""
+        if not len(other.rows) and not other.pending:
+            return
+        other.fold()
+        remap = np.array([self.scopes.setdefault(name, len(self.scopes)) for name in sorted(other.scopes, key=other.scopes.get)], np.int32)
+        rows = other.rows.copy()
+        rows["scope"] = remap[rows["scope"]]
+        self.pending.append(rows)
+        for h, text in other.texts.items():
+            self.texts.setdefault(h, text)
+        if sum(len(p) for p in self.pending) > 1_000_000:
+            self.fold()
+
+    def fold(self) -> None:
+        if self.pending:
+            self.rows = np.unique(np.concatenate([self.rows, *self.pending]))
+            self.pending = []
+
+    def support(self, earlier: pa.Table | None = None) -> pa.Table:
+        """Articles with each template at the top, at the bottom and inside a body, per scope (`schema.TEMPLATES`).
+
+        ``earlier`` is the support earlier runs left: counts add up (an article
+        seen in two runs counts twice, which only ever happens to a changed file).
+        """
+        self.fold()
+        names = {number: name for name, number in self.scopes.items()}
+        keys, counts = np.unique(self.rows[["scope", "template", "where"]], return_counts=True)
+        where = keys["where"]
+        table = pa.table(
+            {
+                "scope": pa.array([names[s] for s in keys["scope"].tolist()], pa.string()),
+                "template_hash": pa.array(keys["template"], pa.uint64()),
+                "top": pa.array(np.where(where & TOP, counts, 0), pa.int64()),
+                "bottom": pa.array(np.where(where & BOTTOM, counts, 0), pa.int64()),
+                "inside": pa.array(np.where(where == INSIDE, counts, 0), pa.int64()),
+            }
+        )
+        if earlier is not None and earlier.num_rows:
+            table = pa.concat_tables([earlier.select(table.column_names).cast(table.schema), table])
+        table = table.group_by(["scope", "template_hash"]).aggregate([("top", "sum"), ("bottom", "sum"), ("inside", "sum")])
+        table = table.rename_columns(["scope", "template_hash", "top", "bottom", "inside"])
+        texts = [self.texts.get(h, "") for h in table.column("template_hash").to_pylist()]
+        if earlier is not None and earlier.num_rows:
+            known = dict(zip(earlier.column("template_hash").to_pylist(), earlier.column("template").to_pylist()))
+            texts = [text or known.get(h, "") for text, h in zip(texts, table.column("template_hash").to_pylist())]
+        table = table.append_column("template", pa.array(texts, pa.string()))
+        return table.select(TEMPLATES.names).cast(TEMPLATES).sort_by([("scope", "ascending"), ("template_hash", "ascending")])
+
+
+def kept_support(support: pa.Table) -> pa.Table:
+    """The support worth keeping with the output: templates seen at an edge of two articles or more."""
+    edge = pc.max_element_wise(support.column("top"), support.column("bottom"))
+    return support.filter(pc.greater_equal(edge, 2))
+
+
+@dataclass(frozen=True)
+class Learned:
+    """The learned templates: per scope ("" the corpus), the hashes learned at the top and at the bottom.
+
+    ``table`` holds them with their support, for the run report.
+    """
+
+    top: dict[str, frozenset[int]] = field(default_factory=dict)
+    bottom: dict[str, frozenset[int]] = field(default_factory=dict)
+    table: pa.Table | None = None
+
+    def for_page(self, scope: str | None) -> tuple[frozenset[int], frozenset[int]]:
+        """(top, bottom) hashes that apply to a page of ``scope``."""
+        top = self.top.get("", frozenset()) | (self.top.get(scope, frozenset()) if scope else frozenset())
+        bottom = self.bottom.get("", frozenset()) | (self.bottom.get(scope, frozenset()) if scope else frozenset())
+        return top, bottom
+
+    def __bool__(self) -> bool:
+        return bool(self.top or self.bottom)
+
+
+def learn(support: pa.Table, min_pages: int) -> Learned:
+    """The templates that stand at one edge of at least ``min_pages`` articles, and seldom inside a body."""
+    top_support, bottom_support, inside = (support.column(c).to_numpy() for c in ("top", "bottom", "inside"))
+
+    def learned_at(edge: np.ndarray) -> np.ndarray:
+        return (edge >= min_pages) & (inside <= MAX_INNER_SHARE * (edge + inside))
+
+    at_top, at_bottom = learned_at(top_support), learned_at(bottom_support)
+    scopes = support.column("scope").to_pylist()
+    hashes = support.column("template_hash").to_pylist()
+    top: dict[str, set[int]] = {}
+    bottom: dict[str, set[int]] = {}
+    for row in np.flatnonzero(at_top | at_bottom).tolist():
+        if at_top[row]:
+            top.setdefault(scopes[row], set()).add(hashes[row])
+        if at_bottom[row]:
+            bottom.setdefault(scopes[row], set()).add(hashes[row])
+    table = support.filter(pa.array(at_top | at_bottom))
+    return Learned({k: frozenset(v) for k, v in top.items()}, {k: frozenset(v) for k, v in bottom.items()}, table)

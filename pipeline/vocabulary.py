@@ -1,0 +1,262 @@
+"""The boilerplate vocabulary of `patterns.toml`, compiled: what header and footer lines are made of.
+
+`explain` takes one header or footer line apart into pieces (split at ``|``,
+at runs of two spaces, before a known ``label:`` and between bracketed
+items) and names every piece: a date, a ``label: value`` item, a widget
+(share, print, follow prompts), a breadcrumb, a copyright notice, a byline.
+A line is boilerplate only when every piece of it is named; the values of
+date, source, author, section and original-title pieces are what the
+``extract`` stage harvests. The table is data: `load_vocabulary` compiles it,
+dropping the entries tagged for layouts that a caller leaves out.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from pipeline.dates import find_dates
+
+# Decoration around a piece: brackets, dashes, arrows, bullets.
+_EDGE = "【】[]（）()〔〕<>《》—–-_=~·•●○◆◇■□▲△▼▽↓↑→←*#＃\u3000 \t:：,，、;；.。!！?？\"“”'‘’"
+_BRACKETED = re.compile(r"[【\[（(〔]([^【】\[\]（）()〔〕]*)[】\]）)〕]")
+_PIPES = re.compile(r"\s*[|｜丨]\s*|\s{2,}|\u3000+|\s+/\s+|;\s+")
+_BREADCRUMB = re.compile(r"\S+(?:\s*[>»›＞]\s*\S+){2,}")
+_CODE = re.compile(r"[A-Za-z]{0,4}\d{8,}[A-Za-z]{0,4}")
+_NAME = re.compile(r"^(?:[\u3400-\u9fff]{2,4}|[\u3400-\u9fff]+[·•][\u3400-\u9fff·•]+)$")
+_NAME_SPLIT = re.compile(r"[\s、，,/|｜]+")
+_TIME_ONLY = re.compile(r"(?i)\d{1,2}:\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?")
+# What may follow a date on a dateline: a time zone.
+_ZONE = re.compile(r"(?i)\b(?:GMT|UTC|CST|EST|EDT|PST|PDT|BST|CET|JST|[+-]\d{2}:?\d{2})\b|北京时间")
+
+HARVESTED = ("date", "source", "author", "section", "original_title", "byline")
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One named piece of a header or footer line, and the value it carries (if any)."""
+
+    kind: str
+    value: str = ""
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    labels: dict[str, tuple[str, bool]]  # label -> (kind, value is the rest of the line)
+    label_split: re.Pattern[str] | None
+    label_piece: re.Pattern[str] | None
+    widgets: dict[str, str]  # folded phrase -> kind
+    widget_patterns: tuple[tuple[str, re.Pattern[str]], ...]
+    copyright: re.Pattern[str] | None
+    cut_markers: frozenset[str]
+    publications: tuple[str, ...]
+    datelines: tuple[re.Pattern[str], ...]
+    english_bylines: tuple[re.Pattern[str], ...]
+    english_credits: tuple[re.Pattern[str], ...]
+    byline_roles: tuple[str, ...] = ()
+    byline_markers: str = ""
+    dropped: frozenset[str] = field(default_factory=frozenset)
+
+    def explain(self, line: str) -> list[Piece] | None:
+        """The pieces of a header or footer line, or None when some piece is not boilerplate.
+
+        >>> from pipeline.patterns import load_patterns
+        >>> v = load_patterns().vocabulary
+        >>> [(p.kind, p.value) for p in v.explain("2020-09-08 15:32:11  来源:新华网  【字号 大 中 小】")]
+        [('date', '2020-09-08 15:32:11'), ('source', '新华网'), ('control', '')]
+        >>> [(p.kind, p.value) for p in v.explain("来源：央视新闻 | 编辑：陈静 | 审核：贾文")]
+        [('source', '央视新闻'), ('editor', '陈静'), ('editor', '贾文')]
+        >>> v.explain("北京市委政法委发挥统筹协调作用。") is None
+        True
+        """
+        text = unicodedata.normalize("NFKC", line).strip()
+        if not text or len(text) > 400:
+            return None
+        whole = self.byline(text)
+        if whole is not None:
+            return [Piece("byline", "、".join(whole[1]))]
+        pieces: list[Piece] = []
+        for segment in self._segments(text):
+            piece = self._piece(segment)
+            if piece is None:
+                return None
+            pieces.extend(piece)
+        return pieces or None
+
+    def _segments(self, text: str) -> list[str]:
+        # Split at pipes and wide spaces, before each "label:", and between bracketed items.
+        parts = _PIPES.split(text)
+        if self.label_split is not None:
+            parts = [p for part in parts for p in self.label_split.split(part)]
+        out: list[str] = []
+        for part in parts:
+            out.extend(s for s in re.split(r"(?<=[】\]）)〕])\s*(?=[【\[（(〔])", part) if s.strip(_EDGE))
+        return out
+
+    def _piece(self, segment: str, depth: int = 0) -> list[Piece] | None:
+        whole = _BRACKETED.fullmatch(segment.strip())
+        if whole and depth == 0:
+            inner = whole.group(1).strip()
+            return self._piece(inner, 1) if inner else [Piece("decoration")]
+        core = segment.strip(_EDGE)
+        if not core:
+            return [Piece("decoration")]
+        labelled = self.label_piece.match(core) if self.label_piece is not None else None
+        if labelled:
+            return self._labelled(labelled.group("label"), labelled.group("value").strip(), core)
+        dates = find_dates(core)
+        if dates and not _ZONE.sub("", core.replace(core[dates[0].start : dates[-1].end], "")).strip(_EDGE):
+            return [Piece("date", core[dates[0].start : dates[-1].end])]
+        if _TIME_ONLY.fullmatch(_ZONE.sub("", core).strip()):
+            return [Piece("time", core)]
+        kind = self._widget(core)
+        if kind is not None:
+            return [Piece(kind)]
+        if _BREADCRUMB.fullmatch(core):
+            return [Piece("breadcrumb", core)]
+        if _CODE.fullmatch(core):
+            return [Piece("code")]
+        if self.copyright is not None and self.copyright.search(core):
+            return [Piece("copyright")]
+        if any(pattern.match(core) for pattern in self.english_credits):
+            return [Piece("credit", core)]
+        byline = self.byline(core)
+        if byline is not None:
+            return [Piece("byline", "、".join(byline[1]))]
+        return None
+
+    def _labelled(self, label: str, value: str, core: str) -> list[Piece] | None:
+        kind, rest = self.labels[self._label_name(label)]
+        if kind in ("share", "control"):
+            widgets = [w for w in re.split(r"[\s,，、]+", value.strip(_EDGE)) if w]
+            return [Piece(kind)] if all(self._widget(w) for w in widgets) else None
+        if kind == "date":
+            return [Piece("date", value)] if find_dates(value) or not value else None
+        if kind == "breadcrumb":
+            return [Piece("breadcrumb", value)]
+        if not rest and len(value) > 40:
+            # A label followed by a sentence is prose ("编辑：这篇报道……"), not a credit.
+            return None
+        return [Piece(kind, value)]
+
+    def _label_name(self, label: str) -> str:
+        label = label.strip()
+        return next(name for name in sorted(self.labels, key=len, reverse=True) if label.endswith(name))
+
+    def _widget(self, text: str) -> str | None:
+        folded = text.strip(_EDGE).casefold()
+        if folded in self.widgets:
+            return self.widgets[folded]
+        words = [w for w in re.split(r"[\s,，、/]+", folded) if w]
+        if len(words) > 1 and all(w in self.widgets for w in words):
+            return self.widgets[words[0]]
+        for kind, pattern in self.widget_patterns:
+            if pattern.fullmatch(text.strip(_EDGE)):
+                return kind
+        return None
+
+    def byline(self, text: str) -> tuple[str | None, tuple[str, ...]] | None:
+        """(role, names) when ``text`` is a byline: roles and names only (本报记者 王明 李华, By Jane Doe).
+
+        >>> from pipeline.patterns import load_patterns
+        >>> load_patterns().vocabulary.byline("澎湃新闻记者 冯雪 实习生 孙丽")
+        ('澎湃新闻记者', ('冯雪', '孙丽'))
+        >>> load_patterns().vocabulary.byline("记者从北京市获悉，今年以来") is None
+        True
+        """
+        for pattern in self.english_bylines:
+            match = pattern.match(text)
+            if match:
+                names = re.split(r"\s*(?:,|\band\b|&)\s*", match.group("names"))
+                return "By", tuple(n.strip() for n in names if n.strip())
+        marked = text[:1] in self.byline_markers if self.byline_markers else False
+        text = text.lstrip(self.byline_markers).strip()
+        role, names = None, []
+        for token in _NAME_SPLIT.split(text):
+            if not token:
+                continue
+            token_role = _role_of(token, self.byline_roles)
+            if token_role:
+                prefix, role_word, rest = token_role
+                role = role or (prefix + role_word)
+                token = rest
+                if not token:
+                    continue
+                if not marked:
+                    # "记者手记" is a heading; only a boxed byline may glue role and name.
+                    return None
+            if not _NAME.match(token):
+                return None
+            names.append(token)
+        if not names or (role is None and not marked):
+            return None
+        return role, tuple(dict.fromkeys(names))
+
+    def publication_in(self, text: str) -> str | None:
+        """The longest known publication named in ``text``, if any.
+
+        >>> from pipeline.patterns import load_patterns
+        >>> load_patterns().vocabulary.publication_in("人民网－人民日报")
+        '人民日报'
+        """
+        found = [(text.rfind(name), len(name), name) for name in self.publications if name in text]
+        return max(found)[2] if found else None
+
+
+def _role_of(token: str, roles: tuple[str, ...]) -> tuple[str, str, str] | None:
+    """(paper before the role, role, name glued after it) when a byline token holds a role.
+
+    A role starts the token (本报记者, 记者王明), or ends it after the name of
+    its paper or site (澎湃新闻记者); a one-character role (文, 图) only starts
+    it, so that the name 贾文 is a name.
+
+    >>> roles = ("本报记者", "记者", "文")
+    >>> _role_of("澎湃新闻记者", roles), _role_of("贾文", roles), _role_of("记者王明", roles)
+    (('澎湃新闻', '记者', ''), None, ('', '记者', '王明'))
+    """
+    for role in roles:
+        if token.startswith(role):
+            return "", role, token[len(role):]
+        if len(role) > 1 and token.endswith(role) and 2 <= len(token) - len(role) <= 8:
+            return token[: -len(role)], role, ""
+    return None
+
+
+def load_vocabulary(table: dict, byline_roles: tuple[str, ...], byline_markers: str, without: frozenset[str]) -> Vocabulary:
+    """Compile the vocabulary tables, leaving out entries tagged for the layouts in ``without``."""
+
+    def kept(entry: dict) -> bool:
+        return not (set(entry.get("layouts", ())) & without)
+
+    labels: dict[str, tuple[str, bool]] = {}
+    for entry in filter(kept, table.get("label", [])):
+        for name in entry["names"]:
+            labels[unicodedata.normalize("NFKC", name)] = (entry["kind"], bool(entry.get("rest_of_line", False)))
+    names = sorted(labels, key=len, reverse=True)
+    alternation = "|".join(re.escape(n) for n in names)
+    widgets: dict[str, str] = {}
+    patterns: list[tuple[str, re.Pattern[str]]] = []
+    for entry in filter(kept, table.get("widget", [])):
+        for phrase in entry.get("phrases", []):
+            widgets[unicodedata.normalize("NFKC", phrase).strip(_EDGE).casefold()] = entry["kind"]
+        patterns.extend((entry["kind"], re.compile(p)) for p in entry.get("patterns", []))
+    copyright_patterns = table.get("copyright", {}).get("patterns", [])
+    bylines = table.get("bylines", {})
+    return Vocabulary(
+        labels=labels,
+        # Before a label that follows a space, so "2020-10-02 08:36 来源：澎湃新闻" is two pieces.
+        label_split=re.compile(f"\\s+(?=(?:\\S{{0,6}}?)(?:{alternation})\\s*[:：])") if names else None,
+        label_piece=re.compile(f"^(?P<label>\\S{{0,6}}?(?:{alternation}))\\s*[:：]\\s*(?P<value>.*)$") if names else None,
+        widgets=widgets,
+        widget_patterns=tuple(patterns),
+        copyright=re.compile("|".join(f"(?:{p})" for p in copyright_patterns), re.IGNORECASE) if copyright_patterns else None,
+        cut_markers=frozenset(unicodedata.normalize("NFKC", m).casefold() for m in table.get("footer", {}).get("cut_markers", [])),
+        publications=tuple(sorted(set(table.get("publications", {}).get("names", [])), key=len, reverse=True)),
+        datelines=tuple(re.compile(p) for p in table.get("datelines", {}).get("patterns", [])),
+        english_bylines=tuple(re.compile(p) for p in bylines.get("english", [])),
+        english_credits=tuple(re.compile(p) for p in bylines.get("english_credits", [])),
+        byline_roles=byline_roles,
+        byline_markers=byline_markers,
+        dropped=without,
+    )
