@@ -97,6 +97,19 @@ def _time_of(match: re.Match[str]) -> datetime.time | None:
     return datetime.time(hour, int(match.group("minute")), int(match.group("second") or 0))
 
 
+_TIME_ALONE = re.compile(f"^{_TIME}", re.IGNORECASE)
+
+
+def parse_time(value: str) -> datetime.time | None:
+    """The time of day a piece of a dateline gives on its own (5:44 PM, 10时35分).
+
+    >>> parse_time("5:44 PM"), parse_time("UPDATED 4 HOURS AGO")
+    (datetime.time(17, 44), None)
+    """
+    match = _TIME_ALONE.match(value.strip())
+    return _time_of(match) if match else None
+
+
 def parse_date(value: str) -> datetime.date | None:
     """A calendar date from the forms news pages use; None if there is none.
 

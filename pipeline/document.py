@@ -35,6 +35,8 @@ REJECT_SYMLINK_OUTSIDE_RAW = "symlink_outside_raw"
 # A symbolic link to a folder: not walked, so that a link cannot loop or pull
 # in another tree (see `Config.follow_symlinks`).
 REJECT_SYMLINKED_FOLDER = "symlinked_folder"
+# An HTML page (or a JSONL record's html) in which the extractor finds no article.
+REJECT_NO_MAIN_TEXT = "no_main_text"
 # A stage raised on this record (a bug, or input nobody foresaw): the record is
 # kept out of the output with the error, and the rest of the batch goes on.
 REJECT_PROCESSING_ERROR = "processing_error"
@@ -53,7 +55,12 @@ REJECT_REASONS = (
     REJECT_SPECIAL_FILE,
     REJECT_SYMLINK_OUTSIDE_RAW,
     REJECT_SYMLINKED_FOLDER,
+    REJECT_NO_MAIN_TEXT,
 )
+
+# How a record's text was obtained: a text page, a JSONL record's text, or the
+# main text of an HTML page.
+EXTRACTORS = ("text", "jsonl", "trafilatura")
 
 # Flags describe something a stage noticed or repaired on a kept document.
 FLAG_BOM_REMOVED = "bom_removed"
@@ -123,6 +130,7 @@ class Document:
     url: str | None = None
     source_id: str | None = None
     extra: str | None = None
+    extractor: str = "text"
     flags: tuple[str, ...] = ()
     removals: tuple[Removal, ...] = ()
     reject: str | None = None

@@ -37,6 +37,7 @@ from pipeline.document import (
     make_doc_id,
 )
 from pipeline.encoding import decode_bytes
+from pipeline.html import HTML_SUFFIXES, extract_html
 from pipeline.jsonl import JSONL_SUFFIXES, jsonl_records
 
 PAGE_SUFFIXES = (".txt",)
@@ -232,12 +233,14 @@ def read_file(path: Path, raw_dir: Path, config: Config, names_from: Path | None
     try:
         if suffix in JSONL_SUFFIXES:
             records = list(jsonl_records(chunks(fd, digest), base, config))
-        elif suffix in PAGE_SUFFIXES:
+        elif suffix in PAGE_SUFFIXES + HTML_SUFFIXES:
             records = [_page_record(fd, base, config, digest)]
+            if suffix in HTML_SUFFIXES and not records[0].rejected:
+                records = [extract_html(records[0], config)]
         else:
             for _ in chunks(fd, digest):
                 pass
-            records = [base.rejecting(REJECT_UNSUPPORTED_FORMAT, f"{suffix or 'no extension'}: only .txt pages and .jsonl feeds are read")]
+            records = [base.rejecting(REJECT_UNSUPPORTED_FORMAT, f"{suffix or 'no extension'}: only .txt and .html pages and .jsonl feeds are read")]
     except OSError as error:
         return [base.rejecting(REJECT_UNREADABLE, f"{type(error).__name__}: {error.strerror or error}")], stat_fingerprint(path)
     finally:

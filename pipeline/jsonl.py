@@ -38,10 +38,13 @@ from pipeline.document import (
     make_doc_id,
 )
 from pipeline.encoding import BOMS, decode_bytes
+from pipeline.html import extract_html
 from pipeline.dates import parse_date
 
 JSONL_SUFFIXES = (".jsonl",)
 TEXT_KEY = "text"
+# A record with no text but the page's HTML: its main text is extracted (`pipeline.html`).
+HTML_KEY = "html"
 
 # JSONL keys docclean understands, in order of preference, and the Document
 # field each fills. "source" is what most scrapers call the publication;
@@ -136,18 +139,18 @@ def jsonl_records(chunks: Iterator[bytes], file_doc: Document, config: Config) -
             continue
         records += 1
         if wide is not None:
-            yield parse_record(record, number, line.lstrip("\ufeff") if number == 1 else line, wide, ())
+            yield parse_record(record, number, line.lstrip("\ufeff") if number == 1 else line, wide, (), config)
             continue
         decoded = decode_bytes(line, config.encodings)
         if decoded.reject:
             yield record.rejecting(decoded.reject, f"line {number}: {decoded.detail}")
             continue
-        yield parse_record(record, number, decoded.text, decoded.encoding, decoded.flags)
+        yield parse_record(record, number, decoded.text, decoded.encoding, decoded.flags, config)
     if not records:
         yield file_doc.rejecting(REJECT_EMPTY, "no records: every line is blank")
 
 
-def parse_record(record: Document, number: int, line: str, encoding: str, flags: tuple[str, ...]) -> Document:
+def parse_record(record: Document, number: int, line: str, encoding: str, flags: tuple[str, ...], config: Config) -> Document:
     """The record of one JSON line, or its reject; never raises on what the line holds."""
     try:
         value = json.loads(line)
@@ -160,9 +163,12 @@ def parse_record(record: Document, number: int, line: str, encoding: str, flags:
     if not isinstance(value, dict):
         return record.rejecting(REJECT_MALFORMED_JSON, f"line {number}: expected an object, got {type(value).__name__}")
     text = read_text_field(value.get(TEXT_KEY))
-    if text is None:
+    html = value.get(HTML_KEY) if text is None and isinstance(value.get(HTML_KEY), str) else None
+    if text is None and html is None:
         shape = "no field 'text'" if TEXT_KEY not in value else f"'text' is {_shape(value[TEXT_KEY])}"
-        return record.rejecting(REJECT_MISSING_TEXT, f"line {number}: {shape}; expected a string or a list of strings")
+        return record.rejecting(REJECT_MISSING_TEXT, f"line {number}: {shape} (nor 'html'); expected a string or a list of strings")
+    if html is not None:
+        text = html
     if not text.strip():
         return record.rejecting(REJECT_EMPTY, f"line {number}: 'text' is blank")
     fields, found_flags, extra = read_fields(value)
@@ -175,9 +181,11 @@ def parse_record(record: Document, number: int, line: str, encoding: str, flags:
     fields, fields_scrubbed = _scrub_fields(fields)
     if text_scrubbed or extra_scrubbed or fields_scrubbed:
         found_flags.append(FLAG_LONE_SURROGATE)
-    return dataclasses.replace(
-        record, text=text, encoding=encoding, flags=flags + tuple(dict.fromkeys(found_flags)), extra=extra_json, **fields
+    record = dataclasses.replace(
+        record, text=text, encoding=encoding, flags=flags + tuple(dict.fromkeys(found_flags)), extra=extra_json,
+        extractor="jsonl", **fields,
     )
+    return extract_html(record, config) if html is not None else record
 
 
 def scrub(text: str | None) -> tuple[str | None, bool]:
@@ -224,7 +232,7 @@ def read_fields(value: dict) -> tuple[dict[str, Any], list[str], dict[str, Any]]
             unused.add(key)
         else:
             fields[field_name] = parsed
-    extra = {k: v for k, v in value.items() if k != TEXT_KEY and (k not in JSONL_FIELDS or k in unused)}
+    extra = {k: v for k, v in value.items() if k not in (TEXT_KEY, HTML_KEY) and (k not in JSONL_FIELDS or k in unused)}
     return fields, flags, extra
 
 

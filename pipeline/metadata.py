@@ -32,7 +32,7 @@ from typing import Sequence
 
 from pipeline.boilerplate import is_prose, scope_of, template_hash
 from pipeline.config import Config
-from pipeline.dates import DateFound, find_dates, parse_date
+from pipeline.dates import DateFound, find_dates, parse_date, parse_time
 from pipeline.document import Document, Removal
 from pipeline.patterns import HAN, Patterns, load_patterns
 from pipeline.vocabulary import Piece
@@ -110,12 +110,24 @@ class _Found:
     role: str | None = None
     original_title: str | None = None
 
+    def take_groups(self, groups: dict[str, str]) -> None:
+        """The named groups of a whole metadata line (`patterns.toml` ``metadata_lines``)."""
+        self.dates.extend(find_dates(groups.get("date", "")))
+        self.sources += [groups["source"]] if "source" in groups else []
+        self.sections += [groups["section"]] if "section" in groups else []
+        self.pages += [groups["page"]] if "page" in groups else []
+
     def harvest(self, pieces: Sequence[Piece], patterns: Patterns) -> bool:
         """Take the values of ``pieces``; True when one of them was metadata."""
         metadata = False
         for piece in pieces:
-            if piece.kind in ("date", "time"):
+            if piece.kind == "date":
                 self.dates.extend(find_dates(piece.value))
+            elif piece.kind == "time":
+                # A dateline split in pieces: MARCH 9, 2020 / 4:58 PM
+                time_of_day = parse_time(piece.value)
+                if self.dates and self.dates[-1].time is None and time_of_day is not None:
+                    self.dates[-1] = dataclasses.replace(self.dates[-1], time=time_of_day)
             elif piece.kind == "source" and piece.value:
                 self.sources.append(piece.value)
             elif piece.kind == "section" and piece.value:
@@ -123,7 +135,11 @@ class _Found:
             elif piece.kind == "original_title" and piece.value:
                 self.original_title = self.original_title or piece.value
             elif piece.kind == "author":
-                self.authors.update(dict.fromkeys(n for n in _NAMES.split(piece.value) if _NAME.match(n)))
+                byline = patterns.vocabulary.byline(piece.value)
+                if byline is not None:
+                    self.role = self.role or byline[0]
+                names = byline[1] if byline is not None else [n for n in _NAMES.split(piece.value) if _NAME.match(n)]
+                self.authors.update(dict.fromkeys(names))
             elif piece.kind == "byline":
                 byline = patterns.vocabulary.byline(piece.value.replace("、", " ")) if piece.value else None
                 self.authors.update(dict.fromkeys(piece.value.split("、")))
@@ -196,10 +212,7 @@ def extract_metadata(doc: Document, patterns: Patterns, learned: tuple[frozenset
         if groups is not None:
             kind[i] = "metadata_line"
             metadata_at.append(i)
-            found.dates.extend(find_dates(groups.get("date", "")))
-            found.sources += [groups["source"]] if "source" in groups else []
-            found.sections += [groups["section"]] if "section" in groups else []
-            found.pages += [groups["page"]] if "page" in groups else []
+            found.take_groups(groups)
         elif line[:1] in patterns.byline_markers and (byline := parse_byline(line, patterns)) is not None:
             kind[i] = "byline"
             found.role = found.role or byline[0]
@@ -226,16 +239,16 @@ def extract_metadata(doc: Document, patterns: Patterns, learned: tuple[frozenset
         if at is not None:
             kind[at] = "title"
         title = lines[at] if at is not None else found.original_title
-    # Learned header lines go once the title is chosen: a headline that looks
-    # like others (习近平：……) is never taken for furniture.
-    for i in learned_header:
-        kind.setdefault(i, "learned")
-    if not doc.title and closing is None and title and kind.get(lines.index(title) if title in lines else -1) == "title":
-        _drop_around_title(page, header_end)
     if title:
         for i, line in enumerate(lines):
             if i not in kind and line == title:
                 kind[i] = "title"
+    # Learned header lines go once the title is chosen: a headline that looks
+    # like others (习近平：……) is never taken for furniture.
+    for i in learned_header:
+        kind.setdefault(i, "learned")
+    if closing is None and title:
+        _drop_around_title(page, header_end)
     publication, section = _publication(doc, found, section, patterns)
     body = [line for i, line in enumerate(lines) if i not in kind]
     authors, agency = _dateline(body[0] if body else "", patterns)
@@ -257,6 +270,37 @@ def extract_metadata(doc: Document, patterns: Patterns, learned: tuple[frozenset
         authors=doc.authors or tuple(found.authors) or authors,
         removals=doc.removals + removals,
     )
+
+
+def harvest_metadata(lines: Sequence[str], patterns: Patterns) -> dict:
+    """The metadata stated by lines that are not part of a text (an HTML page's lines around its main text).
+
+    Only whole metadata lines and lines the vocabulary explains count: a
+    page's other lines (menus, lists of other articles) hold other dates.
+    Returns Document fields: date, published_at, publication, section, page,
+    byline_role, authors, original_title (absent when not found).
+    """
+    found = _Found()
+    for line in lines:
+        groups = _metadata_groups(line, patterns)
+        if groups is not None:
+            found.take_groups(groups)
+        elif len(line) <= MAX_METADATA_LINE_CHARS and (pieces := patterns.vocabulary.explain(line)) is not None:
+            found.harvest(pieces, patterns)
+    section = found.sections[0] if found.sections else None
+    publication, section = _publication(Document(doc_id="", source_path=""), found, section, patterns)
+    dated = next((d for d in found.dates if d.time is not None), None)
+    fields = {
+        "date": found.dates[0].date if found.dates else None,
+        "published_at": dated.published_at if dated and dated.date == found.dates[0].date else None,
+        "publication": publication,
+        "section": section,
+        "page": _page_label(found.pages[0]) if found.pages else None,
+        "byline_role": found.role,
+        "authors": tuple(found.authors),
+        "original_title": found.original_title,
+    }
+    return {key: value for key, value in fields.items() if value}
 
 
 def _clean_zone(page: _Page, zone: range, edge: int, found: _Found) -> list[int]:
@@ -355,6 +399,9 @@ def _publication(doc: Document, found: _Found, section: str | None, patterns: Pa
         known = patterns.vocabulary.publication_in(source)
         if known:
             rest = source[source.rfind(known) + len(known):].strip()
+            if len(rest) == 1:
+                # 中国日报网 is a site of its own, not 中国日报's section 网.
+                return source, section
             if section is None and rest and _section_like(rest, patterns):
                 section = rest
             return known, section

@@ -11,6 +11,7 @@ from typing import Any, Sequence
 import pyarrow as pa
 
 from pipeline.document import Document
+from pipeline.metadata import BOILERPLATE_KINDS
 from pipeline.schema import DOCUMENTS, REJECTS
 
 DOCUMENT_COLUMNS = DOCUMENTS.names
@@ -31,8 +32,11 @@ def document_table(docs: Sequence[Document]) -> pa.Table:
         "url": [d.url for d in rows],
         "title": [d.title for d in rows],
         "date": [d.date for d in rows],
+        "published_at": [d.published_at for d in rows],
         "publication": [d.publication for d in rows],
         "section": [d.section for d in rows],
+        "page": [d.page for d in rows],
+        "original_title": [d.original_title for d in rows],
         "byline_role": [d.byline_role for d in rows],
         "authors": [list(d.authors) for d in rows],
         "pages": [list(d.pages) for d in rows],
@@ -45,9 +49,11 @@ def document_table(docs: Sequence[Document]) -> pa.Table:
         "unrecoverable_chars": [d.unrecoverable_chars for d in rows],
         "markers_removed": count("strip", "page_jump"),
         "separators_removed": count("strip", "separator_line"),
-        "header_lines_removed": count("extract"),
+        "header_lines_removed": pa.array([sum(r.stage == "extract" and r.kind not in BOILERPLATE_KINDS for r in d.removals) for d in rows], pa.int32()),
         "repeated_blocks_removed": count("page_dedup"),
         "repeated_chars_removed": [sum(len(r.text) for r in d.removed("page_dedup")) for d in rows],
+        "boilerplate_removed": pa.array([sum(r.stage == "extract" and r.kind in BOILERPLATE_KINDS for r in d.removals) for d in rows], pa.int32()),
+        "extractor": [d.extractor for d in rows],
         "extra": [d.extra for d in rows],
     }
     return pa.table(columns, schema=DOCUMENTS)

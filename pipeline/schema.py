@@ -40,8 +40,11 @@ DOCUMENT_FIELDS = (
     _field("url", pa.string(), "URL from the JSONL record, if any."),
     _field("title", pa.string(), "Article title."),
     _field("date", pa.date32(), "Publication date."),
-    _field("publication", pa.string(), "Newspaper or site (法治日报)."),
+    _field("published_at", pa.timestamp("ms"), "Publication date and time of day, when the page gives the time (as written, the site's local time, no time zone)."),
+    _field("publication", pa.string(), "Newspaper, agency or site (法治日报), from the page's source line, edition header or paper credit."),
     _field("section", pa.string(), "Section label of the page (要闻)."),
+    _field("page", pa.string(), "E-edition page the article is printed on (第03版 gives 3, A3版 gives A3)."),
+    _field("original_title", pa.string(), "The title the article had where it first appeared (原标题)."),
     _field("byline_role", pa.string(), "Role in the byline (本报记者)."),
     _field("authors", pa.list_(pa.string()), "Author names from the byline, in order.", False),
     _field("pages", pa.list_(pa.int16()), "Pages the article jumps to (下转第三版 gives [3]).", False),
@@ -58,6 +61,8 @@ DOCUMENT_FIELDS = (
     _field("header_lines_removed", pa.int32(), "Section, byline, title and metadata lines moved out of the text into columns.", False),
     _field("repeated_blocks_removed", pa.int32(), "Paragraphs dropped because they repeated an earlier paragraph of the same page.", False),
     _field("repeated_chars_removed", pa.int32(), "Characters in those dropped paragraphs.", False),
+    _field("boilerplate_removed", pa.int32(), "Header and footer lines taken out as page furniture: the vocabulary's (share, print, credits, notices) and the corpus's learned templates.", False),
+    _field("extractor", pa.string(), "How the text was obtained: text (a .txt page), jsonl (a record's text), trafilatura (the main text of an HTML page).", False),
     _field("extra", pa.string(), "JSON object of the JSONL record's other fields (and of values docclean could not read); null when none."),
 )
 

@@ -42,7 +42,7 @@ def test_flow_cleans_the_sample(prefect_harness, raw, tmp_path):
     assert "feeds/portal-2020-01.jsonl" in dupes
 
     reasons = sorted(rejects["reason"].to_pylist())
-    assert reasons == ["binary", "empty", "empty_after_cleaning", "malformed_json", "missing_text", "unsupported_format"]
+    assert reasons == ["binary", "empty", "empty_after_cleaning", "malformed_json", "missing_text", "no_main_text"]
     assert set(summary["seconds_by_stage"]) >= {"read", "repair", "strip", "extract", "normalize", "page_dedup", "sign", "dedup"}
 
 

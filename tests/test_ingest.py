@@ -62,9 +62,9 @@ def test_jsonl_keeps_good_lines_and_rejects_each_bad_one_with_its_line(tmp_path,
 
 
 def test_other_files_are_rejected_not_skipped(tmp_path, config):
-    path = write(tmp_path / "page.html", "<p>正文</p>")
+    path = write(tmp_path / "page.doc", "<p>正文</p>")
     (doc,) = read_file(path, tmp_path, config)[0]
-    assert doc.reject == "unsupported_format" and ".html" in doc.reject_detail
+    assert doc.reject == "unsupported_format" and ".doc" in doc.reject_detail
 
 
 def test_files_over_the_size_limit_are_rejected_unread(tmp_path):
