@@ -435,13 +435,13 @@ def normalize_document(doc: Document, normalize_punctuation: bool) -> Document:
 
 def strip_batch(docs: list[Document], config: Config) -> list[Document]:
     """The ``strip`` stage over a batch."""
-    patterns = load_patterns(config.patterns_file)
+    patterns = config.patterns
     return [strip_document(d, patterns) for d in docs]
 
 
 def paragraphs_batch(docs: list[Document], config: Config) -> list[Document]:
     """The ``paragraphs`` stage over a batch."""
-    patterns = load_patterns(config.patterns_file)
+    patterns = config.patterns
     return [paragraphs_document(d, patterns) for d in docs]
 
 

@@ -27,6 +27,7 @@ from typing import Iterable
 
 import numpy as np
 import pyarrow as pa
+from numpy.lib.recfunctions import repack_fields
 import pyarrow.compute as pc
 import xxhash
 
@@ -48,6 +49,8 @@ _SENTENCE_END = re.compile(r"[。！？!?.][”’」』\"')）]*$")
 
 _SPACES = re.compile(r"\s+")
 _DIGITS = re.compile(r"\d+")
+# The name inside book-title marks varies (《人民日报》, 《人民日报海外版》): masked like a value.
+_TITLE_MARKS = re.compile(r"《[^《》]{1,20}》")
 _LABEL_VALUE = re.compile(r"([^\s:：|｜【】\[\]（）()]{1,8}[:：])\s*[^|｜【】\[\]（）():：]{1,12}?(?=\s*(?:$|[|｜【】\[\]（）()]|\s\S{1,8}[:：]))")
 ROW = np.dtype([("scope", np.int32), ("template", np.uint64), ("where", np.uint8), ("key", np.uint64)])
 
@@ -74,7 +77,7 @@ def template(line: str) -> str:
     for found in reversed(find_dates(text)):
         text = text[: found.start] + "<date>" + text[found.end :]
     if len(text) <= MAX_INNER_CHARS:
-        text = _LABEL_VALUE.sub(lambda m: m.group(1) + "<v>", text)
+        text = _LABEL_VALUE.sub(lambda m: m.group(1) + "<v>", _TITLE_MARKS.sub("《<v>》", text))
     return _DIGITS.sub("0", text)
 
 
@@ -99,11 +102,15 @@ def positions(lines: list[str]) -> list[int]:
 def page_templates(lines: list[str]) -> tuple[set[tuple[int, int, int]], dict[int, str]]:
     """The (template hash, position, article key) of the lines of one page worth counting, and the edge templates.
 
-    The article key is the smallest hash of the page's prose lines other than
-    the line itself: copies of one article share it, different articles do
-    not. A line that recurs on the page counts once.
+    The article key is the smallest hash of the page's inner prose lines
+    other than the line itself: copies of one article share it, different
+    articles do not. A line that recurs on the page counts once.
     """
-    hashes = sorted((xxhash.xxh3_64_intdigest(line.encode("utf-8")), i) for i, line in enumerate(lines) if is_prose(line))
+    prose = [i for i, line in enumerate(lines) if is_prose(line)]
+    # The key comes from the body's inner paragraphs: a disclaimer or credit
+    # paragraph at the first or last place is the same on every page of a site.
+    inner = prose[1:-1] if len(prose) >= 3 else prose
+    hashes = sorted((xxhash.xxh3_64_intdigest(lines[i].encode("utf-8")), i) for i in inner)
     rows: set[tuple[int, int, int]] = set()
     texts: dict[int, str] = {}
     seen: dict[str, tuple[int, str]] = {}
@@ -182,7 +189,8 @@ class TemplateCounts:
         """
         self.fold()
         names = {number: name for name, number in self.scopes.items()}
-        keys, counts = np.unique(self.rows[["scope", "template", "where"]], return_counts=True)
+        # repack: a multi-field view keeps the other fields' bytes, and unique would compare them too.
+        keys, counts = np.unique(repack_fields(self.rows[["scope", "template", "where"]]), return_counts=True)
         where = keys["where"]
         table = pa.table(
             {
@@ -196,7 +204,7 @@ class TemplateCounts:
         if earlier is not None and earlier.num_rows:
             table = pa.concat_tables([earlier.select(table.column_names).cast(table.schema), table])
         table = table.group_by(["scope", "template_hash"]).aggregate([("top", "sum"), ("bottom", "sum"), ("inside", "sum")])
-        table = table.rename_columns(["scope", "template_hash", "top", "bottom", "inside"])
+        table = table.rename_columns([name.removesuffix("_sum") for name in table.column_names])
         texts = [self.texts.get(h, "") for h in table.column("template_hash").to_pylist()]
         if earlier is not None and earlier.num_rows:
             known = dict(zip(earlier.column("template_hash").to_pylist(), earlier.column("template").to_pylist()))

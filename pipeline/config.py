@@ -19,7 +19,7 @@ from typing import Any, Mapping
 import xxhash
 
 from pipeline.errors import ConfigError
-from pipeline.patterns import load_patterns
+from pipeline.patterns import Patterns, load_patterns
 from pipeline.signature import MinHashSettings, minhash_settings
 
 __all__ = ["Config", "ConfigError", "RUNNING_OPTIONS", "KEEP_CRITERIA", "SYMLINK_POLICIES", "optimal_bands"]
@@ -70,6 +70,11 @@ class Config:
       markers or metadata line. It is compiled when the config is made, so a
       bad regex stops the run before any input is read, and its content
       (not its path) is one of the settings the output is built with.
+      ``drop_pattern_layouts``: built-in pattern entries tagged as added for
+      these gallery layouts (``layouts = [...]`` in ``patterns.toml``) are left
+      out: what the generalisation test does to see a layout the way a new
+      site is seen; also a way to switch off a site-specific entry that
+      misfires on your pages (default none).
       ``min_chars``: a cleaned article shorter than this is rejected as
       ``empty_after_cleaning`` (default 1).
       ``learn_boilerplate``: take out header and footer lines that the corpus
@@ -124,6 +129,7 @@ class Config:
     follow_symlinks: str = "inside"
     normalize_punctuation: bool = True
     patterns_file: str | None = None
+    drop_pattern_layouts: tuple[str, ...] = ()
     min_chars: int = 1
     learn_boilerplate: bool = True
     boilerplate_min_pages: int = 5
@@ -175,8 +181,9 @@ class Config:
                     f"patterns_file {self.patterns_file!r} does not exist; give the path of a TOML "
                     "file laid out like pipeline/patterns.toml, or leave the option out"
                 )
-            # Compiled now: a bad pattern must stop the run before any input is read.
-            load_patterns(self.patterns_file)
+        # Compiled now: a bad pattern must stop the run before any input is read.
+        if self.patterns_file is not None or self.drop_pattern_layouts:
+            self.patterns
         if self.lsh_bands is None:
             bands = optimal_bands(self.dedup_threshold, self.num_perm)
         else:
@@ -209,7 +216,7 @@ class Config:
                 close = difflib.get_close_matches(key, sorted(known), n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else f"; valid options: {', '.join(sorted(known))}"
                 raise ConfigError(f"unknown option {key!r}{hint}")
-        for key in ("encodings", "keep_policy"):
+        for key in ("encodings", "keep_policy", "drop_pattern_layouts"):
             if key in values:
                 if isinstance(values[key], str) or not isinstance(values[key], (list, tuple)):
                     raise ConfigError(f"{key} must be a list of strings, got {values[key]!r}")
@@ -238,6 +245,11 @@ class Config:
             for f in dataclasses.fields(self)
             if f.init
         }
+
+    @property
+    def patterns(self) -> Patterns:
+        """The pattern table this run cleans with (built-in, extended by ``patterns_file``); compiled once."""
+        return load_patterns(self.patterns_file, frozenset(self.drop_pattern_layouts))
 
     @property
     def minhash(self) -> MinHashSettings:

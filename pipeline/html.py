@@ -23,10 +23,9 @@ import trafilatura
 from lxml import etree
 
 from pipeline.config import Config
-from pipeline.dates import parse_date
+from pipeline.dates import find_dates, parse_date
 from pipeline.document import REJECT_NO_MAIN_TEXT, Document
 from pipeline.metadata import harvest_metadata
-from pipeline.patterns import load_patterns
 
 HTML_SUFFIXES = (".html", ".htm")
 EXTRACTOR = "trafilatura"
@@ -56,8 +55,14 @@ def extract_html(doc: Document, config: Config) -> Document:
     if len(_SPACE.sub("", text)) < MIN_TEXT_CHARS:
         return doc.rejecting(REJECT_NO_MAIN_TEXT, f"HTML page with no main text ({len(text)} characters: an index, a list of links, an empty page)")
     header, footer = context_lines(doc.text, text)
-    patterns = load_patterns(config.patterns_file)
+    patterns = config.patterns
     found = harvest_metadata(header + footer, patterns)
+    if "date" not in found:
+        # No line of the page's header is all metadata: the date nearest above
+        # the main text is the article's.
+        near = [d for line in header for d in find_dates(line)]
+        if near:
+            found["date"], found["published_at"] = near[-1].date, near[-1].published_at
     title = doc.title or _clean(getattr(result, "title", None))
     date = doc.date or found.get("date") or _date(getattr(result, "date", None))
     author = getattr(result, "author", None)

@@ -320,6 +320,10 @@ def _clean_zone(page: _Page, zone: range, edge: int, found: _Found) -> list[int]
             kind[i] = "related"
         elif pieces is not None:
             kind[i] = "metadata_line" if found.harvest(pieces, page.patterns) else "boilerplate"
+        elif (dateline := _mostly_metadata(page, i)) is not None:
+            # A dateline with one piece nobody listed (字体：【大 中 小】 on a new site) is a dateline still.
+            found.harvest(dateline, page.patterns)
+            kind[i] = "metadata_line"
         elif page.is_learned(i, edge):
             if edge == 1:
                 kind[i] = "learned"
@@ -354,13 +358,15 @@ def _find_title(page: _Page, header_end: int) -> int | None:
     """Which header line is the headline.
 
     The line a ——subtitle follows; else the last title-like line before the
-    header's metadata (a date, source or byline); else, of several, the last
-    one when a body follows (a kicker comes above its headline); else a
-    short first line followed by more text (a plain page).
+    header's metadata (a date, source or byline); else, when a body follows,
+    the last one (a kicker comes above its headline); else a short first
+    line followed by more text (a plain page).
     """
     lines, kind, patterns = page.lines, page.kind, page.patterns
     candidates = [i for i in range(header_end) if i not in kind and _title_like(lines[i], patterns, in_title_position=False)
-                  and not _DASH_LINE.match(lines[i])]
+                  and not _DASH_LINE.match(lines[i]) and not _dateline_like(lines[i], patterns)]
+    # Lines the corpus taught are furniture are headlines only when nothing else is.
+    candidates = [i for i in candidates if not page.is_learned(i, 0)] or candidates
     if not candidates:
         return None
     for i in candidates:
@@ -370,11 +376,31 @@ def _find_title(page: _Page, header_end: int) -> int | None:
     metadata = [i for i in range(header_end) if kind.get(i) in ("metadata_line", "byline") and i > candidates[0]]
     if metadata:
         return max(i for i in candidates if i < metadata[0])
-    if len(candidates) > 1 and header_end < len(lines):
-        # Several headline-like lines above a body: a kicker and its headline.
+    if header_end < len(lines):
+        # Headline-like lines above a body: the headline, or a kicker and its headline.
         return candidates[-1]
     first = candidates[0]
-    return first if first + 1 < len(lines) and first == next(i for i in range(len(lines)) if i not in kind) else None
+    opening = next(i for i in range(len(lines)) if i not in kind and not page.is_learned(i, 0))
+    return first if first + 1 < len(lines) and first == opening else None
+
+
+def _mostly_metadata(page: _Page, i: int) -> list[Piece] | None:
+    """The pieces of a header or footer line that dates the page or names its source, and whose other pieces are short."""
+    line = page.lines[i]
+    if len(line) > MAX_METADATA_LINE_CHARS or not (find_dates(line) or page.patterns.vocabulary.label_piece):
+        return None
+    pieces = page.patterns.vocabulary.pieces(line)
+    named = [p for p in pieces if p.kind != "unknown"]
+    unknown = [p for p in pieces if p.kind == "unknown"]
+    if not any(p.kind in ("date", "source") for p in named) or len(named) < 2 or len(unknown) > 1:
+        return None
+    return named if all(len(p.value) <= 12 for p in unknown) else None
+
+
+def _dateline_like(line: str, patterns: Patterns) -> bool:
+    """A header line that dates the page or opens with a label (发布时间：…, 来源：…) is no headline, explained or not."""
+    label = patterns.vocabulary.label_piece
+    return bool(find_dates(line)) or (label is not None and label.match(line) is not None)
 
 
 def _drop_around_title(page: _Page, header_end: int) -> None:
@@ -452,7 +478,7 @@ def _page_label(page: str) -> str:
 
 def extract_batch(docs: list[Document], config: Config, learned=None) -> list[Document]:
     """The ``extract`` stage over a batch; ``learned`` is a `boilerplate.Learned` (or None)."""
-    patterns = load_patterns(config.patterns_file)
+    patterns = config.patterns
     out = []
     for doc in docs:
         templates = learned.for_page(scope_of(doc.source_path, doc.publication, doc.source_line)) if learned else _NO_LEARNED

@@ -146,8 +146,8 @@ def droppable_runs(blocks: Sequence[str], repeats: dict[int, tuple[int, float, b
     one after the one before, all of them before the run starts); such a run
     goes whole, short lines and near copies included, when it has several
     paragraphs, at least ``min_chars`` characters and one paragraph repeated
-    word for word, or when the page is just its opening paragraphs twice,
-    word for word. Outside such a copy,
+    word for word, or when the page ends with the paragraphs right before
+    them once more, word for word. Outside such a copy,
     only a paragraph repeated word for word (of ``min_chars`` or more)
     goes: a lone near copy stays, since the words that differ are content.
 
@@ -182,9 +182,10 @@ def _droppable(run: list[int], blocks: Sequence[str], repeats: dict[int, tuple[i
     in_order = all(0 < b - a <= MAX_COPY_GAP for a, b in zip(targets, targets[1:])) and targets[-1] < run[0]
     identical = [repeats[j][2] for j in run]
     long_enough = sum(len(blocks[j]) for j in run) >= min_chars
-    # The page is its opening paragraphs twice (a short caption scraped twice).
-    mirrors_opening = all(identical) and run[0] == len(run) and targets == list(range(len(run)))
-    if in_order and ((len(run) > 1 and long_enough and any(identical)) or mirrors_opening):
+    # The page ends with the paragraphs right before it once more, word for
+    # word (a short caption scraped twice, perhaps under a headline).
+    mirrors = all(identical) and run[-1] == len(blocks) - 1 and targets == list(range(run[0] - len(run), run[0]))
+    if in_order and ((len(run) > 1 and long_enough and any(identical)) or mirrors):
         return run
     return [j for j in run if repeats[j][2] and len(blocks[j]) >= min_chars]
 

@@ -84,6 +84,21 @@ class Vocabulary:
             pieces.extend(piece)
         return pieces or None
 
+    def pieces(self, line: str) -> list[Piece]:
+        """Every piece of a line, named or ``unknown`` (with its text): what `explain` judges, piece by piece.
+
+        >>> from pipeline.patterns import load_patterns
+        >>> [(p.kind, p.value) for p in load_patterns().vocabulary.pieces("发布时间：2020-11-30  来源：成都市人民政府  热度：高")]
+        [('date', '2020-11-30'), ('source', '成都市人民政府'), ('unknown', '热度:高')]
+        """
+        text = unicodedata.normalize("NFKC", line).strip()
+        if not text or len(text) > 400:
+            return [Piece("unknown", text)]
+        out: list[Piece] = []
+        for segment in self._segments(text):
+            out.extend(self._piece(segment) or [Piece("unknown", segment)])
+        return out
+
     def _segments(self, text: str) -> list[str]:
         # Split at pipes and wide spaces, before each "label:", and between bracketed items.
         parts = _PIPES.split(text)
@@ -241,7 +256,8 @@ def load_vocabulary(table: dict, byline_roles: tuple[str, ...], byline_markers: 
         for phrase in entry.get("phrases", []):
             widgets[unicodedata.normalize("NFKC", phrase).strip(_EDGE).casefold()] = entry["kind"]
         patterns.extend((entry["kind"], re.compile(p)) for p in entry.get("patterns", []))
-    copyright_patterns = table.get("copyright", {}).get("patterns", [])
+    copyright_patterns = [p for entry in filter(kept, table.get("copyright", [])) for p in entry["patterns"]]
+    cut_markers = [m for entry in filter(kept, table.get("cut_marker", [])) for m in entry["markers"]]
     bylines = table.get("bylines", {})
     return Vocabulary(
         labels=labels,
@@ -251,7 +267,7 @@ def load_vocabulary(table: dict, byline_roles: tuple[str, ...], byline_markers: 
         widgets=widgets,
         widget_patterns=tuple(patterns),
         copyright=re.compile("|".join(f"(?:{p})" for p in copyright_patterns), re.IGNORECASE) if copyright_patterns else None,
-        cut_markers=frozenset(unicodedata.normalize("NFKC", m).casefold() for m in table.get("footer", {}).get("cut_markers", [])),
+        cut_markers=frozenset(unicodedata.normalize("NFKC", m).casefold() for m in cut_markers),
         publications=tuple(sorted(set(table.get("publications", {}).get("names", [])), key=len, reverse=True)),
         datelines=tuple(re.compile(p) for p in table.get("datelines", {}).get("patterns", [])),
         english_bylines=tuple(re.compile(p) for p in bylines.get("english", [])),
