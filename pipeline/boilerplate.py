@@ -52,6 +52,10 @@ _DIGITS = re.compile(r"\d+")
 # The name inside book-title marks varies (《人民日报》, 《人民日报海外版》): masked like a value.
 _TITLE_MARKS = re.compile(r"《[^《》]{1,20}》")
 _LABEL_VALUE = re.compile(r"([^\s:：|｜【】\[\]（）()]{1,8}[:：])\s*[^|｜【】\[\]（）():：]{1,12}?(?=\s*(?:$|[|｜【】\[\]（）()]|\s\S{1,8}[:：]))")
+# Where a furniture line joins pieces: wide or double spaces, pipes, before a
+# "label:", between bracketed items. A piece one page prints on its own line
+# (字体：【大 中 小】) another joins to its dateline; both count for it.
+_PIECE_BREAK = re.compile(r"\s{2,}|\u3000+|[|｜]|\s(?=[^\s\d:：][^\s:：]{0,7}[:：])|(?<=[】\]])\s*(?=[【\[])")
 ROW = np.dtype([("scope", np.int32), ("template", np.uint64), ("where", np.uint8), ("key", np.uint64)])
 
 
@@ -85,6 +89,37 @@ def template_hash(text: str) -> int:
     return xxhash.xxh3_64_intdigest(template(text).encode("utf-8"))
 
 
+def pieces(line: str) -> list[str]:
+    """The pieces a furniture line joins, when it joins two or more (prose lines are not split).
+
+    >>> pieces("发布时间：2020-11-30 10:35  来源：成都市人民政府 字体：【大 中 小】")
+    ['发布时间：2020-11-30 10:35', '来源：成都市人民政府', '字体：【大 中 小】']
+    >>> pieces("【打印本页】【关闭窗口】"), pieces("字体：【大 中 小】")
+    (['【打印本页】', '【关闭窗口】'], [])
+    """
+    if len(line) > MAX_INNER_CHARS or is_prose(line):
+        return []
+    parts = [part.strip() for part in _PIECE_BREAK.split(line.strip()) if part and part.strip()]
+    return parts if len(parts) >= 2 else []
+
+
+def is_learned(line: str, learned: frozenset[int]) -> bool:
+    """Whether a line is learned furniture: its template is learned, or the template of every piece it joins.
+
+    >>> learned = frozenset({template_hash("字体：【大 中 小】"), template_hash("来源：新华网")})
+    >>> is_learned("来源：人民网", learned), is_learned("来源：人民网  字体：【大 中 小】", learned)
+    (True, True)
+    >>> is_learned("来源：人民网  作者：张三", learned)
+    False
+    """
+    if not learned:
+        return False
+    if template_hash(line) in learned:
+        return True
+    parts = pieces(line)
+    return bool(parts) and all(template_hash(part) in learned for part in parts)
+
+
 def positions(lines: list[str]) -> list[int]:
     """Where each line stands: TOP, BOTTOM, BOTH (a short page) or INSIDE the body."""
     prose = [is_prose(line) for line in lines]
@@ -102,6 +137,8 @@ def positions(lines: list[str]) -> list[int]:
 def page_templates(lines: list[str]) -> tuple[set[tuple[int, int, int]], dict[int, str]]:
     """The (template hash, position, article key) of the lines of one page worth counting, and the edge templates.
 
+    A furniture line counts for its own template and for the pieces it joins.
+
     The article key is the smallest hash of the page's inner prose lines
     other than the line itself: copies of one article share it, different
     articles do not. A line that recurs on the page counts once.
@@ -113,19 +150,19 @@ def page_templates(lines: list[str]) -> tuple[set[tuple[int, int, int]], dict[in
     hashes = sorted((xxhash.xxh3_64_intdigest(lines[i].encode("utf-8")), i) for i in inner)
     rows: set[tuple[int, int, int]] = set()
     texts: dict[int, str] = {}
-    seen: dict[str, tuple[int, str]] = {}
+    seen: dict[str, list[tuple[int, str]]] = {}
     for i, where in enumerate(positions(lines)):
         line = lines[i]
         if where == INSIDE and len(line) > MAX_INNER_CHARS:
             continue
         key = next((h for h, j in hashes[:2] if j != i), 0)
         if line not in seen:
-            text = template(line)
-            seen[line] = (xxhash.xxh3_64_intdigest(text.encode("utf-8")), text)
-        h, text = seen[line]
-        rows.add((h, where, key))
-        if where != INSIDE:
-            texts.setdefault(h, text)
+            texts_of_line = [template(part) for part in [line, *pieces(line)]]
+            seen[line] = [(xxhash.xxh3_64_intdigest(text.encode("utf-8")), text) for text in texts_of_line]
+        for h, text in seen[line]:
+            rows.add((h, where, key))
+            if where != INSIDE:
+                texts.setdefault(h, text)
     return rows, texts
 
 

@@ -30,7 +30,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from pipeline.boilerplate import is_prose, scope_of, template_hash
+from pipeline.boilerplate import is_learned, is_prose, scope_of
 from pipeline.config import Config
 from pipeline.dates import DateFound, find_dates, parse_date, parse_time
 from pipeline.document import Document, Removal
@@ -181,7 +181,7 @@ class _Page:
         return self._explained[i]
 
     def is_learned(self, i: int, edge: int) -> bool:
-        return bool(self.learned[edge]) and template_hash(self.lines[i]) in self.learned[edge]
+        return is_learned(self.lines[i], self.learned[edge])
 
     def is_body(self, i: int, edge: int) -> bool:
         return i not in self.kind and is_prose(self.lines[i]) and self.explained(i) is None and not self.is_learned(i, edge)

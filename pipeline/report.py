@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from pipeline.publish import Published
 
 LARGEST_CLUSTERS = 10
+LEARNED_LISTED = 20
 
 
 class CountsDoNotAddUp(RuntimeError):
@@ -76,6 +77,21 @@ def run_summary(run: int, facts: dict[str, Any], published: Published, clusterin
             f"{summary['rejects']} written; totals {totals}. Nothing was published."
         )
     return summary
+
+
+def learned_templates(table: pa.Table | None, limit: int = LEARNED_LISTED) -> list[dict[str, Any]]:
+    """The learned boilerplate templates with the most support first: scope, template and article counts.
+
+    >>> table = pa.table({"scope": ["", "siteA"], "template": ["责任编辑：<name>", "本网站所刊载<...>"],
+    ...                   "top": [0, 0], "bottom": [40, 9], "inside": [1, 0]})
+    >>> [(t["scope"], t["bottom"]) for t in learned_templates(table)]
+    [('', 40), ('siteA', 9)]
+    """
+    if table is None or not table.num_rows:
+        return []
+    rows = table.select(["scope", "template", "top", "bottom", "inside"]).to_pylist()
+    rows.sort(key=lambda r: (-max(r["top"], r["bottom"]), r["scope"], r["template"]))
+    return rows[:limit]
 
 
 def swaps(changes: pa.Table) -> list[tuple[str, str]]:
@@ -177,6 +193,13 @@ def markdown(summary: dict[str, Any]) -> str:
         lines += [f"- `{s['doc_id']}` -> `{s['replaced_by']}`" for s in swaps[:20]]
         if len(swaps) > 20:
             lines.append(f"- ... and {len(swaps) - 20:,} more (see the run JSON)")
+    learned = summary.get("boilerplate_learned", [])
+    if learned:
+        lines += ["", "## Boilerplate learned from the corpus (most support first)", "",
+                  "| scope | template | top | bottom | inside |", "|---|---|---:|---:|---:|"]
+        for t in learned:
+            template = t["template"].replace("|", "\\|")
+            lines.append(f"| {t['scope'] or '(corpus)'} | `{template}` | {t['top']} | {t['bottom']} | {t['inside']} |")
     seconds = summary.get("seconds_by_stage", {})
     if seconds:
         lines += ["", "## Time per stage (s)", "", "| stage | seconds |", "|---|---:|"]

@@ -75,6 +75,8 @@ class Run:
             facts.update(self.plan.facts())
         if self.cleaned:
             facts["records"] = self.cleaned["records"]
+        if self.learned is not None:
+            facts["boilerplate_learned"] = report.learned_templates(self.learned.table)
         if self.clustering is not None:
             facts.update(self.clustering.stats)
         facts["seconds_by_stage"] = {k: round(v, 3) for k, v in self.seconds.items()}

@@ -1,0 +1,125 @@
+"""Pages from any scraper: golden pages of every gallery layout, and layouts cleaned without their patterns.
+
+The gallery (scripts/layouts.py) renders pages of twelve site families with
+their truth. Golden pages check every field of one page; the generalisation
+tests remove every built-in pattern that was added for a layout and check
+that what its pages teach (learned boilerplate) still cleans them.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import sys
+import unicodedata
+
+import pytest
+from conftest import ROOT, read_tables, run_pipeline
+
+from pipeline.chain import clean_files
+from pipeline.config import Config
+
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import layout_eval  # noqa: E402
+import layouts  # noqa: E402
+
+GOLDEN = sorted((ROOT / "tests" / "cases" / "layouts").glob("*/*.truth.json"))
+
+
+def norm(text) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or ""))
+
+
+@pytest.mark.parametrize("truth_path", GOLDEN, ids=lambda p: f"{p.parent.name}/{p.name.split('.')[0]}")
+def test_every_field_of_a_golden_page(truth_path):
+    truth = json.loads(truth_path.read_text(encoding="utf-8"))
+    page = next(p for p in truth_path.parent.glob(truth_path.name.split(".")[0] + ".*") if not p.name.endswith(".json"))
+    (doc,) = clean_files([page], page.parent, Config())
+    assert doc.reject is None, doc.reject_detail
+    # Paragraph for paragraph, up to the width of punctuation (the pages print ASCII where the truth has full width).
+    assert [norm(p) for p in doc.paragraphs] == [norm(p) for p in truth["text"].split("\n")]
+    assert norm(doc.title) == norm(truth["title"])
+    assert doc.date.isoformat() == truth["date"]
+    assert doc.publication == truth["publication"]
+    assert doc.section == truth["section"]
+    assert list(doc.authors) == truth["authors"]
+    if truth["published_at"]:
+        assert doc.published_at.isoformat().startswith(truth["published_at"])
+    assert doc.extractor == ("trafilatura" if page.suffix in (".html", ".htm") else "text")
+
+
+@pytest.mark.parametrize("layout", sorted(layouts.LAYOUTS))
+def test_a_layout_without_its_patterns_comes_out_clean(layout, tmp_path):
+    """What a site nobody wrote patterns for looks like: 60 pages teach their own furniture."""
+    truths = layouts.render_gallery(tmp_path, 60, seed=31, layouts=[layout])
+    run_pipeline(tmp_path / "raw", tmp_path / "out", Config(drop_pattern_layouts=(layout,), batch_size=16))
+    figures = layout_eval.evaluate(tmp_path / "out", truths)["overall"]
+    assert figures["boilerplate_left"] == 0, [f.get("boilerplate_found") for f in layout_eval.evaluate(tmp_path / "out", truths)["failures"]][:3]
+    assert figures["body_lines_lost"] == 0
+    assert figures["text_exact"] >= 0.95
+
+
+def article(rng, n, vocabulary="的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经"):
+    return ["".join(rng.choice(vocabulary) for _ in range(rng.randint(40, 90))) + "。" for _ in range(n)]
+
+
+SLOGAN = "坚持以人民为中心的发展思想，不断增强人民群众的获得感、幸福感、安全感。"
+DISCLAIMER = "本网站所刊载的文章仅代表作者观点，转载请注明出处，并保留原文链接。如有侵权，请与我们联系，我们将及时处理。"
+
+
+def test_a_site_disclaimer_under_every_article_is_learned_and_a_quoted_slogan_is_not(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    rng = random.Random(2)
+    for k in range(20):
+        body = article(rng, 7)
+        body.insert(rng.randint(2, 5), SLOGAN)  # quoted somewhere inside the body, never at its edges
+        (raw / f"{k:03d}.txt").write_text("\n".join([f"第{k}篇文章的标题", *body, DISCLAIMER]), encoding="utf-8")
+    summary = run_pipeline(raw, tmp_path / "out", Config(batch_size=8))
+    texts = read_tables(tmp_path / "out")["documents"].column("text").to_pylist()
+    assert len(texts) == 20
+    assert all(SLOGAN in text for text in texts)
+    assert not any("本网站所刊载" in text for text in texts)
+    learned = [t["template"] for t in summary["boilerplate_learned"]]
+    assert any(t.startswith("本网站所刊载") for t in learned) and not any("坚持以人民为中心" in t for t in learned)
+
+
+def test_a_footer_line_one_source_uses_is_learned_for_that_source_only(tmp_path):
+    """Support per source: a line at the foot of every page of one sub-folder, and inside bodies elsewhere."""
+    raw = tmp_path / "raw"
+    rng = random.Random(3)
+    footer = "来源：本市融媒体中心"
+    for site, count in (("siteA", 8), ("siteB", 40)):
+        (raw / site).mkdir(parents=True)
+        for k in range(count):
+            body = article(rng, 6)
+            lines = [f"{site}第{k}篇", *body, footer] if site == "siteA" else [f"{site}第{k}篇", *body[:3], footer, *body[3:]]
+            (raw / site / f"{k:03d}.txt").write_text("\n".join(lines), encoding="utf-8")
+    run_pipeline(raw, tmp_path / "out", Config(batch_size=8, drop_pattern_layouts=(), learn_boilerplate=True))
+    rows = read_tables(tmp_path / "out")["documents"].to_pylist()
+    texts = {row["source_path"]: row["text"] for row in rows}
+    assert not any(footer in text for path, text in texts.items() if path.startswith("siteA/"))
+    assert all(footer in text for path, text in texts.items() if path.startswith("siteB/"))
+
+
+def test_later_runs_use_what_earlier_runs_learned(tmp_path):
+    raw = tmp_path / "raw"
+    (raw / "site").mkdir(parents=True)
+    rng = random.Random(4)
+    furniture = ["【阅读提示】点此查看更多精彩内容", "本频道责任人：值班主任"]
+
+    def page(k):
+        return "\n".join([f"第{k}篇的标题", *article(rng, 5), *furniture])
+
+    for k in range(8):
+        (raw / "site" / f"{k:03d}.txt").write_text(page(k), encoding="utf-8")
+    first = run_pipeline(raw, tmp_path / "out")
+    assert first["boilerplate_learned"]
+    for k in range(8, 10):  # two new pages: too few to teach anything on their own
+        (raw / "site" / f"{k:03d}.txt").write_text(page(k), encoding="utf-8")
+    second = run_pipeline(raw, tmp_path / "out")
+    assert second["files_processed"] == 2
+    texts = read_tables(tmp_path / "out")["documents"].column("text").to_pylist()
+    assert not any(line in text for text in texts for line in furniture)
