@@ -22,7 +22,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from pipeline.artifacts import normalize_batch, paragraphs_batch, strip_batch
+from pipeline.artifacts import paragraphs_batch, strip_batch
+from pipeline.punctuation import normalize_batch
 from pipeline.boilerplate import Learned, TemplateCounts, learn, page_templates, scope_of
 from pipeline.config import Config
 from pipeline.dedup import sign_documents

@@ -36,7 +36,7 @@ from pipeline.document import (
     Document,
     make_doc_id,
 )
-from pipeline.encoding import decode_bytes
+from pipeline.decoding import decode_bytes
 from pipeline.html import HTML_SUFFIXES, extract_html
 from pipeline.jsonl import JSONL_SUFFIXES, jsonl_records
 

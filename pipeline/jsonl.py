@@ -37,7 +37,7 @@ from pipeline.document import (
     Document,
     make_doc_id,
 )
-from pipeline.encoding import BOMS, decode_bytes
+from pipeline.decoding import BOMS, decode_bytes
 from pipeline.html import extract_html
 from pipeline.dates import parse_date
 

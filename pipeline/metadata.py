@@ -25,129 +25,31 @@ line. Values already known (from a JSONL record) win over values found here.
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import re
-from dataclasses import dataclass, field
-from typing import Sequence
 
 from pipeline.boilerplate import is_learned, is_prose, scope_of
 from pipeline.config import Config
-from pipeline.dates import DateFound, find_dates, parse_date, parse_time
+from pipeline.dates import find_dates, parse_date
 from pipeline.document import Document, Removal
-from pipeline.patterns import HAN, Patterns, load_patterns
+from pipeline.fields import (MAX_METADATA_LINE_CHARS, Found, harvest_metadata, match_metadata_line, metadata_groups,
+                             page_label, parse_byline, publication_of, section_like, wire_dateline, without_signoff)
+from pipeline.patterns import Patterns
 from pipeline.vocabulary import Piece
 
-__all__ = ["extract_metadata", "extract_batch", "match_metadata_line", "parse_byline", "parse_date", "BOILERPLATE_KINDS"]
+__all__ = ["extract_metadata", "extract_batch", "harvest_metadata", "match_metadata_line", "parse_byline", "parse_date", "BOILERPLATE_KINDS"]
 
 STAGE_EXTRACT = "extract"
 # Removal kinds that are page furniture, not metadata moved into columns.
 BOILERPLATE_KINDS = ("boilerplate", "learned", "related", "header_line")
-# The longest line a metadata pattern is tried on: a user's regex must never see a page-long line.
-MAX_METADATA_LINE_CHARS = 200
 # The most lines a header or a footer zone holds: a page with no prose at all
 # (a list, a poem) is not all header.
 MAX_ZONE_LINES = 60
 _WORD = re.compile(r"\w")
-_NAMES = re.compile(r"[\s、，,/和]+")
-_NAME = re.compile(f"^(?:[{HAN}]{{2,4}}|[{HAN}]+[·•][{HAN}·•]+|[A-Z][a-z]+(?: [A-Z][a-z]+){{1,3}})$")
 # Headlines may end in a colon, question or exclamation mark (朱寄云：, 我们该怎么预防？),
 # never in a full stop, comma or semicolon.
 _TITLE_ENDINGS = tuple("。；，,;.")
 _DASH_LINE = re.compile(r"^\s*(?:——|—|--|－－)")
-_SIGNOFF = re.compile(r"\s*[（(【\[]\s*(?:完|全文完|END)\s*[）)】\]]\s*$")
 _NO_LEARNED: tuple[frozenset[int], frozenset[int]] = (frozenset(), frozenset())
-
-
-def match_metadata_line(line: str, patterns: Patterns) -> tuple[datetime.date | None, str | None] | None:
-    """(date, source) when ``line`` is a whole metadata line of a known layout.
-
-    >>> from pipeline.patterns import load_patterns
-    >>> match_metadata_line("( 2021-12-13 ) 稿件来源: 法治日报要闻", load_patterns())
-    (datetime.date(2021, 12, 13), '法治日报要闻')
-    """
-    groups = _metadata_groups(line, patterns)
-    if groups is None:
-        return None
-    found = find_dates(groups.get("date") or "")
-    return (found[0].date if found else None), (groups.get("source") or "").strip() or None
-
-
-def _metadata_groups(line: str, patterns: Patterns) -> dict[str, str] | None:
-    line = line.strip()
-    if len(line) > MAX_METADATA_LINE_CHARS:
-        return None
-    for layout in patterns.metadata_lines:
-        match = layout.regex.match(line)
-        if match:
-            return {k: v for k, v in match.groupdict().items() if v}
-    return None
-
-
-def parse_byline(line: str, patterns: Patterns) -> tuple[str | None, tuple[str, ...]] | None:
-    """(role, authors) when ``line`` is a byline, else None.
-
-    >>> from pipeline.patterns import load_patterns
-    >>> parse_byline("□ 本报记者 黄洁 董凡超", load_patterns())
-    ('本报记者', ('黄洁', '董凡超'))
-    >>> parse_byline("记者从北京市获悉，今年以来", load_patterns()) is None
-    True
-    """
-    text = line.strip()
-    if len(text) > patterns.byline_max_chars:
-        return None
-    return patterns.vocabulary.byline(text)
-
-
-@dataclass
-class _Found:
-    """What the header and footer said, in the order it was found."""
-
-    dates: list[DateFound] = field(default_factory=list)
-    sources: list[str] = field(default_factory=list)
-    sections: list[str] = field(default_factory=list)
-    pages: list[str] = field(default_factory=list)
-    authors: dict[str, None] = field(default_factory=dict)  # ordered, and a set
-    role: str | None = None
-    original_title: str | None = None
-
-    def take_groups(self, groups: dict[str, str]) -> None:
-        """The named groups of a whole metadata line (`patterns.toml` ``metadata_lines``)."""
-        self.dates.extend(find_dates(groups.get("date", "")))
-        self.sources += [groups["source"]] if "source" in groups else []
-        self.sections += [groups["section"]] if "section" in groups else []
-        self.pages += [groups["page"]] if "page" in groups else []
-
-    def harvest(self, pieces: Sequence[Piece], patterns: Patterns) -> bool:
-        """Take the values of ``pieces``; True when one of them was metadata."""
-        metadata = False
-        for piece in pieces:
-            if piece.kind == "date":
-                self.dates.extend(find_dates(piece.value))
-            elif piece.kind == "time":
-                # A dateline split in pieces: MARCH 9, 2020 / 4:58 PM
-                time_of_day = parse_time(piece.value)
-                if self.dates and self.dates[-1].time is None and time_of_day is not None:
-                    self.dates[-1] = dataclasses.replace(self.dates[-1], time=time_of_day)
-            elif piece.kind == "source" and piece.value:
-                self.sources.append(piece.value)
-            elif piece.kind == "section" and piece.value:
-                self.sections.append(piece.value)
-            elif piece.kind == "original_title" and piece.value:
-                self.original_title = self.original_title or piece.value
-            elif piece.kind == "author":
-                byline = patterns.vocabulary.byline(piece.value)
-                if byline is not None:
-                    self.role = self.role or byline[0]
-                names = byline[1] if byline is not None else [n for n in _NAMES.split(piece.value) if _NAME.match(n)]
-                self.authors.update(dict.fromkeys(names))
-            elif piece.kind == "byline":
-                byline = patterns.vocabulary.byline(piece.value.replace("、", " ")) if piece.value else None
-                self.authors.update(dict.fromkeys(piece.value.split("、")))
-                self.role = self.role or (byline[0] if byline else None)
-            else:
-                continue
-            metadata = True
-        return metadata
 
 
 def _title_like(line: str, patterns: Patterns, *, in_title_position: bool) -> bool:
@@ -160,11 +62,6 @@ def _title_like(line: str, patterns: Patterns, *, in_title_position: bool) -> bo
     text = line.strip()
     endings = _TITLE_ENDINGS if in_title_position else _TITLE_ENDINGS + tuple(patterns.sentence_end)
     return 0 < len(text) <= patterns.title_max_chars and not text.endswith(endings) and _WORD.search(text) is not None
-
-
-def _section_like(line: str, patterns: Patterns) -> bool:
-    text = line.strip()
-    return 0 < len(text) <= patterns.section_max_chars and re.fullmatch(f"[{HAN}A-Za-z0-9·]+", text) is not None
 
 
 class _Page:
@@ -205,10 +102,10 @@ def extract_metadata(doc: Document, patterns: Patterns, learned: tuple[frozenset
         return doc
     page = _Page([line.strip() for line in doc.text.split("\n") if line.strip()], patterns, learned)
     lines, kind = page.lines, page.kind
-    found = _Found()
+    found = Found()
     metadata_at: list[int] = []
     for i, line in enumerate(lines):
-        groups = _metadata_groups(line, patterns)
+        groups = metadata_groups(line, patterns)
         if groups is not None:
             kind[i] = "metadata_line"
             metadata_at.append(i)
@@ -225,7 +122,7 @@ def extract_metadata(doc: Document, patterns: Patterns, learned: tuple[frozenset
     footer_metadata = [i for i in range(footer_start, len(lines)) if kind.get(i) == "metadata_line"]
     closing = _closing_metadata(page, sorted(set(metadata_at + footer_metadata)))
     section = doc.section or (found.sections[0] if found.sections else None)
-    if section is None and closing is not None and 0 not in kind and _section_like(lines[0], patterns):
+    if section is None and closing is not None and 0 not in kind and section_like(lines[0], patterns):
         # An e-edition block opens with its section label (要闻) above a byline and the body.
         section = lines[0]
         kind[0] = "section"
@@ -249,11 +146,11 @@ def extract_metadata(doc: Document, patterns: Patterns, learned: tuple[frozenset
         kind.setdefault(i, "learned")
     if closing is None and title:
         _drop_around_title(page, header_end)
-    publication, section = _publication(doc, found, section, patterns)
+    publication, section = publication_of(doc, found, section, patterns)
     body = [line for i, line in enumerate(lines) if i not in kind]
-    authors, agency = _dateline(body[0] if body else "", patterns)
+    authors, agency = wire_dateline(body[0] if body else "", patterns)
     if body:
-        body[-1] = _without_signoff(body[-1])
+        body[-1] = without_signoff(body[-1])
     dated = next((d for d in found.dates if d.time is not None), None)
     removals = tuple(Removal(STAGE_EXTRACT, kind[i], lines[i]) for i in sorted(kind))
     return dataclasses.replace(
@@ -264,7 +161,7 @@ def extract_metadata(doc: Document, patterns: Patterns, learned: tuple[frozenset
         published_at=doc.published_at or (dated.published_at if dated and (doc.date is None or dated.date == doc.date) else None),
         publication=publication or agency,
         section=section,
-        page=doc.page or (_page_label(found.pages[0]) if found.pages else None),
+        page=doc.page or (page_label(found.pages[0]) if found.pages else None),
         original_title=doc.original_title or found.original_title,
         byline_role=doc.byline_role or found.role,
         authors=doc.authors or tuple(found.authors) or authors,
@@ -272,38 +169,7 @@ def extract_metadata(doc: Document, patterns: Patterns, learned: tuple[frozenset
     )
 
 
-def harvest_metadata(lines: Sequence[str], patterns: Patterns) -> dict:
-    """The metadata stated by lines that are not part of a text (an HTML page's lines around its main text).
-
-    Only whole metadata lines and lines the vocabulary explains count: a
-    page's other lines (menus, lists of other articles) hold other dates.
-    Returns Document fields: date, published_at, publication, section, page,
-    byline_role, authors, original_title (absent when not found).
-    """
-    found = _Found()
-    for line in lines:
-        groups = _metadata_groups(line, patterns)
-        if groups is not None:
-            found.take_groups(groups)
-        elif len(line) <= MAX_METADATA_LINE_CHARS and (pieces := patterns.vocabulary.explain(line)) is not None:
-            found.harvest(pieces, patterns)
-    section = found.sections[0] if found.sections else None
-    publication, section = _publication(Document(doc_id="", source_path=""), found, section, patterns)
-    dated = next((d for d in found.dates if d.time is not None), None)
-    fields = {
-        "date": found.dates[0].date if found.dates else None,
-        "published_at": dated.published_at if dated and dated.date == found.dates[0].date else None,
-        "publication": publication,
-        "section": section,
-        "page": _page_label(found.pages[0]) if found.pages else None,
-        "byline_role": found.role,
-        "authors": tuple(found.authors),
-        "original_title": found.original_title,
-    }
-    return {key: value for key, value in fields.items() if value}
-
-
-def _clean_zone(page: _Page, zone: range, edge: int, found: _Found) -> list[int]:
+def _clean_zone(page: _Page, zone: range, edge: int, found: Found) -> list[int]:
     """Explained lines of one zone leave the text, and learned ones of the footer; after a related-links marker, the rest of the footer does.
 
     Returns the header's learned lines, which go once the title is chosen.
@@ -415,65 +281,6 @@ def _drop_around_title(page: _Page, header_end: int) -> None:
     below = next((i for i in range(at + 1, header_end) if i not in kind), None)
     if below is not None and _DASH_LINE.match(lines[below]) and not is_prose(lines[below]):
         kind[below] = "subtitle"
-
-
-def _publication(doc: Document, found: _Found, section: str | None, patterns: Patterns) -> tuple[str | None, str | None]:
-    """The publication (a known name in a source, else the source less its section), and the section."""
-    if doc.publication:
-        return doc.publication, section
-    for source in found.sources:
-        known = patterns.vocabulary.publication_in(source)
-        if known:
-            rest = source[source.rfind(known) + len(known):].strip()
-            if len(rest) == 1:
-                # 中国日报网 is a site of its own, not 中国日报's section 网.
-                return source, section
-            if section is None and rest and _section_like(rest, patterns):
-                section = rest
-            return known, section
-    if found.sources:
-        source = found.sources[0]
-        if section and source.endswith(section) and source != section:
-            return source[: -len(section)], section
-        return source, section
-    return None, section
-
-
-def _dateline(first: str, patterns: Patterns) -> tuple[tuple[str, ...], str | None]:
-    """Reporters and agency named at the opening of a wire story (新华社北京1月5日电（记者 王明）)."""
-    for pattern in patterns.vocabulary.datelines:
-        match = pattern.match(first)
-        if match:
-            names = tuple(n for n in _NAMES.split(match.groupdict().get("names") or "") if _NAME.match(n))
-            agency = (match.groupdict().get("agency") or "").strip()
-            return names, (agency if agency and agency != "本报" else None)
-    return (), None
-
-
-def _without_signoff(line: str) -> str:
-    """The last body line without a wire sign-off glued to its end (……工作。（完）).
-
-    >>> _without_signoff("会议于今天闭幕。（完）"), _without_signoff("（完）")
-    ('会议于今天闭幕。', '（完）')
-    """
-    # Only the line's tail is searched: a regex that starts with spaces, run over
-    # a line of a hundred thousand spaces, would try every one of them.
-    tail = line[-24:]
-    match = _SIGNOFF.search(tail)
-    if match is None or match.start() == 0 and len(line) <= len(tail):
-        return line
-    return line[: len(line) - len(tail) + match.start()]
-
-
-def _page_label(page: str) -> str:
-    """03 -> 3, A3 -> A3.
-
-    >>> _page_label("03"), _page_label("A03")
-    ('3', 'A3')
-    """
-    letters = "".join(ch for ch in page if not ch.isdigit()).upper()
-    digits = "".join(ch for ch in page if ch.isdigit())
-    return letters + (str(int(digits)) if digits else "")
 
 
 def extract_batch(docs: list[Document], config: Config, learned=None) -> list[Document]:

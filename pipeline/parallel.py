@@ -15,7 +15,6 @@ import multiprocessing.connection
 import os
 import threading
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from pipeline.config import Config

@@ -10,7 +10,8 @@ from pipeline.document import (
     FLAG_MOJIBAKE_FIXED,
     FLAG_UNRECOVERABLE,
 )
-from pipeline.encoding import decode_bytes, repair_text
+from pipeline.decoding import decode_bytes
+from pipeline.encoding import repair_text
 
 TRADITIONAL_PAGE = (CASES / "encoding" / "big5-compatible-page.txt").read_text(encoding="utf-8")
 SIMPLIFIED_PAGE = SAMPLE_PAGE.read_text(encoding="utf-8")

@@ -13,7 +13,6 @@ import sys
 import textwrap
 import zipfile
 from collections import Counter
-from pathlib import Path
 
 from conftest import ROOT, SAMPLE_PAGE, run_pipeline
 

@@ -19,7 +19,7 @@ from conftest import ROOT, SAMPLE_PAGE, SAMPLE_RAW, read_tables, run_pipeline
 
 from pipeline import ingest, store
 from pipeline.chain import clean_files, clean_records
-from pipeline.encoding import decode_bytes, detect
+from pipeline.decoding import decode_bytes, detect
 from pipeline.config import Config, ConfigError
 from pipeline.document import Document
 

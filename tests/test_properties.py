@@ -19,7 +19,7 @@ from pipeline import store
 from pipeline.chain import clean_records
 from pipeline.config import Config
 from pipeline.document import REJECT_PROCESSING_ERROR, Document
-from pipeline.encoding import decode_bytes
+from pipeline.decoding import decode_bytes
 from pipeline.patterns import load_patterns
 
 CONFIG = Config()
