@@ -55,6 +55,7 @@ _LABEL_VALUE = re.compile(r"([^\s:：|｜【】\[\]（）()]{1,8}[:：])\s*[^|�
 # "label:", between bracketed items. A piece one page prints on its own line
 # (字体：【大 中 小】) another joins to its dateline; both count for it.
 _PIECE_BREAK = re.compile(r"\s{2,}|\u3000+|[|｜]|\s(?=[^\s\d:：][^\s:：]{0,7}[:：])|(?<=[】\]])\s*(?=[【\[])")
+_FOOTER_LABEL = re.compile(r"([^\s\d:：|｜]{1,8}[:：])\s*\S")
 ROW = np.dtype([("scope", np.int32), ("template", np.uint64), ("where", np.uint8), ("key", np.uint64)])
 
 
@@ -88,6 +89,27 @@ def template_hash(text: str) -> int:
     return xxhash.xxh3_64_intdigest(template(text).encode("utf-8"))
 
 
+def footer_template(line: str) -> str | None:
+    """A labelled footer line with its whole value masked, however long (上一篇：<title>, 相关个股：<list>).
+
+    Only under a body: at the top, ``<name>：<quote>`` is how many headlines read.
+
+    >>> footer_template("上一篇：汪洋出席宗教团体座谈会并讲话"), footer_template("他说：我们会继续努力，把这件事做好。")
+    ('上一篇:<v>', None)
+    """
+    text = unicodedata.normalize("NFKC", line).strip()
+    match = _FOOTER_LABEL.match(text)
+    # A sentence (他说：……。) is a body's last line, not a labelled link.
+    # A link cut short (上一篇：新年开训，我在站……) is no sentence.
+    sentence = _SENTENCE_END.search(text.rstrip(".…")[-8:]) is not None and not text.endswith(("...", "…"))
+    return None if match is None or len(text) > MAX_INNER_CHARS or sentence else match.group(1) + "<v>"
+
+
+def _footer_hash(line: str) -> int | None:
+    text = footer_template(line)
+    return None if text is None else xxhash.xxh3_64_intdigest(text.encode("utf-8"))
+
+
 def pieces(line: str) -> list[str]:
     """The pieces a furniture line joins, when it joins two or more (prose lines are not split).
 
@@ -102,7 +124,7 @@ def pieces(line: str) -> list[str]:
     return parts if len(parts) >= 2 else []
 
 
-def is_learned(line: str, learned: frozenset[int]) -> bool:
+def is_learned(line: str, learned: frozenset[int], footer: bool = False) -> bool:
     """Whether a line is learned furniture: its template is learned, or the template of every piece it joins.
 
     >>> learned = frozenset({template_hash("字体：【大 中 小】"), template_hash("来源：新华网")})
@@ -113,7 +135,7 @@ def is_learned(line: str, learned: frozenset[int]) -> bool:
     """
     if not learned:
         return False
-    if template_hash(line) in learned:
+    if template_hash(line) in learned or (footer and _footer_hash(line) in learned):
         return True
     parts = pieces(line)
     return bool(parts) and all(template_hash(part) in learned for part in parts)
@@ -158,7 +180,10 @@ def page_templates(lines: list[str]) -> tuple[set[tuple[int, int, int]], dict[in
         if line not in seen:
             texts_of_line = [template(part) for part in [line, *pieces(line)]]
             seen[line] = [(xxhash.xxh3_64_intdigest(text.encode("utf-8")), text) for text in texts_of_line]
-        for h, text in seen[line]:
+        found = seen[line]
+        if where == BOTTOM and (footer := footer_template(line)) is not None:
+            found = [*found, (xxhash.xxh3_64_intdigest(footer.encode("utf-8")), footer)]
+        for h, text in found:
             rows.add((h, where, key))
             if where != INSIDE:
                 texts.setdefault(h, text)

@@ -3,8 +3,9 @@
 `find_dates` finds every date in a line (with the time of day that follows
 it, when there is one): ``2020年02月12日``, ``2020-02-12 10:35``,
 ``2020/2/12``, ``2020.02.12``, ``2020年12月16日18:09``, ``May 24, 2020 6:30
-PM``, ``24 May 2020``, ``2020-05-24T18:30:00Z``. Impossible dates (month 13,
-February 30) are not dates. `parse_date` reads a whole value (a JSONL field).
+PM``, ``24 May 2020``, ``2020-05-24T18:30:00Z``, ``二〇二〇年四月二十四日``,
+with the weekday beside it (``星期五``, ``Tue``) as part of the date.
+Impossible dates (month 13, February 30) are not dates. `parse_date` reads a whole value (a JSONL field).
 """
 
 from __future__ import annotations
@@ -20,14 +21,22 @@ MONTHS = {name: number for number, names in enumerate((
 ), start=1) for name in names}
 _MONTH = "(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 
+# A weekday written beside a date belongs to it: 2020年4月24日 星期五, Tue 4 Aug 2020.
+_WEEKDAY_AFTER = r"(?:\s*[（(]?(?:星期|礼拜|周)[一二三四五六日天][）)]?)?"
+_WEEKDAY_BEFORE = r"(?:(?:Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun)(?:day|nesday|sday|urday)?\.?,?\s+)?"
+_CN_DIGITS = {ch: i for i, ch in enumerate("〇一二三四五六七八九")} | {"零": 0, "○": 0, "Ｏ": 0}
 _TIME = r"(?:\s*|T)(?P<hour>[01]?\d|2[0-3])\s*[:：时]\s*(?P<minute>[0-5]\d)(?:\s*[:：分]\s*(?P<second>[0-5]\d))?(?:\s*秒)?(?:\.\d+)?(?:\s*(?P<ampm>[AaPp]\.?[Mm]\.?))?"
 # Digits not glued to other digits: 2020-01-04 in 12020-01-045 is no date.
 _NUMERIC = re.compile(
     r"(?<!\d)(?P<year>(?:19|20)\d\d)\s*(?P<sep>[-/.年])\s*(?P<month>[01]?\d)\s*(?:(?P=sep)|月)\s*(?P<day>[0-3]?\d)(?!\d)(?:\s*日)?"
-    f"(?:{_TIME})?"
+    f"{_WEEKDAY_AFTER}(?:{_TIME})?"
+)
+_CHINESE = re.compile(
+    r"(?P<year>[〇零○Ｏ一二三四五六七八九]{4})\s*年\s*(?P<month>[一二三四五六七八九十]{1,2})\s*月\s*(?P<day>[一二三四五六七八九十]{1,3})\s*日"
+    + _WEEKDAY_AFTER
 )
 _ENGLISH = re.compile(
-    rf"(?<![A-Za-z])(?:(?P<month1>{_MONTH})\s+(?P<day1>[0-3]?\d)(?:st|nd|rd|th)?,?\s+(?P<year1>(?:19|20)\d\d)"
+    rf"(?<![A-Za-z]){_WEEKDAY_BEFORE}(?:(?P<month1>{_MONTH})\s+(?P<day1>[0-3]?\d)(?:st|nd|rd|th)?,?\s+(?P<year1>(?:19|20)\d\d)"
     rf"|(?P<day2>[0-3]?\d)\s+(?P<month2>{_MONTH})\s+(?P<year2>(?:19|20)\d\d))(?![\dA-Za-z])"
     f"(?:,?{_TIME})?",
     re.IGNORECASE,
@@ -58,11 +67,35 @@ def find_dates(line: str) -> list[DateFound]:
     [('2020-05-24', '18:30:00')]
     >>> [f.date.isoformat() for f in find_dates("2020/2/12 至 2020.02.13，2021-02-30 不是日期")]
     ['2020-02-12', '2020-02-13']
+    >>> [(f.date.isoformat(), line[f.start:f.end]) for line in ["河南日报　二〇二〇年四月二十四日　星期五"] for f in find_dates(line)]
+    [('2020-04-24', '二〇二〇年四月二十四日\u3000星期五')]
     """
     found = [f for m in _NUMERIC.finditer(line) if (f := _numeric(m)) is not None]
     if found:
         return found
+    if "年" in line:
+        found = [f for m in _CHINESE.finditer(line) if (f := _chinese(m)) is not None]
+        if found:
+            return found
     return [f for m in _ENGLISH.finditer(line) if (f := _english(m)) is not None]
+
+
+def _chinese(match: re.Match[str]) -> DateFound | None:
+    year = "".join(str(_CN_DIGITS[ch]) for ch in match.group("year"))
+    date = _valid(year, str(_cn_number(match.group("month"))), str(_cn_number(match.group("day"))))
+    return DateFound(date, None, match.start(), match.end()) if date else None
+
+
+def _cn_number(text: str) -> int:
+    """一 -> 1, 十 -> 10, 十二 -> 12, 二十四 -> 24, 三十一 -> 31 (the numbers of months and days).
+
+    >>> [_cn_number(t) for t in ("一", "十", "十二", "二十", "二十四", "三十一")]
+    [1, 10, 12, 20, 24, 31]
+    """
+    tens, _, units = text.rpartition("十")
+    if "十" not in text:
+        return _CN_DIGITS.get(text, 0) if len(text) == 1 else 0
+    return (_CN_DIGITS.get(tens, 0) if tens else 1) * 10 + (_CN_DIGITS.get(units, 0) if units else 0)
 
 
 def _numeric(match: re.Match[str]) -> DateFound | None:

@@ -23,6 +23,8 @@ from pipeline.vocabulary import Piece
 MAX_METADATA_LINE_CHARS = 200
 _NAMES = re.compile(r"[\s、，,/和]+")
 _NAME = re.compile(f"^(?:[{HAN}]{{2,4}}|[{HAN}]+[·•][{HAN}·•]+|[A-Z][a-z]+(?: [A-Z][a-z]+){{1,3}})$")
+_PAGE_VALUE = re.compile(r"([A-Za-z]?\d{1,3})")
+_PUBLICATION_ENDINGS = ("报", "网", "刊", "社", "台", "志", "端", "APP", "News", "Times", "Post")
 _SIGNOFF = re.compile(r"\s*[（(【\[]\s*(?:完|全文完|END)\s*[）)】\]]\s*$")
 
 
@@ -100,6 +102,9 @@ class Found:
                 self.sources.append(piece.value)
             elif piece.kind == "section" and piece.value:
                 self.sections.append(piece.value)
+            elif piece.kind == "page" and piece.value:
+                page = _PAGE_VALUE.search(piece.value)
+                self.pages += [page.group(1)] if page else []
             elif piece.kind == "original_title" and piece.value:
                 self.original_title = self.original_title or piece.value
             elif piece.kind == "author":
@@ -162,8 +167,8 @@ def publication_of(doc: Document, found: Found, section: str | None, patterns: P
         known = patterns.vocabulary.publication_in(source)
         if known:
             rest = source[source.rfind(known) + len(known):].strip()
-            if len(rest) == 1:
-                # 中国日报网 is a site of its own, not 中国日报's section 网.
+            if len(rest) == 1 or rest.endswith(_PUBLICATION_ENDINGS):
+                # 中国日报网 and 第一财经日报 are publications of their own, not sections 网 and 日报.
                 return source, section
             if section is None and rest and section_like(rest, patterns):
                 section = rest
@@ -181,7 +186,8 @@ def wire_dateline(first: str, patterns: Patterns) -> tuple[tuple[str, ...], str 
     for pattern in patterns.vocabulary.datelines:
         match = pattern.match(first)
         if match:
-            names = tuple(n for n in _NAMES.split(match.groupdict().get("names") or "") if _NAME.match(n))
+            roles = patterns.vocabulary.byline_roles
+            names = tuple(n for n in _NAMES.split(match.groupdict().get("names") or "") if _NAME.match(n) and n not in roles)
             agency = (match.groupdict().get("agency") or "").strip()
             return names, (agency if agency and agency != "本报" else None)
     return (), None

@@ -48,6 +48,8 @@ _WORD = re.compile(r"\w")
 # Headlines may end in a colon, question or exclamation mark (朱寄云：, 我们该怎么预防？),
 # never in a full stop, comma or semicolon.
 _TITLE_ENDINGS = tuple("。；，,;.")
+# A source name: a few words or ideographs, no sentence in it.
+_SOURCE_LIKE = re.compile(r"(?=(?:\d*[^\W\d_]){2})[\w·&.\-]{2,16}(?: [\w·&.\-]+){0,3}")
 _DASH_LINE = re.compile(r"^\s*(?:——|—|--|－－)")
 _NO_LEARNED: tuple[frozenset[int], frozenset[int]] = (frozenset(), frozenset())
 
@@ -78,7 +80,7 @@ class _Page:
         return self._explained[i]
 
     def is_learned(self, i: int, edge: int) -> bool:
-        return is_learned(self.lines[i], self.learned[edge])
+        return is_learned(self.lines[i], self.learned[edge], footer=edge == 1)
 
     def is_body(self, i: int, edge: int) -> bool:
         return i not in self.kind and is_prose(self.lines[i]) and self.explained(i) is None and not self.is_learned(i, edge)
@@ -132,7 +134,7 @@ def extract_metadata(doc: Document, patterns: Patterns, learned: tuple[frozenset
         # An e-edition block closes with its title right above its metadata line.
         title = lines[closing] if closing not in kind and _title_like(lines[closing], patterns, in_title_position=True) else None
     else:
-        at = _find_title(page, header_end)
+        at = _find_title(page, header_end, learned_header)
         if at is not None:
             kind[at] = "title"
         title = lines[at] if at is not None else found.original_title
@@ -220,45 +222,67 @@ def _closing_metadata(page: _Page, metadata_at: list[int]) -> int | None:
     return None
 
 
-def _find_title(page: _Page, header_end: int) -> int | None:
+def _find_title(page: _Page, header_end: int, learned: list[int]) -> int | None:
     """Which header line is the headline.
 
     The line a ——subtitle follows; else the last title-like line before the
-    header's metadata (a date, source or byline); else, when a body follows,
-    the last one (a kicker comes above its headline); else a short first
-    line followed by more text (a plain page).
+    header's first metadata (a date, source, byline, or furniture the corpus
+    taught) that says at least half as much as the longest of them: a
+    poster's name, a byline or a price line is no headline; else a short
+    first line followed by more text (a plain page).
     """
     lines, kind, patterns = page.lines, page.kind, page.patterns
     candidates = [i for i in range(header_end) if i not in kind and _title_like(lines[i], patterns, in_title_position=False)
                   and not _DASH_LINE.match(lines[i]) and not _dateline_like(lines[i], patterns)]
     # Lines the corpus taught are furniture are headlines only when nothing else is.
-    candidates = [i for i in candidates if not page.is_learned(i, 0)] or candidates
+    candidates = [i for i in candidates if i not in learned and not page.is_learned(i, 0)] or candidates
     if not candidates:
         return None
     for i in candidates:
         below = next((j for j in range(i + 1, header_end) if j not in kind), None)
         if below is not None and _DASH_LINE.match(lines[below]):
             return i
-    metadata = [i for i in range(header_end) if kind.get(i) in ("metadata_line", "byline") and i > candidates[0]]
-    if metadata:
-        return max(i for i in candidates if i < metadata[0])
-    if header_end < len(lines):
-        # Headline-like lines above a body: the headline, or a kicker and its headline.
-        return candidates[-1]
+    markers = [i for i in range(candidates[0] + 1, header_end) if kind.get(i) in ("metadata_line", "byline") or i in learned]
+    before = [i for i in candidates if not markers or i < markers[0]]
+    if markers or header_end < len(lines):
+        # A kicker stands above its headline, and may be the longer of the two;
+        # a poster's name, a byline or a price line says much less than either.
+        most = max(_letters(lines[i]) for i in before)
+        return max(i for i in before if _letters(lines[i]) * 2 >= most)
     first = candidates[0]
     opening = next(i for i in range(len(lines)) if i not in kind and not page.is_learned(i, 0))
     return first if first + 1 < len(lines) and first == opening else None
 
 
+def _letters(line: str) -> int:
+    """Letters and ideographs, a measure of how much a line says (digits, prices and codes say little).
+
+    >>> _letters("中信证券 600030 1711.97 -5.41%"), _letters("央行：下调存款准备金率")
+    (4, 10)
+    """
+    return sum(1 for ch in line if ch.isalpha())
+
+
 def _mostly_metadata(page: _Page, i: int) -> list[Piece] | None:
-    """The pieces of a header or footer line that dates the page or names its source, and whose other pieces are short."""
+    """The pieces of a header or footer line that dates the page or names its source, and whose other pieces are short.
+
+    A dateline's one unnamed piece, short and name-like (央视网 2020年06月28日,
+    2020年07月13日 13:52 21世纪经济报道), is its source; a page line's, its section.
+    """
     line = page.lines[i]
     if len(line) > MAX_METADATA_LINE_CHARS or not (find_dates(line) or page.patterns.vocabulary.label_piece):
         return None
     pieces = page.patterns.vocabulary.pieces(line)
     named = [p for p in pieces if p.kind != "unknown"]
     unknown = [p for p in pieces if p.kind == "unknown"]
-    if not any(p.kind in ("date", "source") for p in named) or len(named) < 2 or len(unknown) > 1:
+    kinds = {p.kind for p in named}
+    if len(unknown) == 1 and _SOURCE_LIKE.fullmatch(unknown[0].value.strip()):
+        # A dateline's one unnamed piece is its source; a page line's (第4版 经济新闻), its section.
+        if "date" in kinds and "source" not in kinds:
+            return [*named, Piece("source", unknown[0].value.strip())]
+        if "page" in kinds and section_like(unknown[0].value.strip(), page.patterns):
+            return [*named, Piece("section", unknown[0].value.strip())]
+    if not kinds & {"date", "source"} or len(named) < 2 or len(unknown) > 1:
         return None
     return named if all(len(p.value) <= 12 for p in unknown) else None
 
@@ -270,17 +294,24 @@ def _dateline_like(line: str, patterns: Patterns) -> bool:
 
 
 def _drop_around_title(page: _Page, header_end: int) -> None:
-    """A kicker above the title and a ——subtitle right below it are headline, not body."""
+    """The header's other headline-like lines are headline matter, not body: a kicker, a subtitle, a byline, a poster's name.
+
+    Only lines that do not read like a sentence go (a question or an
+    exclamation that opens the body stays).
+    """
     lines, kind = page.lines, page.kind
     at = next((i for i in range(header_end) if kind.get(i) == "title"), None)
     if at is None:
         return
-    for i in range(at):
-        if i not in kind and _title_like(lines[i], page.patterns, in_title_position=False):
+    # Below the title only when a body follows: a page of short lines is all text.
+    last = header_end if header_end < len(lines) else at
+    for i in range(last):
+        if i in kind or is_prose(lines[i]):
+            continue
+        if _title_like(lines[i], page.patterns, in_title_position=False):
             kind[i] = "header_line"
-    below = next((i for i in range(at + 1, header_end) if i not in kind), None)
-    if below is not None and _DASH_LINE.match(lines[below]) and not is_prose(lines[below]):
-        kind[below] = "subtitle"
+        elif i > at and _DASH_LINE.match(lines[i]):
+            kind[i] = "subtitle"
 
 
 def extract_batch(docs: list[Document], config: Config, learned=None) -> list[Document]:

@@ -22,15 +22,35 @@ from pipeline.dates import find_dates
 _EDGE = "【】[]（）()〔〕<>《》—–-_=~·•●○◆◇■□▲△▼▽↓↑→←*#＃\u3000 \t:：,，、;；.。!！?？\"“”'‘’"
 _BRACKETED = re.compile(r"[【\[（(〔]([^【】\[\]（）()〔〕]*)[】\]）)〕]")
 _PIPES = re.compile(r"\s*[|｜丨]\s*|\s{2,}|\u3000+|\s+/\s+|;\s+")
-_BREADCRUMB = re.compile(r"\S+(?:\s*[>»›＞]\s*\S+){2,}")
+# Home > News > China; with slashes only when spaced (a headline may hold 中美/全球).
+_BREADCRUMB = re.compile(r"\S+(?:(?:\s*[>»›＞]\s*|\s+[/／]\s+)\S+){2,}")
 _CODE = re.compile(r"[A-Za-z]{0,4}\d{8,}[A-Za-z]{0,4}")
 _NAME = re.compile(r"^(?:[\u3400-\u9fff]{2,4}|[\u3400-\u9fff]+[·•][\u3400-\u9fff·•]+)$")
 _NAME_SPLIT = re.compile(r"[\s、，,/|｜]+")
 _TIME_ONLY = re.compile(r"(?i)\d{1,2}:\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?")
+# Before a "label:" nobody listed, so that its value is not taken for the previous label's.
+_ANY_LABEL_SPLIT = re.compile(r"\s+(?=[^\s\d:：|｜][^\s:：|｜]{0,5}[:：])")
+# An e-edition's page: 第4版, A3版, 03版.
+_PAGE = re.compile(r"第?\s*([A-Za-z]?\d{1,3})\s*版")
+# 19.45 GMT: a dotted time, only with its zone (alone it could be any number).
+_DOTTED_TIME = re.compile(r"(?:[01]?\d|2[0-3])\.[0-5]\d")
 # What may follow a date on a dateline: a time zone.
 _ZONE = re.compile(r"(?i)\b(?:GMT|UTC|CST|EST|EDT|PST|PDT|BST|CET|JST|[+-]\d{2}:?\d{2})\b|北京时间")
 
-HARVESTED = ("date", "source", "author", "section", "original_title", "byline")
+HARVESTED = ("date", "source", "author", "section", "page", "original_title", "byline")
+
+
+def _normalized(line: str) -> str:
+    # A wide space parts pieces (栏目：要闻　版次：01); NFKC would make it a plain one.
+    return unicodedata.normalize("NFKC", line.replace("\u3000", "  ")).strip()
+
+
+def _around_page(segment: str) -> list[str]:
+    # A page mark is a piece of its own too: 第4版 经济新闻.
+    page = _PAGE.search(segment)
+    if page is None or (page.start() and not segment[page.start() - 1].isspace()):
+        return [segment]
+    return [segment[: page.start()], page.group(0), segment[page.end() :]]
 
 
 @dataclass(frozen=True)
@@ -70,7 +90,7 @@ class Vocabulary:
         >>> v.explain("北京市委政法委发挥统筹协调作用。") is None
         True
         """
-        text = unicodedata.normalize("NFKC", line).strip()
+        text = _normalized(line)
         if not text or len(text) > 400:
             return None
         whole = self.byline(text)
@@ -91,7 +111,7 @@ class Vocabulary:
         >>> [(p.kind, p.value) for p in load_patterns().vocabulary.pieces("发布时间：2020-11-30  来源：成都市人民政府  热度：高")]
         [('date', '2020-11-30'), ('source', '成都市人民政府'), ('unknown', '热度:高')]
         """
-        text = unicodedata.normalize("NFKC", line).strip()
+        text = _normalized(line)
         if not text or len(text) > 400:
             return [Piece("unknown", text)]
         out: list[Piece] = []
@@ -100,14 +120,32 @@ class Vocabulary:
         return out
 
     def _segments(self, text: str) -> list[str]:
-        # Split at pipes and wide spaces, before each "label:", and between bracketed items.
+        # Split at pipes and wide spaces, before each "label:" (known or not), and between bracketed items.
         parts = _PIPES.split(text)
         if self.label_split is not None:
             parts = [p for part in parts for p in self.label_split.split(part)]
+        parts = [p for part in parts for p in _ANY_LABEL_SPLIT.split(part)]
         out: list[str] = []
         for part in parts:
-            out.extend(s for s in re.split(r"(?<=[】\]）)〕])\s*(?=[【\[（(〔])", part) if s.strip(_EDGE))
+            for segment in re.split(r"(?<=[】\]）)〕])\s*(?=[【\[（(〔])", part):
+                around = [part for piece in self._around_date(segment) for part in _around_page(piece)]
+                out.extend(piece for piece in around if piece.strip(_EDGE))
         return out
+
+    def _around_date(self, segment: str) -> list[str]:
+        # A date is a piece of its own: 央视网 2020年06月28日 12:10 is a source and a
+        # date, Published 26 April 2020 a date word and a date. A labelled
+        # segment (发布时间：2020-01-05) stays whole.
+        if self.label_piece is not None and self.label_piece.match(segment.strip()):
+            return [segment]
+        dates = find_dates(segment)
+        if not dates:
+            return [segment]
+        start, end = dates[0].start, dates[-1].end
+        zone = _ZONE.match(segment, end + len(segment[end:]) - len(segment[end:].lstrip()))
+        if zone is not None and not segment[zone.end():].strip():
+            end = len(segment)
+        return [segment[:start], segment[start:end], segment[end:]]
 
     def _piece(self, segment: str, depth: int = 0) -> list[Piece] | None:
         whole = _BRACKETED.fullmatch(segment.strip())
@@ -123,11 +161,15 @@ class Vocabulary:
         dates = find_dates(core)
         if dates and not _ZONE.sub("", core.replace(core[dates[0].start : dates[-1].end], "")).strip(_EDGE):
             return [Piece("date", core[dates[0].start : dates[-1].end])]
-        if _TIME_ONLY.fullmatch(_ZONE.sub("", core).strip()):
+        zoneless = _ZONE.sub("", core).strip()
+        if _TIME_ONLY.fullmatch(zoneless) or (zoneless != core and _DOTTED_TIME.fullmatch(zoneless)):
             return [Piece("time", core)]
         kind = self._widget(core)
         if kind is not None:
             return [Piece(kind)]
+        page = _PAGE.fullmatch(core)
+        if page:
+            return [Piece("page", page.group(1))]
         if _BREADCRUMB.fullmatch(core):
             return [Piece("breadcrumb", core)]
         if _CODE.fullmatch(core):
@@ -139,6 +181,8 @@ class Vocabulary:
         byline = self.byline(core)
         if byline is not None:
             return [Piece("byline", "、".join(byline[1]))]
+        if len(core) <= 20 and core in self.publications:
+            return [Piece("source", core)]
         return None
 
     def _labelled(self, label: str, value: str, core: str) -> list[Piece] | None:

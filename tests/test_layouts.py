@@ -123,3 +123,20 @@ def test_later_runs_use_what_earlier_runs_learned(tmp_path):
     assert second["files_processed"] == 2
     texts = read_tables(tmp_path / "out")["documents"].column("text").to_pylist()
     assert not any(line in text for text in texts for line in furniture)
+
+
+def test_links_to_other_articles_under_every_page_are_learned_whatever_their_titles(tmp_path):
+    """上一篇：<a different title on every page> is one template under a body, never above it."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    rng = random.Random(6)
+    closing = "他最后说：我们会把这件事一直做下去，请大家放心。"
+    for k in range(12):
+        body = article(rng, 5) + ([closing] if k % 3 == 0 else [])
+        links = [f"上一篇：{''.join(article(rng, 1))[:rng.randint(8, 30)]}……", f"下一篇：{''.join(article(rng, 1))[:rng.randint(8, 30)]}"]
+        (raw / f"{k:03d}.txt").write_text("\n".join([f"第{k}篇文章的标题", *body, *links]), encoding="utf-8")
+    summary = run_pipeline(raw, tmp_path / "out")
+    texts = read_tables(tmp_path / "out")["documents"].column("text").to_pylist()
+    assert not any("上一篇" in text or "下一篇" in text for text in texts)
+    assert sum(closing in text for text in texts) == 4
+    assert {"上一篇:<v>", "下一篇:<v>"} <= {t["template"] for t in summary["boilerplate_learned"]}
