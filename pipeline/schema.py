@@ -167,7 +167,7 @@ _README_MARK = re.compile(r"(<!-- schema:(\w+) -->\n).*?(\n<!-- /schema -->)", r
 def readme_tables(readme: str) -> str:
     """``readme`` with every ``<!-- schema:TABLE -->`` block filled from the schemas above."""
     tables = {"documents": DOCUMENTS, "duplicates": DUPLICATES, "rejects": REJECTS,
-              "signatures": signatures_schema(128, 16), "files": FILES}
+              "signatures": signatures_schema(128, 16), "files": FILES, "templates": TEMPLATES}
     return _README_MARK.sub(lambda m: m.group(1) + markdown_table(tables[m.group(2)], SIGNATURE_SIZES) + m.group(3), readme)
 
 

@@ -140,3 +140,24 @@ def test_links_to_other_articles_under_every_page_are_learned_whatever_their_tit
     assert not any("上一篇" in text or "下一篇" in text for text in texts)
     assert sum(closing in text for text in texts) == 4
     assert {"上一篇:<v>", "下一篇:<v>"} <= {t["template"] for t in summary["boilerplate_learned"]}
+
+
+def test_a_patterns_file_teaches_furniture_and_a_publication_to_a_single_page(tmp_path):
+    """What the README shows: lines no table lists, taught through patterns_file, on a page too alone to learn from."""
+    extra = tmp_path / "mine.toml"
+    extra.write_text(
+        '[[label]]\nkind = "editor"\nnames = ["值班编委"]\n\n'
+        '[[widget]]\nkind = "follow"\nphrases = ["长按识别二维码关注潇湘晨报"]\n\n'
+        '[publications]\nnames = ["潇湘晨报"]\n',
+        encoding="utf-8",
+    )
+    rng = random.Random(7)
+    body = article(rng, 3)
+    page = "\n".join(["湘江新区再添一座跨江大桥", "2021-06-01 08:30 来源：潇湘晨报要闻", *body, "值班编委：刘一鸣", "长按识别二维码关注潇湘晨报"])
+    path = tmp_path / "page.txt"
+    path.write_text(page, encoding="utf-8")
+    (plain,) = clean_files([path], tmp_path, Config())
+    assert "值班编委：刘一鸣" in plain.text  # unknown without the file
+    (doc,) = clean_files([path], tmp_path, Config(patterns_file=str(extra)))
+    assert list(doc.paragraphs) == body
+    assert (doc.title, doc.publication, doc.section, doc.date.isoformat()) == ("湘江新区再添一座跨江大桥", "潇湘晨报", "要闻", "2021-06-01")
