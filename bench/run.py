@@ -14,6 +14,14 @@ sampler of the process tree's memory:
 - dedup precision, recall and F1 over pairs of pages, against the corpus's
   ground truth (pages rendered from one original are one cluster).
 
+With ``--layouts N`` it also renders a corpus that mixes page layouts (the
+gallery of scripts/layouts.py and the families of scripts/more_layouts.py,
+N pages in all, 10% reposts across layouts, articles from
+../shared/corpus/rmrb-2020-01 when it is there), runs the flow over it and
+prints, per layout, the share of texts equal to the article (NFKC, spaces
+ignored), of right titles and dates, of pages with boilerplate left, and the
+body lines removed (checked against the source articles), with dedup F1.
+
 In the same run it measures the baseline on the first ``--baseline-pages``
 pages: decode, character 5-gram shingles of the raw text, datasketch
 ``MinHash`` with ``update`` per shingle (default SHA1 hashing), and
@@ -204,6 +212,40 @@ def baseline(raw: Path, names: list[str], threshold: float | None) -> dict:
     }
 
 
+LAYOUT_FIGURES = ("text_exact", "title", "date", "publication", "boilerplate_left", "body_lines_lost")
+
+
+def layouts_bench(pages: int, folder: Path, batch_size: int) -> dict:
+    """The mixed-layout corpus: cleaning quality per layout, and speed."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import layout_eval
+    import layouts
+    import more_layouts
+
+    for name, layout in more_layouts.UNSEEN.items():
+        layouts.LAYOUTS.setdefault(name, layout)
+    corpus = ROOT.parent / "shared" / "corpus" / "rmrb-2020-01"
+    per_layout = max(1, pages // len(layouts.LAYOUTS))
+    if not (folder / "truth.jsonl").exists():
+        layouts.render_gallery(folder, per_layout, seed=2024, corpus=corpus if corpus.exists() else None, copies=0.1)
+    truths = layout_eval.read_truth(folder / "truth.jsonl")
+    out = folder.with_name(folder.name + "-out")
+    summary, wall, peak, _ = run_docclean(folder / "raw", out, batch_size)
+    report = layout_eval.evaluate(out, truths)
+    seconds = summary["seconds"]
+    print(f"\n== mixed layouts: {len(truths):,} pages, {len(layouts.LAYOUTS)} layouts, docclean run --full")
+    print(f"  end to end   {len(truths) / seconds:>8,.0f} pages/s  {seconds:8.1f} s  peak RSS {peak / 2**20:,.0f} MiB")
+    print("  layout              " + "  ".join(f"{name[:12]:>12}" for name in LAYOUT_FIGURES))
+    for name, figures in [*report["layouts"].items(), ("overall", report["overall"])]:
+        print(f"  {name:<20}" + "  ".join(f"{figures.get(key, float('nan')):>12.3f}" if isinstance(figures.get(key), float)
+                                         else f"{figures.get(key, '-')!s:>12}" for key in LAYOUT_FIGURES))
+    dedup = report.get("dedup") or {}
+    if dedup:
+        print("  dedup        " + "  ".join(f"{k} {v}" for k, v in dedup.items() if not isinstance(v, (dict, list))))
+    return {"layouts_corpus": len(truths), "seconds": seconds, "pages_per_s": round(len(truths) / seconds),
+            "peak_rss_mib": round(peak / 2**20), "overall": report["overall"], "per_layout": report["layouts"], "dedup": dedup}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, nargs="+", default=[10_000, 100_000])
@@ -211,6 +253,7 @@ def main() -> None:
     parser.add_argument("--baseline-pages", type=int, default=5_000, help="pages the (slow) baseline runs on")
     parser.add_argument("--batch-size", type=int, default=1024)
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--layouts", type=int, default=0, metavar="N", help="also run a mixed-layout corpus of N pages")
     args = parser.parse_args()
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
     results = []
@@ -265,6 +308,8 @@ def main() -> None:
         print(f"  ratios       end to end x{row['ratios']['end_to_end']}, signatures per core x{row['ratios']['sign_per_core']}"
               f" ({ours_sign:,.0f} vs {base_sign:,.0f} pages/s), F1 {f1:.4f} vs {bf:.4f}")
         results.append(row)
+    if args.layouts:
+        results.append(layouts_bench(args.layouts, args.corpora / f"layouts-{args.layouts}", args.batch_size))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
 

@@ -42,9 +42,10 @@ MAX_INNER_CHARS = 120
 # inside the body.
 MAX_INNER_SHARE = 0.1
 TOP, BOTTOM, BOTH, INSIDE = 1, 2, 3, 0
-# A sentence ends in one of these marks, perhaps inside closing quotes; a
+# A sentence ends in one of these marks, perhaps inside closing quotes (and
+# a quote may end in an ellipsis: ……” closes many a quoted opening); a
 # headline may end in …, a colon or a quote.
-_SENTENCE_END = re.compile(r"[。！？!?.][”’」』\"')）]*$")
+_SENTENCE_END = re.compile(r"(?:[。！？!?.]|(?:…|\.\.\.)(?=[”’」』\"')）]))[”’」』\"')）]*$")
 
 _SPACES = re.compile(r"\s+")
 _DIGITS = re.compile(r"\d+")

@@ -147,7 +147,7 @@ def extract_metadata(doc: Document, patterns: Patterns, learned: tuple[frozenset
     for i in learned_header:
         kind.setdefault(i, "learned")
     if closing is None and title:
-        _drop_around_title(page, header_end)
+        _drop_around_title(page, header_end, learned_header)
     publication, section = publication_of(doc, found, section, patterns)
     body = [line for i, line in enumerate(lines) if i not in kind]
     authors, agency = wire_dateline(body[0] if body else "", patterns)
@@ -232,8 +232,10 @@ def _find_title(page: _Page, header_end: int, learned: list[int]) -> int | None:
     first line followed by more text (a plain page).
     """
     lines, kind, patterns = page.lines, page.kind, page.patterns
-    candidates = [i for i in range(header_end) if i not in kind and _title_like(lines[i], patterns, in_title_position=False)
-                  and not _DASH_LINE.match(lines[i]) and not _dateline_like(lines[i], patterns)]
+    # Right above the header's metadata is the title position, where 怎么预防？ is a headline too.
+    candidates = [i for i in range(header_end) if i not in kind and not _DASH_LINE.match(lines[i])
+                  and _title_like(lines[i], patterns, in_title_position=kind.get(i + 1) in ("metadata_line", "byline"))
+                  and not _dateline_like(lines[i], patterns)]
     # Lines the corpus taught are furniture are headlines only when nothing else is.
     candidates = [i for i in candidates if i not in learned and not page.is_learned(i, 0)] or candidates
     if not candidates:
@@ -293,25 +295,34 @@ def _dateline_like(line: str, patterns: Patterns) -> bool:
     return bool(find_dates(line)) or (label is not None and label.match(line) is not None)
 
 
-def _drop_around_title(page: _Page, header_end: int) -> None:
+def _drop_around_title(page: _Page, header_end: int, learned: list[int]) -> None:
     """The header's other headline-like lines are headline matter, not body: a kicker, a subtitle, a byline, a poster's name.
 
-    Only lines that do not read like a sentence go (a question or an
-    exclamation that opens the body stays).
+    Above the title, and below it down to the header's first metadata (a
+    dateline, a byline, learned furniture): what follows that may open the
+    body (会议强调：, a quote that ends in ……”). Lines that read like a
+    sentence stay.
     """
     lines, kind = page.lines, page.kind
     at = next((i for i in range(header_end) if kind.get(i) == "title"), None)
     if at is None:
         return
-    # Below the title only when a body follows: a page of short lines is all text.
-    last = header_end if header_end < len(lines) else at
-    for i in range(last):
+    marker = next((i for i in range(at + 1, header_end) if kind.get(i) in ("metadata_line", "byline") or i in learned), at)
+    for i in range(marker):
         if i in kind or is_prose(lines[i]):
             continue
         if _title_like(lines[i], page.patterns, in_title_position=False):
             kind[i] = "header_line"
         elif i > at and _DASH_LINE.match(lines[i]):
             kind[i] = "subtitle"
+    below = next((i for i in range(at + 1, header_end) if i not in kind), None)
+    if below is not None and _DASH_LINE.match(lines[below]) and not is_prose(lines[below]):
+        kind[below] = "subtitle"
+    # Further down, a line with header furniture right above and below it is furniture too (BBC News, Singapore).
+    furniture = lambda j: kind.get(j) in ("metadata_line", "byline", "boilerplate", "header_line") or j in learned  # noqa: E731
+    for i in range(marker + 1, header_end - 1):
+        if i not in kind and furniture(i - 1) and furniture(i + 1) and _title_like(lines[i], page.patterns, in_title_position=False):
+            kind[i] = "header_line"
 
 
 def extract_batch(docs: list[Document], config: Config, learned=None) -> list[Document]:
