@@ -13,7 +13,8 @@ import re
 
 
 from pipeline.config import Config
-from pipeline.document import Document, Removal
+from pipeline.document import FLAG_REFLOWED, Document, Removal
+from pipeline.reflow import reflow
 from pipeline.patterns import (
     HAN_CHAR,
     Patterns,
@@ -192,16 +193,37 @@ def strip_separators(text: str, patterns: Patterns) -> tuple[str, int]:
     return "\n".join(kept), dropped
 
 
+def strip_page_numbers(text: str, patterns: Patterns) -> tuple[str, list[str]]:
+    """Drop lines that are only a page number (- 8 -, 第1页); return the text and the lines dropped.
+
+    >>> from pipeline.patterns import load_patterns
+    >>> strip_page_numbers("正文在这里断开，\\n- 8 -\\n接着往下。\\n共3页", load_patterns())
+    ('正文在这里断开，\\n接着往下。\\n共3页', ['- 8 -'])
+    """
+    if patterns.page_number is None:
+        return text, []
+    kept, dropped = [], []
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if len(stripped) <= 24 and stripped and patterns.page_number.fullmatch(stripped):
+            dropped.append(stripped)
+        else:
+            kept.append(line)
+    return ("\n".join(kept), dropped) if dropped else (text, dropped)
+
+
 def strip_document(doc: Document, patterns: Patterns) -> Document:
     """The ``strip`` stage for one record."""
     if doc.rejected:
         return doc
     text, markers = strip_page_jumps(doc.text, patterns)
     text, separators = strip_separators(text, patterns)
+    text, numbers = strip_page_numbers(text, patterns)
     forward = sorted({p for _, verb, p in markers if p is not None and verb in patterns.forward_verbs})
     backward = sorted({p for _, verb, p in markers if p is not None and verb not in patterns.forward_verbs})
     removals = tuple(Removal(STAGE_STRIP, "page_jump", marker) for marker, _, _ in markers)
     removals += tuple(Removal(STAGE_STRIP, "separator_line", "|") for _ in range(separators))
+    removals += tuple(Removal(STAGE_STRIP, "page_number", line) for line in numbers)
     return dataclasses.replace(
         doc,
         text=text,
@@ -234,10 +256,12 @@ def tidy_paragraphs(text: str) -> str:
 
 
 def paragraphs_document(doc: Document, patterns: Patterns) -> Document:
-    """The ``paragraphs`` stage for one record: one trimmed paragraph per line."""
+    """The ``paragraphs`` stage for one record: one trimmed paragraph per line (hard-wrapped lines joined first)."""
     if doc.rejected:
         return doc
-    return dataclasses.replace(doc, text=tidy_paragraphs(restore_paragraphs(doc.text, patterns)))
+    text, joined = reflow(doc.text)
+    doc = dataclasses.replace(doc, text=tidy_paragraphs(restore_paragraphs(text, patterns)))
+    return doc.with_flag(FLAG_REFLOWED) if joined else doc
 
 
 def strip_batch(docs: list[Document], config: Config) -> list[Document]:

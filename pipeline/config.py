@@ -124,7 +124,7 @@ class Config:
     """
 
     max_file_bytes: int = 16 * 1024 * 1024
-    encodings: tuple[str, ...] = ("gb18030", "big5", "shift_jis", "euc_kr", "utf_16", "cp1252")
+    encodings: tuple[str, ...] = ("gb18030", "big5", "shift_jis", "euc_jp", "euc_kr", "utf_16", "cp1252")
     max_unrecoverable_ratio: float = 0.05
     follow_symlinks: str = "inside"
     normalize_punctuation: bool = True

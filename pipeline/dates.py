@@ -25,7 +25,7 @@ _MONTH = "(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _WEEKDAY_AFTER = r"(?:\s*[（(]?(?:星期|礼拜|周)[一二三四五六日天][）)]?)?"
 _WEEKDAY_BEFORE = r"(?:(?:Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun)(?:day|nesday|sday|urday)?\.?,?\s+)?"
 _CN_DIGITS = {ch: i for i, ch in enumerate("〇一二三四五六七八九")} | {"零": 0, "○": 0, "Ｏ": 0}
-_TIME = r"(?:\s*|T)(?P<hour>[01]?\d|2[0-3])\s*[:：时]\s*(?P<minute>[0-5]\d)(?:\s*[:：分]\s*(?P<second>[0-5]\d))?(?:\s*秒)?(?:\.\d+)?(?:\s*(?P<ampm>[AaPp]\.?[Mm]\.?))?"
+_TIME = r"(?:\s*|T)(?P<hour>[01]?\d|2[0-3])\s*[:：时時]\s*(?P<minute>[0-5]\d)(?:\s*[:：分]\s*(?P<second>[0-5]\d))?(?:\s*[分秒])?(?:\.\d+)?(?:\s*(?P<ampm>[AaPp]\.?[Mm]\.?))?"
 # Digits not glued to other digits: 2020-01-04 in 12020-01-045 is no date.
 _NUMERIC = re.compile(
     r"(?<!\d)(?P<year>(?:19|20)\d\d)\s*(?P<sep>[-/.年])\s*(?P<month>[01]?\d)\s*(?:(?P=sep)|月)\s*(?P<day>[0-3]?\d)(?!\d)(?:\s*日)?"
@@ -41,6 +41,8 @@ _ENGLISH = re.compile(
     f"(?:,?{_TIME})?",
     re.IGNORECASE,
 )
+_DIGIT = re.compile(r"\d")
+_LATIN_WORD = re.compile(r"[A-Za-z]{3}")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 
 
@@ -70,6 +72,9 @@ def find_dates(line: str) -> list[DateFound]:
     >>> [(f.date.isoformat(), line[f.start:f.end]) for line in ["河南日报　二〇二〇年四月二十四日　星期五"] for f in find_dates(line)]
     [('2020-04-24', '二〇二〇年四月二十四日\u3000星期五')]
     """
+    if _DIGIT.search(line) is None:
+        # Only a date in Chinese numerals does without digits.
+        return [f for m in _CHINESE.finditer(line) if (f := _chinese(m)) is not None] if "年" in line else []
     found = [f for m in _NUMERIC.finditer(line) if (f := _numeric(m)) is not None]
     if found:
         return found
@@ -77,6 +82,10 @@ def find_dates(line: str) -> list[DateFound]:
         found = [f for m in _CHINESE.finditer(line) if (f := _chinese(m)) is not None]
         if found:
             return found
+    # The English pattern tries a weekday and twelve month names at every
+    # position; a line without three Latin letters in a row cannot hold one.
+    if not _LATIN_WORD.search(line):
+        return []
     return [f for m in _ENGLISH.finditer(line) if (f := _english(m)) is not None]
 
 

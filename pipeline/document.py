@@ -77,6 +77,8 @@ FLAG_LONE_SURROGATE = "lone_surrogate_replaced"
 # A JSONL metadata field had a shape docclean cannot read (a number for a
 # title, an object without a name); its value is kept in ``extra``.
 FLAG_FIELD_UNREADABLE = "metadata_field_unreadable"
+# A hard-wrapped page (a PDF or print layout) had its paragraph lines joined (`pipeline.reflow`).
+FLAG_REFLOWED = "hard_wraps_joined"
 
 FLAGS = (
     FLAG_BOM_REMOVED,
@@ -89,6 +91,7 @@ FLAGS = (
     FLAG_MIXED_ENCODINGS,
     FLAG_LONE_SURROGATE,
     FLAG_FIELD_UNREADABLE,
+    FLAG_REFLOWED,
 )
 
 
@@ -99,6 +102,9 @@ class Removal:
     stage: str
     kind: str
     text: str
+
+    def __reduce__(self):
+        return Removal, (self.stage, self.kind, self.text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +142,12 @@ class Document:
     reject: str | None = None
     reject_detail: str | None = None
 
+    # Batches are pickled between passes and processes; the default for a
+    # frozen slotted dataclass sets each field through object.__setattr__, five
+    # times slower than calling the constructor with the values in order.
+    def __reduce__(self):
+        return Document, tuple(getattr(self, name) for name in _DOCUMENT_FIELDS)
+
     @property
     def rejected(self) -> bool:
         return self.reject is not None
@@ -166,6 +178,9 @@ class Document:
         """This record, moved to the rejects table with a reason and a human message."""
         assert reason in REJECT_REASONS, reason
         return dataclasses.replace(self, reject=reason, reject_detail=detail)
+
+
+_DOCUMENT_FIELDS = tuple(f.name for f in dataclasses.fields(Document))
 
 
 def make_doc_id(source_path: str, source_line: int | None = None) -> str:

@@ -56,6 +56,7 @@ class Patterns:
     sentence_end: str
     closing_quotes: str
     vocabulary: Vocabulary
+    page_number: re.Pattern[str] | None = None
 
     # Separators are judged with str methods rather than regexes: a line of
     # ten thousand "| " followed by a letter made a regex backtrack for minutes.
@@ -172,6 +173,7 @@ def _compile(table: dict, without: frozenset[str] = frozenset()) -> Patterns:
         sentence_end=paragraphs["sentence_end"],
         closing_quotes=paragraphs["closing_quotes"],
         vocabulary=load_vocabulary(table, roles, "".join(bylines["markers"]), without),
+        page_number=re.compile("|".join(f"(?:{p})" for p in table.get("page_numbers", {}).get("patterns", []))) or None,
     )
 
 
