@@ -11,20 +11,27 @@ reports progress.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import time
+from typing import Any, Callable, Optional
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.runtime import deployment
 from prefect.utilities.annotations import quote
 
 from pipeline import report, run as steps
-from pipeline.config import Config
+from pipeline import allowed_roots
+from pipeline.options import Options, parse_options
+from pipeline.store import BusyError
 
 # Task inputs are runs, plans and dedup tables: caching them by input hash
 # would cost more than the work itself.
 TASK_OPTIONS: dict[str, Any] = {"cache_policy": NO_CACHE}
 IO_RETRIES: dict[str, Any] = {"retries": 2, "retry_delay_seconds": 2}
+# A run that finds the output busy after its lock wait tries again this often.
+BUSY_ATTEMPTS = 3
+BUSY_RETRY_SECONDS = 30
 
 # One task per step; every step is safe to run again, and those that read or
 # write files retry.
@@ -37,9 +44,13 @@ def as_task(step: Callable, run: steps.Run, *args: Any) -> Any:
 
 
 def publish_report(summary: dict[str, Any]) -> None:
-    """The run report as Prefect artifacts, beside the same summary in the run JSON."""
-    create_table_artifact(key="docclean-counts", table=report.count_rows(summary), description="docclean run counts")
-    create_markdown_artifact(key="docclean-report", markdown=report.markdown(summary), description="docclean run report")
+    """The run report as Prefect artifacts, beside the same summary in the run JSON.
+
+    Keyed by output folder: each output's report has its own history in the UI.
+    """
+    key = report.artifact_key(summary["out_dir"])
+    create_table_artifact(key=f"{key}-counts", table=report.count_rows(summary), description=f"docclean run counts: {summary['out_dir']}")
+    create_markdown_artifact(key=f"{key}-report", markdown=report.markdown(summary), description=f"docclean run report: {summary['out_dir']}")
 
 
 def log_progress(logger) -> steps.Progress:
@@ -53,11 +64,19 @@ def log_progress(logger) -> steps.Progress:
     return progress
 
 
+def run_once(raw_dir: str, out_dir: str, config: Any, full: bool, add_raw: bool, logger) -> dict[str, Any]:
+    with steps.opened(raw_dir, out_dir, config, full=full, add_raw=add_raw, on_wait=logger.info,
+                      progress=log_progress(logger)) as run:
+        for note in run.notes:
+            logger.warning(note)
+        return steps.sequence(run, as_task)
+
+
 @flow(name="clean-corpus", log_prints=False)
 def clean_corpus(
     raw_dir: str = "data/raw",
     out_dir: str = "data/clean",
-    options: dict[str, Any] | None = None,
+    options: Optional[Options] = None,
     full: bool = False,
     add_raw: bool = False,
 ) -> dict[str, Any]:
@@ -65,19 +84,34 @@ def clean_corpus(
 
     Incremental by default: raw files processed by an earlier run are skipped
     unless their bytes changed, and new articles are deduplicated against
-    every article already in ``out_dir``. ``full`` rebuilds the output from
-    every raw file. ``add_raw`` adds another raw folder to an output built
-    from one. ``options`` are `pipeline.config.Config` options (the keys of a
-    ``--config`` TOML file), validated before any input is read. Returns the
-    run summary, also written to ``out_dir/summary.json``.
+    every article already in ``out_dir``. Returns the run summary, also
+    written to ``out_dir/summary.json``.
+
+    Args:
+        raw_dir: Folder of raw pages (.txt, .html, .jsonl), read recursively. Deployments accept only
+            folders under their allowed roots (DOCCLEAN_ALLOWED_ROOTS).
+        out_dir: Output folder of the Parquet tables; one run at a time writes it.
+        options: Cleaning options, the keys of a --config TOML file; each field says what it does.
+        full: Rebuild the output from every raw file instead of only new and changed ones.
+        add_raw: Add this raw folder to an output that was built from another one.
     """
     logger = get_run_logger()
-    config = Config.from_mapping(options)
-    with steps.opened(raw_dir, out_dir, config, full=full, add_raw=add_raw, on_wait=logger.info,
-                      progress=log_progress(logger)) as run:
-        for note in run.notes:
-            logger.warning(note)
-        summary = steps.sequence(run, as_task)
+    config = parse_options(options)
+    # A deployment's paths come from whoever can reach the API: only declared roots.
+    allowed_roots.check(raw_dir, out_dir, required=deployment.id is not None)
+    # A scheduled run tries again; a run someone started by hand reports at once.
+    attempts = BUSY_ATTEMPTS if deployment.id is not None else 1
+    for attempt in range(1, attempts + 1):
+        try:
+            summary = run_once(raw_dir, out_dir, config, full, add_raw, logger)
+            break
+        except BusyError as error:
+            # Another run won the output after our wait (or between the
+            # concurrency slot and the lock): the steps are safe to run again.
+            if attempt == attempts:
+                raise
+            logger.warning("%s; trying again in %d s (attempt %d of %d)", error, BUSY_RETRY_SECONDS, attempt + 1, attempts)
+            time.sleep(BUSY_RETRY_SECONDS)
     if summary.get("nothing_new"):
         logger.info("nothing new in %s (%d files unchanged); %s left as it is", raw_dir, summary["files_unchanged"], out_dir)
     else:

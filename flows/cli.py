@@ -1,7 +1,15 @@
-"""The ``docclean`` command line: run the cleaning flow once, or inspect one page.
+"""The ``docclean`` command line: run the cleaning once, see the plan, inspect or explain one page.
 
-    docclean run [--raw DIR] [--out DIR] [--config FILE] [--full] [--wait SECONDS]
-    docclean inspect FILE [--config FILE]
+    docclean run [--raw DIR] [--out DIR] [--config FILE] [--set KEY=VALUE]... [--full] [--wait SECONDS]
+                 [--add-raw] [--dry-run] [--prefect]
+    docclean inspect FILE [--config FILE] [--raw DIR] [--out DIR]
+    docclean explain DOC_ID|FILE [--out DIR] [--raw DIR]
+    docclean --version
+
+``run`` runs the steps of `pipeline.run` in this process, unless
+``PREFECT_API_URL`` is set (the run then goes through the ``clean-corpus``
+flow on that server, and shows in its UI) or ``--prefect`` asks for a
+temporary server. Folder, lock and settings checks come first either way.
 
 Exit status: 0 done, 1 the run failed, 2 bad arguments or configuration,
 3 another run is writing the same output folder.
@@ -16,41 +24,137 @@ import shutil
 import sys
 import textwrap
 import time
+import tomllib
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any, Sequence
 
+from flows import progress as progress_display
+from pipeline import explain as explaining, ledger, run as steps, store
 from pipeline.chain import clean_files
 from pipeline.config import Config, ConfigError
-from pipeline.store import BusyError, OutputError, check_folders
+from pipeline.ingest import relative_name
+from pipeline.options import parse_options
+from pipeline.store import BusyError, OutputError
 
 DEFAULT_RAW = "data/raw"
 DEFAULT_OUT = "data/clean"
+# The Prefect server is asked whether it is up before a run is sent to it.
+API_CHECK_SECONDS = 3.0
 
 
-def _load_config(path: str | None) -> Config:
-    return Config.from_toml(path) if path else Config()
+def parse_setting(text: str) -> tuple[str, Any]:
+    """``key=value`` from the command line, the value read as TOML when it is one (else as text).
+
+    >>> parse_setting("dedup_threshold=0.8"), parse_setting("encodings=['gb18030', 'big5']"), parse_setting("patterns_file=my.toml")
+    (('dedup_threshold', 0.8), ('encodings', ['gb18030', 'big5']), ('patterns_file', 'my.toml'))
+    """
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"--set {text!r}: write it as KEY=VALUE, e.g. --set dedup_threshold=0.8")
+    try:
+        return key.strip(), tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        return key.strip(), value
+
+
+def effective_config(args: argparse.Namespace) -> Config:
+    """The config file, then ``--wait`` and every ``--set``, validated once."""
+    values = Config.from_toml(args.config).to_mapping() if args.config else {}
+    if getattr(args, "wait", None) is not None:
+        values["lock_wait_seconds"] = args.wait
+    values.update(parse_setting(text) for text in getattr(args, "set", None) or [])
+    return parse_options(values)
 
 
 def command_run(args: argparse.Namespace) -> int:
-    config = _load_config(args.config)
-    if args.wait is not None:
-        config = Config.from_mapping({**config.to_mapping(), "lock_wait_seconds": args.wait})
+    config = effective_config(args)
     raw, out = Path(args.raw), Path(args.out)
-    check_folders(raw, out)
+    if args.dry_run:
+        return dry_run(raw, out, config, args)
     mode = "full rebuild" if args.full else "new and changed files"
-    print(f"docclean: cleaning {raw} -> {out}, {mode} (starting Prefect...)", file=sys.stderr, flush=True)
+    api = os.environ.get("PREFECT_API_URL")
+    if api or args.prefect:
+        return run_with_prefect(raw, out, config, args, api, mode)
+    started = time.perf_counter()
+    shown = progress_display.for_stream(sys.stderr)
+    try:
+        with steps.opened(raw, out, config, full=args.full, add_raw=args.add_raw, on_wait=say, progress=shown) as run:
+            say(f"cleaning {raw} -> {out}, {mode}, in this process (set PREFECT_API_URL to run it on your Prefect "
+                "server, or pass --prefect for a temporary one)")
+            for note in run.notes:
+                say(f"note: {note}")
+            summary = steps.sequence(run)
+    finally:
+        shown.close()
+    print(format_summary(summary, time.perf_counter() - started))
+    return 0
+
+
+def run_with_prefect(raw: Path, out: Path, config: Config, args: argparse.Namespace, api: str | None, mode: str) -> int:
+    # Everything that can refuse the run does so before Prefect starts: the
+    # folders, the lock (taken and let go), the output's settings and raw folder.
+    with steps.opened(raw, out, config, full=args.full, add_raw=args.add_raw, on_wait=say):
+        pass
+    if api:
+        check_api(api)
+    where = f"the Prefect server at {api}" if api else "a temporary Prefect server (starting it takes ~10 s)"
+    say(f"cleaning {raw} -> {out}, {mode}, as the clean-corpus flow on {where}")
     started = time.perf_counter()
     # No usage telemetry from the temporary server: machines running this are often offline.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    # Imported here so that `--help`, `inspect` and config errors stay instant.
     from flows.clean import clean_corpus
 
-    # One "Finished in state Completed()" line per task and batch would bury the
-    # progress lines the flow logs per batch; failures are still logged.
+    # One "Finished in state Completed()" line per task would bury the
+    # flow's progress lines; failures are still logged.
     logging.getLogger("prefect.task_runs").setLevel(logging.WARNING)
-    summary = clean_corpus(raw_dir=str(raw), out_dir=str(out), options=config.to_mapping(), full=args.full)
+    summary = clean_corpus(raw_dir=str(raw), out_dir=str(out), options=config.to_mapping(), full=args.full,
+                           add_raw=args.add_raw)
     print(format_summary(summary, time.perf_counter() - started))
     return 0
+
+
+def check_api(api: str) -> None:
+    """Refuse a run at once (exit 2) when the Prefect API that PREFECT_API_URL names does not answer."""
+    try:
+        with urllib.request.urlopen(api.rstrip("/") + "/health", timeout=API_CHECK_SECONDS):
+            pass
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        reason = getattr(error, "reason", error)
+        raise OutputError(
+            f"the Prefect API at {api} does not answer ({reason}); start it (prefect server start) "
+            "or unset PREFECT_API_URL to run in this process"
+        ) from None
+
+
+def dry_run(raw: Path, out: Path, config: Config, args: argparse.Namespace) -> int:
+    """The plan (new, changed, unchanged, missing files) and the effective config; nothing is written."""
+    store.check_folders(raw, out)
+    if not args.full and out.exists():
+        store.check_compatible(out, config)
+    roots = steps.raw_roots(raw, store.read_summary(out) if out.exists() else None, args.full, args.add_raw)
+    plan = ledger.plan_run(raw, out, args.full, Path(roots[0]), config.follow_symlinks)
+    changed = set(plan.changed)
+    names = [relative_name(p, Path(roots[0])) for p in plan.process]
+    new = [n for n in names if n not in changed]
+    print(f"plan for {raw} -> {out}" + (" (full rebuild)" if args.full else ""))
+    for label, items, count in (("new", new, len(new)), ("changed", sorted(changed), len(changed))):
+        print(f"  {label:<10}{count:>8,} files" + (":" if items else ""))
+        for name in items[:20]:
+            print(f"              {name}")
+        if len(items) > 20:
+            print(f"              ... and {len(items) - 20:,} more")
+    print(f"  {'unchanged':<10}{plan.unchanged:>8,} files (skipped)")
+    print(f"  {'missing':<10}{plan.missing:>8,} files (gone from the raw folder; their rows stay)")
+    print("effective config:")
+    for key, value in config.to_mapping().items():
+        print(f"  {key} = {value!r}")
+    return 0
+
+
+def say(message: str) -> None:
+    print(f"docclean: {message}", file=sys.stderr, flush=True)
 
 
 def format_summary(summary: dict[str, Any], wall_seconds: float) -> str:
@@ -82,13 +186,13 @@ def format_summary(summary: dict[str, Any], wall_seconds: float) -> str:
 
 
 def command_inspect(args: argparse.Namespace) -> int:
-    config = _load_config(args.config)
+    config = effective_config(args)
     path = Path(args.file)
     if not path.is_file():
         raise OutputError(f"{str(path)!r} is not a file")
     width = max(60, min(shutil.get_terminal_size((120, 20)).columns, 160))
     raw = path.read_bytes()
-    docs = clean_files([path], path.parent, config)
+    docs = clean_files([path], path.parent, config, names_from=_names_from(path, Path(args.raw), Path(args.out)))
     print(_heading(f"raw page: {path} ({len(raw):,} bytes)", width))
     encoding = docs[0].encoding if docs and docs[0].encoding else "utf-8"
     preview = raw.decode(encoding, errors="replace")
@@ -97,6 +201,34 @@ def command_inspect(args: argparse.Namespace) -> int:
         print(f"{number:>5} | {shown}")
     for doc in docs:
         print(_render_document(doc, width))
+    return 0
+
+
+def _names_from(path: Path, raw: Path, out: Path) -> Path:
+    """The folder a page's source path (and so its doc_id) is relative to, as `docclean run` names it."""
+    summary = store.read_summary(out) if out.is_dir() else None
+    for root in [*((summary or {}).get("raw_roots") or [])[:1], str(raw)]:
+        if path.resolve().is_relative_to(Path(root).resolve()):
+            return Path(root).resolve()
+    return path.parent.resolve()
+
+
+def command_explain(args: argparse.Namespace) -> int:
+    out, target = Path(args.out), args.target
+    if not out.is_dir() or store.read_summary(out) is None:
+        raise OutputError(f"{str(out)!r} holds no docclean output; pass --out with the folder a run wrote")
+    path = Path(target)
+    if path.is_file():
+        source = explaining.source_path_of(path, out, Path(args.raw))
+        found = explaining.explain(out, source_path=source)
+        missing = f"no record of {source!r} in {out}: the file is new or changed since the last run (see run --dry-run)"
+    else:
+        found = explaining.explain(out, doc_id=target)
+        missing = f"no record with doc_id {target!r} in {out} (doc_ids are 16 hex digits; or pass a raw file)"
+    if not found:
+        raise OutputError(missing)
+    for where in found:
+        print("\n".join(explaining.describe(where)))
     return 0
 
 
@@ -140,19 +272,46 @@ def _render_document(doc, width: int) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="docclean", description="Clean and deduplicate scraped news pages into Parquet.")
+    parser.add_argument("--version", action="version", version=version_line())
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="run the cleaning flow once over a raw folder")
+    run = commands.add_parser("run", help="clean a raw folder into an output folder once")
     run.add_argument("--raw", default=DEFAULT_RAW, help=f"folder of raw pages, read recursively (default {DEFAULT_RAW})")
     run.add_argument("--out", default=DEFAULT_OUT, help=f"output folder for the Parquet tables (default {DEFAULT_OUT})")
     run.add_argument("--config", help="TOML file of options (see README: Configuration)")
+    run.add_argument("--set", action="append", metavar="KEY=VALUE", help="one option, over the config file (repeatable): --set dedup_threshold=0.8")
     run.add_argument("--full", action="store_true", help="rebuild the output from every raw file instead of only new and changed ones")
+    run.add_argument("--add-raw", action="store_true", help="add this raw folder to an output built from another one")
     run.add_argument("--wait", type=float, metavar="SECONDS", help="if another run is writing the output, wait this long for it (default: fail at once)")
+    run.add_argument("--dry-run", action="store_true", help="print the plan (new, changed, unchanged, missing files) and the effective config; write nothing")
+    run.add_argument("--prefect", action="store_true", help="run as the Prefect flow even without PREFECT_API_URL (starts a temporary server, ~10 s)")
     run.set_defaults(handler=command_run)
     inspect = commands.add_parser("inspect", help="show one raw page next to what the pipeline makes of it")
-    inspect.add_argument("file", help="a .txt page or .jsonl file")
+    inspect.add_argument("file", help="a .txt, .html or .jsonl file")
     inspect.add_argument("--config", help="TOML file of options")
+    inspect.add_argument("--set", action="append", metavar="KEY=VALUE", help="one option, over the config file")
+    inspect.add_argument("--raw", default=DEFAULT_RAW, help="the raw folder the file's doc_id is relative to")
+    inspect.add_argument("--out", default=DEFAULT_OUT, help="an output whose raw folder names the file")
     inspect.set_defaults(handler=command_inspect)
+    explain = commands.add_parser("explain", help="where a record went and why: its table, kept copy, reject reason, removals")
+    explain.add_argument("target", help="a doc_id, or a raw file")
+    explain.add_argument("--out", default=DEFAULT_OUT, help=f"the output folder (default {DEFAULT_OUT})")
+    explain.add_argument("--raw", default=DEFAULT_RAW, help=f"the raw folder, for a file given by path (default {DEFAULT_RAW})")
+    explain.set_defaults(handler=command_explain)
     return parser
+
+
+def version_line() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    from pipeline.schema import SCHEMA_VERSION
+
+    def of(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    return f"docclean {of('docclean')} (output schema {SCHEMA_VERSION}, prefect {of('prefect')}, python {sys.version.split()[0]})"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -165,6 +324,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, OutputError) as error:
         print(f"docclean: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (docclean ... | head): nothing more to say.
+        sys.stdout = open(os.devnull, "w")
+        return 0
     except Exception as error:  # noqa: BLE001 - a failed run ends with a message, not a traceback wall
         print(f"docclean: run failed: {type(error).__name__}: {error}", file=sys.stderr)
         return 1

@@ -100,9 +100,13 @@ def clean_records(docs: Sequence[Document], config: Config, learned: Learned | N
     return run_stages(cleaning_stages(learned), docs, config, seconds)
 
 
-def clean_files(paths: Sequence[Path], raw_dir: Path, config: Config, learned: Learned | None = None) -> list[Document]:
-    """Read and clean files without orchestration; cross-page dedup is not applied."""
-    return clean_records(read_batch(list(paths), raw_dir, config)[0], config, learned)
+def clean_files(paths: Sequence[Path], raw_dir: Path, config: Config, learned: Learned | None = None,
+                names_from: Path | None = None) -> list[Document]:
+    """Read and clean files without orchestration; cross-page dedup is not applied.
+
+    ``names_from`` is the folder source paths (and doc_ids) are relative to, when not ``raw_dir``.
+    """
+    return clean_records(read_batch(list(paths), raw_dir, config, names_from)[0], config, learned)
 
 
 def read_batch_pages(index: int, paths: Sequence[Path], raw_dir: Path, staging: Any, config: Config,

@@ -22,10 +22,27 @@ from pipeline.errors import ConfigError
 from pipeline.patterns import Patterns, load_patterns
 from pipeline.signature import MinHashSettings, minhash_settings
 
-__all__ = ["Config", "ConfigError", "RUNNING_OPTIONS", "KEEP_CRITERIA", "SYMLINK_POLICIES", "optimal_bands"]
+__all__ = ["Config", "ConfigError", "FRACTIONS", "INT_BOUNDS", "RUNNING_OPTIONS", "KEEP_CRITERIA", "SYMLINK_POLICIES", "optimal_bands"]
 
 # Options that change how a run goes, not what it writes.
 RUNNING_OPTIONS = ("batch_size", "workers", "lock_wait_seconds")
+# Bounds of the whole-number options, (minimum, maximum or None); the flow's
+# typed parameters (`pipeline.options`) show the same bounds in the UI.
+INT_BOUNDS: dict[str, tuple[int, int | None]] = {
+    "max_file_bytes": (1, None),
+    "min_chars": (1, None),
+    "boilerplate_min_pages": (2, 1_000_000),
+    "min_repeat_chars": (1, None),
+    "num_perm": (16, 1024),
+    "seed": (0, None),
+    "cjk_ngram": (1, 20),
+    "block_ngram": (1, 20),
+    "word_ngram": (1, 20),
+    "batch_size": (1, 100_000),
+    # More processes than this only thrash one machine; a cluster scales out instead.
+    "workers": (0, 256),
+}
+FRACTIONS = ("max_unrecoverable_ratio", "block_threshold", "dedup_threshold")
 KEEP_CRITERIA = ("longest", "shortest", "earliest", "latest", "most_metadata")
 # "inside": a link is read only when its target lies inside the raw folder;
 # "all": every link is read, and folder links are walked (each folder once).
@@ -151,20 +168,11 @@ class Config:
     lsh_rows: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
-        _check_int(self, "max_file_bytes", minimum=1)
-        _check_int(self, "min_chars", minimum=1)
-        _check_int(self, "boilerplate_min_pages", minimum=2, maximum=1_000_000)
-        _check_int(self, "min_repeat_chars", minimum=1)
-        _check_int(self, "num_perm", minimum=16, maximum=1024)
-        _check_int(self, "seed", minimum=0)
-        _check_int(self, "cjk_ngram", minimum=1, maximum=20)
-        _check_int(self, "block_ngram", minimum=1, maximum=20)
-        _check_int(self, "word_ngram", minimum=1, maximum=20)
-        _check_int(self, "batch_size", minimum=1, maximum=100_000)
-        _check_int(self, "workers", minimum=0, maximum=1024)
+        for name, (minimum, maximum) in INT_BOUNDS.items():
+            _check_int(self, name, minimum=minimum, maximum=maximum)
         if isinstance(self.lock_wait_seconds, bool) or not isinstance(self.lock_wait_seconds, (int, float)) or self.lock_wait_seconds < 0:
             raise ConfigError(f"lock_wait_seconds must be a number of seconds, 0 or more, got {self.lock_wait_seconds!r}")
-        for name in ("max_unrecoverable_ratio", "block_threshold", "dedup_threshold"):
+        for name in FRACTIONS:
             _check_fraction(self, name)
         for name in ("normalize_punctuation", "learn_boilerplate"):
             if not isinstance(getattr(self, name), bool):

@@ -41,7 +41,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import xxhash
-from scipy.sparse import coo_matrix
 
 from pipeline.config import Config
 from pipeline.document import Document
@@ -385,6 +384,8 @@ def _centres(n: int, rows: np.ndarray, edges: np.ndarray, edge_sims: np.ndarray,
         return winner, sims
     both = np.concatenate([edges, edges[:, ::-1]])
     weights = np.concatenate([edge_sims, edge_sims])
+    from scipy.sparse import coo_matrix  # here: scipy costs the CLI's start ~0.1 s
+
     graph = coo_matrix((weights, (both[:, 0], both[:, 1])), shape=(n, n)).tocsr()
     linked = rows[np.diff(graph.indptr)[rows] > 0]
     placed = np.zeros(n, dtype=bool)

@@ -19,7 +19,6 @@ import re
 import unicodedata
 
 import lxml.html
-import trafilatura
 from lxml import etree
 
 from pipeline.config import Config
@@ -42,6 +41,9 @@ _SPACE = re.compile(r"\s+")
 
 def extract_html(doc: Document, config: Config) -> Document:
     """The record of an HTML page (``doc.text`` is the decoded HTML): its main text and metadata, or a reject."""
+    # Imported on the first HTML page: a run of text pages (and the CLI's start) need not load it.
+    import trafilatura
+
     try:
         # Dates only from the page's metadata: a date trafilatura guesses from
         # the text (a copyright year read as 1 January) is worse than the

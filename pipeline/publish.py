@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipeline import ledger, store
+from pipeline import ledger, report, store
 from pipeline.boilerplate import kept_support
 from pipeline.dedup import Clustering, Earlier
 from pipeline.rows import as_duplicates
@@ -236,6 +236,7 @@ def commit(staging: Staging, summary: dict[str, Any], published: Published) -> d
     run_file = out / RUNS / f"run-{summary['run']:06d}.json"
     replace = [*published.replace, (store.write_text_temp(run_file, text), run_file)]
     replace.append((store.write_text_temp(out / SUMMARY_NAME, text), out / SUMMARY_NAME))
+    replace.append((store.write_text_temp(out / store.CARD_NAME, report.dataset_card(summary)), out / store.CARD_NAME))
     store.commit(out, replace, published.delete)
     shutil.rmtree(staging.path, ignore_errors=True)
     return summary

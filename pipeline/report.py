@@ -8,10 +8,13 @@ the tables), `count_rows` (a flat table, for a Prefect table artifact) and
 from __future__ import annotations
 
 import datetime
+import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import xxhash
 
 from pipeline.schema import DUPLICATE_KINDS, SCHEMA_VERSION
 
@@ -205,3 +208,55 @@ def markdown(summary: dict[str, Any]) -> str:
         lines += ["", "## Time per stage (s)", "", "| stage | seconds |", "|---|---:|"]
         lines += [f"| {stage} | {s:.2f} |" for stage, s in seconds.items()]
     return "\n".join(lines) + "\n"
+
+
+def artifact_key(out_dir: str) -> str:
+    """A Prefect artifact key for one output folder: its name, and a hash of its full path.
+
+    >>> artifact_key("/srv/data/clean"), artifact_key("/srv/其他/Clean_2")
+    ('docclean-clean-7e0c6d4f', 'docclean-clean-2-9009ca22')
+    """
+    resolved = str(Path(out_dir).resolve())
+    name = re.sub(r"[^a-z0-9]+", "-", Path(resolved).name.lower()).strip("-")[:40] or "out"
+    return f"docclean-{name}-{xxhash.xxh3_64_hexdigest(resolved.encode('utf-8'))[:8]}"
+
+
+# Tables a dataset reader loads by name: `datasets.load_dataset(OUT, "documents")`.
+CARD_TABLES = ("documents", "duplicates", "rejects")
+
+
+def dataset_card(summary: dict[str, Any]) -> str:
+    """The output's README.md: a Hugging Face dataset card whose ``configs`` name each table's files.
+
+    The tables have different columns, so a reader must load one at a time;
+    the card tells `datasets` (and people) which files make which table.
+    """
+    totals = summary.get("totals", {})
+    configs = "\n".join(
+        f"- config_name: {name}\n  data_files: \"{name}/*.parquet\"" + ("\n  default: true" if name == "documents" else "")
+        for name in CARD_TABLES
+    )
+    counts = ", ".join(f"{totals.get(name, 0):,} {name}" for name in CARD_TABLES)
+    return f"""---
+configs:
+{configs}
+---
+# Clean news articles (docclean output)
+
+Written by docclean run {summary.get("run")} (schema version {SCHEMA_VERSION}): {counts}.
+Every input record is in exactly one table: `documents` (kept articles), `duplicates`
+(copies, with `duplicate_of` naming the kept one) or `rejects` (with a reason).
+`summary.json` and `runs/` describe the runs; `signatures/`, `files/` and `templates/`
+are docclean's own indexes.
+
+```python
+import datasets
+documents = datasets.load_dataset("{summary.get("out_dir")}", "documents", split="train")
+
+import pyarrow.dataset as ds   # exact Arrow types
+documents = ds.dataset("{summary.get("out_dir")}/documents").to_table()
+
+import pandas as pd            # keeps list and nullable types
+documents = pd.read_parquet("{summary.get("out_dir")}/documents", dtype_backend="pyarrow")
+```
+"""

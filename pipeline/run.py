@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from pipeline import dedup, index, ledger, parallel, publish as publishing, report, store
-from pipeline.boilerplate import Learned, TemplateCounts, learn as learn_templates
+from pipeline.boilerplate import Learned, TemplateCounts, learn as learn_from_support
 from pipeline.chain import clean_staged_batch, read_batch_pages
 from pipeline.config import Config
 from pipeline.staging import Staging, open_staging, read_staged_signatures
@@ -151,7 +151,7 @@ def plan(run: Run) -> ledger.Plan:
     return run.plan
 
 
-def read(run: Run) -> dict[str, Any]:
+def read_pages(run: Run) -> dict[str, Any]:
     """The reading pass of every batch: read -> repair -> strip -> paragraphs -> page_dedup -> stage.
 
     Returns the counts, the seconds each stage took summed over batches (CPU
@@ -165,6 +165,7 @@ def read(run: Run) -> dict[str, Any]:
     totals: dict[str, Any] = {"records": 0, "stage_seconds": {}, "files": {}, "batches": len(batches), "batches_done": 0,
                               "files_done": 0, "templates": TemplateCounts()}
     jobs = [(index, paths, run.raw, run.staging, run.config, run.names_from) for index, paths in enumerate(batches)]
+    begun = time.perf_counter()
     for counts in run.mapper(read_batch_pages, jobs, run.config):
         _add_seconds(totals, counts)
         totals["records"] += counts["records"]
@@ -172,16 +173,16 @@ def read(run: Run) -> dict[str, Any]:
         totals["templates"].merge(counts["templates"])
         totals["batches_done"] += 1
         totals["files_done"] = len(totals["files"])
-        _report(run, "read", totals, len(run.plan.process) if run.plan else 0)
+        _report(run, "read", totals, len(run.plan.process) if run.plan else 0, begun)
     run.cleaned = totals
     return totals
 
 
-def learn(run: Run) -> Learned:
+def learn_templates(run: Run) -> Learned:
     """Boilerplate templates from this run's pages and the support earlier runs left."""
     earlier = None if run.full else index.read_templates(run.out)
     run.support = run.cleaned["templates"].support(earlier)
-    run.learned = learn_templates(run.support, run.config.boilerplate_min_pages) if run.config.learn_boilerplate else Learned()
+    run.learned = learn_from_support(run.support, run.config.boilerplate_min_pages) if run.config.learn_boilerplate else Learned()
     return run.learned
 
 
@@ -190,12 +191,13 @@ def clean(run: Run) -> dict[str, Any]:
     totals = run.cleaned
     totals.update(cleaned=0, rejected=0, batches_done=0)
     jobs = [(index, run.staging, run.config, run.learned) for index in range(totals["batches"])]
+    begun = time.perf_counter()
     for counts in run.mapper(clean_staged_batch, jobs, run.config):
         _add_seconds(totals, counts)
         totals["cleaned"] += counts["cleaned"]
         totals["rejected"] += counts["rejected"]
         totals["batches_done"] += 1
-        _report(run, "clean", totals, totals["batches"])
+        _report(run, "clean", totals, len(run.plan.process) if run.plan else 0, begun)
     return totals
 
 
@@ -204,12 +206,13 @@ def _add_seconds(totals: dict[str, Any], counts: dict[str, Any]) -> None:
         totals["stage_seconds"][stage] = totals["stage_seconds"].get(stage, 0.0) + spent
 
 
-def _report(run: Run, step: str, totals: dict[str, Any], total_files: int) -> None:
+def _report(run: Run, step: str, totals: dict[str, Any], total_files: int, begun: float) -> None:
     if run.progress is not None:
-        run.progress({"step": step, "records": totals["records"], "cleaned": totals.get("cleaned", 0),
+        now = time.perf_counter()
+        run.progress({"step": step, "pass_elapsed": now - begun, "records": totals["records"], "cleaned": totals.get("cleaned", 0),
                       "rejected": totals.get("rejected", 0), "batches": totals["batches"], "batches_done": totals["batches_done"],
                       "files_done": totals["files_done"], "files_total": total_files,
-                      "elapsed": time.perf_counter() - run.started})
+                      "elapsed": now - run.started})
 
 
 def decide(run: Run) -> dedup.Clustering:
@@ -250,7 +253,7 @@ def commit(run: Run, summary: dict[str, Any]) -> dict[str, Any]:
 
 
 # Every step of `sequence`, in order: the flow makes each a Prefect task.
-STEPS = (plan, read, learn, clean, decide, publish, commit)
+STEPS = (plan, read_pages, learn_templates, clean, decide, publish, commit)
 
 
 def direct(step: Callable, *args: Any) -> Any:
@@ -273,8 +276,8 @@ def sequence(run: Run, call: Callable[..., Any] = direct) -> dict[str, Any]:
     if run.nothing_new:
         run.summary = report.nothing_new(run.facts(), time.perf_counter() - run.started)
         return run.summary
-    timed(read, run)
-    timed(learn, run)
+    timed(read_pages, run)
+    timed(learn_templates, run)
     timed(clean, run)
     timed(decide, run)
     summary = timed(publish, run)

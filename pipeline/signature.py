@@ -28,7 +28,6 @@ from typing import Iterable, Sequence
 import numpy as np
 import pyarrow as pa
 import xxhash
-from datasketch import MinHash
 
 from pipeline.patterns import is_han
 from pipeline.schema import SKETCH_KEY, signatures_schema
@@ -104,6 +103,10 @@ EMPTY = np.uint32(0xFFFFFFFF)
 @functools.lru_cache(maxsize=8)
 def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """datasketch's affine32 permutation parameters (a, b) for ``num_perm`` and ``seed``."""
+    # Imported here: datasketch pulls in scipy.integrate (~0.35 s), which a CLI
+    # command that signs nothing (a refused run, --dry-run, explain) should not pay.
+    from datasketch import MinHash
+
     a, b = MinHash(num_perm=num_perm, seed=seed, scheme=SCHEME).permutations
     return a.astype(np.uint32), b.astype(np.uint32)
 

@@ -49,6 +49,8 @@ LEDGER = "files"
 TEMPLATES = "templates"
 RUNS = "runs"
 SUMMARY_NAME = "summary.json"
+# The dataset card: which files make which table, for dataset readers.
+CARD_NAME = "README.md"
 LOCK_NAME = ".lock"
 JOURNAL_NAME = ".journal.json"
 STAGING_PREFIX = ".staging-"
@@ -76,7 +78,7 @@ def check_folders(raw_dir: Path, out_dir: Path) -> None:
         )
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"output {str(out_dir)!r} exists and is not a folder; pass --out DIR")
-    for name in (*TABLES, LEDGER, TEMPLATES, RUNS, SUMMARY_NAME, JOURNAL_NAME, LOCK_NAME):
+    for name in (*TABLES, LEDGER, TEMPLATES, RUNS, SUMMARY_NAME, CARD_NAME, JOURNAL_NAME, LOCK_NAME):
         # Writing through a link would put files outside the output folder.
         if (out_dir / name).is_symlink():
             raise OutputError(

@@ -58,3 +58,114 @@ def test_a_busy_output_exits_3_naming_the_other_run(tmp_path, capsys):
         assert main(["run", "--raw", str(raw), "--out", str(tmp_path / "out"), "--wait", "0.2"]) == 3
     err = capsys.readouterr().err
     assert "another docclean run (pid" in err and "--wait" in err
+
+
+def _run(raw, out, *extra):
+    return main(["run", "--raw", str(raw), "--out", str(out), *extra])
+
+
+def test_a_run_in_this_process_writes_what_the_prefect_flow_writes(prefect_harness, tmp_path, capsys, monkeypatch):
+    from conftest import read_tables
+
+    from flows.clean import clean_corpus
+
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    raw = shutil.copytree(SAMPLE_RAW, tmp_path / "raw")
+    assert _run(raw, tmp_path / "cli") == 0
+    err = capsys.readouterr().err
+    assert "in this process" in err and "cleaning: batch 1/1" in err  # plain progress lines off a terminal
+    clean_corpus(raw_dir=str(raw), out_dir=str(tmp_path / "flow"))
+    ours, theirs = read_tables(tmp_path / "cli"), read_tables(tmp_path / "flow")
+    for name in ours:
+        assert ours[name].equals(theirs[name]), name
+
+
+def test_dry_run_shows_the_plan_and_the_config_and_writes_nothing(tmp_path, capsys):
+    raw = shutil.copytree(SAMPLE_RAW, tmp_path / "raw")
+    out = tmp_path / "out"
+    assert _run(raw, out, "--dry-run", "--set", "dedup_threshold=0.8") == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "new 12 files:" in text and "dedup_threshold = 0.8" in text
+    assert not out.exists()
+    assert _run(raw, out) == 0
+    (raw / "000_087269b42eb169e9.txt").write_text("北京以“个性化”任务推进市域社会治理。改了一个字。", encoding="utf-8")
+    (raw / "junk" / "empty.txt").unlink()
+    (raw / "new.txt").write_text("新的一篇文章，内容足够长，说的是另一件事情。", encoding="utf-8")
+    capsys.readouterr()
+    assert _run(raw, out, "--dry-run") == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "new 1 files: new.txt changed 1 files: 000_087269b42eb169e9.txt" in text
+    assert "unchanged 10 files" in text and "missing 1 files" in text
+    assert store.read_summary(out)["run"] == 1
+
+
+def test_set_overrides_the_config_and_a_bad_one_is_one_line(tmp_path, capsys):
+    raw = shutil.copytree(SAMPLE_RAW, tmp_path / "raw")
+    assert _run(raw, tmp_path / "out", "--set", "keep_policy=['earliest', 'longest']", "--set", "workers=1") == 0
+    assert store.read_summary(tmp_path / "out")["output_settings"]["keep_policy"] == ["earliest", "longest"]
+    capsys.readouterr()
+    assert _run(raw, tmp_path / "other", "--set", "dedup_threshold=2", "--set", "workrs=1") == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert "dedup_threshold" in err and "did you mean 'workers'" in err
+    assert _run(raw, tmp_path / "other", "--set", "nonsense") == 2
+    assert "KEY=VALUE" in capsys.readouterr().err
+
+
+def test_version(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.startswith("docclean ")
+
+
+def test_explain_says_where_each_record_went(tmp_path, capsys):
+    raw = shutil.copytree(SAMPLE_RAW, tmp_path / "raw")
+    out = tmp_path / "out"
+    assert _run(raw, out) == 0
+    duplicate = store.read_table(out, "duplicates").to_pylist()[0]
+    capsys.readouterr()
+    assert main(["explain", duplicate["doc_id"], "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    kept = store.read_table(out, "documents").to_pylist()
+    kept_path = next(r["source_path"] for r in kept if r["doc_id"] == duplicate["duplicate_of"])
+    assert f"duplicate ({duplicate['kind']}) of {duplicate['duplicate_of']} ({kept_path}" in text
+    assert f"estimated similarity {duplicate['similarity']:.3f}" in text
+
+    assert main(["explain", str(raw / "junk" / "scan.txt"), "--out", str(out), "--raw", str(raw)]) == 0
+    assert "rejected: binary" in capsys.readouterr().out
+    assert main(["explain", str(raw / "000_087269b42eb169e9.txt"), "--out", str(out), "--raw", str(raw)]) == 0
+    text = capsys.readouterr().out
+    assert "kept in documents" in text and "markers_removed 4" in text
+    assert main(["explain", str(raw / "feeds" / "portal-2020-01.jsonl"), "--out", str(out), "--raw", str(raw)]) == 0
+    assert capsys.readouterr().out.count("feeds/portal-2020-01.jsonl line ") >= 3
+    assert main(["explain", "0123456789abcdef", "--out", str(out)]) == 2
+    assert "no record with doc_id" in capsys.readouterr().err
+
+
+def test_inspect_gives_the_doc_id_a_run_gives(tmp_path, capsys):
+    raw = shutil.copytree(SAMPLE_RAW, tmp_path / "raw")
+    out = tmp_path / "out"
+    assert _run(raw, out) == 0
+    page = raw / "tw" / "20200108-02-01.big5.txt"
+    rows = store.read_table(out, "documents").to_pylist() + store.read_table(out, "duplicates").to_pylist()
+    doc_id = next(r["doc_id"] for r in rows if r["source_path"] == "tw/20200108-02-01.big5.txt")
+    capsys.readouterr()
+    assert main(["inspect", str(page), "--out", str(out)]) == 0
+    assert f"doc_id         {doc_id}" in capsys.readouterr().out
+
+
+def test_an_unreachable_prefect_api_is_one_line_exit_2(tmp_path, capsys, monkeypatch):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("PREFECT_API_URL", f"http://127.0.0.1:{port}/api")
+    raw = shutil.copytree(SAMPLE_RAW, tmp_path / "raw")
+    assert _run(raw, tmp_path / "out") == 2
+    err = capsys.readouterr().err
+    assert "does not answer" in err and "unset PREFECT_API_URL" in err
+    assert not (tmp_path / "out" / "documents").exists()

@@ -1,6 +1,10 @@
 """The scheduled deployment for real: a Prefect server, a process work pool, a worker,
-`prefect deploy` from prefect.yaml and two `prefect deployment run --watch` runs with
-new raw files added in between.
+`prefect deploy` from prefect.yaml (also at a terminal), the crashed-run automation,
+and `prefect deployment run` runs: two with new raw files in between, a refused path,
+a refused option, a run that waits for a CLI run's lock, and a worker killed mid-run.
+
+The deployment may use only folders under the checkout's data/ (prefect.yaml), so
+the runs' folders live in data/tmp-* (ignored by git) and go at the end.
 
 Everything is started here, bound to 127.0.0.1 on a free port with a fresh
 PREFECT_HOME, and stopped by PID (process group) at the end, pass or fail.
@@ -16,13 +20,14 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
 import pytest
 from conftest import ROOT, SAMPLE_PAGE, SAMPLE_RAW
 
-from pipeline import store
+from pipeline import report, store
 
 PREFECT = str(Path(sys.executable).with_name("prefect"))
 DEPLOYMENT = "clean-corpus/daily"
@@ -99,16 +104,34 @@ def prefect_server(tmp_path_factory):
             assert time.monotonic() < deadline, f"the Prefect server did not come up in 120 s:\n{services.tail()}"
             time.sleep(0.5)
         services.run("work-pool", "create", POOL, "--type", "process")
-        services.run("deploy", "--all")
+        services.run("automation", "create", "--from-file", "deploy/crashed-runs.yaml")
+        services.run("--no-prompt", "deploy", "--all")
         services.start("worker", "worker", "start", "--pool", POOL, "--limit", "1")
         yield services, api
     finally:
         services.stop()
 
 
-def run_deployment(services: Services, raw: Path, out: Path) -> subprocess.CompletedProcess:
-    params = json.dumps({"raw_dir": str(raw), "out_dir": str(out)})
-    return services.run("deployment", "run", DEPLOYMENT, "--params", params, "--watch", "--watch-timeout", "240")
+@pytest.fixture
+def data_dir():
+    """A folder under the checkout's data/, the root prefect.yaml allows."""
+    folder = ROOT / "data" / f"tmp-{uuid.uuid4().hex[:12]}"
+    folder.mkdir()
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def run_deployment(services: Services, raw: Path, out: Path, **options) -> subprocess.CompletedProcess:
+    params = {"raw_dir": str(raw), "out_dir": str(out)} | ({"options": options} if options else {})
+    return services.run("deployment", "run", DEPLOYMENT, "--params", json.dumps(params), "--watch", "--watch-timeout", "240")
+
+
+def flow_runs(api: str) -> list[dict]:
+    response = httpx.post(f"{api}/flow_runs/filter", json={"sort": "EXPECTED_START_TIME_DESC"}, timeout=10)
+    response.raise_for_status()
+    return response.json()
 
 
 def artifacts(api: str, key: str) -> list[dict]:
@@ -117,7 +140,7 @@ def artifacts(api: str, key: str) -> list[dict]:
     return sorted(response.json(), key=lambda artifact: artifact["created"])
 
 
-def test_two_scheduled_runs_on_a_real_server_dedup_across_runs(prefect_server, tmp_path):
+def test_two_scheduled_runs_on_a_real_server_dedup_across_runs(prefect_server, data_dir):
     services, api = prefect_server
     deployments = httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json()
     (daily,) = [d for d in deployments if d["name"] == "daily"]
@@ -127,7 +150,7 @@ def test_two_scheduled_runs_on_a_real_server_dedup_across_runs(prefect_server, t
     assert daily["global_concurrency_limit"]["limit"] == 1
     assert daily["concurrency_options"]["collision_strategy"] == "ENQUEUE"
 
-    raw, out = tmp_path / "raw", tmp_path / "clean"
+    raw, out = data_dir / "raw", data_dir / "clean"
     shutil.copytree(SAMPLE_RAW, raw)
     run_deployment(services, raw, out)
     first = store.read_summary(out)
@@ -152,11 +175,155 @@ def test_two_scheduled_runs_on_a_real_server_dedup_across_runs(prefect_server, t
     assert duplicates["mirror/copy.txt"]["duplicate_of"] == kept[SAMPLE_PAGE.name]
     assert duplicates["mirror/copy.txt"]["kind"] == "exact"
 
-    reports = artifacts(api, "docclean-report")
-    tables = artifacts(api, "docclean-counts")
+    key = report.artifact_key(str(out))
+    reports = artifacts(api, f"{key}-report")
+    tables = artifacts(api, f"{key}-counts")
     assert len(reports) == len(tables) == 2
     assert "# docclean run 2" in reports[-1]["data"] and "Largest duplicate clusters" in reports[-1]["data"]
     counts = json.loads(tables[-1]["data"]) if isinstance(tables[-1]["data"], str) else tables[-1]["data"]
     rows = {(r["group"], r["item"]): r["value"] for r in counts}
     assert rows[("records", "read")] == 2 and rows[("duplicates", "of_earlier_runs")] == 1
     assert rows[("files", "unchanged")] == 12 and ("seconds", "dedup") in rows
+
+
+def wait_for_state(api: str, run_id: str, states: set[str], timeout: float) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        run = httpx.get(f"{api}/flow_runs/{run_id}", timeout=10).json()
+        if run["state_type"] in states:
+            return run
+        assert time.monotonic() < deadline, f"flow run stayed {run['state_type']} ({run['state_name']}) for {timeout} s"
+        time.sleep(1)
+
+
+def start_run(api: str, params: dict) -> dict:
+    (deployment,) = [d for d in httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json() if d["name"] == "daily"]
+    response = httpx.post(f"{api}/deployments/{deployment['id']}/create_flow_run", json={"parameters": params}, timeout=10)
+    return response
+
+
+def test_paths_outside_the_allowed_roots_and_bad_options_are_refused(prefect_server, data_dir):
+    services, api = prefect_server
+    raw = shutil.copytree(SAMPLE_RAW, data_dir / "raw")
+    # A bad option: refused when the run is created, before any worker starts.
+    response = start_run(api, {"raw_dir": str(raw), "out_dir": str(data_dir / "clean"), "options": {"dedup_threshold": -0.5}})
+    assert response.status_code == 409 and "dedup_threshold" in response.text
+    # A folder outside data/: the run fails before reading anything.
+    outside = ROOT / "tests" / "cases"
+    response = start_run(api, {"raw_dir": str(outside), "out_dir": str(data_dir / "stolen")})
+    assert response.status_code == 201, response.text
+    run = wait_for_state(api, response.json()["id"], {"FAILED", "CRASHED", "COMPLETED"}, 180)
+    assert run["state_type"] == "FAILED"
+    assert "outside the folders this deployment may use" in run["state"]["message"]
+    assert not (data_dir / "stolen").exists()
+
+
+def test_a_deployment_run_waits_for_a_cli_run_holding_the_output(prefect_server, data_dir):
+    services, api = prefect_server
+    raw, out = shutil.copytree(SAMPLE_RAW, data_dir / "raw"), data_dir / "clean"
+    with store.locked(out):
+        response = start_run(api, {"raw_dir": str(raw), "out_dir": str(out), "options": {"lock_wait_seconds": 600}})
+        assert response.status_code == 201, response.text
+        run_id = response.json()["id"]
+        wait_for_state(api, run_id, {"RUNNING"}, 120)
+        time.sleep(3)  # the run is waiting on the lock now
+        assert httpx.get(f"{api}/flow_runs/{run_id}", timeout=10).json()["state_type"] == "RUNNING"
+    run = wait_for_state(api, run_id, {"COMPLETED", "FAILED", "CRASHED"}, 180)
+    assert run["state_type"] == "COMPLETED", run["state"]
+    assert store.read_summary(out)["counts_add_up"]
+
+
+def many_pages(raw: Path, count: int) -> None:
+    """Distinct article pages, enough for a run that lasts some seconds on one worker process."""
+    import random
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import layouts
+
+    pool = layouts.load_pool()
+    rng = random.Random(5)
+    for n in range(count):
+        body = "\n".join(rng.sample(pool.paragraphs, 6))
+        (raw / f"{n // 500:03d}").mkdir(exist_ok=True)
+        (raw / f"{n // 500:03d}" / f"{n:06d}.txt").write_text(f"{rng.choice(pool.titles)}\n{body}\n", encoding="utf-8")
+
+
+def test_a_killed_worker_leaves_a_crashed_run_and_the_next_run_completes(prefect_server, data_dir):
+    from conftest import read_tables, run_pipeline
+
+    from pipeline.config import Config
+
+    services, api = prefect_server
+    raw, out = data_dir / "raw", data_dir / "clean"
+    raw.mkdir()
+    many_pages(raw, 6000)
+    options = {"workers": 1, "batch_size": 25}
+    response = start_run(api, {"raw_dir": str(raw), "out_dir": str(out), "options": options})
+    run_id = response.json()["id"]
+    wait_for_state(api, run_id, {"RUNNING"}, 120)
+    deadline = time.monotonic() + 120
+    while not any(out.glob(store.STAGING_PREFIX + "*/pages-*")):
+        assert time.monotonic() < deadline, "the run never started writing"
+        time.sleep(0.2)
+    time.sleep(2)
+    flow_pid = httpx.get(f"{api}/flow_runs/{run_id}", timeout=10).json().get("infrastructure_pid")
+    worker = services.procs["worker"]
+    os.killpg(worker.pid, signal.SIGKILL)
+    if flow_pid:
+        try:
+            os.killpg(os.getpgid(int(str(flow_pid).rsplit(":", 1)[-1])), signal.SIGKILL)
+        except (ProcessLookupError, ValueError):
+            pass
+    worker.wait(timeout=10)
+    killed_at = time.monotonic()
+    assert httpx.get(f"{api}/flow_runs/{run_id}", timeout=10).json()["state_type"] == "RUNNING"
+
+    run = wait_for_state(api, run_id, {"CRASHED", "COMPLETED", "FAILED"}, 150)
+    assert run["state_type"] == "CRASHED" and time.monotonic() - killed_at < 120
+
+    services.start("worker", "worker", "start", "--pool", POOL, "--limit", "1")
+    run_deployment(services, raw, out, **options)
+    assert store.read_summary(out)["counts_add_up"]
+    clean = data_dir / "reference"
+    run_pipeline(raw, clean, Config.from_mapping(options))
+    ours, reference = read_tables(out), read_tables(clean)
+    for name in ours:
+        assert ours[name].equals(reference[name]), name
+
+
+def test_deploy_at_a_terminal_asks_nothing_that_moves_the_code(prefect_server):
+    """`prefect deploy` at a pseudo-terminal, Enter to every question: the runs still run in this checkout."""
+    import pty
+    import select
+
+    services, api = prefect_server
+    env = {k: v for k, v in services.env.items() if k != "PREFECT_CLI_PROMPT"}
+    env.update(TERM="xterm", COLUMNS="200", LINES="50")
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: prefect deploy at a terminal
+        os.chdir(ROOT)
+        os.execve(PREFECT, [PREFECT, "deploy", "--all"], env)
+    transcript, answers, deadline = b"", 0, time.monotonic() + 180
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 2.0)
+            if ready:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                transcript += chunk
+                if b"?" in chunk and answers < 10:  # a question: press Enter, the default
+                    os.write(fd, b"\r")
+                    answers += 1
+        else:
+            raise AssertionError("prefect deploy did not finish in 180 s:\n" + transcript.decode(errors="replace")[-3000:])
+    finally:
+        _, status = os.waitpid(pid, 0)
+    text = transcript.decode(errors="replace")
+    assert os.waitstatus_to_exitcode(status) == 0, text[-3000:]
+    assert "remote storage" not in text.lower() and "git" not in text.lower(), text[-3000:]
+    (daily,) = [d for d in httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json() if d["name"] == "daily"]
+    assert daily["pull_steps"] == [{"prefect.deployments.steps.set_working_directory": {"directory": str(ROOT)}}]

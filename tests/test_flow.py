@@ -6,7 +6,6 @@ import shutil
 import pytest
 from conftest import CASES, SAMPLE_RAW
 
-from pipeline.config import ConfigError
 from pipeline.store import read_table
 
 GOLDEN = (CASES / "sample" / "000_087269b42eb169e9.clean.txt").read_text(encoding="utf-8").rstrip("\n")
@@ -46,9 +45,46 @@ def test_flow_cleans_the_sample(prefect_harness, raw, tmp_path):
     assert set(summary["seconds_by_stage"]) >= {"read", "repair", "strip", "extract", "normalize", "page_dedup", "sign", "dedup"}
 
 
-def test_flow_fails_fast_on_a_bad_option(prefect_harness, raw, tmp_path):
+def test_flow_refuses_bad_options_before_reading_with_every_error_and_a_hint(prefect_harness, raw, tmp_path):
+    from prefect.exceptions import ParameterTypeError
+
     from flows.clean import clean_corpus
 
-    with pytest.raises(ConfigError, match="did you mean 'dedup_threshold'"):
+    with pytest.raises(ParameterTypeError, match="did you mean 'dedup_threshold'"):
         clean_corpus(raw_dir=str(raw), out_dir=str(tmp_path / "clean"), options={"dedup_treshold": 0.9})
+    with pytest.raises(ParameterTypeError) as error:
+        clean_corpus(raw_dir=str(raw), out_dir=str(tmp_path / "clean"), options={"dedup_threshold": -0.5, "workers": 5000})
+    assert "dedup_threshold" in str(error.value) and "workers" in str(error.value)
+    assert not (tmp_path / "clean").exists()
+
+
+def test_the_run_form_describes_and_bounds_every_option():
+    from prefect.utilities.callables import parameter_schema
+
+    from flows.clean import clean_corpus
+    from pipeline.config import Config
+
+    schema = parameter_schema(clean_corpus).model_dump()
+    for name in ("raw_dir", "out_dir", "options", "full", "add_raw"):
+        assert schema["properties"][name].get("description"), name
+    options = schema["definitions"]["Options"]["properties"]
+    assert set(options) == set(Config().to_mapping())
+    assert all(field.get("description") for field in options.values())
+    assert options["dedup_threshold"]["minimum"] == 0 and options["dedup_threshold"]["maximum"] == 1
+    assert options["workers"]["maximum"] == 256 and options["batch_size"]["maximum"] == 100_000
+
+
+def test_a_deployment_run_uses_only_its_allowed_roots(prefect_harness, raw, tmp_path, monkeypatch):
+    from flows.clean import clean_corpus
+    from pipeline.store import OutputError
+
+    monkeypatch.setenv("DOCCLEAN_ALLOWED_ROOTS", str(tmp_path / "allowed"))
+    with pytest.raises(OutputError, match="outside the folders this deployment may use"):
+        clean_corpus(raw_dir=str(raw), out_dir=str(tmp_path / "allowed" / "clean"))
+    escape = tmp_path / "allowed" / ".." / "clean"
+    with pytest.raises(OutputError, match="outside"):
+        clean_corpus(raw_dir=str(tmp_path / "allowed"), out_dir=str(escape))
+    shutil.move(raw, tmp_path / "allowed" / "raw")
+    summary = clean_corpus(raw_dir=str(tmp_path / "allowed" / "raw"), out_dir=str(tmp_path / "allowed" / "clean"))
+    assert summary["counts_add_up"] and summary["documents"] == 7
     assert not (tmp_path / "clean").exists()

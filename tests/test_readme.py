@@ -44,8 +44,11 @@ def test_the_two_setup_commands_exist():
 
 def test_the_deployment_commands_match_prefect_yaml():
     deployment = (ROOT / "prefect.yaml").read_text(encoding="utf-8")
-    for fact in ("clean-corpus/daily", "--pool docclean", "work-pool create docclean --type process", "prefect deploy --all",
-                 "--host 127.0.0.1", "Asia/Shanghai"):
+    for fact in ("clean-corpus/daily", "--pool docclean", "work-pool create docclean --type process",
+                 "prefect --no-prompt deploy --all", "automation create --from-file deploy/crashed-runs.yaml",
+                 "--host 127.0.0.1", "Asia/Shanghai", "DOCCLEAN_ALLOWED_ROOTS", "PREFECT_SERVER_API_AUTH_STRING"):
         assert fact in README, fact
-    for fact in ("name: daily", "name: docclean", 'cron: "30 2 * * *"', "timezone: Asia/Shanghai"):
+    for fact in ("name: daily", "name: docclean", 'cron: "30 2 * * *"', "timezone: Asia/Shanghai", "set_working_directory",
+                 "DOCCLEAN_ALLOWED_ROOTS", "PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "lock_wait_seconds"):
         assert fact in deployment, fact
+    assert "prefect --no-prompt deploy --all" in deployment

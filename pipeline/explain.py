@@ -1,0 +1,100 @@
+"""Where a record went and why: `docclean explain DOC_ID|FILE`.
+
+Every input record ends in exactly one table (documents, duplicates or
+rejects). This module finds a record's row in an output, and with it what a
+reader wants to know next: the kept copy and the similarity of a duplicate,
+the copies a kept document stands for, the reason of a reject, and the counts
+of what the stages removed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline import store
+from pipeline.ingest import relative_name
+
+TABLES = ("documents", "duplicates", "rejects")
+# The columns that count what a stage took out of a document's text.
+REMOVED_COUNTS = (
+    "markers_removed", "separators_removed", "header_lines_removed", "boilerplate_removed",
+    "repeated_blocks_removed", "repeated_chars_removed",
+)
+SHOWN = ("doc_id", "source_path", "source_line", "source_id", "title", "date", "publication", "char_count",
+         "duplicate_of", "similarity", "kind", "reason", "detail", *REMOVED_COUNTS, "flags")
+
+
+@dataclass
+class Whereabouts:
+    """One record's row, the table it is in, and the rows it is tied to."""
+
+    table: str
+    row: dict[str, Any]
+    kept: dict[str, Any] | None = None
+    copies: list[dict[str, Any]] = field(default_factory=list)
+
+
+def source_path_of(path: Path, out: Path, raw: Path) -> str:
+    """A raw file's ``source_path`` as the output names it: relative to the output's first raw folder.
+
+    >>> source_path_of(Path("/d/raw/a/b.txt"), Path("/nowhere"), Path("/d/raw"))
+    'a/b.txt'
+    """
+    summary = store.read_summary(out) if out.exists() else None
+    roots = (summary or {}).get("raw_roots") or [str(raw.resolve() if raw.exists() else raw)]
+    return relative_name(path.resolve() if path.exists() else path, Path(roots[0]))
+
+
+def explain(out: Path, doc_id: str | None = None, source_path: str | None = None) -> list[Whereabouts]:
+    """Every row of ``out`` for a doc_id, or for the records of one source file (a JSONL file has many)."""
+    key, value = ("doc_id", doc_id) if doc_id is not None else ("source_path", source_path)
+    found: list[Whereabouts] = []
+    for table in TABLES:
+        rows = _rows(out, table, pc.field(key) == value)
+        found.extend(Whereabouts(table, row) for row in rows)
+    for where in found:
+        if where.table == "duplicates":
+            kept = _rows(out, "documents", pc.field("doc_id") == where.row["duplicate_of"])
+            where.kept = kept[0] if kept else None
+        elif where.table == "documents":
+            where.copies = _rows(out, "duplicates", pc.field("duplicate_of") == where.row["doc_id"])
+    return sorted(found, key=lambda w: (w.row.get("source_line") or 0, TABLES.index(w.table)))
+
+
+def _rows(out: Path, table: str, condition: Any) -> list[dict[str, Any]]:
+    parts = store.parts(out, table)
+    if not parts:
+        return []
+    import pyarrow.dataset as ds
+
+    dataset = ds.dataset([str(p) for p in parts], format="parquet")
+    columns = [c for c in SHOWN if c in dataset.schema.names]
+    result: pa.Table = dataset.to_table(columns=columns, filter=condition)
+    return result.to_pylist()
+
+
+def describe(where: Whereabouts) -> list[str]:
+    """The lines `docclean explain` prints for one record."""
+    row = where.row
+    line = f" line {row['source_line']}" if row.get("source_line") else ""
+    head = f"{row['doc_id']}  {row['source_path']}{line}"
+    if where.table == "rejects":
+        return [head, f"  rejected: {row['reason']}", f"  {row['detail']}"]
+    out = [head, f"  title: {row.get('title')}  date: {row.get('date')}  {row.get('char_count', 0):,} characters"]
+    if where.table == "duplicates":
+        kept = where.kept
+        kept_at = f" ({kept['source_path']}: {kept.get('title')})" if kept else " (not in documents: rebuild with --full)"
+        out.append(f"  duplicate ({row['kind']}) of {row['duplicate_of']}{kept_at}, estimated similarity {row['similarity']:.3f}")
+    else:
+        out.append("  kept in documents" + (f"; {len(where.copies)} duplicate(s) point to it:" if where.copies else "; no duplicates"))
+        out.extend(f"    {c['doc_id']}  {c['source_path']}  {c['kind']}, similarity {c['similarity']:.3f}" for c in where.copies[:20])
+    removed = ", ".join(f"{name} {row[name]}" for name in REMOVED_COUNTS if row.get(name))
+    out.append(f"  removed by the stages: {removed or 'nothing'}")
+    if row.get("flags"):
+        out.append(f"  flags: {', '.join(row['flags'])}")
+    return out

@@ -1,0 +1,43 @@
+"""Downstream readers of an output: the dataset card, pandas with exact types, readable JSON."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from conftest import SAMPLE_RAW, run_pipeline
+
+from pipeline import store
+
+
+def test_load_dataset_reads_each_table_by_name(tmp_path, monkeypatch):
+    datasets = __import__("datasets")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    raw = shutil.copytree(SAMPLE_RAW, tmp_path / "raw")
+    out = tmp_path / "clean"
+    run_pipeline(raw, out)
+    # A second run adds parts; the card's globs take every part of a table.
+    (raw / "more.txt").write_text("国务院新闻办公室今天举行新闻发布会，介绍今年春运的总体安排。", encoding="utf-8")
+    run_pipeline(raw, out)
+    for name in ("documents", "duplicates", "rejects"):
+        table = datasets.load_dataset(str(out), name, split="train", cache_dir=str(tmp_path / "cache"))
+        expected = store.read_table(out, name)
+        assert table.num_rows == expected.num_rows, name
+        assert sorted(table["doc_id"]) == sorted(expected.column("doc_id").to_pylist())
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert card.startswith("---\nconfigs:\n") and "run 2" in card
+
+
+def test_pandas_keeps_the_exact_types_and_summary_json_keeps_chinese(tmp_path):
+    import pandas as pd
+
+    raw = shutil.copytree(SAMPLE_RAW, tmp_path / "raw")
+    out = tmp_path / "clean"
+    run_pipeline(raw, out)
+    frame = pd.read_parquet(out / "documents", dtype_backend="pyarrow")
+    assert str(frame["authors"].dtype).startswith("list<") and str(frame["date"].dtype).startswith("date32")
+    assert str(frame["source_line"].dtype) == "int32[pyarrow]"
+    text = (out / "summary.json").read_text(encoding="utf-8")
+    assert "\\u" not in text and json.loads(text)["run"] == 1
+    assert "稿件来源" in (out / "runs" / "run-000001.json").read_text(encoding="utf-8")
