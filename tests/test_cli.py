@@ -169,3 +169,25 @@ def test_an_unreachable_prefect_api_is_one_line_exit_2(tmp_path, capsys, monkeyp
     err = capsys.readouterr().err
     assert "does not answer" in err and "unset PREFECT_API_URL" in err
     assert not (tmp_path / "out" / "documents").exists()
+
+
+def test_a_terminal_gets_a_live_bar_per_pass():
+    import io
+
+    from flows.progress import for_stream
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Terminal()
+    shown = for_stream(stream)
+    for step in ("read", "clean"):
+        for done in (1, 2):
+            shown({"step": step, "records": 300 * done, "cleaned": 290 * done if step == "clean" else 0, "rejected": 0,
+                   "batches": 2, "batches_done": done, "files_done": 300 * done, "files_total": 600,
+                   "elapsed": 1.0 * done, "pass_elapsed": 0.5 * done})
+    shown.close()
+    text = stream.getvalue()
+    assert "reading" in text and "cleaning" in text and "2/2 batches" in text and "600/600 files" in text
+    assert "rec/s" in text and "ETA" in text
