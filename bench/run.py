@@ -250,7 +250,7 @@ def layouts_bench(pages: int, folder: Path, batch_size: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--pages", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--pages", type=int, nargs="*", default=[10_000, 100_000], help="benchmark corpus sizes (none: only --layouts)")
     parser.add_argument("--corpora", type=Path, default=ROOT / "bench" / "corpora")
     parser.add_argument("--baseline-pages", type=int, default=5_000, help="pages the (slow) baseline runs on")
     parser.add_argument("--batch-size", type=int, default=1024)

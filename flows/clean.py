@@ -21,7 +21,7 @@ from prefect.runtime import deployment
 from prefect.utilities.annotations import quote
 
 from pipeline import report, run as steps
-from pipeline import allowed_roots
+from pipeline import allowed_roots, cluster as clusters
 from pipeline.options import Options, parse_options
 from pipeline.store import BusyError
 
@@ -64,12 +64,27 @@ def log_progress(logger) -> steps.Progress:
     return progress
 
 
-def run_once(raw_dir: str, out_dir: str, config: Any, full: bool, add_raw: bool, logger) -> dict[str, Any]:
+def run_once(raw_dir: str, out_dir: str, config: Any, full: bool, add_raw: bool, logger, mapper=None) -> dict[str, Any]:
     with steps.opened(raw_dir, out_dir, config, full=full, add_raw=add_raw, on_wait=logger.info,
-                      progress=log_progress(logger)) as run:
+                      progress=log_progress(logger), mapper=mapper) as run:
         for note in run.notes:
             logger.warning(note)
         return steps.sequence(run, as_task)
+
+
+def run_with_retries(raw_dir: str, out_dir: str, config: Any, full: bool, add_raw: bool, logger, attempts: int,
+                     mapper=None) -> dict[str, Any]:
+    for attempt in range(1, attempts + 1):
+        try:
+            return run_once(raw_dir, out_dir, config, full, add_raw, logger, mapper)
+        except BusyError as error:
+            # Another run won the output after our wait (or between the
+            # concurrency slot and the lock): the steps are safe to run again.
+            if attempt == attempts:
+                raise
+            logger.warning("%s; trying again in %d s (attempt %d of %d)", error, BUSY_RETRY_SECONDS, attempt + 1, attempts)
+            time.sleep(BUSY_RETRY_SECONDS)
+    raise AssertionError("unreachable")
 
 
 @flow(name="clean-corpus", log_prints=False)
@@ -79,6 +94,7 @@ def clean_corpus(
     options: Optional[Options] = None,
     full: bool = False,
     add_raw: bool = False,
+    cluster: Optional[str] = None,
 ) -> dict[str, Any]:
     """Clean the new and changed pages under ``raw_dir`` into the tables under ``out_dir``.
 
@@ -94,6 +110,8 @@ def clean_corpus(
         options: Cleaning options, the keys of a --config TOML file; each field says what it does.
         full: Rebuild the output from every raw file instead of only new and changed ones.
         add_raw: Add this raw folder to an output that was built from another one.
+        cluster: Address of a Dask scheduler (tcp://HOST:8786) to clean the batches on; empty: worker
+            processes on the worker's machine. The raw and output folders must be at the same paths there.
     """
     logger = get_run_logger()
     config = parse_options(options)
@@ -101,17 +119,13 @@ def clean_corpus(
     allowed_roots.check(raw_dir, out_dir, required=deployment.id is not None)
     # A scheduled run tries again; a run someone started by hand reports at once.
     attempts = BUSY_ATTEMPTS if deployment.id is not None else 1
-    for attempt in range(1, attempts + 1):
-        try:
-            summary = run_once(raw_dir, out_dir, config, full, add_raw, logger)
-            break
-        except BusyError as error:
-            # Another run won the output after our wait (or between the
-            # concurrency slot and the lock): the steps are safe to run again.
-            if attempt == attempts:
-                raise
-            logger.warning("%s; trying again in %d s (attempt %d of %d)", error, BUSY_RETRY_SECONDS, attempt + 1, attempts)
-            time.sleep(BUSY_RETRY_SECONDS)
+    client = clusters.connect(cluster) if cluster else None
+    try:
+        summary = run_with_retries(raw_dir, out_dir, config, full, add_raw, logger, attempts,
+                                   clusters.cluster_mapper(client) if client is not None else None)
+    finally:
+        if client is not None:
+            client.close()
     if summary.get("nothing_new"):
         logger.info("nothing new in %s (%d files unchanged); %s left as it is", raw_dir, summary["files_unchanged"], out_dir)
     else:

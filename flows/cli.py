@@ -1,7 +1,7 @@
 """The ``docclean`` command line: run the cleaning once, see the plan, inspect or explain one page.
 
     docclean run [--raw DIR] [--out DIR] [--config FILE] [--set KEY=VALUE]... [--full] [--wait SECONDS]
-                 [--add-raw] [--dry-run] [--prefect]
+                 [--add-raw] [--dry-run] [--prefect] [--cluster tcp://HOST:8786]
     docclean inspect FILE [--config FILE] [--raw DIR] [--out DIR]
     docclean explain DOC_ID|FILE [--out DIR] [--raw DIR]
     docclean --version
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from flows import progress as progress_display
-from pipeline import explain as explaining, ledger, run as steps, store
+from pipeline import cluster, explain as explaining, ledger, run as steps, store
 from pipeline.chain import clean_files
 from pipeline.config import Config, ConfigError
 from pipeline.ingest import relative_name
@@ -70,6 +70,7 @@ def effective_config(args: argparse.Namespace) -> Config:
 
 def command_run(args: argparse.Namespace) -> int:
     config = effective_config(args)
+    store.refuse_urls(args.raw, args.out)
     raw, out = Path(args.raw), Path(args.out)
     if args.dry_run:
         return dry_run(raw, out, config, args)
@@ -78,16 +79,22 @@ def command_run(args: argparse.Namespace) -> int:
     if api or args.prefect:
         return run_with_prefect(raw, out, config, args, api, mode)
     started = time.perf_counter()
+    client = cluster.connect(args.cluster) if args.cluster else None
+    mapper = cluster.cluster_mapper(client) if client is not None else None
+    where = f"batches on the Dask cluster at {args.cluster}" if client is not None else "in this process"
     shown = progress_display.for_stream(sys.stderr)
     try:
-        with steps.opened(raw, out, config, full=args.full, add_raw=args.add_raw, on_wait=say, progress=shown) as run:
-            say(f"cleaning {raw} -> {out}, {mode}, in this process (set PREFECT_API_URL to run it on your Prefect "
+        with steps.opened(raw, out, config, full=args.full, add_raw=args.add_raw, on_wait=say, progress=shown,
+                          mapper=mapper) as run:
+            say(f"cleaning {raw} -> {out}, {mode}, {where} (set PREFECT_API_URL to run it on your Prefect "
                 "server, or pass --prefect for a temporary one)")
             for note in run.notes:
                 say(f"note: {note}")
             summary = steps.sequence(run)
     finally:
         shown.close()
+        if client is not None:
+            client.close()
     print(format_summary(summary, time.perf_counter() - started))
     return 0
 
@@ -99,6 +106,8 @@ def run_with_prefect(raw: Path, out: Path, config: Config, args: argparse.Namesp
         pass
     if api:
         check_api(api)
+    if args.cluster:
+        cluster.connect(args.cluster).close()
     where = f"the Prefect server at {api}" if api else "a temporary Prefect server (starting it takes ~10 s)"
     say(f"cleaning {raw} -> {out}, {mode}, as the clean-corpus flow on {where}")
     started = time.perf_counter()
@@ -110,7 +119,7 @@ def run_with_prefect(raw: Path, out: Path, config: Config, args: argparse.Namesp
     # flow's progress lines; failures are still logged.
     logging.getLogger("prefect.task_runs").setLevel(logging.WARNING)
     summary = clean_corpus(raw_dir=str(raw), out_dir=str(out), options=config.to_mapping(), full=args.full,
-                           add_raw=args.add_raw)
+                           add_raw=args.add_raw, cluster=args.cluster)
     print(format_summary(summary, time.perf_counter() - started))
     return 0
 
@@ -283,6 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--add-raw", action="store_true", help="add this raw folder to an output built from another one")
     run.add_argument("--wait", type=float, metavar="SECONDS", help="if another run is writing the output, wait this long for it (default: fail at once)")
     run.add_argument("--dry-run", action="store_true", help="print the plan (new, changed, unchanged, missing files) and the effective config; write nothing")
+    run.add_argument("--cluster", metavar="tcp://HOST:8786", help="clean the batches on this Dask cluster (default: worker processes on this machine)")
     run.add_argument("--prefect", action="store_true", help="run as the Prefect flow even without PREFECT_API_URL (starts a temporary server, ~10 s)")
     run.set_defaults(handler=command_run)
     inspect = commands.add_parser("inspect", help="show one raw page next to what the pipeline makes of it")

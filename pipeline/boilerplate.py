@@ -324,6 +324,13 @@ class Learned:
     def __bool__(self) -> bool:
         return bool(self.top or self.bottom)
 
+    def __getstate__(self) -> dict:
+        # Workers need the hashes only; the table (with every template's text) is for the report.
+        return {**self.__dict__, "table": None}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+
 
 def learn(support: pa.Table, min_pages: int) -> Learned:
     """The templates that stand at one edge of at least ``min_pages`` articles, and seldom inside a body."""

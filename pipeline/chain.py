@@ -33,7 +33,7 @@ from pipeline.filters import apply_filters
 from pipeline.ingest import read_batch
 from pipeline.metadata import extract_batch
 from pipeline.page_dedup import dedup_pages
-from pipeline.staging import load_pages, stage_batch, stage_pages
+from pipeline.staging import drop_pages, load_pages, stage_batch, stage_pages
 
 Stage = Callable[[Sequence[Document], Config], list[Document]]
 
@@ -144,5 +144,6 @@ def clean_staged_batch(index: int, staging: Any, config: Config, learned: Learne
     seconds["sign"] = time.perf_counter() - begun
     begun = time.perf_counter()
     counts = stage_batch(staging, index, docs, signatures)
+    drop_pages(staging, index)
     seconds["stage"] += time.perf_counter() - begun
     return {**counts, "seconds": seconds}

@@ -329,7 +329,14 @@ def extract_batch(docs: list[Document], config: Config, learned=None) -> list[Do
     """The ``extract`` stage over a batch; ``learned`` is a `boilerplate.Learned` (or None)."""
     patterns = config.patterns
     out = []
+    # One union of the corpus's and the scope's templates per scope, not per page.
+    per_scope: dict[str | None, tuple[frozenset[int], frozenset[int]]] = {}
     for doc in docs:
-        templates = learned.for_page(scope_of(doc.source_path, doc.publication, doc.source_line)) if learned else _NO_LEARNED
+        templates = _NO_LEARNED
+        if learned:
+            scope = scope_of(doc.source_path, doc.publication, doc.source_line)
+            if scope not in per_scope:
+                per_scope[scope] = learned.for_page(scope)
+            templates = per_scope[scope]
         out.append(extract_metadata(doc, patterns, templates))
     return out

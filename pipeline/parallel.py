@@ -63,6 +63,10 @@ def map_batches(function: Callable[..., dict[str, Any]], jobs: Sequence[tuple], 
             yield function(*job)
         return
     context = multiprocessing.get_context("forkserver")
+    # Workers fork from a server that has the stages imported already: each of
+    # the run's two passes starts its workers afresh, and importing the stages
+    # (numpy, pyarrow, the pattern tables) in every worker cost a second a pass.
+    context.set_forkserver_preload(["pipeline.chain"])
     with ProcessPoolExecutor(workers, mp_context=context, initializer=die_with_parent) as pool:
         queue = iter(jobs)
 

@@ -120,14 +120,19 @@ def raw_roots(raw: Path, before: dict[str, Any] | None, full: bool, add_raw: boo
 
 @contextlib.contextmanager
 def opened(raw: str | Path, out: str | Path, config: Config, *, full: bool = False, add_raw: bool = False,
-           on_wait: Callable[[str], None] | None = None, progress: Progress | None = None) -> Iterator[Run]:
+           on_wait: Callable[[str], None] | None = None, progress: Progress | None = None,
+           mapper: Mapper | None = None) -> Iterator[Run]:
     """Hold the output for one run: its lock, a clean state, and the checks that come before any reading.
 
     Raises `store.OutputError` (bad folders, other settings, another raw
     folder) or `store.BusyError` (another run holds the output) before any
-    input is read.
+    input is read. ``mapper`` runs the batches elsewhere (`cluster.cluster_mapper`);
+    its workers get absolute paths, since their working folder is not ours.
     """
+    store.refuse_urls(raw, out)
     raw, out = Path(raw), Path(out)
+    if mapper is not None:
+        raw, out = raw.absolute(), out.absolute()
     store.check_folders(raw, out)
     with store.locked(out, config.lock_wait_seconds, on_wait=on_wait):
         notes = [f"{note} in {out}" for note in store.recover(out)]
@@ -135,7 +140,7 @@ def opened(raw: str | Path, out: str | Path, config: Config, *, full: bool = Fal
             store.check_compatible(out, config)
         roots = raw_roots(raw, store.read_summary(out), full, add_raw)
         run = Run(raw=raw, out=out, config=config, full=full, names_from=Path(roots[0]), roots=roots,
-                  notes=notes, progress=progress)
+                  notes=notes, progress=progress, mapper=mapper or parallel.map_batches)
         try:
             yield run
         finally:

@@ -66,12 +66,19 @@ def stage_pages(staging: Staging, index: int, docs: Sequence[Document]) -> None:
 
 
 def load_pages(staging: Staging, index: int) -> list[Document]:
-    """The records `stage_pages` kept; the file goes once read (its batch is cleaned next)."""
-    path = staging.pages(index)
-    raw = path.read_bytes()
+    """The records `stage_pages` kept (`drop_pages` removes them once the batch is cleaned)."""
+    raw = staging.pages(index).read_bytes()
     data = pa.decompress(raw[8:], decompressed_size=int.from_bytes(raw[:8], "little"), codec="zstd", asbytes=True)
-    path.unlink()
     return pickle.loads(data)
+
+
+def drop_pages(staging: Staging, index: int) -> None:
+    """Remove a batch's kept records once its cleaned batch is staged.
+
+    Not before: a worker that dies in between (a killed Dask worker) leaves
+    the batch to be cleaned again from the same records.
+    """
+    staging.pages(index).unlink(missing_ok=True)
 
 
 def read_staged_signatures(staging: Staging, settings: MinHashSettings) -> pa.Table:

@@ -16,7 +16,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,15 +28,13 @@ from conftest import ROOT, SAMPLE_PAGE, SAMPLE_RAW
 
 from pipeline import report, store
 
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from local_cluster import free_port, stop_group  # noqa: E402
+
 PREFECT = str(Path(sys.executable).with_name("prefect"))
 DEPLOYMENT = "clean-corpus/daily"
 POOL = "docclean"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Services:
@@ -65,15 +62,8 @@ class Services:
     def stop(self) -> None:
         # Worker first, so that it does not see its server vanish mid-poll.
         for name in ("worker", "server"):
-            proc = self.procs.get(name)
-            if proc is None or proc.poll() is not None:
-                continue
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
+            if name in self.procs:
+                stop_group(self.procs[name], 30)
 
 
 @pytest.fixture(scope="module")

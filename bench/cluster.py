@@ -1,0 +1,78 @@
+"""The Dask path against the local process pool, in one run, on one benchmark corpus.
+
+    python bench/cluster.py [--corpus bench/corpora/100000] [--workers 2]
+
+Starts a local Dask cluster (a scheduler and ``--workers`` single-threaded
+workers on 127.0.0.1), then cleans the corpus twice, each in a fresh process:
+with ``--cluster`` and with the local pool of as many worker processes. Prints
+pages/s of each, their ratio, and the peak resident memory of the driver (the
+process that runs the steps; the cluster's workers are apart).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import local_cluster  # noqa: E402
+
+ONE_RUN = """
+import json, resource, sys, time
+from pipeline.config import Config
+from pipeline.cluster import cluster_mapper, connect
+from pipeline.run import opened, sequence
+raw, out, workers, address = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] or None
+client = connect(address) if address else None
+begun = time.perf_counter()
+with opened(raw, out, Config(workers=workers), full=True, mapper=cluster_mapper(client) if client else None) as run:
+    summary = sequence(run)
+seconds = time.perf_counter() - begun
+print(json.dumps({"seconds": seconds, "records": summary["records"], "documents": summary["documents"],
+                  "duplicates": summary["duplicates"], "steps": {k: round(v, 1) for k, v in run.seconds.items()}, "driver_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def one_run(raw: Path, out: Path, workers: int, address: str | None) -> dict:
+    done = subprocess.run([sys.executable, "-c", ONE_RUN, str(raw), str(out), str(workers), address or ""],
+                          capture_output=True, text=True, cwd=ROOT)
+    if done.returncode:
+        raise SystemExit(done.stderr[-3000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", type=Path, default=ROOT / "bench" / "corpora" / "100000")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    raw = args.corpus / "raw"
+    work = Path(tempfile.mkdtemp(prefix="docclean-cluster-"))
+    (work / "dask").mkdir()
+    cluster = local_cluster.started(work / "dask", workers=args.workers)
+    try:
+        on_cluster = one_run(raw, work / "cluster", args.workers, cluster.address)
+        local = one_run(raw, work / "local", args.workers, None)
+    finally:
+        cluster.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    pages = local["records"]
+    print(f"{pages:,} pages ({raw}), {args.workers} workers either way")
+    for name, row in (("local pool", local), ("Dask cluster", on_cluster)):
+        print(f"  {name:<13}{pages / row['seconds']:>8,.0f} pages/s  {row['seconds']:7.1f} s  driver peak RSS "
+              f"{row['driver_rss_mib']:6,.0f} MiB  ({row['documents']:,} documents, {row['duplicates']:,} duplicates)")
+        print(f"  {'':<13}steps (s): " + ", ".join(f"{k} {v}" for k, v in row["steps"].items()))
+    print(f"  ratio        cluster/local throughput {local['seconds'] / on_cluster['seconds']:.2f}")
+    same = (local["documents"], local["duplicates"]) == (on_cluster["documents"], on_cluster["duplicates"])
+    print(f"  same counts  {same}")
+
+
+if __name__ == "__main__":
+    main()
