@@ -22,7 +22,6 @@ import logging
 import os
 import shutil
 import sys
-import textwrap
 import time
 import tomllib
 import urllib.error
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from flows import progress as progress_display
+from flows.pages import heading, removal_lines, render_document
 from pipeline import cluster, explain as explaining, ledger, run as steps, store
 from pipeline.chain import clean_files
 from pipeline.config import Config, ConfigError
@@ -201,15 +201,17 @@ def command_inspect(args: argparse.Namespace) -> int:
         raise OutputError(f"{str(path)!r} is not a file")
     width = max(60, min(shutil.get_terminal_size((120, 20)).columns, 160))
     raw = path.read_bytes()
-    docs = clean_files([path], path.parent, config, names_from=_names_from(path, Path(args.raw), Path(args.out)))
-    print(_heading(f"raw page: {path} ({len(raw):,} bytes)", width))
+    out = Path(args.out)
+    docs = clean_files([path], path.parent, config, explaining.learned_of(out, config),
+                       names_from=_names_from(path, Path(args.raw), out))
+    print(heading(f"raw page: {path} ({len(raw):,} bytes)", width))
     encoding = docs[0].encoding if docs and docs[0].encoding else "utf-8"
     preview = raw.decode(encoding, errors="replace")
     for number, line in enumerate(preview.splitlines(), start=1):
         shown = line if len(line) <= width - 8 else line[: width - 9] + "…"
         print(f"{number:>5} | {shown}")
     for doc in docs:
-        print(_render_document(doc, width))
+        print(render_document(doc, width))
     return 0
 
 
@@ -236,47 +238,14 @@ def command_explain(args: argparse.Namespace) -> int:
         missing = f"no record with doc_id {target!r} in {out} (doc_ids are 16 hex digits; or pass a raw file)"
     if not found:
         raise OutputError(missing)
+    config = effective_config(args)
+    width = max(60, min(shutil.get_terminal_size((120, 20)).columns, 160))
     for where in found:
         print("\n".join(explaining.describe(where)))
+        doc = explaining.cleaned_again(out, where, config)
+        if doc is not None:
+            print("\n".join(removal_lines(doc, width, indent="  ")))
     return 0
-
-
-def _heading(text: str, width: int) -> str:
-    return f"\n== {text} " + "=" * max(0, width - len(text) - 4)
-
-
-def _render_document(doc, width: int) -> str:
-    where = doc.source_path + (f" line {doc.source_line}" if doc.source_line else "")
-    out = []
-    if doc.rejected:
-        out.append(_heading(f"REJECTED {where}: {doc.reject}", width))
-        out.append(f"  {doc.reject_detail}")
-        return "\n".join(out)
-    out.append(_heading(f"metadata: {where}", width))
-    fields = [
-        ("title", doc.title), ("date", doc.date), ("publication", doc.publication), ("section", doc.section),
-        ("byline", " ".join(filter(None, [doc.byline_role, *doc.authors])) or None),
-        ("pages", list(doc.pages) or None), ("continued_from", list(doc.continued_from) or None),
-        ("encoding", doc.encoding), ("flags", ", ".join(doc.flags) or None), ("doc_id", doc.doc_id),
-    ]
-    out.extend(f"  {name:<15}{value}" for name, value in fields if value is not None)
-    paragraphs = doc.paragraphs
-    out.append(_heading(f"clean text: {len(paragraphs)} paragraphs, {len(doc.text) - doc.text.count(chr(10)):,} characters", width))
-    for number, paragraph in enumerate(paragraphs, start=1):
-        wrapped = textwrap.wrap(paragraph, width=max(20, (width - 8) // 2)) or [""]
-        out.append(f"{number:>5} | " + ("\n      | ".join(wrapped)))
-    out.append(_heading(f"removed: {len(doc.removals)} pieces", width))
-    groups: dict[tuple[str, str], list[str]] = {}
-    for removal in doc.removals:
-        groups.setdefault((removal.stage, removal.kind), []).append(removal.text)
-    for (stage, kind), texts in groups.items():
-        out.append(f"  {stage}/{kind} ({len(texts)}):")
-        for text in dict.fromkeys(texts):
-            shown = text if len(text) <= width - 10 else text[: width - 11] + "…"
-            repeat = texts.count(text)
-            out.append(f"      {shown}" + (f"   ×{repeat}" if repeat > 1 else ""))
-    out.append("  (cross-page duplicates are decided by `docclean run` over the whole corpus)")
-    return "\n".join(out)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -306,6 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("target", help="a doc_id, or a raw file")
     explain.add_argument("--out", default=DEFAULT_OUT, help=f"the output folder (default {DEFAULT_OUT})")
     explain.add_argument("--raw", default=DEFAULT_RAW, help=f"the raw folder, for a file given by path (default {DEFAULT_RAW})")
+    explain.add_argument("--config", help="TOML file of the options the output was built with")
+    explain.add_argument("--set", action="append", metavar="KEY=VALUE", help="one option, over the config file")
     explain.set_defaults(handler=command_explain)
     return parser
 

@@ -16,7 +16,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline import store
+from pipeline import index, store
+from pipeline.boilerplate import Learned, learn
+from pipeline.config import Config
+from pipeline.document import Document
 from pipeline.ingest import relative_name
 
 TABLES = ("documents", "duplicates", "rejects")
@@ -76,6 +79,32 @@ def _rows(out: Path, table: str, condition: Any) -> list[dict[str, Any]]:
     columns = [c for c in SHOWN if c in dataset.schema.names]
     result: pa.Table = dataset.to_table(columns=columns, filter=condition)
     return result.to_pylist()
+
+
+def learned_of(out: Path, config: Config) -> Learned | None:
+    """The boilerplate templates an output's runs learned (None without an output or templates)."""
+    support = index.read_templates(out) if out.is_dir() else None
+    if support is None or not config.learn_boilerplate:
+        return None
+    return learn(support, config.boilerplate_min_pages)
+
+
+def cleaned_again(out: Path, where: Whereabouts, config: Config) -> Document | None:
+    """The record cleaned again from its raw file, with the output's templates: what each stage removed.
+
+    None when the raw file is gone or has changed since (its record would not be this one).
+    """
+    summary = store.read_summary(out) or {}
+    roots = summary.get("raw_roots") or []
+    if not roots or where.table == "rejects":
+        return None
+    path = Path(roots[0]) / where.row["source_path"]
+    if not path.is_file():
+        return None
+    from pipeline.chain import clean_files
+
+    docs = clean_files([path], path.parent, config, learned_of(out, config), names_from=Path(roots[0]))
+    return next((d for d in docs if d.doc_id == where.row["doc_id"] and d.char_count == where.row.get("char_count")), None)
 
 
 def describe(where: Whereabouts) -> list[str]:

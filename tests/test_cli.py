@@ -139,6 +139,7 @@ def test_explain_says_where_each_record_went(tmp_path, capsys):
     assert main(["explain", str(raw / "000_087269b42eb169e9.txt"), "--out", str(out), "--raw", str(raw)]) == 0
     text = capsys.readouterr().out
     assert "kept in documents" in text and "markers_removed 4" in text
+    assert "strip/page_jump (4):" in text and "下转第三版   ×2" in text  # the page cleaned again, piece by piece
     assert main(["explain", str(raw / "feeds" / "portal-2020-01.jsonl"), "--out", str(out), "--raw", str(raw)]) == 0
     assert capsys.readouterr().out.count("feeds/portal-2020-01.jsonl line ") >= 3
     assert main(["explain", "0123456789abcdef", "--out", str(out)]) == 2
