@@ -116,8 +116,9 @@ def clean_corpus(
     logger = get_run_logger()
     config = parse_options(options)
     # A deployment's paths come from whoever can reach the API: only declared roots.
-    allowed_roots.check(raw_dir, out_dir, required=deployment.id is not None)
-    # A scheduled run tries again; a run someone started by hand reports at once.
+    raw_dir, out_dir = allowed_roots.guard(raw_dir, out_dir, config.patterns_file, config.follow_symlinks,
+                                           required=deployment.id is not None)
+    # A deployment run tries again; a flow called by hand (the CLI's --prefect) reports at once.
     attempts = BUSY_ATTEMPTS if deployment.id is not None else 1
     client = clusters.connect(cluster) if cluster else None
     try:

@@ -102,12 +102,12 @@ def command_run(args: argparse.Namespace) -> int:
 def run_with_prefect(raw: Path, out: Path, config: Config, args: argparse.Namespace, api: str | None, mode: str) -> int:
     # Everything that can refuse the run does so before Prefect starts: the
     # folders, the lock (taken and let go), the output's settings and raw folder.
-    with steps.opened(raw, out, config, full=args.full, add_raw=args.add_raw, on_wait=say):
-        pass
     if api:
         check_api(api)
     if args.cluster:
         cluster.connect(args.cluster).close()
+    with steps.opened(raw, out, config, full=args.full, add_raw=args.add_raw, on_wait=say):
+        pass
     where = f"the Prefect server at {api}" if api else "a temporary Prefect server (starting it takes ~10 s)"
     say(f"cleaning {raw} -> {out}, {mode}, as the clean-corpus flow on {where}")
     started = time.perf_counter()
@@ -202,8 +202,9 @@ def command_inspect(args: argparse.Namespace) -> int:
     width = max(60, min(shutil.get_terminal_size((120, 20)).columns, 160))
     raw = path.read_bytes()
     out = Path(args.out)
-    docs = clean_files([path], path.parent, config, explaining.learned_of(out, config),
-                       names_from=_names_from(path, Path(args.raw), out))
+    root = _names_from(path, Path(args.raw), out)
+    # Read as run reads it: links judged against the raw folder, not the file's own.
+    docs = clean_files([path], root, config, explaining.learned_of(out, config), names_from=root)
     print(heading(f"raw page: {path} ({len(raw):,} bytes)", width))
     encoding = docs[0].encoding if docs and docs[0].encoding else "utf-8"
     preview = raw.decode(encoding, errors="replace")
@@ -216,12 +217,18 @@ def command_inspect(args: argparse.Namespace) -> int:
 
 
 def _names_from(path: Path, raw: Path, out: Path) -> Path:
-    """The folder a page's source path (and so its doc_id) is relative to, as `docclean run` names it."""
+    """The folder a page's source path (and so its doc_id) is relative to, as `docclean run` names it.
+
+    An output's first raw folder names the files of every folder added to it (`--add-raw`).
+    """
     summary = store.read_summary(out) if out.is_dir() else None
-    for root in [*((summary or {}).get("raw_roots") or [])[:1], str(raw)]:
-        if path.resolve().is_relative_to(Path(root).resolve()):
-            return Path(root).resolve()
-    return path.parent.resolve()
+    roots = (summary or {}).get("raw_roots") or []
+    where = explaining.unresolved(path)
+    if any(where.is_relative_to(Path(root).resolve()) for root in roots):
+        return Path(roots[0]).resolve()
+    if where.is_relative_to(raw.resolve()):
+        return raw.resolve()
+    return where.parent
 
 
 def command_explain(args: argparse.Namespace) -> int:
@@ -240,9 +247,10 @@ def command_explain(args: argparse.Namespace) -> int:
         raise OutputError(missing)
     config = effective_config(args)
     width = max(60, min(shutil.get_terminal_size((120, 20)).columns, 160))
+    again = explaining.cleaned_again(out, found, config)
     for where in found:
         print("\n".join(explaining.describe(where)))
-        doc = explaining.cleaned_again(out, where, config)
+        doc = again.get(where.row["doc_id"])
         if doc is not None:
             print("\n".join(removal_lines(doc, width, indent="  ")))
     return 0

@@ -16,15 +16,15 @@ PASSES = {"read": "reading", "clean": "cleaning"}
 
 
 def rate_and_eta(totals: dict[str, Any]) -> tuple[float, float | None]:
-    """Records per second so far, and seconds left in this pass (None before the first batch).
+    """Records per second in this pass (read, or cleaned), and seconds left in it (None before the first batch).
 
-    >>> rate_and_eta({"records": 500, "elapsed": 2.0, "batches": 4, "batches_done": 1, "pass_elapsed": 2.0})
+    >>> rate_and_eta({"step": "read", "records": 500, "elapsed": 2.0, "batches": 4, "batches_done": 1, "pass_elapsed": 2.0})
     (250.0, 6.0)
     """
-    elapsed = totals["elapsed"]
-    rate = totals["records"] / elapsed if elapsed > 0 else 0.0
+    spent = totals.get("pass_elapsed", totals["elapsed"])
+    done_records = totals["cleaned"] + totals["rejected"] if totals["step"] == "clean" else totals["records"]
+    rate = done_records / spent if spent > 0 else 0.0
     done, total = totals["batches_done"], totals["batches"]
-    spent = totals.get("pass_elapsed", elapsed)
     eta = spent / done * (total - done) if done else None
     return rate, eta
 
@@ -34,7 +34,7 @@ def describe(totals: dict[str, Any]) -> str:
 
     >>> describe({"step": "clean", "records": 900, "cleaned": 880, "rejected": 20, "batches": 4, "batches_done": 2,
     ...           "files_done": 900, "files_total": 1800, "elapsed": 3.0, "pass_elapsed": 1.0})
-    'cleaning: batch 2/4, 900/1,800 files, 900 records (880 cleaned, 20 rejected), 300 records/s, ETA 1 s'
+    'cleaning: batch 2/4, 900/1,800 files, 900 records (880 cleaned, 20 rejected), 900 records/s, ETA 1 s'
     """
     rate, eta = rate_and_eta(totals)
     left = "" if eta is None else f", ETA {eta:,.0f} s"

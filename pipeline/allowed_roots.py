@@ -57,3 +57,23 @@ def check(*paths: str | Path, allowed: list[Path] | None = None, required: bool 
 
 def _listed(allowed: list[Path]) -> str:
     return ", ".join(str(p) for p in allowed)
+
+
+def guard(raw_dir: str, out_dir: str, patterns_file: str | None, follow_symlinks: str, required: bool) -> tuple[str, str]:
+    """Check everything a deployment run would read or write; return the folders resolved.
+
+    The patterns file is read too, and following links everywhere (``follow_symlinks
+    = "all"``) would read past the roots through any link under the raw folder.
+    The resolved paths are what the run then uses, so nothing can be swapped in
+    between the check and the run.
+    """
+    allowed = roots()
+    check(raw_dir, out_dir, *([patterns_file] if patterns_file else []), allowed=allowed, required=required)
+    if allowed is None:
+        return raw_dir, out_dir
+    if follow_symlinks != "inside":
+        raise OutputError(
+            f"follow_symlinks={follow_symlinks!r} would read outside the folders this deployment may use "
+            f"({_listed(allowed)}); leave it at 'inside'"
+        )
+    return str(Path(raw_dir).resolve()), str(Path(out_dir).resolve())

@@ -33,7 +33,7 @@ from pipeline.filters import apply_filters
 from pipeline.ingest import read_batch
 from pipeline.metadata import extract_batch
 from pipeline.page_dedup import dedup_pages
-from pipeline.staging import drop_pages, load_pages, stage_batch, stage_pages
+from pipeline.staging import drop_pages, load_pages, stage_batch, stage_pages, staged_counts
 
 Stage = Callable[[Sequence[Document], Config], list[Document]]
 
@@ -135,6 +135,11 @@ def read_batch_pages(index: int, paths: Sequence[Path], raw_dir: Path, staging: 
 def clean_staged_batch(index: int, staging: Any, config: Config, learned: Learned | None) -> dict[str, Any]:
     """The cleaning pass of one staged batch: extract -> normalize -> filter -> sign -> stage."""
     seconds: dict[str, float] = {}
+    done = staged_counts(staging, index)
+    if done is not None and not staging.pages(index).exists():
+        # This batch was cleaned before (a retried task, a rerun on a Dask worker
+        # after the first one died): its parts are staged, its input is gone.
+        return {**done, "seconds": seconds}
     begun = time.perf_counter()
     docs = load_pages(staging, index)
     seconds["stage"] = time.perf_counter() - begun

@@ -21,8 +21,9 @@ from pipeline.store import OutputError
 
 # A scheduler that does not answer in this long is reported, not waited for.
 CONNECT_SECONDS = 5
-# Each batch is run again this many times when its worker dies.
-TASK_RETRIES = 3
+# A batch that raises is tried this many more times (a worker that dies is
+# Dask's business: it reruns the batch elsewhere, `distributed.scheduler.allowed-failures`).
+TASK_RETRIES = 1
 
 
 def connect(address: str, timeout: float = CONNECT_SECONDS):
@@ -31,6 +32,7 @@ def connect(address: str, timeout: float = CONNECT_SECONDS):
         from distributed import Client
     except ImportError:
         raise OutputError("--cluster needs dask's distributed package: pip install 'dask[distributed]'") from None
+    _check_address(address)
     try:
         client = Client(address, timeout=f"{timeout}s", set_as_default=False)
     except (OSError, TimeoutError, ValueError, TypeError) as error:
@@ -43,6 +45,25 @@ def connect(address: str, timeout: float = CONNECT_SECONDS):
         client.close()
         raise OutputError(f"the Dask scheduler at {address!r} has no workers; start some: dask worker {address}")
     return client
+
+
+def _check_address(address: str) -> None:
+    # A Client half-built from an address Dask cannot read blocks for seconds
+    # when it is collected: such an address is refused before one is made.
+    from distributed.comm import parse_address, parse_host_port
+    from distributed.comm.registry import get_backend
+
+    try:
+        scheme, location = parse_address(address)
+        get_backend(scheme)
+        if scheme == "inproc":
+            raise ValueError("inproc:// addresses live inside one process")
+        if scheme in ("tcp", "tls"):
+            parse_host_port(location)
+    except (ValueError, TypeError) as error:
+        raise OutputError(
+            f"{address!r} is not a Dask scheduler address Dask can use ({error}); write it as tcp://HOST:8786"
+        ) from None
 
 
 def _shared(jobs: Sequence[tuple]) -> list[Any]:
@@ -62,7 +83,7 @@ def cluster_mapper(client) -> Callable[..., Iterator[dict[str, Any]]]:
         sent = {id(arg): client.scatter(arg, broadcast=True, hash=False) for arg in _shared(jobs)}
         queue = iter([tuple(sent.get(id(arg), arg) for arg in job) for job in jobs])
         # At most two tasks per worker thread are queued: a million files do not become a million tasks up front.
-        slots = 2 * max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()))
+        slots = 2 * max(1, sum(client.nthreads().values()))
 
         def submit() -> Any:
             job = next(queue, None)

@@ -189,6 +189,10 @@ class Config:
                     f"patterns_file {self.patterns_file!r} does not exist; give the path of a TOML "
                     "file laid out like pipeline/patterns.toml, or leave the option out"
                 )
+        # Absolute: workers (another process, another machine's Dask worker)
+        # do not share the working folder the path was given in.
+        if self.patterns_file is not None:
+            object.__setattr__(self, "patterns_file", str(Path(self.patterns_file).resolve()))
         # Compiled now: a bad pattern must stop the run before any input is read.
         if self.patterns_file is not None or self.drop_pattern_layouts:
             self.patterns

@@ -50,7 +50,7 @@ def source_path_of(path: Path, out: Path, raw: Path) -> str:
     """
     summary = store.read_summary(out) if out.exists() else None
     roots = (summary or {}).get("raw_roots") or [str(raw.resolve() if raw.exists() else raw)]
-    return relative_name(path.resolve() if path.exists() else path, Path(roots[0]))
+    return relative_name(unresolved(path), Path(roots[0]))
 
 
 def explain(out: Path, doc_id: str | None = None, source_path: str | None = None) -> list[Whereabouts]:
@@ -89,22 +89,37 @@ def learned_of(out: Path, config: Config) -> Learned | None:
     return learn(support, config.boilerplate_min_pages)
 
 
-def cleaned_again(out: Path, where: Whereabouts, config: Config) -> Document | None:
-    """The record cleaned again from its raw file, with the output's templates: what each stage removed.
+def cleaned_again(out: Path, found: list[Whereabouts], config: Config) -> dict[str, Document]:
+    """The records cleaned again from their raw files, with the output's templates, by doc_id: what each stage removed.
 
-    None when the raw file is gone or has changed since (its record would not be this one).
+    Each file is read once, however many of its records were asked about. A
+    record whose file is gone, or changed since (its text is not what the
+    output holds), is left out.
     """
     summary = store.read_summary(out) or {}
     roots = summary.get("raw_roots") or []
-    if not roots or where.table == "rejects":
-        return None
-    path = Path(roots[0]) / where.row["source_path"]
-    if not path.is_file():
-        return None
+    paths = sorted({w.row["source_path"] for w in found if w.table != "rejects"})
+    if not roots or not paths:
+        return {}
     from pipeline.chain import clean_files
 
-    docs = clean_files([path], path.parent, config, learned_of(out, config), names_from=Path(roots[0]))
-    return next((d for d in docs if d.doc_id == where.row["doc_id"] and d.char_count == where.row.get("char_count")), None)
+    root = Path(roots[0])
+    files = [root / name for name in paths if (root / name).is_file()]
+    if not files:
+        return {}
+    expected = {w.row["doc_id"]: w.row.get("char_count") for w in found}
+    docs = clean_files(files, root, config, learned_of(out, config), names_from=root)
+    return {d.doc_id: d for d in docs if d.doc_id in expected and d.char_count == expected[d.doc_id]}
+
+
+def unresolved(path: Path) -> Path:
+    """An absolute path that follows links in its folders but not a link that is the file itself.
+
+    >>> unresolved(Path("/a/../b/c.txt"))
+    PosixPath('/b/c.txt')
+    """
+    path = Path(path)
+    return path.parent.resolve() / path.name
 
 
 def describe(where: Whereabouts) -> list[str]:

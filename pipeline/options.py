@@ -72,7 +72,8 @@ def _fields() -> dict[str, Any]:
 
 
 class _Base(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=False, title="docclean options")
+    # Strict: `workers = true` or `learn_boilerplate = "off"` is a mistake to report, not to coerce.
+    model_config = ConfigDict(extra="forbid", strict=True, title="docclean options")
 
     @model_validator(mode="before")
     @classmethod

@@ -121,19 +121,32 @@ def reflow(text: str) -> tuple[str, int]:
     short = [line for line in lines if len(line) <= MAX_WRAP_COLUMNS]
     spaced = sum(map(columns, short)) < 1.5 * sum(map(len, short))
     out: list[str] = []
-    joined = 0
+    sources: list[list[str]] = []
     carry = False
     for line in lines:
         stripped = line.strip()
         # What continues a paragraph is more of it: a full line, or its last line, which ends a sentence.
-        goes_on = stripped and (full(line) or stripped.endswith(_SENTENCE_END)) and not _PIECES.search(stripped)
+        # (Never longer than the width: a wrapped paragraph has no line that is.)
+        goes_on = (stripped and measure(line.rstrip()) <= width + 1 and (full(line) or stripped.endswith(_SENTENCE_END))
+                   and not _PIECES.search(stripped))
         if carry and goes_on and not (indented and line.startswith(_INDENTS)):
             out[-1] = _join(out[-1], stripped, spaced)
-            joined += 1
+            sources[-1].append(line)
         else:
             out.append(line)
+            sources.append([line])
         carry = full(line) and not _PIECES.search(stripped) and (indented or not out[-1].rstrip().endswith(_SENTENCE_END))
-    return "\n".join(out), joined
+    # A paragraph ends a sentence. Joined lines that do not (a list of headlines
+    # cut to one length, a paragraph cut by a page break) go back as they were.
+    kept: list[str] = []
+    joined = 0
+    for paragraph, parts in zip(out, sources):
+        if len(parts) > 1 and paragraph.rstrip().endswith(_SENTENCE_END):
+            kept.append(paragraph)
+            joined += len(parts) - 1
+        else:
+            kept.extend(parts)
+    return "\n".join(kept), joined
 
 
 def _join(left: str, right: str, spaced: bool) -> str:

@@ -8,6 +8,8 @@ into the run's parts once dedup has decided.
 
 from __future__ import annotations
 
+import json
+import os
 import pickle
 import uuid
 from dataclasses import dataclass
@@ -39,6 +41,17 @@ class Staging:
     def pages(self, index: int) -> Path:
         return self.path / f"pages-{index:06d}.pickle.zst"
 
+    def counts(self, index: int) -> Path:
+        return self.path / f"counts-{index:06d}.json"
+
+
+def _replace_with(final: Path, write) -> None:
+    # Written beside and renamed: a batch run twice at once (Dask may do that
+    # when it wrongly thinks a worker died) never leaves a half-written file.
+    temp = final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}")
+    write(temp)
+    os.replace(temp, final)
+
 
 def open_staging(out_dir: Path) -> Staging:
     """A fresh staging folder; call with the output lock held."""
@@ -49,20 +62,28 @@ def open_staging(out_dir: Path) -> Staging:
 
 
 def stage_batch(staging: Staging, index: int, docs: Sequence[Document], signatures: pa.Table) -> dict[str, int]:
-    """Write one cleaned batch to staging; return its counts."""
+    """Write one cleaned batch to staging; return its counts (also kept beside the parts)."""
     documents, rejects = document_table(docs), reject_table(docs)
     if documents.num_rows != signatures.num_rows:
         raise ValueError(f"batch {index}: {documents.num_rows} documents but {signatures.num_rows} signatures")
     for kind, table in (("documents", documents), ("rejects", rejects), ("signatures", signatures)):
-        pq.write_table(table, staging.part(kind, index), compression=COMPRESSION)
-    return {"records": len(docs), "cleaned": documents.num_rows, "rejected": rejects.num_rows}
+        _replace_with(staging.part(kind, index), lambda temp, table=table: pq.write_table(table, temp, compression=COMPRESSION))
+    counts = {"records": len(docs), "cleaned": documents.num_rows, "rejected": rejects.num_rows}
+    _replace_with(staging.counts(index), lambda temp: temp.write_text(json.dumps(counts), encoding="utf-8"))
+    return counts
+
+
+def staged_counts(staging: Staging, index: int) -> dict[str, int] | None:
+    """The counts of a batch already cleaned and staged (its task ran before), or None."""
+    path = staging.counts(index)
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
 def stage_pages(staging: Staging, index: int, docs: Sequence[Document]) -> None:
     """Keep one batch's records between the reading and the cleaning pass (pickled, zstd-compressed)."""
     data = pickle.dumps(list(docs), protocol=pickle.HIGHEST_PROTOCOL)
     packed = pa.compress(data, codec="zstd", asbytes=True)
-    staging.pages(index).write_bytes(len(data).to_bytes(8, "little") + packed)
+    _replace_with(staging.pages(index), lambda temp: temp.write_bytes(len(data).to_bytes(8, "little") + packed))
 
 
 def load_pages(staging: Staging, index: int) -> list[Document]:

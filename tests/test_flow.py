@@ -84,6 +84,15 @@ def test_a_deployment_run_uses_only_its_allowed_roots(prefect_harness, raw, tmp_
     escape = tmp_path / "allowed" / ".." / "clean"
     with pytest.raises(OutputError, match="outside"):
         clean_corpus(raw_dir=str(tmp_path / "allowed"), out_dir=str(escape))
+    (tmp_path / "allowed").mkdir()
+    patterns = tmp_path / "patterns.toml"
+    patterns.write_text("[publications]\nnames = []\n", encoding="utf-8")
+    with pytest.raises(OutputError, match="outside"):
+        clean_corpus(raw_dir=str(tmp_path / "allowed"), out_dir=str(tmp_path / "allowed" / "clean"),
+                     options={"patterns_file": str(patterns)})
+    with pytest.raises(OutputError, match="follow_symlinks"):
+        clean_corpus(raw_dir=str(tmp_path / "allowed"), out_dir=str(tmp_path / "allowed" / "clean"),
+                     options={"follow_symlinks": "all"})
     shutil.move(raw, tmp_path / "allowed" / "raw")
     summary = clean_corpus(raw_dir=str(tmp_path / "allowed" / "raw"), out_dir=str(tmp_path / "allowed" / "clean"))
     assert summary["counts_add_up"] and summary["documents"] == 7

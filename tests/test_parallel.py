@@ -22,3 +22,27 @@ def test_every_batch_is_read_and_cleaned_once_by_two_workers_with_more_batches_t
     cleaned = list(map_batches(clean_staged_batch, [(i, staging, config, None) for i in range(len(batches))], config))
     assert sum(c["cleaned"] + c["rejected"] for c in cleaned) == 15
     assert len(list(staging.parts("documents"))) + len(list(staging.parts("rejects"))) >= len(batches)
+
+
+def test_a_cleaning_batch_run_twice_gives_the_same_counts(tmp_path):
+    """A retried task, or a batch Dask runs again after its worker died once it had finished."""
+    import shutil
+
+    from conftest import SAMPLE_RAW
+
+    from pipeline import run as steps
+    from pipeline.chain import clean_staged_batch
+    from pipeline.config import Config
+
+    raw = shutil.copytree(SAMPLE_RAW, tmp_path / "raw")
+    with steps.opened(raw, tmp_path / "out", Config(workers=1, batch_size=4)) as run:
+        steps.plan(run)
+        steps.read_pages(run)
+        steps.learn_templates(run)
+        first = clean_staged_batch(0, run.staging, run.config, run.learned)
+        again = clean_staged_batch(0, run.staging, run.config, run.learned)
+        assert {k: again[k] for k in ("records", "cleaned", "rejected")} == {k: first[k] for k in ("records", "cleaned", "rejected")}
+        steps.clean(run)  # every batch, batch 0 once more
+        steps.decide(run)
+        summary = steps.commit(run, steps.publish(run))
+    assert summary["counts_add_up"] and summary["records"] == 15 and summary["documents"] == 7

@@ -102,3 +102,11 @@ def test_japanese_pages_in_euc_jp_and_their_times(tmp_path):
         assert doc.text == body, codec
         assert doc.title == "県内で新工場が完成"
         assert str(doc.published_at) == "2020-05-24 18:30:00"
+
+
+def test_a_list_of_headlines_cut_to_one_length_is_no_wrapped_paragraph():
+    # Sites trim the titles of a related-links list to one length: equal widths, no sentence.
+    titles = [t[:18] for t in POOL.titles if len(t) >= 18][:6]
+    assert len(titles) == 6
+    page = "\n".join(["相关新闻", *titles, POOL.paragraphs[0]])
+    assert reflow(page) == (page, 0)
