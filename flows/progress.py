@@ -38,10 +38,11 @@ def describe(totals: dict[str, Any]) -> str:
     """
     rate, eta = rate_and_eta(totals)
     left = "" if eta is None else f", ETA {eta:,.0f} s"
+    done = f" ({totals['cleaned']:,} cleaned, {totals['rejected']:,} rejected)" if totals["step"] == "clean" else ""
     return (
         f"{PASSES.get(totals['step'], totals['step'])}: batch {totals['batches_done']}/{totals['batches']}, "
-        f"{totals['files_done']:,}/{totals['files_total']:,} files, {totals['records']:,} records "
-        f"({totals['cleaned']:,} cleaned, {totals['rejected']:,} rejected), {rate:,.0f} records/s{left}"
+        f"{totals['files_done']:,}/{totals['files_total']:,} files, {totals['records']:,} records{done}, "
+        f"{rate:,.0f} records/s{left}"
     )
 
 
