@@ -70,10 +70,9 @@ def effective_config(args: argparse.Namespace) -> Config:
 
 def command_run(args: argparse.Namespace) -> int:
     config = effective_config(args)
-    store.refuse_urls(args.raw, args.out)
-    raw, out = Path(args.raw), Path(args.out)
     if args.dry_run:
-        return dry_run(raw, out, config, args)
+        return dry_run(config, args)
+    raw, out = args.raw, args.out  # as given: opened() refuses a URL before it becomes a path
     mode = "full rebuild" if args.full else "new and changed files"
     api = os.environ.get("PREFECT_API_URL")
     if api or args.prefect:
@@ -99,7 +98,7 @@ def command_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_with_prefect(raw: Path, out: Path, config: Config, args: argparse.Namespace, api: str | None, mode: str) -> int:
+def run_with_prefect(raw: str, out: str, config: Config, args: argparse.Namespace, api: str | None, mode: str) -> int:
     # Everything that can refuse the run does so before Prefect starts: the
     # folders, the lock (taken and let go), the output's settings and raw folder.
     if api:
@@ -137,12 +136,10 @@ def check_api(api: str) -> None:
         ) from None
 
 
-def dry_run(raw: Path, out: Path, config: Config, args: argparse.Namespace) -> int:
+def dry_run(config: Config, args: argparse.Namespace) -> int:
     """The plan (new, changed, unchanged, missing files) and the effective config; nothing is written."""
-    store.check_folders(raw, out)
-    if not args.full and out.exists():
-        store.check_compatible(out, config)
-    roots = steps.raw_roots(raw, store.read_summary(out) if out.exists() else None, args.full, args.add_raw)
+    raw, out = steps.placed(args.raw, args.out)
+    roots = steps.admitted(raw, out, config, args.full, args.add_raw)
     plan = ledger.plan_run(raw, out, args.full, Path(roots[0]), config.follow_symlinks)
     changed = set(plan.changed)
     names = [relative_name(p, Path(roots[0])) for p in plan.process]
@@ -202,7 +199,7 @@ def command_inspect(args: argparse.Namespace) -> int:
     width = max(60, min(shutil.get_terminal_size((120, 20)).columns, 160))
     raw = path.read_bytes()
     out = Path(args.out)
-    root = _names_from(path, Path(args.raw), out)
+    root = explaining.names_root(path, Path(args.raw), out)
     # Read as run reads it: links judged against the raw folder, not the file's own.
     docs = clean_files([path], root, config, explaining.learned_of(out, config), names_from=root)
     print(heading(f"raw page: {path} ({len(raw):,} bytes)", width))
@@ -214,21 +211,6 @@ def command_inspect(args: argparse.Namespace) -> int:
     for doc in docs:
         print(render_document(doc, width))
     return 0
-
-
-def _names_from(path: Path, raw: Path, out: Path) -> Path:
-    """The folder a page's source path (and so its doc_id) is relative to, as `docclean run` names it.
-
-    An output's first raw folder names the files of every folder added to it (`--add-raw`).
-    """
-    summary = store.read_summary(out) if out.is_dir() else None
-    roots = (summary or {}).get("raw_roots") or []
-    where = explaining.unresolved(path)
-    if any(where.is_relative_to(Path(root).resolve()) for root in roots):
-        return Path(roots[0]).resolve()
-    if where.is_relative_to(raw.resolve()):
-        return raw.resolve()
-    return where.parent
 
 
 def command_explain(args: argparse.Namespace) -> int:

@@ -42,15 +42,32 @@ class Whereabouts:
     copies: list[dict[str, Any]] = field(default_factory=list)
 
 
+def names_root(path: Path, raw: Path, out: Path) -> Path:
+    """The folder a raw file's ``source_path`` (and so its doc_id) is relative to, as `docclean run` names it.
+
+    An output's first raw folder names the files of every folder added to it
+    (``--add-raw``); without an output, the raw folder; else the file's own folder.
+
+    >>> names_root(Path("/d/raw/a/b.txt"), Path("/d/raw"), Path("/nowhere"))
+    PosixPath('/d/raw')
+    """
+    summary = store.read_summary(out) if out.is_dir() else None
+    roots = (summary or {}).get("raw_roots") or []
+    where = unresolved(path)
+    if any(where.is_relative_to(Path(root).resolve()) for root in roots):
+        return Path(roots[0]).resolve()
+    if where.is_relative_to(raw.resolve()):
+        return raw.resolve()
+    return where.parent
+
+
 def source_path_of(path: Path, out: Path, raw: Path) -> str:
-    """A raw file's ``source_path`` as the output names it: relative to the output's first raw folder.
+    """A raw file's ``source_path`` as the output names it.
 
     >>> source_path_of(Path("/d/raw/a/b.txt"), Path("/nowhere"), Path("/d/raw"))
     'a/b.txt'
     """
-    summary = store.read_summary(out) if out.exists() else None
-    roots = (summary or {}).get("raw_roots") or [str(raw.resolve() if raw.exists() else raw)]
-    return relative_name(unresolved(path), Path(roots[0]))
+    return relative_name(unresolved(path), names_root(path, raw, out))
 
 
 def explain(out: Path, doc_id: str | None = None, source_path: str | None = None) -> list[Whereabouts]:
@@ -60,12 +77,18 @@ def explain(out: Path, doc_id: str | None = None, source_path: str | None = None
     for table in TABLES:
         rows = _rows(out, table, pc.field(key) == value)
         found.extend(Whereabouts(table, row) for row in rows)
+    # One lookup per table for all of them: a JSONL file may hold thousands of records.
+    kept_ids = sorted({w.row["duplicate_of"] for w in found if w.table == "duplicates"})
+    kept = {r["doc_id"]: r for r in _rows(out, "documents", pc.field("doc_id").isin(kept_ids))} if kept_ids else {}
+    document_ids = sorted({w.row["doc_id"] for w in found if w.table == "documents"})
+    copies: dict[str, list[dict[str, Any]]] = {}
+    for row in _rows(out, "duplicates", pc.field("duplicate_of").isin(document_ids)) if document_ids else []:
+        copies.setdefault(row["duplicate_of"], []).append(row)
     for where in found:
         if where.table == "duplicates":
-            kept = _rows(out, "documents", pc.field("doc_id") == where.row["duplicate_of"])
-            where.kept = kept[0] if kept else None
+            where.kept = kept.get(where.row["duplicate_of"])
         elif where.table == "documents":
-            where.copies = _rows(out, "duplicates", pc.field("duplicate_of") == where.row["doc_id"])
+            where.copies = copies.get(where.row["doc_id"], [])
     return sorted(found, key=lambda w: (w.row.get("source_line") or 0, TABLES.index(w.table)))
 
 

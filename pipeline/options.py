@@ -140,9 +140,8 @@ def describe_errors(error: ValidationError) -> list[str]:
     problems = []
     for item in error.errors():
         where = ".".join(str(part) for part in item["loc"])
-        if item["type"] == "extra_forbidden":
-            problems.append(unknown_option(where))
-        elif not where:
+        # (Unknown keys never get here: `_known_keys` and `parse_options` name them first.)
+        if not where:
             problems.append(item["msg"].removeprefix("Value error, "))
         else:
             problems.append(f"{where}: {item['msg']} (got {item['input']!r})")

@@ -118,6 +118,21 @@ def raw_roots(raw: Path, before: dict[str, Any] | None, full: bool, add_raw: boo
     )
 
 
+def placed(raw: str | Path, out: str | Path) -> tuple[Path, Path]:
+    """The raw and output folders as paths, once they are known to be usable (a URL, a missing raw folder, overlapping folders are refused)."""
+    store.refuse_urls(raw, out)
+    raw, out = Path(raw), Path(out)
+    store.check_folders(raw, out)
+    return raw, out
+
+
+def admitted(raw: Path, out: Path, config: Config, full: bool, add_raw: bool) -> list[str]:
+    """The output's raw folders once this run may add to it: same settings (unless ``full``), a raw folder it knows."""
+    if not full:
+        store.check_compatible(out, config)
+    return raw_roots(raw, store.read_summary(out), full, add_raw)
+
+
 @contextlib.contextmanager
 def opened(raw: str | Path, out: str | Path, config: Config, *, full: bool = False, add_raw: bool = False,
            on_wait: Callable[[str], None] | None = None, progress: Progress | None = None,
@@ -129,16 +144,12 @@ def opened(raw: str | Path, out: str | Path, config: Config, *, full: bool = Fal
     input is read. ``mapper`` runs the batches elsewhere (`cluster.cluster_mapper`);
     its workers get absolute paths, since their working folder is not ours.
     """
-    store.refuse_urls(raw, out)
-    raw, out = Path(raw), Path(out)
+    raw, out = placed(raw, out)
     if mapper is not None:
         raw, out = raw.absolute(), out.absolute()
-    store.check_folders(raw, out)
     with store.locked(out, config.lock_wait_seconds, on_wait=on_wait):
         notes = [f"{note} in {out}" for note in store.recover(out)]
-        if not full:
-            store.check_compatible(out, config)
-        roots = raw_roots(raw, store.read_summary(out), full, add_raw)
+        roots = admitted(raw, out, config, full, add_raw)
         run = Run(raw=raw, out=out, config=config, full=full, names_from=Path(roots[0]), roots=roots,
                   notes=notes, progress=progress, mapper=mapper or parallel.map_batches)
         try:

@@ -63,15 +63,12 @@ scores it with layout_eval.evaluate and prints a per-layout table and example fa
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import random
 import re
-import shutil
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,7 +78,6 @@ for p in (str(HERE), str(ROOT)):
     if p not in sys.path:
         sys.path.insert(0, p)
 
-import layout_eval  # noqa: E402
 import more_layouts  # noqa: E402
 from layouts import (  # noqa: E402
     EN_CITIES, EN_NAMES, EPAPER_SECTIONS, KICKERS, NAMES, PAPERS, Article, Composer, Layout, Pool, chance,
@@ -1058,49 +1054,9 @@ def table(report: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, help="output folder (default: a folder under the system temp dir)")
-    parser.add_argument("--pages", type=int, default=60, help="pages per layout")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--layouts", help=f"comma-separated subset of {','.join(HELDOUT)}")
-    parser.add_argument("--show", type=int, default=3, help="example failures per layout")
-    parser.add_argument("--top", type=int, default=6, help="most frequent leftover pieces per layout")
-    parser.add_argument("--json", type=Path, help="write the whole report here")
-    parser.add_argument("--render-only", action="store_true")
-    args = parser.parse_args(argv)
-    chosen = args.layouts.split(",") if args.layouts else list(HELDOUT)
-    unknown = [n for n in chosen if n not in HELDOUT]
-    if unknown:
-        parser.error(f"unknown layouts {unknown}")
-    out = args.out or Path(tempfile.gettempdir()) / f"heldout_layouts_seed{args.seed}"
-    if out.exists():
-        shutil.rmtree(out)
-    started = time.perf_counter()
-    truths = render(out, args.pages, args.seed, chosen)
-    print(f"rendered {len(truths)} pages into {out / 'raw'} in {time.perf_counter() - started:.1f} s")
-    if args.render_only:
-        return
-    from pipeline.config import Config
-    from pipeline.run import execute
-
-    started = time.perf_counter()
-    execute(out / "raw", out / "out", Config(workers=1))
-    print(f"pipeline: {time.perf_counter() - started:.1f} s")
-    report = layout_eval.evaluate(out / "out", truths)
-    print()
-    print(table(report))
-    rows = more_layouts.output_rows(out / "out")
-    facts = {t["source_path"]: t for t in truths}
-    counts = more_layouts.leftovers(report)
-    for layout, failures in more_layouts.examples(report, args.show).items():
-        print(f"\n== {layout}")
-        if counts.get(layout):
-            print("  most frequent leftovers: " + "; ".join(f"{p!r} x{n}" for p, n in counts[layout].most_common(args.top)))
-        for failure in failures:
-            for line in more_layouts.describe(facts[failure["source_path"]], failure, rows.get(failure["source_path"])):
-                print("  " + line)
-    if args.json:
-        args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    more_layouts.run_families(argv, HELDOUT, render, table,
+                              lambda seed: Path(tempfile.gettempdir()) / f"heldout_layouts_seed{seed}", 1,
+                              __doc__.splitlines()[0])
 
 
 if __name__ == "__main__":

@@ -661,38 +661,46 @@ def leftovers(report: dict) -> dict[str, Counter]:
     return counts
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "build" / "more_layouts")
+def run_families(argv: list[str] | None, families, render_pages, table_of, default_out, default_seed: int,
+                 description: str) -> None:
+    """Render some layout families, clean them, and print the scores and example failures.
+
+    The command line of this script and of `heldout_layouts.py`: ``families``
+    are the layout ids, ``render_pages`` and ``table_of`` the family set's own
+    renderer and score table, ``default_out(seed)`` the folder used without ``--out``.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--out", type=Path, help="output folder (default: " + str(default_out("SEED")) + ")")
     parser.add_argument("--pages", type=int, default=60, help="pages per layout")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--layouts", help=f"comma-separated subset of {','.join(UNSEEN)}")
+    parser.add_argument("--seed", type=int, default=default_seed)
+    parser.add_argument("--layouts", help=f"comma-separated subset of {','.join(families)}")
     parser.add_argument("--show", type=int, default=3, help="example failures per layout")
     parser.add_argument("--top", type=int, default=6, help="most frequent leftover pieces per layout")
     parser.add_argument("--json", type=Path, help="write the whole report here")
     parser.add_argument("--render-only", action="store_true")
     args = parser.parse_args(argv)
-    chosen = args.layouts.split(",") if args.layouts else list(UNSEEN)
-    unknown = [n for n in chosen if n not in UNSEEN]
+    chosen = args.layouts.split(",") if args.layouts else list(families)
+    unknown = [n for n in chosen if n not in families]
     if unknown:
         parser.error(f"unknown layouts {unknown}")
-    if args.out.exists():
-        shutil.rmtree(args.out)
+    out = args.out or default_out(args.seed)
+    if out.exists():
+        shutil.rmtree(out)
     started = time.perf_counter()
-    truths = render(args.out, args.pages, args.seed, chosen)
-    print(f"rendered {len(truths)} pages into {args.out / 'raw'} in {time.perf_counter() - started:.1f} s")
+    truths = render_pages(out, args.pages, args.seed, chosen)
+    print(f"rendered {len(truths)} pages into {out / 'raw'} in {time.perf_counter() - started:.1f} s")
     if args.render_only:
         return
     from pipeline.config import Config
     from pipeline.run import execute
 
     started = time.perf_counter()
-    execute(args.out / "raw", args.out / "out", Config(workers=1))
+    execute(out / "raw", out / "out", Config(workers=1))
     print(f"pipeline: {time.perf_counter() - started:.1f} s")
-    report = layout_eval.evaluate(args.out / "out", truths)
+    report = layout_eval.evaluate(out / "out", truths)
     print()
-    print(table(report))
-    rows = output_rows(args.out / "out")
+    print(table_of(report))
+    rows = output_rows(out / "out")
     facts = {t["source_path"]: t for t in truths}
     counts = leftovers(report)
     for layout, failures in examples(report, args.show).items():
@@ -704,6 +712,10 @@ def main(argv: list[str] | None = None) -> None:
                 print("  " + line)
     if args.json:
         args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> None:
+    run_families(argv, UNSEEN, render, table, lambda seed: ROOT / "build" / "more_layouts", 7, __doc__.splitlines()[0])
 
 
 if __name__ == "__main__":
