@@ -104,9 +104,9 @@ def clean_corpus(
     written to ``out_dir/summary.json``.
 
     Args:
-        raw_dir: Folder of raw pages (.txt, .html, .jsonl), read recursively. Deployments accept only
-            folders under their allowed roots (DOCCLEAN_ALLOWED_ROOTS).
-        out_dir: Output folder of the Parquet tables; one run at a time writes it.
+        raw_dir: Folder or URL (s3://bucket/pages) of raw pages (.txt, .html, .jsonl), read recursively.
+            Deployments accept only places under their allowed roots (DOCCLEAN_ALLOWED_ROOTS).
+        out_dir: Output folder or URL (s3://bucket/clean) of the Parquet tables; one run at a time writes it.
         options: Cleaning options, the keys of a --config TOML file; each field says what it does.
         full: Rebuild the output from every raw file instead of only new and changed ones.
         add_raw: Add this raw folder to an output that was built from another one.

@@ -4,6 +4,7 @@
                  [--add-raw] [--dry-run] [--prefect] [--cluster tcp://HOST:8786]
     docclean inspect FILE [--config FILE] [--raw DIR] [--out DIR]
     docclean explain DOC_ID|FILE [--out DIR] [--raw DIR]
+    docclean parts OUT TABLE
     docclean --version
 
 ``run`` runs the steps of `pipeline.run` in this process, unless
@@ -31,7 +32,7 @@ from typing import Any, Sequence
 
 from flows import progress as progress_display
 from flows.pages import heading, removal_lines, render_document
-from pipeline import cluster, explain as explaining, ledger, run as steps, store
+from pipeline import cluster, explain as explaining, ledger, remote, run as steps, store
 from pipeline.chain import clean_files
 from pipeline.config import Config, ConfigError
 from pipeline.ingest import relative_name
@@ -138,13 +139,18 @@ def check_api(api: str) -> None:
 
 def dry_run(config: Config, args: argparse.Namespace) -> int:
     """The plan (new, changed, unchanged, missing files) and the effective config; nothing is written."""
-    raw, out = steps.placed(args.raw, args.out)
-    roots = steps.admitted(raw, out, config, args.full, args.add_raw)
-    plan = ledger.plan_run(raw, out, args.full, Path(roots[0]), config.follow_symlinks)
+    notes: list[str] = []
+    with remote.mirrored(args.raw, args.out, notes=notes, writing=False) as places:
+        raw, out = steps.placed(places.raw, places.out)
+        roots = steps.admitted(raw, out, config, args.full, args.add_raw, places.raw_name)
+        names_from = raw if remote.is_url(roots[0]) else Path(roots[0])
+        plan = ledger.plan_run(raw, out, args.full, names_from, config.follow_symlinks)
+    for note in notes:
+        say(f"note: {note}")
     changed = set(plan.changed)
-    names = [relative_name(p, Path(roots[0])) for p in plan.process]
+    names = [relative_name(p, names_from) for p in plan.process]
     new = [n for n in names if n not in changed]
-    print(f"plan for {raw} -> {out}" + (" (full rebuild)" if args.full else ""))
+    print(f"plan for {places.raw_name} -> {places.out_name}" + (" (full rebuild)" if args.full else ""))
     for label, items, count in (("new", new, len(new)), ("changed", sorted(changed), len(changed))):
         print(f"  {label:<10}{count:>8,} files" + (":" if items else ""))
         for name in items[:20]:
@@ -198,7 +204,7 @@ def command_inspect(args: argparse.Namespace) -> int:
         raise OutputError(f"{str(path)!r} is not a file")
     width = max(60, min(shutil.get_terminal_size((120, 20)).columns, 160))
     raw = path.read_bytes()
-    out = Path(args.out)
+    out = remote.local_output(args.out) if remote.is_url(args.out) else Path(args.out)
     root = explaining.names_root(path, Path(args.raw), out)
     # Read as run reads it: links judged against the raw folder, not the file's own.
     docs = clean_files([path], root, config, explaining.learned_of(out, config), names_from=root)
@@ -214,7 +220,7 @@ def command_inspect(args: argparse.Namespace) -> int:
 
 
 def command_explain(args: argparse.Namespace) -> int:
-    out, target = Path(args.out), args.target
+    out, target = remote.local_output(args.out) if remote.is_url(args.out) else Path(args.out), args.target
     if not out.is_dir() or store.read_summary(out) is None:
         raise OutputError(f"{str(out)!r} holds no docclean output; pass --out with the folder a run wrote")
     path = Path(target)
@@ -235,6 +241,21 @@ def command_explain(args: argparse.Namespace) -> int:
         doc = again.get(where.row["doc_id"])
         if doc is not None:
             print("\n".join(removal_lines(doc, width, indent="  ")))
+    return 0
+
+
+def command_parts(args: argparse.Namespace) -> int:
+    """The files of one table as the output's last commit lists them, one per line, for any reader."""
+    if args.table not in (*store.TABLES, store.LEDGER, store.TEMPLATES):
+        raise OutputError(f"no table {args.table!r}; the tables are {', '.join((*store.TABLES, store.LEDGER, store.TEMPLATES))}")
+    if remote.is_url(args.out):
+        try:
+            found = remote.part_urls(args.out, args.table)
+        except FileNotFoundError as error:
+            raise OutputError(str(error)) from None
+    else:
+        found = [str(path) for path in store.parts(Path(args.out), args.table)]
+    print("\n".join(found))
     return 0
 
 
@@ -268,6 +289,10 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--config", help="TOML file of the options the output was built with")
     explain.add_argument("--set", action="append", metavar="KEY=VALUE", help="one option, over the config file")
     explain.set_defaults(handler=command_explain)
+    parts = commands.add_parser("parts", help="the files of one table as the last commit lists them (read these, not a listing)")
+    parts.add_argument("out", help="an output folder or URL (s3://bucket/clean)")
+    parts.add_argument("table", help=f"one of {', '.join((*store.TABLES, store.LEDGER, store.TEMPLATES))}")
+    parts.set_defaults(handler=command_parts)
     return parser
 
 

@@ -4,7 +4,8 @@ A deployment's ``raw_dir`` and ``out_dir`` are parameters, and anyone who can
 reach the Prefect API can start a run with other values: read a planted file
 from elsewhere, or write over another folder. The worker's environment names
 the roots a run may use (``DOCCLEAN_ALLOWED_ROOTS``, separated like ``PATH``,
-relative ones against the working folder); a path outside them is refused
+relative ones against the working folder, object-storage prefixes such as
+``s3://bucket/clean`` as written); a path outside them is refused
 before anything is read. Without the variable (a CLI run on one's own
 machine) every path is allowed.
 """
@@ -12,23 +13,43 @@ machine) every path is allowed.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+
+from pipeline.objects import is_url
 
 from pipeline.store import OutputError
 
 ENV = "DOCCLEAN_ALLOWED_ROOTS"
 
 
-def roots(value: str | None = None) -> list[Path] | None:
-    """The allowed roots, resolved; None when no list is set.
+def roots(value: str | None = None) -> list[Path | str] | None:
+    """The allowed roots, folders resolved and URLs as written; None when no list is set.
 
-    >>> roots(""), [p.name for p in roots("/srv/raw" + os.pathsep + "/srv/clean")]
-    (None, ['raw', 'clean'])
+    A URL holds ``:`` itself, so roots are split on ``:`` only where no ``//`` follows.
+
+    >>> roots(""), [str(p) for p in roots("/srv/raw:/srv/clean:s3://bucket/clean")]
+    (None, ['/srv/raw', '/srv/clean', 's3://bucket/clean'])
     """
     value = os.environ.get(ENV) if value is None else value
     if not value or not value.strip():
         return None
-    return [Path(part).resolve() for part in value.split(os.pathsep) if part.strip()]
+    parts = re.split(re.escape(os.pathsep) + r"(?!//)", value) if os.pathsep == ":" else value.split(os.pathsep)
+    return [part.strip().rstrip("/") if is_url(part.strip()) else Path(part).resolve() for part in parts if part.strip()]
+
+
+def _url_allowed(url: str, allowed: list[Path | str]) -> bool:
+    """Whether a URL is one of the allowed URL roots or under one (no ``..`` segments).
+
+    >>> _url_allowed("s3://b/clean/2020", ["s3://b/clean"]), _url_allowed("s3://b/cleaner", ["s3://b/clean"])
+    (True, False)
+    >>> _url_allowed("s3://b/clean/../secret", ["s3://b/clean"])
+    False
+    """
+    url = url.rstrip("/")
+    if any(part in (".", "..") for part in url.split("://", 1)[1].split("/")):
+        return False
+    return any(isinstance(root, str) and (url == root or url.startswith(root + "/")) for root in allowed)
 
 
 def check(*paths: str | Path, allowed: list[Path] | None = None, required: bool = False) -> None:
@@ -45,17 +66,20 @@ def check(*paths: str | Path, allowed: list[Path] | None = None, required: bool 
             )
         return
     for path in paths:
-        if "://" in str(path):
-            raise OutputError(f"{str(path)!r}: this deployment allows only folders under {_listed(allowed)}")
+        if is_url(str(path)):
+            if not _url_allowed(str(path), allowed):
+                raise OutputError(f"{str(path)!r} is outside the places this deployment may use ({_listed(allowed)}); "
+                                  f"use a prefix under them, or add one to {ENV} where the worker runs")
+            continue
         resolved = Path(path).resolve()
-        if not any(resolved == root or resolved.is_relative_to(root) for root in allowed):
+        if not any(isinstance(root, Path) and (resolved == root or resolved.is_relative_to(root)) for root in allowed):
             raise OutputError(
                 f"{str(path)!r} is outside the folders this deployment may use ({_listed(allowed)}); "
                 f"use a folder under them, or add a root to {ENV} where the worker runs"
             )
 
 
-def _listed(allowed: list[Path]) -> str:
+def _listed(allowed: list[Path | str]) -> str:
     return ", ".join(str(p) for p in allowed)
 
 
@@ -76,4 +100,4 @@ def guard(raw_dir: str, out_dir: str, patterns_file: str | None, follow_symlinks
             f"follow_symlinks={follow_symlinks!r} would read outside the folders this deployment may use "
             f"({_listed(allowed)}); leave it at 'inside'"
         )
-    return str(Path(raw_dir).resolve()), str(Path(out_dir).resolve())
+    return tuple(place if is_url(place) else str(Path(place).resolve()) for place in (raw_dir, out_dir))

@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from pipeline import dedup, index, ledger, parallel, publish as publishing, report, store
+from pipeline import dedup, index, ledger, parallel, publish as publishing, remote, report, store
 from pipeline.boilerplate import Learned, TemplateCounts, learn as learn_from_support
 from pipeline.chain import clean_staged_batch, read_batch_pages
 from pipeline.config import Config
+from pipeline.objects import is_url
 from pipeline.staging import Staging, open_staging, read_staged_signatures
 from pipeline.store import OutputError
 
@@ -38,12 +39,18 @@ class Run:
     is relative to it, so two raw folders added to one output never give one
     file's name to another (see `raw_roots`). ``progress`` is called after
     every batch with the totals so far; ``mapper`` runs the batches
-    (`parallel.map_batches`: worker processes on this machine).
+    (`parallel.map_batches`: worker processes on this machine). ``raw_name``
+    and ``out_name`` are the folders or URLs as the user gave them;
+    ``remote`` is the output's object-storage side, when ``out`` is a URL
+    (``out`` is then its local working copy).
     """
 
     raw: Path
     out: Path
     config: Config
+    raw_name: str = ""
+    out_name: str = ""
+    remote: remote.RemoteOutput | None = None
     full: bool = False
     names_from: Path | None = None
     roots: list[str] = field(default_factory=list)
@@ -70,7 +77,8 @@ class Run:
 
     def facts(self) -> dict[str, Any]:
         """What the summary reports about the run itself."""
-        facts: dict[str, Any] = {"raw_dir": str(self.raw), "out_dir": str(self.out), "full": self.full, "raw_roots": self.roots}
+        facts: dict[str, Any] = {"raw_dir": self.raw_name or str(self.raw), "out_dir": self.out_name or str(self.out),
+                                 "full": self.full, "raw_roots": self.roots}
         if self.plan is not None:
             facts.update(self.plan.facts())
         if self.cleaned:
@@ -88,7 +96,7 @@ class Run:
         return [list(files[start : start + size]) for start in range(0, len(files), size)]
 
 
-def raw_roots(raw: Path, before: dict[str, Any] | None, full: bool, add_raw: bool) -> list[str]:
+def raw_roots(raw: Path | str, before: dict[str, Any] | None, full: bool, add_raw: bool) -> list[str]:
     """The raw folders an output is built from, the first one naming every source path.
 
     An output belongs to its raw folder: a run over another folder (not
@@ -101,36 +109,42 @@ def raw_roots(raw: Path, before: dict[str, Any] | None, full: bool, add_raw: boo
     (['/d/a'], ['/d/a'])
     >>> raw_roots(Path("/d/b"), {"raw_roots": ["/d/a"]}, False, True)
     ['/d/a', '/d/b']
+
+    A URL is its own root and the only one: its objects are named by their
+    keys under it, and its local copy lives in a cache folder.
     """
-    here = str(Path(raw).resolve())
+    here = raw.rstrip("/") if is_url(raw) else str(Path(raw).resolve())
     roots = list((before or {}).get("raw_roots") or [])
-    if full or not roots:
+    if full or not roots or roots == [here]:
         return [here]
-    if any(Path(here) == Path(root) or Path(here).is_relative_to(root) for root in roots):
+    urls = is_url(here) or any(is_url(root) for root in roots)
+    if not urls and any(Path(here) == Path(root) or Path(here).is_relative_to(root) for root in roots):
         return roots
-    if add_raw:
+    if add_raw and not urls:
         return roots + [here]
     raise OutputError(
         f"the output was built from the raw folder {roots[0]!r}; this run reads {here!r}. Two raw folders "
         "in one output would mix up files of the same name. Pass --add-raw to add this folder to the output "
         "(its files are then named relative to the first one), --full to rebuild the output from this folder "
-        "alone, or write to another --out"
+        "alone, or write to another --out" + (" (--add-raw works with local folders only)" if urls else "")
     )
 
 
 def placed(raw: str | Path, out: str | Path) -> tuple[Path, Path]:
-    """The raw and output folders as paths, once they are known to be usable (a URL, a missing raw folder, overlapping folders are refused)."""
-    store.refuse_urls(raw, out)
+    """The raw and output folders as paths, once they are known to be usable (a missing raw folder, overlapping folders are refused)."""
     raw, out = Path(raw), Path(out)
     store.check_folders(raw, out)
     return raw, out
 
 
-def admitted(raw: Path, out: Path, config: Config, full: bool, add_raw: bool) -> list[str]:
-    """The output's raw folders once this run may add to it: same settings (unless ``full``), a raw folder it knows."""
+def admitted(raw: Path, out: Path, config: Config, full: bool, add_raw: bool, raw_name: str | None = None) -> list[str]:
+    """The output's raw folders once this run may add to it: same settings (unless ``full``), a raw folder it knows.
+
+    ``raw_name``: the raw URL, when ``raw`` is its local copy.
+    """
     if not full:
         store.check_compatible(out, config)
-    return raw_roots(raw, store.read_summary(out), full, add_raw)
+    return raw_roots(raw_name if raw_name and is_url(raw_name) else raw, store.read_summary(out), full, add_raw)
 
 
 @contextlib.contextmanager
@@ -144,19 +158,22 @@ def opened(raw: str | Path, out: str | Path, config: Config, *, full: bool = Fal
     input is read. ``mapper`` runs the batches elsewhere (`cluster.cluster_mapper`);
     its workers get absolute paths, since their working folder is not ours.
     """
-    raw, out = placed(raw, out)
-    if mapper is not None:
-        raw, out = raw.absolute(), out.absolute()
-    with store.locked(out, config.lock_wait_seconds, on_wait=on_wait):
-        notes = [f"{note} in {out}" for note in store.recover(out)]
-        roots = admitted(raw, out, config, full, add_raw)
-        run = Run(raw=raw, out=out, config=config, full=full, names_from=Path(roots[0]), roots=roots,
-                  notes=notes, progress=progress, mapper=mapper or parallel.map_batches)
-        try:
-            yield run
-        finally:
-            if run.staging is not None and run.summary is None:
-                store.discard_staging(run.staging.path)
+    notes: list[str] = []
+    with remote.mirrored(raw, out, config.lock_wait_seconds, on_wait, notes) as places:
+        raw_path, out_path = placed(places.raw, places.out)
+        if mapper is not None:
+            raw_path, out_path = raw_path.absolute(), out_path.absolute()
+        with store.locked(out_path, config.lock_wait_seconds, on_wait=on_wait):
+            notes += [f"{note} in {places.out_name}" for note in store.recover(out_path)]
+            roots = admitted(raw_path, out_path, config, full, add_raw, places.raw_name)
+            run = Run(raw=raw_path, out=out_path, config=config, raw_name=places.raw_name, out_name=places.out_name,
+                      remote=places.remote, full=full, names_from=raw_path if is_url(roots[0]) else Path(roots[0]),
+                      roots=roots, notes=notes, progress=progress, mapper=mapper or parallel.map_batches)
+            try:
+                yield run
+            finally:
+                if run.staging is not None and run.summary is None:
+                    store.discard_staging(run.staging.path)
 
 
 def plan(run: Run) -> ledger.Plan:
@@ -264,7 +281,11 @@ def publish(run: Run) -> dict[str, Any]:
 def commit(run: Run, summary: dict[str, Any]) -> dict[str, Any]:
     """Make the whole run visible at once, its report beside the tables."""
     summary["seconds"] = round(time.perf_counter() - run.started, 3)
-    run.summary = publishing.commit(run.staging, summary, run.published)
+    committed = publishing.commit(run.staging, summary, run.published)
+    if run.remote is not None:
+        # The local copy is committed; the run is visible at the URL once its manifest is.
+        run.remote.push(committed["run"])
+    run.summary = committed
     return run.summary
 
 

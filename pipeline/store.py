@@ -66,24 +66,6 @@ class BusyError(OutputError):
     """Another run holds the output folder's lock."""
 
 
-def refuse_urls(*places: str | Path) -> None:
-    """Refuse a URL (``s3://bucket/clean``) before it becomes a local folder named ``s3:``.
-
-    >>> refuse_urls("data/raw", Path("data/clean"))
-    >>> try:
-    ...     refuse_urls("data/raw", "s3://bucket/clean")
-    ... except OutputError as error:
-    ...     print(str(error)[:40])
-    's3://bucket/clean' is a URL; docclean r
-    """
-    for place in places:
-        if isinstance(place, str) and "://" in place:
-            raise OutputError(
-                f"{place!r} is a URL; docclean reads and writes local folders only (object storage is not "
-                "supported yet): copy the data to a local or shared folder, or mount the bucket"
-            )
-
-
 def check_folders(raw_dir: Path, out_dir: Path) -> None:
     """Refuse layouts where the output would be read as input, or the input overwritten."""
     if not raw_dir.is_dir():

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import os
+import sys
 import tomllib
+import uuid
 from pathlib import Path
 
 import pytest
@@ -35,6 +37,46 @@ def patterns():
 
 
 @pytest.fixture(scope="session")
+def dask_cluster(tmp_path_factory):
+    """A real Dask scheduler and two workers on 127.0.0.1 (`dask scheduler`, `dask worker`), stopped at the end."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import local_cluster
+
+    cluster = local_cluster.started(tmp_path_factory.mktemp("dask"), workers=2)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """A real S3 API on 127.0.0.1 (SeaweedFS, `weed server -s3`), with authentication on; stopped at the end."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import local_s3
+
+    server = local_s3.started(tmp_path_factory.mktemp("s3"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3(s3_server, monkeypatch, tmp_path):
+    """This test's AWS variables and cache folder, and a fresh bucket: returns (s3fs filesystem, bucket name)."""
+    import s3fs
+
+    for key, value in s3_server.env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("DOCCLEAN_CACHE", str(tmp_path / "cache"))
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    bucket = f"t-{uuid.uuid4().hex[:12]}"
+    fs.mkdir(bucket)
+    return fs, bucket
+
+
+@pytest.fixture(scope="session")
 def prefect_harness():
     """One throwaway Prefect API for the whole session (starting one costs seconds)."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -62,8 +104,9 @@ def run_pipeline(raw: Path, out: Path, config: Config | None = None, *, full: bo
     return execute(raw, out, config, full=full, add_raw=add_raw)
 
 
-def read_tables(out: Path) -> dict:
-    """Every data table of an output folder, rows sorted by doc_id (parts and run order aside)."""
-    from pipeline import store
+def read_tables(out: Path | str) -> dict:
+    """Every data table of an output folder or URL, rows sorted by doc_id (parts and run order aside)."""
+    from pipeline import remote, store
 
-    return {name: store.read_table(out, name).sort_by("doc_id") for name in store.TABLES}
+    read = remote.read_table if remote.is_url(out) else store.read_table
+    return {name: read(out, name).sort_by("doc_id") for name in store.TABLES}

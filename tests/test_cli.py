@@ -192,12 +192,3 @@ def test_a_terminal_gets_a_live_bar_per_pass():
     text = stream.getvalue()
     assert "reading" in text and "cleaning" in text and "2/2 batches" in text and "600/600 files" in text
     assert "rec/s" in text and "ETA" in text
-
-
-def test_an_object_store_url_is_refused_not_made_a_local_folder(tmp_path, capsys, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    raw = shutil.copytree(SAMPLE_RAW, tmp_path / "raw")
-    assert _run(raw, "s3://bucket/clean") == 2
-    err = capsys.readouterr().err
-    assert "is a URL" in err and err.count("\n") == 1
-    assert not (tmp_path / "s3:").exists()

@@ -11,7 +11,6 @@ import sys
 import threading
 import time
 
-import pytest
 from conftest import ROOT, SAMPLE_RAW, read_tables, run_pipeline
 
 from flows.cli import main
@@ -20,17 +19,7 @@ from pipeline.config import Config
 
 sys.path.insert(0, str(ROOT / "scripts"))
 
-import local_cluster  # noqa: E402
 from local_cluster import free_port  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def dask_cluster(tmp_path_factory):
-    cluster = local_cluster.started(tmp_path_factory.mktemp("dask"), workers=2)
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
 
 
 def test_a_run_on_the_cluster_writes_what_a_local_run_writes(dask_cluster, tmp_path, capsys):
@@ -91,6 +80,7 @@ def test_a_worker_killed_mid_run_costs_only_time(dask_cluster, tmp_path):
     runner.join(timeout=600)
     assert codes == [0]
     dask_cluster.start_worker("w1")  # for whatever runs next
+    dask_cluster.wait_for_workers(2)
     run_pipeline(raw, tmp_path / "local", Config.from_mapping({"batch_size": 20}))
     ours, local = read_tables(out), read_tables(tmp_path / "local")
     for name in ours:

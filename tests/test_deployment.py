@@ -118,6 +118,39 @@ def run_deployment(services: Services, raw: Path, out: Path, **options) -> subpr
     return services.run("deployment", "run", DEPLOYMENT, "--params", json.dumps(params), "--watch", "--watch-timeout", "240")
 
 
+def test_a_deployment_run_from_a_bucket_to_a_bucket_on_the_cluster(prefect_server, data_dir, s3, s3_server, dask_cluster):
+    """Raw pages in s3://, the output in s3://, the batches on a Dask cluster: the tables of a local run."""
+    from conftest import read_tables, run_pipeline
+
+    services, api = prefect_server
+    fs, bucket = s3
+    raw = shutil.copytree(SAMPLE_RAW, data_dir / "raw")
+    fs.put(str(raw) + "/", f"{bucket}/raw/", recursive=True)
+    # What an operator sets for the worker: credentials, endpoint, cache, and the bucket among the allowed roots.
+    env = {**s3_server.env, "DOCCLEAN_CACHE": str(data_dir / "cache"), "DOCCLEAN_ALLOWED_ROOTS": f"data:s3://{bucket}",
+           "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30"}
+    out_url = f"s3://{bucket}/clean"
+    params = {"raw_dir": f"s3://{bucket}/raw", "out_dir": out_url, "cluster": dask_cluster.address,
+              "options": {"batch_size": 3}}
+    services.run("deployment", "run", DEPLOYMENT, "--params", json.dumps(params), "--job-variable", f"env={json.dumps(env)}",
+                 "--watch", "--watch-timeout", "240")
+    (ours_run,) = [r for r in flow_runs(api) if r["parameters"].get("out_dir") == out_url]
+    assert ours_run["state_type"] == "COMPLETED" and ours_run["parameters"]["cluster"] == dask_cluster.address
+    from pipeline.config import Config
+
+    run_pipeline(raw, data_dir / "local", Config.from_mapping({"batch_size": 3}))
+    ours, local = read_tables(out_url), read_tables(data_dir / "local")
+    for name in local:
+        assert ours[name].equals(local[name]), name
+    # A bucket the worker's roots do not name is refused before any work.
+    elsewhere = {**params, "out_dir": "s3://another-bucket/clean"}
+    result = subprocess.run([PREFECT, "deployment", "run", DEPLOYMENT, "--params", json.dumps(elsewhere), "--job-variable",
+                             f"env={json.dumps(env)}", "--watch", "--watch-timeout", "120"], cwd=ROOT, env=services.env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0
+    assert "outside the places this deployment may use" in services.tail() + result.stdout + result.stderr
+
+
 def flow_runs(api: str) -> list[dict]:
     response = httpx.post(f"{api}/flow_runs/filter", json={"sort": "EXPECTED_START_TIME_DESC"}, timeout=10)
     response.raise_for_status()
