@@ -74,11 +74,20 @@ def _shared(jobs: Sequence[tuple]) -> list[Any]:
     return [arg for arg in jobs[0] if not isinstance(arg, plain) and all(any(a is arg for a in job) for job in jobs[1:])]
 
 
-def cluster_mapper(client) -> Callable[..., Iterator[dict[str, Any]]]:
-    """A `pipeline.run.Mapper` that runs each job as a task on ``client``'s cluster."""
+class ClusterMapper:
+    """A `pipeline.run.Mapper` that runs each job as a task on ``client``'s cluster.
 
-    def map_on_cluster(function: Callable[..., dict[str, Any]], jobs: Sequence[tuple], config: Config) -> Iterator[dict[str, Any]]:
+    It carries the client, so that the run's dedup step runs on the same
+    cluster (`pipeline.shuffle_dedup`).
+    """
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def __call__(self, function: Callable[..., dict[str, Any]], jobs: Sequence[tuple], config: Config) -> Iterator[dict[str, Any]]:
         from distributed import as_completed
+
+        client = self.client
 
         sent = {id(arg): client.scatter(arg, broadcast=True, hash=False) for arg in _shared(jobs)}
         queue = iter([tuple(sent.get(id(arg), arg) for arg in job) for job in jobs])
@@ -96,4 +105,6 @@ def cluster_mapper(client) -> Callable[..., Iterator[dict[str, Any]]]:
             if following is not None:
                 running.add(following)
 
-    return map_on_cluster
+
+def cluster_mapper(client: Any) -> ClusterMapper:
+    return ClusterMapper(client)

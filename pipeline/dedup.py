@@ -153,19 +153,6 @@ def _upper_triangle(size: int) -> tuple[np.ndarray, np.ndarray]:
     return np.triu_indices(size, k=1)
 
 
-def _pair_similarity(sigs: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Estimated similarity of rows ``left[k]`` and ``right[k]`` of ``sigs``, for every k.
-
-    Rows are gathered ``VERIFY_CHUNK`` pairs at a time: gathered for every
-    pair at once, they would be the dedup step's largest arrays.
-    """
-    scores = np.empty(len(left), dtype=np.float64)
-    for start in range(0, len(left), VERIFY_CHUNK):
-        end = start + VERIFY_CHUNK
-        scores[start:end] = similarity(sigs[left[start:end]], sigs[right[start:end]])
-    return scores
-
-
 def keep_rank(policy: tuple[str, ...], char_count: np.ndarray, dates: list, meta: np.ndarray, doc_ids: np.ndarray) -> np.ndarray:
     """Each row's place in keep order (0 first): the row that comes first in its cluster is kept.
 
@@ -230,14 +217,72 @@ class Clustering:
     stats: dict[str, int]
 
 
-class _Graph:
-    """The verified pairs found so far, and how they were verified."""
+SMALL_COLUMNS = ["doc_id", "char_count", "date", "metadata_fields", "text_hash"]
 
-    def __init__(self) -> None:
-        self.edges: list[np.ndarray] = []
-        self.sims: list[np.ndarray] = []
-        self.candidates = 0
-        self.exact = 0
+
+@dataclass
+class Rows:
+    """The small per-document columns of every row the dedup step looks at: earlier rows first, then new ones.
+
+    ``prior[row]`` is the row of its earlier kept copy (itself when kept or
+    new); ``active`` marks the rows to decide (new rows, and earlier ones whose
+    cluster must be decided again). About 40 bytes a row: signatures and band
+    keys are not here.
+    """
+
+    ids: np.ndarray
+    rank: np.ndarray
+    text_hash: np.ndarray
+    m: int
+    prior: np.ndarray
+    active: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.ids)
+
+
+# search(to_search, searched) -> (candidate pairs, verified edges (k, 2), their similarities, exactly verified pairs)
+Search = Callable[[np.ndarray, np.ndarray], tuple[int, np.ndarray, np.ndarray, int]]
+
+
+def earlier_rows(earlier: Earlier | None, old_ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Which rows of the earlier index stay (False: their raw file changed)."""
+    if earlier is None or not earlier.removed:
+        return np.ones(len(old_ids), dtype=bool)
+    removed = pa.array(sorted(earlier.removed), pa.string())
+    return pc.invert(pc.is_in(old_ids, value_set=removed)).to_numpy(zero_copy_only=False)
+
+
+def prepare(old: pa.Table, new: pa.Table, config: Config, earlier: Earlier | None) -> Rows:
+    """`Rows` of the earlier index (``old``, removed rows already out) and this run's documents (``new``)."""
+    table = pa.concat_tables([old.select(SMALL_COLUMNS).cast(new.select(SMALL_COLUMNS).schema), new.select(SMALL_COLUMNS)])
+    m, n = old.num_rows, table.num_rows
+    was_duplicate_of = earlier.duplicate_of if earlier is not None else {}
+    ids = np.array(table.column("doc_id").to_pylist(), dtype=object)
+    rank = keep_rank(config.keep_policy, table.column("char_count").to_numpy(), table.column("date").to_pylist(),
+                     table.column("metadata_fields").to_numpy(), ids)
+    old_ids = table.column("doc_id").slice(0, m)
+    # Earlier decisions as rows: prior[row] is the row of its kept copy.
+    prior = np.arange(n)
+    active = np.zeros(n, dtype=bool)
+    active[m:] = True
+    if was_duplicate_of:
+        # Looked up among earlier rows only: a changed file's new rows reuse its doc_ids.
+        dupes = pc.index_in(pa.array(list(was_duplicate_of), pa.string()), value_set=old_ids)
+        kept = pc.index_in(pa.array(list(was_duplicate_of.values()), pa.string()), value_set=old_ids)
+        listed = pc.is_valid(dupes).to_numpy(zero_copy_only=False)
+        dupe_rows = dupes.to_numpy(zero_copy_only=False)[listed].astype(np.int64)
+        kept_rows = kept.to_numpy(zero_copy_only=False)[listed]
+        kept_known = ~np.isnan(kept_rows.astype(float))
+        prior[dupe_rows[kept_known]] = kept_rows[kept_known].astype(np.int64)
+        # A duplicate whose kept copy left is decided again.
+        active[dupe_rows[~kept_known]] = True
+    if earlier is not None and earlier.removed:
+        left_clusters = {was_duplicate_of.get(doc_id, doc_id) for doc_id in earlier.removed}
+        leaving = pc.is_in(old_ids, value_set=pa.array(sorted(left_clusters), pa.string()))
+        active[:m] |= np.isin(prior[:m], np.flatnonzero(leaving.to_numpy(zero_copy_only=False)))
+    return Rows(ids, rank, table.column("text_hash").to_numpy(), m, prior, active)
 
 
 def cluster(signatures: pa.Table, config: Config, earlier: Earlier | None = None, texts: Texts | None = None) -> Clustering:
@@ -249,71 +294,65 @@ def cluster(signatures: pa.Table, config: Config, earlier: Earlier | None = None
     and every part of the graph a new document reaches is decided again whole,
     running over the files in several runs gives the same clusters as one
     run over all of them, up to buckets of more than ``ALL_PAIRS_BUCKET``
-    documents, which are checked as a star.
+    documents, which are checked as a star. This is the in-memory search;
+    `pipeline.shuffle_dedup` searches the same pairs on a Dask cluster.
     """
     columns = ["doc_id", "minhash", "band_keys", "char_count", "date", "metadata_fields", "text_hash"]
     new = signatures.select(columns)
     old = earlier.signatures.select(columns).cast(new.schema) if earlier is not None else new.schema.empty_table()
-    was_duplicate_of = earlier.duplicate_of if earlier is not None else {}
-    if earlier is not None and earlier.removed:
-        old = old.filter(pc.invert(pc.is_in(old.column("doc_id"), value_set=pa.array(sorted(earlier.removed), pa.string()))))
-    table = pa.concat_tables([old, new])
-    m, n = old.num_rows, table.num_rows
-    if n == 0:
+    old = old.filter(earlier_rows(earlier, old.column("doc_id")))
+    if old.num_rows + new.num_rows == 0:
         return Clustering(_decision_table([], [], np.empty(0, np.float32), []), _change_table([], [], [], [], []), [], dict(_NO_WORK))
+    rows = prepare(old, new, config, earlier)
+    table = pa.concat_tables([old, new])
     settings = config.minhash
-    ids = np.array(table.column("doc_id").to_pylist(), dtype=object)
     sigs = _matrix(table.column("minhash"), settings.num_perm, np.uint32)
     keys = _matrix(table.column("band_keys"), settings.bands, np.uint64)
-    text_hash = table.column("text_hash").to_numpy()
-    empty = (sigs == EMPTY).all(axis=1)
-    rank = keep_rank(config.keep_policy, table.column("char_count").to_numpy(), table.column("date").to_pylist(),
-                     table.column("metadata_fields").to_numpy(), ids)
 
-    # Earlier decisions as rows: prior[row] is the row of its kept copy.
-    prior = np.arange(n)
-    active = np.zeros(n, dtype=bool)
-    active[m:] = True
-    if was_duplicate_of:
-        # Looked up among earlier rows only: a changed file's new rows reuse its doc_ids.
-        dupes = pc.index_in(pa.array(list(was_duplicate_of), pa.string()), value_set=old.column("doc_id"))
-        kept = pc.index_in(pa.array(list(was_duplicate_of.values()), pa.string()), value_set=old.column("doc_id"))
-        listed = pc.is_valid(dupes).to_numpy(zero_copy_only=False)
-        dupe_rows = dupes.to_numpy(zero_copy_only=False)[listed].astype(np.int64)
-        kept_rows = kept.to_numpy(zero_copy_only=False)[listed]
-        kept_known = ~np.isnan(kept_rows.astype(float))
-        prior[dupe_rows[kept_known]] = kept_rows[kept_known].astype(np.int64)
-        # A duplicate whose kept copy left is decided again.
-        active[dupe_rows[~kept_known]] = True
-    if earlier is not None and earlier.removed:
-        left_clusters = {was_duplicate_of.get(doc_id, doc_id) for doc_id in earlier.removed}
-        leaving = pc.is_in(old.column("doc_id"), value_set=pa.array(sorted(left_clusters), pa.string()))
-        active[:m] |= np.isin(prior[:m], np.flatnonzero(leaving.to_numpy(zero_copy_only=False)))
-
-    graph = _Graph()
-    searched = np.zeros(n, dtype=bool)
-    # Search the buckets of active rows, take in every earlier cluster a
-    # verified pair reaches, and search again until nothing new is reached.
-    while (to_search := active & ~searched).any():
-        pairs = candidate_pairs(keys, rank, to_search)
+    def search(to_search: np.ndarray, searched: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, int]:
+        pairs = candidate_pairs(keys, rows.rank, to_search)
         # A pair with a row whose buckets were searched before was found then.
         pairs = pairs[~(searched[pairs[:, 0]] | searched[pairs[:, 1]])]
+        sims, exact = np.empty(len(pairs)), 0
+        # A chunk at a time: the gathered signatures of every pair at once would be the step's largest arrays.
+        for start in range(0, len(pairs), VERIFY_CHUNK):
+            left, right = pairs[start : start + VERIFY_CHUNK, 0], pairs[start : start + VERIFY_CHUNK, 1]
+            sims[start : start + VERIFY_CHUNK], settled = verify(
+                sigs[left], sigs[right], rows.text_hash[left], rows.text_hash[right], rows.ids[left], rows.ids[right],
+                settings, config.dedup_threshold, texts)
+            exact += settled
+        good = sims >= config.dedup_threshold
+        return len(pairs), pairs[good], sims[good], exact
+
+    return decide(rows, search, earlier.duplicate_of if earlier is not None else {})
+
+
+def decide(rows: Rows, search: Search, was_duplicate_of: dict[str, str]) -> Clustering:
+    """Search the buckets of active rows, take in every earlier cluster a verified pair reaches, search again
+    until nothing new is reached; then centre-cluster the verified edges in keep order."""
+    n, m, ids, prior, active, text_hash = rows.n, rows.m, rows.ids, rows.prior, rows.active.copy(), rows.text_hash
+    candidates = exact = 0
+    found_edges: list[np.ndarray] = []
+    found_sims: list[np.ndarray] = []
+    searched = np.zeros(n, dtype=bool)
+    while (to_search := active & ~searched).any():
+        count, good, sims, verified_exactly = search(to_search, searched)
         searched |= to_search
-        graph.candidates += len(pairs)
-        good, sims = _verify(pairs, sigs, empty, text_hash, ids, settings, config.dedup_threshold, texts, graph)
-        graph.edges.append(good)
-        graph.sims.append(sims)
+        candidates += count
+        exact += verified_exactly
+        found_edges.append(good)
+        found_sims.append(sims)
         reached = np.zeros(n, dtype=bool)
         reached[good.ravel()] = True
         reached[:m] |= np.isin(prior[:m], prior[reached])
         active |= reached
-    edges = np.concatenate(graph.edges) if graph.edges else np.empty((0, 2), np.int64)
-    edge_sims = np.concatenate(graph.sims) if graph.sims else np.empty(0)
-    edges, first = np.unique(edges, axis=0, return_index=True)
+    edges = np.concatenate(found_edges) if found_edges else np.empty((0, 2), np.int64)
+    edge_sims = np.concatenate(found_sims) if found_sims else np.empty(0)
+    edges, first = np.unique(edges.reshape(-1, 2).astype(np.int64), axis=0, return_index=True)
     edge_sims = edge_sims[first]
 
     # Rows decided now: every active row. The others keep their earlier decision.
-    winner, sims = _centres(n, np.flatnonzero(active), edges, edge_sims, rank)
+    winner, sims = _centres(n, np.flatnonzero(active), edges, edge_sims, rows.rank)
     unchanged = ~active
     winner[unchanged] = prior[unchanged]
 
@@ -335,40 +374,40 @@ def cluster(signatures: pa.Table, config: Config, earlier: Earlier | None = None
     clusters = [(str(ids[c]), int(s), int(k)) for c, s, k in zip(centres, sizes, new_members) if s > 1]
     clusters.sort(key=lambda c: (-c[1], c[0]))
     stats = {
-        "candidate_pairs": int(graph.candidates),
+        "candidate_pairs": int(candidates),
         "verified_pairs": int(len(edges)),
-        "exactly_verified_pairs": int(graph.exact),
+        "exactly_verified_pairs": int(exact),
         "clusters_with_duplicates": len(clusters),
         "largest_cluster": max((c[1] for c in clusters), default=1),
     }
     return Clustering(decisions, changes, clusters, stats)
 
 
-def _verify(pairs: np.ndarray, sigs: np.ndarray, empty: np.ndarray, text_hash: np.ndarray, ids: np.ndarray,
-            settings: MinHashSettings, threshold: float, texts: Texts | None, graph: _Graph) -> tuple[np.ndarray, np.ndarray]:
-    """The candidate pairs that are copies, and their similarity.
+def verify(left_sigs: np.ndarray, right_sigs: np.ndarray, left_hash: np.ndarray, right_hash: np.ndarray,
+           left_ids: np.ndarray, right_ids: np.ndarray, settings: MinHashSettings, threshold: float,
+           texts: Texts | None) -> tuple[np.ndarray, int]:
+    """The similarity of each candidate pair (rows of the two sides), and how many were settled on the texts.
 
     Equal texts are copies (similarity 1). A text with no shingles matches
     nothing else. Otherwise the MinHash estimate decides, except near the
     threshold, where the exact Jaccard similarity of the two texts does.
     """
-    left, right = pairs[:, 0], pairs[:, 1]
-    sims = _pair_similarity(sigs, left, right)
-    same_text = text_hash[left] == text_hash[right]
-    sims[empty[left] | empty[right]] = 0.0
+    sims = similarity(left_sigs, right_sigs).astype(np.float64)
+    empty = (left_sigs == EMPTY).all(axis=1) | (right_sigs == EMPTY).all(axis=1) if len(left_sigs) else np.zeros(0, bool)
+    same_text = left_hash == right_hash
+    sims[empty] = 0.0
     sims[same_text] = 1.0
-    near = ~same_text & ~(empty[left] | empty[right]) & (np.abs(sims - threshold) < EXACT_MARGIN)
-    if texts is not None and near.any():
-        rows = np.flatnonzero(near)
-        wanted = sorted({str(ids[r]) for r in np.concatenate([left[rows], right[rows]])})
-        found = texts(wanted)
-        missing = [doc_id for doc_id in wanted if doc_id not in found]
-        if missing:
-            raise LookupError(f"texts of {len(missing)} documents to verify are missing (e.g. {missing[0]})")
-        sims[rows] = settings.exact_similarity([found[ids[r]] for r in left[rows]], [found[ids[r]] for r in right[rows]])
-        graph.exact += len(rows)
-    good = sims >= threshold
-    return pairs[good], sims[good]
+    near = ~same_text & ~empty & (np.abs(sims - threshold) < EXACT_MARGIN)
+    if texts is None or not near.any():
+        return sims, 0
+    rows = np.flatnonzero(near)
+    wanted = sorted({str(i) for i in np.concatenate([left_ids[rows], right_ids[rows]])})
+    found = texts(wanted)
+    missing = [doc_id for doc_id in wanted if doc_id not in found]
+    if missing:
+        raise LookupError(f"texts of {len(missing)} documents to verify are missing (e.g. {missing[0]})")
+    sims[rows] = settings.exact_similarity([found[left_ids[r]] for r in rows], [found[right_ids[r]] for r in rows])
+    return sims, len(rows)
 
 
 def _centres(n: int, rows: np.ndarray, edges: np.ndarray, edge_sims: np.ndarray, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

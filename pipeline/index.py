@@ -25,9 +25,13 @@ def read_signatures(part: Path, settings: MinHashSettings) -> pa.Table:
     return pq.read_table(part, schema=settings.schema)
 
 
-def read_earlier(out_dir: Path, settings: MinHashSettings, changed_paths: Iterable[str]) -> Earlier:
-    """The dedup index earlier runs left, minus the rows of raw files that changed."""
-    signatures = [read_signatures(p, settings) for p in store.parts(out_dir, "signatures")]
+def read_earlier(out_dir: Path, settings: MinHashSettings, changed_paths: Iterable[str], signatures: bool = True) -> Earlier:
+    """The dedup index earlier runs left, minus the rows of raw files that changed.
+
+    Without ``signatures`` only the decisions and the removed doc_ids are read
+    (`pipeline.shuffle_dedup` reads the signature parts on the workers).
+    """
+    signatures = [read_signatures(p, settings) for p in store.parts(out_dir, "signatures")] if signatures else []
     duplicate_of: dict[str, str] = {}
     for part in store.parts(out_dir, "duplicates"):
         table = pq.read_table(part, columns=["doc_id", "duplicate_of"])

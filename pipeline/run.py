@@ -14,12 +14,13 @@ of the steps lives here and nowhere else.
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from pipeline import dedup, index, ledger, parallel, publish as publishing, remote, report, store
+from pipeline import dedup, index, ledger, parallel, publish as publishing, remote, report, shuffle_dedup, store
 from pipeline.boilerplate import Learned, TemplateCounts, learn as learn_from_support
 from pipeline.chain import clean_staged_batch, read_batch_pages
 from pipeline.config import Config
@@ -249,18 +250,27 @@ def _report(run: Run, step: str, totals: dict[str, Any], total_files: int, begun
 
 
 def decide(run: Run) -> dedup.Clustering:
-    """Cross-page dedup of this run's documents against everything already in the output."""
+    """Cross-page dedup of this run's documents against everything already in the output.
+
+    On a Dask cluster (a `cluster.ClusterMapper`) the signatures stay on the
+    workers (`shuffle_dedup`); on one machine they are read into this process.
+    """
+    client = getattr(run.mapper, "client", None)
+    settings = run.config.minhash
     begun = time.perf_counter()
-    run.earlier = None if run.full else index.read_earlier(run.out, run.config.minhash, run.plan.changed)
+    run.earlier = None if run.full else index.read_earlier(run.out, settings, run.plan.changed, signatures=client is None)
     run.seconds["index"] = time.perf_counter() - begun
     begun = time.perf_counter()
     # Texts for the pairs too close to the threshold to decide on their estimate:
     # this run's documents first, then the ones earlier runs published.
-    def texts(doc_ids):
-        parts = [*run.staging.parts("documents"), *store.parts(run.out, "documents"), *store.parts(run.out, "duplicates")]
-        return index.read_texts(parts, doc_ids)
-
-    run.clustering = dedup.cluster(read_staged_signatures(run.staging, run.config.minhash), run.config, run.earlier, texts)
+    parts = [*run.staging.parts("documents"), *store.parts(run.out, "documents"), *store.parts(run.out, "duplicates")]
+    texts = functools.partial(index.read_texts, parts)
+    if client is not None:
+        earlier_parts = [] if run.full else store.parts(run.out, "signatures")
+        run.clustering = shuffle_dedup.cluster(client, earlier_parts, run.staging.parts("signatures"), run.config,
+                                               run.earlier, texts)
+    else:
+        run.clustering = dedup.cluster(read_staged_signatures(run.staging, settings), run.config, run.earlier, texts)
     run.seconds["dedup"] = time.perf_counter() - begun
     return run.clustering
 
