@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline import store
-from pipeline.dedup import Earlier
+from pipeline.clusters import Earlier
 from pipeline.signature import MinHashSettings
 
 

@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 from pipeline import ledger, report, store
 from pipeline.boilerplate import kept_support
-from pipeline.dedup import Clustering, Earlier
+from pipeline.clusters import Clustering, Earlier
 from pipeline.rows import as_duplicates
 from pipeline.schema import DOCUMENTS, DUPLICATES, REJECTS
 from pipeline.signature import MinHashSettings

@@ -20,7 +20,7 @@ from pipeline.schema import DUPLICATE_KINDS, SCHEMA_VERSION
 
 if TYPE_CHECKING:
     from pipeline.config import Config
-    from pipeline.dedup import Clustering
+    from pipeline.clusters import Clustering
     from pipeline.publish import Published
 
 LARGEST_CLUSTERS = 10

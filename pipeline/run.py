@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from pipeline import dedup, index, ledger, parallel, publish as publishing, remote, report, shuffle_dedup, store
+from pipeline import clusters, dedup, index, ledger, parallel, publish as publishing, remote, report, shuffle_dedup, store
 from pipeline.boilerplate import Learned, TemplateCounts, learn as learn_from_support
 from pipeline.chain import clean_staged_batch, read_batch_pages
 from pipeline.config import Config
@@ -66,8 +66,8 @@ class Run:
     cleaned: dict[str, Any] = field(default_factory=dict)
     support: Any = None
     learned: Learned | None = None
-    earlier: dedup.Earlier | None = None
-    clustering: dedup.Clustering | None = None
+    earlier: clusters.Earlier | None = None
+    clustering: clusters.Clustering | None = None
     published: publishing.Published | None = None
     summary: dict[str, Any] | None = None
 
@@ -249,7 +249,7 @@ def _report(run: Run, step: str, totals: dict[str, Any], total_files: int, begun
                       "elapsed": now - run.started})
 
 
-def decide(run: Run) -> dedup.Clustering:
+def decide(run: Run) -> clusters.Clustering:
     """Cross-page dedup of this run's documents against everything already in the output.
 
     On a Dask cluster (a `cluster.ClusterMapper`) the signatures stay on the

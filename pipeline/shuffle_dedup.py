@@ -8,7 +8,7 @@ signatures are:
    worker, one row per (document, band): ``band, key, row, rank``. That Dask
    DataFrame is shuffled by band key, so each LSH bucket lands whole in one
    partition, and kept in the workers' memory for the rounds of the search.
-2. Each round of `dedup.decide` asks for the pairs of the buckets that hold a
+2. Each round of `clusters.decide` asks for the pairs of the buckets that hold a
    row to search: each partition gives them by the rule of
    `dedup.candidate_pairs` (`bucket_pairs`).
 3. The pairs are shuffled by the part that holds their left row, whose
@@ -17,7 +17,7 @@ signatures are:
    (`dedup.verify`, texts read from the Parquet parts for pairs near the
    threshold). Only verified edges and two counts reach the driver.
 
-The driver holds `dedup.Rows` (doc_id, keep rank, text hash, earlier
+The driver holds `clusters.Rows` (doc_id, keep rank, text hash, earlier
 decisions: about 40 bytes a document plus its doc_id) and the edges; the
 centre clustering and the keep policy run there, as on one machine.
 """
@@ -34,8 +34,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.config import Config
-from pipeline.dedup import (_NO_WORK, ALL_PAIRS_BUCKET, SMALL_COLUMNS, Clustering, Earlier, Texts, _change_table,
-                            _decision_table, _matrix, _upper_triangle, decide, earlier_rows, prepare, verify)
+from pipeline.clusters import SMALL_COLUMNS, Clustering, Earlier, Texts, decide, earlier_rows, nothing_to_decide, prepare
+from pipeline.dedup import ALL_PAIRS_BUCKET, _matrix, _upper_triangle, verify
 from pipeline.signature import MinHashSettings
 
 # Band rows per partition of the shuffled table, and pairs per partition of the pair shuffles.
@@ -180,7 +180,7 @@ def cluster(client: Any, earlier_paths: Sequence[Path], staged_paths: Sequence[P
     settings = config.minhash
     parts, old, new = index_parts(earlier_paths, staged_paths, earlier, settings)
     if old.num_rows + new.num_rows == 0:
-        return Clustering(_decision_table([], [], np.empty(0, np.float32), []), _change_table([], [], [], [], []), [], dict(_NO_WORK))
+        return nothing_to_decide()
     rows = prepare(old, new, config, earlier)
     parts = [part for part in parts if part.count]
     starts = np.array([part.offset for part in parts], dtype=np.int64)
