@@ -11,6 +11,7 @@ reports progress.
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import Any, Callable, Optional
 
@@ -64,12 +65,23 @@ def log_progress(logger) -> steps.Progress:
     return progress
 
 
+def batches_as_tasks(step: Callable, run: steps.Run, *args: Any) -> Any:
+    """The steps whose batches are Prefect tasks already (on a cluster) run in the flow itself.
+
+    A task that submits tasks would send its own inputs (the whole run) along
+    with every batch it submits.
+    """
+    if step in (steps.read_pages, steps.clean):
+        return step(run, *args)
+    return as_task(step, run, *args)
+
+
 def run_once(raw_dir: str, out_dir: str, config: Any, full: bool, add_raw: bool, logger, mapper=None) -> dict[str, Any]:
     with steps.opened(raw_dir, out_dir, config, full=full, add_raw=add_raw, on_wait=logger.info,
                       progress=log_progress(logger), mapper=mapper) as run:
         for note in run.notes:
             logger.warning(note)
-        return steps.sequence(run, as_task)
+        return steps.sequence(run, batches_as_tasks if mapper is not None else as_task)
 
 
 def run_with_retries(raw_dir: str, out_dir: str, config: Any, full: bool, add_raw: bool, logger, attempts: int,
@@ -85,6 +97,29 @@ def run_with_retries(raw_dir: str, out_dir: str, config: Any, full: bool, add_ra
             logger.warning("%s; trying again in %d s (attempt %d of %d)", error, BUSY_RETRY_SECONDS, attempt + 1, attempts)
             time.sleep(BUSY_RETRY_SECONDS)
     raise AssertionError("unreachable")
+
+
+def run_on_cluster(address: str, raw_dir: str, out_dir: str, config: Any, full: bool, add_raw: bool, logger,
+                   attempts: int) -> dict[str, Any]:
+    """The run with every batch a Prefect task on the Dask cluster at ``address`` (prefect-dask's DaskTaskRunner)."""
+    from prefect_dask import DaskTaskRunner
+
+    from flows.dask_batches import PrefectDaskMapper
+
+    if __name__ != "flows.clean":
+        # A deployment loads this file as a module of another name ("clean"), which
+        # the Dask scheduler cannot import when it reads the tasks' context: send
+        # this module's code by value instead.
+        import cloudpickle
+
+        cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    # Refused in one line (a bad address, no scheduler, no workers) before the task runner tries.
+    client = clusters.connect(address)
+    try:
+        with DaskTaskRunner(address=address) as runner:
+            return run_with_retries(raw_dir, out_dir, config, full, add_raw, logger, attempts, PrefectDaskMapper(runner, client))
+    finally:
+        client.close()
 
 
 @flow(name="clean-corpus", log_prints=False)
@@ -110,8 +145,9 @@ def clean_corpus(
         options: Cleaning options, the keys of a --config TOML file; each field says what it does.
         full: Rebuild the output from every raw file instead of only new and changed ones.
         add_raw: Add this raw folder to an output that was built from another one.
-        cluster: Address of a Dask scheduler (tcp://HOST:8786) to clean the batches on; empty: worker
-            processes on the worker's machine. The raw and output folders must be at the same paths there.
+        cluster: Address of a Dask scheduler (tcp://HOST:8786) to run the batches on, each a Prefect task
+            (prefect-dask), and the dedup step; empty: worker processes on the worker's machine. The raw
+            and output folders must be at the same paths there.
     """
     logger = get_run_logger()
     config = parse_options(options)
@@ -120,13 +156,10 @@ def clean_corpus(
                                            required=deployment.id is not None)
     # A deployment run tries again; a flow called by hand (the CLI's --prefect) reports at once.
     attempts = BUSY_ATTEMPTS if deployment.id is not None else 1
-    client = clusters.connect(cluster) if cluster else None
-    try:
-        summary = run_with_retries(raw_dir, out_dir, config, full, add_raw, logger, attempts,
-                                   clusters.cluster_mapper(client) if client is not None else None)
-    finally:
-        if client is not None:
-            client.close()
+    if cluster:
+        summary = run_on_cluster(cluster, raw_dir, out_dir, config, full, add_raw, logger, attempts)
+    else:
+        summary = run_with_retries(raw_dir, out_dir, config, full, add_raw, logger, attempts)
     if summary.get("nothing_new"):
         logger.info("nothing new in %s (%d files unchanged); %s left as it is", raw_dir, summary["files_unchanged"], out_dir)
     else:

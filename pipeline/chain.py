@@ -33,7 +33,7 @@ from pipeline.filters import apply_filters
 from pipeline.ingest import read_batch
 from pipeline.metadata import extract_batch
 from pipeline.page_dedup import dedup_pages
-from pipeline.staging import drop_pages, load_pages, stage_batch, stage_pages, staged_counts
+from pipeline.staging import drop_pages, load_learned, load_pages, stage_batch, stage_pages, staged_counts
 
 Stage = Callable[[Sequence[Document], Config], list[Document]]
 
@@ -132,8 +132,11 @@ def read_batch_pages(index: int, paths: Sequence[Path], raw_dir: Path, staging: 
     return {"records": len(docs), "seconds": seconds, "files": prints, "templates": counts}
 
 
-def clean_staged_batch(index: int, staging: Any, config: Config, learned: Learned | None) -> dict[str, Any]:
-    """The cleaning pass of one staged batch: extract -> normalize -> filter -> sign -> stage."""
+def clean_staged_batch(index: int, staging: Any, config: Config) -> dict[str, Any]:
+    """The cleaning pass of one staged batch: extract -> normalize -> filter -> sign -> stage.
+
+    The learned templates come from the staging folder (`staging.load_learned`: once per worker process).
+    """
     seconds: dict[str, float] = {}
     done = staged_counts(staging, index)
     if done is not None and not staging.pages(index).exists():
@@ -143,7 +146,7 @@ def clean_staged_batch(index: int, staging: Any, config: Config, learned: Learne
     begun = time.perf_counter()
     docs = load_pages(staging, index)
     seconds["stage"] = time.perf_counter() - begun
-    docs = run_stages(cleaning_stages(learned), docs, config, seconds)
+    docs = run_stages(cleaning_stages(load_learned(staging)), docs, config, seconds)
     begun = time.perf_counter()
     signatures = sign_documents(docs, config)
     seconds["sign"] = time.perf_counter() - begun

@@ -25,7 +25,7 @@ from pipeline.boilerplate import Learned, TemplateCounts, learn as learn_from_su
 from pipeline.chain import clean_staged_batch, read_batch_pages
 from pipeline.config import Config
 from pipeline.objects import is_url
-from pipeline.staging import Staging, open_staging, read_staged_signatures
+from pipeline.staging import Staging, open_staging, read_staged_signatures, save_learned
 from pipeline.store import OutputError
 
 Progress = Callable[[dict[str, Any]], None]
@@ -217,6 +217,7 @@ def learn_templates(run: Run) -> Learned:
     earlier = None if run.full else index.read_templates(run.out)
     run.support = run.cleaned["templates"].support(earlier)
     run.learned = learn_from_support(run.support, run.config.boilerplate_min_pages) if run.config.learn_boilerplate else Learned()
+    save_learned(run.staging, run.learned)
     return run.learned
 
 
@@ -224,7 +225,7 @@ def clean(run: Run) -> dict[str, Any]:
     """The cleaning pass of every staged batch: extract -> normalize -> filter -> sign -> stage."""
     totals = run.cleaned
     totals.update(cleaned=0, rejected=0, batches_done=0)
-    jobs = [(index, run.staging, run.config, run.learned) for index in range(totals["batches"])]
+    jobs = [(index, run.staging, run.config) for index in range(totals["batches"])]
     begun = time.perf_counter()
     for counts in run.mapper(clean_staged_batch, jobs, run.config):
         _add_seconds(totals, counts)

@@ -8,13 +8,14 @@ into the run's parts once dedup has decided.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import pickle
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -91,6 +92,34 @@ def load_pages(staging: Staging, index: int) -> list[Document]:
     raw = staging.pages(index).read_bytes()
     data = pa.decompress(raw[8:], decompressed_size=int.from_bytes(raw[:8], "little"), codec="zstd", asbytes=True)
     return pickle.loads(data)
+
+
+LEARNED_NAME = "learned.pickle"
+
+
+def save_learned(staging: Staging, learned: Any) -> None:
+    """Keep the run's learned templates beside its batches, for every cleaning task to load."""
+    data = pickle.dumps(learned, protocol=pickle.HIGHEST_PROTOCOL)
+    _replace_with(staging.path / LEARNED_NAME, lambda temp: temp.write_bytes(data))
+
+
+def load_learned(staging: Staging) -> Any:
+    """The learned templates `save_learned` kept (None when there are none): read once per process, not per batch.
+
+    Every worker of the local pool, of a Dask cluster or of Prefect's Dask task
+    runner gets them this way, so they never travel with each task.
+    """
+    path = staging.path / LEARNED_NAME
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    return _learned_at(str(path), info.st_size, info.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4)
+def _learned_at(path: str, size: int, mtime_ns: int) -> Any:
+    return pickle.loads(Path(path).read_bytes())
 
 
 def drop_pages(staging: Staging, index: int) -> None:

@@ -36,10 +36,19 @@ def test_a_run_on_the_cluster_writes_what_a_local_run_writes(dask_cluster, tmp_p
 def test_the_flow_cleans_on_the_cluster(prefect_harness, dask_cluster, tmp_path):
     from flows.clean import clean_corpus
 
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
     raw = shutil.copytree(SAMPLE_RAW, tmp_path / "raw")
-    summary = clean_corpus(raw_dir=str(raw), out_dir=str(tmp_path / "flow"), options={"batch_size": 2},
-                           cluster=dask_cluster.address)
+    state = clean_corpus(raw_dir=str(raw), out_dir=str(tmp_path / "flow"), options={"batch_size": 2},
+                         cluster=dask_cluster.address, return_state=True)
+    summary = state.result()
     assert summary["counts_add_up"] and summary["documents"] == 7
+    # Every batch of both passes was a Prefect task (prefect-dask), and each one completed.
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id])))
+    batches = [r for r in runs if r.name.startswith(("read-batch", "clean-batch"))]
+    assert len(batches) == 12 and all(r.state_type.value == "COMPLETED" for r in batches), [(r.name, r.state_type) for r in batches]
     run_pipeline(raw, tmp_path / "local", Config.from_mapping({"batch_size": 2}))
     ours, local = read_tables(tmp_path / "flow"), read_tables(tmp_path / "local")
     assert all(ours[name].equals(local[name]) for name in ours)

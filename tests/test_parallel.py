@@ -19,7 +19,7 @@ def test_every_batch_is_read_and_cleaned_once_by_two_workers_with_more_batches_t
     fingerprinted = [name for counts in read for name in counts["files"]]
     assert sorted(fingerprinted) == sorted(relative_name(path, SAMPLE_RAW) for path in files)
     assert sum(counts["records"] for counts in read) == 15  # the sample's records, as `make sample` reports
-    cleaned = list(map_batches(clean_staged_batch, [(i, staging, config, None) for i in range(len(batches))], config))
+    cleaned = list(map_batches(clean_staged_batch, [(i, staging, config) for i in range(len(batches))], config))
     assert sum(c["cleaned"] + c["rejected"] for c in cleaned) == 15
     assert len(list(staging.parts("documents"))) + len(list(staging.parts("rejects"))) >= len(batches)
 
@@ -39,8 +39,8 @@ def test_a_cleaning_batch_run_twice_gives_the_same_counts(tmp_path):
         steps.plan(run)
         steps.read_pages(run)
         steps.learn_templates(run)
-        first = clean_staged_batch(0, run.staging, run.config, run.learned)
-        again = clean_staged_batch(0, run.staging, run.config, run.learned)
+        first = clean_staged_batch(0, run.staging, run.config)
+        again = clean_staged_batch(0, run.staging, run.config)
         assert {k: again[k] for k in ("records", "cleaned", "rejected")} == {k: first[k] for k in ("records", "cleaned", "rejected")}
         steps.clean(run)  # every batch, batch 0 once more
         steps.decide(run)
