@@ -24,6 +24,7 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -250,20 +251,27 @@ class TemplateCounts:
             self.rows = rows[first]
             self.pending = []
 
-    def support(self, earlier: pa.Table | None = None) -> pa.Table:
+    def support(self, earlier: pa.Table | None = None, texts_of: Callable[[list[int]], dict[int, str]] | None = None) -> pa.Table:
         """Articles with each template at the top, at the bottom and inside a body, per scope (`schema.TEMPLATES`).
+
+        Only templates at an edge of two articles or more (`kept_support`): no
+        other can be learned (``boilerplate_min_pages`` is at least 2) or is kept.
+        ``texts_of`` looks up the templates' texts when they are not held here
+        (a run's batches stage them: `staging.template_texts`).
 
         ``earlier`` is the support earlier runs left: counts add up (an article
         seen in two runs counts twice, which only ever happens to a changed file).
         """
         self.fold()
-        names = {number: name for name, number in self.scopes.items()}
         _, first, counts = np.unique(_row_key(self.rows, with_article=False), return_index=True, return_counts=True)
         keys = self.rows[first]
         where = keys["where"]
+        # Arrow columns throughout, no Python object per row: a run of millions of
+        # pages has millions of distinct lines (every title, every short body line).
+        names = pa.array([name for name, _ in sorted(self.scopes.items(), key=lambda item: item[1])], pa.string())
         table = pa.table(
             {
-                "scope": pa.array([names[s] for s in keys["scope"].tolist()], pa.string()),
+                "scope": pa.DictionaryArray.from_arrays(pa.array(keys["scope"], pa.int32()), names).cast(pa.string()),
                 "template_hash": pa.array(keys["template"], pa.uint64()),
                 "top": pa.array(np.where(where & TOP, counts, 0), pa.int64()),
                 "bottom": pa.array(np.where(where & BOTTOM, counts, 0), pa.int64()),
@@ -274,10 +282,13 @@ class TemplateCounts:
             table = pa.concat_tables([earlier.select(table.column_names).cast(table.schema), table])
         table = table.group_by(["scope", "template_hash"]).aggregate([("top", "sum"), ("bottom", "sum"), ("inside", "sum")])
         table = table.rename_columns([name.removesuffix("_sum") for name in table.column_names])
-        texts = [self.texts.get(h, "") for h in table.column("template_hash").to_pylist()]
+        table = kept_support(table)
+        hashes = table.column("template_hash").to_pylist()
+        known_texts = texts_of(sorted(set(hashes))) if texts_of is not None else self.texts
+        texts = [known_texts.get(h, "") for h in hashes]
         if earlier is not None and earlier.num_rows:
             known = dict(zip(earlier.column("template_hash").to_pylist(), earlier.column("template").to_pylist()))
-            texts = [text or known.get(h, "") for text, h in zip(texts, table.column("template_hash").to_pylist())]
+            texts = [text or known.get(h, "") for text, h in zip(texts, hashes)]
         table = table.append_column("template", pa.array(texts, pa.string()))
         return table.select(TEMPLATES.names).cast(TEMPLATES).sort_by([("scope", "ascending"), ("template_hash", "ascending")])
 

@@ -33,7 +33,7 @@ from pipeline.filters import apply_filters
 from pipeline.ingest import read_batch
 from pipeline.metadata import extract_batch
 from pipeline.page_dedup import dedup_pages
-from pipeline.staging import drop_pages, load_learned, load_pages, stage_batch, stage_pages, staged_counts
+from pipeline.staging import drop_pages, load_learned, load_pages, stage_batch, stage_pages, stage_template_texts, staged_counts
 
 Stage = Callable[[Sequence[Document], Config], list[Document]]
 
@@ -125,6 +125,9 @@ def read_batch_pages(index: int, paths: Sequence[Path], raw_dir: Path, staging: 
     begun = time.perf_counter()
     counts = count_templates(docs) if config.learn_boilerplate else TemplateCounts()
     counts.fold()
+    # The texts stay here, in staging: of a million distinct lines the driver keeps a few thousand.
+    stage_template_texts(staging, index, counts.texts)
+    counts.texts = {}
     seconds["learn"] = time.perf_counter() - begun
     begun = time.perf_counter()
     stage_pages(staging, index, docs)

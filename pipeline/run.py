@@ -25,7 +25,7 @@ from pipeline.boilerplate import Learned, TemplateCounts, learn as learn_from_su
 from pipeline.chain import clean_staged_batch, read_batch_pages
 from pipeline.config import Config
 from pipeline.objects import is_url
-from pipeline.staging import Staging, open_staging, read_staged_signatures, save_learned
+from pipeline.staging import Staging, open_staging, read_staged_signatures, save_learned, template_texts
 from pipeline.store import OutputError
 
 Progress = Callable[[dict[str, Any]], None]
@@ -215,7 +215,8 @@ def read_pages(run: Run) -> dict[str, Any]:
 def learn_templates(run: Run) -> Learned:
     """Boilerplate templates from this run's pages and the support earlier runs left."""
     earlier = None if run.full else index.read_templates(run.out)
-    run.support = run.cleaned["templates"].support(earlier)
+    run.support = run.cleaned["templates"].support(earlier, functools.partial(template_texts, run.staging))
+    run.cleaned["templates"] = None  # the per-article rows: the largest thing the driver held
     run.learned = learn_from_support(run.support, run.config.boilerplate_min_pages) if run.config.learn_boilerplate else Learned()
     save_learned(run.staging, run.learned)
     return run.learned

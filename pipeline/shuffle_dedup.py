@@ -128,19 +128,27 @@ def attach_left(frame: pd.DataFrame, parts: Sequence[Part], settings: MinHashSet
 
 def verify_partition(frame: pd.DataFrame, parts: Sequence[Part], settings: MinHashSettings, threshold: float,
                      texts: Texts | None) -> tuple[int, np.ndarray, np.ndarray, int]:
-    """Verify one partition's pairs against their right rows' parts: (pairs, verified edges, similarities, settled on texts)."""
-    edges, sims, exact = [np.empty((0, 2), np.int64)], [np.empty(0)], 0
+    """Verify one partition's pairs against their right rows' parts: (pairs, verified edges, similarities, settled on texts).
+
+    One `dedup.verify` call for the whole partition, so the texts of its pairs near
+    the threshold are fetched in one pass over the documents' parts.
+    """
+    if not len(frame):
+        return 0, np.empty((0, 2), np.int64), np.empty(0), 0
+    frame = frame.sort_values("right_part", kind="stable")
+    right_sigs, right_hash, right_ids = [], [], []
     for index, group in frame.groupby("right_part", sort=True):
-        right = group["right"].to_numpy()
-        right_sigs, right_hash, right_ids = _rows_of(parts, int(index), right, settings)
-        left_sigs = np.frombuffer(b"".join(group["left_sig"]), dtype=np.uint32).reshape(len(group), settings.num_perm)
-        found, settled = verify(left_sigs, right_sigs, group["left_hash"].to_numpy().astype(np.uint64), right_hash,
-                                group["left_id"].to_numpy(), right_ids, settings, threshold, texts)
-        good = found >= threshold
-        edges.append(np.stack([group["left"].to_numpy(), right], axis=1)[good])
-        sims.append(found[good])
-        exact += settled
-    return len(frame), np.concatenate(edges), np.concatenate(sims), exact
+        sigs, hashes, ids = _rows_of(parts, int(index), group["right"].to_numpy(), settings)
+        right_sigs.append(sigs)
+        right_hash.append(hashes)
+        right_ids.append(ids)
+    left_sigs = np.frombuffer(b"".join(frame["left_sig"]), dtype=np.uint32).reshape(len(frame), settings.num_perm)
+    found, settled = verify(left_sigs, np.concatenate(right_sigs), frame["left_hash"].to_numpy().astype(np.uint64),
+                            np.concatenate(right_hash), frame["left_id"].to_numpy(), np.concatenate(right_ids),
+                            settings, threshold, texts)
+    good = found >= threshold
+    edges = np.stack([frame["left"].to_numpy(), frame["right"].to_numpy()], axis=1)[good]
+    return len(frame), edges, found[good], settled
 
 
 _PAIRS = pd.DataFrame({c: pd.Series(dtype="int64") for c in ("left", "right", "left_part", "right_part")})

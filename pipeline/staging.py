@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.document import Document
@@ -92,6 +93,23 @@ def load_pages(staging: Staging, index: int) -> list[Document]:
     raw = staging.pages(index).read_bytes()
     data = pa.decompress(raw[8:], decompressed_size=int.from_bytes(raw[:8], "little"), codec="zstd", asbytes=True)
     return pickle.loads(data)
+
+
+def stage_template_texts(staging: Staging, index: int, texts: dict[int, str]) -> None:
+    """Keep one batch's template texts (hash -> text) beside it: the driver looks up the few it keeps at the end."""
+    table = pa.table({"template_hash": pa.array(list(texts), pa.uint64()), "template": pa.array(list(texts.values()), pa.string())})
+    _replace_with(staging.part("template-texts", index), lambda temp: pq.write_table(table, temp, compression=COMPRESSION))
+
+
+def template_texts(staging: Staging, hashes: Sequence[int]) -> dict[int, str]:
+    """The texts of ``hashes`` among the staged template texts (a template's text is the same in every batch)."""
+    wanted = pa.array(list(hashes), pa.uint64())
+    found: dict[int, str] = {}
+    for part in staging.parts("template-texts"):
+        table = pq.read_table(part)
+        table = table.filter(pc.is_in(table.column("template_hash"), value_set=wanted))
+        found.update(zip(table.column("template_hash").to_pylist(), table.column("template").to_pylist()))
+    return found
 
 
 LEARNED_NAME = "learned.pickle"
