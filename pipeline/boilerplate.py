@@ -251,17 +251,8 @@ class TemplateCounts:
             self.rows = rows[first]
             self.pending = []
 
-    def support(self, earlier: pa.Table | None = None, texts_of: Callable[[list[int]], dict[int, str]] | None = None) -> pa.Table:
-        """Articles with each template at the top, at the bottom and inside a body, per scope (`schema.TEMPLATES`).
-
-        Only templates at an edge of two articles or more (`kept_support`): no
-        other can be learned (``boilerplate_min_pages`` is at least 2) or is kept.
-        ``texts_of`` looks up the templates' texts when they are not held here
-        (a run's batches stage them: `staging.template_texts`).
-
-        ``earlier`` is the support earlier runs left: counts add up (an article
-        seen in two runs counts twice, which only ever happens to a changed file).
-        """
+    def counted(self) -> pa.Table:
+        """Articles per (scope, template, position): the columns `support_of` adds up."""
         self.fold()
         _, first, counts = np.unique(_row_key(self.rows, with_article=False), return_index=True, return_counts=True)
         keys = self.rows[first]
@@ -269,7 +260,7 @@ class TemplateCounts:
         # Arrow columns throughout, no Python object per row: a run of millions of
         # pages has millions of distinct lines (every title, every short body line).
         names = pa.array([name for name, _ in sorted(self.scopes.items(), key=lambda item: item[1])], pa.string())
-        table = pa.table(
+        return pa.table(
             {
                 "scope": pa.DictionaryArray.from_arrays(pa.array(keys["scope"], pa.int32()), names).cast(pa.string()),
                 "template_hash": pa.array(keys["template"], pa.uint64()),
@@ -278,19 +269,51 @@ class TemplateCounts:
                 "inside": pa.array(np.where(where == INSIDE, counts, 0), pa.int64()),
             }
         )
-        if earlier is not None and earlier.num_rows:
-            table = pa.concat_tables([earlier.select(table.column_names).cast(table.schema), table])
-        table = table.group_by(["scope", "template_hash"]).aggregate([("top", "sum"), ("bottom", "sum"), ("inside", "sum")])
-        table = table.rename_columns([name.removesuffix("_sum") for name in table.column_names])
-        table = kept_support(table)
-        hashes = table.column("template_hash").to_pylist()
-        known_texts = texts_of(sorted(set(hashes))) if texts_of is not None else self.texts
-        texts = [known_texts.get(h, "") for h in hashes]
-        if earlier is not None and earlier.num_rows:
-            known = dict(zip(earlier.column("template_hash").to_pylist(), earlier.column("template").to_pylist()))
-            texts = [text or known.get(h, "") for text, h in zip(texts, hashes)]
-        table = table.append_column("template", pa.array(texts, pa.string()))
-        return table.select(TEMPLATES.names).cast(TEMPLATES).sort_by([("scope", "ascending"), ("template_hash", "ascending")])
+
+    def staged_rows(self) -> pa.Table:
+        """The rows themselves (scope by name), for a run whose support is counted on a cluster."""
+        self.fold()
+        names = pa.array([name for name, _ in sorted(self.scopes.items(), key=lambda item: item[1])], pa.string())
+        return pa.table({
+            "scope": pa.DictionaryArray.from_arrays(pa.array(self.rows["scope"], pa.int32()), names).cast(pa.string()),
+            "template_hash": pa.array(self.rows["template"], pa.uint64()),
+            "where": pa.array(self.rows["where"], pa.uint8()),
+            "key": pa.array(self.rows["key"], pa.uint64()),
+        })
+
+    def support(self, earlier: pa.Table | None = None, texts_of: Callable[[list[int]], dict[int, str]] | None = None) -> pa.Table:
+        """Articles with each template at the top, at the bottom and inside a body, per scope (`schema.TEMPLATES`).
+
+        See `support_of`; without ``texts_of`` the texts come from these counts.
+        """
+        held = self.texts
+        return support_of(self.counted(), earlier, texts_of or (lambda hashes: {h: held[h] for h in hashes if h in held}))
+
+
+def support_of(counted: pa.Table, earlier: pa.Table | None, texts_of: Callable[[list[int]], dict[int, str]]) -> pa.Table:
+    """This run's counts (`TemplateCounts.counted`) added to the support earlier runs left (`schema.TEMPLATES`).
+
+    ``earlier``: counts add up (an article seen in two runs counts twice, which
+    only ever happens to a changed file). Only templates at an edge of two
+    articles or more are kept (`kept_support`): no other can be learned
+    (``boilerplate_min_pages`` is at least 2) or is kept with the output.
+    ``texts_of`` gives the texts of a list of template hashes (a run's
+    batches stage them: `staging.template_texts`).
+    """
+    table = counted
+    if earlier is not None and earlier.num_rows:
+        table = pa.concat_tables([earlier.select(table.column_names).cast(table.schema), table])
+    table = table.group_by(["scope", "template_hash"]).aggregate([("top", "sum"), ("bottom", "sum"), ("inside", "sum")])
+    table = table.rename_columns([name.removesuffix("_sum") for name in table.column_names])
+    table = kept_support(table)
+    hashes = table.column("template_hash").to_pylist()
+    found = texts_of(sorted(set(hashes)))
+    texts = [found.get(h, "") for h in hashes]
+    if earlier is not None and earlier.num_rows:
+        known = dict(zip(earlier.column("template_hash").to_pylist(), earlier.column("template").to_pylist()))
+        texts = [text or known.get(h, "") for text, h in zip(texts, hashes)]
+    table = table.append_column("template", pa.array(texts, pa.string()))
+    return table.select(TEMPLATES.names).cast(TEMPLATES).sort_by([("scope", "ascending"), ("template_hash", "ascending")])
 
 
 def _row_key(rows: np.ndarray, with_article: bool) -> np.ndarray:

@@ -33,7 +33,8 @@ from pipeline.filters import apply_filters
 from pipeline.ingest import read_batch
 from pipeline.metadata import extract_batch
 from pipeline.page_dedup import dedup_pages
-from pipeline.staging import drop_pages, load_learned, load_pages, stage_batch, stage_pages, stage_template_texts, staged_counts
+from pipeline.staging import (drop_pages, load_learned, load_pages, stage_batch, stage_pages, stage_template_rows,
+                              stage_template_texts, staged_counts)
 
 Stage = Callable[[Sequence[Document], Config], list[Document]]
 
@@ -110,12 +111,13 @@ def clean_files(paths: Sequence[Path], raw_dir: Path, config: Config, learned: L
 
 
 def read_batch_pages(index: int, paths: Sequence[Path], raw_dir: Path, staging: Any, config: Config,
-                     names_from: Path | None = None) -> dict[str, Any]:
+                     names_from: Path | None = None, stage_templates: bool = False) -> dict[str, Any]:
     """The reading pass of one batch of files, ending in the staging folder.
 
     Returns the batch's counts, seconds per stage, the fingerprint of each
     file as it was read (the ledger's record of exactly what was processed)
-    and the batch's template counts for learning.
+    and the batch's template counts for learning (with ``stage_templates``
+    they are staged instead, for a cluster to count: `shuffle_support`).
     """
     seconds: dict[str, float] = {}
     started = time.perf_counter()
@@ -128,6 +130,9 @@ def read_batch_pages(index: int, paths: Sequence[Path], raw_dir: Path, staging: 
     # The texts stay here, in staging: of a million distinct lines the driver keeps a few thousand.
     stage_template_texts(staging, index, counts.texts)
     counts.texts = {}
+    if stage_templates:
+        stage_template_rows(staging, index, counts.staged_rows())
+        counts = TemplateCounts()
     seconds["learn"] = time.perf_counter() - begun
     begun = time.perf_counter()
     stage_pages(staging, index, docs)

@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from pipeline import clusters, dedup, index, ledger, parallel, publish as publishing, remote, report, shuffle_dedup, store
-from pipeline.boilerplate import Learned, TemplateCounts, learn as learn_from_support
+from pipeline import (clusters, dedup, index, ledger, parallel, publish as publishing, remote, report, shuffle_dedup,
+                      shuffle_support, store)
+from pipeline.boilerplate import Learned, TemplateCounts, learn as learn_from_support, support_of
 from pipeline.chain import clean_staged_batch, read_batch_pages
 from pipeline.config import Config
 from pipeline.objects import is_url
@@ -198,7 +199,8 @@ def read_pages(run: Run) -> dict[str, Any]:
     batches = run.batches()
     totals: dict[str, Any] = {"records": 0, "stage_seconds": {}, "files": {}, "batches": len(batches), "batches_done": 0,
                               "files_done": 0, "templates": TemplateCounts()}
-    jobs = [(index, paths, run.raw, run.staging, run.config, run.names_from) for index, paths in enumerate(batches)]
+    on_cluster = getattr(run.mapper, "client", None) is not None
+    jobs = [(index, paths, run.raw, run.staging, run.config, run.names_from, on_cluster) for index, paths in enumerate(batches)]
     begun = time.perf_counter()
     for counts in run.mapper(read_batch_pages, jobs, run.config):
         _add_seconds(totals, counts)
@@ -215,8 +217,13 @@ def read_pages(run: Run) -> dict[str, Any]:
 def learn_templates(run: Run) -> Learned:
     """Boilerplate templates from this run's pages and the support earlier runs left."""
     earlier = None if run.full else index.read_templates(run.out)
-    run.support = run.cleaned["templates"].support(earlier, functools.partial(template_texts, run.staging))
+    client = getattr(run.mapper, "client", None)
+    if client is not None:
+        counted = shuffle_support.counted(client, run.staging.parts("template-rows"), run.cleaned["records"] * 20, earlier)
+    else:
+        counted = run.cleaned["templates"].counted()
     run.cleaned["templates"] = None  # the per-article rows: the largest thing the driver held
+    run.support = support_of(counted, earlier, functools.partial(template_texts, run.staging))
     run.learned = learn_from_support(run.support, run.config.boilerplate_min_pages) if run.config.learn_boilerplate else Learned()
     save_learned(run.staging, run.learned)
     return run.learned

@@ -101,6 +101,11 @@ def stage_template_texts(staging: Staging, index: int, texts: dict[int, str]) ->
     _replace_with(staging.part("template-texts", index), lambda temp: pq.write_table(table, temp, compression=COMPRESSION))
 
 
+def stage_template_rows(staging: Staging, index: int, rows: pa.Table) -> None:
+    """Keep one batch's template rows (a run on a cluster counts them there: `shuffle_support`)."""
+    _replace_with(staging.part("template-rows", index), lambda temp: pq.write_table(rows, temp, compression=COMPRESSION))
+
+
 def template_texts(staging: Staging, hashes: Sequence[int]) -> dict[int, str]:
     """The texts of ``hashes`` among the staged template texts (a template's text is the same in every batch)."""
     wanted = pa.array(list(hashes), pa.uint64())

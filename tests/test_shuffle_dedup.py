@@ -17,7 +17,7 @@ import pytest
 from conftest import ROOT, read_tables, run_pipeline
 
 from flows.cli import main
-from pipeline import dedup, shuffle_dedup
+from pipeline import dedup, shuffle_dedup, store
 from pipeline.config import Config
 
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -88,11 +88,16 @@ def test_runs_on_the_cluster_dedup_as_runs_on_one_machine_full_and_incremental(d
         for name in theirs:
             assert mine[name].equals(theirs[name]), name
         assert stats(ours) == stats(local)
+        # The boilerplate support, counted on the cluster, and what was learned from it.
+        assert store.read_table(ours, store.TEMPLATES).equals(store.read_table(local, store.TEMPLATES))
+        learned = [json.loads((out / "summary.json").read_text(encoding="utf-8"))["boilerplate_learned"] for out in (ours, local)]
+        assert learned[0] == learned[1]
 
     both()
     first = stats(local)
     assert first["exactly_verified_pairs"] > 0 and first["largest_cluster"] > dedup.ALL_PAIRS_BUCKET
     assert first["duplicates"] > 40
+    assert json.loads((local / "summary.json").read_text(encoding="utf-8"))["boilerplate_learned"], "nothing learned: a weak test"
 
     # The next day: new pages, a longer copy of a kept story (the keep policy prefers it),
     # and changed files whose earlier rows leave the index.
