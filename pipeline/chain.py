@@ -17,6 +17,7 @@ it rejected.
 
 from __future__ import annotations
 
+import collections
 import functools
 import time
 from pathlib import Path
@@ -31,6 +32,7 @@ from pipeline.document import REJECT_PROCESSING_ERROR, Document
 from pipeline.encoding import repair_batch
 from pipeline.filters import apply_filters
 from pipeline.ingest import read_batch
+from pipeline.ledger import prints_table
 from pipeline.metadata import extract_batch
 from pipeline.page_dedup import dedup_pages
 from pipeline.staging import (drop_pages, load_learned, load_pages, stage_batch, stage_pages, stage_template_rows,
@@ -137,7 +139,8 @@ def read_batch_pages(index: int, paths: Sequence[Path], raw_dir: Path, staging: 
     begun = time.perf_counter()
     stage_pages(staging, index, docs)
     seconds["stage"] = time.perf_counter() - begun
-    return {"records": len(docs), "seconds": seconds, "files": prints, "templates": counts}
+    files = prints_table(prints, collections.Counter(doc.source_path for doc in docs))
+    return {"records": len(docs), "seconds": seconds, "files": files, "templates": counts}
 
 
 def clean_staged_batch(index: int, staging: Any, config: Config) -> dict[str, Any]:

@@ -14,15 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import xxhash
 
 from pipeline import store
-from pipeline.ingest import Fingerprint, Refused, chunks, discover, open_input, relative_name, stat_fingerprint
+from pipeline.ingest import Fingerprint, PathList, Refused, chunks, discover, open_input, relative_name, stat_fingerprint
 from pipeline.schema import FILES
 
-__all__ = ["Fingerprint", "Plan", "content_hash", "ledger_table", "plan", "plan_run"]
+__all__ = ["Fingerprint", "Plan", "content_hash", "ledger_of", "ledger_table", "plan", "plan_run", "prints_table"]
 
 
 def content_hash(path: Path, raw_dir: Path, follow_symlinks: str = "inside") -> str | None:
@@ -52,7 +53,7 @@ class Plan:
     files of this raw folder that are no longer there (their rows stay).
     """
 
-    process: list[Path]
+    process: Sequence[Path]
     changed: list[str]
     unchanged: int = 0
     missing: int = 0
@@ -81,7 +82,7 @@ def plan(files: Sequence[Path], raw_dir: Path, ledger: pa.Table | None, names_fr
     """
     names_from = names_from or raw_dir
     done = {row["source_path"]: row for row in ledger.to_pylist()} if ledger is not None else {}
-    process: list[Path] = []
+    process = PathList()
     changed: list[str] = []
     unchanged = 0
     seen = set()
@@ -126,27 +127,38 @@ def plan_run(raw_dir: Path, out_dir: Path, full: bool = False, names_from: Path 
     return plan(discover(raw_dir, follow_symlinks), raw_dir, done, names_from, follow_symlinks)
 
 
-def ledger_table(prints: Mapping[str, Fingerprint], records: Mapping[str, int], run: int, earlier: pa.Table | None) -> pa.Table:
-    """The ledger after this run: earlier rows, with this run's files added or replaced.
+def prints_table(prints: Mapping[str, Fingerprint], records: Mapping[str, int]) -> pa.Table:
+    """One batch's files as columns: what each was when its worker read it, and how many records it gave.
 
-    ``prints`` are what each processed file was when its worker read it
-    (`ingest.read_file`): the hash is of exactly the bytes read. Built
-    column by column: a row object per file would cost about a gigabyte at a
-    million files.
+    A batch's workers build it, so the driver holds a few Arrow columns per
+    batch, not an object per file (a million files would be a gigabyte).
     """
     names = list(prints)
     values = list(prints.values())
-    table = pa.table(
+    return pa.table(
         {
             "source_path": pa.array(names, pa.string()),
             "size_bytes": pa.array([p.size for p in values], pa.int64()),
             "mtime_ns": pa.array([p.mtime_ns for p in values], pa.int64()),
             "content_hash": pa.array([p.content_hash for p in values], pa.string()),
             "records": pa.array([records.get(name, 0) for name in names], pa.int32()),
-            "run": pa.array([run] * len(names), pa.int32()),
-        },
-        schema=FILES,
+        }
     )
+
+
+def ledger_table(prints: Mapping[str, Fingerprint], records: Mapping[str, int], run: int, earlier: pa.Table | None) -> pa.Table:
+    """The ledger after this run: earlier rows, with this run's files added or replaced (see `ledger_of`)."""
+    return ledger_of([prints_table(prints, records)], run, earlier)
+
+
+def ledger_of(batches: Sequence[pa.Table], run: int, earlier: pa.Table | None) -> pa.Table:
+    """The ledger after this run, from each batch's `prints_table`: earlier rows, this run's files added or replaced.
+
+    The hash of each processed file is of exactly the bytes its worker read (`ingest.read_file`).
+    """
+    empty = pa.schema([f for f in FILES if f.name != "run"]).empty_table()
+    files = pa.concat_tables(batches) if batches else empty
+    table = files.append_column("run", pa.array(np.full(files.num_rows, run, np.int32))).select(FILES.names).cast(FILES)
     if earlier is not None:
         kept = earlier.filter(pc.invert(pc.is_in(earlier.column("source_path"), value_set=table.column("source_path"))))
         table = pa.concat_tables([kept.select(FILES.names).cast(FILES), table])

@@ -15,7 +15,7 @@ import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -123,13 +123,13 @@ def publish(
     earlier: Earlier | None,
     settings: MinHashSettings,
     run: int,
-    prints: Mapping[str, ledger.Fingerprint],
+    files: Sequence[pa.Table],
     support: pa.Table | None = None,
 ) -> Published:
     """Prepare this run's commit: new parts, rewritten earlier parts, ledger.
 
     ``earlier`` is None for a full rebuild: every earlier part is replaced.
-    ``prints`` are the fingerprints of the files read (`chain.clean_and_stage`).
+    ``files`` are the batches' `ledger.prints_table`: what each file read was, and its records.
     Everything is written to hidden temp files; nothing visible changes until
     `commit`.
     """
@@ -141,7 +141,6 @@ def publish(
     schemas = {"documents": DOCUMENTS, "duplicates": DUPLICATES, "rejects": REJECTS, "signatures": settings.schema}
     writers = {name: _PartWriter(store.part_path(out, name, run), schema) for name, schema in schemas.items()}
     done = Published()
-    records_by_path: collections.Counter = collections.Counter()
     wanted = {kept for kept, _, _ in clustering.clusters[:LARGEST_CLUSTERS]}
     try:
         offset = 0
@@ -157,7 +156,6 @@ def publish(
             duplicates = as_duplicates(batch.filter(is_duplicate), decided.filter(is_duplicate))
             writers["duplicates"].write(duplicates)
             ids = batch.column("doc_id").to_pylist()
-            records_by_path.update(batch.column("source_path").to_pylist())
             for doc_id, title, source in zip(ids, batch.column("title").to_pylist(), batch.column("source_path").to_pylist()):
                 if doc_id in wanted:
                     done.titles[doc_id] = (title, source)
@@ -172,7 +170,6 @@ def publish(
             table = pq.read_table(part, schema=REJECTS)
             writers["rejects"].write(table)
             done.reasons.update(table.column("reason").to_pylist())
-            records_by_path.update(table.column("source_path").to_pylist())
         for part in staging.parts("signatures"):
             writers["signatures"].write(pq.read_table(part, schema=settings.schema))
 
@@ -187,7 +184,7 @@ def publish(
         earlier_ledger = None
         if earlier is not None and store.parts(out, LEDGER):
             earlier_ledger = store.read_table(out, LEDGER)
-        files_table = ledger.ledger_table(prints, records_by_path, run, earlier_ledger)
+        files_table = ledger.ledger_of(files, run, earlier_ledger)
         _write_whole(store.part_path(out, LEDGER, 0), files_table, done)
         if support is not None:
             _write_whole(store.part_path(out, TEMPLATES, 0), kept_support(support), done)

@@ -197,7 +197,7 @@ def read_pages(run: Run) -> dict[str, Any]:
     run.number = store.next_run(run.out)
     run.staging = open_staging(run.out)
     batches = run.batches()
-    totals: dict[str, Any] = {"records": 0, "stage_seconds": {}, "files": {}, "batches": len(batches), "batches_done": 0,
+    totals: dict[str, Any] = {"records": 0, "stage_seconds": {}, "files": [], "batches": len(batches), "batches_done": 0,
                               "files_done": 0, "templates": TemplateCounts()}
     on_cluster = getattr(run.mapper, "client", None) is not None
     jobs = [(index, paths, run.raw, run.staging, run.config, run.names_from, on_cluster) for index, paths in enumerate(batches)]
@@ -205,10 +205,10 @@ def read_pages(run: Run) -> dict[str, Any]:
     for counts in run.mapper(read_batch_pages, jobs, run.config):
         _add_seconds(totals, counts)
         totals["records"] += counts["records"]
-        totals["files"].update(counts["files"])
+        totals["files"].append(counts["files"])
         totals["templates"].merge(counts["templates"])
         totals["batches_done"] += 1
-        totals["files_done"] = len(totals["files"])
+        totals["files_done"] += counts["files"].num_rows
         _report(run, "read", totals, len(run.plan.process) if run.plan else 0, begun)
     run.cleaned = totals
     return totals
