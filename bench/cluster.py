@@ -53,6 +53,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=ROOT / "bench" / "corpora" / "100000")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--cluster-only", action="store_true", help="only the cluster run (the driver's memory at 1M pages)")
     args = parser.parse_args()
     raw = args.corpus / "raw"
     work = Path(tempfile.mkdtemp(prefix="docclean-cluster-"))
@@ -60,6 +61,12 @@ def main() -> None:
     cluster = local_cluster.started(work / "dask", workers=args.workers)
     try:
         on_cluster = one_run(raw, work / "cluster", args.workers, cluster.address)
+        if args.cluster_only:
+            print(f"{on_cluster['records']:,} pages ({raw}) on the Dask cluster, {args.workers} workers: "
+                  f"{on_cluster['records'] / on_cluster['seconds']:,.0f} pages/s, {on_cluster['seconds']:.1f} s, "
+                  f"driver peak RSS {on_cluster['driver_rss_mib']:,.0f} MiB")
+            print("  steps (s): " + ", ".join(f"{k} {v}" for k, v in on_cluster["steps"].items()))
+            return
         local = one_run(raw, work / "local", args.workers, None)
         from pipeline import store
 

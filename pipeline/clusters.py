@@ -22,13 +22,19 @@ from pipeline.config import Config
 Texts = Callable[[Sequence[str]], dict[str, str]]
 
 
-def keep_rank(policy: tuple[str, ...], char_count: np.ndarray, dates: list, meta: np.ndarray, doc_ids: np.ndarray) -> np.ndarray:
+def keep_rank(policy: tuple[str, ...], char_count: np.ndarray, dates: pa.Array | pa.ChunkedArray, meta: np.ndarray,
+              doc_ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Each row's place in keep order (0 first): the row that comes first in its cluster is kept.
 
     Criteria of ``keep_policy`` in order, the smallest ``doc_id`` breaking the last tie.
+    ``dates`` (date32) and ``doc_ids`` stay Arrow columns: no Python object per document.
+
+    >>> ids = pa.array(["b", "a", "c"])
+    >>> keep_rank(("longest",), np.array([5, 5, 9]), pa.array([None, None, None], pa.date32()), np.zeros(3), ids).tolist()
+    [2, 1, 0]
     """
-    far = datetime.date.max.toordinal() + 1
-    days = np.array([d.toordinal() if d is not None else far for d in dates], dtype=np.int64)
+    far = (datetime.date.max - datetime.date(1970, 1, 1)).days + 1
+    days = pc.fill_null(dates.cast(pa.int32()).cast(pa.int64()), far).to_numpy()
     dated = days != far
     columns: list[np.ndarray] = []
     for criterion in policy:
@@ -43,7 +49,7 @@ def keep_rank(policy: tuple[str, ...], char_count: np.ndarray, dates: list, meta
         elif criterion == "most_metadata":
             columns.append(-meta.astype(np.int64))
     id_order = np.empty(len(doc_ids), dtype=np.int64)
-    id_order[np.argsort(doc_ids.astype(str), kind="stable")] = np.arange(len(doc_ids))
+    id_order[pc.sort_indices(doc_ids).to_numpy()] = np.arange(len(doc_ids))
     # np.lexsort sorts by its last key first.
     order = np.lexsort([id_order, *reversed(columns)]) if len(doc_ids) else np.zeros(0, np.int64)
     rank = np.empty(len(doc_ids), dtype=np.int64)
@@ -129,8 +135,8 @@ def prepare(old: pa.Table, new: pa.Table, config: Config, earlier: Earlier | Non
     m, n = old.num_rows, table.num_rows
     was_duplicate_of = earlier.duplicate_of if earlier is not None else {}
     ids = np.array(table.column("doc_id").to_pylist(), dtype=object)
-    rank = keep_rank(config.keep_policy, table.column("char_count").to_numpy(), table.column("date").to_pylist(),
-                     table.column("metadata_fields").to_numpy(), ids)
+    rank = keep_rank(config.keep_policy, table.column("char_count").to_numpy(), table.column("date"),
+                     table.column("metadata_fields").to_numpy(), table.column("doc_id"))
     old_ids = table.column("doc_id").slice(0, m)
     # Earlier decisions as rows: prior[row] is the row of its kept copy.
     prior = np.arange(n)

@@ -125,23 +125,28 @@ def candidate_pairs(keys: np.ndarray, rank: np.ndarray | None = None, active: np
         members_all = rows[order]
         sorted_keys = column[members_all]
         starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
-        sizes = np.diff(np.r_[starts, len(rows)])
-        # Buckets of two are nearly all of them: one array operation for all.
-        pairs_of_two = starts[sizes == 2]
-        found.append(np.stack([members_all[pairs_of_two], members_all[pairs_of_two + 1]], axis=1))
-        for start, size in zip(starts[sizes > 2], sizes[sizes > 2]):
-            members = members_all[start : start + size]
-            if size <= ALL_PAIRS_BUCKET:
-                i, j = _upper_triangle(int(size))
-                found.append(np.stack([members[i], members[j]], axis=1))
-            else:
-                found.append(np.stack([np.full(size - 1, members[0]), members[1:]], axis=1))
+        found.extend(bucket_pairs(members_all, starts, np.diff(np.r_[starts, len(rows)])))
     if not found:
         return np.empty((0, 2), dtype=np.int64)
     pairs = np.unique(np.concatenate(found).astype(np.int64), axis=0)
     if active is not None:
         pairs = pairs[active[pairs[:, 0]] | active[pairs[:, 1]]]
     return pairs
+
+
+def bucket_pairs(members: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> list[np.ndarray]:
+    """The pairs of buckets laid end to end in ``members`` (each in keep order): all pairs, or a star past ALL_PAIRS_BUCKET."""
+    # Buckets of two are nearly all of them: one array operation for all.
+    twos = starts[sizes == 2]
+    found = [np.stack([members[twos], members[twos + 1]], axis=1)]
+    for start, size in zip(starts[sizes > 2], sizes[sizes > 2]):
+        bucket = members[start : start + size]
+        if size <= ALL_PAIRS_BUCKET:
+            i, j = _upper_triangle(int(size))
+            found.append(np.stack([bucket[i], bucket[j]], axis=1))
+        else:
+            found.append(np.stack([np.full(size - 1, bucket[0]), bucket[1:]], axis=1))
+    return found
 
 
 @functools.lru_cache(maxsize=ALL_PAIRS_BUCKET + 1)

@@ -14,11 +14,14 @@ of the steps lives here and nowhere else.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import functools
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
+
+import pyarrow as pa
 
 from pipeline import (clusters, dedup, index, ledger, parallel, publish as publishing, remote, report, shuffle_dedup,
                       shuffle_support, store)
@@ -312,6 +315,21 @@ def commit(run: Run, summary: dict[str, Any]) -> dict[str, Any]:
 STEPS = (plan, read_pages, learn_templates, clean, decide, publish, commit)
 
 
+def release_memory() -> None:
+    """Hand what a step freed back to the system before the next one.
+
+    Arrow's allocator keeps freed blocks for reuse, and glibc keeps freed
+    small blocks in its heap: without this, the driver's resident size is the
+    sum of every step's peak, not the largest of them (at a million pages,
+    1.5 GiB against under 1 GiB).
+    """
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
+
+
 def direct(step: Callable, *args: Any) -> Any:
     return step(*args)
 
@@ -326,6 +344,7 @@ def sequence(run: Run, call: Callable[..., Any] = direct) -> dict[str, Any]:
         try:
             return call(step, *args)
         finally:
+            release_memory()
             run.seconds[step.__name__] = run.seconds.get(step.__name__, 0.0) + time.perf_counter() - begun
 
     timed(plan, run)

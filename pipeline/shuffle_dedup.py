@@ -10,7 +10,7 @@ signatures are:
    partition, and kept in the workers' memory for the rounds of the search.
 2. Each round of `clusters.decide` asks for the pairs of the buckets that hold a
    row to search: each partition gives them by the rule of
-   `dedup.candidate_pairs` (`bucket_pairs`).
+   `dedup.candidate_pairs` (`partition_pairs`).
 3. The pairs are shuffled by the part that holds their left row, whose
    signatures a task reads and attaches; then by the part of their right
    row, where a task reads the other signatures and verifies each pair
@@ -35,7 +35,8 @@ import pyarrow.parquet as pq
 
 from pipeline.config import Config
 from pipeline.clusters import SMALL_COLUMNS, Clustering, Earlier, Texts, decide, earlier_rows, nothing_to_decide, prepare
-from pipeline.dedup import ALL_PAIRS_BUCKET, _matrix, _upper_triangle, verify
+from pipeline import dedup
+from pipeline.dedup import _matrix, verify
 from pipeline.signature import MinHashSettings
 
 # Band rows per partition of the shuffled table, and pairs per partition of the pair shuffles.
@@ -68,7 +69,7 @@ def band_rows(part: Part, rank: np.ndarray, settings: MinHashSettings) -> pd.Dat
     })
 
 
-def bucket_pairs(frame: pd.DataFrame, to_search: np.ndarray, searched: np.ndarray, n: int, starts: np.ndarray) -> pd.DataFrame:
+def partition_pairs(frame: pd.DataFrame, to_search: np.ndarray, searched: np.ndarray, n: int, starts: np.ndarray) -> pd.DataFrame:
     """The candidate pairs of one partition's buckets that hold a row to search (`dedup.candidate_pairs`'s rule).
 
     ``to_search`` and ``searched`` are bit-packed masks over all rows;
@@ -84,15 +85,7 @@ def bucket_pairs(frame: pd.DataFrame, to_search: np.ndarray, searched: np.ndarra
         first = np.flatnonzero(np.r_[True, (band[1:] != band[:-1]) | (key[1:] != key[:-1])])
         sizes = np.diff(np.r_[first, len(row)])
         hit = np.add.reduceat(search_mask[row].astype(np.int64), first) > 0
-        twos = first[(sizes == 2) & hit]
-        found.append(np.stack([row[twos], row[twos + 1]], axis=1))
-        for start, size in zip(first[(sizes > 2) & hit], sizes[(sizes > 2) & hit]):
-            members = row[start : start + size]
-            if size <= ALL_PAIRS_BUCKET:
-                i, j = _upper_triangle(int(size))
-                found.append(np.stack([members[i], members[j]], axis=1))
-            else:
-                found.append(np.stack([np.full(size - 1, members[0]), members[1:]], axis=1))
+        found.extend(dedup.bucket_pairs(row, first[hit], sizes[hit]))
     pairs = np.unique(np.concatenate(found).astype(np.int64), axis=0)
     pairs = pairs[search_mask[pairs[:, 0]] | search_mask[pairs[:, 1]]]
     pairs = pairs[~(searched_mask[pairs[:, 0]] | searched_mask[pairs[:, 1]])]
@@ -203,7 +196,7 @@ def cluster(client: Any, earlier_paths: Sequence[Path], staged_paths: Sequence[P
         buckets = client.persist(bands.shuffle(on="key", npartitions=partitions))
 
         def search(to_search: np.ndarray, searched: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, int]:
-            pairs = buckets.map_partitions(bucket_pairs, np.packbits(to_search), np.packbits(searched), n, starts,
+            pairs = buckets.map_partitions(partition_pairs, np.packbits(to_search), np.packbits(searched), n, starts,
                                            meta=_PAIRS, enforce_metadata=False)
             attached = pairs.shuffle(on="left_part", npartitions=partitions).map_partitions(
                 attach_left, parts, settings, meta=_ATTACHED, enforce_metadata=False)

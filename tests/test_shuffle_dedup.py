@@ -42,7 +42,7 @@ def test_buckets_split_over_partitions_give_the_pairs_of_one_machine(seed):
     frame = pd.DataFrame(frame)
     partitions = int(rng.integers(1, 5))
     starts = np.array([0, n // 2], dtype=np.int64)
-    found = [shuffle_dedup.bucket_pairs(piece, np.packbits(to_search), np.packbits(searched), n, starts)
+    found = [shuffle_dedup.partition_pairs(piece, np.packbits(to_search), np.packbits(searched), n, starts)
              for _, piece in frame.groupby(frame["key"] % np.uint64(partitions))]
     pairs = pd.concat(found).drop_duplicates(["left", "right"]).sort_values(["left", "right"])
     assert np.array_equal(pairs[["left", "right"]].to_numpy(), expected)
