@@ -93,6 +93,10 @@ class PathList(Sequence[Path]):
     def append(self, path: str | Path) -> None:
         self._items.append(os.fspath(path))
 
+    def names(self) -> list[str]:
+        """The paths as strings (the list itself: do not change it)."""
+        return self._items
+
 
 def discover(raw_dir: str | Path, follow_symlinks: str = "inside") -> PathList:
     """Every entry under ``raw_dir`` that can hold input, recursively, in a stable order.
@@ -308,11 +312,11 @@ def stat_fingerprint(path: Path) -> Fingerprint:
     return Fingerprint(-1, -1, None)
 
 
-def read_batch(paths: list[Path], raw_dir: Path, config: Config, names_from: Path | None = None) -> tuple[list[Document], dict[str, Fingerprint]]:
+def read_batch(paths: Sequence[str | Path], raw_dir: Path, config: Config, names_from: Path | None = None) -> tuple[list[Document], dict[str, Fingerprint]]:
     """The ``read`` stage over a batch of files: the records, and each file's fingerprint by source path."""
     docs: list[Document] = []
     prints: dict[str, Fingerprint] = {}
-    for path in paths:
+    for path in map(Path, paths):
         records, fingerprint = read_file(path, Path(raw_dir), config, names_from)
         docs.extend(records)
         prints[relative_name(path, Path(names_from or raw_dir))] = fingerprint

@@ -81,7 +81,14 @@ def plan(files: Sequence[Path], raw_dir: Path, ledger: pa.Table | None, names_fr
     first raw folder of the output (see `store.raw_roots`).
     """
     names_from = names_from or raw_dir
-    done = {row["source_path"]: row for row in ledger.to_pylist()} if ledger is not None else {}
+    if ledger is None:
+        # Everything is new: the list as discovered, not a second copy of a million names.
+        return Plan(files, [])
+    # Rows by name, their columns as arrays: a dict per ledger row would cost
+    # about half a kilobyte a file in a million-file output.
+    done = {name: i for i, name in enumerate(ledger.column("source_path").to_pylist())}
+    sizes, mtimes = ledger.column("size_bytes").to_numpy(), ledger.column("mtime_ns").to_numpy()
+    hashes = ledger.column("content_hash")
     process = PathList()
     changed: list[str] = []
     unchanged = 0
@@ -89,7 +96,8 @@ def plan(files: Sequence[Path], raw_dir: Path, ledger: pa.Table | None, names_fr
     for path in files:
         name = relative_name(path, names_from)
         seen.add(name)
-        row = done.get(name)
+        i = done.get(name)
+        row = None if i is None else {"size_bytes": int(sizes[i]), "mtime_ns": int(mtimes[i]), "content_hash": hashes[i].as_py()}
         if row is None:
             # New: the worker that reads it hashes the bytes it reads
             # (`ingest.read_file`), rather than this process reading it too.

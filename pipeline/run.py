@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import functools
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from pipeline import (clusters, dedup, index, ledger, parallel, publish as publi
 from pipeline.boilerplate import Learned, TemplateCounts, learn as learn_from_support, support_of
 from pipeline.chain import clean_staged_batch, read_batch_pages
 from pipeline.config import Config
+from pipeline.ingest import PathList
 from pipeline.objects import is_url
 from pipeline.staging import Staging, open_staging, read_staged_signatures, save_learned, template_texts
 from pipeline.store import OutputError
@@ -95,10 +97,12 @@ class Run:
         facts["seconds_by_stage"] = {k: round(v, 3) for k, v in self.seconds.items()}
         return facts
 
-    def batches(self) -> list[list[Path]]:
+    def batches(self) -> list[list[str]]:
+        """The files to process in batches of ``batch_size``, as path strings (a `Path` each would cost ~300 B a file)."""
         files = self.plan.process if self.plan is not None else []
         size = self.config.batch_size
-        return [list(files[start : start + size]) for start in range(0, len(files), size)]
+        names = files.names() if isinstance(files, PathList) else [os.fspath(path) for path in files]
+        return [names[start : start + size] for start in range(0, len(names), size)]
 
 
 def raw_roots(raw: Path | str, before: dict[str, Any] | None, full: bool, add_raw: bool) -> list[str]:
