@@ -45,9 +45,15 @@ def test_the_flow_cleans_on_the_cluster(prefect_harness, dask_cluster, tmp_path)
     summary = state.result()
     assert summary["counts_add_up"] and summary["documents"] == 7
     # Every batch of both passes was a Prefect task (prefect-dask), and each one completed.
-    with get_client(sync_client=True) as client:
-        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id])))
-    batches = [r for r in runs if r.name.startswith(("read-batch", "clean-batch"))]
+    # Task run states reach the API as events, a moment after the flow run ends.
+    deadline = time.monotonic() + 90
+    while True:
+        with get_client(sync_client=True) as client:
+            runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id])))
+        batches = [r for r in runs if r.name.startswith(("read-batch", "clean-batch"))]
+        if (len(batches) == 12 and all(r.state_type.value == "COMPLETED" for r in batches)) or time.monotonic() > deadline:
+            break
+        time.sleep(1)
     assert len(batches) == 12 and all(r.state_type.value == "COMPLETED" for r in batches), [(r.name, r.state_type) for r in batches]
     run_pipeline(raw, tmp_path / "local", Config.from_mapping({"batch_size": 2}))
     ours, local = read_tables(tmp_path / "flow"), read_tables(tmp_path / "local")

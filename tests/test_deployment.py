@@ -137,9 +137,16 @@ def test_a_deployment_run_from_a_bucket_to_a_bucket_on_the_cluster(prefect_serve
     (ours_run,) = [r for r in flow_runs(api) if r["parameters"].get("out_dir") == out_url]
     assert ours_run["state_type"] == "COMPLETED" and ours_run["parameters"]["cluster"] == dask_cluster.address
     # Each batch of both passes was a Prefect task on the cluster (prefect-dask's DaskTaskRunner).
-    task_runs = httpx.post(f"{api}/task_runs/filter", json={"flow_runs": {"id": {"any_": [ours_run["id"]]}}}, timeout=10).json()
-    names = [r["name"] for r in task_runs if r["state_type"] == "COMPLETED"]
-    assert sum(n.startswith("read-batch") for n in names) == 4 and sum(n.startswith("clean-batch") for n in names) == 4, names
+    # Task run states reach the API as events, a moment after the flow run ends.
+    deadline = time.monotonic() + 90
+    while True:
+        task_runs = httpx.post(f"{api}/task_runs/filter", json={"flow_runs": {"id": {"any_": [ours_run["id"]]}}}, timeout=10).json()
+        names = [r["name"] for r in task_runs if r["state_type"] == "COMPLETED"]
+        done = sum(n.startswith("read-batch") for n in names), sum(n.startswith("clean-batch") for n in names)
+        if done == (4, 4) or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert done == (4, 4), [(r["name"], r["state_type"]) for r in task_runs]
     from pipeline.config import Config
 
     run_pipeline(raw, data_dir / "local", Config.from_mapping({"batch_size": 3}))
