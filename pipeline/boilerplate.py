@@ -259,10 +259,9 @@ class TemplateCounts:
         where = keys["where"]
         # Arrow columns throughout, no Python object per row: a run of millions of
         # pages has millions of distinct lines (every title, every short body line).
-        names = pa.array([name for name, _ in sorted(self.scopes.items(), key=lambda item: item[1])], pa.string())
         return pa.table(
             {
-                "scope": pa.DictionaryArray.from_arrays(pa.array(keys["scope"], pa.int32()), names).cast(pa.string()),
+                "scope": self._scope_column(keys["scope"]),
                 "template_hash": pa.array(keys["template"], pa.uint64()),
                 "top": pa.array(np.where(where & TOP, counts, 0), pa.int64()),
                 "bottom": pa.array(np.where(where & BOTTOM, counts, 0), pa.int64()),
@@ -273,13 +272,17 @@ class TemplateCounts:
     def staged_rows(self) -> pa.Table:
         """The rows themselves (scope by name), for a run whose support is counted on a cluster."""
         self.fold()
-        names = pa.array([name for name, _ in sorted(self.scopes.items(), key=lambda item: item[1])], pa.string())
         return pa.table({
-            "scope": pa.DictionaryArray.from_arrays(pa.array(self.rows["scope"], pa.int32()), names).cast(pa.string()),
+            "scope": self._scope_column(self.rows["scope"]),
             "template_hash": pa.array(self.rows["template"], pa.uint64()),
             "where": pa.array(self.rows["where"], pa.uint8()),
             "key": pa.array(self.rows["key"], pa.uint64()),
         })
+
+    def _scope_column(self, ids: np.ndarray) -> pa.Array:
+        """Scope ids as their names, an Arrow string column."""
+        names = pa.array([name for name, _ in sorted(self.scopes.items(), key=lambda item: item[1])], pa.string())
+        return pa.DictionaryArray.from_arrays(pa.array(ids, pa.int32()), names).cast(pa.string())
 
     def support(self, earlier: pa.Table | None = None, texts_of: Callable[[list[int]], dict[int, str]] | None = None) -> pa.Table:
         """Articles with each template at the top, at the bottom and inside a body, per scope (`schema.TEMPLATES`).

@@ -227,10 +227,11 @@ class RemoteOutput:
 
     def _refuse_foreign(self) -> None:
         """An output URL with no manifest must hold nothing but what docclean writes (a first run cut short)."""
-        ours = {*store.TABLES, store.LEDGER, store.TEMPLATES, store.RUNS, store.SUMMARY_NAME, store.CARD_NAME, "_lease.json"}
+        ours = {name.split(".")[0] for name in (*store.TABLES, store.LEDGER, store.TEMPLATES, store.RUNS,
+                                                 store.SUMMARY_NAME, store.CARD_NAME, "_lease.json")}
         for key in self.objects.fs.find(self.objects.root):
             top = key[len(self.objects.root):].lstrip("/").split("/", 1)[0]
-            if top and top.split(".")[0] not in {name.split(".")[0] for name in ours}:
+            if top and top.split(".")[0] not in ours:
                 raise OutputError(f"{self.url} holds other objects ({key!r}) and no docclean manifest; "
                                   "give an empty prefix or one an earlier docclean run wrote (--out)")
 
