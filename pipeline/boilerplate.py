@@ -284,24 +284,29 @@ class TemplateCounts:
         names = pa.array([name for name, _ in sorted(self.scopes.items(), key=lambda item: item[1])], pa.string())
         return pa.DictionaryArray.from_arrays(pa.array(ids, pa.int32()), names).cast(pa.string())
 
-    def support(self, earlier: pa.Table | None = None, texts_of: Callable[[list[int]], dict[int, str]] | None = None) -> pa.Table:
+    def support(self, earlier: pa.Table | None = None, texts_of: Callable[[pa.Array], pa.Table] | None = None) -> pa.Table:
         """Articles with each template at the top, at the bottom and inside a body, per scope (`schema.TEMPLATES`).
 
         See `support_of`; without ``texts_of`` the texts come from these counts.
         """
-        held = self.texts
-        return support_of(self.counted(), earlier, texts_of or (lambda hashes: {h: held[h] for h in hashes if h in held}))
+        return support_of(self.counted(), earlier, texts_of or self._texts_of)
+
+    def _texts_of(self, hashes: pa.Array) -> pa.Table:
+        held = pa.table({"template_hash": pa.array(list(self.texts), pa.uint64()), "template": pa.array(list(self.texts.values()), pa.string())})
+        return held.filter(pc.is_in(held.column("template_hash"), value_set=hashes))
 
 
-def support_of(counted: pa.Table, earlier: pa.Table | None, texts_of: Callable[[list[int]], dict[int, str]]) -> pa.Table:
+def support_of(counted: pa.Table, earlier: pa.Table | None, texts_of: Callable[[pa.Array], pa.Table]) -> pa.Table:
     """This run's counts (`TemplateCounts.counted`) added to the support earlier runs left (`schema.TEMPLATES`).
 
     ``earlier``: counts add up (an article seen in two runs counts twice, which
     only ever happens to a changed file). Only templates at an edge of two
     articles or more are kept (`kept_support`): no other can be learned
     (``boilerplate_min_pages`` is at least 2) or is kept with the output.
-    ``texts_of`` gives the texts of a list of template hashes (a run's
-    batches stage them: `staging.template_texts`).
+    ``texts_of`` gives (template_hash, template) rows for an array of template
+    hashes (a run's batches stage them: `staging.template_texts`). The texts
+    are joined in Arrow: at a million pages a dict of them cost the driver
+    half a GiB.
     """
     table = counted
     if earlier is not None and earlier.num_rows:
@@ -309,14 +314,23 @@ def support_of(counted: pa.Table, earlier: pa.Table | None, texts_of: Callable[[
     table = table.group_by(["scope", "template_hash"]).aggregate([("top", "sum"), ("bottom", "sum"), ("inside", "sum")])
     table = table.rename_columns([name.removesuffix("_sum") for name in table.column_names])
     table = kept_support(table)
-    hashes = table.column("template_hash").to_pylist()
-    found = texts_of(sorted(set(hashes)))
-    texts = [found.get(h, "") for h in hashes]
+    table = table.join(_one_text_each(texts_of(pc.unique(table.column("template_hash")))), "template_hash", join_type="left outer")
     if earlier is not None and earlier.num_rows:
-        known = dict(zip(earlier.column("template_hash").to_pylist(), earlier.column("template").to_pylist()))
-        texts = [text or known.get(h, "") for text, h in zip(texts, hashes)]
-    table = table.append_column("template", pa.array(texts, pa.string()))
+        # A template this run saw only inside bodies has no staged text: an earlier run's names it.
+        known = _one_text_each(earlier.select(["template_hash", "template"])).rename_columns(["template_hash", "known"])
+        table = table.join(known, "template_hash", join_type="left outer")
+        found = pc.fill_null(table.column("template"), "")
+        found = pc.if_else(pc.equal(found, ""), pc.fill_null(table.column("known"), ""), found)
+        table = table.set_column(table.column_names.index("template"), "template", found).drop_columns(["known"])
+    table = table.set_column(table.column_names.index("template"), "template", pc.fill_null(table.column("template"), ""))
     return table.select(TEMPLATES.names).cast(TEMPLATES).sort_by([("scope", "ascending"), ("template_hash", "ascending")])
+
+
+def _one_text_each(texts: pa.Table) -> pa.Table:
+    """(template_hash, template) with one row per hash (a template's text is the same wherever it was seen)."""
+    texts = texts.select(["template_hash", "template"]).cast(pa.schema([("template_hash", pa.uint64()), ("template", pa.string())]))
+    one = texts.group_by("template_hash", use_threads=False).aggregate([("template", "first")])
+    return one.rename_columns(["template_hash", "template"])
 
 
 def _row_key(rows: np.ndarray, with_article: bool) -> np.ndarray:

@@ -35,7 +35,7 @@ from pipeline.ingest import read_batch
 from pipeline.ledger import prints_table
 from pipeline.metadata import extract_batch
 from pipeline.page_dedup import dedup_pages
-from pipeline.staging import (drop_pages, load_learned, load_pages, stage_batch, stage_pages, stage_template_rows,
+from pipeline.staging import (drop_pages, load_learned, load_pages, stage_batch, stage_files, stage_pages, stage_template_rows,
                               stage_template_texts, staged_counts)
 
 Stage = Callable[[Sequence[Document], Config], list[Document]]
@@ -116,10 +116,11 @@ def read_batch_pages(index: int, paths: Sequence[Path], raw_dir: Path, staging: 
                      names_from: Path | None = None, stage_templates: bool = False) -> dict[str, Any]:
     """The reading pass of one batch of files, ending in the staging folder.
 
-    Returns the batch's counts, seconds per stage, the fingerprint of each
-    file as it was read (the ledger's record of exactly what was processed)
-    and the batch's template counts for learning (with ``stage_templates``
-    they are staged instead, for a cluster to count: `shuffle_support`).
+    Returns the batch's counts (records, files), seconds per stage and the
+    batch's template counts for learning (with ``stage_templates`` they are
+    staged instead, for a cluster to count: `shuffle_support`). The
+    fingerprint of each file as it was read (the ledger's record of exactly
+    what was processed) is staged beside the pages.
     """
     seconds: dict[str, float] = {}
     started = time.perf_counter()
@@ -139,8 +140,8 @@ def read_batch_pages(index: int, paths: Sequence[Path], raw_dir: Path, staging: 
     begun = time.perf_counter()
     stage_pages(staging, index, docs)
     seconds["stage"] = time.perf_counter() - begun
-    files = prints_table(prints, collections.Counter(doc.source_path for doc in docs))
-    return {"records": len(docs), "seconds": seconds, "files": files, "templates": counts}
+    stage_files(staging, index, prints_table(prints, collections.Counter(doc.source_path for doc in docs)))
+    return {"records": len(docs), "seconds": seconds, "files": len(prints), "templates": counts}
 
 
 def clean_staged_batch(index: int, staging: Any, config: Config) -> dict[str, Any]:

@@ -60,7 +60,8 @@ def read_texts(parts: Iterable[Path], doc_ids: Sequence[str]) -> dict[str, str]:
 
     The first part that holds a doc_id gives its text (list this run's parts
     first: a changed file's new rows reuse its doc_ids). Only the row groups
-    that hold a wanted row are read (a part holds a row group per batch), so
+    that hold a wanted row are read (a staged part holds a row group per
+    batch, a published one a group per `publish.ROW_GROUP_BYTES`), so
     verifying a few pairs does not read the corpus.
     """
     remaining = set(doc_ids)

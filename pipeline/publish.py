@@ -11,18 +11,18 @@ before that. The layout of the output folder is described in `pipeline.store`.
 from __future__ import annotations
 
 import collections
+import functools
 import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline import ledger, report, store
-from pipeline.boilerplate import kept_support
 from pipeline.clusters import Clustering, Earlier
 from pipeline.rows import as_duplicates
 from pipeline.schema import DOCUMENTS, DUPLICATES, REJECTS
@@ -57,27 +57,47 @@ class Published:
             temp.unlink(missing_ok=True)
 
 
+# Staged batches are a few hundred rows each: the parts get row groups of at
+# least this much data instead. A row group per batch (4,000 at a million
+# pages) left the writers' footer metadata at a quarter of a GiB, and readers
+# skip through row groups, not rows.
+ROW_GROUP_BYTES = 32 * 2**20
+
+
 class _PartWriter:
-    """This run's new part of one table, written to a hidden temp file as rows come."""
+    """This run's new part of one table, written to a hidden temp file as rows come, in row groups of ``ROW_GROUP_BYTES``."""
 
     def __init__(self, final: Path, schema: pa.Schema) -> None:
         self.final, self.schema = final, schema
         self.temp: Path | None = None
         self.writer: pq.ParquetWriter | None = None
         self.rows = 0
+        self.pending: list[pa.Table] = []
+        self.pending_bytes = 0
 
     def write(self, table: pa.Table) -> None:
         if table.num_rows == 0:
+            return
+        table = table.select(self.schema.names).cast(self.schema)
+        self.pending.append(table)
+        self.pending_bytes += table.nbytes
+        self.rows += table.num_rows
+        if self.pending_bytes >= ROW_GROUP_BYTES:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self.pending:
             return
         if self.writer is None:
             self.final.parent.mkdir(parents=True, exist_ok=True)
             self.temp = store.temp_path(self.final)
             self.writer = pq.ParquetWriter(self.temp, self.schema, compression=COMPRESSION)
-        self.writer.write_table(table.select(self.schema.names).cast(self.schema))
-        self.rows += table.num_rows
+        self.writer.write_table(pa.concat_tables(self.pending), row_group_size=max(self.rows, 1))
+        self.pending, self.pending_bytes = [], 0
 
     def finish(self, even_if_empty: bool) -> Path | None:
         """Close and sync; an empty part is written only when asked (a table needs one file)."""
+        self._flush()
         if self.writer is None:
             if not even_if_empty:
                 return None
@@ -91,6 +111,7 @@ class _PartWriter:
         return self.temp
 
     def abort(self) -> None:
+        self.pending = []
         if self.writer is not None:
             self.writer.close()
         if self.temp is not None:
@@ -123,13 +144,13 @@ def publish(
     earlier: Earlier | None,
     settings: MinHashSettings,
     run: int,
-    files: Sequence[pa.Table],
-    support: pa.Table | None = None,
+    support: Path | None = None,
 ) -> Published:
     """Prepare this run's commit: new parts, rewritten earlier parts, ledger.
 
     ``earlier`` is None for a full rebuild: every earlier part is replaced.
-    ``files`` are the batches' `ledger.prints_table`: what each file read was, and its records.
+    The ledger comes from the batches' staged `ledger.prints_table`: what each file read was, and its records.
+    ``support`` is the staged template support to keep with the output (`staging.save_support`).
     Everything is written to hidden temp files; nothing visible changes until
     `commit`.
     """
@@ -184,10 +205,10 @@ def publish(
         earlier_ledger = None
         if earlier is not None and store.parts(out, LEDGER):
             earlier_ledger = store.read_table(out, LEDGER)
-        files_table = ledger.ledger_of(files, run, earlier_ledger)
-        _write_whole(store.part_path(out, LEDGER, 0), files_table, done)
+        files_table = ledger.ledger_rows([pq.read_table(part) for part in staging.parts("files")], run, earlier_ledger)
+        _write_whole(store.part_path(out, LEDGER, 0), functools.partial(ledger.write_ledger, files_table), done)
         if support is not None:
-            _write_whole(store.part_path(out, TEMPLATES, 0), kept_support(support), done)
+            _write_whole(store.part_path(out, TEMPLATES, 0), functools.partial(shutil.copyfile, support), done)
 
         for name, writer in writers.items():
             remaining = [p for p in store.parts(out, name) if p not in done.delete]
@@ -206,11 +227,11 @@ def publish(
     return done
 
 
-def _write_whole(final: Path, table: pa.Table, done: Published) -> None:
-    """A table that is rewritten whole every run (the ledger, the template support), as a temp file for the commit."""
+def _write_whole(final: Path, write: Callable[[Path], Any], done: Published) -> None:
+    """A table rewritten whole every run (the ledger, the template support), written by ``write(temp)`` for the commit."""
     temp = store.temp_path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, temp, compression=COMPRESSION)
+    write(temp)
     store.fsync_file(temp)
     done.replace.append((temp, final))
 

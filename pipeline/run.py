@@ -26,12 +26,12 @@ import pyarrow as pa
 
 from pipeline import (clusters, dedup, index, ledger, parallel, publish as publishing, remote, report, shuffle_dedup,
                       shuffle_support, store)
-from pipeline.boilerplate import Learned, TemplateCounts, learn as learn_from_support, support_of
+from pipeline.boilerplate import Learned, TemplateCounts, kept_support, learn as learn_from_support, support_of
 from pipeline.chain import clean_staged_batch, read_batch_pages
 from pipeline.config import Config
 from pipeline.ingest import PathList
 from pipeline.objects import is_url
-from pipeline.staging import Staging, open_staging, read_staged_signatures, save_learned, template_texts
+from pipeline.staging import Staging, open_staging, read_staged_signatures, save_learned, save_support, template_texts
 from pipeline.store import OutputError
 
 Progress = Callable[[dict[str, Any]], None]
@@ -70,7 +70,7 @@ class Run:
     plan: ledger.Plan | None = None
     staging: Staging | None = None
     cleaned: dict[str, Any] = field(default_factory=dict)
-    support: Any = None
+    support: Path | None = None
     learned: Learned | None = None
     earlier: clusters.Earlier | None = None
     clustering: clusters.Clustering | None = None
@@ -198,13 +198,13 @@ def read_pages(run: Run) -> dict[str, Any]:
 
     Returns the counts, the seconds each stage took summed over batches (CPU
     seconds: with several workers they add up to more than the wall time of
-    the step), the fingerprint of every file read, and the template counts
-    the learning step needs.
+    the step), and the template counts the learning step needs. The
+    fingerprint of every file read is staged by its batch.
     """
     run.number = store.next_run(run.out)
     run.staging = open_staging(run.out)
     batches = run.batches()
-    totals: dict[str, Any] = {"records": 0, "stage_seconds": {}, "files": [], "batches": len(batches), "batches_done": 0,
+    totals: dict[str, Any] = {"records": 0, "stage_seconds": {}, "batches": len(batches), "batches_done": 0,
                               "files_done": 0, "templates": TemplateCounts()}
     on_cluster = getattr(run.mapper, "client", None) is not None
     jobs = [(index, paths, run.raw, run.staging, run.config, run.names_from, on_cluster) for index, paths in enumerate(batches)]
@@ -212,10 +212,9 @@ def read_pages(run: Run) -> dict[str, Any]:
     for counts in run.mapper(read_batch_pages, jobs, run.config):
         _add_seconds(totals, counts)
         totals["records"] += counts["records"]
-        totals["files"].append(counts["files"])
         totals["templates"].merge(counts["templates"])
         totals["batches_done"] += 1
-        totals["files_done"] += counts["files"].num_rows
+        totals["files_done"] += counts["files"]
         _report(run, "read", totals, len(run.plan.process) if run.plan else 0, begun)
     run.cleaned = totals
     return totals
@@ -230,9 +229,12 @@ def learn_templates(run: Run) -> Learned:
     else:
         counted = run.cleaned["templates"].counted()
     run.cleaned["templates"] = None  # the per-article rows: the largest thing the driver held
-    run.support = support_of(counted, earlier, functools.partial(template_texts, run.staging))
-    run.learned = learn_from_support(run.support, run.config.boilerplate_min_pages) if run.config.learn_boilerplate else Learned()
+    support = support_of(counted, earlier, functools.partial(template_texts, run.staging))
+    del counted
+    run.learned = learn_from_support(support, run.config.boilerplate_min_pages) if run.config.learn_boilerplate else Learned()
     save_learned(run.staging, run.learned)
+    # At a million pages the support is a hundred MiB that only publish needs.
+    run.support = save_support(run.staging, kept_support(support))
     return run.learned
 
 
@@ -294,7 +296,7 @@ def decide(run: Run) -> clusters.Clustering:
 def publish(run: Run) -> dict[str, Any]:
     """This run's parts, the earlier parts dedup changed and the ledger, as temp files; and the run summary."""
     run.published = publishing.publish(run.staging, run.clustering, run.plan, run.earlier, run.config.minhash,
-                                       run.number, run.cleaned["files"], run.support)
+                                       run.number, run.support)
     try:
         summary = report.run_summary(run.number, run.facts(), run.published, run.clustering, run.config)
     except report.CountsDoNotAddUp:

@@ -101,20 +101,21 @@ def stage_template_texts(staging: Staging, index: int, texts: dict[int, str]) ->
     _replace_with(staging.part("template-texts", index), lambda temp: pq.write_table(table, temp, compression=COMPRESSION))
 
 
+def stage_files(staging: Staging, index: int, files: pa.Table) -> None:
+    """Keep one batch's `ledger.prints_table` (what each file was when read): publish writes the ledger from them."""
+    _replace_with(staging.part("files", index), lambda temp: pq.write_table(files, temp, compression=COMPRESSION))
+
+
 def stage_template_rows(staging: Staging, index: int, rows: pa.Table) -> None:
     """Keep one batch's template rows (a run on a cluster counts them there: `shuffle_support`)."""
     _replace_with(staging.part("template-rows", index), lambda temp: pq.write_table(rows, temp, compression=COMPRESSION))
 
 
-def template_texts(staging: Staging, hashes: Sequence[int]) -> dict[int, str]:
-    """The texts of ``hashes`` among the staged template texts (a template's text is the same in every batch)."""
-    wanted = pa.array(list(hashes), pa.uint64())
-    found: dict[int, str] = {}
-    for part in staging.parts("template-texts"):
-        table = pq.read_table(part)
-        table = table.filter(pc.is_in(table.column("template_hash"), value_set=wanted))
-        found.update(zip(table.column("template_hash").to_pylist(), table.column("template").to_pylist()))
-    return found
+def template_texts(staging: Staging, hashes: pa.Array) -> pa.Table:
+    """(template_hash, template) rows of ``hashes`` among the staged template texts (a hash may come more than once)."""
+    found = [table.filter(pc.is_in(table.column("template_hash"), value_set=hashes))
+             for table in map(pq.read_table, staging.parts("template-texts"))]
+    return pa.concat_tables(found) if found else pa.table({"template_hash": pa.array([], pa.uint64()), "template": pa.array([], pa.string())})
 
 
 LEARNED_NAME = "learned.pickle"
@@ -124,6 +125,16 @@ def save_learned(staging: Staging, learned: Any) -> None:
     """Keep the run's learned templates beside its batches, for every cleaning task to load."""
     data = pickle.dumps(learned, protocol=pickle.HIGHEST_PROTOCOL)
     _replace_with(staging.path / LEARNED_NAME, lambda temp: temp.write_bytes(data))
+
+
+SUPPORT_NAME = "support.parquet"
+
+
+def save_support(staging: Staging, support: pa.Table) -> Path:
+    """Keep the template support that goes with the output until publish copies it there (the driver need not hold it)."""
+    final = staging.path / SUPPORT_NAME
+    _replace_with(final, lambda temp: pq.write_table(support, temp, compression=COMPRESSION))
+    return final
 
 
 def load_learned(staging: Staging) -> Any:

@@ -83,9 +83,10 @@ class Vocabulary:
     dropped: frozenset[str] = field(default_factory=frozenset)
     # Furniture lines recur on page after page: each is judged once per process.
     _explained: dict[str, tuple[Piece, ...] | None] = field(default_factory=dict, compare=False, repr=False)
+    _pieced: dict[str, tuple[Piece, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "_explained": {}}
+        return {**self.__dict__, "_explained": {}, "_pieced": {}}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
@@ -102,28 +103,23 @@ class Vocabulary:
         >>> v.explain("北京市委政法委发挥统筹协调作用。") is None
         True
         """
-        if line not in self._explained:
-            if len(self._explained) >= MAX_REMEMBERED_LINES:
-                self._explained.clear()
-            found = self._explain(line)
-            self._explained[line] = None if found is None else tuple(found)
-        found = self._explained[line]
+        found = _remembered(self._explained, line, self._explain)
         return None if found is None else list(found)
 
-    def _explain(self, line: str) -> list[Piece] | None:
+    def _explain(self, line: str) -> tuple[Piece, ...] | None:
         text = _normalized(line)
         if not text or len(text) > 400:
             return None
         whole = self.byline(text)
         if whole is not None:
-            return [Piece("byline", "、".join(whole[1]))]
+            return (Piece("byline", "、".join(whole[1])),)
         pieces: list[Piece] = []
         for segment in self._segments(text):
             piece = self._piece(segment)
             if piece is None:
                 return None
             pieces.extend(piece)
-        return pieces or None
+        return tuple(pieces) or None
 
     def pieces(self, line: str) -> list[Piece]:
         """Every piece of a line, named or ``unknown`` (with its text): what `explain` judges, piece by piece.
@@ -132,13 +128,16 @@ class Vocabulary:
         >>> [(p.kind, p.value) for p in load_patterns().vocabulary.pieces("发布时间：2020-11-30  来源：成都市人民政府  热度：高")]
         [('date', '2020-11-30'), ('source', '成都市人民政府'), ('unknown', '热度:高')]
         """
+        return list(_remembered(self._pieced, line, self._pieces))
+
+    def _pieces(self, line: str) -> tuple[Piece, ...]:
         text = _normalized(line)
         if not text or len(text) > 400:
-            return [Piece("unknown", text)]
+            return (Piece("unknown", text),)
         out: list[Piece] = []
         for segment in self._segments(text):
             out.extend(self._piece(segment) or [Piece("unknown", segment)])
-        return out
+        return tuple(out)
 
     def _segments(self, text: str) -> list[str]:
         # Split at pipes and wide spaces, before each "label:" (known or not), and between bracketed items.
@@ -282,6 +281,15 @@ class Vocabulary:
         """
         found = [(text.rfind(name), len(name), name) for name in self.publications if name in text]
         return max(found)[2] if found else None
+
+
+def _remembered(memo: dict, line: str, judge):
+    """``judge(line)``, once per distinct line while ``memo`` holds fewer than ``MAX_REMEMBERED_LINES``."""
+    if line not in memo:
+        if len(memo) >= MAX_REMEMBERED_LINES:
+            memo.clear()
+        memo[line] = judge(line)
+    return memo[line]
 
 
 def _role_of(token: str, roles: tuple[str, ...]) -> tuple[str, str, str] | None:

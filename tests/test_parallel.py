@@ -1,5 +1,6 @@
 """Batches cleaned in worker processes: every batch once, whatever the pool does."""
 
+import pyarrow.parquet as pq
 from conftest import SAMPLE_RAW
 
 from pipeline.chain import clean_staged_batch, read_batch_pages
@@ -16,7 +17,8 @@ def test_every_batch_is_read_and_cleaned_once_by_two_workers_with_more_batches_t
     config = Config(workers=2)
     read = list(map_batches(read_batch_pages, [(i, paths, SAMPLE_RAW, staging, config) for i, paths in enumerate(batches)], config))
     assert len(read) == len(batches) > 4
-    fingerprinted = [name for counts in read for name in counts["files"].column("source_path").to_pylist()]
+    fingerprinted = [name for part in staging.parts("files") for name in pq.read_table(part).column("source_path").to_pylist()]
+    assert sum(counts["files"] for counts in read) == len(fingerprinted)
     assert sorted(fingerprinted) == sorted(relative_name(path, SAMPLE_RAW) for path in files)
     assert sum(counts["records"] for counts in read) == 15  # the sample's records, as `make sample` reports
     cleaned = list(map_batches(clean_staged_batch, [(i, staging, config) for i in range(len(batches))], config))
