@@ -92,7 +92,8 @@ class _PartWriter:
             self.final.parent.mkdir(parents=True, exist_ok=True)
             self.temp = store.temp_path(self.final)
             self.writer = pq.ParquetWriter(self.temp, self.schema, compression=COMPRESSION)
-        self.writer.write_table(pa.concat_tables(self.pending), row_group_size=max(self.rows, 1))
+        rows = pa.concat_tables(self.pending)
+        self.writer.write_table(rows, row_group_size=rows.num_rows)
         self.pending, self.pending_bytes = [], 0
 
     def finish(self, even_if_empty: bool) -> Path | None:

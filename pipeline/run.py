@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from pipeline import (clusters, dedup, index, ledger, parallel, publish as publishing, remote, report, shuffle_dedup,
                       shuffle_support, store)
-from pipeline.boilerplate import Learned, TemplateCounts, kept_support, learn as learn_from_support, support_of
+from pipeline.boilerplate import Learned, TemplateCounts, learn as learn_from_support, support_of
 from pipeline.chain import clean_staged_batch, read_batch_pages
 from pipeline.config import Config
 from pipeline.ingest import PathList
@@ -234,7 +234,7 @@ def learn_templates(run: Run) -> Learned:
     run.learned = learn_from_support(support, run.config.boilerplate_min_pages) if run.config.learn_boilerplate else Learned()
     save_learned(run.staging, run.learned)
     # At a million pages the support is a hundred MiB that only publish needs.
-    run.support = save_support(run.staging, kept_support(support))
+    run.support = save_support(run.staging, support)
     return run.learned
 
 

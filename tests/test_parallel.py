@@ -48,3 +48,18 @@ def test_a_cleaning_batch_run_twice_gives_the_same_counts(tmp_path):
         steps.decide(run)
         summary = steps.commit(run, steps.publish(run))
     assert summary["counts_add_up"] and summary["records"] == 15 and summary["documents"] == 7
+
+
+def test_template_texts_come_once_each_from_the_first_batch_that_has_them(tmp_path):
+    import pyarrow as pa
+
+    from pipeline.staging import stage_template_texts, template_texts
+
+    staging = open_staging(tmp_path / "out")
+    stage_template_texts(staging, 0, {11: "责任编辑:<v>", 12: "来源:<v>"})
+    stage_template_texts(staging, 1, {12: "来源:<v>", 13: "【字号 大 中 小】", 99: "不要的"})
+    stage_template_texts(staging, 2, {})
+    found = template_texts(staging, pa.array([13, 12, 11, 14], pa.uint64()))
+    assert sorted(zip(found["template_hash"].to_pylist(), found["template"].to_pylist())) == [
+        (11, "责任编辑:<v>"), (12, "来源:<v>"), (13, "【字号 大 中 小】")]
+    assert template_texts(staging, pa.array([], pa.uint64())).num_rows == 0

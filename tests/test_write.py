@@ -133,3 +133,22 @@ def test_nothing_is_written_outside_the_output_folder(raw, tmp_path, config):
     with pytest.raises(store.OutputError, match="outside"):
         store.recover(out)
     assert not list(elsewhere.iterdir())
+
+
+def test_parts_gather_batches_into_row_groups_and_the_ledger_is_sorted(raw, tmp_path, config, monkeypatch):
+    """A part is not a row group per batch (readers and the writer's footer pay for each); the table is the same either way."""
+    run_pipeline(raw, tmp_path / "one", config, batch_size=1)
+    (part,) = store.parts(tmp_path / "one", "documents")
+    assert pq.ParquetFile(part).metadata.num_row_groups == 1 < len(list(raw.rglob("*.txt")))
+    ledger = store.read_table(tmp_path / "one", "files")["source_path"].to_pylist()
+    assert ledger == sorted(ledger) and len(ledger) > 3
+
+    monkeypatch.setattr(publish, "ROW_GROUP_BYTES", 1)
+    monkeypatch.setattr(publish.ledger, "WRITE_ROWS", 2)
+    run_pipeline(raw, tmp_path / "two", config, batch_size=1)
+    (part,) = store.parts(tmp_path / "two", "documents")
+    assert pq.ParquetFile(part).metadata.num_row_groups > 1
+    (files_part,) = store.parts(tmp_path / "two", "files")
+    assert pq.ParquetFile(files_part).metadata.num_row_groups == -(-len(ledger) // 2)
+    assert read_tables(tmp_path / "two") == read_tables(tmp_path / "one")
+    assert store.read_table(tmp_path / "two", "files")["source_path"].to_pylist() == ledger
