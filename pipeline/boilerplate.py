@@ -314,13 +314,14 @@ def support_of(counted: pa.Table, earlier: pa.Table | None, texts_of: Callable[[
     table = table.group_by(["scope", "template_hash"]).aggregate([("top", "sum"), ("bottom", "sum"), ("inside", "sum")])
     table = table.rename_columns([name.removesuffix("_sum") for name in table.column_names])
     table = kept_support(table)
+    # One text per hash on the right of each join, or a support row would be repeated.
     table = table.join(_one_text_each(texts_of(pc.unique(table.column("template_hash")))), "template_hash", join_type="left outer")
     if earlier is not None and earlier.num_rows:
         # A template this run saw only inside bodies has no staged text: an earlier run's names it.
         known = _one_text_each(earlier.select(["template_hash", "template"])).rename_columns(["template_hash", "known"])
         table = table.join(known, "template_hash", join_type="left outer")
-        found = pc.fill_null(table.column("template"), "")
-        found = pc.if_else(pc.equal(found, ""), pc.fill_null(table.column("known"), ""), found)
+        found = table.column("template")
+        found = pc.if_else(pc.equal(pc.fill_null(found, ""), ""), table.column("known"), found)
         table = table.set_column(table.column_names.index("template"), "template", found).drop_columns(["known"])
     table = table.set_column(table.column_names.index("template"), "template", pc.fill_null(table.column("template"), ""))
     return table.select(TEMPLATES.names).cast(TEMPLATES).sort_by([("scope", "ascending"), ("template_hash", "ascending")])
