@@ -8,7 +8,6 @@ markers such as 下转第三版, ``|`` layout separators) and records each remov
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 
@@ -224,8 +223,7 @@ def strip_document(doc: Document, patterns: Patterns) -> Document:
     removals = tuple(Removal(STAGE_STRIP, "page_jump", marker) for marker, _, _ in markers)
     removals += tuple(Removal(STAGE_STRIP, "separator_line", "|") for _ in range(separators))
     removals += tuple(Removal(STAGE_STRIP, "page_number", line) for line in numbers)
-    return dataclasses.replace(
-        doc,
+    return doc.replace(
         text=text,
         pages=tuple(sorted(set(doc.pages) | set(forward))),
         continued_from=tuple(sorted(set(doc.continued_from) | set(backward))),
@@ -260,7 +258,7 @@ def paragraphs_document(doc: Document, patterns: Patterns) -> Document:
     if doc.rejected:
         return doc
     text, joined = reflow(doc.text)
-    doc = dataclasses.replace(doc, text=tidy_paragraphs(restore_paragraphs(text, patterns)))
+    doc = doc.replace(text=tidy_paragraphs(restore_paragraphs(text, patterns)))
     return doc.with_flag(FLAG_REFLOWED) if joined else doc
 
 

@@ -49,7 +49,10 @@ TOP, BOTTOM, BOTH, INSIDE = 1, 2, 3, 0
 _SENTENCE_END = re.compile(r"(?:[。！？!?.]|(?:…|\.\.\.)(?=[”’」』\"')）]))[”’」』\"')）]*$")
 
 _SPACES = re.compile(r"\s+")
+# Where `_SPACES` has something to change: two spaces in a row, or a tab, a newline or a wide space.
+_ODD_SPACE = re.compile(r"\s\s|[^\S ]")
 _DIGITS = re.compile(r"\d+")
+_DIGIT = re.compile(r"\d")
 # The name inside book-title marks varies (《人民日报》, 《人民日报海外版》): masked like a value.
 _TITLE_MARKS = re.compile(r"《[^《》]{1,20}》")
 _LABEL_VALUE = re.compile(r"([^\s:：|｜【】\[\]（）()]{1,8}[:：])\s*[^|｜【】\[\]（）():：]{1,12}?(?=\s*(?:$|[|｜【】\[\]（）()]|\s\S{1,8}[:：]))")
@@ -80,7 +83,9 @@ def template(line: str) -> str:
     >>> template("浏览次数：5445"), template("本网站所刊载信息，不代表中新社和中新网观点。")
     ('浏览次数:<v>', '本网站所刊载信息,不代表中新社和中新网观点。')
     """
-    text = _SPACES.sub(" ", unicodedata.normalize("NFKC", line).strip())
+    text = _nfkc(line).strip()
+    if _ODD_SPACE.search(text):
+        text = _SPACES.sub(" ", text)
     for found in reversed(find_dates(text)):
         text = text[: found.start] + "<date>" + text[found.end :]
     if len(text) <= MAX_INNER_CHARS:
@@ -89,7 +94,12 @@ def template(line: str) -> str:
             text = _TITLE_MARKS.sub("《<v>》", text)
         if ":" in text:
             text = _LABEL_VALUE.sub(lambda m: m.group(1) + "<v>", text)
-    return _DIGITS.sub("0", text)
+    return _DIGITS.sub("0", text) if _DIGIT.search(text) else text
+
+
+def _nfkc(line: str) -> str:
+    # Most lines are NFKC already, and checking is ten times cheaper than normalising.
+    return line if unicodedata.is_normalized("NFKC", line) else unicodedata.normalize("NFKC", line)
 
 
 def template_hash(text: str) -> int:
@@ -104,7 +114,7 @@ def footer_template(line: str) -> str | None:
     >>> footer_template("上一篇：汪洋出席宗教团体座谈会并讲话"), footer_template("他说：我们会继续努力，把这件事做好。")
     ('上一篇:<v>', None)
     """
-    text = unicodedata.normalize("NFKC", line).strip()
+    text = _nfkc(line).strip()
     match = _FOOTER_LABEL.match(text)
     # A sentence (他说：……。) is a body's last line, not a labelled link.
     # A link cut short (上一篇：新年开训，我在站……) is no sentence.
@@ -131,8 +141,10 @@ def pieces(line: str) -> list[str]:
     return parts if len(parts) >= 2 else []
 
 
-def is_learned(line: str, learned: frozenset[int], footer: bool = False) -> bool:
+def is_learned(line: str, learned: frozenset[int], footer: bool = False, known: dict[str, int] | None = None) -> bool:
     """Whether a line is learned furniture: its template is learned, or the template of every piece it joins.
+
+    ``known`` maps lines to their `template_hash`, where the reading pass computed it already.
 
     >>> learned = frozenset({template_hash("字体：【大 中 小】"), template_hash("来源：新华网")})
     >>> is_learned("来源：人民网", learned), is_learned("来源：人民网  字体：【大 中 小】", learned)
@@ -142,15 +154,16 @@ def is_learned(line: str, learned: frozenset[int], footer: bool = False) -> bool
     """
     if not learned:
         return False
-    if template_hash(line) in learned or (footer and _footer_hash(line) in learned):
+    hashed = known.get(line) if known else None
+    if (template_hash(line) if hashed is None else hashed) in learned or (footer and _footer_hash(line) in learned):
         return True
     parts = pieces(line)
     return bool(parts) and all(template_hash(part) in learned for part in parts)
 
 
-def positions(lines: list[str]) -> list[int]:
-    """Where each line stands: TOP, BOTTOM, BOTH (a short page) or INSIDE the body."""
-    prose = [is_prose(line) for line in lines]
+def positions(lines: list[str], prose: list[bool] | None = None) -> list[int]:
+    """Where each line stands: TOP, BOTTOM, BOTH (a short page) or INSIDE the body (``prose``: `is_prose` of each line)."""
+    prose = [is_prose(line) for line in lines] if prose is None else prose
     above, below = [], []
     count = 0
     for flag in prose:
@@ -162,7 +175,24 @@ def positions(lines: list[str]) -> list[int]:
     return [(TOP if a <= EDGE_DEPTH else 0) | (BOTTOM if b <= EDGE_DEPTH else 0) for a, b in zip(above, below)]
 
 
-def page_templates(lines: list[str]) -> tuple[set[tuple[int, int, int]], dict[int, str]]:
+def _hashed(text: str) -> tuple[int, str]:
+    return xxhash.xxh3_64_intdigest(text.encode("utf-8")), text
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _line_templates(line: str, prose: bool) -> tuple[tuple[int, str], ...]:
+    """(hash, template) of a line and of each piece it joins (a furniture line recurs on page after page: once each)."""
+    parts = [] if prose or len(line) > MAX_INNER_CHARS else pieces(line)
+    return tuple(_hashed(template(part)) for part in [line, *parts])
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _footer_entry(line: str) -> tuple[int, str] | None:
+    text = footer_template(line)
+    return None if text is None else _hashed(text)
+
+
+def page_templates(lines: list[str], known: dict[str, int] | None = None) -> tuple[set[tuple[int, int, int]], dict[int, str]]:
     """The (template hash, position, article key) of the lines of one page worth counting, and the edge templates.
 
     A furniture line counts for its own template and for the pieces it joins.
@@ -170,26 +200,28 @@ def page_templates(lines: list[str]) -> tuple[set[tuple[int, int, int]], dict[in
     The article key is the smallest hash of the page's inner prose lines
     other than the line itself: copies of one article share it, different
     articles do not. A line that recurs on the page counts once.
+    ``known`` gets the `template_hash` of its edge lines (the ones the ``extract`` stage asks about).
     """
-    prose = [i for i, line in enumerate(lines) if is_prose(line)]
+    prose = [is_prose(line) for line in lines]
+    at = [i for i, flag in enumerate(prose) if flag]
     # The key comes from the body's inner paragraphs: a disclaimer or credit
     # paragraph at the first or last place is the same on every page of a site.
-    inner = prose[1:-1] if len(prose) >= 3 else prose
-    hashes = sorted((xxhash.xxh3_64_intdigest(lines[i].encode("utf-8")), i) for i in inner)
+    inner = at[1:-1] if len(at) >= 3 else at
+    smallest = sorted((xxhash.xxh3_64_intdigest(lines[i].encode("utf-8")), i) for i in inner)[:2]
+    first_key, first_line = smallest[0] if smallest else (0, -1)
+    second_key = smallest[1][0] if len(smallest) > 1 else 0
     rows: set[tuple[int, int, int]] = set()
     texts: dict[int, str] = {}
-    seen: dict[str, list[tuple[int, str]]] = {}
-    for i, where in enumerate(positions(lines)):
+    for i, where in enumerate(positions(lines, prose)):
         line = lines[i]
         if where == INSIDE and len(line) > MAX_INNER_CHARS:
             continue
-        key = next((h for h, j in hashes[:2] if j != i), 0)
-        if line not in seen:
-            texts_of_line = [template(part) for part in [line, *pieces(line)]]
-            seen[line] = [(xxhash.xxh3_64_intdigest(text.encode("utf-8")), text) for text in texts_of_line]
-        found = seen[line]
-        if where == BOTTOM and (footer := footer_template(line)) is not None:
-            found = [*found, (xxhash.xxh3_64_intdigest(footer.encode("utf-8")), footer)]
+        key = second_key if i == first_line else first_key
+        found = _line_templates(line, prose[i])
+        if known is not None and where != INSIDE:
+            known[line] = found[0][0]
+        if where == BOTTOM and (footer := _footer_entry(line)) is not None:
+            found = (*found, footer)
         for h, text in found:
             rows.add((h, where, key))
             if where != INSIDE:

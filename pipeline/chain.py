@@ -50,10 +50,14 @@ READING_STAGES: tuple[tuple[str, Stage], ...] = (
 )
 
 
-def cleaning_stages(learned: Learned | None) -> tuple[tuple[str, Stage], ...]:
-    """The stages after learning; ``learned`` is the boilerplate the corpus taught (None: none)."""
+def cleaning_stages(learned: Learned | None, known: dict[str, int] | None = None) -> tuple[tuple[str, Stage], ...]:
+    """The stages after learning; ``learned`` is the boilerplate the corpus taught (None: none).
+
+    ``known``: the template hash of each line the reading pass templated (`count_templates`), so that
+    the cleaning pass does not template them again.
+    """
     return (
-        ("extract", functools.partial(extract_batch, learned=learned)),
+        ("extract", functools.partial(extract_batch, learned=learned, known=known)),
         ("normalize", normalize_batch),
         ("filter", apply_filters),
     )
@@ -85,12 +89,13 @@ def run_stages(stages: Sequence[tuple[str, Stage]], docs: list[Document], config
     return docs
 
 
-def count_templates(docs: Sequence[Document], counts: TemplateCounts | None = None) -> TemplateCounts:
-    """Add the edge lines of every page of ``docs`` to ``counts`` (a new one by default)."""
+def count_templates(docs: Sequence[Document], counts: TemplateCounts | None = None,
+                    known: dict[str, int] | None = None) -> TemplateCounts:
+    """Add the edge lines of every page of ``docs`` to ``counts`` (a new one by default); ``known`` gets their template hashes."""
     counts = counts or TemplateCounts()
     for doc in docs:
         if not doc.rejected and doc.text:
-            counts.add_page(scope_of(doc.source_path, doc.publication, doc.source_line), page_templates(doc.paragraphs))
+            counts.add_page(scope_of(doc.source_path, doc.publication, doc.source_line), page_templates(doc.paragraphs, known))
     return counts
 
 
@@ -98,9 +103,10 @@ def clean_records(docs: Sequence[Document], config: Config, learned: Learned | N
     """Every stage over records in-process; without ``learned``, the records teach themselves."""
     seconds: dict[str, float] = {}
     docs = run_stages(READING_STAGES, list(docs), config, seconds)
+    known: dict[str, int] = {}
     if learned is None and config.learn_boilerplate:
-        learned = learn(count_templates(docs).support(), config.boilerplate_min_pages)
-    return run_stages(cleaning_stages(learned), docs, config, seconds)
+        learned = learn(count_templates(docs, known=known).support(), config.boilerplate_min_pages)
+    return run_stages(cleaning_stages(learned, known), docs, config, seconds)
 
 
 def clean_files(paths: Sequence[Path], raw_dir: Path, config: Config, learned: Learned | None = None,
@@ -128,7 +134,8 @@ def read_batch_pages(index: int, paths: Sequence[Path], raw_dir: Path, staging: 
     seconds["read"] = time.perf_counter() - started
     docs = run_stages(READING_STAGES, docs, config, seconds)
     begun = time.perf_counter()
-    counts = count_templates(docs) if config.learn_boilerplate else TemplateCounts()
+    known: dict[str, int] = {}
+    counts = count_templates(docs, known=known) if config.learn_boilerplate else TemplateCounts()
     counts.fold()
     # The texts stay here, in staging: of a million distinct lines the driver keeps a few thousand.
     stage_template_texts(staging, index, counts.texts)
@@ -138,7 +145,7 @@ def read_batch_pages(index: int, paths: Sequence[Path], raw_dir: Path, staging: 
         counts = TemplateCounts()
     seconds["learn"] = time.perf_counter() - begun
     begun = time.perf_counter()
-    stage_pages(staging, index, docs)
+    stage_pages(staging, index, docs, known)
     seconds["stage"] = time.perf_counter() - begun
     stage_files(staging, index, prints_table(prints, collections.Counter(doc.source_path for doc in docs)))
     return {"records": len(docs), "seconds": seconds, "files": len(prints), "templates": counts}
@@ -156,9 +163,9 @@ def clean_staged_batch(index: int, staging: Any, config: Config) -> dict[str, An
         # after the first one died): its parts are staged, its input is gone.
         return {**done, "seconds": seconds}
     begun = time.perf_counter()
-    docs = load_pages(staging, index)
+    docs, known = load_pages(staging, index)
     seconds["stage"] = time.perf_counter() - begun
-    docs = run_stages(cleaning_stages(load_learned(staging)), docs, config, seconds)
+    docs = run_stages(cleaning_stages(load_learned(staging), known), docs, config, seconds)
     begun = time.perf_counter()
     signatures = sign_documents(docs, config)
     seconds["sign"] = time.perf_counter() - begun

@@ -8,7 +8,6 @@ as Latin-1 (which ftfy cannot reverse, since it only knows Western codecs).
 from __future__ import annotations
 
 import codecs
-import dataclasses
 import re
 import unicodedata
 
@@ -315,7 +314,7 @@ def repair_document(doc: Document, legacy_encodings: tuple[str, ...]) -> Documen
     if doc.rejected:
         return doc
     text, flags = repair_text(doc.text, legacy_encodings)
-    doc = dataclasses.replace(doc, text=text).with_flag(*flags)
+    doc = doc.replace(text=text).with_flag(*flags)
     return doc.with_flag(FLAG_UNRECOVERABLE) if doc.unrecoverable_chars else doc
 
 

@@ -13,7 +13,6 @@ normalisation, MinHash.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import re
 import unicodedata
@@ -79,7 +78,7 @@ def extract_html(doc: Document, config: Config) -> Document:
         "authors": doc.authors or found.get("authors") or _authors(author, patterns),
         "original_title": doc.original_title or found.get("original_title"),
     }
-    return dataclasses.replace(doc, text=text, extractor=EXTRACTOR, **fields)
+    return doc.replace(text=text, extractor=EXTRACTOR, **fields)
 
 
 def context_lines(html: str, main_text: str) -> tuple[list[str], list[str]]:

@@ -16,7 +16,6 @@ exactly what was processed even when a file changes during the run.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import stat as stat_module
 from dataclasses import dataclass
@@ -271,7 +270,7 @@ def read_file(path: Path, raw_dir: Path, config: Config, names_from: Path | None
     except OSError as error:
         return [base.rejecting(REJECT_UNREADABLE, f"{type(error).__name__}: {error.strerror or error}")], stat_fingerprint(path)
     digest = xxhash.xxh3_128()
-    base = dataclasses.replace(base, size_bytes=info.st_size)
+    base = base.replace(size_bytes=info.st_size)
     try:
         if suffix in JSONL_SUFFIXES:
             records = list(jsonl_records(chunks(fd, digest), base, config))
@@ -292,13 +291,13 @@ def read_file(path: Path, raw_dir: Path, config: Config, names_from: Path | None
 
 def _page_record(fd: int, base: Document, config: Config, digest: xxhash.xxh3_128) -> Document:
     raw, size = read_bounded(fd, config.max_file_bytes, digest)
-    base = dataclasses.replace(base, size_bytes=size)
+    base = base.replace(size_bytes=size)
     if raw is None:
         return base.rejecting(REJECT_TOO_LARGE, f"{size} bytes > max_file_bytes={config.max_file_bytes}; not held")
     decoded = decode_bytes(raw, config.encodings)
     if decoded.reject:
         return base.rejecting(decoded.reject, decoded.detail or "")
-    return dataclasses.replace(base, text=decoded.text, encoding=decoded.encoding, flags=decoded.flags)
+    return base.replace(text=decoded.text, encoding=decoded.encoding, flags=decoded.flags)
 
 
 def stat_fingerprint(path: Path) -> Fingerprint:

@@ -18,7 +18,6 @@ together from several sources are not always one encoding).
 from __future__ import annotations
 
 import codecs
-import dataclasses
 import datetime
 import itertools
 import json
@@ -128,8 +127,8 @@ def jsonl_records(chunks: Iterator[bytes], file_doc: Document, config: Config) -
         lines = ((n, line, size * unit) for n, line, size in split_lines(text, config.max_file_bytes // unit, _NEWLINE_TEXT, ""))
     records = 0
     for number, line, size in lines:
-        record = dataclasses.replace(
-            file_doc, doc_id=make_doc_id(file_doc.source_path, number), source_line=number, size_bytes=size
+        record = file_doc.replace(
+            doc_id=make_doc_id(file_doc.source_path, number), source_line=number, size_bytes=size
         )
         if line is None:
             records += 1
@@ -181,8 +180,8 @@ def parse_record(record: Document, number: int, line: str, encoding: str, flags:
     fields, fields_scrubbed = _scrub_fields(fields)
     if text_scrubbed or extra_scrubbed or fields_scrubbed:
         found_flags.append(FLAG_LONE_SURROGATE)
-    record = dataclasses.replace(
-        record, text=text, encoding=encoding, flags=flags + tuple(dict.fromkeys(found_flags)), extra=extra_json,
+    record = record.replace(
+        text=text, encoding=encoding, flags=flags + tuple(dict.fromkeys(found_flags)), extra=extra_json,
         extractor="jsonl", **fields,
     )
     return extract_html(record, config) if html is not None else record

@@ -24,7 +24,6 @@ line. Values already known (from a JSONL record) win over values found here.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 from pipeline.boilerplate import is_learned, is_prose, scope_of
@@ -69,8 +68,9 @@ def _title_like(line: str, patterns: Patterns, *, in_title_position: bool) -> bo
 class _Page:
     """One page's lines, with what each one was found to be (``kind``) and how each is explained."""
 
-    def __init__(self, lines: list[str], patterns: Patterns, learned: tuple[frozenset[int], frozenset[int]]) -> None:
-        self.lines, self.patterns, self.learned = lines, patterns, learned
+    def __init__(self, lines: list[str], patterns: Patterns, learned: tuple[frozenset[int], frozenset[int]],
+                 known: dict[str, int] | None = None) -> None:
+        self.lines, self.patterns, self.learned, self.known = lines, patterns, learned, known
         self.kind: dict[int, str] = {}
         self._explained: dict[int, list[Piece] | None] = {}
 
@@ -80,7 +80,7 @@ class _Page:
         return self._explained[i]
 
     def is_learned(self, i: int, edge: int) -> bool:
-        return is_learned(self.lines[i], self.learned[edge], footer=edge == 1)
+        return is_learned(self.lines[i], self.learned[edge], footer=edge == 1, known=self.known)
 
     def is_body(self, i: int, edge: int) -> bool:
         return i not in self.kind and is_prose(self.lines[i]) and self.explained(i) is None and not self.is_learned(i, edge)
@@ -94,15 +94,17 @@ class _Page:
         return header_end, footer_start
 
 
-def extract_metadata(doc: Document, patterns: Patterns, learned: tuple[frozenset[int], frozenset[int]] = _NO_LEARNED) -> Document:
+def extract_metadata(doc: Document, patterns: Patterns, learned: tuple[frozenset[int], frozenset[int]] = _NO_LEARNED,
+                     known: dict[str, int] | None = None) -> Document:
     """The ``extract`` stage for one record: header and footer lines into columns, body lines kept.
 
     ``learned`` is (top, bottom): the hashes of the learned boilerplate
-    templates that apply to this page (`boilerplate.Learned.for_page`).
+    templates that apply to this page (`boilerplate.Learned.for_page`);
+    ``known``: template hashes of lines, where the reading pass computed them.
     """
     if doc.rejected:
         return doc
-    page = _Page([line.strip() for line in doc.text.split("\n") if line.strip()], patterns, learned)
+    page = _Page([line.strip() for line in doc.text.split("\n") if line.strip()], patterns, learned, known)
     lines, kind = page.lines, page.kind
     found = Found()
     metadata_at: list[int] = []
@@ -155,8 +157,7 @@ def extract_metadata(doc: Document, patterns: Patterns, learned: tuple[frozenset
         body[-1] = without_signoff(body[-1])
     dated = next((d for d in found.dates if d.time is not None), None)
     removals = tuple(Removal(STAGE_EXTRACT, kind[i], lines[i]) for i in sorted(kind))
-    return dataclasses.replace(
-        doc,
+    return doc.replace(
         text="\n".join(body),
         title=title,
         date=doc.date or (found.dates[0].date if found.dates else None),
@@ -325,8 +326,8 @@ def _drop_around_title(page: _Page, header_end: int, learned: list[int]) -> None
             kind[i] = "header_line"
 
 
-def extract_batch(docs: list[Document], config: Config, learned=None) -> list[Document]:
-    """The ``extract`` stage over a batch; ``learned`` is a `boilerplate.Learned` (or None)."""
+def extract_batch(docs: list[Document], config: Config, learned=None, known: dict[str, int] | None = None) -> list[Document]:
+    """The ``extract`` stage over a batch; ``learned`` is a `boilerplate.Learned` (or None), ``known`` as in `extract_metadata`."""
     patterns = config.patterns
     out = []
     # One union of the corpus's and the scope's templates per scope, not per page.
@@ -338,5 +339,5 @@ def extract_batch(docs: list[Document], config: Config, learned=None) -> list[Do
             if scope not in per_scope:
                 per_scope[scope] = learned.for_page(scope)
             templates = per_scope[scope]
-        out.append(extract_metadata(doc, patterns, templates))
+        out.append(extract_metadata(doc, patterns, templates, known))
     return out

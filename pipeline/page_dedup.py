@@ -17,7 +17,6 @@ echoing the lead), and a short line that recurs ("同志们、朋友们！").
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Sequence
 
 import numpy as np
@@ -220,8 +219,7 @@ def dedup_pages(docs: Sequence[Document], config: Config) -> list[Document]:
             out.append(doc)
             continue
         out.append(
-            dataclasses.replace(
-                doc,
+            doc.replace(
                 text="\n".join(b for i, b in enumerate(blocks) if i not in dropped),
                 removals=doc.removals + tuple(Removal(STAGE_PAGE_DEDUP, "repeated_block", blocks[i]) for i in sorted(dropped)),
             )

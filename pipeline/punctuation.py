@@ -7,7 +7,6 @@ they are.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from array import array
 
@@ -198,7 +197,7 @@ def normalize_document(doc: Document, normalize_punctuation: bool) -> Document:
     if doc.rejected or not normalize_punctuation:
         return doc
     title = normalize_cjk_punctuation(doc.title) if doc.title else doc.title
-    return dataclasses.replace(doc, text=normalize_cjk_punctuation(doc.text), title=title)
+    return doc.replace(text=normalize_cjk_punctuation(doc.text), title=title)
 
 
 def normalize_batch(docs: list[Document], config: Config) -> list[Document]:

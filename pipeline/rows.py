@@ -20,9 +20,11 @@ DOCUMENT_COLUMNS = DOCUMENTS.names
 def document_table(docs: Sequence[Document]) -> pa.Table:
     """The cleaned documents of a batch as rows of the documents table."""
     rows = [d for d in docs if not d.rejected]
+    # One pass over each document's removals (dozens on a page scraped twice) for every count column.
+    tallies = [_removal_tally(d) for d in rows]
 
-    def count(stage: str, kind: str | None = None) -> pa.Array:
-        return pa.array([len(d.removed(stage, kind)) for d in rows], pa.int32())
+    def count(key: str) -> pa.Array:
+        return pa.array([tally.get(key, 0) for tally in tallies], pa.int32())
 
     columns: dict[str, Any] = {
         "doc_id": [d.doc_id for d in rows],
@@ -47,16 +49,34 @@ def document_table(docs: Sequence[Document]) -> pa.Table:
         "encoding": [d.encoding for d in rows],
         "flags": [list(d.flags) for d in rows],
         "unrecoverable_chars": [d.unrecoverable_chars for d in rows],
-        "markers_removed": count("strip", "page_jump"),
-        "separators_removed": count("strip", "separator_line"),
-        "header_lines_removed": pa.array([sum(r.stage == "extract" and r.kind not in BOILERPLATE_KINDS for r in d.removals) for d in rows], pa.int32()),
-        "repeated_blocks_removed": count("page_dedup"),
-        "repeated_chars_removed": [sum(len(r.text) for r in d.removed("page_dedup")) for d in rows],
-        "boilerplate_removed": pa.array([sum(r.stage == "extract" and r.kind in BOILERPLATE_KINDS for r in d.removals) for d in rows], pa.int32()),
+        "markers_removed": count("page_jump"),
+        "separators_removed": count("separator_line"),
+        "header_lines_removed": count("header"),
+        "repeated_blocks_removed": count("repeated_blocks"),
+        "repeated_chars_removed": [tally.get("repeated_chars", 0) for tally in tallies],
+        "boilerplate_removed": count("boilerplate"),
         "extractor": [d.extractor for d in rows],
         "extra": [d.extra for d in rows],
     }
     return pa.table(columns, schema=DOCUMENTS)
+
+
+def _removal_tally(doc: Document) -> dict[str, int]:
+    """The counts of one document's removals that the documents table reports, by column."""
+    tally: dict[str, int] = {}
+    for stage, kind, text in doc.removals:
+        if stage == "strip":
+            key = kind if kind in ("page_jump", "separator_line") else None
+        elif stage == "page_dedup":
+            key = "repeated_blocks"
+            tally["repeated_chars"] = tally.get("repeated_chars", 0) + len(text)
+        elif stage == "extract":
+            key = "boilerplate" if kind in BOILERPLATE_KINDS else "header"
+        else:
+            key = None
+        if key is not None:
+            tally[key] = tally.get(key, 0) + 1
+    return tally
 
 
 def reject_table(docs: Sequence[Document]) -> pa.Table:

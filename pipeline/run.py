@@ -46,7 +46,8 @@ class Run:
     is relative to it, so two raw folders added to one output never give one
     file's name to another (see `raw_roots`). ``progress`` is called after
     every batch with the totals so far; ``mapper`` runs the batches
-    (`parallel.map_batches`: worker processes on this machine). ``raw_name``
+    (by default a `parallel.WorkerPool`: worker processes on this machine,
+    kept for both passes). ``raw_name``
     and ``out_name`` are the folders or URLs as the user gave them;
     ``remote`` is the output's object-storage side, when ``out`` is a URL
     (``out`` is then its local working copy).
@@ -177,9 +178,12 @@ def opened(raw: str | Path, out: str | Path, config: Config, *, full: bool = Fal
             roots = admitted(raw_path, out_path, config, full, add_raw, places.raw_name)
             run = Run(raw=raw_path, out=out_path, config=config, raw_name=places.raw_name, out_name=places.out_name,
                       remote=places.remote, full=full, names_from=raw_path if is_url(roots[0]) else Path(roots[0]),
-                      roots=roots, notes=notes, progress=progress, mapper=mapper or parallel.map_batches)
+                      roots=roots, notes=notes, progress=progress)
             try:
-                yield run
+                # The workers stop before a failed run's staging goes: none is left writing there.
+                with parallel.WorkerPool() as pool:
+                    run.mapper = mapper or pool
+                    yield run
             finally:
                 if run.staging is not None and run.summary is None:
                     store.discard_staging(run.staging.path)

@@ -92,9 +92,10 @@ _NGRAM_MULTIPLIERS = np.array(
      0x8EBC6AF1, 0x589965CD],
     dtype=np.uint32,
 )
-# Shingles per block of the permutation step: its temporaries (num_perm x
-# block) then stay in the CPU cache.
-_SHINGLE_BLOCK = 8192
+# Shingles per block of the permutation step: its buffer (num_perm x block,
+# written in place) then stays in the CPU cache. 4096 was fastest here for
+# whole documents (1,500 characters) and for paragraphs alike.
+_SHINGLE_BLOCK = 4096
 # The MinHash value of a permutation over no shingles: a text whose match key
 # is empty has every value EMPTY.
 EMPTY = np.uint32(0xFFFFFFFF)
@@ -102,13 +103,22 @@ EMPTY = np.uint32(0xFFFFFFFF)
 
 @functools.lru_cache(maxsize=8)
 def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """datasketch's affine32 permutation parameters (a, b) for ``num_perm`` and ``seed``."""
-    # Imported here: datasketch pulls in scipy.integrate (~0.35 s), which a CLI
-    # command that signs nothing (a refused run, --dry-run, explain) should not pay.
-    from datasketch import MinHash
+    """datasketch's affine32 permutation parameters (a, b) for ``num_perm`` and ``seed``.
 
-    a, b = MinHash(num_perm=num_perm, seed=seed, scheme=SCHEME).permutations
-    return a.astype(np.uint32), b.astype(np.uint32)
+    Drawn here as datasketch 2.0 draws them (``MinHash._init_permutations``:
+    odd multipliers and offsets below 2³², from a ``RandomState`` of the
+    seed), so that our signatures are datasketch's. Importing datasketch for
+    them cost every worker process 0.4 s (it imports scipy.integrate);
+    tests/test_signature.py checks that the two agree.
+
+    >>> a, b = permutations(4, 1)
+    >>> bool((a % 2 == 1).all()), a.dtype.name, b.dtype.name
+    (True, 'uint32', 'uint32')
+    """
+    generator = np.random.RandomState(seed)
+    a = generator.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = generator.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a, b
 
 
 def tokens(text: str, key: str | None = None) -> tuple[np.ndarray, bool]:
@@ -203,25 +213,32 @@ def signatures_of_tokens(token_rows: Sequence[np.ndarray], n: int, num_perm: int
     # The affine32 step, as datasketch does it: a second murmur mix, then a * h + b.
     h = _fmix32(hashes)
     a, b = (x[:, None] for x in permutations(num_perm, seed))
+    buffer = np.empty((num_perm, _SHINGLE_BLOCK), dtype=np.uint32)
     first = 0
     with np.errstate(over="ignore"):
         while first < len(filled):
-            # Whole rows, about _SHINGLE_BLOCK shingles at a time.
-            last = int(np.searchsorted(starts[filled], starts[filled[first]] + _SHINGLE_BLOCK, side="right"))
+            # Whole rows, at most _SHINGLE_BLOCK shingles at a time (or one longer row alone).
+            last = int(np.searchsorted(ends[filled], starts[filled[first]] + _SHINGLE_BLOCK, side="right"))
             last = max(last, first + 1)
             rows = filled[first:last]
             lo, hi = starts[rows[0]], ends[rows[-1]]
             if len(rows) == 1 and hi - lo > _SHINGLE_BLOCK:
-                # One long text (a page of a single megabyte line): its shingles a
-                # block at a time, so the temporaries stay num_perm x block.
+                # One long text (a page of a single megabyte line): its shingles a block at a time.
                 for begin in range(lo, hi, _SHINGLE_BLOCK):
-                    block = (a * h[begin : min(hi, begin + _SHINGLE_BLOCK)] + b).min(axis=1)
+                    block = _permuted(a, b, h[begin : min(hi, begin + _SHINGLE_BLOCK)], buffer).min(axis=1)
                     np.minimum(sigs[rows[0]], block, out=sigs[rows[0]])
             else:
-                permuted = a * h[lo:hi] + b
-                sigs[rows] = np.minimum.reduceat(permuted, starts[rows] - lo, axis=1).T
+                sigs[rows] = np.minimum.reduceat(_permuted(a, b, h[lo:hi], buffer), starts[rows] - lo, axis=1).T
             first = last
     return sigs
+
+
+def _permuted(a: np.ndarray, b: np.ndarray, h: np.ndarray, buffer: np.ndarray) -> np.ndarray:
+    """``a * h + b`` (mod 2**32) for every permutation and hash, written into ``buffer`` (no temporaries)."""
+    out = buffer[:, : len(h)]
+    np.multiply(a, h, out=out)
+    np.add(out, b, out=out)
+    return out
 
 
 def _fmix32(h: np.ndarray) -> np.ndarray:

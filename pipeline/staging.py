@@ -81,15 +81,18 @@ def staged_counts(staging: Staging, index: int) -> dict[str, int] | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
-def stage_pages(staging: Staging, index: int, docs: Sequence[Document]) -> None:
-    """Keep one batch's records between the reading and the cleaning pass (pickled, zstd-compressed)."""
-    data = pickle.dumps(list(docs), protocol=pickle.HIGHEST_PROTOCOL)
+def stage_pages(staging: Staging, index: int, docs: Sequence[Document], known: dict[str, int] | None = None) -> None:
+    """Keep one batch's records between the reading and the cleaning pass (pickled, zstd-compressed).
+
+    ``known``: the template hashes the reading pass computed for their lines (`chain.count_templates`).
+    """
+    data = pickle.dumps((list(docs), known or {}), protocol=pickle.HIGHEST_PROTOCOL)
     packed = pa.compress(data, codec="zstd", asbytes=True)
     _replace_with(staging.pages(index), lambda temp: temp.write_bytes(len(data).to_bytes(8, "little") + packed))
 
 
-def load_pages(staging: Staging, index: int) -> list[Document]:
-    """The records `stage_pages` kept (`drop_pages` removes them once the batch is cleaned)."""
+def load_pages(staging: Staging, index: int) -> tuple[list[Document], dict[str, int]]:
+    """The records and template hashes `stage_pages` kept (`drop_pages` removes them once the batch is cleaned)."""
     raw = staging.pages(index).read_bytes()
     data = pa.decompress(raw[8:], decompressed_size=int.from_bytes(raw[:8], "little"), codec="zstd", asbytes=True)
     return pickle.loads(data)

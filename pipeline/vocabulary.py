@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -37,6 +38,18 @@ _PAGE = re.compile(r"第?\s*([A-Za-z]?\d{1,3})\s*版")
 _DOTTED_TIME = re.compile(r"(?:[01]?\d|2[0-3])\.[0-5]\d")
 # What may follow a date on a dateline: a time zone.
 _ZONE = re.compile(r"(?i)\b(?:GMT|UTC|CST|EST|EDT|PST|PDT|BST|CET|JST|[+-]\d{2}:?\d{2})\b|北京时间")
+# What a line must hold for each pattern above to match in it (ſ and the
+# Kelvin sign match s and k when case is ignored). These are cheap to scan for.
+# A body sentence, which is most of what `explain` is asked about, has none
+# of them, and skipping the full patterns halves the time spent on it.
+_PIPES_HINT = re.compile(r"[|｜丨\u3000;]|\s[\s/]")
+_BREADCRUMB_HINT = re.compile(r"[>»›＞]|\s[/／]")
+_ZONE_HINT = re.compile(r"[A-Za-z\u017f\u212a]|[+-]\d|北京时间")
+_WIDGET_WORDS = re.compile(r"[\s,，、/]+")
+# The label patterns, the splits before labels and between bracketed items
+# need a colon or a closing bracket in the line.
+_CLOSING_BRACKET = re.compile(r"[】\]）)〕]")
+_BRACKET_BREAK = re.compile(r"(?<=[】\]）)〕])\s*(?=[【\[（(〔])")
 
 HARVESTED = ("date", "source", "author", "section", "page", "original_title", "byline")
 
@@ -48,7 +61,7 @@ def _normalized(line: str) -> str:
 
 def _around_page(segment: str) -> list[str]:
     # A page mark is a piece of its own too: 第4版 经济新闻.
-    page = _PAGE.search(segment)
+    page = _PAGE.search(segment) if "版" in segment else None
     if page is None or (page.start() and not segment[page.start() - 1].isspace()):
         return [segment]
     return [segment[: page.start()], page.group(0), segment[page.end() :]]
@@ -71,7 +84,7 @@ class Vocabulary:
     label_split: re.Pattern[str] | None
     label_piece: re.Pattern[str] | None
     widgets: dict[str, str]  # folded phrase -> kind
-    widget_patterns: tuple[tuple[str, re.Pattern[str]], ...]
+    widget_patterns: tuple[tuple[str, re.Pattern[str], int], ...]  # (kind, pattern, longest text it can match)
     copyright: re.Pattern[str] | None
     cut_markers: frozenset[str]
     publications: tuple[str, ...]
@@ -141,13 +154,14 @@ class Vocabulary:
 
     def _segments(self, text: str) -> list[str]:
         # Split at pipes and wide spaces, before each "label:" (known or not), and between bracketed items.
-        parts = _PIPES.split(text)
-        if self.label_split is not None:
-            parts = [p for part in parts for p in self.label_split.split(part)]
-        parts = [p for part in parts for p in _ANY_LABEL_SPLIT.split(part)]
+        parts = _PIPES.split(text) if _PIPES_HINT.search(text) else [text]
+        if _has_colon(text):
+            if self.label_split is not None:
+                parts = [p for part in parts for p in self.label_split.split(part)]
+            parts = [p for part in parts for p in _ANY_LABEL_SPLIT.split(part)]
         out: list[str] = []
         for part in parts:
-            for segment in re.split(r"(?<=[】\]）)〕])\s*(?=[【\[（(〔])", part):
+            for segment in _BRACKET_BREAK.split(part) if _CLOSING_BRACKET.search(part) else [part]:
                 around = [part for piece in self._around_date(segment) for part in _around_page(piece)]
                 out.extend(piece for piece in around if piece.strip(_EDGE))
         return out
@@ -156,7 +170,7 @@ class Vocabulary:
         # A date is a piece of its own: 央视网 2020年06月28日 12:10 is a source and a
         # date, Published 26 April 2020 a date word and a date. A labelled
         # segment (发布时间：2020-01-05) stays whole.
-        if self.label_piece is not None and self.label_piece.match(segment.strip()):
+        if self.label_piece is not None and _has_colon(segment) and self.label_piece.match(segment.strip()):
             return [segment]
         dates = find_dates(segment)
         if not dates:
@@ -175,13 +189,13 @@ class Vocabulary:
         core = segment.strip(_EDGE)
         if not core:
             return [Piece("decoration")]
-        labelled = self.label_piece.match(core) if self.label_piece is not None else None
+        labelled = self.label_piece.match(core) if self.label_piece is not None and _has_colon(core) else None
         if labelled:
             return self._labelled(labelled.group("label"), labelled.group("value").strip(), core)
         dates = find_dates(core)
         if dates and not _ZONE.sub("", core.replace(core[dates[0].start : dates[-1].end], "")).strip(_EDGE):
             return [Piece("date", core[dates[0].start : dates[-1].end])]
-        zoneless = _ZONE.sub("", core).strip()
+        zoneless = _ZONE.sub("", core).strip() if _ZONE_HINT.search(core) else core.strip()
         if _TIME_ONLY.fullmatch(zoneless) or (zoneless != core and _DOTTED_TIME.fullmatch(zoneless)):
             return [Piece("time", core)]
         kind = self._widget(core)
@@ -190,7 +204,7 @@ class Vocabulary:
         page = _PAGE.fullmatch(core)
         if page:
             return [Piece("page", page.group(1))]
-        if _BREADCRUMB.fullmatch(core):
+        if _BREADCRUMB_HINT.search(core) and _BREADCRUMB.fullmatch(core):
             return [Piece("breadcrumb", core)]
         if _CODE.fullmatch(core):
             return [Piece("code")]
@@ -224,14 +238,15 @@ class Vocabulary:
         return next(name for name in sorted(self.labels, key=len, reverse=True) if label.endswith(name))
 
     def _widget(self, text: str) -> str | None:
-        folded = text.strip(_EDGE).casefold()
+        core = text.strip(_EDGE)
+        folded = core.casefold()
         if folded in self.widgets:
             return self.widgets[folded]
-        words = [w for w in re.split(r"[\s,，、/]+", folded) if w]
+        words = [w for w in _WIDGET_WORDS.split(folded) if w]
         if len(words) > 1 and all(w in self.widgets for w in words):
             return self.widgets[words[0]]
-        for kind, pattern in self.widget_patterns:
-            if pattern.fullmatch(text.strip(_EDGE)):
+        for kind, pattern, longest in self.widget_patterns:
+            if len(core) <= longest and pattern.fullmatch(core):
                 return kind
         return None
 
@@ -281,6 +296,22 @@ class Vocabulary:
         """
         found = [(text.rfind(name), len(name), name) for name in self.publications if name in text]
         return max(found)[2] if found else None
+
+
+def _has_colon(text: str) -> bool:
+    return ":" in text or "：" in text
+
+
+def _longest_match(pattern: re.Pattern[str]) -> int:
+    """The most characters ``pattern`` can match (a widget pattern is tried on every body line: most are longer).
+
+    >>> _longest_match(re.compile(r"点击.{0,6}关注")), _longest_match(re.compile(r"\\d+ min read")) > 10**6
+    (10, True)
+    """
+    try:
+        return re._parser.parse(pattern.pattern, pattern.flags).getwidth()[1]
+    except Exception:  # noqa: BLE001 - a parser Python changed: never skip the pattern
+        return sys.maxsize
 
 
 def _remembered(memo: dict, line: str, judge):
@@ -336,7 +367,7 @@ def load_vocabulary(table: dict, byline_roles: tuple[str, ...], byline_markers: 
     for entry in filter(kept, table.get("widget", [])):
         for phrase in entry.get("phrases", []):
             widgets[unicodedata.normalize("NFKC", phrase).strip(_EDGE).casefold()] = entry["kind"]
-        patterns.extend((entry["kind"], re.compile(p)) for p in entry.get("patterns", []))
+        patterns.extend((entry["kind"], compiled, _longest_match(compiled)) for compiled in map(re.compile, entry.get("patterns", [])))
     copyright_patterns = [p for entry in filter(kept, table.get("copyright", [])) for p in entry["patterns"]]
     cut_markers = [m for entry in filter(kept, table.get("cut_marker", [])) for m in entry["markers"]]
     bylines = table.get("bylines", {})
