@@ -227,24 +227,38 @@ def _centres(n: int, rows: np.ndarray, edges: np.ndarray, edge_sims: np.ndarray,
     sims = np.ones(n, dtype=np.float32)
     if not len(edges):
         return winner, sims
-    both = np.concatenate([edges, edges[:, ::-1]])
-    weights = np.concatenate([edge_sims, edge_sims])
-    from scipy.sparse import coo_matrix  # here: scipy costs the CLI's start ~0.1 s
-
-    graph = coo_matrix((weights, (both[:, 0], both[:, 1])), shape=(n, n)).tocsr()
-    linked = rows[np.diff(graph.indptr)[rows] > 0]
+    indptr, indices, data = _adjacency(n, edges, edge_sims)
+    linked = rows[np.diff(indptr)[rows] > 0]
     placed = np.zeros(n, dtype=bool)
     for row in linked[np.argsort(rank[linked], kind="stable")].tolist():
         if placed[row]:
             continue
         placed[row] = True
-        start, end = graph.indptr[row], graph.indptr[row + 1]
-        neighbours, weight = graph.indices[start:end], graph.data[start:end]
+        start, end = indptr[row], indptr[row + 1]
+        neighbours, weight = indices[start:end], data[start:end]
         fresh = ~placed[neighbours]
         placed[neighbours[fresh]] = True
         winner[neighbours[fresh]] = row
         sims[neighbours[fresh]] = weight[fresh]
     return winner, sims
+
+
+def _adjacency(n: int, edges: np.ndarray, edge_sims: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The undirected graph of ``edges`` as CSR arrays (indptr, neighbours, similarity), a repeated pair's similarities summed.
+
+    What scipy's ``coo_matrix(...).tocsr()`` gives, without importing scipy.sparse (0.17 s a run).
+
+    >>> indptr, indices, data = _adjacency(4, np.array([[0, 2], [3, 2]]), np.array([0.9, 0.8]))
+    >>> indptr.tolist(), indices.tolist(), data.tolist()
+    ([0, 1, 1, 3, 4], [2, 0, 3, 2], [0.9, 0.9, 0.8, 0.8])
+    """
+    both = np.concatenate([edges, edges[:, ::-1]]).astype(np.int64)
+    key, inverse = np.unique(both[:, 0] * n + both[:, 1], return_inverse=True)
+    data = np.bincount(inverse.ravel(), weights=np.concatenate([edge_sims, edge_sims]).astype(np.float64), minlength=len(key))
+    source, indices = np.divmod(key, n)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(source, minlength=n), out=indptr[1:])
+    return indptr, indices, data
 
 
 _NO_WORK = {"candidate_pairs": 0, "verified_pairs": 0, "exactly_verified_pairs": 0, "clusters_with_duplicates": 0, "largest_cluster": 0}

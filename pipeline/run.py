@@ -99,11 +99,23 @@ class Run:
         return facts
 
     def batches(self) -> list[list[str]]:
-        """The files to process in batches of ``batch_size``, as path strings (a `Path` each would cost ~300 B a file)."""
+        """The files to process in batches of at most ``batch_size``, as path strings (a `Path` each would cost ~300 B a file)."""
         files = self.plan.process if self.plan is not None else []
-        size = self.config.batch_size
         names = files.names() if isinstance(files, PathList) else [os.fspath(path) for path in files]
-        return [names[start : start + size] for start in range(0, len(names), size)]
+        return [names[start:end] for start, end in even_batches(len(names), self.config.batch_size)]
+
+
+def even_batches(count: int, most: int) -> list[tuple[int, int]]:
+    """(start, end) of as few batches of at most ``most`` items as hold ``count``, their sizes within one of each other.
+
+    A last batch much smaller than the others left a worker idle at the end of each pass.
+
+    >>> even_batches(10, 4), even_batches(8, 4), even_batches(0, 4)
+    ([(0, 3), (3, 6), (6, 10)], [(0, 4), (4, 8)], [])
+    """
+    batches = -(-count // most)
+    bounds = [count * k // batches for k in range(batches + 1)] if batches else [0]
+    return list(zip(bounds, bounds[1:]))
 
 
 def raw_roots(raw: Path | str, before: dict[str, Any] | None, full: bool, add_raw: bool) -> list[str]:

@@ -9,6 +9,7 @@ into the run's parts once dedup has decided.
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import os
 import pickle
@@ -95,7 +96,14 @@ def load_pages(staging: Staging, index: int) -> tuple[list[Document], dict[str, 
     """The records and template hashes `stage_pages` kept (`drop_pages` removes them once the batch is cleaned)."""
     raw = staging.pages(index).read_bytes()
     data = pa.decompress(raw[8:], decompressed_size=int.from_bytes(raw[:8], "little"), codec="zstd", asbytes=True)
-    return pickle.loads(data)
+    # Unpickling makes a few hundred thousand objects, none in a cycle: the collector would only walk them.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return pickle.loads(data)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def stage_template_texts(staging: Staging, index: int, texts: dict[int, str]) -> None:

@@ -477,11 +477,14 @@ def test_articles_that_share_a_long_footer_are_not_duplicates(tmp_path):
 
 KILLABLE_RUN = textwrap.dedent(
     """
-    import sys
+    import sys, threading
     sys.path.insert(0, ".")
     from pipeline.config import Config
     from pipeline.run import execute
     if __name__ == "__main__":
+        if sys.argv[3] == "with-a-thread":
+            # An orchestrator's thread: the workers then come from a fork server.
+            threading.Thread(target=threading.Event().wait, daemon=True).start()
         execute(sys.argv[1], sys.argv[2], Config(workers=2, batch_size=10))
     """
 )
@@ -514,7 +517,9 @@ def alive(pid):
         return False
 
 
-def test_workers_die_with_a_run_that_is_killed(tmp_path):
+@pytest.mark.parametrize(("caller", "helpers_at_least"), [("alone", 2), ("with-a-thread", 3)])
+def test_workers_die_with_a_run_that_is_killed(tmp_path, caller, helpers_at_least):
+    """Two workers forked by the run itself, or two workers and the fork server a run with threads uses."""
     raw = tmp_path / "raw"
     raw.mkdir()
     rng = random.Random(4)
@@ -522,14 +527,14 @@ def test_workers_die_with_a_run_that_is_killed(tmp_path):
         (raw / f"{k:05d}.txt").write_text(f"第{k}篇\n" + "\n".join(han_words(rng, 80) + "。" for _ in range(12)), encoding="utf-8")
     script = tmp_path / "run.py"
     script.write_text(KILLABLE_RUN, encoding="utf-8")
-    run = subprocess.Popen([sys.executable, str(script), str(raw), str(tmp_path / "clean")], cwd=ROOT)
+    run = subprocess.Popen([sys.executable, str(script), str(raw), str(tmp_path / "clean"), caller], cwd=ROOT)
     helpers = []
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and len(descendants(run.pid)) < 3:  # fork server and two workers
+        while time.monotonic() < deadline and len(descendants(run.pid)) < helpers_at_least:
             time.sleep(0.2)
         helpers = descendants(run.pid)
-        assert len(helpers) >= 3, helpers
+        assert len(helpers) >= helpers_at_least, helpers
         run.kill()
         run.wait()
         deadline = time.monotonic() + 15

@@ -63,3 +63,46 @@ def test_template_texts_come_once_each_from_the_first_batch_that_has_them(tmp_pa
     assert sorted(zip(found["template_hash"].to_pylist(), found["template"].to_pylist())) == [
         (11, "责任编辑:<v>"), (12, "来源:<v>"), (13, "【字号 大 中 小】")]
     assert template_texts(staging, pa.array([], pa.uint64())).num_rows == 0
+
+
+def test_staged_pages_come_back_equal_with_the_template_hashes_of_the_reading_pass(tmp_path):
+    """The hand-off between the passes: every record as it was (removals included), and the hashes beside them."""
+    import gc
+
+    from pipeline.chain import READING_STAGES, count_templates, run_stages
+    from pipeline.ingest import read_batch
+    from pipeline.staging import load_pages, stage_pages
+
+    config = Config()
+    docs = run_stages(READING_STAGES, read_batch(discover(SAMPLE_RAW), SAMPLE_RAW, config)[0], config, {})
+    assert any(r.stage == "page_dedup" for d in docs for r in d.removals), "the sample page holds its body twice"
+    known: dict[str, int] = {}
+    count_templates(docs, known=known)
+    assert known
+    staging = open_staging(tmp_path / "out")
+    stage_pages(staging, 0, docs, known)
+    gc.disable()  # a caller's choice to leave the collector off stays
+    try:
+        back, known_back = load_pages(staging, 0)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    assert back == docs and known_back == known
+
+
+def test_workers_are_forked_only_by_a_process_without_other_threads():
+    """A fork copies one thread: a lock another thread holds would stay held in every worker."""
+    import threading
+
+    from pipeline.parallel import start_method
+
+    if threading.active_count() == 1:
+        assert start_method() == "fork"
+    release = threading.Event()
+    other = threading.Thread(target=release.wait, daemon=True)
+    other.start()
+    try:
+        assert start_method() == "forkserver"
+    finally:
+        release.set()
+        other.join()
