@@ -78,20 +78,28 @@ def tree_rss(pid: int) -> dict[int, tuple[int, int]]:
     return tree
 
 
+def _command(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return handle.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
 def process_roles(tree: dict[int, tuple[int, int]], root: int) -> dict[str, int]:
     """Resident bytes of the run's processes by role, for the peak-memory breakdown."""
     roles: dict[int, str] = {}
+    root_command = _command(root)
     for pid in sorted(tree):
         parent = tree[pid][0]
         if pid == root:
             roles[pid] = "flow"
             continue
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as handle:
-                command = handle.read().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            command = ""
-        if "forkserver" in command:
+        command = _command(pid)
+        if parent == root and command == root_command:
+            # A run with no other thread forks its workers itself: they keep its command line.
+            roles[pid] = "workers"
+        elif "forkserver" in command:
             # Workers are forked by the fork server and keep its command line.
             roles[pid] = "workers" if parent in tree and parent != root else "fork server"
         elif "resource_tracker" in command:

@@ -36,8 +36,8 @@ from pipeline.schema import TEMPLATES
 
 # A line "inside the body" has more than this many prose lines on each side.
 EDGE_DEPTH = 1
-# Lines longer than this are only templated at an edge (a disclaimer); the
-# count of occurrences elsewhere is kept for lines of slogan size.
+# Lines longer than this are templated without their labels and book titles
+# masked (a disclaimer paragraph, a body paragraph), and give no pieces.
 MAX_INNER_CHARS = 120
 # Of the articles a learned template stands in, at most this share may have it
 # inside the body.
@@ -71,7 +71,10 @@ def is_prose(line: str) -> bool:
     (True, False)
     """
     text = line.strip()
-    return (len(text) >= 25 and _SENTENCE_END.search(text[-8:]) is not None) or len(text) > 80
+    # Spaces are not counted: normalising punctuation turns "： " into "：", and a
+    # line must not change sides when it is cleaned a second time.
+    size = len(text) - text.count(" ")
+    return (size >= 25 and _SENTENCE_END.search(text[-8:]) is not None) or size > 80
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -82,13 +85,16 @@ def template(line: str) -> str:
     ('[责任编辑:<v> ]', '<date> 来源:<v> 【字号 大 中 小】')
     >>> template("浏览次数：5445"), template("本网站所刊载信息，不代表中新社和中新网观点。")
     ('浏览次数:<v>', '本网站所刊载信息,不代表中新社和中新网观点。')
+
+    A line longer than ``MAX_INNER_CHARS`` (a paragraph: every one of a page
+    is templated) has its numbers masked only, its dates with them.
     """
     text = _nfkc(line).strip()
     if _ODD_SPACE.search(text):
         text = _SPACES.sub(" ", text)
-    for found in reversed(find_dates(text)):
-        text = text[: found.start] + "<date>" + text[found.end :]
     if len(text) <= MAX_INNER_CHARS:
+        for found in reversed(find_dates(text)):
+            text = text[: found.start] + "<date>" + text[found.end :]
         # Cheap tests first: most lines hold no title marks and no label.
         if "《" in text:
             text = _TITLE_MARKS.sub("《<v>》", text)
@@ -212,10 +218,10 @@ def page_templates(lines: list[str], known: dict[str, int] | None = None) -> tup
     second_key = smallest[1][0] if len(smallest) > 1 else 0
     rows: set[tuple[int, int, int]] = set()
     texts: dict[int, str] = {}
+    # Every line counts, the long ones inside bodies too: a paragraph that opens
+    # some articles and stands inside many others is body text, however long.
     for i, where in enumerate(positions(lines, prose)):
         line = lines[i]
-        if where == INSIDE and len(line) > MAX_INNER_CHARS:
-            continue
         key = second_key if i == first_line else first_key
         found = _line_templates(line, prose[i])
         if known is not None and where != INSIDE:

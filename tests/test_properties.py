@@ -12,7 +12,7 @@ import shutil
 import string
 
 from conftest import read_tables, run_pipeline
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from pipeline import store
@@ -63,6 +63,8 @@ def test_no_stage_raises_and_no_artifact_is_added(text):
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(texts)
+# 81 characters with "： " before normalising, 80 after: the line must be body both times.
+@example("|||||( 2021-12-13 ) 稿件来源: 法治日报要闻 |市域社会治理现代化试点工作稳步推进，各地结合实际探索创新。000000000000000000")
 def test_cleaning_a_clean_record_changes_nothing(text):
     once = clean(text)
     assume(not once.rejected)
