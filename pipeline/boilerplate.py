@@ -129,8 +129,8 @@ def footer_template(line: str) -> str | None:
 
 
 def _footer_hash(line: str) -> int | None:
-    text = footer_template(line)
-    return None if text is None else xxhash.xxh3_64_intdigest(text.encode("utf-8"))
+    entry = _footer_entry(line)
+    return None if entry is None else entry[0]
 
 
 def pieces(line: str) -> list[str]:

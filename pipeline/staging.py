@@ -56,6 +56,11 @@ def _replace_with(final: Path, write) -> None:
     os.replace(temp, final)
 
 
+def _stage_table(final: Path, table: pa.Table) -> None:
+    """Write ``table`` as Parquet at ``final``, whole or not at all (`_replace_with`)."""
+    _replace_with(final, lambda temp: pq.write_table(table, temp, compression=COMPRESSION))
+
+
 def open_staging(out_dir: Path) -> Staging:
     """A fresh staging folder; call with the output lock held."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -70,7 +75,7 @@ def stage_batch(staging: Staging, index: int, docs: Sequence[Document], signatur
     if documents.num_rows != signatures.num_rows:
         raise ValueError(f"batch {index}: {documents.num_rows} documents but {signatures.num_rows} signatures")
     for kind, table in (("documents", documents), ("rejects", rejects), ("signatures", signatures)):
-        _replace_with(staging.part(kind, index), lambda temp, table=table: pq.write_table(table, temp, compression=COMPRESSION))
+        _stage_table(staging.part(kind, index), table)
     counts = {"records": len(docs), "cleaned": documents.num_rows, "rejected": rejects.num_rows}
     _replace_with(staging.counts(index), lambda temp: temp.write_text(json.dumps(counts), encoding="utf-8"))
     return counts
@@ -109,17 +114,17 @@ def load_pages(staging: Staging, index: int) -> tuple[list[Document], dict[str, 
 def stage_template_texts(staging: Staging, index: int, texts: dict[int, str]) -> None:
     """Keep one batch's template texts (hash -> text) beside it: the driver looks up the few it keeps at the end."""
     table = pa.table({"template_hash": pa.array(list(texts), pa.uint64()), "template": pa.array(list(texts.values()), pa.string())})
-    _replace_with(staging.part("template-texts", index), lambda temp: pq.write_table(table, temp, compression=COMPRESSION))
+    _stage_table(staging.part("template-texts", index), table)
 
 
 def stage_files(staging: Staging, index: int, files: pa.Table) -> None:
     """Keep one batch's `ledger.prints_table` (what each file was when read): publish writes the ledger from them."""
-    _replace_with(staging.part("files", index), lambda temp: pq.write_table(files, temp, compression=COMPRESSION))
+    _stage_table(staging.part("files", index), files)
 
 
 def stage_template_rows(staging: Staging, index: int, rows: pa.Table) -> None:
     """Keep one batch's template rows (a run on a cluster counts them there: `shuffle_support`)."""
-    _replace_with(staging.part("template-rows", index), lambda temp: pq.write_table(rows, temp, compression=COMPRESSION))
+    _stage_table(staging.part("template-rows", index), rows)
 
 
 def template_texts(staging: Staging, hashes: pa.Array) -> pa.Table:
@@ -163,7 +168,7 @@ SUPPORT_NAME = "support.parquet"
 def save_support(staging: Staging, support: pa.Table) -> Path:
     """Keep the template support that goes with the output until publish copies it there (the driver need not hold it)."""
     final = staging.path / SUPPORT_NAME
-    _replace_with(final, lambda temp: pq.write_table(support, temp, compression=COMPRESSION))
+    _stage_table(final, support)
     return final
 
 
