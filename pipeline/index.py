@@ -56,13 +56,13 @@ def read_templates(out_dir: Path) -> pa.Table | None:
 
 
 def read_texts(parts: Iterable[Path], doc_ids: Sequence[str]) -> dict[str, str]:
-    """The clean texts of ``doc_ids``, from Parquet parts of documents or duplicates.
+    """The clean texts of ``doc_ids``, from parts of documents or duplicates (staged or published).
 
     The first part that holds a doc_id gives its text (list this run's parts
-    first: a changed file's new rows reuse its doc_ids). Only the row groups
-    that hold a wanted row are read (a staged part holds a row group per
-    batch, a published one a group per `publish.ROW_GROUP_BYTES`), so
-    verifying a few pairs does not read the corpus.
+    first: a changed file's new rows reuse its doc_ids). Of a published part
+    only the row groups that hold a wanted row are read (a group per
+    `publish.ROW_GROUP_BYTES`), of a staged one only the two columns (it is
+    memory-mapped), so verifying a few pairs does not read the corpus.
     """
     remaining = set(doc_ids)
     found: dict[str, str] = {}
@@ -70,16 +70,24 @@ def read_texts(parts: Iterable[Path], doc_ids: Sequence[str]) -> dict[str, str]:
         if not remaining:
             break
         wanted = pa.array(sorted(remaining), pa.string())
-        handle = pq.ParquetFile(part)
-        ids = handle.read(columns=["doc_id"]).column("doc_id")
-        rows = np.flatnonzero(pc.is_in(ids, value_set=wanted).to_numpy(zero_copy_only=False))
-        if not len(rows):
-            continue
-        bounds = np.cumsum([handle.metadata.row_group(g).num_rows for g in range(handle.num_row_groups)])
-        groups = np.unique(np.searchsorted(bounds, rows, side="right")).tolist()
-        table = handle.read_row_groups(groups, columns=["doc_id", "text"])
-        table = table.filter(pc.is_in(table.column("doc_id"), value_set=wanted))
+        table = _rows_of(part, wanted)
         for doc_id, text in zip(table.column("doc_id").to_pylist(), table.column("text").to_pylist()):
             found[doc_id] = text
             remaining.discard(doc_id)
     return found
+
+
+def _rows_of(part: Path, wanted: pa.Array) -> pa.Table:
+    """(doc_id, text) of the ``wanted`` rows of one part."""
+    if part.suffix != ".parquet":
+        table = store.read_part(part, columns=["doc_id", "text"])
+        return table.filter(pc.is_in(table.column("doc_id"), value_set=wanted))
+    handle = pq.ParquetFile(part)
+    ids = handle.read(columns=["doc_id"]).column("doc_id")
+    rows = np.flatnonzero(pc.is_in(ids, value_set=wanted).to_numpy(zero_copy_only=False))
+    if not len(rows):
+        return pa.table({"doc_id": pa.array([], pa.string()), "text": pa.array([], pa.string())})
+    bounds = np.cumsum([handle.metadata.row_group(g).num_rows for g in range(handle.num_row_groups)])
+    groups = np.unique(np.searchsorted(bounds, rows, side="right")).tolist()
+    table = handle.read_row_groups(groups, columns=["doc_id", "text"])
+    return table.filter(pc.is_in(table.column("doc_id"), value_set=wanted))

@@ -243,7 +243,7 @@ def learn_templates(run: Run) -> Learned:
     if client is not None:
         counted = shuffle_support.counted(client, run.staging.parts("template-rows"), run.cleaned["records"] * 20, earlier)
     else:
-        counted = run.cleaned["templates"].counted()
+        counted = run.cleaned["templates"].counted(earlier)
     run.cleaned["templates"] = None  # the per-article rows: the largest thing the driver held
     support = support_of(counted, earlier, functools.partial(template_texts, run.staging))
     del counted

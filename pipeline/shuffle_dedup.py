@@ -38,6 +38,7 @@ from pipeline.clusters import SMALL_COLUMNS, Clustering, Earlier, Texts, decide,
 from pipeline import dedup
 from pipeline.dedup import _matrix, verify
 from pipeline.signature import MinHashSettings
+from pipeline.store import read_part
 
 # Band rows per partition of the shuffled table, and pairs per partition of the pair shuffles.
 ROWS_PER_PARTITION = 2_000_000
@@ -53,7 +54,7 @@ class Part:
     keep: np.ndarray | None = None
 
     def read(self, columns: list[str], settings: MinHashSettings) -> pa.Table:
-        table = pq.read_table(self.path, columns=columns)
+        table = read_part(self.path, columns=columns)
         return table.filter(pa.array(self.keep)) if self.keep is not None else table
 
 
@@ -158,13 +159,13 @@ def index_parts(earlier_paths: Sequence[Path], staged_paths: Sequence[Path], ear
     offset = 0
     for path in earlier_paths:
         settings.check(pq.read_schema(path), str(path))
-        small = pq.read_table(path, columns=SMALL_COLUMNS)
+        small = read_part(path, columns=SMALL_COLUMNS)
         keep = earlier_rows(earlier, small.column("doc_id"))
         old.append(small.filter(keep))
         parts.append(Part(str(path), offset, int(keep.sum()), None if keep.all() else keep))
         offset += int(keep.sum())
     for path in staged_paths:
-        small = pq.read_table(path, columns=SMALL_COLUMNS)
+        small = read_part(path, columns=SMALL_COLUMNS)
         new.append(small)
         parts.append(Part(str(path), offset, small.num_rows))
         offset += small.num_rows

@@ -19,16 +19,16 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from pipeline.boilerplate import BOTTOM, INSIDE, TOP
+from pipeline.store import read_part
 
 # Template rows per partition of the shuffles.
 ROWS_PER_PARTITION = 4_000_000
 
 
 def _rows(path: str) -> pd.DataFrame:
-    return pq.read_table(path).to_pandas()
+    return read_part(path).to_pandas()
 
 
 def _possible(frame: pd.DataFrame, earlier: frozenset[tuple[str, int]]) -> pd.DataFrame:

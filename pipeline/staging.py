@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from pipeline.document import Document
 from pipeline.rows import document_table, reject_table
 from pipeline.signature import MinHashSettings
-from pipeline.store import COMPRESSION, STAGING_PREFIX
+from pipeline.store import COMPRESSION, STAGING_PREFIX, read_ahead, read_part
 
 
 @dataclass(frozen=True)
@@ -36,10 +36,10 @@ class Staging:
     path: Path
 
     def part(self, kind: str, index: int) -> Path:
-        return self.path / f"{kind}-{index:06d}.parquet"
+        return self.path / f"{kind}-{index:06d}{STAGED_SUFFIX}"
 
     def parts(self, kind: str) -> list[Path]:
-        return sorted(self.path.glob(f"{kind}-*.parquet"))
+        return sorted(self.path.glob(f"{kind}-*{STAGED_SUFFIX}"))
 
     def pages(self, index: int) -> Path:
         return self.path / f"pages-{index:06d}.pickle.zst"
@@ -56,9 +56,20 @@ def _replace_with(final: Path, write) -> None:
     os.replace(temp, final)
 
 
+# Staged tables are Arrow IPC files, uncompressed: written once and read once
+# or twice within the run, they cost a tenth of Parquet with zstd to write and
+# to read (publish compresses what it keeps). Read them with `store.read_part`.
+STAGED_SUFFIX = ".arrow"
+
+
 def _stage_table(final: Path, table: pa.Table) -> None:
-    """Write ``table`` as Parquet at ``final``, whole or not at all (`_replace_with`)."""
-    _replace_with(final, lambda temp: pq.write_table(table, temp, compression=COMPRESSION))
+    """Write ``table`` at ``final`` (an Arrow file), whole or not at all (`_replace_with`)."""
+
+    def write(temp: Path) -> None:
+        with pa.ipc.new_file(temp, table.schema) as writer:
+            writer.write_table(table)
+
+    _replace_with(final, write)
 
 
 def open_staging(out_dir: Path) -> Staging:
@@ -87,20 +98,25 @@ def staged_counts(staging: Staging, index: int) -> dict[str, int] | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
+# The hand-off lives for one run: zstd's fastest levels halve it (a body held
+# twice compresses away) for a third of the time of its default level.
+_HAND_OFF_CODEC = pa.Codec("zstd", compression_level=-7)
+
+
 def stage_pages(staging: Staging, index: int, docs: Sequence[Document], known: dict[str, int] | None = None) -> None:
     """Keep one batch's records between the reading and the cleaning pass (pickled, zstd-compressed).
 
     ``known``: the template hashes the reading pass computed for their lines (`chain.count_templates`).
     """
     data = pickle.dumps((list(docs), known or {}), protocol=pickle.HIGHEST_PROTOCOL)
-    packed = pa.compress(data, codec="zstd", asbytes=True)
+    packed = _HAND_OFF_CODEC.compress(data, asbytes=True)
     _replace_with(staging.pages(index), lambda temp: temp.write_bytes(len(data).to_bytes(8, "little") + packed))
 
 
 def load_pages(staging: Staging, index: int) -> tuple[list[Document], dict[str, int]]:
     """The records and template hashes `stage_pages` kept (`drop_pages` removes them once the batch is cleaned)."""
     raw = staging.pages(index).read_bytes()
-    data = pa.decompress(raw[8:], decompressed_size=int.from_bytes(raw[:8], "little"), codec="zstd", asbytes=True)
+    data = _HAND_OFF_CODEC.decompress(raw[8:], decompressed_size=int.from_bytes(raw[:8], "little"), asbytes=True)
     # Unpickling makes a few hundred thousand objects, none in a cycle: the collector would only walk them.
     collecting = gc.isenabled()
     gc.disable()
@@ -137,10 +153,9 @@ def template_texts(staging: Staging, hashes: pa.Array) -> pa.Table:
     wanted = np.unique(hashes.to_numpy(zero_copy_only=False).astype(np.uint64))
     found = np.zeros(len(wanted), dtype=bool)
     taken = []
-    for part in staging.parts("template-texts"):
+    for _, table in read_ahead(staging.parts("template-texts"), read_part, ahead=2):
         if found.all():
             break
-        table = pq.read_table(part)
         batch_hashes = table.column("template_hash").to_numpy()
         # Looked up by binary search: an Arrow is_in would build a set of every wanted hash per batch.
         at = np.minimum(np.searchsorted(wanted, batch_hashes), len(wanted) - 1)
@@ -168,7 +183,8 @@ SUPPORT_NAME = "support.parquet"
 def save_support(staging: Staging, support: pa.Table) -> Path:
     """Keep the template support that goes with the output until publish copies it there (the driver need not hold it)."""
     final = staging.path / SUPPORT_NAME
-    _stage_table(final, support)
+    # Parquet, as publish copies it into the output.
+    _replace_with(final, lambda temp: pq.write_table(support, temp, compression=COMPRESSION))
     return final
 
 
@@ -202,5 +218,5 @@ def drop_pages(staging: Staging, index: int) -> None:
 
 def read_staged_signatures(staging: Staging, settings: MinHashSettings) -> pa.Table:
     """This run's signatures, every batch, in batch order."""
-    parts = [pq.read_table(p, schema=settings.schema) for p in staging.parts("signatures")]
+    parts = [read_part(p, schema=settings.schema) for p in staging.parts("signatures")]
     return pa.concat_tables(parts) if parts else settings.schema.empty_table()

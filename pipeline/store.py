@@ -24,6 +24,7 @@ only ever replaced whole.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import datetime
 import errno
@@ -34,6 +35,7 @@ import shutil
 import socket
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
@@ -161,6 +163,36 @@ def read_table(out_dir: str | Path, table: str, columns: Sequence[str] | None = 
         raise FileNotFoundError(f"no {table} table in {str(out_dir)!r}; run docclean first")
     tables = [pq.read_table(p, columns=list(columns) if columns else None) for p in found]
     return pa.concat_tables(tables, promote_options="none") if len(tables) > 1 else tables[0]
+
+
+def read_part(path: str | Path, columns: Sequence[str] | None = None, schema: pa.Schema | None = None) -> pa.Table:
+    """A table of one part: Parquet (the output's parts) or Arrow IPC (a run's staged parts, `staging.STAGED_SUFFIX`).
+
+    An Arrow file is memory-mapped: the columns not asked for are never read.
+    """
+    if not str(path).endswith(".arrow"):
+        return pq.read_table(path, columns=columns, schema=schema)
+    with pa.memory_map(str(path)) as source:
+        table = pa.ipc.open_file(source).read_all()
+    if columns is not None:
+        table = table.select(columns)
+    return table.cast(schema) if schema is not None and table.schema != schema else table
+
+
+def read_ahead(parts: Sequence[Path], read: Callable[[Path], Any], ahead: int = 1) -> Iterator[tuple[Path, Any]]:
+    """Each part and ``read(part)``, the next ``ahead`` parts read on threads while the caller works on this one.
+
+    Reading a Parquet part is decompression and decoding, which Arrow does
+    without the GIL: reads overlap the caller's work and each other. A caller
+    that stops early waits for the reads in flight only.
+    """
+    with ThreadPoolExecutor(ahead, thread_name_prefix="docclean-read") as reader:
+        upcoming = collections.deque(reader.submit(read, part) for part in parts[:ahead])
+        for at, part in enumerate(parts):
+            result = upcoming.popleft().result()
+            if at + ahead < len(parts):
+                upcoming.append(reader.submit(read, parts[at + ahead]))
+            yield part, result
 
 
 def read_summary(out_dir: Path) -> dict[str, Any] | None:

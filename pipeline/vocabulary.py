@@ -17,8 +17,10 @@ import re
 import sys
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Iterator
 
 from pipeline.dates import find_dates
+from pipeline.nfkc import nfkc
 
 # Decoration around a piece: brackets, dashes, arrows, bullets.
 _EDGE = "【】[]（）()〔〕<>《》—–-_=~·•●○◆◇■□▲△▼▽↓↑→←*#＃\u3000 \t:：,，、;；.。!！?？\"“”'‘’"
@@ -56,7 +58,23 @@ HARVESTED = ("date", "source", "author", "section", "page", "original_title", "b
 
 def _normalized(line: str) -> str:
     # A wide space parts pieces (栏目：要闻　版次：01); NFKC would make it a plain one.
-    return unicodedata.normalize("NFKC", line.replace("\u3000", "  ")).strip()
+    return nfkc(line.replace("\u3000", "  ")).strip()
+
+
+def _split_lazily(pattern: re.Pattern[str], text: str) -> Iterator[str]:
+    """``pattern.split(text)`` one part at a time (``pattern`` has no groups and never matches empty).
+
+    A body sentence is asked whether it is a byline or a row of widgets: its
+    first word already says no, and splitting all of it cost more than the rest.
+
+    >>> list(_split_lazily(re.compile(r"[ ,]+"), " a, b c ")) == re.split(r"[ ,]+", " a, b c ")
+    True
+    """
+    start = 0
+    for gap in pattern.finditer(text):
+        yield text[start : gap.start()]
+        start = gap.end()
+    yield text[start:]
 
 
 def _around_page(segment: str) -> list[str]:
@@ -242,13 +260,22 @@ class Vocabulary:
         folded = core.casefold()
         if folded in self.widgets:
             return self.widgets[folded]
-        words = [w for w in _WIDGET_WORDS.split(folded) if w]
-        if len(words) > 1 and all(w in self.widgets for w in words):
+        words = self._widget_words(folded)
+        if words:
             return self.widgets[words[0]]
         for kind, pattern, longest in self.widget_patterns:
             if len(core) <= longest and pattern.fullmatch(core):
                 return kind
         return None
+
+    def _widget_words(self, folded: str) -> list[str] | None:
+        """The words of ``folded`` when there are several and every one is a widget (分享 微信 微博)."""
+        words = []
+        for word in filter(None, _split_lazily(_WIDGET_WORDS, folded)):
+            if word not in self.widgets:
+                return None
+            words.append(word)
+        return words if len(words) > 1 else None
 
     def byline(self, text: str) -> tuple[str | None, tuple[str, ...]] | None:
         """(role, names) when ``text`` is a byline: roles and names only (本报记者 王明 李华, By Jane Doe).
@@ -267,7 +294,7 @@ class Vocabulary:
         marked = text[:1] in self.byline_markers if self.byline_markers else False
         text = text.lstrip(self.byline_markers).strip()
         role, names = None, []
-        for token in _NAME_SPLIT.split(text):
+        for token in _split_lazily(_NAME_SPLIT, text):
             if not token:
                 continue
             token_role = _role_of(token, self.byline_roles)

@@ -1,12 +1,12 @@
 """Batches cleaned in worker processes: every batch once, whatever the pool does."""
 
-import pyarrow.parquet as pq
 from conftest import SAMPLE_RAW
 
 from pipeline.chain import clean_staged_batch, read_batch_pages
 from pipeline.config import Config
 from pipeline.ingest import discover, relative_name
 from pipeline.parallel import map_batches
+from pipeline import store
 from pipeline.staging import open_staging
 
 
@@ -17,7 +17,7 @@ def test_every_batch_is_read_and_cleaned_once_by_two_workers_with_more_batches_t
     config = Config(workers=2)
     read = list(map_batches(read_batch_pages, [(i, paths, SAMPLE_RAW, staging, config) for i, paths in enumerate(batches)], config))
     assert len(read) == len(batches) > 4
-    fingerprinted = [name for part in staging.parts("files") for name in pq.read_table(part).column("source_path").to_pylist()]
+    fingerprinted = [name for part in staging.parts("files") for name in store.read_part(part).column("source_path").to_pylist()]
     assert sum(counts["files"] for counts in read) == len(fingerprinted)
     assert sorted(fingerprinted) == sorted(relative_name(path, SAMPLE_RAW) for path in files)
     assert sum(counts["records"] for counts in read) == 15  # the sample's records, as `make sample` reports
