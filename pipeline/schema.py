@@ -122,7 +122,7 @@ TEMPLATES = _schema(
     _field("template", pa.string(), "The line with its dates, numbers and 'label: value' values masked (<date>, 0, <v>); first 200 characters.", False),
     _field("top", pa.int64(), "Articles with a line of this template at the top edge (at most one body paragraph above it).", False),
     _field("bottom", pa.int64(), "Articles with it at the bottom edge.", False),
-    _field("inside", pa.int64(), "Articles with it inside the body (short lines only).", False),
+    _field("inside", pa.int64(), "Articles with it inside the body (paragraphs included).", False),
 )
 
 FILES = _schema(

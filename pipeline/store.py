@@ -185,6 +185,9 @@ def read_ahead(parts: Sequence[Path], read: Callable[[Path], Any], ahead: int = 
     Reading a Parquet part is decompression and decoding, which Arrow does
     without the GIL: reads overlap the caller's work and each other. A caller
     that stops early waits for the reads in flight only.
+
+    >>> list(read_ahead(["a", "b", "c"], str.upper, ahead=2))
+    [('a', 'A'), ('b', 'B'), ('c', 'C')]
     """
     with ThreadPoolExecutor(ahead, thread_name_prefix="docclean-read") as reader:
         upcoming = collections.deque(reader.submit(read, part) for part in parts[:ahead])

@@ -14,9 +14,11 @@ import re
 import sys
 import unicodedata
 
+import pyarrow as pa
 import pytest
 from conftest import ROOT, read_tables, run_pipeline
 
+from pipeline.boilerplate import TemplateCounts, page_templates, template_hash
 from pipeline.chain import clean_files
 from pipeline.config import Config
 
@@ -192,3 +194,23 @@ def test_a_patterns_file_teaches_furniture_and_a_publication_to_a_single_page(tm
     (doc,) = clean_files([path], tmp_path, Config(patterns_file=str(extra)))
     assert list(doc.paragraphs) == body
     assert (doc.title, doc.publication, doc.section, doc.date.isoformat()) == ("湘江新区再添一座跨江大桥", "潇湘晨报", "要闻", "2021-06-01")
+
+
+def test_only_templates_that_can_be_learned_leave_the_counts_and_earlier_support_adds_up():
+    """A template at one edge of a single article cannot be learned, unless earlier runs saw it too."""
+    rng = random.Random(6)
+    counts = TemplateCounts()
+    shared, once, seen_before = "（责任编辑：王明）", "本文首发于某某客户端", "扫码下载某某新闻客户端"
+    for k, bottom in enumerate([shared, shared, shared, once, seen_before]):
+        counts.add_page(None, page_templates([f"第{k}篇的标题", *article(rng, 4), bottom]))
+    earlier = pa.table({"scope": [""], "template_hash": pa.array([template_hash(seen_before)], pa.uint64()),
+                        "template": [seen_before], "top": [0], "bottom": [3], "inside": [0]})
+    counted = counts.counted(earlier)
+    bottom = dict(zip(counted.column("template_hash").to_pylist(), counted.column("bottom").to_pylist()))
+    assert bottom[template_hash(shared)] == 3 and bottom[template_hash(seen_before)] == 1
+    assert template_hash(once) not in bottom
+    # The titles (第0篇的标题 once digits are masked) head five articles: kept too, at the top.
+    assert max(counted.column("top").to_pylist()) == 5
+    support = counts.support(earlier)
+    added = dict(zip(support.column("template_hash").to_pylist(), support.column("bottom").to_pylist()))
+    assert added[template_hash(shared)] == 3 and added[template_hash(seen_before)] == 4 and template_hash(once) not in added

@@ -8,8 +8,11 @@
   into runs.
 """
 
+import re
 import shutil
 import string
+import sys
+import unicodedata
 
 from conftest import read_tables, run_pipeline
 from hypothesis import HealthCheck, assume, example, given, settings
@@ -20,6 +23,7 @@ from pipeline.chain import clean_records
 from pipeline.config import Config
 from pipeline.document import REJECT_PROCESSING_ERROR, Document
 from pipeline.decoding import decode_bytes
+from pipeline.nfkc import nfkc
 from pipeline.patterns import load_patterns
 
 CONFIG = Config()
@@ -211,3 +215,25 @@ def _verb(line, span, patterns):
 
     return _verb_and_page(patterns.page_jump.match(line, span[0]))[0]
 
+
+
+# Full-width forms next to what composes or reorders (combining marks, Hangul
+# jamo, compatibility characters): the places a shortcut to NFKC could go wrong.
+NFKC_PIECES = st.one_of(
+    st.sampled_from(["，", "：", "（", "）", "！", "？", "…", "\u3000", "\xa0", "ＡＢＣ", "１２３", "ａ\u0301", "Ａ\u0308",
+                     "\u0301", "\u0327", "\u1100\u1161", "\u1161", "\u11a8", "ﬁ", "Ⅱ", "②", "㎡", "℃", "e\u0301", "가"]),
+    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=6),
+    st.sampled_from(FRAGMENTS),
+)
+
+
+@given(st.lists(NFKC_PIECES, max_size=30).map("".join))
+@example("Ａ\u0301")
+def test_the_fast_nfkc_is_nfkc(text):
+    assert nfkc(text) == unicodedata.normalize("NFKC", text)
+
+
+def test_str_split_knows_the_spaces_that_re_does():
+    """Templates collapse spaces with str.split: it must split at exactly the characters \\s matches."""
+    spaces = re.compile(r"\s")
+    assert [c for c in range(sys.maxunicode + 1) if (spaces.match(chr(c)) is not None) != chr(c).isspace()] == []
