@@ -3,9 +3,11 @@
     python bench/run.py --pages 10000 100000          # renders missing corpora first
     python bench/run.py --pages 300 --baseline-pages 300 --corpora /tmp/bench   # smoke run
 
-For each N it runs ``docclean run --full`` (the Prefect flow, in a child
-process) over ``bench/corpora/N/raw`` and prints, from the run summary and a
-sampler of the process tree's memory:
+For each N it runs ``docclean run --full`` in a child process (in-process
+runs, as the CLI runs without PREFECT_API_URL; ``--prefect``: as the Prefect
+flow on a temporary server, as every run went before the CLI ran in-process)
+over ``bench/corpora/N/raw`` and prints, from the run summary and a sampler of
+the process tree's memory:
 
 - end to end: pages/s and MB/s of the pipeline (Prefect's start-up excluded,
   and measured apart), peak RSS of all processes together;
@@ -114,14 +116,19 @@ def process_roles(tree: dict[int, tuple[int, int]], root: int) -> dict[str, int]
     return dict(totals)
 
 
-def run_docclean(raw: Path, out: Path, batch_size: int) -> tuple[dict, float, int, dict]:
-    """One full run in a child process: its summary, wall seconds, peak RSS of the tree and where it was."""
+def run_docclean(raw: Path, out: Path, batch_size: int, prefect: bool = False) -> tuple[dict, float, int, dict]:
+    """One full run in a child process: its summary, wall seconds, peak RSS of the tree and where it was.
+
+    ``prefect``: as the Prefect flow, on a temporary server (how ``docclean run`` ran every
+    run before it learned to run in-process; the server's work overlaps the run).
+    """
     config = out.parent / f"{out.name}.toml"
     config.write_text(f"batch_size = {batch_size}\n")
     env = {**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING"}
     started = time.perf_counter()
     child = subprocess.Popen(
-        [str(Path(sys.executable).with_name("docclean")), "run", "--raw", str(raw), "--out", str(out), "--full", "--config", str(config)],
+        [str(Path(sys.executable).with_name("docclean")), "run", "--raw", str(raw), "--out", str(out), "--full", "--config", str(config),
+         *(["--prefect"] if prefect else [])],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
     )
     peak = 0
@@ -263,6 +270,7 @@ def main() -> None:
     parser.add_argument("--baseline-pages", type=int, default=5_000, help="pages the (slow) baseline runs on")
     parser.add_argument("--batch-size", type=int, default=1024)
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--prefect", action="store_true", help="run docclean as the Prefect flow on a temporary server")
     parser.add_argument("--layouts", type=int, default=0, metavar="N", help="also run a mixed-layout corpus of N pages")
     args = parser.parse_args()
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
@@ -274,7 +282,7 @@ def main() -> None:
         truth_table = pq.read_table(corpus / "truth.parquet")
         truth = dict(zip(truth_table.column("source_path").to_pylist(), truth_table.column("origin").to_pylist()))
         out = args.corpora / f"{pages}-out"
-        summary, wall, peak, where = run_docclean(corpus / "raw", out, args.batch_size)
+        summary, wall, peak, where = run_docclean(corpus / "raw", out, args.batch_size, args.prefect)
         megabytes = facts["bytes"] / 1e6
         seconds = summary["seconds"]
         precision, recall, f1 = pair_scores(our_clusters(out), truth)
