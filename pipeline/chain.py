@@ -1,7 +1,7 @@
 """The cleaning stages in order, as plain lists, in two passes around what the corpus teaches.
 
     read -> repair -> strip -> paragraphs -> page_dedup     (the reading pass)
-    learn: boilerplate templates counted over every page    (`pipeline.boilerplate`)
+    learn: boilerplate templates counted over every page    (`pipeline.support`)
     extract -> normalize -> filter -> sign                   (the cleaning pass)
 
 The reading pass ends with a page's lines as they will be cleaned (a body
@@ -25,7 +25,7 @@ from typing import Any, Callable, Sequence
 
 from pipeline.artifacts import paragraphs_batch, strip_batch
 from pipeline.punctuation import normalize_batch
-from pipeline.boilerplate import Learned, TemplateCounts, learn, page_templates, scope_of
+from pipeline.boilerplate import page_templates, scope_of
 from pipeline.config import Config
 from pipeline.dedup import sign_documents
 from pipeline.document import REJECT_PROCESSING_ERROR, Document
@@ -35,6 +35,7 @@ from pipeline.ingest import read_batch
 from pipeline.ledger import prints_table
 from pipeline.metadata import extract_batch
 from pipeline.page_dedup import dedup_pages
+from pipeline.support import Learned, TemplateCounts, learn
 from pipeline.staging import (drop_pages, load_learned, load_pages, stage_batch, stage_files, stage_pages, stage_template_rows,
                               stage_template_texts, staged_counts)
 

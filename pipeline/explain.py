@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline import index, store
-from pipeline.boilerplate import Learned, learn
+from pipeline.support import Learned, learn
 from pipeline.config import Config
 from pipeline.document import Document
 from pipeline.ingest import relative_name

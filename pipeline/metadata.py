@@ -99,7 +99,7 @@ def extract_metadata(doc: Document, patterns: Patterns, learned: tuple[frozenset
     """The ``extract`` stage for one record: header and footer lines into columns, body lines kept.
 
     ``learned`` is (top, bottom): the hashes of the learned boilerplate
-    templates that apply to this page (`boilerplate.Learned.for_page`);
+    templates that apply to this page (`support.Learned.for_page`);
     ``known``: template hashes of lines, where the reading pass computed them.
     """
     if doc.rejected:
@@ -327,7 +327,7 @@ def _drop_around_title(page: _Page, header_end: int, learned: list[int]) -> None
 
 
 def extract_batch(docs: list[Document], config: Config, learned=None, known: dict[str, int] | None = None) -> list[Document]:
-    """The ``extract`` stage over a batch; ``learned`` is a `boilerplate.Learned` (or None), ``known`` as in `extract_metadata`."""
+    """The ``extract`` stage over a batch; ``learned`` is a `support.Learned` (or None), ``known`` as in `extract_metadata`."""
     patterns = config.patterns
     out = []
     # One union of the corpus's and the scope's templates per scope, not per page.

@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from pipeline import (clusters, dedup, index, ledger, parallel, publish as publishing, remote, report, shuffle_dedup,
                       shuffle_support, store)
-from pipeline.boilerplate import Learned, TemplateCounts, learn as learn_from_support, support_of
+from pipeline.support import Learned, TemplateCounts, learn as learn_from_support, support_of
 from pipeline.chain import clean_staged_batch, read_batch_pages
 from pipeline.config import Config
 from pipeline.ingest import PathList

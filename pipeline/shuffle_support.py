@@ -1,13 +1,13 @@
 """Boilerplate support counted on a Dask cluster: the driver never holds a row per article.
 
 On one machine the driver adds every batch's template rows up in memory
-(`boilerplate.TemplateCounts`): a row per (scope, template, position,
+(`support.TemplateCounts`): a row per (scope, template, position,
 article), millions of them for a million pages. On a cluster each batch
 stages its rows (`staging.stage_template_rows`); here they become a Dask
 DataFrame, made distinct (an article counts once however many batches hold
 a copy of it), counted per (scope, template) in partitions, and only the
 templates that can matter come back: those at an edge of two articles or
-more, and those earlier runs kept (their counts add up). `boilerplate.support_of`
+more, and those earlier runs kept (their counts add up). `support.support_of`
 then finishes exactly as on one machine.
 """
 
@@ -41,7 +41,7 @@ def _possible(frame: pd.DataFrame, earlier: frozenset[tuple[str, int]]) -> pd.Da
 
 
 def counted(client: Any, parts: Sequence[Path], rows: int, earlier: pa.Table | None) -> pa.Table:
-    """This run's counts per (scope, template) that can matter (`boilerplate.TemplateCounts.counted`'s columns)."""
+    """This run's counts per (scope, template) that can matter (`support.TemplateCounts.counted`'s columns)."""
     import dask
     import dask.dataframe as dd
 

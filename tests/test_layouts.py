@@ -18,8 +18,9 @@ import pyarrow as pa
 import pytest
 from conftest import ROOT, read_tables, run_pipeline
 
-from pipeline.boilerplate import TemplateCounts, page_templates, template_hash
+from pipeline.boilerplate import page_templates, template_hash
 from pipeline.chain import clean_files
+from pipeline.support import TemplateCounts
 from pipeline.config import Config
 
 sys.path.insert(0, str(ROOT / "scripts"))
