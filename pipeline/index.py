@@ -79,7 +79,7 @@ def read_texts(parts: Iterable[Path], doc_ids: Sequence[str]) -> dict[str, str]:
 
 def _rows_of(part: Path, wanted: pa.Array) -> pa.Table:
     """(doc_id, text) of the ``wanted`` rows of one part."""
-    if part.suffix != ".parquet":
+    if part.name.endswith(store.STAGED_SUFFIX):
         table = store.read_part(part, columns=["doc_id", "text"])
         return table.filter(pc.is_in(table.column("doc_id"), value_set=wanted))
     handle = pq.ParquetFile(part)

@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from pipeline.boilerplate import BOTTOM, INSIDE, TOP
 from pipeline.store import read_part
+from pipeline.support import can_be_kept
 
 # Template rows per partition of the shuffles.
 ROWS_PER_PARTITION = 4_000_000
@@ -33,7 +34,7 @@ def _rows(path: str) -> pd.DataFrame:
 
 def _possible(frame: pd.DataFrame, earlier: frozenset[tuple[str, int]]) -> pd.DataFrame:
     """The counts that can end up kept: at an edge of two articles or more, or kept by an earlier run."""
-    edge = np.maximum(frame["top"].to_numpy(), frame["bottom"].to_numpy()) >= 2
+    edge = can_be_kept(frame["top"].to_numpy(), frame["bottom"].to_numpy())
     if earlier:
         known = np.array([(scope, int(h)) in earlier for scope, h in zip(frame["scope"], frame["template_hash"])], dtype=bool)
         edge |= known

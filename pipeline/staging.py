@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from pipeline.document import Document
 from pipeline.rows import document_table, reject_table
 from pipeline.signature import MinHashSettings
-from pipeline.store import COMPRESSION, STAGING_PREFIX, read_ahead, read_part
+from pipeline.store import COMPRESSION, STAGED_SUFFIX, STAGING_PREFIX, read_ahead, read_part
 
 
 @dataclass(frozen=True)
@@ -56,14 +56,13 @@ def _replace_with(final: Path, write) -> None:
     os.replace(temp, final)
 
 
-# Staged tables are Arrow IPC files, uncompressed: written once and read once
-# or twice within the run, they cost a tenth of Parquet with zstd to write and
-# to read (publish compresses what it keeps). Read them with `store.read_part`.
-STAGED_SUFFIX = ".arrow"
-
-
 def _stage_table(final: Path, table: pa.Table) -> None:
-    """Write ``table`` at ``final`` (an Arrow file), whole or not at all (`_replace_with`)."""
+    """Write ``table`` at ``final`` (an Arrow file), whole or not at all (`_replace_with`).
+
+    Uncompressed Arrow: written once and read once or twice within the run, it
+    costs a tenth of Parquet with zstd to write and to read (publish compresses
+    what it keeps). Read it with `store.read_part`.
+    """
 
     def write(temp: Path) -> None:
         with pa.ipc.new_file(temp, table.schema) as writer:

@@ -56,6 +56,8 @@ CARD_NAME = "README.md"
 LOCK_NAME = ".lock"
 JOURNAL_NAME = ".journal.json"
 STAGING_PREFIX = ".staging-"
+# A run's staged tables are Arrow IPC files (`staging`), the output's parts Parquet.
+STAGED_SUFFIX = ".arrow"
 TEMP_SUFFIX = ".tmp"
 COMPRESSION = "zstd"
 
@@ -166,11 +168,11 @@ def read_table(out_dir: str | Path, table: str, columns: Sequence[str] | None = 
 
 
 def read_part(path: str | Path, columns: Sequence[str] | None = None, schema: pa.Schema | None = None) -> pa.Table:
-    """A table of one part: Parquet (the output's parts) or Arrow IPC (a run's staged parts, `staging.STAGED_SUFFIX`).
+    """A table of one part: Parquet (the output's parts) or Arrow IPC (a run's staged parts, `STAGED_SUFFIX`).
 
     An Arrow file is memory-mapped: the columns not asked for are never read.
     """
-    if not str(path).endswith(".arrow"):
+    if not str(path).endswith(STAGED_SUFFIX):
         return pq.read_table(path, columns=columns, schema=schema)
     with pa.memory_map(str(path)) as source:
         table = pa.ipc.open_file(source).read_all()

@@ -24,6 +24,9 @@ from pipeline.schema import TEMPLATES
 # Of the articles a learned template stands in, at most this share may have it
 # inside the body.
 MAX_INNER_SHARE = 0.1
+# A template is kept with the output (and can be learned) once it stands at one
+# edge of this many articles: ``boilerplate_min_pages`` is at least this.
+KEPT_MIN_EDGE = 2
 ROW = np.dtype([("scope", np.int32), ("template", np.uint64), ("where", np.uint8), ("key", np.uint64)])
 
 
@@ -97,7 +100,7 @@ class TemplateCounts:
 
         top, bottom, inside = summed(where & TOP), summed(where & BOTTOM), summed(where == INSIDE)
         scopes, templates = keys["scope"][heads], keys["template"][heads]
-        kept = np.maximum(top, bottom) >= 2
+        kept = can_be_kept(top, bottom)
         if earlier is not None and earlier.num_rows:
             ids = np.array([self.scopes.get(name, -1) for name in earlier.column("scope").to_pylist()], np.int32)
             kept |= np.isin(_template_key(scopes, templates), _template_key(ids, earlier.column("template_hash").to_numpy()))
@@ -185,8 +188,7 @@ def _row_key(rows: np.ndarray, with_article: bool) -> np.ndarray:
     and a shared key only merges two counts.
     """
     with np.errstate(over="ignore"):
-        key = rows["template"] * np.uint64(0x9E3779B97F4A7C15)
-        key ^= rows["scope"].astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F) + rows["where"].astype(np.uint64)
+        key = _template_key(rows["scope"], rows["template"]) ^ rows["where"].astype(np.uint64)
         if with_article:
             key ^= rows["key"] * np.uint64(0x165667B19E3779F9)
     return key
@@ -198,10 +200,14 @@ def _template_key(scope: np.ndarray, template: np.ndarray) -> np.ndarray:
         return template.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) ^ scope.astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
 
 
+def can_be_kept(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+    """Which templates stand at an edge of ``KEPT_MIN_EDGE`` articles or more (no other can be learned)."""
+    return np.maximum(top, bottom) >= KEPT_MIN_EDGE
+
+
 def kept_support(support: pa.Table) -> pa.Table:
     """The support worth keeping with the output: templates seen at an edge of two articles or more."""
-    edge = pc.max_element_wise(support.column("top"), support.column("bottom"))
-    return support.filter(pc.greater_equal(edge, 2))
+    return support.filter(pa.array(can_be_kept(support.column("top").to_numpy(), support.column("bottom").to_numpy())))
 
 
 @dataclass(frozen=True)
