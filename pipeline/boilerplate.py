@@ -32,6 +32,8 @@ EDGE_DEPTH = 1
 # masked (a disclaimer paragraph, a body paragraph), and give no pieces.
 MAX_INNER_CHARS = 120
 TOP, BOTTOM, BOTH, INSIDE = 1, 2, 3, 0
+# The row of a page itself (template hash 0): how many articles its site has.
+PAGE = 4
 # A sentence ends in one of these marks, perhaps inside closing quotes (and
 # a quote may end in an ellipsis: ……” closes many a quoted opening); a
 # headline may end in …, a colon or a quote.
@@ -71,11 +73,18 @@ def template(line: str) -> str:
     >>> template("浏览次数：5445"), template("本网站所刊载信息，不代表中新社和中新网观点。")
     ('浏览次数:<v>', '本网站所刊载信息,不代表中新社和中新网观点。')
 
-    A line longer than ``MAX_INNER_CHARS`` (a paragraph: every one of a page
-    is templated) has its numbers masked only, its dates with them.
+    A sentence (`is_prose`: every paragraph of a page is templated) is its
+    own template, numbers and dates included: they are what it says. A daily
+    report's lead (``2月5日0—24时，…新增确诊病例465例``) is another line each
+    day, not one template that recurs.
+
+    >>> template("2月5日0—24时，31个省（自治区、直辖市）报告新增确诊病例465例。") == template("2月6日0—24时，31个省（自治区、直辖市）报告新增确诊病例372例。")
+    False
     """
     # Runs of spaces as one (str.split knows the same spaces as the \s of re, at a quarter of the cost on a paragraph).
     text = " ".join(nfkc(line).split())
+    if is_prose(line):
+        return text
     if len(text) <= MAX_INNER_CHARS:
         for found in reversed(find_dates(text)):
             text = text[: found.start] + "<date>" + text[found.end :]
@@ -185,6 +194,8 @@ def page_templates(lines: list[str], known: dict[str, int] | None = None) -> tup
     The article key is the smallest template hash of the page's inner prose
     lines other than the line itself: copies of one article share it,
     different articles do not. A line that recurs on the page counts once.
+    One row stands for the page itself: (0, ``PAGE``, its article key), so
+    that a site's articles can be counted.
     ``known`` gets the `template_hash` of its edge lines (the ones the ``extract`` stage asks about).
     """
     prose = [is_prose(line) for line in lines]
@@ -198,7 +209,7 @@ def page_templates(lines: list[str], known: dict[str, int] | None = None) -> tup
     smallest = sorted((templates[i][0][0], i) for i in inner)[:2]
     first_key, first_line = smallest[0] if smallest else (0, -1)
     second_key = smallest[1][0] if len(smallest) > 1 else 0
-    rows: set[tuple[int, int, int]] = set()
+    rows: set[tuple[int, int, int]] = {(0, PAGE, first_key)}
     texts: dict[int, str] = {}
     for i, where in enumerate(positions(lines, prose)):
         line = lines[i]
@@ -215,13 +226,40 @@ def page_templates(lines: list[str], known: dict[str, int] | None = None) -> tup
     return rows, texts
 
 
-def scope_of(source_path: str, publication: str | None, source_line: int | None) -> str | None:
-    """The source a page's support is also counted in: its JSONL record's source, or its sub-folder.
+def site_of(source_path: str, source_line: int | None = None, source: str | None = None, url: str | None = None) -> str:
+    """The site a page belongs to, where its furniture is learned: the group its share is counted in.
 
-    >>> scope_of("xinhua/0001.txt", None, None), scope_of("feed.jsonl", "人民网", 3), scope_of("page.txt", None, None)
-    ('xinhua', '人民网', None)
+    A JSONL record's own ``source`` (or its URL's host) says it best; a page
+    file's sub-folder is how scrapers keep sites apart, else its URL's host.
+    Pages with none of these belong to the raw folder itself (``""``).
+
+    >>> site_of("xinhua/0001.txt"), site_of("feed.jsonl", 3, "人民网"), site_of("feed.jsonl", 4, None, "https://www.news.cn/a.html")
+    ('xinhua', '人民网', 'www.news.cn')
+    >>> site_of("page.txt"), site_of("../feedB/2020/0101.txt"), site_of("../feedB/0101.txt")
+    ('', '../feedB', '../feedB')
     """
-    if source_line is not None and publication:
-        return publication
-    head, _, rest = source_path.partition("/")
-    return head if rest and head not in ("", "..") else None
+    if source_line is not None and source:
+        return source
+    host = _host(url) if source_line is not None else None
+    if host:
+        return host
+    up = 0
+    parts = source_path.split("/")
+    while up < len(parts) - 1 and parts[up] == "..":
+        up += 1
+    # A second raw folder's files are named ../<folder>/...: that folder is their site.
+    if up:
+        return "/".join(parts[: up + 1]) if up + 1 < len(parts) else ""
+    return parts[0] if len(parts) > 1 else (_host(url) or "")
+
+
+def page_site(doc) -> str:
+    """`site_of` a `Document`, from what its reading found (its source, URL and path)."""
+    return site_of(doc.source_path, doc.source_line, doc.publication, doc.url)
+
+
+def _host(url: str | None) -> str | None:
+    if not url or "//" not in url:
+        return None
+    host = url.split("//", 1)[1].split("/", 1)[0].split("@")[-1].split(":")[0].lower()
+    return host or None

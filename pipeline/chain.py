@@ -25,7 +25,7 @@ from typing import Any, Callable, Sequence
 
 from pipeline.artifacts import paragraphs_batch, strip_batch
 from pipeline.punctuation import normalize_batch
-from pipeline.boilerplate import page_templates, scope_of
+from pipeline.boilerplate import page_site, page_templates
 from pipeline.config import Config
 from pipeline.dedup import sign_documents
 from pipeline.document import REJECT_PROCESSING_ERROR, Document
@@ -35,9 +35,9 @@ from pipeline.ingest import read_batch
 from pipeline.ledger import prints_table
 from pipeline.metadata import extract_batch
 from pipeline.page_dedup import dedup_pages
-from pipeline.support import Learned, TemplateCounts, learn
-from pipeline.staging import (drop_pages, load_learned, load_pages, stage_batch, stage_files, stage_pages, stage_template_rows,
-                              stage_template_texts, staged_counts)
+from pipeline.support import EdgeRows, Learned, TemplateCounts, learn
+from pipeline.staging import (drop_pages, load_learned, load_pages, stage_batch, stage_edges, stage_files, stage_pages,
+                              stage_template_rows, stage_template_texts, staged_counts)
 
 Stage = Callable[[Sequence[Document], Config], list[Document]]
 
@@ -91,12 +91,19 @@ def run_stages(stages: Sequence[tuple[str, Stage]], docs: list[Document], config
 
 
 def count_templates(docs: Sequence[Document], counts: TemplateCounts | None = None,
-                    known: dict[str, int] | None = None) -> TemplateCounts:
-    """Add the edge lines of every page of ``docs`` to ``counts`` (a new one by default); ``known`` gets their template hashes."""
+                    known: dict[str, int] | None = None, edges: EdgeRows | None = None) -> TemplateCounts:
+    """Add the lines of every page of ``docs`` to ``counts`` (a new one by default), each page in its site.
+
+    ``known`` gets the template hashes of edge lines; ``edges`` the rows the output keeps of each page's edges.
+    """
     counts = counts or TemplateCounts()
     for doc in docs:
         if not doc.rejected and doc.text:
-            counts.add_page(scope_of(doc.source_path, doc.publication, doc.source_line), page_templates(doc.paragraphs, known))
+            site = page_site(doc)
+            page = page_templates(doc.paragraphs, known)
+            counts.add_page(site, page)
+            if edges is not None:
+                edges.add(doc.source_path, site, page[0])
     return counts
 
 
@@ -106,7 +113,7 @@ def clean_records(docs: Sequence[Document], config: Config, learned: Learned | N
     docs = run_stages(READING_STAGES, list(docs), config, seconds)
     known: dict[str, int] = {}
     if learned is None and config.learn_boilerplate:
-        learned = learn(count_templates(docs, known=known).support(), config.boilerplate_min_pages)
+        learned, _ = learn(count_templates(docs, known=known).support(), config.boilerplate_min_pages)
     return run_stages(cleaning_stages(learned, known), docs, config, seconds)
 
 
@@ -120,14 +127,16 @@ def clean_files(paths: Sequence[Path], raw_dir: Path, config: Config, learned: L
 
 
 def read_batch_pages(index: int, paths: Sequence[Path], raw_dir: Path, staging: Any, config: Config,
-                     names_from: Path | None = None, stage_templates: bool = False) -> dict[str, Any]:
+                     names_from: Path | None = None, stage_templates: bool = False, count: bool = True) -> dict[str, Any]:
     """The reading pass of one batch of files, ending in the staging folder.
 
     Returns the batch's counts (records, files), seconds per stage and the
     batch's template counts for learning (with ``stage_templates`` they are
-    staged instead, for a cluster to count: `shuffle_support`). The
-    fingerprint of each file as it was read (the ledger's record of exactly
-    what was processed) is staged beside the pages.
+    staged instead, for a cluster to count: `shuffle_support`; without
+    ``count``, for pages read again once learning is done, there are none).
+    The rows of each page's edges, kept with the output, and the fingerprint
+    of each file as it was read (the ledger's record of exactly what was
+    processed) are staged beside the pages.
     """
     seconds: dict[str, float] = {}
     started = time.perf_counter()
@@ -136,7 +145,11 @@ def read_batch_pages(index: int, paths: Sequence[Path], raw_dir: Path, staging: 
     docs = run_stages(READING_STAGES, docs, config, seconds)
     begun = time.perf_counter()
     known: dict[str, int] = {}
-    counts = count_templates(docs, known=known) if config.learn_boilerplate else TemplateCounts()
+    edges = EdgeRows()
+    counts = count_templates(docs, known=known, edges=edges) if config.learn_boilerplate else TemplateCounts()
+    stage_edges(staging, index, edges.table())
+    if not count:
+        counts = TemplateCounts()
     counts.fold()
     # The texts stay here, in staging: of a million distinct lines the driver keeps a few thousand.
     stage_template_texts(staging, index, counts.texts)

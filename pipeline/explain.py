@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline import index, store
-from pipeline.support import Learned, learn
+from pipeline.support import Learned, learned_from
 from pipeline.config import Config
 from pipeline.document import Document
 from pipeline.ingest import relative_name
@@ -109,7 +109,7 @@ def learned_of(out: Path, config: Config) -> Learned | None:
     support = index.read_templates(out) if out.is_dir() else None
     if support is None or not config.learn_boilerplate:
         return None
-    return learn(support, config.boilerplate_min_pages)
+    return learned_from(support)
 
 
 def cleaned_again(out: Path, found: list[Whereabouts], config: Config) -> dict[str, Document]:

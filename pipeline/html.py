@@ -77,6 +77,8 @@ def extract_html(doc: Document, config: Config) -> Document:
         "byline_role": doc.byline_role or found.get("byline_role"),
         "authors": doc.authors or found.get("authors") or _authors(author, patterns),
         "original_title": doc.original_title or found.get("original_title"),
+        # The page's own link (canonical, og:url): where it comes from, its site's host.
+        "url": doc.url or _clean(getattr(result, "url", None)),
     }
     return doc.replace(text=text, extractor=EXTRACTOR, **fields)
 

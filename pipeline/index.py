@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 
 from pipeline import store
 from pipeline.clusters import Earlier
+from pipeline.schema import EDGES
 from pipeline.signature import MinHashSettings
 
 
@@ -53,6 +54,38 @@ def read_earlier(out_dir: Path, settings: MinHashSettings, changed_paths: Iterab
 def read_templates(out_dir: Path) -> pa.Table | None:
     """The boilerplate template support earlier runs left (`schema.TEMPLATES`), or None."""
     return store.read_table(out_dir, store.TEMPLATES) if store.parts(out_dir, store.TEMPLATES) else None
+
+
+def read_edges(out_dir: Path, leaving: Iterable[str] = ()) -> pa.Table:
+    """The edge rows earlier runs kept (`schema.EDGES`), minus those of the raw files in ``leaving`` (changed, read again)."""
+    gone = pa.array(sorted(set(leaving)), pa.string())
+    tables = []
+    for part in store.parts(out_dir, "edges"):
+        table = pq.read_table(part, schema=EDGES)
+        tables.append(table.filter(pc.invert(pc.is_in(table.column("source_path"), value_set=gone))) if len(gone) else table)
+    return pa.concat_tables(tables) if tables else EDGES.empty_table()
+
+
+def pages_with(out_dir: Path, templates: pa.Table) -> list[str]:
+    """The raw files of earlier pages that hold one of ``templates`` (scope, template_hash, where: TOP or BOTTOM) at that edge.
+
+    What a change in the learned furniture changes: these pages are read and cleaned again.
+    """
+    found: set[str] = set()
+    if not templates.num_rows:
+        return []
+    wanted = templates.cast(pa.schema([("scope", pa.string()), ("template_hash", pa.uint64()), ("edge", pa.uint8())]))
+    for part in store.parts(out_dir, "edges"):
+        table = pq.read_table(part, schema=EDGES)
+        table = table.filter(pc.is_in(table.column("template_hash"), value_set=wanted.column("template_hash")))
+        if not table.num_rows:
+            continue
+        for edge in (1, 2):
+            at = table.filter(pc.not_equal(pc.bit_wise_and(table.column("where"), edge), 0))
+            hits = at.join(wanted.filter(pc.equal(wanted.column("edge"), edge)).drop_columns(["edge"]), ["scope", "template_hash"],
+                           join_type="inner")
+            found.update(hits.column("source_path").to_pylist())
+    return sorted(found)
 
 
 def read_texts(parts: Iterable[Path], doc_ids: Sequence[str]) -> dict[str, str]:

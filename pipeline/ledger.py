@@ -10,7 +10,7 @@ rows in the output: the corpus accumulates, and scrapers rotate raw folders.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -52,25 +52,41 @@ class Plan:
     source paths among them that earlier runs processed (their earlier rows
     leave the output). ``unchanged``: files skipped. ``missing``: ledger
     files of this raw folder that are no longer there (their rows stay).
+    ``reread``: unchanged files that learning sends back through the
+    cleaning (their earlier rows leave too), once learning is done.
     """
 
     process: Sequence[Path]
     changed: list[str]
     unchanged: int = 0
     missing: int = 0
+    reread: list[str] = field(default_factory=list)
+    reread_gone: int = 0
 
     @property
     def nothing_new(self) -> bool:
         return not self.process
 
+    @property
+    def leaving(self) -> list[str]:
+        """Source paths whose earlier rows leave the output: changed files, and files read again."""
+        return [*self.changed, *self.reread]
+
     def facts(self) -> dict[str, int]:
-        """The plan's counts, as they appear in the run summary."""
+        """The plan's counts, as they appear in the run summary.
+
+        ``files_reread``: unchanged files read and cleaned again because what
+        was learned about their site's furniture changed; ``files_reread_gone``:
+        such files no longer in the raw folder, whose rows stay as they were.
+        """
         return {
             "files": len(self.process) + self.unchanged,
             "files_processed": len(self.process),
             "files_changed": len(self.changed),
             "files_unchanged": self.unchanged,
             "files_missing": self.missing,
+            "files_reread": len(self.reread),
+            "files_reread_gone": self.reread_gone,
         }
 
 
@@ -120,11 +136,11 @@ def plan(files: Sequence[Path], raw_dir: Path, ledger: pa.Table | None, names_fr
         process.append(path)
         changed.append(name)
     prefix = "" if Path(raw_dir) == Path(names_from) else relative_name(Path(raw_dir), names_from) + "/"
-    missing = sum(1 for name in done if name not in seen and _under(name, prefix))
+    missing = sum(1 for name in done if name not in seen and under(name, prefix))
     return Plan(process, changed, unchanged, missing)
 
 
-def _under(name: str, prefix: str) -> bool:
+def under(name: str, prefix: str) -> bool:
     """Whether a source path belongs to the raw folder whose names start with ``prefix``."""
     return name.startswith(prefix) if prefix else not name.startswith("../")
 

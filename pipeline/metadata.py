@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 
-from pipeline.boilerplate import is_learned, is_prose, scope_of
+from pipeline.boilerplate import is_learned, is_prose, page_site
 from pipeline.config import Config
 from pipeline.dates import find_dates, parse_date
 from pipeline.document import Document, Removal
@@ -50,7 +50,7 @@ _TITLE_ENDINGS = tuple("。；，,;.")
 # A source name: a few words or ideographs, no sentence in it.
 _SOURCE_LIKE = re.compile(r"(?=(?:\d*[^\W\d_]){2})[\w·&.\-]{2,16}(?: [\w·&.\-]+){0,3}")
 _DASH_LINE = re.compile(r"^\s*(?:——|—|--|－－)")
-_NO_LEARNED: tuple[frozenset[int], frozenset[int]] = (frozenset(), frozenset())
+_NO_LEARNED: tuple[frozenset[int], ...] = (frozenset(),) * 4
 
 
 def _title_like(line: str, patterns: Patterns, *, in_title_position: bool) -> bool:
@@ -68,7 +68,7 @@ def _title_like(line: str, patterns: Patterns, *, in_title_position: bool) -> bo
 class _Page:
     """One page's lines, with what each one was found to be (``kind``) and how each is explained."""
 
-    def __init__(self, lines: list[str], patterns: Patterns, learned: tuple[frozenset[int], frozenset[int]],
+    def __init__(self, lines: list[str], patterns: Patterns, learned: tuple[frozenset[int], ...],
                  known: dict[str, int] | None = None) -> None:
         self.lines, self.patterns, self.learned, self.known = lines, patterns, learned, known
         self.kind: dict[int, str] = {}
@@ -80,7 +80,22 @@ class _Page:
         return self._explained[i]
 
     def is_learned(self, i: int, edge: int) -> bool:
-        return is_learned(self.lines[i], self.learned[edge], footer=edge == 1, known=self.known)
+        """Whether line ``i`` is learned furniture at this edge (0 top, 1 bottom): its template, or one inside a block of furniture."""
+        if is_learned(self.lines[i], self.learned[edge], footer=edge == 1, known=self.known):
+            return True
+        in_block = self.learned[2 + edge]
+        return bool(in_block) and is_learned(self.lines[i], in_block, footer=edge == 1, known=self.known) and self._framed(i, edge)
+
+    def _framed(self, i: int, edge: int) -> bool:
+        """Furniture stands right around line ``i``: toward the body, and toward the page's edge unless it is the page's last line there."""
+        inward, outward = (i + 1, i - 1) if edge == 0 else (i - 1, i + 1)
+        return self._furniture(inward, edge) and (not 0 <= outward < len(self.lines) or self._furniture(outward, edge))
+
+    def _furniture(self, j: int, edge: int) -> bool:
+        if not 0 <= j < len(self.lines):
+            return False
+        return (self.kind.get(j) in ("metadata_line", "byline") or self.explained(j) is not None
+                or is_learned(self.lines[j], self.learned[edge], footer=edge == 1, known=self.known))
 
     def is_body(self, i: int, edge: int) -> bool:
         return i not in self.kind and is_prose(self.lines[i]) and self.explained(i) is None and not self.is_learned(i, edge)
@@ -94,12 +109,13 @@ class _Page:
         return header_end, footer_start
 
 
-def extract_metadata(doc: Document, patterns: Patterns, learned: tuple[frozenset[int], frozenset[int]] = _NO_LEARNED,
+def extract_metadata(doc: Document, patterns: Patterns, learned: tuple[frozenset[int], ...] = _NO_LEARNED,
                      known: dict[str, int] | None = None) -> Document:
     """The ``extract`` stage for one record: header and footer lines into columns, body lines kept.
 
-    ``learned`` is (top, bottom): the hashes of the learned boilerplate
-    templates that apply to this page (`support.Learned.for_page`);
+    ``learned`` is (top, bottom, top_in_block, bottom_in_block): the hashes
+    of the learned boilerplate templates that apply to this page
+    (`support.Learned.for_page`);
     ``known``: template hashes of lines, where the reading pass computed them.
     """
     if doc.rejected:
@@ -330,12 +346,12 @@ def extract_batch(docs: list[Document], config: Config, learned=None, known: dic
     """The ``extract`` stage over a batch; ``learned`` is a `support.Learned` (or None), ``known`` as in `extract_metadata`."""
     patterns = config.patterns
     out = []
-    # One union of the corpus's and the scope's templates per scope, not per page.
-    per_scope: dict[str | None, tuple[frozenset[int], frozenset[int]]] = {}
+    # One lookup per site, not per page.
+    per_scope: dict[str, tuple[frozenset[int], ...]] = {}
     for doc in docs:
         templates = _NO_LEARNED
         if learned:
-            scope = scope_of(doc.source_path, doc.publication, doc.source_line)
+            scope = page_site(doc)
             if scope not in per_scope:
                 per_scope[scope] = learned.for_page(scope)
             templates = per_scope[scope]

@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 from pipeline import ledger, report, store
 from pipeline.clusters import Clustering, Earlier
 from pipeline.rows import as_duplicates
-from pipeline.schema import DOCUMENTS, DUPLICATES, REJECTS
+from pipeline.schema import DOCUMENTS, DUPLICATES, EDGES, REJECTS
 from pipeline.signature import MinHashSettings
 from pipeline.staging import Staging
 from pipeline.report import LARGEST_CLUSTERS
@@ -179,7 +179,7 @@ def publish(
     # before the documents are copied, or the process keeps both.
     pa.default_memory_pool().release_unused()
     out = staging.out_dir
-    schemas = {"documents": DOCUMENTS, "duplicates": DUPLICATES, "rejects": REJECTS, "signatures": settings.schema}
+    schemas = {"documents": DOCUMENTS, "duplicates": DUPLICATES, "rejects": REJECTS, "signatures": settings.schema, "edges": EDGES}
     writing = ThreadPoolExecutor(1, thread_name_prefix="docclean-write")
     writers = {name: _PartWriter(store.part_path(out, name, run), schema, writing) for name, schema in schemas.items()}
     done = Published()
@@ -213,12 +213,14 @@ def publish(
             done.reasons.update(table.column("reason").to_pylist())
         for _, table in store.read_ahead(staging.parts("signatures"), functools.partial(store.read_part, schema=settings.schema)):
             writers["signatures"].write(table)
+        for _, table in store.read_ahead(staging.parts("edges"), functools.partial(store.read_part, schema=EDGES)):
+            writers["edges"].write(table)
 
         if earlier is None:
             for name in TABLES:
                 done.delete.extend(store.parts(out, name))
         else:
-            _rework_earlier(out, clustering.changes, earlier.removed, set(plan.changed), writers, done)
+            _rework_earlier(out, clustering.changes, earlier.removed, set(plan.changed), set(plan.reread), writers, done)
         if wanted - done.titles.keys():
             done.titles.update(_titles(out, wanted - done.titles.keys()))
 
@@ -287,17 +289,20 @@ def _rework_earlier(
     changes: pa.Table,
     removed: frozenset[str],
     changed_paths: set[str],
+    reread_paths: set[str],
     writers: dict[str, _PartWriter],
     done: Published,
 ) -> None:
-    """Take the rows dedup moved, and the rows of changed raw files, out of earlier parts.
+    """Take the rows dedup moved, and the rows of changed and re-read raw files, out of earlier parts.
 
     Moved rows go into this run's parts: a kept copy that a new copy replaces
     becomes a duplicate, a duplicate whose kept copy changed is re-pointed (or
-    promoted to kept when its cluster has no better copy left).
+    promoted to kept when its cluster has no better copy left). The rows of
+    a file read again (`run.reread`) are this run's rows now, cleaned anew.
     """
     changed_ids = changes.column("doc_id")
     gone = pa.array(sorted(removed), pa.string())
+    again = pa.array(sorted(reread_paths), pa.string())
     for name in ("documents", "duplicates"):
         for part in store.parts(out, name):
             ids = pq.read_table(part, columns=["doc_id"]).column("doc_id")
@@ -319,20 +324,33 @@ def _rework_earlier(
             else:
                 done.counts["promoted"] += kept_now
                 done.counts["repointed"] += moved.num_rows - kept_now
-            done.counts["removed"] += _true_count(leaving)
+            _count_leaving(table.column("source_path"), leaving, again, done)
             _rewrite(part, pc.invert(pc.or_(moving, leaving)), done)
-    if changed_paths:
-        paths = pa.array(sorted(changed_paths), pa.string())
+    leaving_paths = pa.array(sorted(changed_paths | reread_paths), pa.string())
+    if len(leaving_paths):
         for part in store.parts(out, "rejects"):
-            leaving = pc.is_in(pq.read_table(part, columns=["source_path"]).column("source_path"), value_set=paths)
+            paths = pq.read_table(part, columns=["source_path"]).column("source_path")
+            leaving = pc.is_in(paths, value_set=leaving_paths)
             if pc.any(leaving).as_py():
-                done.counts["removed"] += _true_count(leaving)
+                _count_leaving(paths, leaving, again, done)
+                _rewrite(part, pc.invert(leaving), done)
+        for part in store.parts(out, "edges"):
+            leaving = pc.is_in(pq.read_table(part, columns=["source_path"]).column("source_path"), value_set=leaving_paths)
+            if pc.any(leaving).as_py():
                 _rewrite(part, pc.invert(leaving), done)
     if len(gone):
         for part in store.parts(out, "signatures"):
             leaving = pc.is_in(pq.read_table(part, columns=["doc_id"]).column("doc_id"), value_set=gone)
             if pc.any(leaving).as_py():
                 _rewrite(part, pc.invert(leaving), done)
+
+
+def _count_leaving(paths: pa.ChunkedArray, leaving: pa.ChunkedArray, again: pa.Array, done: Published) -> None:
+    """Count the earlier rows that leave: of changed files (``removed``), or of files read again (``reread``)."""
+    reread = pc.and_(leaving, pc.is_in(paths, value_set=again)) if len(again) else None
+    count = _true_count(reread) if reread is not None else 0
+    done.counts["reread"] += count
+    done.counts["removed"] += _true_count(leaving) - count
 
 
 def _true_count(mask: pa.Array | pa.ChunkedArray) -> int:

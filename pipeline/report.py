@@ -59,6 +59,7 @@ def run_summary(run: int, facts: dict[str, Any], published: Published, clusterin
             "repointed": counts["repointed"],
             "promoted": counts["promoted"],
             "removed_changed_files": counts["removed"],
+            "cleaned_again": counts["reread"],
         },
         "swaps": [{"doc_id": doc_id, "replaced_by": replaced_by} for doc_id, replaced_by in sorted(swaps(clustering.changes))],
         "largest_clusters": [

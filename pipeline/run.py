@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import functools
 import os
 import time
@@ -26,7 +27,8 @@ import pyarrow as pa
 
 from pipeline import (clusters, dedup, index, ledger, parallel, publish as publishing, remote, report, shuffle_dedup,
                       shuffle_support, store)
-from pipeline.support import Learned, TemplateCounts, learn as learn_from_support, support_of
+from pipeline.support import Learned, TemplateCounts, learn, learned_from, support_of
+from pipeline.boilerplate import BOTTOM, TOP
 from pipeline.chain import clean_staged_batch, read_batch_pages
 from pipeline.config import Config
 from pipeline.ingest import PathList
@@ -73,6 +75,7 @@ class Run:
     cleaned: dict[str, Any] = field(default_factory=dict)
     support: Path | None = None
     learned: Learned | None = None
+    relearned: pa.Table | None = None
     earlier: clusters.Earlier | None = None
     clustering: clusters.Clustering | None = None
     published: publishing.Published | None = None
@@ -90,9 +93,14 @@ class Run:
         if self.plan is not None:
             facts.update(self.plan.facts())
         if self.cleaned:
+            # Records read again (`reread`) are this run's records too: their rows are in its parts.
             facts["records"] = self.cleaned["records"]
+            facts["records_reread"] = self.cleaned.get("records_reread", 0)
         if self.learned is not None:
             facts["boilerplate_learned"] = report.learned_templates(self.learned.table)
+        if self.relearned is not None:
+            # (site, template, edge) whose learning changed since the output's pages were cleaned.
+            facts["boilerplate_relearned"] = self.relearned.num_rows
         if self.clustering is not None:
             facts.update(self.clustering.stats)
         facts["seconds_by_stage"] = {k: round(v, 3) for k, v in self.seconds.items()}
@@ -220,7 +228,7 @@ def read_pages(run: Run) -> dict[str, Any]:
     run.number = store.next_run(run.out)
     run.staging = open_staging(run.out)
     batches = run.batches()
-    totals: dict[str, Any] = {"records": 0, "stage_seconds": {}, "batches": len(batches), "batches_done": 0,
+    totals: dict[str, Any] = {"records": 0, "records_reread": 0, "stage_seconds": {}, "batches": len(batches), "batches_done": 0,
                               "files_done": 0, "templates": TemplateCounts()}
     on_cluster = getattr(run.mapper, "client", None) is not None
     jobs = [(index, paths, run.raw, run.staging, run.config, run.names_from, on_cluster) for index, paths in enumerate(batches)]
@@ -237,21 +245,86 @@ def read_pages(run: Run) -> dict[str, Any]:
 
 
 def learn_templates(run: Run) -> Learned:
-    """Boilerplate templates from this run's pages and the support earlier runs left."""
+    """Boilerplate templates from this run's pages and what earlier runs kept: their pages' edges and their support.
+
+    Also finds what changed from what the output's pages were cleaned with
+    (``run.relearned``): the earlier pages that hold such a template at that
+    edge are read again (`reread`).
+    """
     earlier = None if run.full else index.read_templates(run.out)
     client = getattr(run.mapper, "client", None)
     if client is not None:
-        counted = shuffle_support.counted(client, run.staging.parts("template-rows"), run.cleaned["records"] * 20, earlier)
+        earlier_edges = [] if run.full else store.parts(run.out, "edges")
+        counted = shuffle_support.counted(client, run.staging.parts("template-rows"), earlier_edges, run.plan.changed,
+                                          run.cleaned["records"] * 20)
     else:
-        counted = run.cleaned["templates"].counted(earlier)
+        counts = run.cleaned["templates"]
+        if not run.full:
+            counts.add_rows(index.read_edges(run.out, run.plan.changed))
+        counted = counts.counted()
     run.cleaned["templates"] = None  # the per-article rows: the largest thing the driver held
     support = support_of(counted, earlier, functools.partial(template_texts, run.staging))
     del counted
-    run.learned = learn_from_support(support, run.config.boilerplate_min_pages) if run.config.learn_boilerplate else Learned()
+    run.learned, support = learn(support, run.config.boilerplate_min_pages if run.config.learn_boilerplate else None)
+    run.relearned = relearned(learned_from(earlier), run.learned)
     save_learned(run.staging, run.learned)
     # At a million pages the support is a hundred MiB that only publish needs.
     run.support = save_support(run.staging, support)
     return run.learned
+
+
+def relearned(before: Learned, now: Learned) -> pa.Table:
+    """(scope, template_hash, edge) of every template whose learning at one edge (TOP or BOTTOM) changed since ``before``."""
+    edge_of = {"top": TOP, "bottom": BOTTOM, "top_in_block": TOP, "bottom_in_block": BOTTOM}
+    changed = sorted({(scope, h, edge_of[mark]) for scope, h, mark in before.marks() ^ now.marks()})
+    return pa.table({"scope": pa.array([c[0] for c in changed], pa.string()),
+                     "template_hash": pa.array([c[1] for c in changed], pa.uint64()),
+                     "edge": pa.array([c[2] for c in changed], pa.uint8())})
+
+
+def reread(run: Run) -> dict[str, Any]:
+    """Read again the earlier pages that what learning now knows cleans otherwise.
+
+    A template newly learned at an edge (or no longer learned) changes the
+    pages that hold it there: they go through the reading pass again and are
+    cleaned with this run's pages, as a changed file is, so that an
+    incremental output holds the text a full rebuild would. A file no longer
+    in the raw folder cannot be read: its rows stay and the run says so.
+    """
+    totals = run.cleaned
+    if run.full or run.relearned is None or not run.relearned.num_rows:
+        return totals
+    # Of the earlier files this run processes anyway (changed ones) the rows leave already.
+    processing = set(run.plan.changed)
+    names_from = run.names_from or run.raw
+    prefix = "" if run.raw == names_from else ledger.relative_name(run.raw, names_from) + "/"
+    found, gone = [], 0
+    for name in index.pages_with(run.out, run.relearned):
+        if name in processing:
+            continue
+        path = names_from / name
+        if ledger.under(name, prefix) and path.is_file():
+            found.append(name)
+        else:
+            gone += 1
+    run.plan = dataclasses.replace(run.plan, reread=found, reread_gone=gone)
+    if gone:
+        run.notes.append(f"{gone} earlier files hold furniture this run learned differently but are no longer in the raw "
+                         f"folder: their rows keep the text they were cleaned to")
+    first = totals["batches"]
+    batches = [[str(names_from / name) for name in found[start:end]] for start, end in even_batches(len(found), run.config.batch_size)]
+    totals["batches"] += len(batches)
+    on_cluster = getattr(run.mapper, "client", None) is not None
+    jobs = [(first + k, paths, run.raw, run.staging, run.config, run.names_from, on_cluster, False) for k, paths in enumerate(batches)]
+    begun = time.perf_counter()
+    for counts in run.mapper(read_batch_pages, jobs, run.config):
+        _add_seconds(totals, counts)
+        totals["records"] += counts["records"]
+        totals["records_reread"] += counts["records"]
+        totals["batches_done"] += 1
+        totals["files_done"] += counts["files"]
+        _report(run, "reread", totals, len(found), begun)
+    return totals
 
 
 def clean(run: Run) -> dict[str, Any]:
@@ -265,7 +338,7 @@ def clean(run: Run) -> dict[str, Any]:
         totals["cleaned"] += counts["cleaned"]
         totals["rejected"] += counts["rejected"]
         totals["batches_done"] += 1
-        _report(run, "clean", totals, len(run.plan.process) if run.plan else 0, begun)
+        _report(run, "clean", totals, len(run.plan.process) + len(run.plan.reread) if run.plan else 0, begun)
     return totals
 
 
@@ -292,7 +365,7 @@ def decide(run: Run) -> clusters.Clustering:
     client = getattr(run.mapper, "client", None)
     settings = run.config.minhash
     begun = time.perf_counter()
-    run.earlier = None if run.full else index.read_earlier(run.out, settings, run.plan.changed, signatures=client is None)
+    run.earlier = None if run.full else index.read_earlier(run.out, settings, run.plan.leaving, signatures=client is None)
     run.seconds["index"] = time.perf_counter() - begun
     begun = time.perf_counter()
     # Texts for the pairs too close to the threshold to decide on their estimate:
@@ -334,7 +407,7 @@ def commit(run: Run, summary: dict[str, Any]) -> dict[str, Any]:
 
 
 # Every step of `sequence`, in order: the flow makes each a Prefect task.
-STEPS = (plan, read_pages, learn_templates, clean, decide, publish, commit)
+STEPS = (plan, read_pages, learn_templates, reread, clean, decide, publish, commit)
 
 
 def release_memory() -> None:
@@ -375,6 +448,7 @@ def sequence(run: Run, call: Callable[..., Any] = direct) -> dict[str, Any]:
         return run.summary
     timed(read_pages, run)
     timed(learn_templates, run)
+    timed(reread, run)
     timed(clean, run)
     timed(decide, run)
     summary = timed(publish, run)

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from pipeline.document import FLAGS, REJECT_REASONS
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 SCHEMA_VERSION_KEY = b"docclean.schema_version"
 
 
@@ -37,7 +37,7 @@ DOCUMENT_FIELDS = (
     SOURCE_PATH,
     SOURCE_LINE,
     SOURCE_ID,
-    _field("url", pa.string(), "URL from the JSONL record, if any."),
+    _field("url", pa.string(), "URL of the page: a JSONL record's `url`, or an HTML page's own link (canonical, og:url), if any."),
     _field("title", pa.string(), "Article title."),
     _field("date", pa.date32(), "Publication date."),
     _field("published_at", pa.timestamp("ms"), "Publication date and time of day, when the page gives the time (as written, the site's local time, no time zone)."),
@@ -117,12 +117,23 @@ def signatures_schema(num_perm: int, bands: int, sketch: bytes = b"") -> pa.Sche
 
 TEMPLATES = _schema(
     "templates",
-    _field("scope", pa.string(), "Where the support was counted: '' for the whole corpus, else a source (a sub-folder of the raw folder, or a JSONL record's source).", False),
+    _field("scope", pa.string(), "The site the support was counted in: a sub-folder of the raw folder, a JSONL record's source or its URL's host; '' for the pages of the raw folder itself.", False),
     _field("template_hash", pa.uint64(), "xxh3-64 of the template.", False),
-    _field("template", pa.string(), "The line with its dates, numbers and 'label: value' values masked (<date>, 0, <v>); first 200 characters.", False),
+    _field("template", pa.string(), "The line with its dates, numbers and 'label: value' values masked (<date>, 0, <v>), a sentence as it is; first 200 characters.", False),
     _field("top", pa.int64(), "Articles with a line of this template at the top edge (at most one body paragraph above it).", False),
     _field("bottom", pa.int64(), "Articles with it at the bottom edge.", False),
     _field("inside", pa.int64(), "Articles with it inside the body (paragraphs included).", False),
+    _field("pages", pa.int64(), "Articles of the site (the share's denominator: reposts of one article count once).", False),
+    _field("learned", pa.string(), "Where the template is learned furniture of its site: top, bottom or both; null when it is not."),
+)
+
+EDGES = _schema(
+    "edges",
+    SOURCE_PATH,
+    _field("scope", pa.string(), "The page's site (as in `templates`).", False),
+    _field("article_key", pa.uint64(), "Key of the article: copies of one article share it, so that they count once.", False),
+    _field("template_hash", pa.uint64(), "A template at the page's top or bottom edge; 0 for the row that stands for the page itself.", False),
+    _field("where", pa.uint8(), "1 top edge, 2 bottom edge, 3 both (a short page), 4 the page itself.", False),
 )
 
 FILES = _schema(
@@ -167,7 +178,7 @@ _README_MARK = re.compile(r"(<!-- schema:(\w+) -->\n).*?(\n<!-- /schema -->)", r
 def readme_tables(readme: str) -> str:
     """``readme`` with every ``<!-- schema:TABLE -->`` block filled from the schemas above."""
     tables = {"documents": DOCUMENTS, "duplicates": DUPLICATES, "rejects": REJECTS,
-              "signatures": signatures_schema(128, 16), "files": FILES, "templates": TEMPLATES}
+              "signatures": signatures_schema(128, 16), "files": FILES, "templates": TEMPLATES, "edges": EDGES}
     return _README_MARK.sub(lambda m: m.group(1) + markdown_table(tables[m.group(2)], SIGNATURE_SIZES) + m.group(3), readme)
 
 

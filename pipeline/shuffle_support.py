@@ -7,8 +7,9 @@ stages its rows (`staging.stage_template_rows`); here they become a Dask
 DataFrame, made distinct (an article counts once however many batches hold
 a copy of it), counted per (scope, template) in partitions, and only the
 templates that can matter come back: those at an edge of two articles or
-more, and those earlier runs kept (their counts add up). `support.support_of`
-then finishes exactly as on one machine.
+more, with the articles of their site. The edge rows earlier runs kept (the
+output's ``edges`` parts) are counted with this run's, as on one machine;
+`support.support_of` then finishes exactly as there.
 """
 
 from __future__ import annotations
@@ -16,52 +17,59 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from pipeline.boilerplate import BOTTOM, INSIDE, TOP
+from pipeline.boilerplate import BOTTOM, INSIDE, PAGE, TOP
 from pipeline.store import read_part
 from pipeline.support import can_be_kept
 
 # Template rows per partition of the shuffles.
 ROWS_PER_PARTITION = 4_000_000
+COLUMNS = ["scope", "template_hash", "where", "article_key"]
 
 
-def _rows(path: str) -> pd.DataFrame:
-    return read_part(path).to_pandas()
+def _rows(path: str, leaving: frozenset[str]) -> pd.DataFrame:
+    """One part's rows: this run's staged template rows, or an earlier part of ``edges`` less the files that leave."""
+    table = read_part(path)
+    if "source_path" in table.column_names and leaving:
+        table = table.filter(pc.invert(pc.is_in(table.column("source_path"), value_set=pa.array(sorted(leaving), pa.string()))))
+    return table.select(COLUMNS).to_pandas()
 
 
-def _possible(frame: pd.DataFrame, earlier: frozenset[tuple[str, int]]) -> pd.DataFrame:
-    """The counts that can end up kept: at an edge of two articles or more, or kept by an earlier run."""
-    edge = can_be_kept(frame["top"].to_numpy(), frame["bottom"].to_numpy())
-    if earlier:
-        known = np.array([(scope, int(h)) in earlier for scope, h in zip(frame["scope"], frame["template_hash"])], dtype=bool)
-        edge |= known
-    return frame[edge]
+def _kept(frame: pd.DataFrame) -> pd.DataFrame:
+    """The counts that can be learned: at an edge of two articles or more."""
+    return frame[can_be_kept(frame["top"].to_numpy(), frame["bottom"].to_numpy())]
 
 
-def counted(client: Any, parts: Sequence[Path], rows: int, earlier: pa.Table | None) -> pa.Table:
-    """This run's counts per (scope, template) that can matter (`support.TemplateCounts.counted`'s columns)."""
+def counted(client: Any, parts: Sequence[Path], earlier_edges: Sequence[Path], leaving: Sequence[str], rows: int) -> pa.Table:
+    """The counts per (scope, template) that can be learned, and each site's articles (`support.TemplateCounts.counted`'s columns).
+
+    ``parts``: this run's staged template rows; ``earlier_edges``: the
+    output's ``edges`` parts, of which the rows of the raw files in
+    ``leaving`` (changed) do not count.
+    """
     import dask
     import dask.dataframe as dd
 
     schema = pa.schema([("scope", pa.string()), ("template_hash", pa.uint64()), ("top", pa.int64()), ("bottom", pa.int64()),
-                        ("inside", pa.int64())])
-    if not parts:
+                        ("inside", pa.int64()), ("pages", pa.int64())])
+    paths = [str(p) for p in [*parts, *earlier_edges]]
+    if not paths:
         return schema.empty_table()
     partitions = max(1, -(-rows // ROWS_PER_PARTITION))
-    earlier_keys = frozenset(zip(earlier.column("scope").to_pylist(), earlier.column("template_hash").to_pylist())) \
-        if earlier is not None and earlier.num_rows else frozenset()
     meta = pd.DataFrame({"scope": pd.Series(dtype=object), "template_hash": pd.Series(dtype="uint64"),
-                         "where": pd.Series(dtype="uint8"), "key": pd.Series(dtype="uint64")})
+                         "where": pd.Series(dtype="uint8"), "article_key": pd.Series(dtype="uint64")})
     with dask.config.set({"dataframe.convert-string": False}):
-        frame = dd.from_map(_rows, [str(p) for p in parts], meta=meta, enforce_metadata=False)
+        frame = dd.from_map(_rows, paths, leaving=frozenset(leaving), meta=meta, enforce_metadata=False)
         distinct = frame.drop_duplicates(split_out=partitions)
         flags = distinct.assign(top=(distinct["where"] & TOP) > 0, bottom=(distinct["where"] & BOTTOM) > 0,
-                                inside=distinct["where"] == INSIDE)
-        sums = flags.groupby(["scope", "template_hash"])[["top", "bottom", "inside"]].sum(split_out=partitions).reset_index()
-        kept = sums.map_partitions(_possible, earlier_keys, meta=sums._meta)
-        result = client.compute(kept).result()
+                                inside=distinct["where"] == INSIDE, page=distinct["where"] == PAGE)
+        sums = flags.groupby(["scope", "template_hash"])[["top", "bottom", "inside", "page"]].sum(split_out=partitions).reset_index()
+        pages = sums[sums["page"] > 0].groupby("scope")["page"].sum()
+        kept = sums.map_partitions(_kept, meta=sums._meta)
+        result, sites = client.compute([kept, pages], sync=True)
     result = result.astype({"template_hash": "uint64", "top": "int64", "bottom": "int64", "inside": "int64"})
+    result["pages"] = result["scope"].map(sites).fillna(0).astype("int64")
     return pa.Table.from_pandas(result[schema.names], schema=schema, preserve_index=False)

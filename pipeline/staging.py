@@ -137,6 +137,11 @@ def stage_files(staging: Staging, index: int, files: pa.Table) -> None:
     _stage_table(staging.part("files", index), files)
 
 
+def stage_edges(staging: Staging, index: int, edges: pa.Table) -> None:
+    """Keep one batch's edge rows (`support.EdgeRows`): publish makes them this run's part of the ``edges`` table."""
+    _stage_table(staging.part("edges", index), edges)
+
+
 def stage_template_rows(staging: Staging, index: int, rows: pa.Table) -> None:
     """Keep one batch's template rows (a run on a cluster counts them there: `shuffle_support`)."""
     _stage_table(staging.part("template-rows", index), rows)

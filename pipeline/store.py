@@ -7,6 +7,7 @@ added rows, so ``pyarrow.parquet.read_table(OUT / "documents")`` reads it)::
     OUT/duplicates/part-000001.parquet  dropped copies, each pointing at a kept one
     OUT/rejects/part-000001.parquet     inputs that are not articles, with a reason
     OUT/signatures/part-000001.parquet  MinHash index that later runs dedup against
+    OUT/edges/part-000001.parquet       templates at each page's edges, that later runs learn from
     OUT/files/part-000000.parquet       ledger of the raw files processed so far
     OUT/templates/part-000000.parquet   support of the boilerplate templates seen so far
     OUT/runs/run-000001.json            report of each run
@@ -45,7 +46,9 @@ import pyarrow.parquet as pq
 from pipeline.config import Config
 from pipeline.schema import SCHEMA_VERSION
 
-TABLES = ("documents", "duplicates", "rejects", "signatures")
+# The tables with a part per run. ``edges`` keeps the templates at each page's edges: later runs count
+# their site's furniture with them exactly, and know which pages a newly learned template changes.
+TABLES = ("documents", "duplicates", "rejects", "signatures", "edges")
 LEDGER = "files"
 # Support of the boilerplate templates, kept so that later runs learn from earlier pages too.
 TEMPLATES = "templates"

@@ -1,12 +1,23 @@
-"""Template support: in how many articles each line template stands at the top, at the bottom and inside a body, and what is learned from it.
+"""Template support: in how many of its site's articles each line template stands at the top, at the bottom and inside a body, and what is learned from it.
+
+Furniture belongs to a site: it stands at one edge of a large share of that
+site's pages. An article's own lines (a credit, an affiliation, a label such
+as 核心阅读, the closing sentence of every report on one event) belong to
+the article: however many articles share them, they stand on a small share
+of any one site's pages. So support is counted per site (`boilerplate.site_of`),
+and a template is learned when it stands at one edge of at least
+``FURNITURE_SHARE`` of its site's articles *and* of ``boilerplate_min_pages``
+articles, and almost never inside a body. A sentence needs far more
+(``PROSE_SHARE``): a site's disclaimer is under nearly every page, and a
+body paragraph is at an edge of few.
 
 `TemplateCounts` adds up the pages `boilerplate.page_templates` describes,
-batch by batch, per corpus and per source; `support_of` adds this run's
-counts to the support earlier runs kept with the output. `learn` keeps the
-templates seen at one edge of at least ``boilerplate_min_pages`` different
-articles and almost never elsewhere; `Learned` answers, for a page, which
-templates are learned boilerplate at its top and at its bottom. On a Dask
-cluster the rows are counted there instead (`pipeline.shuffle_support`).
+batch by batch, and the edge rows earlier runs kept (the ``edges`` table),
+so that the counts of an incremental output are those of a full rebuild.
+`support_of` joins this run's counts with what earlier runs kept. `learn`
+picks the furniture; `Learned` answers, for a page, which templates are
+learned boilerplate at its top and at its bottom. On a Dask cluster the rows
+are counted there instead (`pipeline.shuffle_support`).
 """
 
 from __future__ import annotations
@@ -18,8 +29,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.boilerplate import BOTTOM, INSIDE, TOP
-from pipeline.schema import TEMPLATES
+from pipeline.boilerplate import BOTTOM, INSIDE, PAGE, TOP, is_prose
+from pipeline.schema import EDGES, TEMPLATES
 
 # Of the articles a learned template stands in, at most this share may have it
 # inside the body.
@@ -27,32 +38,58 @@ MAX_INNER_SHARE = 0.1
 # A template is kept with the output (and can be learned) once it stands at one
 # edge of this many articles: ``boilerplate_min_pages`` is at least this.
 KEPT_MIN_EDGE = 2
+# The share of its site's articles a short line must stand at one edge of to be
+# furniture. Measured (BENCHMARKS.md): the most common article line of a month
+# of People's Daily, 核心阅读, opens 6.1% of its articles, 版式设计：<v> closes
+# 2.3%, every other one under 1%; a site's own furniture stands on 9% to 100%
+# of its pages (a variant a template era or a flavour of the site prints).
+FURNITURE_SHARE = 0.1
+# A sentence is furniture only when it stands at one edge of this share of its
+# site's articles, and of this many times ``boilerplate_min_pages``: a
+# disclaimer stands under nearly every page, while the closing sentence that
+# several reports of one event share, or a quoted slogan, stands on few.
+PROSE_SHARE = 0.3
+PROSE_MIN_FACTOR = 2
 ROW = np.dtype([("scope", np.int32), ("template", np.uint64), ("where", np.uint8), ("key", np.uint64)])
 
 
 @dataclass
 class TemplateCounts:
-    """Template occurrences of many pages, per scope: "" is the whole corpus.
+    """Template occurrences of many pages, per site (scope).
 
     Rows are kept as one numpy array, folded to one row per (scope, template,
     position, article) as they come, so memory grows with distinct lines,
-    not with pages.
+    not with pages. A page's own row (template 0, ``PAGE``) counts its site's
+    articles.
     """
 
-    scopes: dict[str, int] = field(default_factory=lambda: {"": 0})
+    scopes: dict[str, int] = field(default_factory=dict)
     rows: np.ndarray = field(default_factory=lambda: np.empty(0, ROW))
     texts: dict[int, str] = field(default_factory=dict)
     pending: list[np.ndarray] = field(default_factory=list)
     page_rows: list[tuple[int, int, int, int]] = field(default_factory=list)
 
-    def add_page(self, scope: str | None, templates: tuple[set[tuple[int, int, int]], dict[int, str]]) -> None:
+    def add_page(self, scope: str, templates: tuple[set[tuple[int, int, int]], dict[int, str]]) -> None:
         rows, texts = templates
         for h, text in texts.items():
             self.texts.setdefault(h, text[:200])
-        self.page_rows.extend((0, h, where, key) for h, where, key in rows)
-        if scope is not None:
-            at = self.scopes.setdefault(scope, len(self.scopes))
-            self.page_rows.extend((at, h, where, key) for h, where, key in rows)
+        at = self.scopes.setdefault(scope, len(self.scopes))
+        self.page_rows.extend((at, h, where, key) for h, where, key in rows)
+
+    def add_rows(self, rows: pa.Table) -> None:
+        """Add rows kept as a table (scope by name, template_hash, where, article_key): the edges earlier runs counted."""
+        if not rows.num_rows:
+            return
+        names = rows.column("scope").combine_chunks().dictionary_encode()
+        remap = np.array([self.scopes.setdefault(name, len(self.scopes)) for name in names.dictionary.to_pylist()], np.int32)
+        array = np.empty(rows.num_rows, ROW)
+        array["scope"] = remap[names.indices.to_numpy(zero_copy_only=False)]
+        array["template"] = rows.column("template_hash").to_numpy()
+        array["where"] = rows.column("where").to_numpy()
+        array["key"] = rows.column("article_key").to_numpy()
+        self.pending.append(array)
+        if sum(len(p) for p in self.pending) > 1_000_000:
+            self.fold()
 
     def merge(self, other: TemplateCounts) -> None:
         """Add another batch's counts (its scope ids are renumbered into ours)."""
@@ -79,14 +116,13 @@ class TemplateCounts:
             self.rows = rows[first]
             self.pending = []
 
-    def counted(self, earlier: pa.Table | None = None) -> pa.Table:
-        """Articles per (scope, template) at the top, at the bottom and inside a body: the columns `support_of` adds up.
+    def counted(self) -> pa.Table:
+        """Articles per (scope, template) at the top, at the bottom and inside a body, and the site's articles: what `support_of` takes.
 
         Only the templates that can be kept come back: at an edge of two
-        articles or more, or in the ``earlier`` support (their counts add up).
-        A million pages have millions of distinct lines (every title, every
-        paragraph) and a few thousand such templates: they are found in numpy,
-        no Python object or Arrow string per line.
+        articles or more. A million pages have millions of distinct lines
+        (every title, every paragraph) and a few thousand such templates: they
+        are found in numpy, no Python object or Arrow string per line.
         """
         self.fold()
         _, first, counts = np.unique(_row_key(self.rows, with_article=False), return_index=True, return_counts=True)
@@ -98,12 +134,12 @@ class TemplateCounts:
         def summed(at: np.ndarray) -> np.ndarray:
             return np.bincount(group, weights=np.where(at, counts, 0), minlength=len(heads)).astype(np.int64)
 
-        top, bottom, inside = summed(where & TOP), summed(where & BOTTOM), summed(where == INSIDE)
+        top, bottom, inside = summed((where & TOP) > 0), summed((where & BOTTOM) > 0), summed(where == INSIDE)
         scopes, templates = keys["scope"][heads], keys["template"][heads]
-        kept = can_be_kept(top, bottom)
-        if earlier is not None and earlier.num_rows:
-            ids = np.array([self.scopes.get(name, -1) for name in earlier.column("scope").to_pylist()], np.int32)
-            kept |= np.isin(_template_key(scopes, templates), _template_key(ids, earlier.column("template_hash").to_numpy()))
+        page_rows = where[heads] == PAGE
+        pages = np.zeros(len(self.scopes), np.int64)
+        np.add.at(pages, scopes[page_rows], np.bincount(group, weights=counts, minlength=len(heads)).astype(np.int64)[page_rows])
+        kept = can_be_kept(top, bottom) & ~page_rows
         return pa.table(
             {
                 "scope": self._scope_column(scopes[kept]),
@@ -111,6 +147,7 @@ class TemplateCounts:
                 "top": pa.array(top[kept], pa.int64()),
                 "bottom": pa.array(bottom[kept], pa.int64()),
                 "inside": pa.array(inside[kept], pa.int64()),
+                "pages": pa.array(pages[scopes[kept]], pa.int64()),
             }
         )
 
@@ -121,7 +158,7 @@ class TemplateCounts:
             "scope": self._scope_column(self.rows["scope"]),
             "template_hash": pa.array(self.rows["template"], pa.uint64()),
             "where": pa.array(self.rows["where"], pa.uint8()),
-            "key": pa.array(self.rows["key"], pa.uint64()),
+            "article_key": pa.array(self.rows["key"], pa.uint64()),
         })
 
     def _scope_column(self, ids: np.ndarray) -> pa.Array:
@@ -130,46 +167,72 @@ class TemplateCounts:
         return pa.DictionaryArray.from_arrays(pa.array(ids, pa.int32()), names).cast(pa.string())
 
     def support(self, earlier: pa.Table | None = None, texts_of: Callable[[pa.Array], pa.Table] | None = None) -> pa.Table:
-        """Articles with each template at the top, at the bottom and inside a body, per scope (`schema.TEMPLATES`).
+        """Articles with each template at the top, at the bottom and inside a body, per scope (`schema.TEMPLATES` less ``learned``).
 
         See `support_of`; without ``texts_of`` the texts come from these counts.
         """
-        return support_of(self.counted(earlier), earlier, texts_of or self._texts_of)
+        return support_of(self.counted(), earlier, texts_of or self._texts_of)
 
     def _texts_of(self, hashes: pa.Array) -> pa.Table:
         held = pa.table({"template_hash": pa.array(list(self.texts), pa.uint64()), "template": pa.array(list(self.texts.values()), pa.string())})
         return held.filter(pc.is_in(held.column("template_hash"), value_set=hashes))
 
 
-def support_of(counted: pa.Table, earlier: pa.Table | None, texts_of: Callable[[pa.Array], pa.Table]) -> pa.Table:
-    """This run's counts (`TemplateCounts.counted`) added to the support earlier runs left (`schema.TEMPLATES`).
+class EdgeRows:
+    """The rows of each page's edges as pages are read (`schema.EDGES`): what the output keeps for later runs to count."""
 
-    ``earlier``: counts add up (an article seen in two runs counts twice, which
-    only ever happens to a changed file). Only templates at an edge of two
-    articles or more are kept (`kept_support`): no other can be learned
-    (``boilerplate_min_pages`` is at least 2) or is kept with the output.
-    ``texts_of`` gives (template_hash, template) rows for an array of template
-    hashes (a run's batches stage them: `staging.template_texts`). The texts
-    are joined in Arrow: at a million pages a dict of them cost the driver
-    half a GiB.
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+        self.scopes: list[str] = []
+        self.keys: list[int] = []
+        self.templates: list[int] = []
+        self.wheres: list[int] = []
+
+    def add(self, source_path: str, scope: str, rows: set[tuple[int, int, int]]) -> None:
+        for h, where, key in rows:
+            if where != INSIDE:
+                self.paths.append(source_path)
+                self.scopes.append(scope)
+                self.keys.append(key)
+                self.templates.append(h)
+                self.wheres.append(where)
+
+    def table(self) -> pa.Table:
+        return pa.table({"source_path": self.paths, "scope": self.scopes, "article_key": pa.array(self.keys, pa.uint64()),
+                         "template_hash": pa.array(self.templates, pa.uint64()), "where": pa.array(self.wheres, pa.uint8())},
+                        schema=EDGES)
+
+
+def support_of(counted: pa.Table, earlier: pa.Table | None, texts_of: Callable[[pa.Array], pa.Table]) -> pa.Table:
+    """This run's counts (`TemplateCounts.counted`) with what earlier runs kept (`schema.TEMPLATES` less ``learned``).
+
+    The edge counts and the sites' articles are exact already: the counts
+    were made with the edge rows earlier runs kept. Only ``inside`` adds up
+    with the earlier support's: the lines inside bodies are too many to keep
+    (an article seen in two runs counts twice there, which can only keep a
+    template from being learned). ``texts_of`` gives (template_hash, template)
+    rows for an array of template hashes (a run's batches stage them:
+    `staging.template_texts`); a template this run did not see has its text
+    from the earlier support. The texts are joined in Arrow: at a million
+    pages a dict of them cost the driver half a GiB.
     """
     table = counted
     if earlier is not None and earlier.num_rows:
-        table = pa.concat_tables([earlier.select(table.column_names).cast(table.schema), table])
-    table = table.group_by(["scope", "template_hash"]).aggregate([("top", "sum"), ("bottom", "sum"), ("inside", "sum")])
-    table = table.rename_columns([name.removesuffix("_sum") for name in table.column_names])
-    table = kept_support(table)
+        inside = earlier.select(["scope", "template_hash", "inside", "template"]).rename_columns(["scope", "template_hash", "earlier_inside", "known"])
+        table = table.join(inside.cast(pa.schema([("scope", pa.string()), ("template_hash", pa.uint64()), ("earlier_inside", pa.int64()),
+                                                  ("known", pa.string())])),
+                           ["scope", "template_hash"], join_type="left outer")
+        table = table.set_column(table.column_names.index("inside"), "inside",
+                                 pc.add(table.column("inside"), pc.fill_null(table.column("earlier_inside"), 0)))
     # One text per hash on the right of each join, or a support row would be repeated.
     table = table.join(_one_text_each(texts_of(pc.unique(table.column("template_hash")))), "template_hash", join_type="left outer")
-    if earlier is not None and earlier.num_rows:
-        # A template this run saw only inside bodies has no staged text: an earlier run's names it.
-        known = _one_text_each(earlier.select(["template_hash", "template"])).rename_columns(["template_hash", "known"])
-        table = table.join(known, "template_hash", join_type="left outer")
+    if "known" in table.column_names:
         found = table.column("template")
         found = pc.if_else(pc.equal(pc.fill_null(found, ""), ""), table.column("known"), found)
-        table = table.set_column(table.column_names.index("template"), "template", found).drop_columns(["known"])
+        table = table.set_column(table.column_names.index("template"), "template", found)
     table = table.set_column(table.column_names.index("template"), "template", pc.fill_null(table.column("template"), ""))
-    return table.select(TEMPLATES.names).cast(TEMPLATES).sort_by([("scope", "ascending"), ("template_hash", "ascending")])
+    schema = pa.schema([f for f in TEMPLATES if f.name != "learned"])
+    return table.select(schema.names).cast(schema).sort_by([("scope", "ascending"), ("template_hash", "ascending")])
 
 
 def _one_text_each(texts: pa.Table) -> pa.Table:
@@ -205,30 +268,36 @@ def can_be_kept(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
     return np.maximum(top, bottom) >= KEPT_MIN_EDGE
 
 
-def kept_support(support: pa.Table) -> pa.Table:
-    """The support worth keeping with the output: templates seen at an edge of two articles or more."""
-    return support.filter(pa.array(can_be_kept(support.column("top").to_numpy(), support.column("bottom").to_numpy())))
+# How a template is learned, as the ``learned`` column of `schema.TEMPLATES` says it (comma-joined):
+# furniture at that edge, or furniture there only inside a block of furniture (a sentence with weaker evidence).
+MARKS = ("top", "bottom", "top_in_block", "bottom_in_block")
 
 
 @dataclass(frozen=True)
 class Learned:
-    """The learned templates: per scope ("" the corpus), the hashes learned at the top and at the bottom.
+    """The learned templates: per site (scope), the hashes learned at the top and at the bottom.
 
-    ``table`` holds them with their support, for the run report.
+    ``top_in_block`` and ``bottom_in_block``: sentences that stand at that
+    edge of enough of their site's articles to be a short line's furniture,
+    not to be a sentence's: they are furniture where furniture stands right
+    around them (a site's notice between its credit line and its print
+    links), and article text elsewhere. ``table`` holds them all with their
+    support, for the run report.
     """
 
     top: dict[str, frozenset[int]] = field(default_factory=dict)
     bottom: dict[str, frozenset[int]] = field(default_factory=dict)
+    top_in_block: dict[str, frozenset[int]] = field(default_factory=dict)
+    bottom_in_block: dict[str, frozenset[int]] = field(default_factory=dict)
     table: pa.Table | None = None
 
-    def for_page(self, scope: str | None) -> tuple[frozenset[int], frozenset[int]]:
-        """(top, bottom) hashes that apply to a page of ``scope``."""
-        top = self.top.get("", frozenset()) | (self.top.get(scope, frozenset()) if scope else frozenset())
-        bottom = self.bottom.get("", frozenset()) | (self.bottom.get(scope, frozenset()) if scope else frozenset())
-        return top, bottom
+    def for_page(self, scope: str) -> tuple[frozenset[int], frozenset[int], frozenset[int], frozenset[int]]:
+        """(top, bottom, top_in_block, bottom_in_block) hashes that apply to a page of site ``scope``."""
+        return (self.top.get(scope, frozenset()), self.bottom.get(scope, frozenset()),
+                self.top_in_block.get(scope, frozenset()), self.bottom_in_block.get(scope, frozenset()))
 
     def __bool__(self) -> bool:
-        return bool(self.top or self.bottom)
+        return any(getattr(self, mark) for mark in MARKS)
 
     def __getstate__(self) -> dict:
         # Workers need the hashes only; the table (with every template's text) is for the report.
@@ -237,23 +306,63 @@ class Learned:
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
 
+    def marks(self) -> set[tuple[str, int, str]]:
+        """Every (scope, template hash, mark) learned."""
+        return {(scope, h, mark) for mark in MARKS for scope, hashes in getattr(self, mark).items() for h in hashes}
 
-def learn(support: pa.Table, min_pages: int) -> Learned:
-    """The templates that stand at one edge of at least ``min_pages`` articles, and seldom inside a body."""
-    top_support, bottom_support, inside = (support.column(c).to_numpy() for c in ("top", "bottom", "inside"))
 
-    def learned_at(edge: np.ndarray) -> np.ndarray:
-        return (edge >= min_pages) & (inside <= MAX_INNER_SHARE * (edge + inside))
+def learned_at(edge: np.ndarray, inside: np.ndarray, pages: np.ndarray, min_pages: int, share: float = FURNITURE_SHARE) -> np.ndarray:
+    """Which templates are furniture at one edge, from their support there, inside bodies, and their site's articles.
 
-    at_top, at_bottom = learned_at(top_support), learned_at(bottom_support)
-    scopes = support.column("scope").to_pylist()
-    hashes = support.column("template_hash").to_pylist()
-    top: dict[str, set[int]] = {}
-    bottom: dict[str, set[int]] = {}
-    for row in np.flatnonzero(at_top | at_bottom).tolist():
-        if at_top[row]:
-            top.setdefault(scopes[row], set()).add(hashes[row])
-        if at_bottom[row]:
-            bottom.setdefault(scopes[row], set()).add(hashes[row])
-    table = support.filter(pa.array(at_top | at_bottom))
-    return Learned({k: frozenset(v) for k, v in top.items()}, {k: frozenset(v) for k, v in bottom.items()}, table)
+    >>> import numpy as np
+    >>> learned_at(np.array([5, 5, 40, 9]), np.array([0, 0, 0, 3]), np.array([20, 100, 100, 20]), 5).tolist()
+    [True, False, True, False]
+    """
+    return (edge >= min_pages) & (edge >= share * pages) & (inside <= MAX_INNER_SHARE * (edge + inside))
+
+
+def learn(support: pa.Table, min_pages: int | None) -> tuple[Learned, pa.Table]:
+    """The furniture of each site (see the module's docstring), and the support with its ``learned`` column (`schema.TEMPLATES`).
+
+    A short line is learned at an edge with the evidence of `learned_at`; a
+    sentence with ``PROSE_SHARE`` of its site's articles and
+    ``PROSE_MIN_FACTOR`` times ``min_pages``, or, with a short line's
+    evidence only, inside a block of furniture (``*_in_block``).
+    ``min_pages`` None: nothing is learned (``learn_boilerplate`` off), the
+    support is kept all the same.
+    """
+    n = support.num_rows
+    found = {mark: np.zeros(n, dtype=bool) for mark in MARKS}
+    if min_pages is not None:
+        inside, pages = support.column("inside").to_numpy(), support.column("pages").to_numpy()
+        prose = np.array([is_prose(text) for text in support.column("template").to_pylist()], dtype=bool)
+        for edge in ("top", "bottom"):
+            at = support.column(edge).to_numpy()
+            evidence = learned_at(at, inside, pages, min_pages)
+            strong = learned_at(at, inside, pages, PROSE_MIN_FACTOR * min_pages, PROSE_SHARE)
+            found[edge] = evidence & (~prose | strong)
+            found[f"{edge}_in_block"] = evidence & prose & ~strong
+    any_mark = np.zeros(n, dtype=bool)
+    for marked in found.values():
+        any_mark |= marked
+    names = [",".join(mark for mark in MARKS if found[mark][row]) or None for row in range(n)] if any_mark.any() else [None] * n
+    support = support.append_column("learned", pa.array(names, pa.string())).cast(TEMPLATES)
+    learned = _marked(support.filter(pa.array(any_mark)))
+    return learned, support
+
+
+def learned_from(support: pa.Table | None) -> Learned:
+    """What an output's ``templates`` table says was learned (its ``learned`` column): what its pages were cleaned with."""
+    if support is None or not support.num_rows:
+        return Learned()
+    return _marked(support.filter(pc.is_valid(support.column("learned"))))
+
+
+def _marked(table: pa.Table) -> Learned:
+    """The `Learned` of the rows of a support table that carry a ``learned`` mark."""
+    sets: dict[str, dict[str, set[int]]] = {mark: {} for mark in MARKS}
+    for scope, h, marks in zip(*(table.column(c).to_pylist() for c in ("scope", "template_hash", "learned"))):
+        for mark in marks.split(","):
+            sets[mark].setdefault(scope, set()).add(h)
+    frozen = {mark: {scope: frozenset(hashes) for scope, hashes in per_scope.items()} for mark, per_scope in sets.items()}
+    return Learned(**frozen, table=table)

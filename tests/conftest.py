@@ -109,4 +109,7 @@ def read_tables(out: Path | str) -> dict:
     from pipeline import remote, store
 
     read = remote.read_table if remote.is_url(out) else store.read_table
-    return {name: read(out, name).sort_by("doc_id") for name in store.TABLES}
+    tables = {name: read(out, name) for name in store.TABLES}
+    # The edges have no doc_id: a page's rows, by what they say.
+    return {name: table.sort_by("doc_id" if "doc_id" in table.column_names else [(c, "ascending") for c in table.column_names])
+            for name, table in tables.items()}

@@ -2,6 +2,7 @@
 
 import json
 import os
+import random
 import shutil
 import threading
 import time
@@ -203,3 +204,68 @@ def test_a_crash_after_the_commit_point_is_finished_by_the_next_run(raw, tmp_pat
     assert not store.pending(out)
     run_pipeline(raw, tmp_path / "full", full=True)
     assert read_tables(out) == read_tables(tmp_path / "full")
+
+
+FURNITURE = "（本站编辑部出品）"
+
+
+def site_page(rng, k, footer=True):
+    """A page of one site: a title, five paragraphs of prose, and the site's footer line."""
+    vocabulary = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经"
+    paragraphs = ["".join(rng.choice(vocabulary) for _ in range(rng.randint(40, 90))) + "。" for _ in range(5)]
+    return "\n".join([f"第{k}篇文章的标题", *paragraphs, *([FURNITURE] if footer else [])])
+
+
+def test_furniture_learned_later_cleans_earlier_pages_and_unlearned_furniture_comes_back(raw, tmp_path):
+    """Incremental runs hold the text a full rebuild holds, when learning changes what earlier pages are.
+
+    Four pages are too few to learn their footer; four more teach it, and the
+    first four are read again and lose it. Eighty more pages of the site
+    without it make it a line of under a tenth of the site's pages: the eight
+    get it back.
+    """
+    out, rng = tmp_path / "clean", random.Random(11)
+    site = raw / "site"
+    site.mkdir()
+
+    def write(first, count, footer=True):
+        for k in range(first, first + count):
+            (site / f"{k:04d}.txt").write_text(site_page(rng, k, footer), encoding="utf-8")
+
+    def texts(where):
+        return store.read_table(where, "documents").column("text").to_pylist()
+
+    write(0, 4)
+    first = run_pipeline(raw, out)
+    assert first["files_reread"] == 0 and all(FURNITURE in text for text in texts(out))
+    write(4, 4)
+    second = run_pipeline(raw, out)
+    assert second["files_processed"] == 4 and second["files_reread"] == 4
+    assert second["earlier_rows"]["cleaned_again"] == 4 and second["records_reread"] == 4 and second["counts_add_up"]
+    assert not any(FURNITURE in text for text in texts(out))
+    run_pipeline(raw, tmp_path / "full", full=True)
+    assert read_tables(out) == read_tables(tmp_path / "full")
+
+    write(8, 80, footer=False)
+    third = run_pipeline(raw, out)
+    assert third["files_reread"] == 8 and sum(FURNITURE in text for text in texts(out)) == 8
+    run_pipeline(raw, tmp_path / "full", full=True)
+    assert read_tables(out) == read_tables(tmp_path / "full")
+    # Every record ends in one table once: re-read records replace their earlier rows.
+    assert store.read_summary(out)["totals"]["records"] == 88
+
+
+def test_a_reread_page_whose_file_is_gone_keeps_its_rows_and_the_run_says_so(raw, tmp_path):
+    out, rng = tmp_path / "clean", random.Random(12)
+    site = raw / "site"
+    site.mkdir()
+    for k in range(4):
+        (site / f"{k:04d}.txt").write_text(site_page(rng, k), encoding="utf-8")
+    run_pipeline(raw, out)
+    (site / "0000.txt").unlink()
+    for k in range(4, 9):
+        (site / f"{k:04d}.txt").write_text(site_page(rng, k), encoding="utf-8")
+    summary = run_pipeline(raw, out)
+    assert summary["files_reread"] == 3 and summary["files_reread_gone"] == 1
+    rows = {row["source_path"]: row["text"] for row in store.read_table(out, "documents").to_pylist()}
+    assert FURNITURE in rows["site/0000.txt"] and not any(FURNITURE in text for path, text in rows.items() if path != "site/0000.txt")

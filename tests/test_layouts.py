@@ -20,7 +20,7 @@ from conftest import ROOT, read_tables, run_pipeline
 
 from pipeline.boilerplate import page_templates, template_hash
 from pipeline.chain import clean_files
-from pipeline.support import TemplateCounts
+from pipeline.support import EdgeRows, TemplateCounts
 from pipeline.config import Config
 
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -197,21 +197,32 @@ def test_a_patterns_file_teaches_furniture_and_a_publication_to_a_single_page(tm
     assert (doc.title, doc.publication, doc.section, doc.date.isoformat()) == ("湘江新区再添一座跨江大桥", "潇湘晨报", "要闻", "2021-06-01")
 
 
-def test_only_templates_that_can_be_learned_leave_the_counts_and_earlier_support_adds_up():
-    """A template at one edge of a single article cannot be learned, unless earlier runs saw it too."""
+def test_only_templates_that_can_be_learned_leave_the_counts_and_earlier_edges_count_exactly():
+    """A template at one edge of a single article cannot be learned; the edges earlier runs kept count as if read now.
+
+    The edge rows of earlier pages (the output's ``edges`` table) are counted
+    with this run's, an article once however many runs saw it: the counts of
+    an incremental output are a full rebuild's. Only ``inside`` adds up with
+    the earlier support.
+    """
     rng = random.Random(6)
     counts = TemplateCounts()
     shared, once, seen_before = "（责任编辑：王明）", "本文首发于某某客户端", "扫码下载某某新闻客户端"
-    for k, bottom in enumerate([shared, shared, shared, once, seen_before]):
-        counts.add_page(None, page_templates([f"第{k}篇的标题", *article(rng, 4), bottom]))
-    earlier = pa.table({"scope": [""], "template_hash": pa.array([template_hash(seen_before)], pa.uint64()),
-                        "template": [seen_before], "top": [0], "bottom": [3], "inside": [0]})
-    counted = counts.counted(earlier)
+    pages = [[f"第{k}篇的标题", *article(rng, 4), bottom] for k, bottom in enumerate([shared, shared, shared, once, seen_before])]
+    for lines in pages:
+        counts.add_page("site", page_templates(lines))
+    earlier = EdgeRows()
+    for k in range(3):  # three earlier articles closed by seen_before, and one of this run's again (a repost)
+        earlier.add(f"old{k}.txt", "site", page_templates([f"旧{k}篇的标题", *article(rng, 4), seen_before])[0])
+    earlier.add("repost.txt", "site", page_templates(pages[0])[0])
+    counts.add_rows(earlier.table())
+    counted = counts.counted()
     bottom = dict(zip(counted.column("template_hash").to_pylist(), counted.column("bottom").to_pylist()))
-    assert bottom[template_hash(shared)] == 3 and bottom[template_hash(seen_before)] == 1
+    assert bottom[template_hash(shared)] == 3 and bottom[template_hash(seen_before)] == 4
     assert template_hash(once) not in bottom
-    # The titles (第0篇的标题 once digits are masked) head five articles: kept too, at the top.
-    assert max(counted.column("top").to_pylist()) == 5
-    support = counts.support(earlier)
-    added = dict(zip(support.column("template_hash").to_pylist(), support.column("bottom").to_pylist()))
-    assert added[template_hash(shared)] == 3 and added[template_hash(seen_before)] == 4 and template_hash(once) not in added
+    assert set(counted.column("pages").to_pylist()) == {8}  # five articles now, three before; the repost counts once
+    before = pa.table({"scope": ["site"], "template_hash": pa.array([template_hash(shared)], pa.uint64()),
+                       "template": [shared], "top": [0], "bottom": [3], "inside": [2], "pages": [8], "learned": [None]})
+    support = counts.support(before)
+    inside = dict(zip(support.column("template_hash").to_pylist(), support.column("inside").to_pylist()))
+    assert inside[template_hash(shared)] == 2 and inside[template_hash(seen_before)] == 0

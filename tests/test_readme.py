@@ -6,7 +6,7 @@ from conftest import ROOT
 
 from pipeline.config import Config
 from pipeline.document import REJECT_REASONS
-from pipeline.schema import DOCUMENTS, DUPLICATES, FILES, REJECTS, readme_tables, signatures_schema
+from pipeline.schema import DOCUMENTS, DUPLICATES, EDGES, FILES, REJECTS, TEMPLATES, readme_tables, signatures_schema
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -18,7 +18,8 @@ def section(title: str) -> str:
 
 
 def test_every_column_is_documented_under_its_table():
-    tables = {"documents": DOCUMENTS, "duplicates": DUPLICATES, "rejects": REJECTS, "signatures": signatures_schema(128, 16), "files": FILES}
+    tables = {"documents": DOCUMENTS, "duplicates": DUPLICATES, "rejects": REJECTS, "signatures": signatures_schema(128, 16), "files": FILES,
+              "templates": TEMPLATES, "edges": EDGES}
     for name, schema in tables.items():
         text = section(name)
         for field in schema:
