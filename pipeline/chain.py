@@ -113,7 +113,7 @@ def clean_records(docs: Sequence[Document], config: Config, learned: Learned | N
     docs = run_stages(READING_STAGES, list(docs), config, seconds)
     known: dict[str, int] = {}
     if learned is None and config.learn_boilerplate:
-        learned, _ = learn(count_templates(docs, known=known).support(), config.boilerplate_min_pages)
+        learned, _ = learn(count_templates(docs, known=known).support(min_pages=config.boilerplate_min_pages), config.boilerplate_min_pages)
     return run_stages(cleaning_stages(learned, known), docs, config, seconds)
 
 

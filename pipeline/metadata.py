@@ -80,7 +80,12 @@ class _Page:
         return self._explained[i]
 
     def is_learned(self, i: int, edge: int) -> bool:
-        """Whether line ``i`` is learned furniture at this edge (0 top, 1 bottom): its template, or one inside a block of furniture."""
+        """Whether line ``i`` is learned furniture at this edge (0 top, 1 bottom): its template, or one inside a block of furniture.
+
+        A line of the article that looks like furniture (a credit, an affiliation) never is.
+        """
+        if not any(self.learned[edge::2]) or self.patterns.vocabulary.is_article_line(self.lines[i]):
+            return False
         if is_learned(self.lines[i], self.learned[edge], footer=edge == 1, known=self.known):
             return True
         in_block = self.learned[2 + edge]

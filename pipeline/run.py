@@ -261,7 +261,7 @@ def learn_templates(run: Run) -> Learned:
         counts = run.cleaned["templates"]
         if not run.full:
             counts.add_rows(index.read_edges(run.out, run.plan.changed))
-        counted = counts.counted()
+        counted = counts.counted(run.config.boilerplate_min_pages)
     run.cleaned["templates"] = None  # the per-article rows: the largest thing the driver held
     support = support_of(counted, earlier, functools.partial(template_texts, run.staging))
     del counted

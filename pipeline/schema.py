@@ -123,7 +123,8 @@ TEMPLATES = _schema(
     _field("top", pa.int64(), "Articles with a line of this template at the top edge (at most one body paragraph above it).", False),
     _field("bottom", pa.int64(), "Articles with it at the bottom edge.", False),
     _field("inside", pa.int64(), "Articles with it inside the body (paragraphs included).", False),
-    _field("pages", pa.int64(), "Articles of the site (the share's denominator: reposts of one article count once).", False),
+    _field("pages", pa.int64(), "Articles of the site (reposts of one article count once).", False),
+    _field("flavour_pages", pa.int64(), "Articles of the flavour of the site the template belongs to (the share's denominator): those of the site's most specific furniture line that stands beside it on 90% of its articles, else the site's.", False),
     _field("learned", pa.string(), "Where the template is learned furniture of its site: top, bottom or both; null when it is not."),
 )
 

@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.boilerplate import BOTTOM, INSIDE, PAGE, TOP, is_prose
+from pipeline.boilerplate import BOTH, BOTTOM, INSIDE, PAGE, TOP, is_prose
 from pipeline.schema import EDGES, TEMPLATES
 
 # Of the articles a learned template stands in, at most this share may have it
@@ -48,8 +48,21 @@ FURNITURE_SHARE = 0.1
 # site's articles, and of this many times ``boilerplate_min_pages``: a
 # disclaimer stands under nearly every page, while the closing sentence that
 # several reports of one event share, or a quoted slogan, stands on few.
-PROSE_SHARE = 0.3
+PROSE_SHARE = 0.2
 PROSE_MIN_FACTOR = 2
+# A template belongs to a flavour of its site (one of the portals a folder of
+# reposts mixes, a template era of one site) when a furniture line of the site
+# stands beside it on at least this share of its articles, far more often than
+# chance would put it there: its share is then counted among that line's
+# articles. A site's furniture that only one flavour prints stands on a large
+# share of that flavour, however small the flavour; an article's line stands
+# beside every flavour's lines as often as chance has it.
+FLAVOUR_SHARE = 0.7
+# How unlikely "far more often than chance" is: a binomial tail under 1e-5
+# (Chernoff's bound, in nats). Five articles that all carry a line of a fifth of
+# the site's pages are chance (1 in 3,000); nine that all carry a line of a
+# tenth are not, nor seventeen that carry a line of half.
+FLAVOUR_EVIDENCE = 11.5
 ROW = np.dtype([("scope", np.int32), ("template", np.uint64), ("where", np.uint8), ("key", np.uint64)])
 
 
@@ -116,13 +129,14 @@ class TemplateCounts:
             self.rows = rows[first]
             self.pending = []
 
-    def counted(self) -> pa.Table:
-        """Articles per (scope, template) at the top, at the bottom and inside a body, and the site's articles: what `support_of` takes.
+    def counted(self, min_pages: int = KEPT_MIN_EDGE) -> pa.Table:
+        """Articles per (scope, template) at the top, at the bottom and inside a body, the site's articles and the template's flavour's: what `support_of` takes.
 
         Only the templates that can be kept come back: at an edge of two
         articles or more. A million pages have millions of distinct lines
         (every title, every paragraph) and a few thousand such templates: they
         are found in numpy, no Python object or Arrow string per line.
+        ``min_pages``: the templates at an edge of fewer articles cannot be learned, and get no flavour.
         """
         self.fold()
         _, first, counts = np.unique(_row_key(self.rows, with_article=False), return_index=True, return_counts=True)
@@ -140,9 +154,9 @@ class TemplateCounts:
         pages = np.zeros(len(self.scopes), np.int64)
         np.add.at(pages, scopes[page_rows], np.bincount(group, weights=counts, minlength=len(heads)).astype(np.int64)[page_rows])
         kept = can_be_kept(top, bottom) & ~page_rows
-        return pa.table(
+        table = pa.table(
             {
-                "scope": self._scope_column(scopes[kept]),
+                "scope": pa.array(scopes[kept], pa.int32()),
                 "template_hash": pa.array(templates[kept], pa.uint64()),
                 "top": pa.array(top[kept], pa.int64()),
                 "bottom": pa.array(bottom[kept], pa.int64()),
@@ -150,6 +164,11 @@ class TemplateCounts:
                 "pages": pa.array(pages[scopes[kept]], pa.int64()),
             }
         )
+        edges = self.rows[(self.rows["where"] & BOTH) > 0]
+        rows = pa.table({"scope": pa.array(edges["scope"], pa.int32()), "template_hash": pa.array(edges["template"], pa.uint64()),
+                         "article_key": pa.array(edges["key"], pa.uint64())})
+        table = table.append_column("flavour_pages", flavour_pages(rows, table, min_pages))
+        return table.set_column(0, "scope", self._scope_column(scopes[kept]))
 
     def staged_rows(self) -> pa.Table:
         """The rows themselves (scope by name), for a run whose support is counted on a cluster."""
@@ -166,12 +185,13 @@ class TemplateCounts:
         names = pa.array([name for name, _ in sorted(self.scopes.items(), key=lambda item: item[1])], pa.string())
         return pa.DictionaryArray.from_arrays(pa.array(ids, pa.int32()), names).cast(pa.string())
 
-    def support(self, earlier: pa.Table | None = None, texts_of: Callable[[pa.Array], pa.Table] | None = None) -> pa.Table:
+    def support(self, earlier: pa.Table | None = None, texts_of: Callable[[pa.Array], pa.Table] | None = None,
+                min_pages: int = KEPT_MIN_EDGE) -> pa.Table:
         """Articles with each template at the top, at the bottom and inside a body, per scope (`schema.TEMPLATES` less ``learned``).
 
         See `support_of`; without ``texts_of`` the texts come from these counts.
         """
-        return support_of(self.counted(), earlier, texts_of or self._texts_of)
+        return support_of(self.counted(min_pages), earlier, texts_of or self._texts_of)
 
     def _texts_of(self, hashes: pa.Array) -> pa.Table:
         held = pa.table({"template_hash": pa.array(list(self.texts), pa.uint64()), "template": pa.array(list(self.texts.values()), pa.string())})
@@ -263,6 +283,57 @@ def _template_key(scope: np.ndarray, template: np.ndarray) -> np.ndarray:
         return template.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) ^ scope.astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
 
 
+def flavour_pages(rows: pa.Table, counted: pa.Table, min_pages: int) -> pa.Array:
+    """For each row of ``counted``, the articles of the flavour of its site the template belongs to (see ``FLAVOUR_SHARE``).
+
+    ``rows``: (scope, template_hash, article_key) of page edges, distinct or
+    not. A flavour is marked by a line at one edge of ``FURNITURE_SHARE`` of
+    its site; the template's flavour is the smallest such line that stands
+    beside it on ``FLAVOUR_SHARE`` of its articles (and far more often than
+    chance: ``FLAVOUR_EVIDENCE``), or the whole site. Only the templates at
+    an edge of ``min_pages`` articles are looked at: no other can be learned.
+    """
+    pages = counted.column("pages").to_numpy()
+    edge = np.maximum(counted.column("top").to_numpy(), counted.column("bottom").to_numpy())
+    keys = ["scope", "template_hash"]
+    markers = counted.filter(pa.array(can_be_kept(edge, edge) & (edge >= FURNITURE_SHARE * pages))).select(keys)
+    candidates = counted.filter(pa.array(edge >= max(min_pages, KEPT_MIN_EDGE))).select(keys)
+    if not markers.num_rows or not candidates.num_rows:
+        return pa.array(pages, pa.int64())
+    rows = rows.select([*keys, "article_key"]).group_by([*keys, "article_key"], use_threads=False).aggregate([])
+    articles = rows.group_by(keys, use_threads=False).aggregate([("article_key", "count")]).rename_columns([*keys, "articles"])
+    marked = rows.join(markers, keys, join_type="left semi").rename_columns(["scope", "marker", "article_key"])
+    beside = rows.join(candidates, keys, join_type="left semi").join(marked, ["scope", "article_key"], join_type="inner")
+    beside = beside.filter(pc.not_equal(beside.column("template_hash"), beside.column("marker")))
+    pairs = beside.group_by([*keys, "marker"], use_threads=False).aggregate([("article_key", "count")])
+    pairs = pairs.join(articles, keys, join_type="inner").join(articles.rename_columns(["scope", "marker", "marker_articles"]),
+                                                               ["scope", "marker"], join_type="inner")
+    site = counted.group_by("scope", use_threads=False).aggregate([("pages", "max")]).rename_columns(["scope", "site"])
+    pairs = pairs.join(site, "scope", join_type="inner")
+    beside_count, articles_count = pairs.column("article_key_count").to_numpy(), pairs.column("articles").to_numpy()
+    chance = pairs.column("marker_articles").to_numpy() / np.maximum(pairs.column("site").to_numpy(), 1)
+    strong = (beside_count >= FLAVOUR_SHARE * articles_count) & (surprise(beside_count, articles_count, chance) >= FLAVOUR_EVIDENCE)
+    smallest = pairs.filter(pa.array(strong)).group_by(keys, use_threads=False).aggregate([("marker_articles", "min")])
+    found = counted.select(keys).append_column("row", pa.array(np.arange(counted.num_rows))).join(smallest, keys, join_type="inner")
+    flavour = pages.copy()
+    at = found.column("row").to_numpy()
+    flavour[at] = np.minimum(pages[at], found.column("marker_articles_min").to_numpy())
+    return pa.array(flavour, pa.int64())
+
+
+def surprise(hits: np.ndarray, trials: np.ndarray, chance: np.ndarray) -> np.ndarray:
+    """How unlikely ``hits`` of ``trials`` are when each hits with probability ``chance``: -ln of Chernoff's bound on the tail, in nats.
+
+    >>> [round(float(x), 1) for x in surprise(np.array([5, 20, 2]), np.array([5, 20, 10]), np.array([1 / 3, 1 / 3, 1 / 3]))]
+    [5.5, 22.0, 0.0]
+    """
+    rate = hits / np.maximum(trials, 1)
+    p = np.clip(chance, 1e-9, 1 - 1e-9)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kl = np.where(rate > 0, rate * np.log(rate / p), 0.0) + np.where(rate < 1, (1 - rate) * np.log((1 - rate) / (1 - p)), 0.0)
+    return np.where(rate > p, trials * kl, 0.0)
+
+
 def can_be_kept(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
     """Which templates stand at an edge of ``KEPT_MIN_EDGE`` articles or more (no other can be learned)."""
     return np.maximum(top, bottom) >= KEPT_MIN_EDGE
@@ -334,7 +405,7 @@ def learn(support: pa.Table, min_pages: int | None) -> tuple[Learned, pa.Table]:
     n = support.num_rows
     found = {mark: np.zeros(n, dtype=bool) for mark in MARKS}
     if min_pages is not None:
-        inside, pages = support.column("inside").to_numpy(), support.column("pages").to_numpy()
+        inside, pages = support.column("inside").to_numpy(), support.column("flavour_pages").to_numpy()
         prose = np.array([is_prose(text) for text in support.column("template").to_pylist()], dtype=bool)
         for edge in ("top", "bottom"):
             at = support.column(edge).to_numpy()

@@ -53,6 +53,10 @@ _WIDGET_WORDS = re.compile(r"[\s,，、/]+")
 _CLOSING_BRACKET = re.compile(r"[】\]）)〕]")
 _BRACKET_BREAK = re.compile(r"(?<=[】\]）)〕])\s*(?=[【\[（(〔])")
 
+# Where a rights notice's sentences end; a label's value that ends so is a sentence, not a name.
+_SENTENCES = re.compile(r"(?<=[。！？!?；;])")
+_SENTENCE_ENDS = tuple("。！？!?…")
+
 HARVESTED = ("date", "source", "author", "section", "page", "original_title", "byline")
 
 
@@ -112,6 +116,7 @@ class Vocabulary:
     byline_roles: tuple[str, ...] = ()
     byline_markers: str = ""
     dropped: frozenset[str] = field(default_factory=frozenset)
+    article_lines: re.Pattern[str] | None = None
     # Furniture lines recur on page after page: each is judged once per process.
     _explained: dict[str, tuple[Piece, ...] | None] = field(default_factory=dict, compare=False, repr=False)
     _pieced: dict[str, tuple[Piece, ...]] = field(default_factory=dict, compare=False, repr=False)
@@ -137,9 +142,19 @@ class Vocabulary:
         found = _remembered(self._explained, line, self._explain)
         return None if found is None else list(found)
 
+    def is_article_line(self, line: str) -> bool:
+        """A line of the article itself that looks like furniture (``[article_lines]``): a credit, an affiliation.
+
+        >>> from pipeline.patterns import load_patterns
+        >>> v = load_patterns().vocabulary
+        >>> v.is_article_line("版式设计：蔡华伟"), v.is_article_line("（作者单位：北京大学）"), v.is_article_line("责任编辑：王明")
+        (True, True, False)
+        """
+        return self.article_lines is not None and self.article_lines.match(_normalized(line)) is not None
+
     def _explain(self, line: str) -> tuple[Piece, ...] | None:
         text = _normalized(line)
-        if not text or len(text) > 400:
+        if not text or len(text) > 400 or self.is_article_line(text):
             return None
         whole = self.byline(text)
         if whole is not None:
@@ -226,7 +241,7 @@ class Vocabulary:
             return [Piece("breadcrumb", core)]
         if _CODE.fullmatch(core):
             return [Piece("code")]
-        if self.copyright is not None and self.copyright.search(core):
+        if self.copyright is not None and self._rights(core):
             return [Piece("copyright")]
         if any(pattern.match(core) for pattern in self.english_credits):
             return [Piece("credit", core)]
@@ -237,6 +252,24 @@ class Vocabulary:
             return [Piece("source", core)]
         return None
 
+    def _rights(self, core: str) -> bool:
+        """A statement of the site's rights or distance: every sentence of it (a report that mentions 观点 is none).
+
+        >>> from pipeline.patterns import load_patterns
+        >>> v = load_patterns().vocabulary
+        >>> v._rights("本网站所刊载信息，不代表中新社和中新网观点。刊用本网站稿件，务经书面授权。"), v._rights("© 2020 人民网 版权所有")
+        (True, True)
+        >>> v._rights("本报记者近日采访了多位专家，他们的观点并不完全一致，有人认为应当加快推进。")
+        False
+        >>> v._rights("本文观点仅代表作者本人。作者长期关注城市更新，曾在多地调研。")
+        False
+        """
+        assert self.copyright is not None
+        if self.copyright.search(core) is None:
+            return False
+        sentences = [part for part in _SENTENCES.split(core) if part.strip(_EDGE)]
+        return len(sentences) <= 1 or all(self.copyright.search(sentence) for sentence in sentences)
+
     def _labelled(self, label: str, value: str, core: str) -> list[Piece] | None:
         kind, rest = self.labels[self._label_name(label)]
         if kind in ("share", "control"):
@@ -246,8 +279,8 @@ class Vocabulary:
             return [Piece("date", value)] if find_dates(value) or not value else None
         if kind == "breadcrumb":
             return [Piece("breadcrumb", value)]
-        if not rest and len(value) > 40:
-            # A label followed by a sentence is prose ("编辑：这篇报道……"), not a credit.
+        if not rest and (len(value) > 40 or value.rstrip("”’」』\"')）").endswith(_SENTENCE_ENDS)):
+            # A label followed by a sentence is prose ("编辑：这篇报道……", an interview's 记者：你怎么看？), not a credit.
             return None
         return [Piece(kind, value)]
 
@@ -414,4 +447,13 @@ def load_vocabulary(table: dict, byline_roles: tuple[str, ...], byline_markers: 
         byline_roles=byline_roles,
         byline_markers=byline_markers,
         dropped=without,
+        article_lines=_article_lines(table.get("article_lines", {}).get("labels", [])),
     )
+
+
+def _article_lines(labels: list[str]) -> re.Pattern[str] | None:
+    """A line that opens with one of ``labels`` and a colon, behind brackets or a bullet: （作者单位：北京大学）."""
+    if not labels:
+        return None
+    names = "|".join(re.escape(unicodedata.normalize("NFKC", label)) for label in sorted(labels, key=len, reverse=True))
+    return re.compile(rf"^[\s(（\[【〔■□●◆·•]*(?:{names})\s*[:：]")
