@@ -2,6 +2,7 @@
 
     python bench/run.py --pages 10000 100000          # renders missing corpora first
     python bench/run.py --pages 300 --baseline-pages 300 --corpora /tmp/bench   # smoke run
+    python bench/run.py --pages --scale 1000 10000     # article lines lost as the corpus grows
 
 For each N it runs ``docclean run --full`` in a child process (in-process
 runs, as the CLI runs without PREFECT_API_URL; ``--prefect``: as the Prefect
@@ -23,6 +24,15 @@ N pages in all, 10% reposts across layouts, articles from
 prints, per layout, the share of texts equal to the article (NFKC, spaces
 ignored), of right titles and dates, of pages with boilerplate left, and the
 body lines removed (checked against the source articles), with dedup F1.
+
+With ``--scale N [N ...]`` it renders, at each size N, the realistic gallery of
+scripts/scale_gallery.py (articles printed whole: labels, credits, bylines,
+subheads, events that share a closing sentence, daily reports; see
+scripts/real_articles.py), cached under --corpora as scale-N, runs the flow over it
+and prints per layout text_exact, title, date, boilerplate left, body lines lost,
+pages that lose article text and the share of article characters lost; then one
+table by corpus size (with dedup F1 and pages/s) and the lines lost most often
+(bench/scale.py). It answers "is any article line lost, at any corpus size?".
 
 In the same run it measures the baseline on the first ``--baseline-pages``
 pages: decode, character 5-gram shingles of the raw text, datasketch
@@ -265,13 +275,15 @@ def layouts_bench(pages: int, folder: Path, batch_size: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--pages", type=int, nargs="*", default=[10_000, 100_000], help="benchmark corpus sizes (none: only --layouts)")
+    parser.add_argument("--pages", type=int, nargs="*", default=[10_000, 100_000], help="benchmark corpus sizes (none: only --layouts / --scale)")
     parser.add_argument("--corpora", type=Path, default=ROOT / "bench" / "corpora")
     parser.add_argument("--baseline-pages", type=int, default=5_000, help="pages the (slow) baseline runs on")
     parser.add_argument("--batch-size", type=int, default=1024)
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--prefect", action="store_true", help="run docclean as the Prefect flow on a temporary server")
     parser.add_argument("--layouts", type=int, default=0, metavar="N", help="also run a mixed-layout corpus of N pages")
+    parser.add_argument("--scale", type=int, nargs="+", default=[], metavar="N",
+                        help="also run the realistic-article gallery at each size N (lines lost as the corpus grows)")
     args = parser.parse_args()
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
     results = []
@@ -328,6 +340,10 @@ def main() -> None:
         results.append(row)
     if args.layouts:
         results.append(layouts_bench(args.layouts, args.corpora / f"layouts-{args.layouts}", args.batch_size))
+    if args.scale:
+        import scale
+
+        results.append(scale.scale_bench(args.scale, args.corpora, args.batch_size, run_docclean))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
 

@@ -245,11 +245,15 @@ def decodes(raw: bytes, codec: str) -> bool:
 
 
 def fits_cjk(text: str) -> bool:
-    """Its non-ASCII characters are (90%) CJK, or the symbols and punctuation of CJK text (□ ※ “”)."""
+    """Its non-ASCII characters are (90%) CJK, or the symbols, punctuation and spaces of CJK text (□ ※ “” and the no-break space).
+
+    >>> fits_cjk("书名：红楼梦\xa0\xa0作者：曹雪芹"), fits_cjk("Ã©tÃ©")
+    (True, False)
+    """
     if text.isascii():
         return False
     # Counted with C-speed regexes; the rare other symbol goes through unicodedata.
-    misfits = sum(1 for ch in _NOT_CJK_TEXT.findall(text) if unicodedata.category(ch)[0] not in "PS")
+    misfits = sum(1 for ch in _NOT_CJK_TEXT.findall(text) if unicodedata.category(ch)[0] not in "PSZ")
     return misfits <= 0.1 * len(_NON_ASCII.findall(text))
 
 

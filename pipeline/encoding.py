@@ -262,12 +262,28 @@ def _may_follow(decoded: str) -> bool:
 
 
 def _clean_cjk(raw: bytes, codec: str) -> str | None:
-    """``raw`` decoded with ``codec`` if that gives CJK text (90% of its non-ASCII), else None."""
+    """``raw`` decoded with ``codec`` if that gives CJK text (90% of its non-ASCII), else None.
+
+    A few byte sequences the scraper broke (the first byte of a four-byte
+    GB18030 character dropped as an undefined cp1252 byte) cannot be read
+    back: they become U+FFFD, flagged as text lost, when the rest reads as
+    common Han text; more than one in ``LOSSY_CHARS`` characters, and the
+    stretch is left as it is.
+    """
     try:
         candidate = raw.decode(codec)
-    except (UnicodeDecodeError, LookupError):
+    except LookupError:
         return None
+    except UnicodeDecodeError:
+        candidate = raw.decode(codec, errors="replace")
+        lost = candidate.count("\ufffd")
+        if lost * LOSSY_CHARS > len(candidate) or not _reads_as_common_han(candidate.replace("\ufffd", "")):
+            return None
     return candidate if fits_cjk(candidate) else None
+
+
+# A stretch may lose one character in this many and still be read back (see `_clean_cjk`).
+LOSSY_CHARS = 20
 
 
 _LATIN1_EVIDENCE = re.compile("[\x80-\x9f\xa1-\xb6\xb8-\xff]")

@@ -14,7 +14,8 @@ zones only:
   many articles) leaves the text;
 - after a related-links marker (相关新闻, 往期推荐) the rest of the footer goes;
 - the title is the last title-like line before the header's metadata (a
-  kicker above it and a ——subtitle below it go too).
+  kicker above it and a ——subtitle below it go into their own columns; a
+  quotation or a sentence under it is the article's lead and stays).
 
 Whole metadata lines of e-editions (``( 2021-12-13 ) 稿件来源: 法治日报要闻``,
 ``光明日报 2020年01月05日 第03版 要闻``) and boxed bylines are taken wherever
@@ -146,11 +147,21 @@ def extract_metadata(doc: Document, patterns: Patterns, learned: tuple[frozenset
     # anywhere, and the footer's date and source lines.
     footer_metadata = [i for i in range(footer_start, len(lines)) if kind.get(i) == "metadata_line"]
     closing = _closing_metadata(page, sorted(set(metadata_at + footer_metadata)))
+    if (closing and (_DASH_LINE.match(lines[closing]) or _said(lines[closing])) and closing - 1 not in kind
+            and _title_like(lines[closing - 1], patterns, in_title_position=True) and not _said(lines[closing - 1])):
+        # A ——subtitle, or a pull quote that opens the article, between the title and its metadata line.
+        if _DASH_LINE.match(lines[closing]):
+            kind[closing] = "subtitle"
+        closing -= 1
     section = doc.section or (found.sections[0] if found.sections else None)
     if section is None and closing is not None and 0 not in kind and section_like(lines[0], patterns):
-        # An e-edition block opens with its section label (要闻) above a byline and the body.
-        section = lines[0]
-        kind[0] = "section"
+        if closing == 1:
+            # Right above the title, a short line headlines it: a kicker (新春走基层).
+            kind[0] = "kicker"
+        else:
+            # An e-edition block opens with its section label (要闻) above a byline and the body.
+            section = lines[0]
+            kind[0] = "section"
     if doc.title:
         title = doc.title
     elif closing is not None:
@@ -208,6 +219,10 @@ def _clean_zone(page: _Page, zone: range, edge: int, found: Found) -> list[int]:
         folded = lines[i].strip(" :：·•●■□【】[]").casefold()
         if edge == 1 and (folded in page.patterns.vocabulary.cut_markers or kind.get(i - 1) == "related"):
             kind[i] = "related"
+        elif edge == 1 and _closing_credit(lines[i], pieces):
+            # The article's own credit closes it (（本报记者 王明）, （新华社北京2月28日电）): its names fill
+            # authors, and it stays in the text.
+            found.harvest(pieces or [], page.patterns)
         elif pieces is not None:
             kind[i] = "metadata_line" if found.harvest(pieces, page.patterns) else "boilerplate"
         elif (dateline := _mostly_metadata(page, i)) is not None:
@@ -230,6 +245,23 @@ def _clean_zone(page: _Page, zone: range, edge: int, found: Found) -> list[int]:
     return learned
 
 
+def _closing_credit(line: str, pieces: list[Piece] | None) -> bool:
+    """A bracketed line that credits the article's reporters or its wire dateline.
+
+    >>> from pipeline.vocabulary import Piece
+    >>> _closing_credit("（本报记者 王明）", [Piece("byline", "王明")]), _closing_credit("（新华社北京2月28日电）", None)
+    (True, True)
+    >>> _closing_credit("（责任编辑：王明）", [Piece("editor", "王明")]), _closing_credit("本报记者 王明", [Piece("byline", "王明")])
+    (False, False)
+    """
+    text = line.strip()
+    if text[:1] not in "（(" or text[-1:] not in "）)":
+        return False
+    if pieces is not None:
+        return all(piece.kind in ("byline", "author") for piece in pieces)
+    return text[1:-1].strip().endswith(("电", "讯"))
+
+
 def _closing_metadata(page: _Page, metadata_at: list[int]) -> int | None:
     """The line above the first metadata line that closes an e-edition block (a title, or no title at all).
 
@@ -239,7 +271,8 @@ def _closing_metadata(page: _Page, metadata_at: list[int]) -> int | None:
     """
     for meta in metadata_at:
         above = next((i for i in range(meta - 1, -1, -1) if page.kind.get(i) not in ("metadata_line", "byline")), None)
-        if above is not None and above not in page.kind and not is_prose(page.lines[above]):
+        if (above is not None and above not in page.kind and not is_prose(page.lines[above])
+                and not page.patterns.vocabulary.is_article_line(page.lines[above])):
             return above
     return None
 
@@ -258,8 +291,12 @@ def _find_title(page: _Page, header_end: int, learned: list[int]) -> int | None:
     candidates = [i for i in range(header_end) if i not in kind and not _DASH_LINE.match(lines[i])
                   and _title_like(lines[i], patterns, in_title_position=kind.get(i + 1) in ("metadata_line", "byline"))
                   and not _dateline_like(lines[i], patterns)]
-    # Lines the corpus taught are furniture are headlines only when nothing else is.
-    candidates = [i for i in candidates if i not in learned and not page.is_learned(i, 0)] or candidates
+    # Lines the corpus taught are furniture are headlines only when nothing else is, and a section
+    # label (要闻) is nothing else: a headline every page of a site repeats is a headline still.
+    fresh = [i for i in candidates if i not in learned and not page.is_learned(i, 0)]
+    if all(section_like(lines[i], patterns) for i in fresh):
+        fresh = [i for i in candidates if not section_like(lines[i], patterns)] or fresh
+    candidates = fresh or candidates
     if not candidates:
         return None
     for i in candidates:
@@ -333,10 +370,12 @@ def _drop_around_title(page: _Page, header_end: int, learned: list[int]) -> None
     for i in range(marker):
         if i in kind or is_prose(lines[i]):
             continue
-        if _title_like(lines[i], page.patterns, in_title_position=False):
-            kind[i] = "header_line"
-        elif i > at and _DASH_LINE.match(lines[i]):
+        if i > at and _DASH_LINE.match(lines[i]):
             kind[i] = "subtitle"
+        elif i > at and _said(lines[i]):
+            continue  # a pull quote or a lead under the title: the article's first words
+        elif _title_like(lines[i], page.patterns, in_title_position=False):
+            kind[i] = "kicker" if i < at else "subtitle"
     below = next((i for i in range(at + 1, header_end) if i not in kind), None)
     if below is not None and _DASH_LINE.match(lines[below]) and not is_prose(lines[below]):
         kind[below] = "subtitle"
@@ -345,6 +384,18 @@ def _drop_around_title(page: _Page, header_end: int, learned: list[int]) -> None
     for i in range(marker + 1, header_end - 1):
         if i not in kind and furniture(i - 1) and furniture(i + 1) and _title_like(lines[i], page.patterns, in_title_position=False):
             kind[i] = "header_line"
+
+
+def _said(line: str) -> bool:
+    """A line that is said rather than headlined: a quotation, or a sentence ending in 。！？.
+
+    >>> _said("“让每个孩子都有出彩的机会”"), _said("全国已有十八个省份出台方案。"), _said("全国已有十八个省份出台方案")
+    (True, True, False)
+    """
+    text = line.strip()
+    if len(text) >= 4 and text[0] in "“「『\"" and text[-1] in "”」』\"":
+        return True
+    return text.rstrip("”’」』\"')）").endswith(("。", "！", "？", "!", "?"))
 
 
 def extract_batch(docs: list[Document], config: Config, learned=None, known: dict[str, int] | None = None) -> list[Document]:

@@ -33,6 +33,8 @@ def document_table(docs: Sequence[Document]) -> pa.Table:
         "source_id": [d.source_id for d in rows],
         "url": [d.url for d in rows],
         "title": [d.title for d in rows],
+        "subtitle": [_header(d, "subtitle") for d in rows],
+        "kicker": [_header(d, "kicker") for d in rows],
         "date": [d.date for d in rows],
         "published_at": [d.published_at for d in rows],
         "publication": [d.publication for d in rows],
@@ -59,6 +61,12 @@ def document_table(docs: Sequence[Document]) -> pa.Table:
         "extra": [d.extra for d in rows],
     }
     return pa.table(columns, schema=DOCUMENTS)
+
+
+def _header(doc: Document, kind: str) -> str | None:
+    """The header lines of one kind that extract moved out of the text (a subtitle, a kicker), one per line."""
+    lines = [text for stage, found, text in doc.removals if stage == "extract" and found == kind]
+    return "\n".join(lines) if lines else None
 
 
 def _removal_tally(doc: Document) -> dict[str, int]:

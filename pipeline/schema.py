@@ -39,6 +39,8 @@ DOCUMENT_FIELDS = (
     SOURCE_ID,
     _field("url", pa.string(), "URL of the page: a JSONL record's `url`, or an HTML page's own link (canonical, og:url), if any."),
     _field("title", pa.string(), "Article title."),
+    _field("subtitle", pa.string(), "Lines under the title that headline it (a ——subtitle, a deck), one per line; taken out of the text."),
+    _field("kicker", pa.string(), "Lines above the title that headline it (a kicker: 新春走基层), one per line; taken out of the text."),
     _field("date", pa.date32(), "Publication date."),
     _field("published_at", pa.timestamp("ms"), "Publication date and time of day, when the page gives the time (as written, the site's local time, no time zone)."),
     _field("publication", pa.string(), "Newspaper, agency or site (法治日报), from the page's source line, edition header or paper credit."),

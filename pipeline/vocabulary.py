@@ -53,6 +53,8 @@ _WIDGET_WORDS = re.compile(r"[\s,，、/]+")
 _CLOSING_BRACKET = re.compile(r"[】\]）)〕]")
 _BRACKET_BREAK = re.compile(r"(?<=[】\]）)〕])\s*(?=[【\[（(〔])")
 
+# What follows a label: a colon, or the arrows some sites print instead (关键词 >> 防控，民生).
+_LABEL_MARK = "(?:[:：]|>{1,2}|»|＞{1,2})"
 # Where a rights notice's sentences end; a label's value that ends so is a sentence, not a name.
 _SENTENCES = re.compile(r"(?<=[。！？!?；;])")
 _SENTENCE_ENDS = tuple("。！？!?…")
@@ -117,6 +119,7 @@ class Vocabulary:
     byline_markers: str = ""
     dropped: frozenset[str] = field(default_factory=frozenset)
     article_lines: re.Pattern[str] | None = None
+    byline_headings: frozenset[str] = frozenset()
     # Furniture lines recur on page after page: each is judged once per process.
     _explained: dict[str, tuple[Piece, ...] | None] = field(default_factory=dict, compare=False, repr=False)
     _pieced: dict[str, tuple[Piece, ...]] = field(default_factory=dict, compare=False, repr=False)
@@ -224,7 +227,7 @@ class Vocabulary:
             return [Piece("decoration")]
         labelled = self.label_piece.match(core) if self.label_piece is not None and _has_colon(core) else None
         if labelled:
-            return self._labelled(labelled.group("label"), labelled.group("value").strip(), core)
+            return self._labelled(labelled.group("label"), labelled.group("value").strip(), segment)
         dates = find_dates(core)
         if dates and not _ZONE.sub("", core.replace(core[dates[0].start : dates[-1].end], "")).strip(_EDGE):
             return [Piece("date", core[dates[0].start : dates[-1].end])]
@@ -270,7 +273,7 @@ class Vocabulary:
         sentences = [part for part in _SENTENCES.split(core) if part.strip(_EDGE)]
         return len(sentences) <= 1 or all(self.copyright.search(sentence) for sentence in sentences)
 
-    def _labelled(self, label: str, value: str, core: str) -> list[Piece] | None:
+    def _labelled(self, label: str, value: str, segment: str) -> list[Piece] | None:
         kind, rest = self.labels[self._label_name(label)]
         if kind in ("share", "control"):
             widgets = [w for w in re.split(r"[\s,，、]+", value.strip(_EDGE)) if w]
@@ -279,7 +282,7 @@ class Vocabulary:
             return [Piece("date", value)] if find_dates(value) or not value else None
         if kind == "breadcrumb":
             return [Piece("breadcrumb", value)]
-        if not rest and (len(value) > 40 or value.rstrip("”’」』\"')）").endswith(_SENTENCE_ENDS)):
+        if not rest and (len(value) > 40 or segment.strip().rstrip("”’」』\"')）").endswith(_SENTENCE_ENDS)):
             # A label followed by a sentence is prose ("编辑：这篇报道……", an interview's 记者：你怎么看？), not a credit.
             return None
         return [Piece(kind, value)]
@@ -325,6 +328,8 @@ class Vocabulary:
                 names = re.split(r"\s*(?:,|\band\b|&)\s*", match.group("names"))
                 return "By", tuple(n.strip() for n in names if n.strip())
         marked = text[:1] in self.byline_markers if self.byline_markers else False
+        # A box set apart from a lone name boxes a byline (□ 阿依古丽·买买提); one glued to a word heads a section (■短评).
+        spaced = marked and text[1:2].isspace()
         text = text.lstrip(self.byline_markers).strip()
         role, names = None, []
         for token in _split_lazily(_NAME_SPLIT, text):
@@ -337,13 +342,15 @@ class Vocabulary:
                 token = rest
                 if not token:
                     continue
-                if not marked:
-                    # "记者手记" is a heading; only a boxed byline may glue role and name.
+                if not marked or token in self.byline_headings:
+                    # "记者手记" is a heading; only a boxed byline may glue role and name, and ■记者手记 is a heading still.
                     return None
-            if not _NAME.match(token):
+            if not _NAME.match(token) or token.endswith("摄"):
+                # 本报记者 贺勇摄 credits a photo: the article's line, not its byline.
                 return None
             names.append(token)
-        if not names or (role is None and not marked):
+        if not names or (role is None and (not marked or (len(names) < 2 and not spaced))):
+            # A boxed word alone (■短评, ■链接) is a subhead: boxed names need a role, to be several, or a space after the box.
             return None
         return role, tuple(dict.fromkeys(names))
 
@@ -359,7 +366,8 @@ class Vocabulary:
 
 
 def _has_colon(text: str) -> bool:
-    return ":" in text or "：" in text
+    """Whether a label mark may be in ``text`` (a colon, or the arrows of 关键词 >> 防控)."""
+    return ":" in text or "：" in text or ">" in text or "»" in text or "＞" in text
 
 
 def _longest_match(pattern: re.Pattern[str]) -> int:
@@ -434,8 +442,8 @@ def load_vocabulary(table: dict, byline_roles: tuple[str, ...], byline_markers: 
     return Vocabulary(
         labels=labels,
         # Before a label that follows a space, so "2020-10-02 08:36 来源：澎湃新闻" is two pieces.
-        label_split=re.compile(f"\\s+(?=(?:\\S{{0,6}}?)(?:{alternation})\\s*[:：])") if names else None,
-        label_piece=re.compile(f"^(?P<label>\\S{{0,6}}?(?:{alternation}))\\s*[:：]\\s*(?P<value>.*)$") if names else None,
+        label_split=re.compile(f"\\s+(?=(?:\\S{{0,6}}?)(?:{alternation})\\s*{_LABEL_MARK})") if names else None,
+        label_piece=re.compile(f"^(?P<label>\\S{{0,6}}?(?:{alternation}))\\s*{_LABEL_MARK}\\s*(?P<value>.*)$") if names else None,
         widgets=widgets,
         widget_patterns=tuple(patterns),
         copyright=re.compile("|".join(f"(?:{p})" for p in copyright_patterns), re.IGNORECASE) if copyright_patterns else None,
@@ -448,6 +456,7 @@ def load_vocabulary(table: dict, byline_roles: tuple[str, ...], byline_markers: 
         byline_markers=byline_markers,
         dropped=without,
         article_lines=_article_lines(table.get("article_lines", {}).get("labels", [])),
+        byline_headings=frozenset(bylines.get("headings", [])),
     )
 
 

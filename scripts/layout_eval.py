@@ -23,6 +23,19 @@ Per layout and overall:
 With ``origin`` in the truth and ``duplicate_of`` in the duplicates table, the
 overall report also scores dedup: pairwise precision, recall and F1 of the
 predicted clusters against the pages that share an origin.
+
+With ``--losses`` (``evaluate(..., losses=True)``; the figures above are unchanged) it
+also measures exactly what article text a page lost, per layout, overall and (for the
+scale gallery's truths) per kind of article (``extras``):
+  pages_losing_text share of pages whose output misses any truth character
+  chars_lost       truth characters missing from the output text (a character diff
+                   after NFKC with whitespace removed), and their share of all truth
+                   characters (chars_lost_share)
+  lines_lost       truth body lines not found in the output text, in order (a line
+                   under 8 characters only in order: "……" is found anywhere), nor in
+                   the ``subtitle`` or ``kicker`` columns where the tables have them
+  lost_runs_20     runs of 20 or more consecutive lost characters
+and the most frequent lost lines, with where they stood (first/last two lines, middle).
 """
 
 from __future__ import annotations
@@ -33,12 +46,16 @@ import json
 import re
 import sys
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
+from difflib import SequenceMatcher
 from itertools import combinations
 from pathlib import Path
 
 TABLES = ("documents", "duplicates", "rejects")
 MIN_BOILERPLATE = 4
+LOST_RUN = 20  # a run of lost characters this long is a lost sentence, not a dropped mark
+FOUND_ANYWHERE = 8  # a line at least this long counts as kept wherever the output has it
+MOVED_COLUMNS = ("subtitle", "kicker")  # article lines a cleaner may move out of the text
 # (metric, truth key, table column): compared only when the table has the column.
 FIELDS = (
     ("title", "title", "title"),
@@ -121,6 +138,83 @@ def score_page(fact: dict, row: dict | None, columns: set[str]) -> dict:
     return result
 
 
+def missing_runs(truth: str, output: str) -> list[int]:
+    """Lengths of the runs of ``truth`` characters that ``output`` lacks (both normalised).
+
+    Common prefix and suffix are cut first (losses are mostly whole lines at an edge),
+    so the character diff only runs over what differs.
+    """
+    if truth in output:
+        return []
+    start, limit = 0, min(len(truth), len(output))
+    while start < limit and truth[start] == output[start]:
+        start += 1
+    end = 0
+    while end < limit - start and truth[-1 - end] == output[-1 - end]:
+        end += 1
+    a, b = truth[start:len(truth) - end], output[start:len(output) - end]
+    runs, at = [], 0
+    for block in SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks():
+        if block.a > at:
+            runs.append(block.a - at)
+        at = block.a + block.size
+    return runs
+
+
+def text_losses(fact: dict, row: dict | None) -> dict:
+    """Which truth lines and how many truth characters the page's output lost."""
+    pairs = [(p, norm(p)) for p in fact["text"].split("\n")]
+    lines = [p for p, q in pairs if q]
+    normed = [q for _, q in pairs if q]
+    text = norm(row.get("text")) if row is not None else ""
+    moved = "\n".join(norm(row.get(c)) for c in MOVED_COLUMNS if row is not None and row.get(c))
+    lost, elsewhere, at = [], [], 0
+    for i, (line, q) in enumerate(zip(lines, normed)):
+        found = text.find(q, at)
+        if found >= 0:
+            at = found + len(q)
+        elif len(q) >= FOUND_ANYWHERE and q in text:
+            pass
+        elif q in moved:
+            elsewhere.append(q)
+        else:
+            lost.append((i, line))
+    truth = "".join(normed)
+    kept = "".join(q for q in normed if q not in elsewhere) if elsewhere else truth
+    runs = missing_runs(kept, text) if lost or elsewhere or truth not in text else []
+    where = ["top" if i < 2 else "bottom" if i >= len(lines) - 2 else "middle" for i, _ in lost]
+    return {"truth_chars": len(truth), "chars_lost": sum(runs), "lost_runs_20": sum(r >= LOST_RUN for r in runs),
+            "lines": len(lines), "lines_lost": len(lost), "lost_lines": [line for _, line in lost], "lost_where": where}
+
+
+def loss_summary(results: list[dict]) -> dict:
+    n = len(results)
+    chars = sum(r["truth_chars"] for r in results)
+    lost = sum(r["chars_lost"] for r in results)
+    return {"pages": n, "pages_losing_text": round(sum(r["chars_lost"] > 0 for r in results) / n, 4) if n else 0.0,
+            "chars_lost": lost, "chars_lost_share": round(lost / chars, 6) if chars else 0.0,
+            "lines": sum(r["lines"] for r in results), "lines_lost": sum(r["lines_lost"] for r in results),
+            "lost_runs_20": sum(r["lost_runs_20"] for r in results)}
+
+
+def loss_report(results: list[dict], truths: list[dict], top: int = 50) -> dict:
+    """Losses per layout, overall, per kind of article (the truths' ``extras``), and the lines lost most often."""
+    layouts: dict[str, list[dict]] = defaultdict(list)
+    kinds: dict[str, list[dict]] = defaultdict(list)
+    for result, fact in zip(results, truths):
+        layouts[result["layout"]].append(result)
+        for tag in dict.fromkeys(t.split(":")[0] for t in fact.get("extras", ())):
+            kinds[tag].append(result)
+    lines = Counter(line for r in results for line in r["lost_lines"])
+    return {
+        "overall": loss_summary(results),
+        "layouts": {name: loss_summary(items) for name, items in sorted(layouts.items())},
+        "extras": {name: loss_summary(items) for name, items in sorted(kinds.items())},
+        "lost_where": dict(Counter(w for r in results for w in r["lost_where"])),
+        "lost_lines": [[line, count] for line, count in lines.most_common(top)],
+    }
+
+
 def summarise(results: list[dict], metrics: list[str]) -> dict:
     n = len(results)
     out: dict = {"pages": n}
@@ -168,8 +262,9 @@ def dedup_scores(truths: list[dict], docs: list[dict], dups: list[dict]) -> dict
             "recall": round(recall, 4), "f1": round(f1, 4)}
 
 
-def evaluate(out_dir: Path, truths: list[dict]) -> dict:
-    """Scores per layout and overall (see the module docstring), plus the failing pages."""
+def evaluate(out_dir: Path, truths: list[dict], losses: bool = False) -> dict:
+    """Scores per layout and overall (see the module docstring), plus the failing pages;
+    ``losses``: also the exact text losses (``report["losses"]``, per page in the results)."""
     docs, doc_columns = read_rows(out_dir, "documents")
     dups, dup_columns = read_rows(out_dir, "duplicates")
     rejects, _ = read_rows(out_dir, "rejects")
@@ -184,6 +279,8 @@ def evaluate(out_dir: Path, truths: list[dict]) -> dict:
     for fact in truths:
         row = rows.get(fact["source_path"])
         result = score_page(fact, row, columns)
+        if losses:
+            result.update(text_losses(fact, row))
         result["status"] = "ok" if row is not None else ("rejected" if fact["source_path"] in rejected else "missing")
         results.append(result)
     layouts: dict[str, list[dict]] = defaultdict(list)
@@ -200,6 +297,8 @@ def evaluate(out_dir: Path, truths: list[dict]) -> dict:
     dedup = dedup_scores(truths, docs, dups)
     if dedup is not None:
         report["dedup"] = dedup
+    if losses:
+        report["losses"] = loss_report(results, truths)
     return report
 
 
@@ -227,15 +326,38 @@ def format_table(report: dict) -> str:
     return "\n".join(out)
 
 
+LOSS_FIGURES = ("pages", "pages_losing_text", "chars_lost", "chars_lost_share", "lines", "lines_lost", "lost_runs_20")
+
+
+def format_losses(losses: dict, top: int = 20) -> str:
+    """The loss table (per layout, per kind of article, overall) and the ``top`` lines lost most often."""
+    head = ["", "pages", "losing", "chars", "share", "lines", "lost", "runs20"]
+    rows = [[name, *(s[k] for k in LOSS_FIGURES)] for name, s in losses["layouts"].items()]
+    rows += [[f"[{name}]", *(s[k] for k in LOSS_FIGURES)] for name, s in losses["extras"].items()]
+    rows.append(["overall", *(losses["overall"][k] for k in LOSS_FIGURES)])
+    cells = [[f"{v:.4f}" if isinstance(v, float) else str(v) for v in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(head)]
+    line = lambda values: "  ".join(v.ljust(w) if i == 0 else v.rjust(w)  # noqa: E731
+                                    for i, (v, w) in enumerate(zip(values, widths)))
+    out = [line(head)] + [line(r) for r in cells[:-1]] + ["-" * len(line(head)), line(cells[-1])]
+    out.append("lost lines by place: " + ", ".join(f"{k} {v}" for k, v in sorted(losses["lost_where"].items())))
+    out.append(f"lines lost most often (top {top}):")
+    out += [f"{count:6}  {text[:100]}" for text, count in losses["lost_lines"][:top]]
+    return "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out_dir", type=Path, help="docclean output folder")
     parser.add_argument("truth", type=Path, help="truth.jsonl of the gallery")
     parser.add_argument("--json", type=Path, help="write the whole report (failures included) here")
     parser.add_argument("--show", type=int, default=0, help="print the first N failing pages")
+    parser.add_argument("--losses", action="store_true", help="also measure the article text lost (chars, lines, runs)")
     args = parser.parse_args(argv)
-    report = evaluate(args.out_dir, read_truth(args.truth))
+    report = evaluate(args.out_dir, read_truth(args.truth), losses=args.losses)
     print(format_table(report))
+    if args.losses:
+        print(format_losses(report["losses"]))
     for failure in report["failures"][: args.show]:
         wrong = [k for k, v in failure.items() if v is False and k != "boilerplate_left"]
         print(f"{failure['source_path']}: {failure['status']}; wrong: {', '.join(wrong) or '-'}"

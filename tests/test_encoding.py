@@ -137,3 +137,15 @@ def test_utf16_and_utf32_with_a_bom_are_text(codec):
     text = "北京市委政法委发挥统筹协调作用。" * 5
     decoded = decode_bytes(text.encode(codec), ("gb18030",))
     assert decoded.text == text and decoded.flags == ("bom_removed",)
+
+
+def test_gb18030_four_byte_characters_read_as_latin1_are_repaired_with_the_rest():
+    """A book list whose columns a no-break space separates: GB18030 writes it in four bytes (81 30 84 32)."""
+    from pipeline.encoding import repair_text
+
+    page = "书名：红楼梦\xa0\xa0作者：曹雪芹\n出版社：人民文学出版社\xa0\xa0定价：59元\n书名：三国演义\xa0\xa0作者：罗贯中"
+    assert "\xa0".encode("gb18030") == b"\x810\x842"
+    assert repair_text(page.encode("gb18030").decode("latin-1")) == (page, ("gbk_as_latin1_fixed",))
+    # With an en space, a euro sign and an emoji among them (other four-byte and two-byte forms).
+    other = "今天的价格是\u200299€，大家都很满意😀，记者在现场看到。"
+    assert repair_text(other.encode("gb18030").decode("latin-1"))[0] == other

@@ -1,0 +1,199 @@
+"""What learning takes out as a site's furniture, and the article's own lines it leaves, at any corpus size.
+
+Furniture belongs to a site: it stands at one edge of a large share of the
+site's pages. An article's own lines (credits, affiliations, labels, subheads,
+pull quotes, the closing sentence several reports of one event share, the
+formulaic lead of a daily report) stand on a small share of any site, however
+many pages share them, and stay in the text.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import read_tables, run_pipeline
+
+from pipeline.chain import clean_files
+from pipeline.config import Config
+
+PROSE = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经"
+
+
+def paragraphs(rng: random.Random, n: int) -> list[str]:
+    return ["".join(rng.choice(PROSE) for _ in range(rng.randint(40, 90))) + "。" for _ in range(n)]
+
+
+def title(rng: random.Random) -> str:
+    return "".join(rng.choice(PROSE) for _ in range(rng.randint(8, 16)))
+
+
+# A site's furniture: a header line on every page, a footer on most, a notice on some.
+FURNITURE = {
+    "siteA": ("来源：甲市融媒体中心", "【甲市新闻网 版权所有】", "欢迎扫码关注甲市发布"),
+    "siteB": ("乙省日报客户端 新闻频道", "本频道值班主任：当班编辑", "打开乙省日报客户端看更多"),
+    "siteC": ("丙州在线 > 新闻 > 本地", "丙州在线欢迎您", "丙州在线新闻中心出品"),
+}
+# The article's own lines, as real papers print them, at the rates they do.
+ARTICLE_LINES = {
+    "label": ("核心阅读", 0.06, "top"),
+    "credit": ("制图：赵磊", 0.04, "bottom"),
+    "affiliation": ("（作者为甲市社科院研究员）", 0.03, "bottom"),
+    "subhead": ("■记者手记", 0.03, "bottom"),
+    "closing": ("中共中央政治局常委、中央书记处书记王沪宁出席会议。", 0.06, "bottom"),
+}
+
+
+def site_page(rng: random.Random, site: str, k: int) -> tuple[str, list[str]]:
+    """A page of ``site``: its title, furniture, body and (sometimes) article lines; and the article lines it holds."""
+    header, footer, notice = FURNITURE[site]
+    body = paragraphs(rng, rng.randint(3, 7))
+    held = []
+    for line, rate, where in ARTICLE_LINES.values():
+        if rng.random() < rate:
+            held.append(line)
+            if where == "top":
+                body = [line, *body]
+            elif line.startswith("■"):
+                body = [*body, line, *paragraphs(rng, 1)]
+            else:
+                body = [*body, line]
+    lines = [f"{title(rng)}{k}", header, *body, footer] + ([notice] if rng.random() < 0.5 else [])
+    return "\n".join(lines), held
+
+
+def write_site(raw: Path, site: str, count: int, seed: int) -> dict[str, list[str]]:
+    rng = random.Random(seed)
+    (raw / site).mkdir(parents=True, exist_ok=True)
+    held = {}
+    for k in range(count):
+        text, lines = site_page(rng, site, k)
+        name = f"{site}/{k:05d}.txt"
+        (raw / name).write_text(text, encoding="utf-8")
+        held[name] = lines
+    return held
+
+
+def cleaned(raw: Path) -> dict[str, str]:
+    paths = sorted(p for p in raw.rglob("*.txt"))
+    return {doc.source_path: doc.text for doc in clean_files(paths, raw, Config(workers=1))}
+
+
+def test_a_sites_furniture_goes_and_every_article_line_stays(tmp_path):
+    held = write_site(tmp_path, "siteA", 300, seed=1)
+    texts = cleaned(tmp_path)
+    assert sum(len(lines) for lines in held.values()) > 40, "too few article lines: a weak test"
+    for name, lines in held.items():
+        for line in lines:
+            assert line in texts[name].split("\n"), (name, line)
+        assert not any(piece in texts[name] for piece in FURNITURE["siteA"]), (name, texts[name][-80:])
+
+
+@settings(max_examples=6, deadline=None)
+@given(others=st.lists(st.tuples(st.sampled_from(["siteB", "siteC"]), st.integers(0, 400)), min_size=1, max_size=2, unique_by=lambda t: t[0]),
+       seed=st.integers(0, 1000))
+def test_a_page_cleans_the_same_whatever_other_sites_are_in_the_run(tmp_path_factory, others, seed):
+    """Unrelated pages of other sites, in any number, change nothing of a site's pages."""
+    alone = tmp_path_factory.mktemp("alone")
+    write_site(alone, "siteA", 60, seed)
+    mixed = tmp_path_factory.mktemp("mixed")
+    write_site(mixed, "siteA", 60, seed)
+    for site, count in others:
+        write_site(mixed, site, count, seed + 1)
+    ours = cleaned(alone)
+    theirs = {name: text for name, text in cleaned(mixed).items() if name.startswith("siteA/")}
+    assert ours == theirs
+
+
+def test_a_page_keeps_its_article_lines_in_a_site_ten_times_larger(tmp_path):
+    """The first 100 pages of a site, and the same pages among 1,000: the same text."""
+    small, large = tmp_path / "small", tmp_path / "large"
+    held = write_site(small, "siteA", 100, seed=5)
+    write_site(large, "siteA", 1000, seed=5)
+    before, after = cleaned(small), cleaned(large)
+    assert {name: after[name] for name in before} == before
+    assert all(line in before[name] for name, lines in held.items() for line in lines)
+
+
+def daily_report(day: int, cases: int, rng: random.Random) -> str:
+    lead = (f"新华社北京2月{day + 1}日电 2月{day}日0—24时，31个省（自治区、直辖市）和新疆生产建设兵团报告新增确诊病例{cases}例，"
+            f"新增治愈出院病例{cases // 3 + day}例。")
+    return "\n".join([f"国家卫健委通报2月{day}日疫情", f"2020-02-{day + 1:02d} 08:{day:02d}", lead, *paragraphs(rng, 3)])
+
+
+def test_daily_reports_keep_their_formulaic_leads_dates_and_are_not_copies_of_each_other(tmp_path):
+    rng = random.Random(2)
+    site = tmp_path / "raw" / "health"
+    site.mkdir(parents=True)
+    for day in range(1, 13):
+        (site / f"report-{day:02d}.txt").write_text(daily_report(day, 400 + 17 * day, rng), encoding="utf-8")
+    for k in range(30):  # the site's other pages
+        (site / f"news-{k:02d}.txt").write_text("\n".join([title(rng), f"2020-02-{k % 28 + 1:02d} 09:00", *paragraphs(rng, 4)]),
+                                                encoding="utf-8")
+    run_pipeline(tmp_path / "raw", tmp_path / "out")
+    tables = read_tables(tmp_path / "out")
+    reports = [row for row in tables["documents"].to_pylist() if row["source_path"].startswith("health/report-")]
+    assert len(reports) == 12 and tables["duplicates"].num_rows == 0
+    for row in reports:
+        assert row["text"].split("\n")[0].startswith("新华社北京2月") and "新增确诊病例" in row["text"]
+        assert row["date"] is not None
+
+
+def test_a_feed_of_short_records_keeps_every_record(tmp_path):
+    """Quotes, briefs and weather lines of one feed: many share a shape, none is furniture."""
+    rng = random.Random(3)
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    with (raw / "feed.jsonl").open("w", encoding="utf-8") as feed:
+        for k in range(600):
+            price, change = rng.randint(500, 9000) / 100, rng.randint(-900, 900) / 100
+            text = [f"{k % 50}号公司今日收盘价{price}元，涨跌幅{change}%，成交额{rng.randint(1, 90)}亿元。"]
+            if k % 3 == 0:
+                text.append(f"北京 晴 {rng.randint(-5, 30)}℃")
+            feed.write(json.dumps({"id": k, "source": "快讯", "text": text}, ensure_ascii=False) + "\n")
+    summary = run_pipeline(raw, tmp_path / "out")
+    assert summary["rejects"] == 0 and summary["documents"] + summary["duplicates"] == 600
+    texts = read_tables(tmp_path / "out")["documents"].column("text").to_pylist()
+    assert all("收盘价" in text for text in texts)
+
+
+def test_a_one_line_brief_and_an_interview_keep_their_text(tmp_path):
+    brief = "本报记者近日采访了多位专家，他们的观点并不完全一致，有人认为应当加快推进，也有人主张稳妥起步。"
+    question = "记者：这次改革最难的地方在哪里？"
+    answer = "王明：最难的是让每一项政策都落到基层，让群众看得见、摸得着，这需要时间，也需要耐心。"
+    (tmp_path / "brief.txt").write_text(brief, encoding="utf-8")
+    (tmp_path / "interview.txt").write_text("\n".join(["专访甲市市长：改革要让群众看得见", question, answer]), encoding="utf-8")
+    docs = {doc.source_path: doc for doc in clean_files([tmp_path / "brief.txt", tmp_path / "interview.txt"], tmp_path, Config())}
+    assert docs["brief.txt"].reject is None and docs["brief.txt"].text == brief
+    assert docs["interview.txt"].text.split("\n") == [question, answer]
+
+
+def test_a_kicker_and_a_subtitle_go_to_their_columns_and_a_pull_quote_stays(tmp_path):
+    rng = random.Random(4)
+    body = paragraphs(rng, 3)
+    pages = {
+        "kicker.txt": ["新春走基层", "山村里的新年音乐会", "2020-01-05 来源：人民网", *body],
+        "subtitle.txt": ["长江经济带发展成效显著", "——写在座谈会召开四周年之际", "2020-01-05 来源：人民网", *paragraphs(rng, 3)],
+        "quote.txt": ["山村里的新年音乐会", "“让每个孩子都有出彩的机会”", "2020-01-05 来源：人民网", *paragraphs(rng, 3)],
+    }
+    for name, lines in pages.items():
+        (tmp_path / name).write_text("\n".join(lines), encoding="utf-8")
+    run_pipeline(tmp_path, tmp_path.parent / "out")
+    rows = {row["source_path"]: row for row in read_tables(tmp_path.parent / "out")["documents"].to_pylist()}
+    assert (rows["kicker.txt"]["kicker"], rows["kicker.txt"]["title"], rows["kicker.txt"]["text"]) == ("新春走基层", "山村里的新年音乐会", "\n".join(body))
+    assert (rows["subtitle.txt"]["subtitle"], rows["subtitle.txt"]["title"]) == ("——写在座谈会召开四周年之际", "长江经济带发展成效显著")
+    assert rows["quote.txt"]["text"].split("\n")[0] == "“让每个孩子都有出彩的机会”" and rows["quote.txt"]["subtitle"] is None
+
+
+def test_a_title_every_page_of_a_site_repeats_is_still_the_title_not_the_section_label(tmp_path):
+    """A daily programme's transcripts: the same headline on every page, under the section label."""
+    rng = random.Random(5)
+    for k in range(12):
+        lines = ["要闻", "新闻联播文字版", f"2020-01-{k + 1:02d} 来源：央视网", *paragraphs(rng, 4)]
+        (tmp_path / f"{k:02d}.txt").write_text("\n".join(lines), encoding="utf-8")
+    docs = clean_files(sorted(tmp_path.glob("*.txt")), tmp_path, Config())
+    assert {doc.title for doc in docs} == {"新闻联播文字版"}
