@@ -153,6 +153,12 @@ def extract_metadata(doc: Document, patterns: Patterns, learned: tuple[frozenset
         if _DASH_LINE.match(lines[closing]):
             kind[closing] = "subtitle"
         closing -= 1
+    if closing is not None and closing >= header_end and not doc.title:
+        # A metadata line under the body closes an e-edition block only when the page has no headline
+        # above its body: a web page's paper credit (《 人民日报 》（…版）) follows its last paragraph.
+        headline = _find_title(page, header_end, learned_header)
+        if headline is not None and not section_like(lines[headline], patterns):
+            closing = None
     section = doc.section or (found.sections[0] if found.sections else None)
     if section is None and closing is not None and 0 not in kind and section_like(lines[0], patterns):
         if closing == 1:

@@ -256,7 +256,7 @@ def learn_templates(run: Run) -> Learned:
     if client is not None:
         earlier_edges = [] if run.full else store.parts(run.out, "edges")
         counted = shuffle_support.counted(client, run.staging.parts("template-rows"), earlier_edges, run.plan.changed,
-                                          run.cleaned["records"] * 20)
+                                          run.cleaned["records"] * 20, run.config.boilerplate_min_pages)
     else:
         counts = run.cleaned["templates"]
         if not run.full:

@@ -21,9 +21,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.boilerplate import BOTTOM, INSIDE, PAGE, TOP
+from pipeline.boilerplate import BOTH, BOTTOM, INSIDE, PAGE, TOP
 from pipeline.store import read_part
-from pipeline.support import can_be_kept
+from pipeline.support import can_be_kept, flavour_pages
 
 # Template rows per partition of the shuffles.
 ROWS_PER_PARTITION = 4_000_000
@@ -43,12 +43,15 @@ def _kept(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[can_be_kept(frame["top"].to_numpy(), frame["bottom"].to_numpy())]
 
 
-def counted(client: Any, parts: Sequence[Path], earlier_edges: Sequence[Path], leaving: Sequence[str], rows: int) -> pa.Table:
-    """The counts per (scope, template) that can be learned, and each site's articles (`support.TemplateCounts.counted`'s columns).
+def counted(client: Any, parts: Sequence[Path], earlier_edges: Sequence[Path], leaving: Sequence[str], rows: int,
+            min_pages: int) -> pa.Table:
+    """The counts per (scope, template) that can be learned, each site's articles and each template's flavour's (`support.TemplateCounts.counted`'s columns).
 
     ``parts``: this run's staged template rows; ``earlier_edges``: the
     output's ``edges`` parts, of which the rows of the raw files in
-    ``leaving`` (changed) do not count.
+    ``leaving`` (changed) do not count. The flavours (`support.flavour_pages`)
+    are found on the driver from the edge rows of the templates that can be
+    learned, a few per page.
     """
     import dask
     import dask.dataframe as dd
@@ -70,6 +73,12 @@ def counted(client: Any, parts: Sequence[Path], earlier_edges: Sequence[Path], l
         pages = sums[sums["page"] > 0].groupby("scope")["page"].sum()
         kept = sums.map_partitions(_kept, meta=sums._meta)
         result, sites = client.compute([kept, pages], sync=True)
-    result = result.astype({"template_hash": "uint64", "top": "int64", "bottom": "int64", "inside": "int64"})
-    result["pages"] = result["scope"].map(sites).fillna(0).astype("int64")
-    return pa.Table.from_pandas(result[schema.names], schema=schema, preserve_index=False)
+        result = result.astype({"template_hash": "uint64", "top": "int64", "bottom": "int64", "inside": "int64"})
+        result["pages"] = result["scope"].map(sites).fillna(0).astype("int64")
+        table = pa.Table.from_pandas(result[schema.names], schema=schema, preserve_index=False)
+        learnable = frozenset(table.column("template_hash").to_pylist())
+        edges = distinct[((distinct["where"] & BOTH) > 0) & distinct["template_hash"].isin(learnable)]
+        rows_at_edges = client.compute(edges[["scope", "template_hash", "article_key"]], sync=True)
+    rows_at_edges = pa.Table.from_pandas(rows_at_edges.astype({"template_hash": "uint64", "article_key": "uint64"}), preserve_index=False,
+                                         schema=pa.schema([("scope", pa.string()), ("template_hash", pa.uint64()), ("article_key", pa.uint64())]))
+    return table.append_column("flavour_pages", flavour_pages(rows_at_edges, table, min_pages))
