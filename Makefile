@@ -22,4 +22,4 @@ test: $(BIN)/.installed
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf data/clean/documents data/clean/duplicates data/clean/rejects data/clean/signatures data/clean/files data/clean/runs data/clean/templates data/clean/summary.json data/clean/README.md data/clean/.lock
+	rm -rf data/clean/documents data/clean/duplicates data/clean/rejects data/clean/signatures data/clean/edges data/clean/files data/clean/runs data/clean/templates data/clean/summary.json data/clean/README.md data/clean/.lock

@@ -241,8 +241,8 @@ def _clean_zone(page: _Page, zone: range, edge: int, found: Found) -> list[int]:
             else:
                 learned.append(i)
                 found.dates.extend(find_dates(lines[i]) if len(lines[i]) <= MAX_METADATA_LINE_CHARS else [])
-        elif edge == 1 and furniture_seen and not is_prose(lines[i]):
-            # Page furniture comes in one block: what follows it is furniture too.
+        elif edge == 1 and furniture_seen and not is_prose(lines[i]) and not page.patterns.vocabulary.is_article_line(lines[i]):
+            # Page furniture comes in one block: what follows it is furniture too (a credit of the article aside).
             kind[i] = "boilerplate"
         elif edge == 0:
             # Dates of a header line that is not all furniture still date the page.

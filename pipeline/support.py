@@ -58,6 +58,10 @@ PROSE_MIN_FACTOR = 2
 # share of that flavour, however small the flavour; an article's line stands
 # beside every flavour's lines as often as chance has it.
 FLAVOUR_SHARE = 0.7
+# ... and at least this many times as often as on the site's pages at large: a
+# flavour is a part of its site, not a line a content-related marker (the
+# bylines of the papers that print 核心阅读) happens to stand beside more often.
+FLAVOUR_LIFT = 2.0
 # How unlikely "far more often than chance" is: a binomial tail under 1e-5
 # (Chernoff's bound, in nats). Five articles that all carry a line of a fifth of
 # the site's pages are chance (1 in 3,000); nine that all carry a line of a
@@ -289,8 +293,9 @@ def flavour_pages(rows: pa.Table, counted: pa.Table, min_pages: int) -> pa.Array
     ``rows``: (scope, template_hash, article_key) of page edges, distinct or
     not. A flavour is marked by a line at one edge of ``FURNITURE_SHARE`` of
     its site; the template's flavour is the smallest such line that stands
-    beside it on ``FLAVOUR_SHARE`` of its articles (and far more often than
-    chance: ``FLAVOUR_EVIDENCE``), or the whole site. Only the templates at
+    beside it on ``FLAVOUR_SHARE`` of its articles (``FLAVOUR_LIFT`` times as
+    often as on the site's pages, and far more often than chance:
+    ``FLAVOUR_EVIDENCE``), or the whole site. Only the templates at
     an edge of ``min_pages`` articles are looked at: no other can be learned.
     """
     pages = counted.column("pages").to_numpy()
@@ -312,7 +317,8 @@ def flavour_pages(rows: pa.Table, counted: pa.Table, min_pages: int) -> pa.Array
     pairs = pairs.join(site, "scope", join_type="inner")
     beside_count, articles_count = pairs.column("article_key_count").to_numpy(), pairs.column("articles").to_numpy()
     chance = pairs.column("marker_articles").to_numpy() / np.maximum(pairs.column("site").to_numpy(), 1)
-    strong = (beside_count >= FLAVOUR_SHARE * articles_count) & (surprise(beside_count, articles_count, chance) >= FLAVOUR_EVIDENCE)
+    strong = ((beside_count >= FLAVOUR_SHARE * articles_count) & (beside_count >= FLAVOUR_LIFT * chance * articles_count)
+              & (surprise(beside_count, articles_count, chance) >= FLAVOUR_EVIDENCE))
     smallest = pairs.filter(pa.array(strong)).group_by(keys, use_threads=False).aggregate([("marker_articles", "min")])
     found = counted.select(keys).append_column("row", pa.array(np.arange(counted.num_rows))).join(smallest, keys, join_type="inner")
     flavour = pages.copy()
