@@ -73,6 +73,7 @@ class _Page:
                  known: dict[str, int] | None = None) -> None:
         self.lines, self.patterns, self.learned, self.known = lines, patterns, learned, known
         self.kind: dict[int, str] = {}
+        self.credited: list[str] = []
         self._explained: dict[int, list[Piece] | None] = {}
 
     def explained(self, i: int) -> list[Piece] | None:
@@ -205,7 +206,7 @@ def extract_metadata(doc: Document, patterns: Patterns, learned: tuple[frozenset
         page=doc.page or (page_label(found.pages[0]) if found.pages else None),
         original_title=doc.original_title or found.original_title,
         byline_role=doc.byline_role or found.role,
-        authors=doc.authors or tuple(found.authors) or authors,
+        authors=doc.authors or tuple(found.authors) or authors or tuple(dict.fromkeys(page.credited)),
         removals=doc.removals + removals,
     )
 
@@ -226,9 +227,11 @@ def _clean_zone(page: _Page, zone: range, edge: int, found: Found) -> list[int]:
         if edge == 1 and (folded in page.patterns.vocabulary.cut_markers or kind.get(i - 1) == "related"):
             kind[i] = "related"
         elif edge == 1 and _closing_credit(lines[i], pieces):
-            # The article's own credit closes it (（本报记者 王明）, （新华社北京2月28日电）): its names fill
-            # authors, and it stays in the text.
-            found.harvest(pieces or [], page.patterns)
+            # The article's own credit closes it (（本报记者 王明）, （新华社北京2月28日电）): it stays in the
+            # text, and its names are the authors when no byline names them.
+            credited = Found()
+            credited.harvest(pieces or [], page.patterns)
+            page.credited.extend(credited.authors)
         elif pieces is not None:
             kind[i] = "metadata_line" if found.harvest(pieces, page.patterns) else "boilerplate"
         elif (dateline := _mostly_metadata(page, i)) is not None:
