@@ -86,12 +86,12 @@ class _Page:
 
         A line of the article that looks like furniture (a credit, an affiliation) never is.
         """
-        if not any(self.learned[edge::2]) or self.patterns.vocabulary.is_article_line(self.lines[i]):
+        if not any(self.learned[edge::2]):
             return False
-        if is_learned(self.lines[i], self.learned[edge], footer=edge == 1, known=self.known):
-            return True
         in_block = self.learned[2 + edge]
-        return bool(in_block) and is_learned(self.lines[i], in_block, footer=edge == 1, known=self.known) and self._framed(i, edge)
+        learned = (is_learned(self.lines[i], self.learned[edge], footer=edge == 1, known=self.known)
+                   or (bool(in_block) and is_learned(self.lines[i], in_block, footer=edge == 1, known=self.known) and self._framed(i, edge)))
+        return learned and not self.patterns.vocabulary.is_article_line(self.lines[i])
 
     def _framed(self, i: int, edge: int) -> bool:
         """Furniture stands right around line ``i``: toward the body, and toward the page's edge unless it is the page's last line there."""

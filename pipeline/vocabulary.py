@@ -153,11 +153,15 @@ class Vocabulary:
         >>> v.is_article_line("版式设计：蔡华伟"), v.is_article_line("（作者单位：北京大学）"), v.is_article_line("责任编辑：王明")
         (True, True, False)
         """
-        return self.article_lines is not None and self.article_lines.match(_normalized(line)) is not None
+        return self._article_line(_normalized(line)) if _has_colon(line) else False
+
+    def _article_line(self, text: str) -> bool:
+        """`is_article_line` of text already `_normalized`."""
+        return self.article_lines is not None and self.article_lines.match(text) is not None
 
     def _explain(self, line: str) -> tuple[Piece, ...] | None:
         text = _normalized(line)
-        if not text or len(text) > 400 or self.is_article_line(text):
+        if not text or len(text) > 400 or (_has_colon(text) and self._article_line(text)):
             return None
         whole = self.byline(text)
         if whole is not None:
