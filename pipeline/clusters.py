@@ -101,8 +101,10 @@ class Rows:
 
     ``prior[row]`` is the row of its earlier kept copy (itself when kept or
     new); ``active`` marks the rows to decide (new rows, and earlier ones whose
-    cluster must be decided again). About 40 bytes a row: signatures and band
-    keys are not here.
+    cluster must be decided again); ``stale`` the earlier duplicates whose
+    kept copy's file changed: their similarity and kind are the new text's
+    even when they point at it again. About 40 bytes a row: signatures and
+    band keys are not here.
     """
 
     ids: np.ndarray
@@ -111,6 +113,8 @@ class Rows:
     m: int
     prior: np.ndarray
     active: np.ndarray
+    # Earlier duplicates whose kept copy left (its raw file changed): verified again even when they point at it again.
+    stale: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -142,6 +146,7 @@ def prepare(old: pa.Table, new: pa.Table, config: Config, earlier: Earlier | Non
     prior = np.arange(n)
     active = np.zeros(n, dtype=bool)
     active[m:] = True
+    stale = np.zeros(n, dtype=bool)
     if was_duplicate_of:
         # Looked up among earlier rows only: a changed file's new rows reuse its doc_ids.
         dupes = pc.index_in(pa.array(list(was_duplicate_of), pa.string()), value_set=old_ids)
@@ -151,13 +156,14 @@ def prepare(old: pa.Table, new: pa.Table, config: Config, earlier: Earlier | Non
         kept_rows = kept.to_numpy(zero_copy_only=False)[listed]
         kept_known = ~np.isnan(kept_rows.astype(float))
         prior[dupe_rows[kept_known]] = kept_rows[kept_known].astype(np.int64)
-        # A duplicate whose kept copy left is decided again.
+        # A duplicate whose kept copy left is decided again, and verified again if it points at its new version.
         active[dupe_rows[~kept_known]] = True
+        stale[dupe_rows[~kept_known]] = True
     if earlier is not None and earlier.removed:
         left_clusters = {was_duplicate_of.get(doc_id, doc_id) for doc_id in earlier.removed}
         leaving = pc.is_in(old_ids, value_set=pa.array(sorted(left_clusters), pa.string()))
         active[:m] |= np.isin(prior[:m], np.flatnonzero(leaving.to_numpy(zero_copy_only=False)))
-    return Rows(ids, rank, table.column("text_hash").to_numpy(), m, prior, active)
+    return Rows(ids, rank, table.column("text_hash").to_numpy(), m, prior, active, stale)
 
 
 def decide(rows: Rows, search: Search, was_duplicate_of: dict[str, str]) -> Clustering:
@@ -193,7 +199,8 @@ def decide(rows: Rows, search: Search, was_duplicate_of: dict[str, str]) -> Clus
     duplicate_of = np.where(is_copy, ids[winner], None)
     kinds = np.where(is_copy, np.where(text_hash == text_hash[winner], "exact", "near"), "")
     decisions = _decision_table(ids[m:].tolist(), duplicate_of[m:].tolist(), sims[m:], kinds[m:].tolist())
-    changed = [int(r) for r in np.flatnonzero(active[:m]) if duplicate_of[r] != was_duplicate_of.get(ids[r])]
+    stale = rows.stale if rows.stale is not None else np.zeros(n, dtype=bool)
+    changed = [int(r) for r in np.flatnonzero(active[:m]) if duplicate_of[r] != was_duplicate_of.get(ids[r]) or stale[r]]
     changes = _change_table(
         [str(ids[r]) for r in changed],
         [was_duplicate_of.get(ids[r]) for r in changed],

@@ -322,8 +322,11 @@ def _rework_earlier(
             if name == "documents":
                 done.counts["replaced_kept"] += moved.num_rows - kept_now
             else:
+                # A duplicate of a changed kept copy that points at its new version again was verified again.
+                same = _true_count(pc.fill_null(pc.equal(decided.column("duplicate_of"), decided.column("was_duplicate_of")), False))
                 done.counts["promoted"] += kept_now
-                done.counts["repointed"] += moved.num_rows - kept_now
+                done.counts["repointed"] += moved.num_rows - kept_now - same
+                done.counts["reverified"] += same
             _count_leaving(table.column("source_path"), leaving, again, done)
             _rewrite(part, pc.invert(pc.or_(moving, leaving)), done)
     leaving_paths = pa.array(sorted(changed_paths | reread_paths), pa.string())

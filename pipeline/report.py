@@ -45,7 +45,7 @@ def run_summary(run: int, facts: dict[str, Any], published: Published, clusterin
         "finished_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         **facts,
         "documents": published.rows["documents"] - counts["promoted"],
-        "duplicates": published.rows["duplicates"] - counts["replaced_kept"] - counts["repointed"],
+        "duplicates": published.rows["duplicates"] - counts["replaced_kept"] - counts["repointed"] - counts["reverified"],
         "rejects": published.rows["rejects"],
         "duplicates_by_kind": {
             **{kind: counts[f"kind:{kind}"] for kind in DUPLICATE_KINDS},
@@ -57,6 +57,7 @@ def run_summary(run: int, facts: dict[str, Any], published: Published, clusterin
         "earlier_rows": {
             "replaced_kept": counts["replaced_kept"],
             "repointed": counts["repointed"],
+            "reverified": counts["reverified"],
             "promoted": counts["promoted"],
             "removed_changed_files": counts["removed"],
             "cleaned_again": counts["reread"],

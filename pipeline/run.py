@@ -161,10 +161,15 @@ def raw_roots(raw: Path | str, before: dict[str, Any] | None, full: bool, add_ra
 
 
 def placed(raw: str | Path, out: str | Path) -> tuple[Path, Path]:
-    """The raw and output folders as paths, once they are known to be usable (a missing raw folder, overlapping folders are refused)."""
+    """The raw and output folders as paths, once they are known to be usable (a missing raw folder, overlapping folders are refused).
+
+    The raw folder is the folder itself, its links resolved: files are named
+    relative to it, so a folder given through a link and by its real path is
+    one folder with one set of names.
+    """
     raw, out = Path(raw), Path(out)
     store.check_folders(raw, out)
-    return raw, out
+    return raw.resolve(), out
 
 
 def admitted(raw: Path, out: Path, config: Config, full: bool, add_raw: bool, raw_name: str | None = None) -> list[str]:
@@ -207,6 +212,8 @@ def opened(raw: str | Path, out: str | Path, config: Config, *, full: bool = Fal
             finally:
                 if run.staging is not None and run.summary is None:
                     store.discard_staging(run.staging.path)
+                    # What a failed publish wrote (a full disk stops it halfway) goes too.
+                    store.remove_unfinished(out_path)
 
 
 def plan(run: Run) -> ledger.Plan:

@@ -157,8 +157,37 @@ def part_path(out_dir: Path, table: str, run: int) -> Path:
 
 
 def parts(out_dir: Path, table: str) -> list[Path]:
-    """The visible parts of one table, in run order."""
-    return sorted((out_dir / table).glob("part-*.parquet"))
+    """The parts of one table as the last commit made them, in run order.
+
+    A run that crashed between its commit point (the journal) and the end of
+    its renames leaves the folder half moved until the next run finishes it:
+    the parts listed here are the committed ones all the same (a part not yet
+    renamed is read from its temp file), so that every reader that asks
+    docclean (`read_table`, ``docclean parts``) sees one whole run.
+    """
+    found = sorted((out_dir / table).glob("part-*.parquet"))
+    journal = _journal(out_dir)
+    return found if journal is None else _committed(out_dir, table, found, journal)
+
+
+def _journal(out_dir: Path) -> dict | None:
+    try:
+        return json.loads((out_dir / JOURNAL_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _committed(out_dir: Path, table: str, found: list[Path], journal: dict) -> list[Path]:
+    """The parts of ``table`` once ``journal`` is applied: deleted ones out, renamed ones in (their temp while it is there)."""
+    def ours(rel: str) -> bool:
+        return rel.startswith(f"{table}/part-") and rel.endswith(".parquet")
+
+    deleted = {out_dir / rel for rel in journal.get("delete", []) if ours(rel)}
+    at = {path: path for path in found if path not in deleted}
+    for temp, final in journal.get("replace", []):
+        if ours(final):
+            at[out_dir / final] = out_dir / temp if (out_dir / temp).exists() else out_dir / final
+    return [at[final] for final in sorted(at)]
 
 
 def read_table(out_dir: str | Path, table: str, columns: Sequence[str] | None = None) -> pa.Table:
@@ -334,11 +363,25 @@ def recover(out_dir: Path) -> list[str]:
     if pending(out_dir):
         _apply_journal(out_dir)
         done.append("finished the commit of an interrupted run")
-    leftovers = [p for p in out_dir.glob(STAGING_PREFIX + "*")]
+    removed = remove_unfinished(out_dir, staging=True)
+    if removed:
+        done.append(f"removed {removed} unfinished files of an interrupted run")
+    return done
+
+
+def remove_unfinished(out_dir: Path, staging: bool = False) -> int:
+    """Remove the hidden temp files a run that did not commit left (and its staging folders with ``staging``); how many.
+
+    A run that fails before its commit calls it on the way out: a full disk
+    must not stay full of a failed run's half-written parts until the next
+    run. Nothing is removed while a commit is pending: its journal names
+    temp files that become the output.
+    """
+    if pending(out_dir):
+        return 0
+    leftovers = list(out_dir.glob(STAGING_PREFIX + "*")) if staging else []
     for folder in (out_dir, *(out_dir / t for t in (*TABLES, LEDGER, TEMPLATES, RUNS))):
         leftovers += folder.glob(f".*{TEMP_SUFFIX}")
     for path in leftovers:
-        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
-    if leftovers:
-        done.append(f"removed {len(leftovers)} unfinished files of an interrupted run")
-    return done
+        shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+    return len(leftovers)

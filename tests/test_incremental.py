@@ -269,3 +269,41 @@ def test_a_reread_page_whose_file_is_gone_keeps_its_rows_and_the_run_says_so(raw
     assert summary["files_reread"] == 3 and summary["files_reread_gone"] == 1
     rows = {row["source_path"]: row["text"] for row in store.read_table(out, "documents").to_pylist()}
     assert FURNITURE in rows["site/0000.txt"] and not any(FURNITURE in text for path, text in rows.items() if path != "site/0000.txt")
+
+
+def test_a_duplicate_of_an_edited_kept_copy_is_verified_again(raw, tmp_path):
+    """The kept copy's file is edited: its copy is a near copy now (kind, similarity), as a full rebuild says."""
+    out, rng = tmp_path / "clean", random.Random(13)
+    kept = site_page(rng, 1, footer=False)
+    lines = kept.split("\n")
+    (raw / "a.txt").write_text(kept + "\n" + "这是原稿多出的一段文字，让它成为更完整的一份，因而被保留下来，而另一份成为它的副本。", encoding="utf-8")
+    (raw / "b.txt").write_text(kept, encoding="utf-8")
+    run_pipeline(raw, out)
+    before = store.read_table(out, "duplicates").to_pylist()
+    assert [row["source_path"] for row in before] == ["b.txt"]
+    # Edit a.txt: a few words of one paragraph, so b.txt is a copy of it still, less alike than it was.
+    lines[3] = "另外" + lines[3][6:]
+    (raw / "a.txt").write_text("\n".join(lines) + "\n" + "这是原稿多出的一段文字，让它成为更完整的一份，因而被保留下来，而另一份成为它的副本。",
+                               encoding="utf-8")
+    summary = run_pipeline(raw, out)
+    assert summary["earlier_rows"]["reverified"] == 1
+    run_pipeline(raw, tmp_path / "full", full=True)
+    got, want = (store.read_table(where, "duplicates").to_pylist() for where in (out, tmp_path / "full"))
+    assert [(r["doc_id"], r["duplicate_of"], r["kind"], r["similarity"]) for r in got] == \
+        [(r["doc_id"], r["duplicate_of"], r["kind"], r["similarity"]) for r in want]
+    assert got[0]["similarity"] != before[0]["similarity"]
+
+
+def test_a_raw_folder_given_through_a_link_is_the_folder_it_links_to(raw, tmp_path):
+    """Names are relative to the real folder; the same folder by its real path and through a link is one folder."""
+    add(raw, [p.relative_to(SAMPLE_RAW) for p in SAMPLE_RAW.rglob("*") if p.is_file()])
+    link = tmp_path / "link"
+    link.symlink_to(raw, target_is_directory=True)
+    out = tmp_path / "clean"
+    first = run_pipeline(link, out)
+    names = store.read_table(out, "files").column("source_path").to_pylist()
+    assert names and not any(name.startswith("..") for name in names)
+    again = run_pipeline(raw, out)
+    assert again["nothing_new"] and again["files_unchanged"] == first["files_processed"]
+    run_pipeline(raw, tmp_path / "direct", full=True)
+    assert read_tables(out) == read_tables(tmp_path / "direct")

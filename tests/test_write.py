@@ -152,3 +152,25 @@ def test_parts_gather_batches_into_row_groups_and_the_ledger_is_sorted(raw, tmp_
     assert pq.ParquetFile(files_part).metadata.num_row_groups == -(-len(ledger) // 2)
     assert read_tables(tmp_path / "two") == read_tables(tmp_path / "one")
     assert store.read_table(tmp_path / "two", "files")["source_path"].to_pylist() == ledger
+
+
+def test_a_publish_stopped_by_a_full_disk_leaves_no_temp_files_behind(raw, tmp_path, config, monkeypatch):
+    """The ledger's temp file half written when the disk fills: the failed run removes it on its way out."""
+    import errno
+
+    from pipeline import ledger
+
+    out = tmp_path / "clean"
+    run_pipeline(raw, out, config)
+    before = read_tables(out)
+    (raw / "extra.txt").write_text("新增的一篇文章，内容完全不同于其他页面，用来改变输出。", encoding="utf-8")
+
+    def half_written(rows, path):
+        path.write_bytes(b"PAR1" + b"\0" * 4096)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(ledger, "write_ledger", half_written)
+    with pytest.raises(OSError, match="No space"):
+        run_pipeline(raw, out, config)
+    assert not list(out.rglob("*.tmp")) and not list(out.glob(".staging-*"))
+    assert read_tables(out) == before
