@@ -219,11 +219,15 @@ def _clean_zone(page: _Page, zone: range, edge: int, found: Found) -> list[int]:
     lines, kind = page.lines, page.kind
     furniture_seen = False
     learned: list[int] = []
+    # Several lines of a bare date under a body are a timeline of the article (2003年10月15日 / 杨利伟驾乘…), not its dateline.
+    timeline = edge == 1 and sum(1 for i in zone if i not in kind and _bare_date(page.explained(i))) >= 2
     for i in zone:
         if i in kind:
             continue
         pieces = page.explained(i)
         folded = lines[i].strip(" :：·•●■□【】[]").casefold()
+        if timeline and _bare_date(pieces):
+            continue
         if edge == 1 and (folded in page.patterns.vocabulary.cut_markers or kind.get(i - 1) == "related"):
             kind[i] = "related"
         elif edge == 1 and _closing_credit(lines[i], pieces):
@@ -252,6 +256,11 @@ def _clean_zone(page: _Page, zone: range, edge: int, found: Found) -> list[int]:
             found.dates.extend(find_dates(lines[i]) if len(lines[i]) <= MAX_METADATA_LINE_CHARS else [])
         furniture_seen = furniture_seen or kind.get(i) in ("boilerplate", "learned", "metadata_line")
     return learned
+
+
+def _bare_date(pieces: list[Piece] | None) -> bool:
+    """A line that is a date and nothing else (a time of day aside)."""
+    return bool(pieces) and all(piece.kind in ("date", "time") for piece in pieces) and any(piece.kind == "date" for piece in pieces)
 
 
 def _closing_credit(line: str, pieces: list[Piece] | None) -> bool:

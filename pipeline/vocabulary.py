@@ -353,8 +353,10 @@ class Vocabulary:
                 # 本报记者 贺勇摄 credits a photo: the article's line, not its byline.
                 return None
             names.append(token)
-        if not names or (role is None and (not marked or (len(names) < 2 and not spaced))):
-            # A boxed word alone (■短评, ■链接) is a subhead: boxed names need a role, to be several, or a space after the box.
+        if not names or (role is None and (not marked or (len(names) < 2 and not spaced)
+                                          or not all(len(name) <= 3 or "·" in name for name in names))):
+            # A boxed word alone (■短评, ■链接) is a subhead: boxed names need a role, to be several, or a space after
+            # the box; and without a role they are people's (two or three ideographs, or 阿依古丽·买买提), not ●减污，不要忘记.
             return None
         return role, tuple(dict.fromkeys(names))
 

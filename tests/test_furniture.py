@@ -197,3 +197,16 @@ def test_a_title_every_page_of_a_site_repeats_is_still_the_title_not_the_section
         (tmp_path / f"{k:02d}.txt").write_text("\n".join(lines), encoding="utf-8")
     docs = clean_files(sorted(tmp_path.glob("*.txt")), tmp_path, Config())
     assert {doc.title for doc in docs} == {"新闻联播文字版"}
+
+
+def test_a_timeline_closing_the_article_and_boxed_subheads_stay(tmp_path):
+    """Dates on lines of their own under the body are the article's timeline, not its dateline; ●减污，不要忘记 is a subhead."""
+    rng = random.Random(6)
+    timeline = ["载人航天大事记", "1999年11月20日", "神舟一号成功发射升空", "2003年10月15日", "杨利伟驾乘神舟五号进入太空",
+                "2008年9月25日", "神舟七号航天员实现出舱行走"]
+    body = [*paragraphs(rng, 2), "●减污，不要忘记", *paragraphs(rng, 2)]
+    (tmp_path / "page.txt").write_text("\n".join(["二十年载人航天路", "2020-01-05 来源：人民网", *body, *timeline, "责任编辑：王明"]),
+                                      encoding="utf-8")
+    (doc,) = clean_files([tmp_path / "page.txt"], tmp_path, Config())
+    assert doc.text.split("\n") == [*body, *timeline]
+    assert doc.date.isoformat() == "2020-01-05"
