@@ -1,11 +1,12 @@
 # Two entry points, each sets up everything it needs on a fresh machine:
 #   make sample   install into .venv, then clean the bundled sample (data/raw -> data/clean)
 #   make test     install into .venv, then run the test suite
+#   make test-fast  the tests that start no service (Prefect, Dask, S3): the quick check while working
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: sample test install clean
+.PHONY: sample test test-fast install clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +21,9 @@ sample: $(BIN)/.installed
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest
+
+test-fast: $(BIN)/.installed
+	$(BIN)/python -m pytest -m "not services" -q
 
 clean:
 	rm -rf data/clean/documents data/clean/duplicates data/clean/rejects data/clean/signatures data/clean/edges data/clean/files data/clean/runs data/clean/templates data/clean/summary.json data/clean/README.md data/clean/.lock

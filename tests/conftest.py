@@ -26,6 +26,17 @@ def case_id(case: dict) -> str:
     return case.get("name") or case["input"][:24]
 
 
+# Fixtures that start a service (a Prefect API, a Dask scheduler and workers, an S3 server):
+# the tests that use them are marked `services`, and `make test-fast` leaves them out.
+SERVICE_FIXTURES = frozenset({"prefect_harness", "prefect_server", "dask_cluster", "s3_server", "s3"})
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.services)
+
+
 @pytest.fixture
 def config() -> Config:
     return Config()
