@@ -12,8 +12,9 @@
 flow on that server, and shows in its UI) or ``--prefect`` asks for a
 temporary server. Folder, lock and settings checks come first either way.
 
-Exit status: 0 done, 1 the run failed, 2 bad arguments or configuration,
-3 another run is writing the same output folder.
+Exit status: 0 done, 1 the run failed, 2 bad arguments or configuration
+(one line, naming every bad option; nothing read or written), 3 another run
+is writing the same output folder.
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ from flows import progress as progress_display
 from flows.pages import heading, removal_lines, render_document
 from pipeline import cluster, explain as explaining, ledger, remote, run as steps, store
 from pipeline.chain import clean_files
-from pipeline.config import Config, ConfigError
+from pipeline.config import Config, ConfigError, problems_error, problems_of, read_config
 from pipeline.ingest import relative_name
+from pipeline.objects import check_scheme
 from pipeline.options import parse_options
 from pipeline.store import BusyError, OutputError
 
@@ -61,15 +63,42 @@ def parse_setting(text: str) -> tuple[str, Any]:
 
 
 def effective_config(args: argparse.Namespace) -> Config:
-    """The config file, then ``--wait`` and every ``--set``, validated once."""
-    values = Config.from_toml(args.config).to_mapping() if args.config else {}
+    """The config file, then ``--wait`` and every ``--set``, validated once: every bad key and value at once.
+
+    The file's values are checked as written, with those of ``--set`` over them
+    (a bad value in the file that ``--set`` replaces is no problem).
+    """
+    values = read_config(args.config) if args.config else {}
     if getattr(args, "wait", None) is not None:
         values["lock_wait_seconds"] = args.wait
-    values.update(parse_setting(text) for text in getattr(args, "set", None) or [])
-    return parse_options(values)
+    malformed = []
+    for text in getattr(args, "set", None) or []:
+        try:
+            key, value = parse_setting(text)
+        except ConfigError as error:
+            malformed.append(str(error))
+        else:
+            values[key] = value
+    try:
+        config = parse_options(values)
+    except ConfigError as error:
+        raise problems_error(problems_of(error) + malformed) from None
+    if malformed:
+        raise problems_error(malformed)
+    return config
+
+
+def checked_place(place: str) -> str:
+    """A --raw/--out value as the run will use it: a URL with its scheme in lower case, refused (exit 2) when
+    docclean cannot use its scheme; a local path as it is."""
+    if remote.is_url(place):
+        check_scheme(place)
+        return remote.normalized(place)
+    return place
 
 
 def command_run(args: argparse.Namespace) -> int:
+    args.raw, args.out = checked_place(args.raw), checked_place(args.out)
     config = effective_config(args)
     if args.dry_run:
         return dry_run(config, args)
@@ -198,17 +227,26 @@ def format_summary(summary: dict[str, Any], wall_seconds: float) -> str:
 
 
 def command_inspect(args: argparse.Namespace) -> int:
+    args.out = checked_place(args.out)
     config = effective_config(args)
     path = Path(args.file)
     if not path.is_file():
         raise OutputError(f"{str(path)!r} is not a file")
     width = max(60, min(shutil.get_terminal_size((120, 20)).columns, 160))
-    raw = path.read_bytes()
+    try:
+        with path.open("rb") as handle:
+            # At most what the run would hold of it (a larger page is rejected as too_large).
+            raw = handle.read(config.max_file_bytes + 1)
+    except OSError as error:
+        raise OutputError(f"cannot read {str(path)!r}: {error.strerror or error}") from None
+    cut = len(raw) > config.max_file_bytes
+    raw = raw[: config.max_file_bytes]
     out = remote.local_output(args.out) if remote.is_url(args.out) else Path(args.out)
     root = explaining.names_root(path, Path(args.raw), out)
     # Read as run reads it: links judged against the raw folder, not the file's own.
     docs = clean_files([path], root, config, explaining.learned_of(out, config), names_from=root)
-    print(heading(f"raw page: {path} ({len(raw):,} bytes)", width))
+    size = f"{path.stat().st_size:,} bytes, the first {len(raw):,} shown" if cut else f"{len(raw):,} bytes"
+    print(heading(f"raw page: {path} ({size})", width))
     encoding = docs[0].encoding if docs and docs[0].encoding else "utf-8"
     preview = raw.decode(encoding, errors="replace")
     for number, line in enumerate(preview.splitlines(), start=1):
@@ -216,10 +254,17 @@ def command_inspect(args: argparse.Namespace) -> int:
         print(f"{number:>5} | {shown}")
     for doc in docs:
         print(render_document(doc, width))
+        if doc.rejected:
+            # What the stages took out before the record was rejected (every piece extract removed from a
+            # page left empty), or that it was rejected while being read and nothing was removed.
+            print(explaining.rejected_removals(doc))
+            if doc.removals:
+                print("\n".join(removal_lines(doc, width, indent="  ")))
     return 0
 
 
 def command_explain(args: argparse.Namespace) -> int:
+    args.out = checked_place(args.out)
     out, target = remote.local_output(args.out) if remote.is_url(args.out) else Path(args.out), args.target
     if not out.is_dir() or store.read_summary(out) is None:
         raise OutputError(f"{str(out)!r} holds no docclean output; pass --out with the folder a run wrote")
@@ -239,28 +284,51 @@ def command_explain(args: argparse.Namespace) -> int:
     for where in found:
         print("\n".join(explaining.describe(where)))
         doc = again.get(where.row["doc_id"])
-        if doc is not None:
+        note = explaining.removal_note(where, doc)
+        if note is not None:
+            print(note)
+        if doc is not None and (doc.removals or where.table != "rejects"):
             print("\n".join(removal_lines(doc, width, indent="  ")))
     return 0
 
 
 def command_parts(args: argparse.Namespace) -> int:
-    """The files of one table as the output's last commit lists them, one per line, for any reader."""
+    """The files of one table as the output's last commit lists them, one per line, for any reader.
+
+    An output that is not there (a missing folder, a folder no run wrote, a URL
+    that cannot be used or reached) is a bad argument: one line, exit 2. An
+    output whose table has no parts prints nothing, and says so on stderr.
+    """
     if args.table not in (*store.TABLES, store.LEDGER, store.TEMPLATES):
         raise OutputError(f"no table {args.table!r}; the tables are {', '.join((*store.TABLES, store.LEDGER, store.TEMPLATES))}")
     if remote.is_url(args.out):
-        try:
-            found = remote.part_urls(args.out, args.table)
-        except FileNotFoundError as error:
-            raise OutputError(str(error)) from None
+        found = remote.listed_part_urls(checked_place(args.out), args.table)
     else:
-        found = [str(path) for path in store.parts(Path(args.out), args.table)]
+        out = Path(args.out)
+        if not out.exists():
+            raise OutputError(f"{args.out!r} does not exist; give the output folder a run wrote (--out), or its URL")
+        if not out.is_dir():
+            raise OutputError(f"{args.out!r} is not a folder; give the output folder a run wrote (--out), or its URL")
+        if store.read_summary(out) is None:
+            raise OutputError(f"{args.out!r} holds no docclean output (no {store.SUMMARY_NAME}); give the output folder "
+                              "a run wrote (--out), or its URL")
+        found = [str(path) for path in store.parts(out, args.table)]
+    if not found:
+        say(f"note: the last commit of {args.out} lists no parts of {args.table} (the table is empty)")
+        return 0
     print("\n".join(found))
     return 0
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with a bad argument said in one line (exit 2) like every other one, not a usage block."""
+
+    def error(self, message: str) -> Any:  # type: ignore[override]
+        self.exit(2, f"docclean: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="docclean", description="Clean and deduplicate scraped news pages into Parquet.")
+    parser = Parser(prog="docclean", description="Clean and deduplicate scraped news pages into Parquet.")
     parser.add_argument("--version", action="version", version=version_line())
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="clean a raw folder into an output folder once")
@@ -318,7 +386,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"docclean: busy: {error}", file=sys.stderr)
         return 3
     except (ConfigError, OutputError) as error:
-        print(f"docclean: error: {error}", file=sys.stderr)
+        # One line, whatever a message quoted (a TOML error, a store's reply).
+        print(f"docclean: error: {' '.join(str(error).splitlines())}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         # The reader went away (docclean ... | head): nothing more to say.

@@ -81,6 +81,9 @@ FLAG_LONE_SURROGATE = "lone_surrogate_replaced"
 FLAG_FIELD_UNREADABLE = "metadata_field_unreadable"
 # A hard-wrapped page (a PDF or print layout) had its paragraph lines joined (`pipeline.reflow`).
 FLAG_REFLOWED = "hard_wraps_joined"
+# The bytes were not UTF-8 and no candidate encoding gave plausible text
+# (`pipeline.decoding.plausible`): the text is the likeliest decode, kept, but a guess.
+FLAG_ENCODING_UNCERTAIN = "encoding_uncertain"
 
 FLAGS = (
     FLAG_BOM_REMOVED,
@@ -94,6 +97,7 @@ FLAGS = (
     FLAG_LONE_SURROGATE,
     FLAG_FIELD_UNREADABLE,
     FLAG_REFLOWED,
+    FLAG_ENCODING_UNCERTAIN,
 )
 
 

@@ -24,8 +24,8 @@ from pipeline.document import (
     FLAG_UNRECOVERABLE,
     Document,
 )
-from pipeline.chardata import COMMON_HAN_MASK, SYMBOL_RANGES
-from pipeline.decoding import MIN_SNIFF_BYTES, decodes, detect, fits_cjk
+from pipeline.chardata import COMMON_HAN_MASK, CP1251_LETTERS_AS_CP1252, SINGLE_BYTE_READINGS, SYMBOL_RANGES
+from pipeline.decoding import MIN_SNIFF_BYTES, cyrillic_word, decodes, detect, fits_cjk, plausible_word
 from pipeline.patterns import CJK_CHAR, HAN_CHAR, is_han
 
 # ftfy's defaults are tuned for Western text. Two of its fixes rewrite correct
@@ -95,6 +95,12 @@ def repair_text(text: str, legacy_encodings: tuple[str, ...] = ("gb18030", "big5
         recovered = fix_legacy_cjk_as_latin1(text, legacy_encodings)
         if recovered is not None:
             text, flags = recovered, flags + (FLAG_GBK_AS_LATIN1_FIXED,)
+        # Cyrillic read as cp1252 before ftfy, which would take its "Â " (В)
+        # for a no-break space; after the GBK re-read, which leaves words of
+        # single-byte code pages alone and takes what is GBK beyond doubt.
+        cyrillic = fix_cyrillic_as_cp1252(text)
+        if cyrillic is not None:
+            text, flags = cyrillic, flags + (FLAG_MOJIBAKE_FIXED,)
         fixed = ftfy.fix_text(text, config=FTFY_CONFIG) if _ftfy_has_work(text) else text
         if fixed != text:
             # Whatever ftfy changed (mojibake, C1 controls, entities) was damage.
@@ -136,7 +142,11 @@ def fix_legacy_cjk_as_latin1(text: str, encodings: tuple[str, ...]) -> str | Non
     replaced only when it becomes clean CJK text, so genuine Western text
     with accents is never touched, and only when the stretches that do
     together hold at least 4 Latin-1 characters (one CJK character in two
-    bytes is too little evidence). Returns None when nothing was repaired.
+    bytes is too little evidence). A stretch that reads as a word of a
+    single-byte code page (`_single_byte_word`: Ðîññèè is Cyrillic, w³adze
+    Polish) is never re-read; one in capitals (ÖÐÎÄ, 中文, or ÐÎÑÑÈÈ,
+    РОССИИ) only beside a stretch that is mojibake beyond doubt. Returns
+    None when nothing was repaired.
 
     >>> fix_legacy_cjk_as_latin1("Ã©tÃ© à Paris", ("gb18030",)) is None
     True
@@ -144,6 +154,8 @@ def fix_legacy_cjk_as_latin1(text: str, encodings: tuple[str, ...]) -> str | Non
     '中国政府今天发布通知。'
     >>> fix_legacy_cjk_as_latin1("下转第三版ÄãºÃ", ("gb18030",))
     '下转第三版你好'
+    >>> fix_legacy_cjk_as_latin1("Ïðåçèäåíò Ðîññèè", ("gb18030",)) is None
+    True
     """
     whole = _whole_text_as_legacy(text, encodings)
     if whole is not None:
@@ -157,6 +169,8 @@ def fix_legacy_cjk_as_latin1(text: str, encodings: tuple[str, ...]) -> str | Non
     # The NBSP and middle dot of Chinese typography (张·\xa0三) are no evidence.
     evidence = {i: len(_LATIN1_EVIDENCE.findall(pieces[i])) for i in range(1, len(pieces), 2)}
     stretches = {i: pieces[i].translate(_CP1252_TO_LATIN1).encode("latin-1") for i, n in evidence.items() if n >= 2}
+    shapes = {i: _single_byte_word(raw) for i, raw in stretches.items()}
+    stretches = {i: raw for i, raw in stretches.items() if shapes[i] != "word"}
     if sum(len(raw) for raw in stretches.values() if _is_utf8(raw)) * 2 > sum(len(raw) for raw in stretches.values()):
         # Mostly valid UTF-8: UTF-8 read as Latin-1, which is ftfy's to undo
         # (random GBK bytes are seldom valid UTF-8; short stretches can be).
@@ -183,7 +197,9 @@ def fix_legacy_cjk_as_latin1(text: str, encodings: tuple[str, ...]) -> str | Non
     fixed = by_codec[codec]
     # One stretch at least must be mojibake beyond doubt; then the others that
     # read as common Han text in the same encoding go with it.
-    if sum(evidence[i] for i in fixed) < 4 or not any(_beyond_doubt(pieces[i], text) for i, text in fixed.items()):
+    if sum(evidence[i] for i in fixed) < 4 or not any(
+        _beyond_doubt(pieces[i], text) for i, text in fixed.items() if shapes[i] is None
+    ):
         return None
     return "".join(fixed.get(i, piece) for i, piece in enumerate(pieces))
 
@@ -204,6 +220,13 @@ def _whole_text_as_legacy(text: str, encodings: tuple[str, ...]) -> str | None:
     readings = list(dict.fromkeys(codecs.lookup(codec).name for codec in encodings if decodes(raw, codec)))
     if len(readings) != 1:
         return None
+    # Mostly words of a single-byte code page (Cyrillic with even-length
+    # words reads as GBK too): stretch by stretch instead.
+    words = sum(len(stretch) for stretch in _LATIN1_STRETCH.findall(text)
+                if len(stretch) >= MIN_WORD_LETTERS and _LATIN1_LETTER.search(stretch)
+                and _single_byte_word(stretch.translate(_CP1252_TO_LATIN1).encode("latin-1")))
+    if 2 * words > len(_LATIN1_EVIDENCE.findall(text)):
+        return None
     decoded = raw.decode(readings[0])
     return decoded if fits_cjk(decoded) and CJK_CHAR.search(decoded) and _beyond_doubt(text, decoded) else None
 
@@ -221,6 +244,111 @@ def _beyond_doubt(latin1: str, decoded: str) -> bool:
     (False, True)
     """
     return bool(_LATIN1_LETTER.search(latin1)) and _reads_as_common_han(decoded)
+
+
+def _single_byte_word(raw: bytes) -> str | None:
+    """Whether the bytes of a misread stretch are a word of a single-byte code page: "word", "upper" (in capitals), or None.
+
+    Read as it stands (cp1252), as Central European (cp1250) and as Cyrillic
+    (cp1251). A word in lower case or with a capital first is never GBK/Big5
+    beyond doubt: those bytes put a symbol or a capital (0xB0-0xD7) first in
+    every common character. A word in capitals may be either (ÖÐÎÄ is 中文,
+    ÐÎÑÑÈÈ is РОССИИ).
+
+    Under four letters a word is one GBK character at most, which is never
+    repaired alone: those are left to the other rules (Íõ, 王, is Нх).
+
+    >>> [_single_byte_word(s.encode("latin-1")) for s in ("Ðîññèè", "ó÷åíèé", "w³adze", "ÖÐÎÄ", "ÖÐ¹úÕþ", "ÄãºÃ", "ÕÅÈý", "Íõ")]
+    ['word', 'word', 'word', 'upper', None, None, None, None]
+    """
+    if len(raw) < MIN_WORD_LETTERS:
+        return None
+    shape = None
+    for codec in SINGLE_BYTE_READINGS:
+        try:
+            word = raw.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if plausible_word(word) and not word.isascii():
+            if not word.isupper():
+                return "word"
+            shape = "upper"
+    return shape
+
+
+def fix_cyrillic_as_cp1252(text: str) -> str | None:
+    """Re-read the lines of Cyrillic (cp1251) text that somebody read as cp1252: Ïðåçèäåíò Ðîññèè.
+
+    A line is re-read only when the repair is certain for all of it:
+
+    - every word that holds a character beyond ASCII is made only of
+      characters that are Cyrillic letters in cp1251 and reads as a Cyrillic
+      word (`decoding.cyrillic_word`: one alphabet, cased as words are);
+    - such words stand apart as words do, between spaces, ASCII punctuation
+      and quotes, and the line holds nothing else beyond ASCII but the
+      punctuation both code pages share (« » – — … “ ” • and № as ¹): GBK
+      read as Latin-1 has no spaces and its symbols (° ± µ · ¹) touch its
+      letters (广告 is ¹ã¸æ);
+    - the words are Russian or Ukrainian (the other Cyrillic letters of
+      cp1251, Ў ђ ј љ, are GBK's full-width punctuation and symbols), hold
+      six letters or more together, and one at least is a word of four
+      letters or more in lower case or with a capital first: no Western word
+      is four letters beyond ASCII (déjà, Zürich, où hold ASCII), and no
+      common GBK character puts a lower-case letter first.
+
+    It runs after the GBK/Big5 re-read, which takes what is GBK beyond doubt
+    first (8.4万个 read as Latin-1 is 8.4Íò¸ö, Нтёц in cp1251).
+
+    ASCII words (names, numbers) stay as they are. Returns None when nothing
+    was re-read.
+
+    >>> fix_cyrillic_as_cp1252("Â Ìîñêâå îòêðûëàñü «âûñòàâêà» iPhone ¹ 15.")
+    'В Москве открылась «выставка» iPhone № 15.'
+    >>> fix_cyrillic_as_cp1252("Le café à Zürich, déjà ouvert.") is None, fix_cyrillic_as_cp1252("ÏÐÅÇÈÄÅÍÒ") is None
+    (True, True)
+    >>> fix_cyrillic_as_cp1252("¹ã¸æ") is None
+    True
+    """
+    if not _CYRILLIC_EVIDENCE.search(text):
+        return None
+    lines = text.split("\n")
+    changed = False
+    for at, line in enumerate(lines):
+        if not _CYRILLIC_EVIDENCE.search(line) or _CYRILLIC_LINE_MISFIT.search(_CP1251_WORD.sub("", line)):
+            continue
+        words = {}
+        for match in _CP1251_WORD.finditer(line):
+            word = match.group()
+            if word.isascii():
+                continue
+            before, after = line[match.start() - 1 : match.start()], line[match.end() : match.end() + 1]
+            if (before and before not in _WORD_MAY_FOLLOW) or (after and after not in _WORD_MAY_PRECEDE):
+                break
+            reread = "" if _ASCII_LETTER.search(word) else word.encode("cp1252").decode("cp1251")
+            if not cyrillic_word(reread) or not _RUSSIAN_OR_UKRAINIAN.fullmatch(reread):
+                break
+            words[word] = reread
+        else:
+            letters = sum(len(word) for word in words.values())
+            if letters >= 6 and any(len(word) >= 4 and not word.isupper() for word in words.values()):
+                lines[at] = _CP1251_WORD.sub(lambda match: words.get(match.group(), match.group()), line).replace("¹", "№")
+                changed = True
+    return "\n".join(lines) if changed else None
+
+
+# A stretch shorter than this is one GBK/Big5 character at most: never a word that blocks the re-read.
+MIN_WORD_LETTERS = 4
+# Words of characters that may be Cyrillic letters read as cp1252, ASCII letters among them.
+_CP1251_WORD = re.compile(f"[A-Za-z{re.escape(CP1251_LETTERS_AS_CP1252)}]+")
+# Four letters beyond ASCII together, none of ASCII: the evidence looked for first.
+_CYRILLIC_EVIDENCE = re.compile("(?<![A-Za-z])[\\xb8\\xc0-\\xff]{4,}(?![A-Za-z])")
+# Beyond ASCII, a cp1251 line read as cp1252 holds its words and the punctuation both share.
+_CYRILLIC_LINE_MISFIT = re.compile("[^\\x00-\\x7f\\xa0«»–—…“”„‘’•¹]")
+# What may stand right before and right after such a word: ASCII, a space, quotes.
+_WORD_MAY_FOLLOW = frozenset(map(chr, range(0x80))) | set("\xa0«“„‘")
+_WORD_MAY_PRECEDE = frozenset(map(chr, range(0x80))) | set("\xa0»”“’…")
+_ASCII_LETTER = re.compile("[A-Za-z]")
+_RUSSIAN_OR_UKRAINIAN = re.compile("[А-яЁёІіЇїЄєҐґ]+")
 
 
 def _reads_as_common_han(decoded: str) -> bool:

@@ -19,7 +19,9 @@ import pyarrow.compute as pc
 from pipeline import index, store
 from pipeline.support import Learned, learned_from
 from pipeline.config import Config
-from pipeline.document import Document
+from pipeline.document import (REJECT_BINARY, REJECT_EMPTY, REJECT_MALFORMED_JSON, REJECT_MISSING_TEXT, REJECT_NO_MAIN_TEXT,
+                               REJECT_SPECIAL_FILE, REJECT_SYMLINK_OUTSIDE_RAW, REJECT_SYMLINKED_FOLDER, REJECT_TOO_LARGE,
+                               REJECT_UNREADABLE, REJECT_UNSUPPORTED_FORMAT, Document)
 from pipeline.ingest import relative_name
 
 TABLES = ("documents", "duplicates", "rejects")
@@ -28,6 +30,12 @@ REMOVED_COUNTS = (
     "markers_removed", "separators_removed", "header_lines_removed", "boilerplate_removed",
     "repeated_blocks_removed", "repeated_chars_removed",
 )
+# Reasons a record gets while it is read, before any cleaning stage runs: nothing was removed from it.
+# (``undecodable`` is not one: the filter stage gives it too, to a cleaned text of mostly U+FFFD.)
+READ_REJECTS = frozenset({
+    REJECT_UNSUPPORTED_FORMAT, REJECT_EMPTY, REJECT_BINARY, REJECT_TOO_LARGE, REJECT_UNREADABLE, REJECT_MALFORMED_JSON,
+    REJECT_MISSING_TEXT, REJECT_SPECIAL_FILE, REJECT_SYMLINK_OUTSIDE_RAW, REJECT_SYMLINKED_FOLDER, REJECT_NO_MAIN_TEXT,
+})
 SHOWN = ("doc_id", "source_path", "source_line", "source_id", "title", "date", "publication", "char_count",
          "duplicate_of", "similarity", "kind", "reason", "detail", *REMOVED_COUNTS, "flags")
 
@@ -117,11 +125,13 @@ def cleaned_again(out: Path, found: list[Whereabouts], config: Config) -> dict[s
 
     Each file is read once, however many of its records were asked about. A
     record whose file is gone, or changed since (its text is not what the
-    output holds), is left out.
+    output holds; a reject's reason or detail is not the one recorded), is
+    left out, and so is a record rejected while being read (nothing was
+    removed from it: see `removal_note`).
     """
     summary = store.read_summary(out) or {}
     roots = summary.get("raw_roots") or []
-    paths = sorted({w.row["source_path"] for w in found if w.table != "rejects"})
+    paths = sorted({w.row["source_path"] for w in found if not rejected_at_reading(w)})
     if not roots or not paths:
         return {}
     from pipeline.chain import clean_files
@@ -130,9 +140,53 @@ def cleaned_again(out: Path, found: list[Whereabouts], config: Config) -> dict[s
     files = [root / name for name in paths if (root / name).is_file()]
     if not files:
         return {}
-    expected = {w.row["doc_id"]: w.row.get("char_count") for w in found}
+    expected = {w.row["doc_id"]: w for w in found if not rejected_at_reading(w)}
     docs = clean_files(files, root, config, learned_of(out, config), names_from=root)
-    return {d.doc_id: d for d in docs if d.doc_id in expected and d.char_count == expected[d.doc_id]}
+    return {d.doc_id: d for d in docs if d.doc_id in expected and _as_recorded(d, expected[d.doc_id])}
+
+
+def _as_recorded(doc: Document, where: Whereabouts) -> bool:
+    """Whether a record cleaned again ends as the output recorded it (else its file changed, or the options)."""
+    if where.table == "rejects":
+        return doc.reject == where.row.get("reason") and doc.reject_detail == where.row.get("detail")
+    return not doc.rejected and doc.char_count == where.row.get("char_count")
+
+
+def rejected_at_reading(where: Whereabouts) -> bool:
+    """Whether the record was rejected while being read, before any cleaning stage could remove anything."""
+    return where.table == "rejects" and where.row.get("reason") in READ_REJECTS
+
+
+def removal_note(where: Whereabouts, doc: Document | None) -> str | None:
+    """The line `docclean explain` prints about the pieces the stages removed, before them or instead of them.
+
+    None where the pieces follow without a word (a kept document or a
+    duplicate cleaned again).
+
+    >>> removal_note(Whereabouts("rejects", {"reason": "binary"}), None)
+    '  removed by the stages: nothing (rejected while being read, before any cleaning stage ran)'
+    """
+    if rejected_at_reading(where):
+        return "  removed by the stages: nothing (rejected while being read, before any cleaning stage ran)"
+    if doc is None:
+        return ("  removed pieces: not shown (the raw file is not where the run read it, or it changed since; "
+                "--config if the output was built with other options)")
+    if where.table == "rejects":
+        return rejected_removals(doc)
+    return None
+
+
+def rejected_removals(doc: Document) -> str:
+    """The line that says what the stages had removed from a rejected record, before its pieces (if any) are listed.
+
+    >>> rejected_removals(Document("id", "a.txt", reject="binary", reject_detail="NUL bytes"))
+    '  removed by the stages: nothing (rejected while being read, before any cleaning stage ran)'
+    """
+    if doc.removals:
+        return f"  before it was rejected ({doc.reject}), the stages removed:"
+    if doc.reject in READ_REJECTS:
+        return "  removed by the stages: nothing (rejected while being read, before any cleaning stage ran)"
+    return f"  removed by the stages: nothing (no stage had removed anything when it was rejected as {doc.reject})"
 
 
 def unresolved(path: Path) -> Path:

@@ -1,6 +1,9 @@
 """Object storage through fsspec: one filesystem per URL, checks with clear errors, conditional writes.
 
-Any fsspec URL works (``s3://`` through s3fs, ``gs://`` through gcsfs, ...).
+Object stores work (``s3://`` through s3fs, ``gs://`` through gcsfs, ``az://``
+through adlfs); other fsspec schemes (``ftp://``, ``hdfs://``, ...) are
+refused with the list of those that work, since an output needs objects
+written whole. A scheme is matched case-insensitively (``S3://`` is s3).
 Credentials come from the filesystem's usual places: for S3 the AWS
 variables (``AWS_ACCESS_KEY_ID``, ``AWS_PROFILE``, ``AWS_ENDPOINT_URL`` for
 an S3-compatible server). Small control objects (the manifest, the lease)
@@ -13,6 +16,7 @@ the write are two calls, which the README states.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +31,10 @@ S3_OPTIONS: dict[str, Any] = {"config_kwargs": {"connect_timeout": 5, "read_time
                                                  "retries": {"max_attempts": 3, "mode": "standard"}}}
 
 
+# The schemes docclean reads and writes, and the package that gives fsspec each one.
+SCHEMES = {"s3": "s3fs", "s3a": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "az": "adlfs", "abfs": "adlfs", "abfss": "adlfs"}
+
+
 class Conflict(Exception):
     """A conditional write lost: the object was created or changed by someone else."""
 
@@ -34,10 +42,10 @@ class Conflict(Exception):
 def is_url(place: Any) -> bool:
     """Whether a --raw/--out value names object storage rather than a local folder.
 
-    >>> is_url("s3://bucket/clean"), is_url("data/clean"), is_url("file:///srv/clean")
-    (True, False, False)
+    >>> is_url("s3://bucket/clean"), is_url("S3://bucket/clean"), is_url("data/clean"), is_url("file:///srv/clean")
+    (True, True, False, False)
     """
-    return isinstance(place, str) and "://" in place and not place.startswith("file://")
+    return isinstance(place, str) and "://" in place and not place.lower().startswith("file://")
 
 
 def protocol_of(url: str) -> str:
@@ -49,20 +57,72 @@ def protocol_of(url: str) -> str:
     return url.split("://", 1)[0].lower()
 
 
-def filesystem(url: str) -> tuple[fsspec.AbstractFileSystem, str]:
-    """The fsspec filesystem for ``url`` and the path inside it; `OutputError` when the scheme cannot be used."""
+def normalized(url: str) -> str:
+    """``url`` with its scheme in lower case, as fsspec knows it (other places as they are).
+
+    >>> normalized("S3://Bucket/Pages"), normalized("data/raw")
+    ('s3://Bucket/Pages', 'data/raw')
+    """
+    if not is_url(url):
+        return url
+    return protocol_of(url) + "://" + url.split("://", 1)[1]
+
+
+def working_schemes() -> str:
+    """The schemes that work here, and the packages the others need, in words.
+
+    >>> "s3://" in working_schemes()
+    True
+    """
+    installed = [f"{scheme}://" for scheme, package in SCHEMES.items() if importlib.util.find_spec(package) is not None]
+    needs: dict[str, list[str]] = {}
+    for scheme, package in SCHEMES.items():
+        if f"{scheme}://" not in installed:
+            needs.setdefault(package, []).append(f"{scheme}://")
+    line = f"URLs that work here: {', '.join(installed) or 'none'}"
+    return line + "".join(f"; {', '.join(schemes)} need {package} (pip install {package})" for package, schemes in needs.items())
+
+
+def check_scheme(url: str) -> None:
+    """Refuse (`OutputError`, before anything is contacted) a URL docclean cannot use: its scheme, its package, no bucket.
+
+    >>> check_scheme("S3://bucket/clean")
+    >>> check_scheme("ftp://host/clean")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pipeline.store.OutputError: 'ftp://host/clean': ftp:// URLs are not supported (docclean works with object stores); give a local folder or an object store URL. URLs that work here: s3://, s3a://...
+    """
     protocol = protocol_of(url)
+    package = SCHEMES.get(protocol)
+    if package is None:
+        try:
+            fsspec.get_filesystem_class(protocol)
+        except (ValueError, ImportError):
+            raise OutputError(f"{url!r}: no filesystem is known for {protocol}:// URLs; give a local folder or an "
+                              f"object store URL such as s3://bucket/prefix. {working_schemes()}") from None
+        raise OutputError(f"{url!r}: {protocol}:// URLs are not supported (docclean works with object stores); "
+                          f"give a local folder or an object store URL. {working_schemes()}")
     try:
         fsspec.get_filesystem_class(protocol)
-    except ValueError:
-        raise OutputError(f"{url!r}: no filesystem is known for {protocol}:// URLs; give a local folder or an "
-                          "fsspec URL such as s3://bucket/prefix") from None
-    except ImportError as error:
-        raise OutputError(f"{url!r}: {protocol}:// URLs need a package that is not installed ({error})") from None
+    except (ValueError, ImportError):
+        raise OutputError(f"{url!r}: {protocol}:// URLs need the {package} package, which is not installed "
+                          f"(pip install {package}). {working_schemes()}") from None
+    if not url.split("://", 1)[1].strip("/"):
+        raise OutputError(f"{url!r} names no bucket; give {protocol}://BUCKET/PREFIX")
+
+
+def filesystem(url: str) -> tuple[fsspec.AbstractFileSystem, str]:
+    """The fsspec filesystem for ``url`` and the path inside it; `OutputError` when the URL cannot be used."""
+    check_scheme(url)
+    url = normalized(url)
+    protocol = protocol_of(url)
     options = S3_OPTIONS if protocol in ("s3", "s3a") else {}
     # fsspec would hand back a cached instance keyed by arguments only, with the
     # credentials of the first call: a changed AWS_PROFILE must take effect.
-    fs, path = fsspec.core.url_to_fs(url, skip_instance_cache=True, **options)
+    try:
+        fs, path = fsspec.core.url_to_fs(url, skip_instance_cache=True, **options)
+    except Exception as error:  # noqa: BLE001 - a URL whose filesystem cannot be made cannot be used
+        raise OutputError(describe_failure(url, error)) from None
     return fs, path.rstrip("/")
 
 

@@ -5,7 +5,9 @@ description, default and bounds) and checks a deployment run's parameters
 against it when the run is created, so ``dedup_threshold: -0.5`` is refused
 before any worker starts. Every error is reported at once. The model then
 becomes a `pipeline.config.Config`, which checks what spans fields (bands that
-divide ``num_perm``, a patterns file that compiles).
+divide ``num_perm``, a patterns file that compiles). `parse_options` (the CLI
+and the flow) reports every problem, of every option, at once, in
+`pipeline.config`'s words where it has them (each says how to fix it).
 """
 
 from __future__ import annotations
@@ -13,9 +15,13 @@ from __future__ import annotations
 import difflib
 from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, create_model, field_validator, model_validator
 
-from pipeline.config import FRACTIONS, INT_BOUNDS, KEEP_CRITERIA, Config, ConfigError
+from pipeline.config import (DEPENDS_ON, FIELD_CHECKS, FRACTIONS, INT_BOUNDS, KEEP_CRITERIA, Config, ConfigError,
+                             field_problems, problems_error, problems_of)
+
+# `parse_options` validates the fields alone, then builds the config itself (to get every problem, not the first).
+_FIELDS_ONLY = {"docclean_fields_only": True}
 
 # What each option does, as the run form and the README's Configuration table say it.
 DESCRIPTIONS: dict[str, str] = {
@@ -85,9 +91,20 @@ class _Base(BaseModel):
                 raise ValueError("; ".join(unknown_option(key) for key in unknown))
         return values
 
+    @field_validator("encodings", "keep_policy", "patterns_file", mode="after", check_fields=False)
+    @classmethod
+    def _as_config_checks(cls, value: Any, info: ValidationInfo) -> Any:
+        # What the types and bounds above do not say: a text codec, a criterion once, a patterns file that is a file.
+        problems = FIELD_CHECKS[info.field_name](value)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
     @model_validator(mode="after")
-    def _whole(self) -> "_Base":
+    def _whole(self, info: ValidationInfo) -> "_Base":
         # The checks that span options (bands dividing num_perm, a patterns file that compiles).
+        if info.context and info.context.get("docclean_fields_only"):
+            return self
         try:
             self.config()
         except ConfigError as error:
@@ -110,25 +127,47 @@ def parse_options(values: dict[str, Any] | BaseModel | None) -> Config:
     >>> parse_options({"dedup_threshold": -0.5, "workers": 5000})
     Traceback (most recent call last):
     ...
-    pipeline.errors.ConfigError: 2 problems with the options: dedup_threshold: Input should be greater than or equal to 0 (got -0.5); workers: Input should be less than or equal to 256 (got 5000)
+    pipeline.errors.ConfigError: 2 problems with the options: dedup_threshold must be a number between 0 and 1 (e.g. 0.7), got -0.5; workers must be between 0 and 256, got 5000
     >>> parse_options({"dedup_treshold": 1})
     Traceback (most recent call last):
     ...
     pipeline.errors.ConfigError: unknown option 'dedup_treshold' (did you mean 'dedup_threshold'?)
+    >>> parse_options({"workers": 5000, "encodings": ["gb18030", "rot13"], "drop_pattern_layouts": [3], "num_perm": 8, "lsh_bands": 3})
+    Traceback (most recent call last):
+    ...
+    pipeline.errors.ConfigError: 4 problems with the options: workers must be between 0 and 256, got 5000; encodings: 'rot13' is not a text encoding (it maps str to str); use codec names such as gb18030, big5, shift_jis, euc_kr, cp1252; drop_pattern_layouts must be a list of strings, got [3]; num_perm must be between 16 and 1024, got 8
     """
     if isinstance(values, BaseModel):
         values = values.model_dump(exclude_unset=True)
     values = dict(values or {})
     # Unknown keys are set aside so that the known ones are checked too: every error at once.
-    problems = [unknown_option(key) for key in values if key not in Options.model_fields]
     known = {key: value for key, value in values.items() if key in Options.model_fields}
+    found: dict[str, list[str]] = {key: [unknown_option(key)] for key in values if key not in Options.model_fields}
+    # Each option on its own, in the words of `pipeline.config` (they say how to fix it), then
+    # whatever the strict types find besides (a number given as a string, a list of numbers).
+    found |= field_problems(known)
+    model = None
     try:
-        config = Options.model_validate(known).config()
+        model = Options.model_validate(known, context=_FIELDS_ONLY)
     except ValidationError as error:
-        problems += describe_errors(error)
-    if problems:
-        raise ConfigError(problems[0] if len(problems) == 1 else f"{len(problems)} problems with the options: " + "; ".join(problems))
-    return config
+        for key, message in _field_errors(error):
+            if key not in known or key not in field_problems({key: known[key]}):
+                found.setdefault(key, []).append(message)
+    if not found and model is not None:
+        try:
+            return model.config()
+        except ConfigError as error:
+            raise problems_error(problems_of(error)) from None
+    problems = [message for key in values for message in found.get(key, [])]
+    problems += [message for key, messages in found.items() if key not in values for message in messages]
+    # The checks that span options, over the good ones (bands that divide num_perm, patterns that compile).
+    good = {key: value for key, value in known.items()
+            if key not in found and not any(need in found for need in DEPENDS_ON.get(key, ()))}
+    try:
+        Config.from_mapping(good)
+    except ConfigError as error:
+        problems += [problem for problem in problems_of(error) if problem not in problems]
+    raise problems_error(problems)
 
 
 def unknown_option(key: str) -> str:
@@ -137,12 +176,17 @@ def unknown_option(key: str) -> str:
 
 
 def describe_errors(error: ValidationError) -> list[str]:
+    return [message for _, message in _field_errors(error)]
+
+
+def _field_errors(error: ValidationError) -> list[tuple[str, str]]:
+    """(option, message) for each error pydantic found ('' for the errors of the whole)."""
     problems = []
     for item in error.errors():
         where = ".".join(str(part) for part in item["loc"])
         # (Unknown keys never get here: `_known_keys` and `parse_options` name them first.)
         if not where:
-            problems.append(item["msg"].removeprefix("Value error, "))
+            problems.append(("", item["msg"].removeprefix("Value error, ")))
         else:
-            problems.append(f"{where}: {item['msg']} (got {item['input']!r})")
+            problems.append((str(item["loc"][0]), f"{where}: {item['msg']} (got {item['input']!r})"))
     return problems

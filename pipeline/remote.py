@@ -40,7 +40,7 @@ import xxhash
 
 from pipeline import store
 from pipeline.lease import Lease, leased
-from pipeline.objects import Conflict, Objects, check_reachable, describe_failure, filesystem, is_url
+from pipeline.objects import Conflict, Objects, check_reachable, describe_failure, filesystem, is_url, normalized
 from pipeline.store import OutputError
 
 CACHE_ENV = "DOCCLEAN_CACHE"
@@ -301,6 +301,8 @@ def mirrored(raw: str | Path, out: str | Path, wait_seconds: float = 0.0,
     (unless not ``writing``: a dry run only looks).
     """
     notes = [] if notes is None else notes
+    # S3:// is s3://: one spelling, one cache folder, one name in the summary.
+    raw, out = (normalized(place) if isinstance(place, str) else place for place in (raw, out))
     if not is_url(raw) and not is_url(out):
         yield Places(Path(raw), Path(out), str(raw), str(out))
         return
@@ -326,6 +328,7 @@ def mirrored(raw: str | Path, out: str | Path, wait_seconds: float = 0.0,
 
 def local_output(url: str) -> Path:
     """A local copy of the output at ``url`` as its last commit left it, to read (``docclean explain``)."""
+    url = normalized(url)
     fs, root = filesystem(url)
     check_reachable(url, fs, root)
     copy = RemoteOutput(url, Objects(fs, root), cache_folder("out", url) / "copy")
@@ -334,6 +337,7 @@ def local_output(url: str) -> Path:
 
 
 def manifest_of(url: str) -> dict[str, Any]:
+    url = normalized(url)
     fs, root = filesystem(url)
     found = Objects(fs, root).get(MANIFEST_NAME)
     if found is None:
@@ -343,13 +347,34 @@ def manifest_of(url: str) -> dict[str, Any]:
 
 def part_urls(url: str, table: str) -> list[str]:
     """The URLs of the parts of one table as the last commit lists them, in run order."""
+    url = normalized(url)
     files = manifest_of(url)["files"]
     prefix = f"{table}/part-"
     return [f"{url.rstrip('/')}/{files[rel]['object']}" for rel in sorted(files) if rel.startswith(prefix)]
 
 
+def listed_part_urls(url: str, table: str) -> list[str]:
+    """`part_urls` for ``docclean parts``: a URL that cannot be used, an unreachable store, or no output there is
+    an `OutputError` of one line."""
+    url = normalized(url)
+    fs, root = filesystem(url)
+    check_reachable(url, fs, root)
+    try:
+        return part_urls(url, table)
+    except OutputError:
+        raise
+    except FileNotFoundError as error:
+        raise OutputError(str(error)) from None
+    except (ValueError, KeyError, TypeError) as error:
+        raise OutputError(f"{url}/{MANIFEST_NAME} is not a docclean manifest ({type(error).__name__}: {error}); "
+                          "give the URL of an output docclean wrote") from None
+    except Exception as error:  # noqa: BLE001 - one line, not a traceback: the store failed us
+        raise OutputError(describe_failure(url, error)) from None
+
+
 def read_table(url: str, table: str, columns: list[str] | None = None) -> pa.Table:
     """One table of an output at a URL, read through its manifest (never a half-committed run)."""
+    url = normalized(url)
     urls = part_urls(url, table)
     if not urls:
         raise FileNotFoundError(f"no {table} table in {url}; run docclean first")
