@@ -246,29 +246,16 @@ def built(tmp_path_factory):
     return raw, out
 
 
-def test_explain_of_a_reject_shows_what_the_stages_removed_before_it(built, capsys):
+@pytest.mark.parametrize("command, heading", [("explain", "rejected: {reason}"), ("inspect", "REJECTED {name}: {reason}")])
+def test_explain_and_inspect_of_a_reject_show_what_the_stages_removed_before_it(built, capsys, command, heading):
     raw, out = built
     capsys.readouterr()
-    assert main(["explain", str(raw / "separators-only.txt"), "--out", str(out), "--raw", str(raw)]) == 0
+    assert main([command, str(raw / "separators-only.txt"), "--out", str(out), "--raw", str(raw)]) == 0
     text = capsys.readouterr().out
-    assert "rejected: empty_after_cleaning" in text
+    assert heading.format(name="separators-only.txt", reason="empty_after_cleaning") in text
     assert "before it was rejected (empty_after_cleaning), the stages removed:" in text
     assert "strip/separator_line (3):" in text
-    assert main(["explain", str(raw / "scan.txt"), "--out", str(out), "--raw", str(raw)]) == 0
+    assert main([command, str(raw / "scan.txt"), "--out", str(out), "--raw", str(raw)]) == 0
     text = capsys.readouterr().out
-    assert "rejected: binary" in text
-    assert "removed by the stages: nothing (rejected while being read, before any cleaning stage ran)" in text
-
-
-def test_inspect_of_a_reject_shows_what_the_stages_removed_before_it(built, capsys):
-    raw, out = built
-    capsys.readouterr()
-    assert main(["inspect", str(raw / "separators-only.txt"), "--out", str(out), "--raw", str(raw)]) == 0
-    text = capsys.readouterr().out
-    assert "REJECTED separators-only.txt: empty_after_cleaning" in text
-    assert "before it was rejected (empty_after_cleaning), the stages removed:" in text
-    assert "strip/separator_line (3):" in text
-    assert main(["inspect", str(raw / "scan.txt"), "--out", str(out), "--raw", str(raw)]) == 0
-    text = capsys.readouterr().out
-    assert "REJECTED scan.txt: binary" in text
+    assert heading.format(name="scan.txt", reason="binary") in text
     assert "removed by the stages: nothing (rejected while being read, before any cleaning stage ran)" in text
