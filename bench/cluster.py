@@ -27,8 +27,8 @@ import local_cluster  # noqa: E402
 
 ONE_RUN = """
 import json, os, resource, sys, threading, time
-from pipeline.config import Config
-from pipeline.cluster import cluster_mapper, connect
+from pipeline.core.config import Config
+from pipeline.executors.dask_cluster import cluster_mapper, connect
 from pipeline.run import direct, opened, sequence
 raw, out, workers, address = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] or None
 # The driver's resident size, sampled every 0.2 s, its peak per step.

@@ -21,10 +21,12 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import deployment
 from prefect.utilities.annotations import quote
 
-from pipeline import report, run as steps
-from pipeline import allowed_roots, cluster as clusters
-from pipeline.options import Options, parse_options
-from pipeline.store import BusyError
+from pipeline.store import report
+from pipeline import run as steps
+from pipeline.store import allowed_roots
+from pipeline.executors import dask_cluster
+from pipeline.core.options import Options, parse_options
+from pipeline.store.layout import BusyError
 
 # Task inputs are runs, plans and dedup tables: caching them by input hash
 # would cost more than the work itself.
@@ -114,7 +116,7 @@ def run_on_cluster(address: str, raw_dir: str, out_dir: str, config: Any, full: 
 
         cloudpickle.register_pickle_by_value(sys.modules[__name__])
     # Refused in one line (a bad address, no scheduler, no workers) before the task runner tries.
-    client = clusters.connect(address)
+    client = dask_cluster.connect(address)
     try:
         with DaskTaskRunner(address=address) as runner:
             return run_with_retries(raw_dir, out_dir, config, full, add_raw, logger, attempts, PrefectDaskMapper(runner, client))

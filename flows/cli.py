@@ -33,13 +33,18 @@ from typing import Any, Sequence
 
 from flows import progress as progress_display
 from flows.pages import heading, removal_lines, render_document
-from pipeline import cluster, explain as explaining, ledger, remote, run as steps, store
+from pipeline.executors import dask_cluster
+from pipeline import explain as explaining, run as steps, store
+from pipeline.read import ledger
+from pipeline.store import remote
 from pipeline.chain import clean_files
-from pipeline.config import Config, ConfigError, problems_error, problems_of, read_config
-from pipeline.ingest import relative_name
-from pipeline.objects import check_scheme
-from pipeline.options import parse_options
-from pipeline.store import BusyError, OutputError
+from pipeline.core.config import Config, ConfigError
+from pipeline.core.option_checks import problems_error, problems_of
+from pipeline.core.toml_files import read_config
+from pipeline.read.ingest import relative_name
+from pipeline.store.objects import check_scheme
+from pipeline.core.options import parse_options
+from pipeline.store.layout import BusyError, OutputError
 
 DEFAULT_RAW = "data/raw"
 DEFAULT_OUT = "data/clean"
@@ -108,8 +113,8 @@ def command_run(args: argparse.Namespace) -> int:
     if api or args.prefect:
         return run_with_prefect(raw, out, config, args, api, mode)
     started = time.perf_counter()
-    client = cluster.connect(args.cluster) if args.cluster else None
-    mapper = cluster.cluster_mapper(client) if client is not None else None
+    client = dask_cluster.connect(args.cluster) if args.cluster else None
+    mapper = dask_cluster.cluster_mapper(client) if client is not None else None
     where = f"batches on the Dask cluster at {args.cluster}" if client is not None else "in this process"
     shown = progress_display.for_stream(sys.stderr)
     try:
@@ -134,7 +139,7 @@ def run_with_prefect(raw: str, out: str, config: Config, args: argparse.Namespac
     if api:
         check_api(api)
     if args.cluster:
-        cluster.connect(args.cluster).close()
+        dask_cluster.connect(args.cluster).close()
     with steps.opened(raw, out, config, full=args.full, add_raw=args.add_raw, on_wait=say):
         pass
     where = f"the Prefect server at {api}" if api else "a temporary Prefect server (starting it takes ~10 s)"
@@ -367,7 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
 def version_line() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
-    from pipeline.schema import SCHEMA_VERSION
+    from pipeline.core.schema import SCHEMA_VERSION
 
     def of(name: str) -> str:
         try:

@@ -6,10 +6,10 @@ retries one that raises, and shows them in the run's graph. What the batches
 share travels once per worker, not once per task: the learned templates are
 loaded from the staging folder once per process (`staging.load_learned`) and
 the pattern tables are compiled once per process. The dedup step runs on the
-same cluster through a plain Dask client (`pipeline.shuffle_dedup`).
+same cluster through a plain Dask client (`pipeline.dedup.shuffle_dedup`).
 
 Without Prefect (``docclean run --cluster`` in-process) the batches go
-through `pipeline.cluster.ClusterMapper` instead: same work, not tracked.
+through `pipeline.executors.dask_cluster.ClusterMapper` instead: same work, not tracked.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from pipeline.chain import clean_staged_batch, read_batch_pages
-from pipeline.config import Config
+from pipeline.core.config import Config
 
 # A batch that raises is tried once more; a worker that dies is Dask's to rerun.
 BATCH_OPTIONS: dict[str, Any] = {"cache_policy": NO_CACHE, "retries": 1, "retry_delay_seconds": 1, "persist_result": False}

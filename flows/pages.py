@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from pipeline.document import Document
+from pipeline.core.document import Document
 
 
 def heading(text: str, width: int) -> str:

@@ -1,14 +1,14 @@
 """The cleaning stages in order, as plain lists, in two passes around what the corpus teaches.
 
     read -> repair -> strip -> paragraphs -> page_dedup     (the reading pass)
-    learn: boilerplate templates counted over every page    (`pipeline.support`)
+    learn: boilerplate templates counted over every page    (`pipeline.learn.support`)
     extract -> normalize -> filter -> sign                   (the cleaning pass)
 
 The reading pass ends with a page's lines as they will be cleaned (a body
 held twice already gone), so the edges the learning sees are the pages'
 real edges; the cleaning pass then takes out learned boilerplate with the
 vocabulary's. `read_batch_pages` and `clean_staged_batch` are the units of
-work that `pipeline.parallel` spreads over worker processes; `clean_records`
+work that `pipeline.executors.local_pool` spreads over worker processes; `clean_records`
 and `clean_files` run everything in-process (``docclean inspect``, tests).
 Every stage takes a batch of `Document` records and the config and returns
 the batch, same length, same order: a stage never drops a record, it marks
@@ -23,20 +23,20 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from pipeline.artifacts import paragraphs_batch, strip_batch
-from pipeline.punctuation import normalize_batch
-from pipeline.boilerplate import page_site, page_templates
-from pipeline.config import Config
-from pipeline.dedup import sign_documents
-from pipeline.document import REJECT_PROCESSING_ERROR, Document
-from pipeline.encoding import repair_batch
-from pipeline.filters import apply_filters
-from pipeline.ingest import read_batch
-from pipeline.ledger import prints_table
-from pipeline.metadata import extract_batch
-from pipeline.page_dedup import dedup_pages
-from pipeline.support import EdgeRows, Learned, TemplateCounts, learn
-from pipeline.staging import (drop_pages, load_learned, load_pages, stage_batch, stage_edges, stage_files, stage_pages,
+from pipeline.clean.artifacts import paragraphs_batch, strip_batch
+from pipeline.clean.punctuation import normalize_batch
+from pipeline.clean.boilerplate import page_site, page_templates
+from pipeline.core.config import Config
+from pipeline.dedup.sign import sign_documents
+from pipeline.core.document import REJECT_PROCESSING_ERROR, Document
+from pipeline.clean.encoding import repair_batch
+from pipeline.clean.filters import apply_filters
+from pipeline.read.ingest import read_batch
+from pipeline.read.ledger import prints_table
+from pipeline.clean.metadata import extract_batch
+from pipeline.clean.page_dedup import dedup_pages
+from pipeline.learn.support import EdgeRows, Learned, TemplateCounts, learn
+from pipeline.store.staging import (drop_pages, load_learned, load_pages, stage_batch, stage_edges, stage_files, stage_pages,
                               stage_template_rows, stage_template_texts, staged_counts)
 
 Stage = Callable[[Sequence[Document], Config], list[Document]]

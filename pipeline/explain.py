@@ -16,13 +16,14 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline import index, store
-from pipeline.support import Learned, learned_from
-from pipeline.config import Config
-from pipeline.document import (REJECT_BINARY, REJECT_EMPTY, REJECT_MALFORMED_JSON, REJECT_MISSING_TEXT, REJECT_NO_MAIN_TEXT,
+from pipeline.dedup import index
+from pipeline import store
+from pipeline.learn.support import Learned, learned_from
+from pipeline.core.config import Config
+from pipeline.core.document import (REJECT_BINARY, REJECT_EMPTY, REJECT_MALFORMED_JSON, REJECT_MISSING_TEXT, REJECT_NO_MAIN_TEXT,
                                REJECT_SPECIAL_FILE, REJECT_SYMLINK_OUTSIDE_RAW, REJECT_SYMLINKED_FOLDER, REJECT_TOO_LARGE,
                                REJECT_UNREADABLE, REJECT_UNSUPPORTED_FORMAT, Document)
-from pipeline.ingest import relative_name
+from pipeline.read.ingest import relative_name
 
 TABLES = ("documents", "duplicates", "rejects")
 # The columns that count what a stage took out of a document's text.

@@ -25,16 +25,20 @@ from typing import Any, Callable, Iterator
 
 import pyarrow as pa
 
-from pipeline import (clusters, dedup, index, ledger, parallel, publish as publishing, remote, report, shuffle_dedup,
-                      shuffle_support, store)
-from pipeline.support import Learned, TemplateCounts, learn, learned_from, support_of
-from pipeline.boilerplate import BOTTOM, TOP
+from pipeline.dedup import clusters, search, index, shuffle_dedup
+from pipeline.read import ledger
+from pipeline.executors import local_pool
+from pipeline.store import publish as publishing, remote, report
+from pipeline.learn import shuffle_support
+from pipeline import store
+from pipeline.learn.support import Learned, TemplateCounts, learn, learned_from, support_of
+from pipeline.clean.boilerplate import BOTTOM, TOP
 from pipeline.chain import clean_staged_batch, read_batch_pages
-from pipeline.config import Config
-from pipeline.ingest import PathList
-from pipeline.objects import is_url
-from pipeline.staging import Staging, open_staging, read_staged_signatures, save_learned, save_support, template_texts
-from pipeline.store import OutputError
+from pipeline.core.config import Config
+from pipeline.read.ingest import PathList
+from pipeline.store.objects import is_url
+from pipeline.store.staging import Staging, open_staging, read_staged_signatures, save_learned, save_support, template_texts
+from pipeline.store.layout import OutputError
 
 Progress = Callable[[dict[str, Any]], None]
 Mapper = Callable[..., Iterator[dict[str, Any]]]
@@ -48,7 +52,7 @@ class Run:
     is relative to it, so two raw folders added to one output never give one
     file's name to another (see `raw_roots`). ``progress`` is called after
     every batch with the totals so far; ``mapper`` runs the batches
-    (by default a `parallel.WorkerPool`: worker processes on this machine,
+    (by default a `local_pool.WorkerPool`: worker processes on this machine,
     kept for both passes). ``raw_name``
     and ``out_name`` are the folders or URLs as the user gave them;
     ``remote`` is the output's object-storage side, when ``out`` is a URL
@@ -66,7 +70,7 @@ class Run:
     roots: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     progress: Progress | None = None
-    mapper: Mapper = parallel.map_batches
+    mapper: Mapper = local_pool.map_batches
     started: float = field(default_factory=time.perf_counter)
     seconds: dict[str, float] = field(default_factory=dict)
     number: int = 0
@@ -190,7 +194,7 @@ def opened(raw: str | Path, out: str | Path, config: Config, *, full: bool = Fal
 
     Raises `store.OutputError` (bad folders, other settings, another raw
     folder) or `store.BusyError` (another run holds the output) before any
-    input is read. ``mapper`` runs the batches elsewhere (`cluster.cluster_mapper`);
+    input is read. ``mapper`` runs the batches elsewhere (`dask_cluster.cluster_mapper`);
     its workers get absolute paths, since their working folder is not ours.
     """
     notes: list[str] = []
@@ -206,7 +210,7 @@ def opened(raw: str | Path, out: str | Path, config: Config, *, full: bool = Fal
                       roots=roots, notes=notes, progress=progress)
             try:
                 # The workers stop before a failed run's staging goes: none is left writing there.
-                with parallel.WorkerPool() as pool:
+                with local_pool.WorkerPool() as pool:
                     run.mapper = mapper or pool
                     yield run
             finally:
@@ -370,7 +374,7 @@ def decide(run: Run) -> clusters.Clustering:
     workers (`shuffle_dedup`); on one machine they are read into this process.
     """
     client = getattr(run.mapper, "client", None)
-    settings = run.config.minhash
+    settings = run.config.dedup.minhash
     begun = time.perf_counter()
     run.earlier = None if run.full else index.read_earlier(run.out, settings, run.plan.leaving, signatures=client is None)
     run.seconds["index"] = time.perf_counter() - begun
@@ -384,14 +388,14 @@ def decide(run: Run) -> clusters.Clustering:
         run.clustering = shuffle_dedup.cluster(client, earlier_parts, run.staging.parts("signatures"), run.config,
                                                run.earlier, texts)
     else:
-        run.clustering = dedup.cluster(read_staged_signatures(run.staging, settings), run.config, run.earlier, texts)
+        run.clustering = search.cluster(read_staged_signatures(run.staging, settings), run.config, run.earlier, texts)
     run.seconds["dedup"] = time.perf_counter() - begun
     return run.clustering
 
 
 def publish(run: Run) -> dict[str, Any]:
     """This run's parts, the earlier parts dedup changed and the ledger, as temp files; and the run summary."""
-    run.published = publishing.publish(run.staging, run.clustering, run.plan, run.earlier, run.config.minhash,
+    run.published = publishing.publish(run.staging, run.clustering, run.plan, run.earlier, run.config.dedup.minhash,
                                        run.number, run.support)
     try:
         summary = report.run_summary(run.number, run.facts(), run.published, run.clustering, run.config)

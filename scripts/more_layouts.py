@@ -691,7 +691,7 @@ def run_families(argv: list[str] | None, families, render_pages, table_of, defau
     print(f"rendered {len(truths)} pages into {out / 'raw'} in {time.perf_counter() - started:.1f} s")
     if args.render_only:
         return
-    from pipeline.config import Config
+    from pipeline.core.config import Config
     from pipeline.run import execute
 
     started = time.perf_counter()

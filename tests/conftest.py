@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import Config
-from pipeline.patterns import load_patterns
+from pipeline.core.config import Config
+from pipeline.core.patterns import load_patterns
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = Path(__file__).resolve().parent / "cases"
@@ -117,7 +117,8 @@ def run_pipeline(raw: Path, out: Path, config: Config | None = None, *, full: bo
 
 def read_tables(out: Path | str) -> dict:
     """Every data table of an output folder or URL, rows sorted by doc_id (parts and run order aside)."""
-    from pipeline import remote, store
+    from pipeline.store import remote
+    from pipeline import store
 
     read = remote.read_table if remote.is_url(out) else store.read_table
     tables = {name: read(out, name) for name in store.TABLES}

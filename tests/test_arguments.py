@@ -24,10 +24,10 @@ import pytest
 from conftest import ROOT, SAMPLE_PAGE, SAMPLE_RAW
 
 from flows.cli import main
-from pipeline import remote
-from pipeline.config import Config, ConfigError
-from pipeline.objects import filesystem
-from pipeline.options import Options
+from pipeline.store import remote
+from pipeline.core.config import Config, ConfigError
+from pipeline.store.objects import filesystem
+from pipeline.core.options import Options
 
 ADDRESS_SPACE = 2 << 30  # a CLI that reads /dev/zero runs out of this in a second, not after 24 GB
 
@@ -55,7 +55,7 @@ def dry_run(tmp_path, *args: str) -> int:
 
 
 def test_a_seed_minhash_cannot_take_is_refused_and_the_largest_it_takes_works(tmp_path, capsys):
-    from pipeline.signature import text_signatures
+    from pipeline.dedup.signature import text_signatures
 
     assert dry_run(tmp_path, "--set", "seed=4294967296") == 2
     err = one_line_error(capsys.readouterr().err)

@@ -1,8 +1,8 @@
 import pytest
 from conftest import case_id, load_cases
 
-from pipeline.artifacts import restore_paragraphs, strip_page_jumps, strip_separators
-from pipeline.punctuation import normalize_cjk_punctuation
+from pipeline.clean.artifacts import restore_paragraphs, strip_page_jumps, strip_separators
+from pipeline.clean.punctuation import normalize_cjk_punctuation
 
 
 @pytest.mark.parametrize("case", load_cases("artifacts.toml", "page_jumps"), ids=case_id)

@@ -15,7 +15,7 @@ from conftest import ROOT, SAMPLE_RAW, read_tables, run_pipeline
 
 from flows.cli import main
 from pipeline import store
-from pipeline.config import Config
+from pipeline.core.config import Config
 
 sys.path.insert(0, str(ROOT / "scripts"))
 

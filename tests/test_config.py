@@ -1,6 +1,6 @@
 import pytest
 
-from pipeline.config import Config, ConfigError
+from pipeline.core.config import Config, ConfigError
 
 
 @pytest.mark.parametrize(
@@ -45,8 +45,8 @@ def test_lsh_shape_is_derived_once():
 
 
 def test_a_patterns_file_extends_the_table(tmp_path):
-    from pipeline.artifacts import strip_page_jumps
-    from pipeline.patterns import load_patterns
+    from pipeline.clean.artifacts import strip_page_jumps
+    from pipeline.core.patterns import load_patterns
 
     extra = tmp_path / "more.toml"
     extra.write_text('[page_jumps]\nforward_verbs = ["续见"]\n', encoding="utf-8")

@@ -29,7 +29,8 @@ KILLED_RUN = textwrap.dedent(
     sys.path.insert(0, "tests")
     from pathlib import Path
     from conftest import run_pipeline
-    from pipeline import chain, publish, store
+    from pipeline import chain, store
+    from pipeline.store import publish
 
     point, nth = sys.argv[3], int(sys.argv[4])
     owner, name = {

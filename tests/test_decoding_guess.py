@@ -8,10 +8,10 @@ news sentences encoded with Python's own codecs, as a scraper's server would.
 import pytest
 
 from pipeline.chain import clean_files
-from pipeline.config import Config
-from pipeline.decoding import decode_bytes, declared_charset, oddities, plausible
-from pipeline.document import FLAG_ENCODING_UNCERTAIN, FLAG_GBK_AS_LATIN1_FIXED, FLAGS
-from pipeline.encoding import repair_text
+from pipeline.core.config import Config
+from pipeline.read.decoding import decode_bytes, declared_charset, oddities, plausible
+from pipeline.core.document import FLAG_ENCODING_UNCERTAIN, FLAG_GBK_AS_LATIN1_FIXED, FLAGS
+from pipeline.clean.encoding import repair_text
 
 ENCODINGS = Config().encodings
 

@@ -7,9 +7,10 @@ import random
 import pyarrow as pa
 from conftest import CASES
 
-from pipeline.config import Config
-from pipeline.dedup import Earlier, cluster, sign_documents
-from pipeline.document import Document, make_doc_id
+from pipeline.core.config import Config
+from pipeline.dedup.search import Earlier, cluster
+from pipeline.dedup.sign import sign_documents
+from pipeline.core.document import Document, make_doc_id
 
 BASE = (CASES / "dedup" / "20200102-14-05.txt").read_text(encoding="utf-8").split("\n")
 OTHER = (CASES / "dedup" / "20200122-14-05.txt").read_text(encoding="utf-8").split("\n")
@@ -216,7 +217,7 @@ def test_when_the_kept_copy_leaves_its_cluster_is_decided_again():
 
 
 def test_signatures_estimate_the_jaccard_of_the_shingle_sets():
-    from pipeline.signature import shingles, similarity, text_signatures
+    from pipeline.dedup.signature import shingles, similarity, text_signatures
 
     config = Config()
     texts = [ORIGINAL.text, REPOST.text, EDITED_LEAD.text, TRUNCATED.text, SAME_TOPIC.text]
@@ -230,7 +231,7 @@ def test_signatures_estimate_the_jaccard_of_the_shingle_sets():
 
 
 def test_a_text_signs_the_same_whatever_shares_its_batch():
-    from pipeline.signature import text_signatures
+    from pipeline.dedup.signature import text_signatures
 
     config = Config()
     args = (config.num_perm, config.seed, config.cjk_ngram, config.word_ngram)

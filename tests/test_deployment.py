@@ -26,7 +26,8 @@ import httpx
 import pytest
 from conftest import ROOT, SAMPLE_PAGE, SAMPLE_RAW
 
-from pipeline import report, store
+from pipeline.store import report
+from pipeline import store
 
 sys.path.insert(0, str(ROOT / "scripts"))
 
@@ -151,7 +152,7 @@ def test_a_deployment_run_from_a_bucket_to_a_bucket_on_the_cluster(prefect_serve
     batches = [r for r in task_runs if r["name"].startswith(("read-batch", "clean-batch"))]
     assert min(done) >= 1 and max(done) <= 4, [(r["name"], r["state_type"]) for r in task_runs]
     assert all(r["state_type"] == "COMPLETED" for r in batches), [(r["name"], r["state_type"]) for r in batches]
-    from pipeline.config import Config
+    from pipeline.core.config import Config
 
     run_pipeline(raw, data_dir / "local", Config.from_mapping({"batch_size": 3}))
     ours, local = read_tables(out_url), read_tables(data_dir / "local")
@@ -289,7 +290,7 @@ def many_pages(raw: Path, count: int) -> None:
 def test_a_killed_worker_leaves_a_crashed_run_and_the_next_run_completes(prefect_server, data_dir):
     from conftest import read_tables, run_pipeline
 
-    from pipeline.config import Config
+    from pipeline.core.config import Config
 
     services, api = prefect_server
     raw, out = data_dir / "raw", data_dir / "clean"

@@ -5,13 +5,13 @@ import pytest
 from conftest import CASES, SAMPLE_PAGE
 
 from pipeline.chain import clean_files
-from pipeline.document import (
+from pipeline.core.document import (
     FLAG_GBK_AS_LATIN1_FIXED,
     FLAG_MOJIBAKE_FIXED,
     FLAG_UNRECOVERABLE,
 )
-from pipeline.decoding import decode_bytes
-from pipeline.encoding import repair_text
+from pipeline.read.decoding import decode_bytes
+from pipeline.clean.encoding import repair_text
 
 TRADITIONAL_PAGE = (CASES / "encoding" / "big5-compatible-page.txt").read_text(encoding="utf-8")
 SIMPLIFIED_PAGE = SAMPLE_PAGE.read_text(encoding="utf-8")
@@ -69,7 +69,7 @@ def test_western_text_with_accents_is_not_reinterpreted():
 
 
 def test_symbols_of_chinese_text_are_left_alone_and_mac_roman_mojibake_is_still_undone():
-    from pipeline.encoding import _NOTHING_TO_REPAIR
+    from pipeline.clean.encoding import _NOTHING_TO_REPAIR
 
     chinese = "第Ⅱ阶段②，比例为3∶1，见→图※。"
     assert _NOTHING_TO_REPAIR.fullmatch(chinese)
@@ -141,7 +141,7 @@ def test_utf16_and_utf32_with_a_bom_are_text(codec):
 
 def test_gb18030_four_byte_characters_read_as_latin1_are_repaired_with_the_rest():
     """A book list whose columns a no-break space separates: GB18030 writes it in four bytes (81 30 84 32)."""
-    from pipeline.encoding import repair_text
+    from pipeline.clean.encoding import repair_text
 
     page = "书名：红楼梦\xa0\xa0作者：曹雪芹\n出版社：人民文学出版社\xa0\xa0定价：59元\n书名：三国演义\xa0\xa0作者：罗贯中"
     assert "\xa0".encode("gb18030") == b"\x810\x842"

@@ -6,7 +6,7 @@ import shutil
 import pytest
 from conftest import CASES, SAMPLE_RAW
 
-from pipeline.store import read_table
+from pipeline.store.layout import read_table
 
 GOLDEN = (CASES / "sample" / "000_087269b42eb169e9.clean.txt").read_text(encoding="utf-8").rstrip("\n")
 
@@ -62,7 +62,7 @@ def test_the_run_form_describes_and_bounds_every_option():
     from prefect.utilities.callables import parameter_schema
 
     from flows.clean import clean_corpus
-    from pipeline.config import Config
+    from pipeline.core.config import Config
 
     schema = parameter_schema(clean_corpus).model_dump()
     for name in ("raw_dir", "out_dir", "options", "full", "add_raw"):
@@ -76,7 +76,7 @@ def test_the_run_form_describes_and_bounds_every_option():
 
 def test_a_deployment_run_uses_only_its_allowed_roots(prefect_harness, raw, tmp_path, monkeypatch):
     from flows.clean import clean_corpus
-    from pipeline.store import OutputError
+    from pipeline.store.layout import OutputError
 
     monkeypatch.setenv("DOCCLEAN_ALLOWED_ROOTS", str(tmp_path / "allowed"))
     with pytest.raises(OutputError, match="outside the folders this deployment may use"):

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from conftest import read_tables, run_pipeline
 
 from pipeline.chain import clean_files
-from pipeline.config import Config
+from pipeline.core.config import Config
 
 PROSE = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经"
 

@@ -17,7 +17,7 @@ from collections import Counter
 from conftest import ROOT, SAMPLE_PAGE, run_pipeline
 
 from pipeline import store
-from pipeline.config import Config
+from pipeline.core.config import Config
 
 ARTICLE = SAMPLE_PAGE.read_text(encoding="utf-8")
 BODY = "北京市委政法委发挥统筹协调作用，成立由28家单位组成的试点工作协调指导组，组织各区同步部署开展试点工作。"
@@ -169,7 +169,7 @@ HUGE_RUN = textwrap.dedent(
     from pathlib import Path
     sys.path.insert(0, "tests")
     from conftest import run_pipeline
-    from pipeline.config import Config
+    from pipeline.core.config import Config
     summary = run_pipeline(Path(sys.argv[1]), Path(sys.argv[2]), Config(max_file_bytes=8 << 20))
     print(summary["records"], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
     """

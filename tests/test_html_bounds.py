@@ -11,9 +11,9 @@ import time
 from conftest import run_pipeline
 
 from pipeline import store
-from pipeline.config import Config
-from pipeline.document import Document
-from pipeline.html import FAST_ELEMENTS, MAX_ELEMENTS, extract_html, read_page
+from pipeline.core.config import Config
+from pipeline.core.document import Document
+from pipeline.read.html import FAST_ELEMENTS, MAX_ELEMENTS, extract_html, read_page
 
 PARAGRAPHS = [
     "国务院新闻办公室今天举行发布会，介绍今年以来经济运行情况。",

@@ -11,7 +11,8 @@ import pytest
 from conftest import SAMPLE_PAGE, SAMPLE_RAW, read_tables, run_pipeline
 
 from pipeline import store
-from pipeline.config import Config
+from pipeline.store import layout
+from pipeline.core.config import Config
 
 REPOST_NOTE = "| 本文转载自法治网，转载时补充了这一句说明文字。\n"
 
@@ -194,7 +195,7 @@ def test_a_crash_after_the_commit_point_is_finished_by_the_next_run(raw, tmp_pat
     def crash(out_dir):
         raise KeyboardInterrupt("killed while renaming")
 
-    monkeypatch.setattr(store, "_apply_journal", crash)
+    monkeypatch.setattr(layout, "_apply_journal", crash)
     with pytest.raises(KeyboardInterrupt):
         run_pipeline(raw, out)
     assert store.pending(out)

@@ -1,8 +1,8 @@
 import json
 import os
 
-from pipeline.config import Config
-from pipeline.ingest import discover, read_batch, read_file
+from pipeline.core.config import Config
+from pipeline.read.ingest import discover, read_batch, read_file
 
 
 def write(path, data):

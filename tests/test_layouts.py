@@ -18,10 +18,10 @@ import pyarrow as pa
 import pytest
 from conftest import ROOT, read_tables, run_pipeline
 
-from pipeline.boilerplate import page_templates, template_hash
+from pipeline.clean.boilerplate import page_templates, template_hash
 from pipeline.chain import clean_files
-from pipeline.support import EdgeRows, TemplateCounts
-from pipeline.config import Config
+from pipeline.learn.support import EdgeRows, TemplateCounts
+from pipeline.core.config import Config
 
 sys.path.insert(0, str(ROOT / "scripts"))
 

@@ -2,8 +2,8 @@
 
 import pyarrow as pa
 
-from pipeline.ledger import Fingerprint, ledger_table
-from pipeline.schema import FILES
+from pipeline.read.ledger import Fingerprint, ledger_table
+from pipeline.core.schema import FILES
 
 
 def test_a_run_adds_new_files_replaces_changed_ones_and_keeps_the_rest_in_path_order():

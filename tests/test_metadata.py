@@ -3,8 +3,8 @@ import datetime
 import pytest
 from conftest import case_id, load_cases
 
-from pipeline.document import Document
-from pipeline.metadata import extract_metadata, match_metadata_line, parse_byline
+from pipeline.core.document import Document
+from pipeline.clean.metadata import extract_metadata, match_metadata_line, parse_byline
 
 
 @pytest.mark.parametrize("case", load_cases("metadata.toml", "bylines"), ids=case_id)

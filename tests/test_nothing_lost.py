@@ -17,11 +17,12 @@ import tracemalloc
 import pytest
 from conftest import ROOT, SAMPLE_PAGE, SAMPLE_RAW, read_tables, run_pipeline
 
-from pipeline import ingest, store
+from pipeline.read import ingest
+from pipeline import store
 from pipeline.chain import clean_files, clean_records
-from pipeline.decoding import decode_bytes, detect
-from pipeline.config import Config, ConfigError
-from pipeline.document import Document
+from pipeline.read.decoding import decode_bytes, detect
+from pipeline.core.config import Config, ConfigError
+from pipeline.core.document import Document
 
 
 def copy_sample(tmp_path):
@@ -94,7 +95,7 @@ RUN_IN_CHILD = textwrap.dedent(
     sys.path.insert(0, "tests")
     from pathlib import Path
     from conftest import run_pipeline
-    from pipeline.config import Config
+    from pipeline.core.config import Config
     print(json.dumps(run_pipeline(Path(sys.argv[1]), Path(sys.argv[2]), Config.from_mapping(json.loads(sys.argv[3])))["records"]))
     """
 )
@@ -453,7 +454,7 @@ def test_a_duplicate_is_similar_to_the_copy_it_points_at_no_chains(tmp_path):
     texts = dict(zip(tables["documents"]["doc_id"].to_pylist(), tables["documents"]["text"].to_pylist()))
     dupes = tables["duplicates"].to_pylist()
     assert len(texts) > 60, "a chain of overlaps collapsed into a few clusters"
-    exact = config.minhash.exact_similarity([row["text"] for row in dupes], [texts[row["duplicate_of"]] for row in dupes])
+    exact = config.dedup.minhash.exact_similarity([row["text"] for row in dupes], [texts[row["duplicate_of"]] for row in dupes])
     for row, real in zip(dupes, exact):
         assert real >= config.dedup_threshold, (row["source_path"], real)
         assert abs(row["similarity"] - real) < 0.15
@@ -479,7 +480,7 @@ KILLABLE_RUN = textwrap.dedent(
     """
     import sys, threading
     sys.path.insert(0, ".")
-    from pipeline.config import Config
+    from pipeline.core.config import Config
     from pipeline.run import execute
     if __name__ == "__main__":
         if sys.argv[3] == "with-a-thread":

@@ -18,10 +18,10 @@ import pytest
 from conftest import SAMPLE_RAW, read_tables, run_pipeline
 
 from flows.cli import main
-from pipeline import lease, remote
-from pipeline.config import Config
-from pipeline.objects import Objects, filesystem
-from pipeline.store import OutputError
+from pipeline.store import lease, remote
+from pipeline.core.config import Config
+from pipeline.store.objects import Objects, filesystem
+from pipeline.store.layout import OutputError
 
 
 def upload(fs, folder, url_path: str) -> None:

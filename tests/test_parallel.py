@@ -3,11 +3,11 @@
 from conftest import SAMPLE_RAW
 
 from pipeline.chain import clean_staged_batch, read_batch_pages
-from pipeline.config import Config
-from pipeline.ingest import discover, relative_name
-from pipeline.parallel import map_batches
+from pipeline.core.config import Config
+from pipeline.read.ingest import discover, relative_name
+from pipeline.executors.local_pool import map_batches
 from pipeline import store
-from pipeline.staging import open_staging
+from pipeline.store.staging import open_staging
 
 
 def test_every_batch_is_read_and_cleaned_once_by_two_workers_with_more_batches_than_in_flight(tmp_path):
@@ -34,7 +34,7 @@ def test_a_cleaning_batch_run_twice_gives_the_same_counts(tmp_path):
 
     from pipeline import run as steps
     from pipeline.chain import clean_staged_batch
-    from pipeline.config import Config
+    from pipeline.core.config import Config
 
     raw = shutil.copytree(SAMPLE_RAW, tmp_path / "raw")
     with steps.opened(raw, tmp_path / "out", Config(workers=1, batch_size=4)) as run:
@@ -53,7 +53,7 @@ def test_a_cleaning_batch_run_twice_gives_the_same_counts(tmp_path):
 def test_template_texts_come_once_each_from_the_first_batch_that_has_them(tmp_path):
     import pyarrow as pa
 
-    from pipeline.staging import stage_template_texts, template_texts
+    from pipeline.store.staging import stage_template_texts, template_texts
 
     staging = open_staging(tmp_path / "out")
     stage_template_texts(staging, 0, {11: "责任编辑:<v>", 12: "来源:<v>"})
@@ -70,8 +70,8 @@ def test_staged_pages_come_back_equal_with_the_template_hashes_of_the_reading_pa
     import gc
 
     from pipeline.chain import READING_STAGES, count_templates, run_stages
-    from pipeline.ingest import read_batch
-    from pipeline.staging import load_pages, stage_pages
+    from pipeline.read.ingest import read_batch
+    from pipeline.store.staging import load_pages, stage_pages
 
     config = Config()
     docs = run_stages(READING_STAGES, read_batch(discover(SAMPLE_RAW), SAMPLE_RAW, config)[0], config, {})
@@ -94,7 +94,7 @@ def test_workers_are_forked_only_by_a_process_without_other_threads():
     """A fork copies one thread: a lock another thread holds would stay held in every worker."""
     import threading
 
-    from pipeline.parallel import start_method
+    from pipeline.executors.local_pool import start_method
 
     if threading.active_count() == 1:
         assert start_method() == "fork"

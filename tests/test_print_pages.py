@@ -15,9 +15,9 @@ import textwrap
 from conftest import ROOT
 
 from pipeline.chain import clean_files
-from pipeline.config import Config
-from pipeline.document import FLAG_REFLOWED
-from pipeline.reflow import columns, reflow
+from pipeline.core.config import Config
+from pipeline.core.document import FLAG_REFLOWED
+from pipeline.clean.reflow import columns, reflow
 
 sys.path.insert(0, str(ROOT / "scripts"))
 

@@ -20,11 +20,11 @@ from hypothesis import strategies as st
 
 from pipeline import store
 from pipeline.chain import clean_records
-from pipeline.config import Config
-from pipeline.document import REJECT_PROCESSING_ERROR, Document
-from pipeline.decoding import decode_bytes
-from pipeline.nfkc import nfkc
-from pipeline.patterns import load_patterns
+from pipeline.core.config import Config
+from pipeline.core.document import REJECT_PROCESSING_ERROR, Document
+from pipeline.read.decoding import decode_bytes
+from pipeline.core.nfkc import nfkc
+from pipeline.core.patterns import load_patterns
 
 CONFIG = Config()
 # Pieces of real scraped pages, so that generated texts hit every stage.
@@ -92,7 +92,7 @@ def test_cleaning_a_clean_record_changes_nothing(text):
 @settings(max_examples=300, deadline=None)
 @given(texts)
 def test_repair_is_idempotent(text):
-    from pipeline.encoding import repair_text
+    from pipeline.clean.encoding import repair_text
 
     once, _ = repair_text(text)
     assert repair_text(once) == (once, ())
@@ -177,7 +177,7 @@ def test_skipping_ftfy_is_only_done_where_ftfy_would_change_nothing(text):
     import ftfy
     import ftfy.fixes
 
-    from pipeline.encoding import _NOTHING_TO_REPAIR, FTFY_CONFIG, _ftfy_has_work
+    from pipeline.clean.encoding import _NOTHING_TO_REPAIR, FTFY_CONFIG, _ftfy_has_work
 
     text = ftfy.fixes.remove_control_chars(text)
     if _NOTHING_TO_REPAIR.fullmatch(text) or not _ftfy_has_work(text):
@@ -196,7 +196,7 @@ marker_texts = st.lists(
 @settings(max_examples=500, deadline=None)
 @given(marker_texts)
 def test_page_jumps_tried_only_where_a_marker_starts_find_what_a_full_scan_finds(line):
-    from pipeline.artifacts import _jump_matches
+    from pipeline.clean.artifacts import _jump_matches
 
     patterns = load_patterns()
     expected = [m.span() for m in patterns.page_jump.finditer(line)] if patterns.page_jump_unit.search(line) else []
@@ -211,7 +211,7 @@ def test_page_jumps_tried_only_where_a_marker_starts_find_what_a_full_scan_finds
 
 
 def _verb(line, span, patterns):
-    from pipeline.artifacts import _verb_and_page
+    from pipeline.clean.artifacts import _verb_and_page
 
     return _verb_and_page(patterns.page_jump.match(line, span[0]))[0]
 

@@ -4,9 +4,9 @@ import dataclasses
 
 from conftest import ROOT
 
-from pipeline.config import Config
-from pipeline.document import REJECT_REASONS
-from pipeline.schema import DOCUMENTS, DUPLICATES, EDGES, FILES, REJECTS, TEMPLATES, readme_tables, signatures_schema
+from pipeline.core.config import Config
+from pipeline.core.document import REJECT_REASONS
+from pipeline.core.schema import DOCUMENTS, DUPLICATES, EDGES, FILES, REJECTS, TEMPLATES, readme_tables, signatures_schema
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -24,7 +24,7 @@ def test_every_column_is_documented_under_its_table():
         text = section(name)
         for field in schema:
             assert f"| `{field.name}` |" in text, (name, field.name)
-    # The tables are the schemas' own descriptions: `python -m pipeline.schema README.md` refreshes them.
+    # The tables are the schemas' own descriptions: `python -m pipeline.core.schema README.md` refreshes them.
     assert readme_tables(README) == README
 
 

@@ -4,7 +4,7 @@ import shutil
 
 from conftest import SAMPLE_RAW, run_pipeline
 
-from pipeline import report
+from pipeline.store import report
 
 
 def test_report_of_a_real_run(tmp_path):

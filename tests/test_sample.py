@@ -6,7 +6,7 @@ import re
 import pytest
 from conftest import CASES, SAMPLE_PAGE
 
-from pipeline.punctuation import normalize_cjk_punctuation
+from pipeline.clean.punctuation import normalize_cjk_punctuation
 from pipeline.chain import clean_files
 
 GOLDEN = (CASES / "sample" / "000_087269b42eb169e9.clean.txt").read_text(encoding="utf-8").rstrip("\n")
@@ -60,7 +60,7 @@ def test_no_character_of_the_body_is_lost():
 
 
 def test_punctuation_normalization_can_be_switched_off():
-    from pipeline.config import Config
+    from pipeline.core.config import Config
 
     doc = clean_sample(Config(normalize_punctuation=False))
     assert "引领,健全" in doc.text and "引领，健全" not in doc.text

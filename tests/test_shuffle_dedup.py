@@ -17,8 +17,9 @@ import pytest
 from conftest import ROOT, read_tables, run_pipeline
 
 from flows.cli import main
-from pipeline import dedup, shuffle_dedup, store
-from pipeline.config import Config
+from pipeline.dedup import search, shuffle_dedup
+from pipeline import store
+from pipeline.core.config import Config
 
 sys.path.insert(0, str(ROOT / "scripts"))
 
@@ -32,7 +33,7 @@ def test_buckets_split_over_partitions_give_the_pairs_of_one_machine(seed):
     rank = rng.permutation(n)
     to_search = rng.random(n) < rng.uniform(0.05, 1.0)
     searched = ~to_search & (rng.random(n) < 0.3)
-    expected = dedup.candidate_pairs(keys, rank, to_search)
+    expected = search.candidate_pairs(keys, rank, to_search)
     expected = expected[~(searched[expected[:, 0]] | searched[expected[:, 1]])]
 
     rows = np.repeat(np.arange(n), bands)
@@ -95,7 +96,7 @@ def test_runs_on_the_cluster_dedup_as_runs_on_one_machine_full_and_incremental(d
 
     both()
     first = stats(local)
-    assert first["exactly_verified_pairs"] > 0 and first["largest_cluster"] > dedup.ALL_PAIRS_BUCKET
+    assert first["exactly_verified_pairs"] > 0 and first["largest_cluster"] > search.ALL_PAIRS_BUCKET
     assert first["duplicates"] > 40
     assert json.loads((local / "summary.json").read_text(encoding="utf-8"))["boilerplate_learned"], "nothing learned: a weak test"
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from datasketch import MinHash
 
-from pipeline.signature import EMPTY, batch_tokens, permutations, shingle_hashes, signatures_of_tokens
+from pipeline.dedup.signature import EMPTY, batch_tokens, permutations, shingle_hashes, signatures_of_tokens
 
 
 @pytest.mark.parametrize(("num_perm", "seed"), [(128, 1), (64, 7), (256, 42), (16, 0)])

@@ -8,8 +8,9 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import SAMPLE_RAW, read_tables, run_pipeline
 
-from pipeline import publish, store
-from pipeline.schema import (
+from pipeline.store import publish
+from pipeline import store
+from pipeline.core.schema import (
     DOCUMENTS,
     DUPLICATES,
     REJECTS,
@@ -108,7 +109,7 @@ def test_output_inside_raw_is_refused(raw):
 
 
 def test_the_order_files_are_listed_in_does_not_matter(raw, tmp_path, config, monkeypatch):
-    from pipeline import ledger
+    from pipeline.read import ledger
 
     run_pipeline(raw, tmp_path / "sorted", config)
     listed = ledger.discover
@@ -158,7 +159,7 @@ def test_a_publish_stopped_by_a_full_disk_leaves_no_temp_files_behind(raw, tmp_p
     """The ledger's temp file half written when the disk fills: the failed run removes it on its way out."""
     import errno
 
-    from pipeline import ledger
+    from pipeline.read import ledger
 
     out = tmp_path / "clean"
     run_pipeline(raw, out, config)

@@ -1,0 +1,195 @@
+"""Load the pattern table (`patterns.toml`) and compile it once.
+
+The table is data, not code: users extend it with their own TOML file
+(`Config.patterns_file`) whose lists are appended to the built-in ones.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.core.errors import ConfigError
+from pipeline.core.vocabulary import Vocabulary, load_vocabulary
+
+BUILTIN_TABLE = Path(__file__).with_name("patterns.toml")
+
+# Ideographs (basic, extension A, compatibility) as a regex class body.
+HAN_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
+HAN = "".join(f"{chr(low)}-{chr(high)}" for low, high in HAN_RANGES)
+# CJK punctuation: CJK symbols block, full-width forms, curly quotes, ellipsis, dash.
+CJK_PUNCT = "\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\u201c\u201d\u2018\u2019\u2026\u2014\u00b7"
+CHINESE_NUMERALS = "零〇一二三四五六七八九十百两"
+HAN_CHAR = re.compile(f"[{HAN}]")
+CJK_CHAR = re.compile(f"[{HAN}{CJK_PUNCT}]")
+
+
+@dataclass(frozen=True)
+class MetadataLine:
+    name: str
+    regex: re.Pattern[str]
+
+
+# Every character Python counts as whitespace (what regex \s matches).
+WHITESPACE = "".join(ch for ch in map(chr, range(0x3001)) if ch.isspace())
+
+
+@dataclass(frozen=True)
+class Patterns:
+    separator_chars: str
+    page_jump: re.Pattern[str]
+    page_jump_start: re.Pattern[str]
+    page_jump_unit: re.Pattern[str]
+    forward_verbs: frozenset[str]
+    paragraph_break: re.Pattern[str]
+    metadata_lines: tuple[MetadataLine, ...]
+    byline_markers: str
+    byline_roles: tuple[str, ...]
+    byline_max_chars: int
+    section_max_chars: int
+    title_max_chars: int
+    sentence_end: str
+    closing_quotes: str
+    vocabulary: Vocabulary
+    page_number: re.Pattern[str] | None = None
+
+    # Separators are judged with str methods rather than regexes: a line of
+    # ten thousand "| " followed by a letter made a regex backtrack for minutes.
+    def is_separator_line(self, line: str) -> bool:
+        """A line of separators and spaces only, with at least one separator.
+
+        >>> p = load_patterns()
+        >>> p.is_separator_line(" | ｜ "), p.is_separator_line("要闻 |"), p.is_separator_line("   ")
+        (True, False, False)
+        """
+        return not line.strip(self.separator_chars + WHITESPACE) and any(ch in line for ch in self.separator_chars)
+
+    def strip_trailing_separators(self, line: str) -> str:
+        """The line without the separators (and spaces) it ends with.
+
+        >>> load_patterns().strip_trailing_separators("稿件来源: 法治日报要闻 | |")
+        '稿件来源: 法治日报要闻'
+        """
+        return line.rstrip(self.separator_chars + WHITESPACE)
+
+
+@functools.lru_cache(maxsize=32)
+def load_patterns(extra_file: str | None = None, without_layouts: frozenset[str] = frozenset()) -> Patterns:
+    """The built-in table, extended by ``extra_file`` when given.
+
+    ``without_layouts`` leaves out the entries tagged as added for those
+    gallery layouts (``layouts = [...]``): the generalisation test's way of
+    asking what docclean does on a layout nobody wrote patterns for.
+    """
+    table = _read(BUILTIN_TABLE)
+    if extra_file:
+        _extend(table, _read(Path(extra_file)))
+    try:
+        return _compile(table, without_layouts)
+    except (KeyError, TypeError, re.error) as error:
+        where = extra_file or str(BUILTIN_TABLE)
+        raise ConfigError(f"pattern table {where!r} is malformed: {type(error).__name__}: {error}") from None
+
+
+def _read(path: Path) -> dict:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"cannot read pattern table {str(path)!r}: {error}") from None
+
+
+def _extend(base: dict, extra: dict) -> None:
+    for key, value in extra.items():
+        if isinstance(value, list):
+            base.setdefault(key, [])
+            base[key] = base[key] + value
+        elif isinstance(value, dict):
+            section = base.setdefault(key, {})
+            for inner_key, inner in value.items():
+                if isinstance(inner, list) and isinstance(section.get(inner_key), list):
+                    section[inner_key] = section[inner_key] + inner
+                else:
+                    section[inner_key] = inner
+        else:
+            base[key] = value
+
+
+def _alternation(words: list[str]) -> str:
+    # Longest first, so that 下转 is tried before 转.
+    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+
+
+def _compile(table: dict, without: frozenset[str] = frozenset()) -> Patterns:
+    seps = "".join(table["separators"]["chars"])
+
+    jumps = table["page_jumps"]
+    verbs = _alternation(jumps["forward_verbs"] + jumps["backward_verbs"])
+    units = _alternation(jumps["units"])
+    number = f"[0-9０-９{CHINESE_NUMERALS}]+"
+    bare = f"(?P<verb>{verbs})\\s*第?\\s*(?P<page>{number})\\s*(?:{units})"
+    bracketed = [
+        f"{re.escape(pair[0])}\\s*(?P<verb{i}>{verbs})\\s*第?\\s*(?P<page{i}>{number})\\s*(?:{units})\\s*{re.escape(pair[1])}"
+        for i, pair in enumerate(jumps["brackets"])
+    ]
+    page_jump = re.compile("|".join(bracketed + [bare]))
+    # Every marker starts with an opening bracket or a verb's first character.
+    # Trying the marker regex only there (see `artifacts._jump_matches`) is
+    # several times faster than letting it scan every position of a long line.
+    starts = {pair[0] for pair in jumps["brackets"]} | {verb[0] for verb in jumps["forward_verbs"] + jumps["backward_verbs"]}
+    page_jump_start = re.compile("[" + re.escape("".join(sorted(starts))) + "]")
+    # Every marker names a unit (版); a line without one needs no closer look.
+    page_jump_unit = re.compile(units)
+
+    paragraphs = table["paragraphs"]
+    paragraph_break = re.compile(
+        f"([{re.escape(paragraphs['sentence_end'])}][{re.escape(paragraphs['closing_quotes'])}]*)[ \\t\\u3000]+(?=\\S)"
+    )
+
+    bylines = table["bylines"]
+    roles = tuple(sorted(set(bylines["roles"]), key=len, reverse=True))
+    return Patterns(
+        separator_chars=seps,
+        page_jump=page_jump,
+        page_jump_start=page_jump_start,
+        page_jump_unit=page_jump_unit,
+        forward_verbs=frozenset(jumps["forward_verbs"]),
+        paragraph_break=paragraph_break,
+        metadata_lines=tuple(
+            MetadataLine(entry.get("name", f"line{i}"), re.compile(entry["pattern"]))
+            for i, entry in enumerate(table.get("metadata_lines", []))
+            if not set(entry.get("layouts", ())) & without
+        ),
+        byline_markers="".join(bylines["markers"]),
+        byline_roles=roles,
+        byline_max_chars=int(bylines["max_line_chars"]),
+        section_max_chars=int(table["sections"]["max_chars"]),
+        title_max_chars=int(table["titles"]["max_chars"]),
+        sentence_end=paragraphs["sentence_end"],
+        closing_quotes=paragraphs["closing_quotes"],
+        vocabulary=load_vocabulary(table, roles, "".join(bylines["markers"]), without),
+        page_number=re.compile("|".join(f"(?:{p})" for p in table.get("page_numbers", {}).get("patterns", []))) or None,
+    )
+
+
+def han_count(text: str) -> int:
+    """Ideographs in ``text`` (the ranges of `HAN`), counted without building a list.
+
+    >>> han_count("北京 Beijing 2020年")
+    3
+    """
+    points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    return int(np.count_nonzero(is_han(points)))
+
+
+def is_han(points: np.ndarray) -> np.ndarray:
+    """Which code points are ideographs (the ranges of `HAN`)."""
+    mask = np.zeros(points.shape, dtype=bool)
+    for low, high in HAN_RANGES:
+        mask |= (points >= low) & (points <= high)
+    return mask

@@ -1,0 +1,474 @@
+"""The boilerplate vocabulary of `patterns.toml`, compiled: what header and footer lines are made of.
+
+`explain` takes one header or footer line apart into pieces (split at ``|``,
+at runs of two spaces, before a known ``label:`` and between bracketed
+items) and names every piece: a date, a ``label: value`` item, a widget
+(share, print, follow prompts), a breadcrumb, a copyright notice, a byline.
+A line is boilerplate only when every piece of it is named; the values of
+date, source, author, section and original-title pieces are what the
+``extract`` stage harvests. The table is data: `load_vocabulary` compiles it,
+dropping the entries tagged for layouts that a caller leaves out.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import sys
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from pipeline.core.dates import find_dates
+from pipeline.core.nfkc import nfkc
+
+# Decoration around a piece: brackets, dashes, arrows, bullets.
+_EDGE = "【】[]（）()〔〕<>《》—–-_=~·•●○◆◇■□▲△▼▽↓↑→←*#＃\u3000 \t:：,，、;；.。!！?？\"“”'‘’"
+_BRACKETED = re.compile(r"[【\[（(〔]([^【】\[\]（）()〔〕]*)[】\]）)〕]")
+_PIPES = re.compile(r"\s*[|｜丨]\s*|\s{2,}|\u3000+|\s+/\s+|;\s+")
+# Home > News > China; with slashes only when spaced (a headline may hold 中美/全球).
+_BREADCRUMB = re.compile(r"\S+(?:(?:\s*[>»›＞]\s*|\s+[/／]\s+)\S+){2,}")
+_CODE = re.compile(r"[A-Za-z]{0,4}\d{8,}[A-Za-z]{0,4}")
+_NAME = re.compile(r"^(?:[\u3400-\u9fff]{2,4}|[\u3400-\u9fff]+[·•][\u3400-\u9fff·•]+)$")
+_NAME_SPLIT = re.compile(r"[\s、，,/|｜]+")
+_TIME_ONLY = re.compile(r"(?i)\d{1,2}:\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?")
+# Before a "label:" nobody listed, so that its value is not taken for the previous label's.
+_ANY_LABEL_SPLIT = re.compile(r"\s+(?=[^\s\d:：|｜][^\s:：|｜]{0,5}[:：])")
+# An e-edition's page: 第4版, A3版, 03版.
+_PAGE = re.compile(r"第?\s*([A-Za-z]?\d{1,3})\s*版")
+# 19.45 GMT: a dotted time, only with its zone (alone it could be any number).
+_DOTTED_TIME = re.compile(r"(?:[01]?\d|2[0-3])\.[0-5]\d")
+# What may follow a date on a dateline: a time zone.
+_ZONE = re.compile(r"(?i)\b(?:GMT|UTC|CST|EST|EDT|PST|PDT|BST|CET|JST|[+-]\d{2}:?\d{2})\b|北京时间")
+# What a line must hold for each pattern above to match in it (ſ and the
+# Kelvin sign match s and k when case is ignored). These are cheap to scan for.
+# A body sentence, which is most of what `explain` is asked about, has none
+# of them, and skipping the full patterns halves the time spent on it.
+_PIPES_HINT = re.compile(r"[|｜丨\u3000;]|\s[\s/]")
+_BREADCRUMB_HINT = re.compile(r"[>»›＞]|\s[/／]")
+_ZONE_HINT = re.compile(r"[A-Za-z\u017f\u212a]|[+-]\d|北京时间")
+_WIDGET_WORDS = re.compile(r"[\s,，、/]+")
+# The label patterns, the splits before labels and between bracketed items
+# need a colon or a closing bracket in the line.
+_CLOSING_BRACKET = re.compile(r"[】\]）)〕]")
+_BRACKET_BREAK = re.compile(r"(?<=[】\]）)〕])\s*(?=[【\[（(〔])")
+
+# What follows a label: a colon, or the arrows some sites print instead (关键词 >> 防控，民生).
+_LABEL_MARK = "(?:[:：]|>{1,2}|»|＞{1,2})"
+# Where a rights notice's sentences end; a label's value that ends so is a sentence, not a name.
+_SENTENCES = re.compile(r"(?<=[。！？!?；;])")
+_SENTENCE_ENDS = tuple("。！？!?…")
+
+HARVESTED = ("date", "source", "author", "section", "page", "original_title", "byline")
+
+
+def _normalized(line: str) -> str:
+    # A wide space parts pieces (栏目：要闻　版次：01); NFKC would make it a plain one.
+    return nfkc(line.replace("\u3000", "  ")).strip()
+
+
+def _split_lazily(pattern: re.Pattern[str], text: str) -> Iterator[str]:
+    """``pattern.split(text)`` one part at a time (``pattern`` has no groups and never matches empty).
+
+    A body sentence is asked whether it is a byline or a row of widgets: its
+    first word already says no, and splitting all of it cost more than the rest.
+
+    >>> list(_split_lazily(re.compile(r"[ ,]+"), " a, b c ")) == re.split(r"[ ,]+", " a, b c ")
+    True
+    """
+    start = 0
+    for gap in pattern.finditer(text):
+        yield text[start : gap.start()]
+        start = gap.end()
+    yield text[start:]
+
+
+def _around_page(segment: str) -> list[str]:
+    # A page mark is a piece of its own too: 第4版 经济新闻.
+    page = _PAGE.search(segment) if "版" in segment else None
+    if page is None or (page.start() and not segment[page.start() - 1].isspace()):
+        return [segment]
+    return [segment[: page.start()], page.group(0), segment[page.end() :]]
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One named piece of a header or footer line, and the value it carries (if any)."""
+
+    kind: str
+    value: str = ""
+
+
+MAX_REMEMBERED_LINES = 50_000
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    labels: dict[str, tuple[str, bool]]  # label -> (kind, value is the rest of the line)
+    label_split: re.Pattern[str] | None
+    label_piece: re.Pattern[str] | None
+    widgets: dict[str, str]  # folded phrase -> kind
+    widget_patterns: tuple[tuple[str, re.Pattern[str], int], ...]  # (kind, pattern, longest text it can match)
+    copyright: re.Pattern[str] | None
+    cut_markers: frozenset[str]
+    publications: tuple[str, ...]
+    datelines: tuple[re.Pattern[str], ...]
+    english_bylines: tuple[re.Pattern[str], ...]
+    english_credits: tuple[re.Pattern[str], ...]
+    byline_roles: tuple[str, ...] = ()
+    byline_markers: str = ""
+    dropped: frozenset[str] = field(default_factory=frozenset)
+    article_lines: re.Pattern[str] | None = None
+    byline_headings: frozenset[str] = frozenset()
+    # Furniture lines recur on page after page: each is judged once per process.
+    _explained: dict[str, tuple[Piece, ...] | None] = field(default_factory=dict, compare=False, repr=False)
+    _pieced: dict[str, tuple[Piece, ...]] = field(default_factory=dict, compare=False, repr=False)
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_explained": {}, "_pieced": {}}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+
+    def explain(self, line: str) -> list[Piece] | None:
+        """The pieces of a header or footer line, or None when some piece is not boilerplate.
+
+        >>> from pipeline.core.patterns import load_patterns
+        >>> v = load_patterns().vocabulary
+        >>> [(p.kind, p.value) for p in v.explain("2020-09-08 15:32:11  来源:新华网  【字号 大 中 小】")]
+        [('date', '2020-09-08 15:32:11'), ('source', '新华网'), ('control', '')]
+        >>> [(p.kind, p.value) for p in v.explain("来源：央视新闻 | 编辑：陈静 | 审核：贾文")]
+        [('source', '央视新闻'), ('editor', '陈静'), ('editor', '贾文')]
+        >>> v.explain("北京市委政法委发挥统筹协调作用。") is None
+        True
+        """
+        found = _remembered(self._explained, line, self._explain)
+        return None if found is None else list(found)
+
+    def is_article_line(self, line: str) -> bool:
+        """A line of the article itself that looks like furniture (``[article_lines]``): a credit, an affiliation.
+
+        >>> from pipeline.core.patterns import load_patterns
+        >>> v = load_patterns().vocabulary
+        >>> v.is_article_line("版式设计：蔡华伟"), v.is_article_line("（作者单位：北京大学）"), v.is_article_line("责任编辑：王明")
+        (True, True, False)
+        """
+        return self._article_line(_normalized(line)) if _has_colon(line) else False
+
+    def _article_line(self, text: str) -> bool:
+        """`is_article_line` of text already `_normalized`."""
+        return self.article_lines is not None and self.article_lines.match(text) is not None
+
+    def _explain(self, line: str) -> tuple[Piece, ...] | None:
+        text = _normalized(line)
+        if not text or len(text) > 400 or (_has_colon(text) and self._article_line(text)):
+            return None
+        whole = self.byline(text)
+        if whole is not None:
+            return (Piece("byline", "、".join(whole[1])),)
+        pieces: list[Piece] = []
+        for segment in self._segments(text):
+            piece = self._piece(segment)
+            if piece is None:
+                return None
+            pieces.extend(piece)
+        return tuple(pieces) or None
+
+    def pieces(self, line: str) -> list[Piece]:
+        """Every piece of a line, named or ``unknown`` (with its text): what `explain` judges, piece by piece.
+
+        >>> from pipeline.core.patterns import load_patterns
+        >>> [(p.kind, p.value) for p in load_patterns().vocabulary.pieces("发布时间：2020-11-30  来源：成都市人民政府  热度：高")]
+        [('date', '2020-11-30'), ('source', '成都市人民政府'), ('unknown', '热度:高')]
+        """
+        return list(_remembered(self._pieced, line, self._pieces))
+
+    def _pieces(self, line: str) -> tuple[Piece, ...]:
+        text = _normalized(line)
+        if not text or len(text) > 400:
+            return (Piece("unknown", text),)
+        out: list[Piece] = []
+        for segment in self._segments(text):
+            out.extend(self._piece(segment) or [Piece("unknown", segment)])
+        return tuple(out)
+
+    def _segments(self, text: str) -> list[str]:
+        # Split at pipes and wide spaces, before each "label:" (known or not), and between bracketed items.
+        parts = _PIPES.split(text) if _PIPES_HINT.search(text) else [text]
+        if _has_colon(text):
+            if self.label_split is not None:
+                parts = [p for part in parts for p in self.label_split.split(part)]
+            parts = [p for part in parts for p in _ANY_LABEL_SPLIT.split(part)]
+        out: list[str] = []
+        for part in parts:
+            for segment in _BRACKET_BREAK.split(part) if _CLOSING_BRACKET.search(part) else [part]:
+                around = [part for piece in self._around_date(segment) for part in _around_page(piece)]
+                out.extend(piece for piece in around if piece.strip(_EDGE))
+        return out
+
+    def _around_date(self, segment: str) -> list[str]:
+        # A date is a piece of its own: 央视网 2020年06月28日 12:10 is a source and a
+        # date, Published 26 April 2020 a date word and a date. A labelled
+        # segment (发布时间：2020-01-05) stays whole.
+        if self.label_piece is not None and _has_colon(segment) and self.label_piece.match(segment.strip()):
+            return [segment]
+        dates = find_dates(segment)
+        if not dates:
+            return [segment]
+        start, end = dates[0].start, dates[-1].end
+        zone = _ZONE.match(segment, end + len(segment[end:]) - len(segment[end:].lstrip()))
+        if zone is not None and not segment[zone.end():].strip():
+            end = len(segment)
+        return [segment[:start], segment[start:end], segment[end:]]
+
+    def _piece(self, segment: str, depth: int = 0) -> list[Piece] | None:
+        whole = _BRACKETED.fullmatch(segment.strip())
+        if whole and depth == 0:
+            inner = whole.group(1).strip()
+            return self._piece(inner, 1) if inner else [Piece("decoration")]
+        core = segment.strip(_EDGE)
+        if not core:
+            return [Piece("decoration")]
+        labelled = self.label_piece.match(core) if self.label_piece is not None and _has_colon(core) else None
+        if labelled:
+            return self._labelled(labelled.group("label"), labelled.group("value").strip(), segment)
+        dates = find_dates(core)
+        if dates and not _ZONE.sub("", core.replace(core[dates[0].start : dates[-1].end], "")).strip(_EDGE):
+            return [Piece("date", core[dates[0].start : dates[-1].end])]
+        zoneless = _ZONE.sub("", core).strip() if _ZONE_HINT.search(core) else core.strip()
+        if _TIME_ONLY.fullmatch(zoneless) or (zoneless != core and _DOTTED_TIME.fullmatch(zoneless)):
+            return [Piece("time", core)]
+        kind = self._widget(core)
+        if kind is not None:
+            return [Piece(kind)]
+        page = _PAGE.fullmatch(core)
+        if page:
+            return [Piece("page", page.group(1))]
+        if _BREADCRUMB_HINT.search(core) and _BREADCRUMB.fullmatch(core):
+            return [Piece("breadcrumb", core)]
+        if _CODE.fullmatch(core):
+            return [Piece("code")]
+        if self.copyright is not None and self._rights(core):
+            return [Piece("copyright")]
+        if any(pattern.match(core) for pattern in self.english_credits):
+            return [Piece("credit", core)]
+        byline = self.byline(core)
+        if byline is not None:
+            return [Piece("byline", "、".join(byline[1]))]
+        if len(core) <= 20 and core in self.publications:
+            return [Piece("source", core)]
+        return None
+
+    def _rights(self, core: str) -> bool:
+        """A statement of the site's rights or distance: every sentence of it (a report that mentions 观点 is none).
+
+        >>> from pipeline.core.patterns import load_patterns
+        >>> v = load_patterns().vocabulary
+        >>> v._rights("本网站所刊载信息，不代表中新社和中新网观点。刊用本网站稿件，务经书面授权。"), v._rights("© 2020 人民网 版权所有")
+        (True, True)
+        >>> v._rights("本报记者近日采访了多位专家，他们的观点并不完全一致，有人认为应当加快推进。")
+        False
+        >>> v._rights("本文观点仅代表作者本人。作者长期关注城市更新，曾在多地调研。")
+        False
+        """
+        assert self.copyright is not None
+        if self.copyright.search(core) is None:
+            return False
+        sentences = [part for part in _SENTENCES.split(core) if part.strip(_EDGE)]
+        return len(sentences) <= 1 or all(self.copyright.search(sentence) for sentence in sentences)
+
+    def _labelled(self, label: str, value: str, segment: str) -> list[Piece] | None:
+        kind, rest = self.labels[self._label_name(label)]
+        if kind in ("share", "control"):
+            widgets = [w for w in re.split(r"[\s,，、]+", value.strip(_EDGE)) if w]
+            return [Piece(kind)] if all(self._widget(w) for w in widgets) else None
+        if kind == "date":
+            return [Piece("date", value)] if find_dates(value) or not value else None
+        if kind == "breadcrumb":
+            return [Piece("breadcrumb", value)]
+        if not rest and (len(value) > 40 or segment.strip().rstrip("”’」』\"')）").endswith(_SENTENCE_ENDS)):
+            # A label followed by a sentence is prose ("编辑：这篇报道……", an interview's 记者：你怎么看？), not a credit.
+            return None
+        return [Piece(kind, value)]
+
+    def _label_name(self, label: str) -> str:
+        label = label.strip()
+        return next(name for name in sorted(self.labels, key=len, reverse=True) if label.endswith(name))
+
+    def _widget(self, text: str) -> str | None:
+        core = text.strip(_EDGE)
+        folded = core.casefold()
+        if folded in self.widgets:
+            return self.widgets[folded]
+        words = self._widget_words(folded)
+        if words:
+            return self.widgets[words[0]]
+        for kind, pattern, longest in self.widget_patterns:
+            if len(core) <= longest and pattern.fullmatch(core):
+                return kind
+        return None
+
+    def _widget_words(self, folded: str) -> list[str] | None:
+        """The words of ``folded`` when there are several and every one is a widget (分享 微信 微博)."""
+        words = []
+        for word in filter(None, _split_lazily(_WIDGET_WORDS, folded)):
+            if word not in self.widgets:
+                return None
+            words.append(word)
+        return words if len(words) > 1 else None
+
+    def byline(self, text: str) -> tuple[str | None, tuple[str, ...]] | None:
+        """(role, names) when ``text`` is a byline: roles and names only (本报记者 王明 李华, By Jane Doe).
+
+        >>> from pipeline.core.patterns import load_patterns
+        >>> load_patterns().vocabulary.byline("澎湃新闻记者 冯雪 实习生 孙丽")
+        ('澎湃新闻记者', ('冯雪', '孙丽'))
+        >>> load_patterns().vocabulary.byline("记者从北京市获悉，今年以来") is None
+        True
+        """
+        for pattern in self.english_bylines:
+            match = pattern.match(text)
+            if match:
+                names = re.split(r"\s*(?:,|\band\b|&)\s*", match.group("names"))
+                return "By", tuple(n.strip() for n in names if n.strip())
+        marked = text[:1] in self.byline_markers if self.byline_markers else False
+        # A box set apart from a lone name boxes a byline (□ 阿依古丽·买买提); one glued to a word heads a section (■短评).
+        spaced = marked and text[1:2].isspace()
+        text = text.lstrip(self.byline_markers).strip()
+        role, names = None, []
+        for token in _split_lazily(_NAME_SPLIT, text):
+            if not token:
+                continue
+            token_role = _role_of(token, self.byline_roles)
+            if token_role:
+                prefix, role_word, rest = token_role
+                role = role or (prefix + role_word)
+                token = rest
+                if not token:
+                    continue
+                if not marked or token in self.byline_headings:
+                    # "记者手记" is a heading; only a boxed byline may glue role and name, and ■记者手记 is a heading still.
+                    return None
+            if not _NAME.match(token) or token.endswith("摄"):
+                # 本报记者 贺勇摄 credits a photo: the article's line, not its byline.
+                return None
+            names.append(token)
+        if not names or (role is None and (not marked or (len(names) < 2 and not spaced)
+                                          or not all(len(name) <= 3 or "·" in name for name in names))):
+            # A boxed word alone (■短评, ■链接) is a subhead: boxed names need a role, to be several, or a space after
+            # the box; and without a role they are people's (two or three ideographs, or 阿依古丽·买买提), not ●减污，不要忘记.
+            return None
+        return role, tuple(dict.fromkeys(names))
+
+    def publication_in(self, text: str) -> str | None:
+        """The longest known publication named in ``text``, if any.
+
+        >>> from pipeline.core.patterns import load_patterns
+        >>> load_patterns().vocabulary.publication_in("人民网－人民日报")
+        '人民日报'
+        """
+        found = [(text.rfind(name), len(name), name) for name in self.publications if name in text]
+        return max(found)[2] if found else None
+
+
+def _has_colon(text: str) -> bool:
+    """Whether a label mark may be in ``text`` (a colon, or the arrows of 关键词 >> 防控)."""
+    return ":" in text or "：" in text or ">" in text or "»" in text or "＞" in text
+
+
+def _longest_match(pattern: re.Pattern[str]) -> int:
+    """The most characters ``pattern`` can match (a widget pattern is tried on every body line: most are longer).
+
+    >>> _longest_match(re.compile(r"点击.{0,6}关注")), _longest_match(re.compile(r"\\d+ min read")) > 10**6
+    (10, True)
+    """
+    try:
+        return re._parser.parse(pattern.pattern, pattern.flags).getwidth()[1]
+    except Exception:  # noqa: BLE001 - a parser Python changed: never skip the pattern
+        return sys.maxsize
+
+
+def _remembered(memo: dict, line: str, judge):
+    """``judge(line)``, once per distinct line while ``memo`` holds fewer than ``MAX_REMEMBERED_LINES``."""
+    if line not in memo:
+        if len(memo) >= MAX_REMEMBERED_LINES:
+            memo.clear()
+        memo[line] = judge(line)
+    return memo[line]
+
+
+def _role_of(token: str, roles: tuple[str, ...]) -> tuple[str, str, str] | None:
+    """(paper before the role, role, name glued after it) when a byline token holds a role.
+
+    A role starts the token (本报记者, 记者王明), or ends it after the name of
+    its paper or site (澎湃新闻记者); a one-character role (文, 图) only starts
+    it, so that the name 贾文 is a name.
+
+    >>> roles = ("本报记者", "记者", "文")
+    >>> _role_of("澎湃新闻记者", roles), _role_of("贾文", roles), _role_of("记者王明", roles)
+    (('澎湃新闻', '记者', ''), None, ('', '记者', '王明'))
+    """
+    if not roles or _any_role(roles).search(token) is None:
+        return None
+    for role in roles:
+        if token.startswith(role):
+            return "", role, token[len(role):]
+        if len(role) > 1 and token.endswith(role) and 2 <= len(token) - len(role) <= 8:
+            return token[: -len(role)], role, ""
+    return None
+
+
+@functools.lru_cache(maxsize=8)
+def _any_role(roles: tuple[str, ...]) -> re.Pattern[str]:
+    # Most tokens hold no role at all: one regex pass says so.
+    return re.compile("|".join(re.escape(role) for role in roles))
+
+
+def load_vocabulary(table: dict, byline_roles: tuple[str, ...], byline_markers: str, without: frozenset[str]) -> Vocabulary:
+    """Compile the vocabulary tables, leaving out entries tagged for the layouts in ``without``."""
+
+    def kept(entry: dict) -> bool:
+        return not (set(entry.get("layouts", ())) & without)
+
+    labels: dict[str, tuple[str, bool]] = {}
+    for entry in filter(kept, table.get("label", [])):
+        for name in entry["names"]:
+            labels[unicodedata.normalize("NFKC", name)] = (entry["kind"], bool(entry.get("rest_of_line", False)))
+    names = sorted(labels, key=len, reverse=True)
+    alternation = "|".join(re.escape(n) for n in names)
+    widgets: dict[str, str] = {}
+    patterns: list[tuple[str, re.Pattern[str]]] = []
+    for entry in filter(kept, table.get("widget", [])):
+        for phrase in entry.get("phrases", []):
+            widgets[unicodedata.normalize("NFKC", phrase).strip(_EDGE).casefold()] = entry["kind"]
+        patterns.extend((entry["kind"], compiled, _longest_match(compiled)) for compiled in map(re.compile, entry.get("patterns", [])))
+    copyright_patterns = [p for entry in filter(kept, table.get("copyright", [])) for p in entry["patterns"]]
+    cut_markers = [m for entry in filter(kept, table.get("cut_marker", [])) for m in entry["markers"]]
+    bylines = table.get("bylines", {})
+    return Vocabulary(
+        labels=labels,
+        # Before a label that follows a space, so "2020-10-02 08:36 来源：澎湃新闻" is two pieces.
+        label_split=re.compile(f"\\s+(?=(?:\\S{{0,6}}?)(?:{alternation})\\s*{_LABEL_MARK})") if names else None,
+        label_piece=re.compile(f"^(?P<label>\\S{{0,6}}?(?:{alternation}))\\s*{_LABEL_MARK}\\s*(?P<value>.*)$") if names else None,
+        widgets=widgets,
+        widget_patterns=tuple(patterns),
+        copyright=re.compile("|".join(f"(?:{p})" for p in copyright_patterns), re.IGNORECASE) if copyright_patterns else None,
+        cut_markers=frozenset(unicodedata.normalize("NFKC", m).casefold() for m in cut_markers),
+        publications=tuple(sorted(set(table.get("publications", {}).get("names", [])), key=len, reverse=True)),
+        datelines=tuple(re.compile(p) for p in table.get("datelines", {}).get("patterns", [])),
+        english_bylines=tuple(re.compile(p) for p in bylines.get("english", [])),
+        english_credits=tuple(re.compile(p) for p in bylines.get("english_credits", [])),
+        byline_roles=byline_roles,
+        byline_markers=byline_markers,
+        dropped=without,
+        article_lines=_article_lines(table.get("article_lines", {}).get("labels", [])),
+        byline_headings=frozenset(bylines.get("headings", [])),
+    )
+
+
+def _article_lines(labels: list[str]) -> re.Pattern[str] | None:
+    """A line that opens with one of ``labels`` and a colon, behind brackets or a bullet: （作者单位：北京大学）."""
+    if not labels:
+        return None
+    names = "|".join(re.escape(unicodedata.normalize("NFKC", label)) for label in sorted(labels, key=len, reverse=True))
+    return re.compile(rf"^[\s(（\[【〔■□●◆·•]*(?:{names})\s*[:：]")

@@ -1,0 +1,126 @@
+"""The dedup index earlier runs left: every earlier signature, and which earlier copy points where.
+
+New documents are compared with everything already in the output through
+this index, read from the Parquet files (not kept in memory between runs).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pipeline import store
+from pipeline.dedup.clusters import Earlier
+from pipeline.core.schema import EDGES
+from pipeline.dedup.signature import MinHashSettings
+
+
+def read_signatures(part: Path, settings: MinHashSettings) -> pa.Table:
+    """One part of the signatures table, refused if it was made with other MinHash settings."""
+    settings.check(pq.read_schema(part), str(part))
+    return pq.read_table(part, schema=settings.schema)
+
+
+def read_earlier(out_dir: Path, settings: MinHashSettings, changed_paths: Iterable[str], signatures: bool = True) -> Earlier:
+    """The dedup index earlier runs left, minus the rows of raw files that changed.
+
+    Without ``signatures`` only the decisions and the removed doc_ids are read
+    (`pipeline.dedup.shuffle_dedup` reads the signature parts on the workers).
+    """
+    signatures = [read_signatures(p, settings) for p in store.parts(out_dir, "signatures")] if signatures else []
+    duplicate_of: dict[str, str] = {}
+    for part in store.parts(out_dir, "duplicates"):
+        table = pq.read_table(part, columns=["doc_id", "duplicate_of"])
+        duplicate_of.update(zip(table.column("doc_id").to_pylist(), table.column("duplicate_of").to_pylist()))
+    removed: set[str] = set()
+    changed = pa.array(sorted(set(changed_paths)), pa.string())
+    if len(changed):
+        for table_name in ("documents", "duplicates"):
+            for part in store.parts(out_dir, table_name):
+                table = pq.read_table(part, columns=["doc_id", "source_path"])
+                removed.update(table.filter(pc.is_in(table.column("source_path"), value_set=changed)).column("doc_id").to_pylist())
+    return Earlier(
+        pa.concat_tables(signatures) if signatures else settings.schema.empty_table(),
+        duplicate_of,
+        frozenset(removed),
+    )
+
+
+def read_templates(out_dir: Path) -> pa.Table | None:
+    """The boilerplate template support earlier runs left (`schema.TEMPLATES`), or None."""
+    return store.read_table(out_dir, store.TEMPLATES) if store.parts(out_dir, store.TEMPLATES) else None
+
+
+def read_edges(out_dir: Path, leaving: Iterable[str] = ()) -> pa.Table:
+    """The edge rows earlier runs kept (`schema.EDGES`), minus those of the raw files in ``leaving`` (changed, read again)."""
+    gone = pa.array(sorted(set(leaving)), pa.string())
+    tables = []
+    for part in store.parts(out_dir, "edges"):
+        table = pq.read_table(part, schema=EDGES)
+        tables.append(table.filter(pc.invert(pc.is_in(table.column("source_path"), value_set=gone))) if len(gone) else table)
+    return pa.concat_tables(tables) if tables else EDGES.empty_table()
+
+
+def pages_with(out_dir: Path, templates: pa.Table) -> list[str]:
+    """The raw files of earlier pages that hold one of ``templates`` (scope, template_hash, where: TOP or BOTTOM) at that edge.
+
+    What a change in the learned furniture changes: these pages are read and cleaned again.
+    """
+    found: set[str] = set()
+    if not templates.num_rows:
+        return []
+    wanted = templates.cast(pa.schema([("scope", pa.string()), ("template_hash", pa.uint64()), ("edge", pa.uint8())]))
+    for part in store.parts(out_dir, "edges"):
+        table = pq.read_table(part, schema=EDGES)
+        table = table.filter(pc.is_in(table.column("template_hash"), value_set=wanted.column("template_hash")))
+        if not table.num_rows:
+            continue
+        for edge in (1, 2):
+            at = table.filter(pc.not_equal(pc.bit_wise_and(table.column("where"), edge), 0))
+            hits = at.join(wanted.filter(pc.equal(wanted.column("edge"), edge)).drop_columns(["edge"]), ["scope", "template_hash"],
+                           join_type="inner")
+            found.update(hits.column("source_path").to_pylist())
+    return sorted(found)
+
+
+def read_texts(parts: Iterable[Path], doc_ids: Sequence[str]) -> dict[str, str]:
+    """The clean texts of ``doc_ids``, from parts of documents or duplicates (staged or published).
+
+    The first part that holds a doc_id gives its text (list this run's parts
+    first: a changed file's new rows reuse its doc_ids). Of a published part
+    only the row groups that hold a wanted row are read (a group per
+    `publish.ROW_GROUP_BYTES`), of a staged one only the two columns (it is
+    memory-mapped), so verifying a few pairs does not read the corpus.
+    """
+    remaining = set(doc_ids)
+    found: dict[str, str] = {}
+    for part in parts:
+        if not remaining:
+            break
+        wanted = pa.array(sorted(remaining), pa.string())
+        table = _rows_of(part, wanted)
+        for doc_id, text in zip(table.column("doc_id").to_pylist(), table.column("text").to_pylist()):
+            found[doc_id] = text
+            remaining.discard(doc_id)
+    return found
+
+
+def _rows_of(part: Path, wanted: pa.Array) -> pa.Table:
+    """(doc_id, text) of the ``wanted`` rows of one part."""
+    if part.name.endswith(store.STAGED_SUFFIX):
+        table = store.read_part(part, columns=["doc_id", "text"])
+        return table.filter(pc.is_in(table.column("doc_id"), value_set=wanted))
+    handle = pq.ParquetFile(part)
+    ids = handle.read(columns=["doc_id"]).column("doc_id")
+    rows = np.flatnonzero(pc.is_in(ids, value_set=wanted).to_numpy(zero_copy_only=False))
+    if not len(rows):
+        return pa.table({"doc_id": pa.array([], pa.string()), "text": pa.array([], pa.string())})
+    bounds = np.cumsum([handle.metadata.row_group(g).num_rows for g in range(handle.num_row_groups)])
+    groups = np.unique(np.searchsorted(bounds, rows, side="right")).tolist()
+    table = handle.read_row_groups(groups, columns=["doc_id", "text"])
+    return table.filter(pc.is_in(table.column("doc_id"), value_set=wanted))

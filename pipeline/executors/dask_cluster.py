@@ -1,0 +1,110 @@
+"""Batches on a Dask cluster: what ``--cluster tcp://HOST:8786`` runs the batch work on.
+
+The same two passes as `parallel.map_batches` (reading, then cleaning), each
+batch one Dask task, so every core of every worker of the cluster works, and
+a task whose worker dies is run again on another one. What every task shares
+(the config, the learned templates) is sent to each worker once, not once per
+task; each worker compiles the pattern tables once (`patterns.load_patterns`
+is cached per process).
+
+The workers read the raw folder and write the output's staging folder by
+path, so both must be reachable under the same absolute paths on every
+worker: one machine, or a shared filesystem.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator, Sequence
+
+from pipeline.core.config import Config
+from pipeline.store.layout import OutputError
+
+# A scheduler that does not answer in this long is reported, not waited for.
+CONNECT_SECONDS = 5
+# A batch that raises is tried this many more times (a worker that dies is
+# Dask's business: it reruns the batch elsewhere, `distributed.scheduler.allowed-failures`).
+TASK_RETRIES = 1
+
+
+def connect(address: str, timeout: float = CONNECT_SECONDS):
+    """A client of the Dask scheduler at ``address``, or `OutputError` (exit 2) saying how to fix it."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise OutputError("--cluster needs dask's distributed package: pip install 'dask[distributed]'") from None
+    _check_address(address)
+    try:
+        client = Client(address, timeout=f"{timeout}s", set_as_default=False)
+    except (OSError, TimeoutError, ValueError, TypeError) as error:
+        raise OutputError(
+            f"no Dask scheduler answers at {address!r} ({type(error).__name__}: {error}); start one "
+            "(dask scheduler --host 127.0.0.1, then dask worker tcp://127.0.0.1:8786) or leave --cluster "
+            "out to clean on this machine"
+        ) from None
+    if not client.scheduler_info().get("workers"):
+        client.close()
+        raise OutputError(f"the Dask scheduler at {address!r} has no workers; start some: dask worker {address}")
+    return client
+
+
+def _check_address(address: str) -> None:
+    # A Client half-built from an address Dask cannot read blocks for seconds
+    # when it is collected: such an address is refused before one is made.
+    from distributed.comm import parse_address, parse_host_port
+    from distributed.comm.registry import get_backend
+
+    try:
+        scheme, location = parse_address(address)
+        get_backend(scheme)
+        if scheme == "inproc":
+            raise ValueError("inproc:// addresses live inside one process")
+        if scheme in ("tcp", "tls"):
+            parse_host_port(location)
+    except (ValueError, TypeError) as error:
+        raise OutputError(
+            f"{address!r} is not a Dask scheduler address Dask can use ({error}); write it as tcp://HOST:8786"
+        ) from None
+
+
+def _shared(jobs: Sequence[tuple]) -> list[Any]:
+    """The arguments every job passes as the very same object (config, templates): sent once per worker."""
+    if not jobs:
+        return []
+    plain = (str, int, float, bool, bytes, type(None))
+    return [arg for arg in jobs[0] if not isinstance(arg, plain) and all(any(a is arg for a in job) for job in jobs[1:])]
+
+
+class ClusterMapper:
+    """A `pipeline.run.Mapper` that runs each job as a task on ``client``'s cluster.
+
+    It carries the client, so that the run's dedup step runs on the same
+    cluster (`pipeline.dedup.shuffle_dedup`).
+    """
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def __call__(self, function: Callable[..., dict[str, Any]], jobs: Sequence[tuple], config: Config) -> Iterator[dict[str, Any]]:
+        from distributed import as_completed
+
+        client = self.client
+
+        sent = {id(arg): client.scatter(arg, broadcast=True, hash=False) for arg in _shared(jobs)}
+        queue = iter([tuple(sent.get(id(arg), arg) for arg in job) for job in jobs])
+        # At most two tasks per worker thread are queued: a million files do not become a million tasks up front.
+        slots = 2 * max(1, sum(client.nthreads().values()))
+
+        def submit() -> Any:
+            job = next(queue, None)
+            return None if job is None else client.submit(function, *job, pure=False, retries=TASK_RETRIES)
+
+        running = as_completed([f for f in (submit() for _ in range(slots)) if f is not None], loop=client.loop)
+        for future in running:
+            yield future.result()
+            following = submit()
+            if following is not None:
+                running.add(following)
+
+
+def cluster_mapper(client: Any) -> ClusterMapper:
+    return ClusterMapper(client)

@@ -1,0 +1,445 @@
+"""Template support: in how many of its site's articles each line template stands at the top, at the bottom and inside a body, and what is learned from it.
+
+Furniture belongs to a site: it stands at one edge of a large share of that
+site's pages. An article's own lines (a credit, an affiliation, a label such
+as 核心阅读, the closing sentence of every report on one event) belong to
+the article: however many articles share them, they stand on a small share
+of any one site's pages. So support is counted per site (`boilerplate.site_of`),
+and a template is learned when it stands at one edge of at least
+``FURNITURE_SHARE`` of its site's articles *and* of ``boilerplate_min_pages``
+articles, and almost never inside a body. A sentence needs far more
+(``PROSE_SHARE``): a site's disclaimer is under nearly every page, and a
+body paragraph is at an edge of few.
+
+`TemplateCounts` adds up the pages `boilerplate.page_templates` describes,
+batch by batch, and the edge rows earlier runs kept (the ``edges`` table),
+so that the counts of an incremental output are those of a full rebuild.
+`support_of` joins this run's counts with what earlier runs kept. `learn`
+picks the furniture; `Learned` answers, for a page, which templates are
+learned boilerplate at its top and at its bottom. On a Dask cluster the rows
+are counted there instead (`pipeline.learn.shuffle_support`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline.clean.boilerplate import BOTH, BOTTOM, INSIDE, PAGE, TOP, is_prose
+from pipeline.core.schema import EDGES, TEMPLATES
+
+# Of the articles a learned template stands in, at most this share may have it
+# inside the body.
+MAX_INNER_SHARE = 0.1
+# A template is kept with the output (and can be learned) once it stands at one
+# edge of this many articles: ``boilerplate_min_pages`` is at least this.
+KEPT_MIN_EDGE = 2
+# The share of its site's articles a short line must stand at one edge of to be
+# furniture. Measured (BENCHMARKS.md): the most common article line of a month
+# of People's Daily, 核心阅读, opens 6.1% of its articles, 版式设计：<v> closes
+# 2.3%, every other one under 1%; a site's own furniture stands on 9% to 100%
+# of its pages (a variant a template era or a flavour of the site prints).
+FURNITURE_SHARE = 0.1
+# A sentence is furniture only when it stands at one edge of this share of its
+# site's articles, and of this many times ``boilerplate_min_pages``: a
+# disclaimer stands under nearly every page, while the closing sentence that
+# several reports of one event share, or a quoted slogan, stands on few.
+PROSE_SHARE = 0.2
+PROSE_MIN_FACTOR = 2
+# A template belongs to a flavour of its site (one of the portals a folder of
+# reposts mixes, a template era of one site) when a furniture line of the site
+# stands beside it on at least this share of its articles, far more often than
+# chance would put it there: its share is then counted among that line's
+# articles. A site's furniture that only one flavour prints stands on a large
+# share of that flavour, however small the flavour; an article's line stands
+# beside every flavour's lines as often as chance has it.
+FLAVOUR_SHARE = 0.7
+# ... and at least this many times as often as on the site's pages at large: a
+# flavour is a part of its site, not a line a content-related marker (the
+# bylines of the papers that print 核心阅读) happens to stand beside more often.
+FLAVOUR_LIFT = 2.0
+# How unlikely "far more often than chance" is: a binomial tail under 1e-5
+# (Chernoff's bound, in nats). Five articles that all carry a line of a fifth of
+# the site's pages are chance (1 in 3,000); nine that all carry a line of a
+# tenth are not, nor seventeen that carry a line of half.
+FLAVOUR_EVIDENCE = 11.5
+ROW = np.dtype([("scope", np.int32), ("template", np.uint64), ("where", np.uint8), ("key", np.uint64)])
+
+
+@dataclass
+class TemplateCounts:
+    """Template occurrences of many pages, per site (scope).
+
+    Rows are kept as one numpy array, folded to one row per (scope, template,
+    position, article) as they come, so memory grows with distinct lines,
+    not with pages. A page's own row (template 0, ``PAGE``) counts its site's
+    articles.
+    """
+
+    scopes: dict[str, int] = field(default_factory=dict)
+    rows: np.ndarray = field(default_factory=lambda: np.empty(0, ROW))
+    texts: dict[int, str] = field(default_factory=dict)
+    pending: list[np.ndarray] = field(default_factory=list)
+    page_rows: list[tuple[int, int, int, int]] = field(default_factory=list)
+
+    def add_page(self, scope: str, templates: tuple[set[tuple[int, int, int]], dict[int, str]]) -> None:
+        rows, texts = templates
+        for h, text in texts.items():
+            self.texts.setdefault(h, text[:200])
+        at = self.scopes.setdefault(scope, len(self.scopes))
+        self.page_rows.extend((at, h, where, key) for h, where, key in rows)
+
+    def add_rows(self, rows: pa.Table) -> None:
+        """Add rows kept as a table (scope by name, template_hash, where, article_key): the edges earlier runs counted."""
+        if not rows.num_rows:
+            return
+        names = rows.column("scope").combine_chunks().dictionary_encode()
+        remap = np.array([self.scopes.setdefault(name, len(self.scopes)) for name in names.dictionary.to_pylist()], np.int32)
+        array = np.empty(rows.num_rows, ROW)
+        array["scope"] = remap[names.indices.to_numpy(zero_copy_only=False)]
+        array["template"] = rows.column("template_hash").to_numpy()
+        array["where"] = rows.column("where").to_numpy()
+        array["key"] = rows.column("article_key").to_numpy()
+        self.pending.append(array)
+        if sum(len(p) for p in self.pending) > 1_000_000:
+            self.fold()
+
+    def merge(self, other: TemplateCounts) -> None:
+        """Add another batch's counts (its scope ids are renumbered into ours)."""
+        if not len(other.rows) and not other.pending and not other.page_rows:
+            return
+        other.fold()
+        remap = np.array([self.scopes.setdefault(name, len(self.scopes)) for name in sorted(other.scopes, key=other.scopes.get)], np.int32)
+        rows = other.rows.copy()
+        rows["scope"] = remap[rows["scope"]]
+        self.pending.append(rows)
+        for h, text in other.texts.items():
+            self.texts.setdefault(h, text)
+        if sum(len(p) for p in self.pending) > 1_000_000:
+            self.fold()
+
+    def fold(self) -> None:
+        if self.page_rows:
+            # One array for many pages: an array per page cost more than the rows in it.
+            self.pending.append(np.array(self.page_rows, dtype=ROW))
+            self.page_rows = []
+        if self.pending:
+            rows = np.concatenate([self.rows, *self.pending])
+            _, first = np.unique(_row_key(rows, with_article=True), return_index=True)
+            self.rows = rows[first]
+            self.pending = []
+
+    def counted(self, min_pages: int = KEPT_MIN_EDGE) -> pa.Table:
+        """Articles per (scope, template) at the top, at the bottom and inside a body, the site's articles and the template's flavour's: what `support_of` takes.
+
+        Only the templates that can be kept come back: at an edge of two
+        articles or more. A million pages have millions of distinct lines
+        (every title, every paragraph) and a few thousand such templates: they
+        are found in numpy, no Python object or Arrow string per line.
+        ``min_pages``: the templates at an edge of fewer articles cannot be learned, and get no flavour.
+        """
+        self.fold()
+        _, first, counts = np.unique(_row_key(self.rows, with_article=False), return_index=True, return_counts=True)
+        keys = self.rows[first]
+        where = keys["where"]
+        # A template's rows differ in position only: summed per (scope, template).
+        _, heads, group = np.unique(_template_key(keys["scope"], keys["template"]), return_index=True, return_inverse=True)
+
+        def summed(at: np.ndarray) -> np.ndarray:
+            return np.bincount(group, weights=np.where(at, counts, 0), minlength=len(heads)).astype(np.int64)
+
+        top, bottom, inside = summed((where & TOP) > 0), summed((where & BOTTOM) > 0), summed(where == INSIDE)
+        scopes, templates = keys["scope"][heads], keys["template"][heads]
+        page_rows = where[heads] == PAGE
+        pages = np.zeros(len(self.scopes), np.int64)
+        np.add.at(pages, scopes[page_rows], np.bincount(group, weights=counts, minlength=len(heads)).astype(np.int64)[page_rows])
+        kept = can_be_kept(top, bottom) & ~page_rows
+        table = pa.table(
+            {
+                "scope": pa.array(scopes[kept], pa.int32()),
+                "template_hash": pa.array(templates[kept], pa.uint64()),
+                "top": pa.array(top[kept], pa.int64()),
+                "bottom": pa.array(bottom[kept], pa.int64()),
+                "inside": pa.array(inside[kept], pa.int64()),
+                "pages": pa.array(pages[scopes[kept]], pa.int64()),
+            }
+        )
+        edges = self.rows[(self.rows["where"] & BOTH) > 0]
+        rows = pa.table({"scope": pa.array(edges["scope"], pa.int32()), "template_hash": pa.array(edges["template"], pa.uint64()),
+                         "article_key": pa.array(edges["key"], pa.uint64())})
+        table = table.append_column("flavour_pages", flavour_pages(rows, table, min_pages))
+        return table.set_column(0, "scope", self._scope_column(scopes[kept]))
+
+    def staged_rows(self) -> pa.Table:
+        """The rows themselves (scope by name), for a run whose support is counted on a cluster."""
+        self.fold()
+        return pa.table({
+            "scope": self._scope_column(self.rows["scope"]),
+            "template_hash": pa.array(self.rows["template"], pa.uint64()),
+            "where": pa.array(self.rows["where"], pa.uint8()),
+            "article_key": pa.array(self.rows["key"], pa.uint64()),
+        })
+
+    def _scope_column(self, ids: np.ndarray) -> pa.Array:
+        """Scope ids as their names, an Arrow string column."""
+        names = pa.array([name for name, _ in sorted(self.scopes.items(), key=lambda item: item[1])], pa.string())
+        return pa.DictionaryArray.from_arrays(pa.array(ids, pa.int32()), names).cast(pa.string())
+
+    def support(self, earlier: pa.Table | None = None, texts_of: Callable[[pa.Array], pa.Table] | None = None,
+                min_pages: int = KEPT_MIN_EDGE) -> pa.Table:
+        """Articles with each template at the top, at the bottom and inside a body, per scope (`schema.TEMPLATES` less ``learned``).
+
+        See `support_of`; without ``texts_of`` the texts come from these counts.
+        """
+        return support_of(self.counted(min_pages), earlier, texts_of or self._texts_of)
+
+    def _texts_of(self, hashes: pa.Array) -> pa.Table:
+        held = pa.table({"template_hash": pa.array(list(self.texts), pa.uint64()), "template": pa.array(list(self.texts.values()), pa.string())})
+        return held.filter(pc.is_in(held.column("template_hash"), value_set=hashes))
+
+
+class EdgeRows:
+    """The rows of each page's edges as pages are read (`schema.EDGES`): what the output keeps for later runs to count."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+        self.scopes: list[str] = []
+        self.keys: list[int] = []
+        self.templates: list[int] = []
+        self.wheres: list[int] = []
+
+    def add(self, source_path: str, scope: str, rows: set[tuple[int, int, int]]) -> None:
+        for h, where, key in rows:
+            if where != INSIDE:
+                self.paths.append(source_path)
+                self.scopes.append(scope)
+                self.keys.append(key)
+                self.templates.append(h)
+                self.wheres.append(where)
+
+    def table(self) -> pa.Table:
+        return pa.table({"source_path": self.paths, "scope": self.scopes, "article_key": pa.array(self.keys, pa.uint64()),
+                         "template_hash": pa.array(self.templates, pa.uint64()), "where": pa.array(self.wheres, pa.uint8())},
+                        schema=EDGES)
+
+
+def support_of(counted: pa.Table, earlier: pa.Table | None, texts_of: Callable[[pa.Array], pa.Table]) -> pa.Table:
+    """This run's counts (`TemplateCounts.counted`) with what earlier runs kept (`schema.TEMPLATES` less ``learned``).
+
+    The edge counts and the sites' articles are exact already: the counts
+    were made with the edge rows earlier runs kept. Only ``inside`` adds up
+    with the earlier support's: the lines inside bodies are too many to keep
+    (an article seen in two runs counts twice there, which can only keep a
+    template from being learned). ``texts_of`` gives (template_hash, template)
+    rows for an array of template hashes (a run's batches stage them:
+    `staging.template_texts`); a template this run did not see has its text
+    from the earlier support. The texts are joined in Arrow: at a million
+    pages a dict of them cost the driver half a GiB.
+    """
+    table = counted
+    if earlier is not None and earlier.num_rows:
+        inside = earlier.select(["scope", "template_hash", "inside", "template"]).rename_columns(["scope", "template_hash", "earlier_inside", "known"])
+        table = table.join(inside.cast(pa.schema([("scope", pa.string()), ("template_hash", pa.uint64()), ("earlier_inside", pa.int64()),
+                                                  ("known", pa.string())])),
+                           ["scope", "template_hash"], join_type="left outer")
+        table = table.set_column(table.column_names.index("inside"), "inside",
+                                 pc.add(table.column("inside"), pc.fill_null(table.column("earlier_inside"), 0)))
+    # One text per hash on the right of each join, or a support row would be repeated.
+    table = table.join(_one_text_each(texts_of(pc.unique(table.column("template_hash")))), "template_hash", join_type="left outer")
+    if "known" in table.column_names:
+        found = table.column("template")
+        found = pc.if_else(pc.equal(pc.fill_null(found, ""), ""), table.column("known"), found)
+        table = table.set_column(table.column_names.index("template"), "template", found)
+    table = table.set_column(table.column_names.index("template"), "template", pc.fill_null(table.column("template"), ""))
+    schema = pa.schema([f for f in TEMPLATES if f.name != "learned"])
+    return table.select(schema.names).cast(schema).sort_by([("scope", "ascending"), ("template_hash", "ascending")])
+
+
+def _one_text_each(texts: pa.Table) -> pa.Table:
+    """(template_hash, template) with one row per hash (a template's text is the same wherever it was seen)."""
+    texts = texts.select(["template_hash", "template"]).cast(pa.schema([("template_hash", pa.uint64()), ("template", pa.string())]))
+    one = texts.group_by("template_hash", use_threads=False).aggregate([("template", "first")])
+    return one.rename_columns(["template_hash", "template"])
+
+
+def _row_key(rows: np.ndarray, with_article: bool) -> np.ndarray:
+    """One uint64 per row standing for (scope, template, where[, article]).
+
+    np.unique sorts plain integers many times faster than structured rows. The
+    template and article hashes are uniform 64-bit values, so two different
+    rows share a key with a chance of about n²/2⁶⁴ (1e-5 at ten million rows),
+    and a shared key only merges two counts.
+    """
+    with np.errstate(over="ignore"):
+        key = _template_key(rows["scope"], rows["template"]) ^ rows["where"].astype(np.uint64)
+        if with_article:
+            key ^= rows["key"] * np.uint64(0x165667B19E3779F9)
+    return key
+
+
+def _template_key(scope: np.ndarray, template: np.ndarray) -> np.ndarray:
+    """One uint64 per (scope, template), as `_row_key`."""
+    with np.errstate(over="ignore"):
+        return template.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) ^ scope.astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
+
+
+def flavour_pages(rows: pa.Table, counted: pa.Table, min_pages: int) -> pa.Array:
+    """For each row of ``counted``, the articles of the flavour of its site the template belongs to (see ``FLAVOUR_SHARE``).
+
+    ``rows``: (scope, template_hash, article_key) of page edges, distinct or
+    not. A flavour is marked by a line at one edge of ``FURNITURE_SHARE`` of
+    its site; the template's flavour is the smallest such line that stands
+    beside it on ``FLAVOUR_SHARE`` of its articles (``FLAVOUR_LIFT`` times as
+    often as on the site's pages, and far more often than chance:
+    ``FLAVOUR_EVIDENCE``), or the whole site. Only the templates at
+    an edge of ``min_pages`` articles are looked at: no other can be learned.
+    """
+    pages = counted.column("pages").to_numpy()
+    edge = np.maximum(counted.column("top").to_numpy(), counted.column("bottom").to_numpy())
+    keys = ["scope", "template_hash"]
+    markers = counted.filter(pa.array(can_be_kept(edge, edge) & (edge >= FURNITURE_SHARE * pages))).select(keys)
+    candidates = counted.filter(pa.array(edge >= max(min_pages, KEPT_MIN_EDGE))).select(keys)
+    if not markers.num_rows or not candidates.num_rows:
+        return pa.array(pages, pa.int64())
+    rows = rows.select([*keys, "article_key"]).group_by([*keys, "article_key"], use_threads=False).aggregate([])
+    articles = rows.group_by(keys, use_threads=False).aggregate([("article_key", "count")]).rename_columns([*keys, "articles"])
+    marked = rows.join(markers, keys, join_type="left semi").rename_columns(["scope", "marker", "article_key"])
+    beside = rows.join(candidates, keys, join_type="left semi").join(marked, ["scope", "article_key"], join_type="inner")
+    beside = beside.filter(pc.not_equal(beside.column("template_hash"), beside.column("marker")))
+    pairs = beside.group_by([*keys, "marker"], use_threads=False).aggregate([("article_key", "count")])
+    pairs = pairs.join(articles, keys, join_type="inner").join(articles.rename_columns(["scope", "marker", "marker_articles"]),
+                                                               ["scope", "marker"], join_type="inner")
+    site = counted.group_by("scope", use_threads=False).aggregate([("pages", "max")]).rename_columns(["scope", "site"])
+    pairs = pairs.join(site, "scope", join_type="inner")
+    beside_count, articles_count = pairs.column("article_key_count").to_numpy(), pairs.column("articles").to_numpy()
+    chance = pairs.column("marker_articles").to_numpy() / np.maximum(pairs.column("site").to_numpy(), 1)
+    strong = ((beside_count >= FLAVOUR_SHARE * articles_count) & (beside_count >= FLAVOUR_LIFT * chance * articles_count)
+              & (surprise(beside_count, articles_count, chance) >= FLAVOUR_EVIDENCE))
+    smallest = pairs.filter(pa.array(strong)).group_by(keys, use_threads=False).aggregate([("marker_articles", "min")])
+    found = counted.select(keys).append_column("row", pa.array(np.arange(counted.num_rows))).join(smallest, keys, join_type="inner")
+    flavour = pages.copy()
+    at = found.column("row").to_numpy()
+    flavour[at] = np.minimum(pages[at], found.column("marker_articles_min").to_numpy())
+    return pa.array(flavour, pa.int64())
+
+
+def surprise(hits: np.ndarray, trials: np.ndarray, chance: np.ndarray) -> np.ndarray:
+    """How unlikely ``hits`` of ``trials`` are when each hits with probability ``chance``: -ln of Chernoff's bound on the tail, in nats.
+
+    >>> [round(float(x), 1) for x in surprise(np.array([5, 20, 2]), np.array([5, 20, 10]), np.array([1 / 3, 1 / 3, 1 / 3]))]
+    [5.5, 22.0, 0.0]
+    """
+    rate = hits / np.maximum(trials, 1)
+    p = np.clip(chance, 1e-9, 1 - 1e-9)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kl = np.where(rate > 0, rate * np.log(rate / p), 0.0) + np.where(rate < 1, (1 - rate) * np.log((1 - rate) / (1 - p)), 0.0)
+    return np.where(rate > p, trials * kl, 0.0)
+
+
+def can_be_kept(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+    """Which templates stand at an edge of ``KEPT_MIN_EDGE`` articles or more (no other can be learned)."""
+    return np.maximum(top, bottom) >= KEPT_MIN_EDGE
+
+
+# How a template is learned, as the ``learned`` column of `schema.TEMPLATES` says it (comma-joined):
+# furniture at that edge, or furniture there only inside a block of furniture (a sentence with weaker evidence).
+MARKS = ("top", "bottom", "top_in_block", "bottom_in_block")
+
+
+@dataclass(frozen=True)
+class Learned:
+    """The learned templates: per site (scope), the hashes learned at the top and at the bottom.
+
+    ``top_in_block`` and ``bottom_in_block``: sentences that stand at that
+    edge of enough of their site's articles to be a short line's furniture,
+    not to be a sentence's: they are furniture where furniture stands right
+    around them (a site's notice between its credit line and its print
+    links), and article text elsewhere. ``table`` holds them all with their
+    support, for the run report.
+    """
+
+    top: dict[str, frozenset[int]] = field(default_factory=dict)
+    bottom: dict[str, frozenset[int]] = field(default_factory=dict)
+    top_in_block: dict[str, frozenset[int]] = field(default_factory=dict)
+    bottom_in_block: dict[str, frozenset[int]] = field(default_factory=dict)
+    table: pa.Table | None = None
+
+    def for_page(self, scope: str) -> tuple[frozenset[int], frozenset[int], frozenset[int], frozenset[int]]:
+        """(top, bottom, top_in_block, bottom_in_block) hashes that apply to a page of site ``scope``."""
+        return (self.top.get(scope, frozenset()), self.bottom.get(scope, frozenset()),
+                self.top_in_block.get(scope, frozenset()), self.bottom_in_block.get(scope, frozenset()))
+
+    def __bool__(self) -> bool:
+        return any(getattr(self, mark) for mark in MARKS)
+
+    def __getstate__(self) -> dict:
+        # Workers need the hashes only; the table (with every template's text) is for the report.
+        return {**self.__dict__, "table": None}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+
+    def marks(self) -> set[tuple[str, int, str]]:
+        """Every (scope, template hash, mark) learned."""
+        return {(scope, h, mark) for mark in MARKS for scope, hashes in getattr(self, mark).items() for h in hashes}
+
+
+def learned_at(edge: np.ndarray, inside: np.ndarray, pages: np.ndarray, min_pages: int, share: float = FURNITURE_SHARE) -> np.ndarray:
+    """Which templates are furniture at one edge, from their support there, inside bodies, and their site's articles.
+
+    >>> import numpy as np
+    >>> learned_at(np.array([5, 5, 40, 9]), np.array([0, 0, 0, 3]), np.array([20, 100, 100, 20]), 5).tolist()
+    [True, False, True, False]
+    """
+    return (edge >= min_pages) & (edge >= share * pages) & (inside <= MAX_INNER_SHARE * (edge + inside))
+
+
+def learn(support: pa.Table, min_pages: int | None) -> tuple[Learned, pa.Table]:
+    """The furniture of each site (see the module's docstring), and the support with its ``learned`` column (`schema.TEMPLATES`).
+
+    A short line is learned at an edge with the evidence of `learned_at`; a
+    sentence with ``PROSE_SHARE`` of its site's articles and
+    ``PROSE_MIN_FACTOR`` times ``min_pages``, or, with a short line's
+    evidence only, inside a block of furniture (``*_in_block``).
+    ``min_pages`` None: nothing is learned (``learn_boilerplate`` off), the
+    support is kept all the same.
+    """
+    n = support.num_rows
+    found = {mark: np.zeros(n, dtype=bool) for mark in MARKS}
+    if min_pages is not None:
+        inside, pages = support.column("inside").to_numpy(), support.column("flavour_pages").to_numpy()
+        prose = np.array([is_prose(text) for text in support.column("template").to_pylist()], dtype=bool)
+        for edge in ("top", "bottom"):
+            at = support.column(edge).to_numpy()
+            evidence = learned_at(at, inside, pages, min_pages)
+            strong = learned_at(at, inside, pages, PROSE_MIN_FACTOR * min_pages, PROSE_SHARE)
+            found[edge] = evidence & (~prose | strong)
+            found[f"{edge}_in_block"] = evidence & prose & ~strong
+    any_mark = np.zeros(n, dtype=bool)
+    for marked in found.values():
+        any_mark |= marked
+    names = [",".join(mark for mark in MARKS if found[mark][row]) or None for row in range(n)] if any_mark.any() else [None] * n
+    support = support.append_column("learned", pa.array(names, pa.string())).cast(TEMPLATES)
+    learned = _marked(support.filter(pa.array(any_mark)))
+    return learned, support
+
+
+def learned_from(support: pa.Table | None) -> Learned:
+    """What an output's ``templates`` table says was learned (its ``learned`` column): what its pages were cleaned with."""
+    if support is None or not support.num_rows:
+        return Learned()
+    return _marked(support.filter(pc.is_valid(support.column("learned"))))
+
+
+def _marked(table: pa.Table) -> Learned:
+    """The `Learned` of the rows of a support table that carry a ``learned`` mark."""
+    sets: dict[str, dict[str, set[int]]] = {mark: {} for mark in MARKS}
+    for scope, h, marks in zip(*(table.column(c).to_pylist() for c in ("scope", "template_hash", "learned"))):
+        for mark in marks.split(","):
+            sets[mark].setdefault(scope, set()).add(h)
+    frozen = {mark: {scope: frozenset(hashes) for scope, hashes in per_scope.items()} for mark, per_scope in sets.items()}
+    return Learned(**frozen, table=table)

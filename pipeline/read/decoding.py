@@ -1,0 +1,620 @@
+"""Bytes to text: the ``decode`` stage.
+
+`decode_bytes` decides what the raw bytes of a file or record are (binary,
+UTF-8, UTF-8 with damage, a legacy CJK encoding, a mix of both line by line)
+and decodes them, or says why they cannot be text. Repairing text that was
+decoded wrongly before it reached us is `pipeline.clean.encoding`'s work.
+
+A legacy decode is a guess, and a guess is accepted only when the text it
+yields is plausible for its script (`plausible`: no Private Use Area, no
+Latin-1 symbol inside a word, no CJK character inside a Latin word, no C1
+control, ...). The candidates are tried in order (a charset the page declares,
+charset-normalizer's ranking of the configured encodings, the configured
+encodings in config order, then the common single-byte code pages ranked by
+charset-normalizer); the first plausible one wins. When none is, the decode
+the ranking put first is kept and flagged ``encoding_uncertain``: never silent.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import charset_normalizer
+import numpy as np
+
+from pipeline.core.chardata import (
+    AFTER_OE,
+    BINARY_MAGIC,
+    BOMS,
+    C1_CONTROLS,
+    CJK_LETTERS,
+    COMMON_HAN_MASK,
+    CYRILLIC_VOWELS,
+    DECLARED_CHARSETS,
+    HALF_WIDTH_KATAKANA,
+    LATIN1_SYMBOLS,
+    ALPHABET_LETTERS,
+    BOX_DRAWING,
+    LATIN_LOWER,
+    LOWER_BEYOND_ASCII,
+    UPPER_BEYOND_ASCII,
+    NON_ASCII_LATIN,
+    OTHER_ALPHABETS,
+    PRIVATE_USE,
+    SINGLE_BYTE_FALLBACK,
+    WIDE_ENCODINGS,
+)
+from pipeline.core.document import (
+    FLAG_BOM_REMOVED,
+    FLAG_ENCODING_UNCERTAIN,
+    FLAG_INVALID_BYTES,
+    FLAG_MIXED_ENCODINGS,
+    FLAG_NUL_REMOVED,
+    REJECT_BINARY,
+    REJECT_EMPTY,
+    REJECT_UNDECODABLE,
+)
+from pipeline.core.patterns import CJK_PUNCT, HAN, HAN_RANGES
+
+__all__ = [
+    "BOMS", "Decoded", "decode_bytes", "decode_mixed_lines", "declared_charset", "decodes", "detect", "fits_cjk",
+    "oddities", "plausible", "plausible_word", "ranked_encodings",
+]
+
+# Up to this share of bad UTF-8 sequences, the file is UTF-8 with damage (a
+# truncated last character, a stray byte), not some other encoding.
+MAX_INVALID_UTF8_RATIO = 0.001
+MAX_NUL_RATIO = 0.01
+MAX_CONTROL_RATIO = 0.05
+SNIFF_BYTES = 64 * 1024
+# Below this many bytes charset detection is a coin toss between GBK and Big5.
+MIN_SNIFF_BYTES = 64
+# C0 control bytes that no text encoding uses for text (NUL is judged apart,
+# tab/newline/CR/FF/VT and ESC are legitimate in text files).
+_CONTROL_BYTES = bytes(b for b in range(1, 0x20) if b not in (0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1B))
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    text: str = ""
+    encoding: str | None = None
+    flags: tuple[str, ...] = ()
+    reject: str | None = None
+    detail: str | None = None
+
+
+def decode_bytes(raw: bytes, encodings: tuple[str, ...]) -> Decoded:
+    """Decide what ``raw`` is and decode it, or say why it cannot be text.
+
+    >>> decode_bytes("北京市委政法委发挥统筹协调作用。".encode("gb18030"), ("gb18030", "big5")).text
+    '北京市委政法委发挥统筹协调作用。'
+    >>> decode_bytes(b"\\xef\\xbb\\xbfhi", ()).flags
+    ('bom_removed',)
+    >>> decode_bytes(b"\\x89PNG\\r\\n\\x1a\\n....", ()).reject
+    'binary'
+    >>> decode_bytes(b"  \\n", ()).reject
+    'empty'
+    """
+    if not raw.strip():
+        return Decoded(reject=REJECT_EMPTY, detail=f"{len(raw)} bytes, no text")
+    binary = _binary_kind(raw)
+    if binary:
+        return Decoded(reject=REJECT_BINARY, detail=binary)
+    # A BOM names the encoding; UTF-16 bytes look like control bytes, so this
+    # comes before the byte-level binary check (the decoded text is checked instead).
+    for bom, codec in BOMS:
+        if raw.startswith(bom):
+            try:
+                text = raw[len(bom) :].decode(codec)
+            except UnicodeDecodeError as error:
+                return Decoded(reject=REJECT_UNDECODABLE, detail=f"{codec} BOM but invalid {codec}: {error}")
+            return _checked(text, codec if codec != "utf-8" else "utf-8-sig", (FLAG_BOM_REMOVED,))
+
+    head = raw[:SNIFF_BYTES]
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    if controls > MAX_CONTROL_RATIO * len(head):
+        return Decoded(reject=REJECT_BINARY, detail=f"{controls} control bytes in the first {len(head)} bytes")
+
+    flags: tuple[str, ...] = ()
+    nul_count = raw.count(0)
+    if nul_count:
+        if nul_count > MAX_NUL_RATIO * len(raw):
+            return Decoded(reject=REJECT_BINARY, detail=f"{nul_count} NUL bytes in {len(raw)} bytes")
+        raw = raw.replace(b"\x00", b"")
+        flags += (FLAG_NUL_REMOVED,)
+
+    try:
+        return _checked(raw.decode("utf-8"), "utf-8", flags)
+    except UnicodeDecodeError:
+        pass
+    lossy = raw.decode("utf-8", errors="replace")
+    bad = lossy.count("\ufffd")
+    valid_multibyte = len(lossy) - len(lossy.encode("ascii", "ignore")) - bad
+    # Damaged UTF-8 (a cut last character) has few bad sequences among many good
+    # ones; mostly-ASCII GBK text has a few bad ones and no good ones at all.
+    if bad <= max(1, MAX_INVALID_UTF8_RATIO * len(lossy)) and valid_multibyte >= 10 * bad:
+        return _checked(lossy, "utf-8", flags + (FLAG_INVALID_BYTES,))
+
+    mixed = decode_mixed_lines(raw, encodings)
+    if mixed is not None:
+        uncertain = () if plausible(mixed[0]) else (FLAG_ENCODING_UNCERTAIN,)
+        return _checked(mixed[0], f"utf-8+{mixed[1]}", flags + (FLAG_MIXED_ENCODINGS,) + uncertain)
+    return _decode_legacy(raw, encodings, flags, bad)
+
+
+def _decode_legacy(raw: bytes, encodings: tuple[str, ...], flags: tuple[str, ...], bad: int) -> Decoded:
+    """Bytes that are not UTF-8: the first candidate decode that is plausible text (see the module's doc)."""
+    narrow = _narrow(encodings)
+    first: tuple[str, str, tuple[str, ...]] | None = None
+    tried: set[str] = set()
+    lossy_error: tuple[str, UnicodeDecodeError] | None = None
+    declared = declared_charset(raw)
+    if declared is not None:
+        tried.add(declared)
+        text = _strict(raw, declared)
+        # A declaration is the page's word, taken when the bytes bear it out.
+        if text is not None and plausible(text):
+            return _checked(text, declared, flags)
+    ranked = ranked_encodings(raw, narrow) if len(raw) >= MIN_SNIFF_BYTES else []
+    for rank, codec in enumerate(ranked):
+        tried.add(codec)
+        text, extra = _strict(raw, codec), ()
+        if text is None and rank == 0:
+            # The sniffed prefix was clean but the rest is not: keep what
+            # decodes and flag the loss, unless too much is lost.
+            try:
+                raw.decode(codec)
+            except UnicodeDecodeError as error:
+                lossy = raw.decode(codec, errors="replace")
+                if lossy.count("\ufffd") <= MAX_INVALID_UTF8_RATIO * len(lossy) + 1:
+                    text, extra = lossy, (FLAG_INVALID_BYTES,)
+                else:
+                    lossy_error = (codec, error)
+        if text is None:
+            continue
+        if plausible(text):
+            return _checked(text, codec, flags + extra)
+        first = first or (codec, text, extra)
+    # Too few bytes to detect anything, or no ranked encoding was plausible: the
+    # configured encodings in config order. Bytes that one of them reads without
+    # a single error are text all the same, and are never rejected.
+    for codec in narrow:
+        if codec in tried:
+            continue
+        tried.add(codec)
+        text = _strict(raw, codec)
+        if text is None:
+            continue
+        if plausible(text):
+            return _checked(text, codec, flags)
+        first = first or (codec, text, ())
+    # None of the configured encodings gives plausible text: a common code page
+    # (cp1250 Polish, cp1251 Russian) that does is what the page is.
+    for codec in _single_byte_candidates(raw, tried):
+        text = _strict(raw, codec)
+        if text is not None and plausible(text):
+            return _checked(text, codec, flags)
+    if first is not None:
+        codec, text, extra = first
+        return _checked(text, codec, flags + extra + (FLAG_ENCODING_UNCERTAIN,))
+    if lossy_error is not None:
+        return Decoded(reject=REJECT_UNDECODABLE, detail=f"looks like {lossy_error[0]} but: {lossy_error[1]}")
+    return Decoded(
+        reject=REJECT_UNDECODABLE,
+        detail=f"not UTF-8 ({bad} invalid sequences) and not any of: {', '.join(encodings)}",
+    )
+
+
+def _narrow(encodings: tuple[str, ...]) -> tuple[str, ...]:
+    """The configured encodings by codec name, text encodings only, less the wide ones (read only with a BOM)."""
+    names = []
+    for name in encodings:
+        try:
+            info = codecs.lookup(name)
+        except LookupError:
+            continue
+        if getattr(info, "_is_text_encoding", True) and info.name not in WIDE_ENCODINGS:
+            names.append(info.name)
+    return tuple(dict.fromkeys(names))
+
+
+def _strict(raw: bytes, codec: str) -> str | None:
+    try:
+        return raw.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def _single_byte_candidates(raw: bytes, tried: set[str]) -> list[str]:
+    """The common single-byte code pages not tried yet, charset-normalizer's ranking first, then the table's order."""
+    rest = [name for name in (codecs.lookup(c).name for c in SINGLE_BYTE_FALLBACK) if name not in tried]
+    ranked = ranked_encodings(raw, rest) if rest else []
+    return ranked + [name for name in rest if name not in ranked]
+
+
+def declared_charset(raw: bytes) -> str | None:
+    """The codec of the charset a page declares (``<meta charset>``, ``<?xml encoding>``), or None.
+
+    Labels are read as browsers read them (`chardata.DECLARED_CHARSETS`): a
+    page labelled GB2312 is GBK, one labelled ISO-8859-1 is windows-1252.
+
+    >>> declared_charset(b'<html><head><meta charset="windows-1251">')
+    'cp1251'
+    >>> declared_charset(b'<meta http-equiv="Content-Type" content="text/html; charset=gb2312">')
+    'gb18030'
+    >>> declared_charset(b"no declaration"), declared_charset(b"<meta charset=utf-16>")
+    (None, None)
+    """
+    match = _DECLARATION.search(raw[:DECLARATION_BYTES])
+    if match is None:
+        return None
+    label = (match.group(1) or match.group(2)).decode("ascii").lower()
+    if label in DECLARED_CHARSETS:
+        return DECLARED_CHARSETS[label]
+    try:
+        info = codecs.lookup(label)
+    except LookupError:
+        return None
+    if not getattr(info, "_is_text_encoding", True) or info.name in WIDE_ENCODINGS:
+        return None
+    return info.name
+
+
+# Browsers look for the declaration in the first 1,024 bytes; scraped pages
+# put scripts and styles first more often than that allows.
+DECLARATION_BYTES = 8192
+_DECLARATION = re.compile(
+    rb"""<meta\b[^>]{0,1024}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:()+-]{1,40})"""
+    rb"""|<\?xml\b[^>]{0,256}?encoding\s*=\s*["']([A-Za-z0-9_.:()+-]{1,40})""",
+    re.IGNORECASE,
+)
+
+
+def decode_mixed_lines(raw: bytes, encodings: tuple[str, ...]) -> tuple[str, str] | None:
+    """A page stitched from UTF-8 lines and lines in one legacy encoding, line by line.
+
+    Scrapers that append to one file from several sources produce this. Each
+    line that is valid UTF-8 is read as UTF-8, the others with the legacy
+    encoding detected from them together. Returns (text, legacy encoding), or
+    None when the bytes are not such a mix (no UTF-8 line with non-ASCII text,
+    or legacy lines that do not decode cleanly).
+
+    >>> page = "标题\\n".encode() + "北京市委政法委发挥统筹协调作用。".encode("gb18030") + "\\n正文。".encode()
+    >>> decode_mixed_lines(page, ("gb18030", "big5"))
+    ('标题\\n北京市委政法委发挥统筹协调作用。\\n正文。', 'gb18030')
+    """
+    lines = raw.split(b"\n")
+    utf8_non_ascii = 0
+    legacy: list[int] = []
+    for index, line in enumerate(lines):
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            legacy.append(index)
+            continue
+        if max(line, default=0) > 0x7F:
+            # Short GBK/Big5 lines can be valid UTF-8 by chance (要聞 -> "Ҫ„"):
+            # a UTF-8 line must also read as CJK text.
+            if fits_cjk(text):
+                utf8_non_ascii += 1
+            else:
+                legacy.append(index)
+    if not utf8_non_ascii or not legacy:
+        return None
+    sample = b"\n".join(lines[i] for i in legacy)
+    narrow = _narrow(encodings)
+    codec = detect(sample, narrow) if len(sample) >= MIN_SNIFF_BYTES else None
+    readings = []
+    for candidate in ([codecs.lookup(codec).name] if codec else list(narrow)):
+        text = _strict(sample, candidate)
+        if text is None:
+            continue
+        readings.append(candidate)
+        if plausible(text):
+            break
+    if not readings:
+        return None
+    # The last reading is plausible, or none is and the first one stands.
+    candidate = readings[-1] if plausible(sample.decode(readings[-1])) else readings[0]
+    decoded = {i: lines[i].decode(candidate) for i in legacy}
+    text = "\n".join(decoded.get(i) or line.decode("utf-8") for i, line in enumerate(lines))
+    return text, candidate
+
+
+def detect(raw: bytes, encodings: tuple[str, ...] | list[str]) -> str | None:
+    """The most plausible of ``encodings`` for ``raw`` (charset-normalizer), or None.
+
+    When the detector scores several encodings the same (little non-ASCII
+    text), the one listed first wins, so the config decides and not chance.
+    """
+    ranked = ranked_encodings(raw, encodings)
+    return ranked[0] if ranked else None
+
+
+def ranked_encodings(raw: bytes, encodings: tuple[str, ...] | list[str]) -> list[str]:
+    """Those of ``encodings`` charset-normalizer finds a match for, most plausible first, by codec name.
+
+    Ties (little non-ASCII text) go to the one listed first.
+    """
+    order = {codecs.lookup(name).name: i for i, name in enumerate(encodings)}
+    matches = list(charset_normalizer.from_bytes(raw[:SNIFF_BYTES], cp_isolation=list(encodings)))
+    ranked = sorted(matches, key=lambda m: (m.chaos, -m.coherence, order.get(codecs.lookup(m.encoding).name, len(order))))
+    return list(dict.fromkeys(codecs.lookup(m.encoding).name for m in ranked))
+
+
+def _binary_kind(raw: bytes) -> str | None:
+    for magic, kind in BINARY_MAGIC.items():
+        if raw.startswith(magic):
+            return kind
+    return None
+
+
+def _checked(text: str, encoding: str, flags: tuple[str, ...]) -> Decoded:
+    """Reject decodes that produced control-character soup rather than text."""
+    sample = text[:SNIFF_BYTES]
+    # Junk is never printable; text nearly always is, once its whitespace and
+    # format characters are set aside, so the per-character check is rare.
+    controls = 0 if _PLAIN_TEXT.fullmatch(sample) else sum(1 for ch in sample if _is_junk(ch))
+    if controls > MAX_CONTROL_RATIO * max(1, len(sample)):
+        return Decoded(reject=REJECT_BINARY, detail=f"{controls} control characters in the first {len(sample)}")
+    if not text.strip():
+        return Decoded(reject=REJECT_EMPTY, detail="only whitespace after decoding")
+    # Windows line ends would be undone by ftfy anyway; done here, a CRLF page
+    # takes the fast path through repair like any other.
+    return Decoded(text=text.replace("\r\n", "\n"), encoding=encoding, flags=flags)
+
+
+# Text made only of these (assigned, printable or allowed whitespace, and the
+# C1 controls of mojibake) holds no junk: the per-character check is skipped.
+_PLAIN_TEXT = re.compile(
+    "[\t\n\r\f\v\x1b\x20-\x7e\x80-\u024f\u2000-\u2064\u2070-\u218b\u2190-\u23ff\u2460-\u27bf"
+    "\u3000-\u303f\u3041-\u3096\u3099-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f"
+    "\uff01-\uffbe\ufeff]*"
+)
+
+
+def _is_junk(ch: str) -> bool:
+    # C1 controls (U+0080-U+009F) are not junk here: they are what Latin-1
+    # mojibake of GBK or UTF-8 looks like, and `repair_text` reverses it.
+    if ch in "\t\n\r\f\v\x1b" or "\x80" <= ch <= "\x9f":
+        return False
+    return unicodedata.category(ch) in ("Cc", "Cs", "Cn")
+
+
+def decodes(raw: bytes, codec: str) -> bool:
+    try:
+        raw.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return False
+    return True
+
+
+def fits_cjk(text: str) -> bool:
+    """Its non-ASCII characters are (90%) CJK, or the symbols, punctuation and spaces of CJK text (□ ※ “” and the no-break space).
+
+    >>> fits_cjk("书名：红楼梦\xa0\xa0作者：曹雪芹"), fits_cjk("Ã©tÃ©")
+    (True, False)
+    """
+    if text.isascii():
+        return False
+    # Counted with C-speed regexes; the rare other symbol goes through unicodedata.
+    misfits = sum(1 for ch in _NOT_CJK_TEXT.findall(text) if unicodedata.category(ch)[0] not in "PSZ")
+    return misfits <= 0.1 * len(_NON_ASCII.findall(text))
+
+
+_NON_ASCII = re.compile("[^\x00-\x7f]")
+# Non-ASCII characters that are not plainly CJK text: neither ideographs nor
+# CJK, general or Latin-1 punctuation and symbols.
+_NOT_CJK_TEXT = re.compile(f"[^\\x00-\\x7f{HAN}{CJK_PUNCT}\\u2000-\\u206f\\u2100-\\u2bff\\u3000-\\u303f\\uff00-\\uffef]")
+
+
+# --- Plausibility of a decode ------------------------------------------------
+#
+# A wrong guess of the encoding still "decodes": cp1252 reads any byte, GB18030
+# nearly any pair. What gives it away is text no writer produces. Each rule
+# below counts one kind of it; the characters each rule looks for are tables
+# of `pipeline.core.chardata`. A correct page of any script scores 0 on each (a
+# page whose characters are all CJK or ASCII is not even looked at by most).
+
+# A decode may hold this many characters per oddity and still be plausible:
+# one odd character in a long page is a typo or a rare symbol, not a wrong
+# guess; a short text may hold none.
+CHARS_PER_ODDITY = 200
+# Chinese text whose ideographs are more than a fifth outside the common ones
+# (`chardata.COMMON_HAN`: 99% of running Chinese, simplified or traditional)
+# is bytes of another encoding read as GBK or Big5 (Big5 read as GBK: 0.4,
+# GBK read as Big5: 0.5, Shift-JIS read as GBK: 0.8). Japanese (kana at least
+# half as many as the kanji) has its own kanji forms and is not judged so.
+MAX_RARE_HAN_SHARE = 0.2
+MIN_HAN_JUDGED = 6
+
+_LETTER = r"[^\W\d_]"
+_PRIVATE_USE = re.compile(f"[{PRIVATE_USE}{HALF_WIDTH_KATAKANA}]")
+_C1_CONTROL = re.compile(f"[{C1_CONTROLS}]")
+_SYMBOL_INSIDE_WORD = re.compile(f"(?<=[{ALPHABET_LETTERS}])[{re.escape(LATIN1_SYMBOLS)}{BOX_DRAWING}](?=[{ALPHABET_LETTERS}])")
+_MISREAD_CASE = re.compile(
+    f"[a-z{LOWER_BEYOND_ASCII}][{UPPER_BEYOND_ASCII}]|[{LOWER_BEYOND_ASCII}][A-Z]|Ÿ(?=[{LATIN_LOWER}])|(?<={_LETTER})[œŒ](?![{AFTER_OE}])"
+)
+_LETTER_SOUP = re.compile(f"(?<!{_LETTER})[{NON_ASCII_LATIN}]{{3,}}(?!{_LETTER})")
+_CJK_INSIDE_LATIN = re.compile(f"[A-Za-z][{CJK_LETTERS}](?=[a-z])")
+_CJK_TOUCHING_LATIN = re.compile(f"[A-Za-z][{CJK_LETTERS}]|[{CJK_LETTERS}](?=[A-Za-z])")
+_ASCII_LETTERS = bytes(range(0x41, 0x5B)) + bytes(range(0x61, 0x7B))
+# ASCII letters to each other character of a text of Latin words.
+LATIN_TEXT_LETTERS = 4
+_ALPHABETS_MIXED = re.compile(f"[A-Za-z{NON_ASCII_LATIN}][{OTHER_ALPHABETS}]|[{OTHER_ALPHABETS}][A-Za-z{NON_ASCII_LATIN}]")
+# Text of these characters only (ASCII, CJK, their punctuation) can break
+# none of the Latin rules, which are then skipped.
+_ASCII_OR_CJK = re.compile(f"[\\x00-\\x7f{HAN}{CJK_PUNCT}\\u3040-\\u30ff\\uac00-\\ud7af\\uff00-\\uffef\\u2000-\\u206f]*")
+_HAN_ANY = re.compile(f"[{HAN}]")
+
+
+def private_use(text: str) -> int:
+    """Private Use Area characters: GBK's reading of Big5 punctuation (，。 are A1 41, A1 43).
+
+    Half-width katakana count too: news in Japanese writes katakana full
+    width, and Shift-JIS reads GBK lead bytes as half-width katakana.
+
+    >>> private_use("行政院今日召開院會，通過預算案。"), private_use("行政院今日召開院會\ue4c7通過預算案\ue4c9")
+    (0, 2)
+    >>> private_use("北京市委".encode("gb18030").decode("shift_jis"))
+    8
+    """
+    return len(_PRIVATE_USE.findall(text))
+
+
+def c1_controls(text: str) -> int:
+    """C1 control characters: an ISO-8859 reading of a Windows code page's letters and quotes.
+
+    >>> c1_controls("\x9cwiat"), c1_controls("świat")
+    (1, 0)
+    """
+    return len(_C1_CONTROL.findall(text))
+
+
+def symbols_inside_words(text: str) -> int:
+    """Latin-1 symbols (and box drawing) between two letters of an alphabet: cp1250's ł ą ż read as cp1252 (w³adze, s¹d, mo¿e).
+
+    >>> symbols_inside_words("W³adze og³osi³y, ¿e s¹d"), symbols_inside_words("25°C, 25 m², ±0.5, ¿Qué?, «oui», l·l")
+    (4, 0)
+    """
+    return len(_SYMBOL_INSIDE_WORD.findall(text))
+
+
+def misread_case(text: str) -> int:
+    """Letters whose case or place no word has: cp1250's ź ś read as cp1252's Ÿ œ (bądź as b¹dŸ, coś as coœ).
+
+    A lower-case letter followed by an upper-case one beyond ASCII, Ÿ before a
+    lower-case letter, œ after a letter and before no vowel (French: cœur, sœur).
+
+    >>> misread_case("£ódŸ, Ÿród³o, coœ, jeœli, пРЕЗИДЕНТ"), misread_case("cœur, sœur, œuvre, L'HAŸ, McDonald, Zürich, МВД")
+    (5, 0)
+    """
+    return len(_MISREAD_CASE.findall(text))
+
+
+def letter_soup(text: str) -> int:
+    """Words of three letters or more, all of them Latin letters beyond ASCII: Cyrillic read as cp1252.
+
+    >>> letter_soup("Ïðåçèäåíò Ðîññèè ïðîâ¸ë"), letter_soup("déjà à Zürich, où l'été, ça, Þórður")
+    (3, 0)
+    """
+    return len(_LETTER_SOUP.findall(text))
+
+
+def cjk_inside_latin_words(text: str) -> int:
+    """CJK characters inside Latin words: GBK/Big5/Shift-JIS characters that swallowed a letter (w³adze read as w砤dze).
+
+    One between a Latin letter and a lower-case one, anywhere; in a text of
+    Latin words (four ASCII letters or more to each other character), any
+    that touches a Latin letter (uciek³a read as uciek砤).
+
+    >>> cjk_inside_latin_words("W砤dze miasta og硂si硑"), cjk_inside_latin_words("G隃 uciek砤 z fermy"), cjk_inside_latin_words("rzｹd")
+    (3, 2, 1)
+    >>> cjk_inside_latin_words("iPhone手机app，A股B股，5G网络，在app里")
+    0
+    """
+    count = len(_CJK_INSIDE_LATIN.findall(text))
+    ascii_text = text.encode("ascii", "ignore")
+    letters = len(ascii_text) - len(ascii_text.translate(None, _ASCII_LETTERS))
+    if letters >= LATIN_TEXT_LETTERS * (len(text) - len(ascii_text)):
+        count += len(_CJK_TOUCHING_LATIN.findall(text)) - len(_CJK_INSIDE_LATIN.findall(text))
+    return count
+
+
+def alphabets_mixed(text: str) -> int:
+    """A Latin letter touching a letter of another alphabet (Cyrillic, Greek, Arabic, Hebrew, Thai).
+
+    >>> alphabets_mixed("wіadze"), alphabets_mixed("Президент iPhone, α-Centauri")
+    (1, 0)
+    """
+    return len(_ALPHABETS_MIXED.findall(text))
+
+
+def rare_han(text: str) -> int:
+    """The ideographs outside the common ones, when they are more than a fifth of a Chinese text's, else 0.
+
+    >>> rare_han("北京市委政法委发挥统筹协调作用。行政院今日召開院會。")
+    0
+    >>> rare_han("日本の首相は今日、東京で記者会見を開いた。")
+    0
+    >>> japanese = "日本の首相は今日、東京で記者会見を開いた。"
+    >>> rare_han(japanese.encode("shift_jis").decode("gb18030"))
+    15
+    """
+    if not _HAN_ANY.search(text):
+        return 0
+    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    mask = np.zeros(points.shape, dtype=bool)
+    for low, high in HAN_RANGES:
+        mask |= (points >= low) & (points <= high)
+    han = points[mask]
+    if len(han) < MIN_HAN_JUDGED or 2 * np.count_nonzero((points >= 0x3040) & (points <= 0x30FF)) >= len(han):
+        return 0
+    rare = int(len(han) - np.count_nonzero(COMMON_HAN_MASK[han]))
+    return rare if rare > MAX_RARE_HAN_SHARE * len(han) else 0
+
+
+def oddities(text: str) -> int:
+    """What in ``text`` no correctly decoded text holds, counted: the rules above, and junk controls.
+
+    >>> oddities("Władze miasta ogłosiły, że źródło skażenia wody zostało już znalezione.")
+    0
+    >>> oddities("W³adze miasta og³osi³y, ¿e Ÿród³o ska¿enia wody zosta³o ju¿ znalezione.")
+    7
+    """
+    count = private_use(text) + rare_han(text)
+    if not _ASCII_OR_CJK.fullmatch(text):
+        count += (
+            c1_controls(text) + symbols_inside_words(text) + misread_case(text) + letter_soup(text)
+            + alphabets_mixed(text) + (0 if _PLAIN_TEXT.fullmatch(text) else sum(1 for ch in text if _is_junk(ch)))
+        )
+    if _LATIN_THEN_CJK.search(text):
+        count += cjk_inside_latin_words(text)
+    return count
+
+
+_LATIN_THEN_CJK = re.compile(f"[A-Za-z][{CJK_LETTERS}]")
+
+
+def plausible(text: str) -> bool:
+    """Whether ``text`` reads as a correct decode: at most one oddity per `CHARS_PER_ODDITY` characters (of its first 64 KiB).
+
+    >>> plausible("Władze miasta ogłosiły."), plausible("W³adze miasta og³osi³y.")
+    (True, False)
+    """
+    sample = text[:SNIFF_BYTES]
+    return oddities(sample) * CHARS_PER_ODDITY <= len(sample)
+
+
+def plausible_word(word: str) -> bool:
+    """Letters of one alphabet (Latin, Cyrillic, Greek), cased as a word is: lower, Title or UPPER.
+
+    What a stretch of misread text must not be to be read again as GBK/Big5
+    (`pipeline.clean.encoding`): a word of some single-byte code page.
+
+    >>> plausible_word("władze"), plausible_word("России"), plausible_word("ÐÎÑÑÈÈ"), plausible_word("Ðîññèè")
+    (True, True, True, True)
+    >>> plausible_word("ÄãºÃ"), plausible_word("ÕÅÈý"), plausible_word("wіadze"), plausible_word("x2")
+    (False, False, False, False)
+    """
+    if not word or not _ONE_ALPHABET.fullmatch(word):
+        return False
+    return word.islower() or word.isupper() or (word[0].isupper() and (len(word) == 1 or word[1:].islower()))
+
+
+def cyrillic_word(word: str) -> bool:
+    """A plausible word of Cyrillic letters that, three letters or more and not in capitals, holds a vowel.
+
+    >>> cyrillic_word("Президент"), cyrillic_word("в"), cyrillic_word("МВД"), cyrillic_word("Гйй"), cyrillic_word("Ðîññèè")
+    (True, True, True, False, False)
+    """
+    if not _CYRILLIC_WORD.fullmatch(word) or not plausible_word(word):
+        return False
+    return len(word) < 3 or word.isupper() or any(ch in CYRILLIC_VOWELS for ch in word)
+
+
+_ONE_ALPHABET = re.compile(f"[A-Za-z{NON_ASCII_LATIN}]+|[\\u0400-\\u04ff]+|[\\u0370-\\u03ff]+")
+_CYRILLIC_WORD = re.compile("[\\u0400-\\u04ff]+")

@@ -1,0 +1,389 @@
+"""Publish one run: its new parts, the earlier parts dedup changed, the ledger, all at once.
+
+Once cross-page dedup has decided, `publish` turns the staged batches into
+this run's part of each table, rewrites the earlier parts that dedup changed
+(a kept copy replaced by a better new one, rows of a raw file that changed),
+builds the ledger, and writes all of it to hidden temp files. `commit` then
+makes it visible in one step through `store.commit`. Nothing visible changes
+before that. The layout of the output folder is described in `pipeline.store.layout`.
+"""
+
+from __future__ import annotations
+
+import collections
+import functools
+import json
+import shutil
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pipeline.read import ledger
+from pipeline.store import report
+from pipeline import store
+from pipeline.dedup.clusters import Clustering, Earlier
+from pipeline.store.rows import as_duplicates
+from pipeline.core.schema import DOCUMENTS, DUPLICATES, EDGES, REJECTS
+from pipeline.dedup.signature import MinHashSettings
+from pipeline.store.staging import Staging
+from pipeline.store.report import LARGEST_CLUSTERS
+from pipeline.store.layout import COMPRESSION, LEDGER, RUNS, SUMMARY_NAME, TABLES, TEMPLATES
+
+@dataclass
+class Published:
+    """What `publish` prepared: the renames and deletions of the commit, and what it counted.
+
+    ``rows``: rows of this run's new part of each table (moved earlier rows
+    included). ``counts``: duplicates by kind, copies of earlier runs, pages'
+    repeated blocks, and earlier rows moved (replaced_kept, repointed,
+    promoted, removed). ``titles``: (title, source_path) of the kept copies
+    of the largest clusters. ``totals``: rows of each table after the commit.
+    """
+
+    replace: list[tuple[Path, Path]] = field(default_factory=list)
+    delete: list[Path] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=dict)
+    counts: collections.Counter = field(default_factory=collections.Counter)
+    reasons: collections.Counter = field(default_factory=collections.Counter)
+    flags: collections.Counter = field(default_factory=collections.Counter)
+    titles: dict[str, tuple[str | None, str]] = field(default_factory=dict)
+    totals: dict[str, int] = field(default_factory=dict)
+
+    def discard(self) -> None:
+        """Remove every temp file prepared (the run is not committed)."""
+        for temp, _ in self.replace:
+            temp.unlink(missing_ok=True)
+
+
+# Staged batches are a few hundred rows each: the parts get row groups of at
+# least this much data instead. A row group per batch (4,000 at a million
+# pages) left the writers' footer metadata at a quarter of a GiB, and readers
+# skip through row groups, not rows.
+ROW_GROUP_BYTES = 32 * 2**20
+
+
+class _PartWriter:
+    """This run's new part of one table, written to a hidden temp file as rows come, in row groups of ``ROW_GROUP_BYTES``.
+
+    Row groups are encoded and compressed on the ``writing`` thread (Arrow
+    does it without the GIL) while this one reads and sorts the next rows:
+    the writes were half of publish's time. One row group at a time is in
+    flight, so the order of the rows stays as written.
+    """
+
+    def __init__(self, final: Path, schema: pa.Schema, writing: ThreadPoolExecutor) -> None:
+        self.final, self.schema, self.writing = final, schema, writing
+        self.temp: Path | None = None
+        self.writer: pq.ParquetWriter | None = None
+        self.rows = 0
+        self.pending: list[pa.Table] = []
+        self.pending_bytes = 0
+        self.in_flight: Future | None = None
+
+    def write(self, table: pa.Table) -> None:
+        if table.num_rows == 0:
+            return
+        table = table.select(self.schema.names).cast(self.schema)
+        self.pending.append(table)
+        self.pending_bytes += table.nbytes
+        self.rows += table.num_rows
+        if self.pending_bytes >= ROW_GROUP_BYTES:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self.pending:
+            return
+        if self.writer is None:
+            self.final.parent.mkdir(parents=True, exist_ok=True)
+            self.temp = store.temp_path(self.final)
+            self.writer = pq.ParquetWriter(self.temp, self.schema, compression=COMPRESSION)
+        rows = pa.concat_tables(self.pending)
+        self.pending, self.pending_bytes = [], 0
+        self._written()
+        self.in_flight = self.writing.submit(self.writer.write_table, rows, row_group_size=rows.num_rows)
+
+    def _written(self) -> None:
+        """Wait for the row group in flight (its error, if any, is raised here)."""
+        if self.in_flight is not None:
+            in_flight, self.in_flight = self.in_flight, None
+            in_flight.result()
+
+    def finish(self, even_if_empty: bool) -> Path | None:
+        """Close and sync; an empty part is written only when asked (a table needs one file)."""
+        self._flush()
+        self._written()
+        if self.writer is None:
+            if not even_if_empty:
+                return None
+            self.final.parent.mkdir(parents=True, exist_ok=True)
+            self.temp = store.temp_path(self.final)
+            pq.write_table(self.schema.empty_table(), self.temp, compression=COMPRESSION)
+            store.fsync_file(self.temp)
+            return self.temp
+        self.writer.close()
+        store.fsync_file(self.temp)
+        return self.temp
+
+    def abort(self) -> None:
+        self.pending = []
+        if self.in_flight is not None:
+            wait([self.in_flight])  # its error, if any, is not the one that stopped the run
+            self.in_flight = None
+        if self.writer is not None:
+            self.writer.close()
+        if self.temp is not None:
+            self.temp.unlink(missing_ok=True)
+
+
+def _lookup(changes: pa.Table, ids: pa.ChunkedArray | pa.Array) -> pa.Table:
+    """The rows of ``changes`` for ``ids``, in that order."""
+    index = pc.index_in(ids, value_set=changes.column("doc_id"))
+    return changes.take(index)
+
+
+def _rewrite(part: Path, keep: pa.Array, done: Published) -> None:
+    """Rewrite one earlier part without the rows ``keep`` drops (or delete it if none stay)."""
+    table = pq.read_table(part)
+    kept = table.filter(keep)
+    if kept.num_rows == 0:
+        done.delete.append(part)
+        return
+    temp = store.temp_path(part)
+    pq.write_table(kept, temp, compression=COMPRESSION)
+    store.fsync_file(temp)
+    done.replace.append((temp, part))
+
+
+def publish(
+    staging: Staging,
+    clustering: Clustering,
+    plan: ledger.Plan,
+    earlier: Earlier | None,
+    settings: MinHashSettings,
+    run: int,
+    support: Path | None = None,
+) -> Published:
+    """Prepare this run's commit: new parts, rewritten earlier parts, ledger.
+
+    ``earlier`` is None for a full rebuild: every earlier part is replaced.
+    The ledger comes from the batches' staged `ledger.prints_table`: what each file read was, and its records.
+    ``support`` is the staged template support to keep with the output (`staging.save_support`).
+    Everything is written to hidden temp files; nothing visible changes until
+    `commit`.
+    """
+    # Arrow's allocator keeps freed memory for reuse, and the dedup step just
+    # freed every signature (1.4 GiB at a million documents): hand it back
+    # before the documents are copied, or the process keeps both.
+    pa.default_memory_pool().release_unused()
+    out = staging.out_dir
+    schemas = {"documents": DOCUMENTS, "duplicates": DUPLICATES, "rejects": REJECTS, "signatures": settings.schema, "edges": EDGES}
+    writing = ThreadPoolExecutor(1, thread_name_prefix="docclean-write")
+    writers = {name: _PartWriter(store.part_path(out, name, run), schema, writing) for name, schema in schemas.items()}
+    done = Published()
+    wanted = {kept for kept, _, _ in clustering.clusters[:LARGEST_CLUSTERS]}
+    wanted_ids = pa.array(sorted(wanted), pa.string())
+    try:
+        offset = 0
+        decisions = clustering.decisions
+        for part, batch in store.read_ahead(staging.parts("documents"), functools.partial(store.read_part, schema=DOCUMENTS)):
+            decided = decisions.slice(offset, batch.num_rows)
+            offset += batch.num_rows
+            if batch.column("doc_id") != decided.column("doc_id"):
+                raise ValueError(f"{part.name}: documents and dedup decisions are out of step")
+            is_duplicate = pc.is_valid(decided.column("duplicate_of"))
+            writers["documents"].write(batch.filter(pc.invert(is_duplicate)))
+            duplicates = as_duplicates(batch.filter(is_duplicate), decided.filter(is_duplicate))
+            writers["duplicates"].write(duplicates)
+            # Looked up in Arrow: a Python string per row cost more than copying the rows.
+            named = batch.filter(pc.is_in(batch.column("doc_id"), value_set=wanted_ids))
+            for doc_id, title, source in zip(*(named.column(c).to_pylist() for c in ("doc_id", "title", "source_path"))):
+                done.titles[doc_id] = (title, source)
+            for counted in pc.value_counts(pc.list_flatten(batch.column("flags"))).to_pylist():
+                done.flags[counted["values"]] += counted["counts"]
+            done.counts["repeated_blocks"] += _true_count(batch.column("repeated_blocks_removed"))
+            done.counts.update(f"kind:{kind}" for kind in duplicates.column("kind").to_pylist())
+        done.counts["of_earlier"] = _copies_of_earlier(decisions)
+        if offset != decisions.num_rows:
+            raise ValueError(f"{decisions.num_rows} dedup decisions for {offset} staged documents")
+        for _, table in store.read_ahead(staging.parts("rejects"), functools.partial(store.read_part, schema=REJECTS)):
+            writers["rejects"].write(table)
+            done.reasons.update(table.column("reason").to_pylist())
+        for _, table in store.read_ahead(staging.parts("signatures"), functools.partial(store.read_part, schema=settings.schema)):
+            writers["signatures"].write(table)
+        for _, table in store.read_ahead(staging.parts("edges"), functools.partial(store.read_part, schema=EDGES)):
+            writers["edges"].write(table)
+
+        if earlier is None:
+            for name in TABLES:
+                done.delete.extend(store.parts(out, name))
+        else:
+            _rework_earlier(out, clustering.changes, earlier.removed, set(plan.changed), set(plan.reread), writers, done)
+        if wanted - done.titles.keys():
+            done.titles.update(_titles(out, wanted - done.titles.keys()))
+
+        earlier_ledger = None
+        if earlier is not None and store.parts(out, LEDGER):
+            earlier_ledger = store.read_table(out, LEDGER)
+        files_table = ledger.ledger_rows([store.read_part(part) for part in staging.parts("files")], run, earlier_ledger)
+        _write_whole(store.part_path(out, LEDGER, 0), functools.partial(ledger.write_ledger, files_table), done)
+        if support is not None:
+            _write_whole(store.part_path(out, TEMPLATES, 0), functools.partial(shutil.copyfile, support), done)
+
+        for name, writer in writers.items():
+            remaining = [p for p in store.parts(out, name) if p not in done.delete]
+            temp = writer.finish(even_if_empty=not remaining)
+            if temp is not None:
+                done.replace.append((temp, writer.final))
+            done.rows[name] = writer.rows
+    except BaseException:
+        for writer in writers.values():
+            writer.abort()
+        done.discard()
+        raise
+    finally:
+        writing.shutdown()
+    done.totals = _totals_after(out, done.replace, done.delete)
+    done.totals["records"] = _true_count(files_table.column("records"))
+    done.totals["files"] = files_table.num_rows
+    return done
+
+
+def _write_whole(final: Path, write: Callable[[Path], Any], done: Published) -> None:
+    """A table rewritten whole every run (the ledger, the template support), written by ``write(temp)`` for the commit."""
+    temp = store.temp_path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    write(temp)
+    store.fsync_file(temp)
+    done.replace.append((temp, final))
+
+
+def _copies_of_earlier(decisions: pa.Table) -> int:
+    """New documents that are copies of a document of an earlier run (their kept copy is not new)."""
+    kept = decisions.column("duplicate_of").drop_null()
+    return len(kept) - pc.sum(pc.is_in(kept, value_set=decisions.column("doc_id"))).as_py() if len(kept) else 0
+
+
+def commit(staging: Staging, summary: dict[str, Any], published: Published) -> dict[str, Any]:
+    """Write the run report beside the tables and make the whole run visible at once."""
+    out = staging.out_dir
+    if store.pending(out):
+        # An earlier attempt got as far as deciding the commit: finish that one.
+        store.finish_pending(out)
+        shutil.rmtree(staging.path, ignore_errors=True)
+        return summary
+    text = json.dumps(summary, ensure_ascii=False, indent=2, default=str) + "\n"
+    run_file = out / RUNS / f"run-{summary['run']:06d}.json"
+    replace = [*published.replace, (store.write_text_temp(run_file, text), run_file)]
+    replace.append((store.write_text_temp(out / SUMMARY_NAME, text), out / SUMMARY_NAME))
+    replace.append((store.write_text_temp(out / store.CARD_NAME, report.dataset_card(summary)), out / store.CARD_NAME))
+    store.commit(out, replace, published.delete)
+    shutil.rmtree(staging.path, ignore_errors=True)
+    return summary
+
+
+def _rework_earlier(
+    out: Path,
+    changes: pa.Table,
+    removed: frozenset[str],
+    changed_paths: set[str],
+    reread_paths: set[str],
+    writers: dict[str, _PartWriter],
+    done: Published,
+) -> None:
+    """Take the rows dedup moved, and the rows of changed and re-read raw files, out of earlier parts.
+
+    Moved rows go into this run's parts: a kept copy that a new copy replaces
+    becomes a duplicate, a duplicate whose kept copy changed is re-pointed (or
+    promoted to kept when its cluster has no better copy left). The rows of
+    a file read again (`run.reread`) are this run's rows now, cleaned anew.
+    """
+    changed_ids = changes.column("doc_id")
+    gone = pa.array(sorted(removed), pa.string())
+    again = pa.array(sorted(reread_paths), pa.string())
+    for name in ("documents", "duplicates"):
+        for part in store.parts(out, name):
+            ids = pq.read_table(part, columns=["doc_id"]).column("doc_id")
+            moving = pc.is_in(ids, value_set=changed_ids)
+            leaving = pc.is_in(ids, value_set=gone)
+            if not (pc.any(moving).as_py() or pc.any(leaving).as_py()):
+                continue
+            table = pq.read_table(part)
+            moved = table.filter(moving)
+            decided = _lookup(changes, moved.column("doc_id"))
+            now_kept = pc.is_null(decided.column("duplicate_of"))
+            writers["documents"].write(moved.filter(now_kept))
+            writers["duplicates"].write(as_duplicates(moved.filter(pc.invert(now_kept)), decided.filter(pc.invert(now_kept))))
+            # A part can lose rows of a changed file without any row moving:
+            # every count must hold for an empty selection too.
+            kept_now = _true_count(now_kept)
+            if name == "documents":
+                done.counts["replaced_kept"] += moved.num_rows - kept_now
+            else:
+                # A duplicate of a changed kept copy that points at its new version again was verified again.
+                same = _true_count(pc.fill_null(pc.equal(decided.column("duplicate_of"), decided.column("was_duplicate_of")), False))
+                done.counts["promoted"] += kept_now
+                done.counts["repointed"] += moved.num_rows - kept_now - same
+                done.counts["reverified"] += same
+            _count_leaving(table.column("source_path"), leaving, again, done)
+            _rewrite(part, pc.invert(pc.or_(moving, leaving)), done)
+    leaving_paths = pa.array(sorted(changed_paths | reread_paths), pa.string())
+    if len(leaving_paths):
+        for part in store.parts(out, "rejects"):
+            paths = pq.read_table(part, columns=["source_path"]).column("source_path")
+            leaving = pc.is_in(paths, value_set=leaving_paths)
+            if pc.any(leaving).as_py():
+                _count_leaving(paths, leaving, again, done)
+                _rewrite(part, pc.invert(leaving), done)
+        for part in store.parts(out, "edges"):
+            leaving = pc.is_in(pq.read_table(part, columns=["source_path"]).column("source_path"), value_set=leaving_paths)
+            if pc.any(leaving).as_py():
+                _rewrite(part, pc.invert(leaving), done)
+    if len(gone):
+        for part in store.parts(out, "signatures"):
+            leaving = pc.is_in(pq.read_table(part, columns=["doc_id"]).column("doc_id"), value_set=gone)
+            if pc.any(leaving).as_py():
+                _rewrite(part, pc.invert(leaving), done)
+
+
+def _count_leaving(paths: pa.ChunkedArray, leaving: pa.ChunkedArray, again: pa.Array, done: Published) -> None:
+    """Count the earlier rows that leave: of changed files (``removed``), or of files read again (``reread``)."""
+    reread = pc.and_(leaving, pc.is_in(paths, value_set=again)) if len(again) else None
+    count = _true_count(reread) if reread is not None else 0
+    done.counts["reread"] += count
+    done.counts["removed"] += _true_count(leaving) - count
+
+
+def _true_count(mask: pa.Array | pa.ChunkedArray) -> int:
+    """The sum of a column (how many values of a boolean mask are true); 0 when empty (where ``pc.sum`` gives null).
+
+    >>> _true_count(pa.array([], pa.bool_())), _true_count(pa.array([True, False, True]))
+    (0, 2)
+    """
+    return int(pc.sum(mask).as_py() or 0)
+
+
+def _titles(out: Path, ids: set[str]) -> dict[str, tuple[str | None, str]]:
+    found: dict[str, tuple[str | None, str]] = {}
+    wanted = pa.array(sorted(ids), pa.string())
+    for name in ("documents", "duplicates"):
+        for part in store.parts(out, name):
+            table = pq.read_table(part, columns=["doc_id", "title", "source_path"])
+            table = table.filter(pc.is_in(table.column("doc_id"), value_set=wanted))
+            for doc_id, title, source in zip(*(table.column(c).to_pylist() for c in ("doc_id", "title", "source_path"))):
+                found[doc_id] = (title, source)
+    return found
+
+
+def _totals_after(out: Path, replace: list, delete: list) -> dict[str, int]:
+    """Rows in each table once the commit is applied."""
+    pending = {final: temp for temp, final in replace}
+    totals = {}
+    for name in ("documents", "duplicates", "rejects"):
+        finals = {p for p in store.parts(out, name) if p not in delete} | {f for f in pending if f.parent.name == name}
+        totals[name] = sum(pq.ParquetFile(pending.get(f, f)).metadata.num_rows for f in finals)
+    return totals
