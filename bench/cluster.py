@@ -28,7 +28,7 @@ import local_cluster  # noqa: E402
 ONE_RUN = """
 import json, os, resource, sys, threading, time
 from pipeline.core.config import Config
-from pipeline.executors.dask_cluster import cluster_mapper, connect
+from pipeline.executors.dask_cluster import DaskExecutor, connect
 from pipeline.run import direct, opened, sequence
 raw, out, workers, address = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] or None
 # The driver's resident size, sampled every 0.2 s, its peak per step.
@@ -44,7 +44,7 @@ def call(function, *args):
     return direct(function, *args)
 client = connect(address) if address else None
 begun = time.perf_counter()
-with opened(raw, out, Config(workers=workers), full=True, mapper=cluster_mapper(client) if client else None) as run:
+with opened(raw, out, Config(workers=workers), full=True, executor=DaskExecutor(client) if client else None) as run:
     summary = sequence(run, call)
 seconds = time.perf_counter() - begun
 print(json.dumps({"seconds": seconds, "records": summary["records"], "documents": summary["documents"],

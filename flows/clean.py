@@ -1,12 +1,9 @@
 """Prefect flow ``clean-corpus``: raw scraped pages in, clean deduplicated Parquet out.
 
-plan (which raw files are new or changed) -> clean every batch (read ->
-repair -> strip -> extract -> paragraphs -> page dedup -> normalize -> filter
--> sign, into a staging folder, in worker processes) -> decide (dedup against
-everything already in the output) -> publish -> one atomic commit -> the run
-report as Prefect artifacts. The steps and their order are
-`pipeline.run.sequence`; this module makes each step a Prefect task and
-reports progress.
+The flow runs the one run sequence (`pipeline.run.sequence`, its steps in
+`pipeline.run.STEPS`; the stages of each batch in `pipeline.chain.STAGES`),
+making each step a Prefect task, reporting progress to the run's log and the
+run report as Prefect artifacts.
 """
 
 from __future__ import annotations
@@ -78,19 +75,19 @@ def batches_as_tasks(step: Callable, run: steps.Run, *args: Any) -> Any:
     return as_task(step, run, *args)
 
 
-def run_once(raw_dir: str, out_dir: str, config: Any, full: bool, add_raw: bool, logger, mapper=None) -> dict[str, Any]:
+def run_once(raw_dir: str, out_dir: str, config: Any, full: bool, add_raw: bool, logger, executor=None) -> dict[str, Any]:
     with steps.opened(raw_dir, out_dir, config, full=full, add_raw=add_raw, on_wait=logger.info,
-                      progress=log_progress(logger), mapper=mapper) as run:
+                      progress=log_progress(logger), executor=executor) as run:
         for note in run.notes:
             logger.warning(note)
-        return steps.sequence(run, batches_as_tasks if mapper is not None else as_task)
+        return steps.sequence(run, batches_as_tasks if executor is not None else as_task)
 
 
 def run_with_retries(raw_dir: str, out_dir: str, config: Any, full: bool, add_raw: bool, logger, attempts: int,
-                     mapper=None) -> dict[str, Any]:
+                     executor=None) -> dict[str, Any]:
     for attempt in range(1, attempts + 1):
         try:
-            return run_once(raw_dir, out_dir, config, full, add_raw, logger, mapper)
+            return run_once(raw_dir, out_dir, config, full, add_raw, logger, executor)
         except BusyError as error:
             # Another run won the output after our wait (or between the
             # concurrency slot and the lock): the steps are safe to run again.
@@ -106,7 +103,7 @@ def run_on_cluster(address: str, raw_dir: str, out_dir: str, config: Any, full: 
     """The run with every batch a Prefect task on the Dask cluster at ``address`` (prefect-dask's DaskTaskRunner)."""
     from prefect_dask import DaskTaskRunner
 
-    from flows.dask_batches import PrefectDaskMapper
+    from flows.dask_batches import PrefectDaskExecutor
 
     if __name__ != "flows.clean":
         # A deployment loads this file as a module of another name ("clean"), which
@@ -119,7 +116,7 @@ def run_on_cluster(address: str, raw_dir: str, out_dir: str, config: Any, full: 
     client = dask_cluster.connect(address)
     try:
         with DaskTaskRunner(address=address) as runner:
-            return run_with_retries(raw_dir, out_dir, config, full, add_raw, logger, attempts, PrefectDaskMapper(runner, client))
+            return run_with_retries(raw_dir, out_dir, config, full, add_raw, logger, attempts, PrefectDaskExecutor(runner, client))
     finally:
         client.close()
 

@@ -114,12 +114,12 @@ def command_run(args: argparse.Namespace) -> int:
         return run_with_prefect(raw, out, config, args, api, mode)
     started = time.perf_counter()
     client = dask_cluster.connect(args.cluster) if args.cluster else None
-    mapper = dask_cluster.cluster_mapper(client) if client is not None else None
+    executor = dask_cluster.DaskExecutor(client) if client is not None else None
     where = f"batches on the Dask cluster at {args.cluster}" if client is not None else "in this process"
     shown = progress_display.for_stream(sys.stderr)
     try:
         with steps.opened(raw, out, config, full=args.full, add_raw=args.add_raw, on_wait=say, progress=shown,
-                          mapper=mapper) as run:
+                          executor=executor) as run:
             say(f"cleaning {raw} -> {out}, {mode}, {where} (set PREFECT_API_URL to run it on your Prefect "
                 "server, or pass --prefect for a temporary one)")
             for note in run.notes:

@@ -3,13 +3,12 @@
 With a ``cluster`` address the flow runs each batch of each pass as a task
 (``read-batch``, ``clean-batch``) on the cluster: Prefect records each one,
 retries one that raises, and shows them in the run's graph. What the batches
-share travels once per worker, not once per task: the learned templates are
-loaded from the staging folder once per process (`staging.load_learned`) and
-the pattern tables are compiled once per process. The dedup step runs on the
+share is small (the learned templates are hashes only) and the pattern
+tables are compiled once per process. The dedup step runs on the
 same cluster through a plain Dask client (`pipeline.dedup.shuffle_dedup`).
 
 Without Prefect (``docclean run --cluster`` in-process) the batches go
-through `pipeline.executors.dask_cluster.ClusterMapper` instead: same work, not tracked.
+through `pipeline.executors.dask_cluster.DaskExecutor` instead: same work, not tracked.
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ from prefect.cache_policies import NO_CACHE
 
 from pipeline.chain import clean_staged_batch, read_batch_pages
 from pipeline.core.config import Config
+from pipeline.executors.dask_cluster import DaskExecutor
 
 # A batch that raises is tried once more; a worker that dies is Dask's to rerun.
 BATCH_OPTIONS: dict[str, Any] = {"cache_policy": NO_CACHE, "retries": 1, "retry_delay_seconds": 1, "persist_result": False}
@@ -51,17 +51,18 @@ def clean_batch(batch: Batch) -> dict[str, Any]:
 BATCH_TASKS = {read_batch_pages: read_batch, clean_staged_batch: clean_batch}
 
 
-class PrefectDaskMapper:
-    """A `pipeline.run.Mapper` that submits each batch as a Prefect task to a started DaskTaskRunner.
+class PrefectDaskExecutor(DaskExecutor):
+    """The Dask executor with each batch a Prefect task submitted to a started DaskTaskRunner.
 
     ``client`` (a `distributed.Client` of the same cluster) sizes the in-flight
-    window and runs the dedup step.
+    window and runs template support and the dedup step.
     """
 
     def __init__(self, runner: Any, client: Any) -> None:
-        self.runner, self.client = runner, client
+        super().__init__(client)
+        self.runner = runner
 
-    def __call__(self, function: Callable[..., dict[str, Any]], jobs: Sequence[tuple], config: Config) -> Iterator[dict[str, Any]]:
+    def map(self, function: Callable[..., dict[str, Any]], jobs: Sequence[tuple], config: Config) -> Iterator[dict[str, Any]]:
         from distributed import as_completed
 
         batch_task = BATCH_TASKS[function]

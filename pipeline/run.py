@@ -25,23 +25,24 @@ from typing import Any, Callable, Iterator
 
 import pyarrow as pa
 
-from pipeline.dedup import clusters, search, index, shuffle_dedup
-from pipeline.read import ledger
-from pipeline.executors import local_pool
-from pipeline.store import publish as publishing, remote, report
-from pipeline.learn import shuffle_support
 from pipeline import store
-from pipeline.learn.support import Learned, TemplateCounts, learn, learned_from, support_of
-from pipeline.clean.boilerplate import BOTTOM, TOP
 from pipeline.chain import clean_staged_batch, read_batch_pages
+from pipeline.clean.boilerplate import BOTTOM, TOP
 from pipeline.core.config import Config
+from pipeline.core.stages import StageStats
+from pipeline.dedup import clusters, index
+from pipeline.executors.base import Executor
+from pipeline.executors.local_pool import LocalExecutor
+from pipeline.learn.support import Learned, TemplateCounts, learn, learned_from, support_of
+from pipeline.read import ledger
 from pipeline.read.ingest import PathList
-from pipeline.store.objects import is_url
-from pipeline.store.staging import Staging, open_staging, read_staged_signatures, save_learned, save_support, template_texts
+from pipeline.store import publish as publishing
+from pipeline.store import remote, report
 from pipeline.store.layout import OutputError
+from pipeline.store.objects import is_url
+from pipeline.store.staging import Staging, open_staging, save_support, template_texts
 
 Progress = Callable[[dict[str, Any]], None]
-Mapper = Callable[..., Iterator[dict[str, Any]]]
 
 
 @dataclass
@@ -51,9 +52,10 @@ class Run:
     ``names_from`` is the first raw folder of the output: every source path
     is relative to it, so two raw folders added to one output never give one
     file's name to another (see `raw_roots`). ``progress`` is called after
-    every batch with the totals so far; ``mapper`` runs the batches
-    (by default a `local_pool.WorkerPool`: worker processes on this machine,
-    kept for both passes). ``raw_name``
+    every batch with the totals so far; ``executor`` runs the batches and
+    the corpus-wide steps (`pipeline.executors`: by default worker processes
+    on this machine, kept for both passes). ``stats`` times every stage and
+    step and counts what each stage saw and rejected. ``raw_name``
     and ``out_name`` are the folders or URLs as the user gave them;
     ``remote`` is the output's object-storage side, when ``out`` is a URL
     (``out`` is then its local working copy).
@@ -70,9 +72,9 @@ class Run:
     roots: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     progress: Progress | None = None
-    mapper: Mapper = local_pool.map_batches
+    executor: Executor = field(default_factory=LocalExecutor)
     started: float = field(default_factory=time.perf_counter)
-    seconds: dict[str, float] = field(default_factory=dict)
+    stats: StageStats = field(default_factory=StageStats)
     number: int = 0
     plan: ledger.Plan | None = None
     staging: Staging | None = None
@@ -107,7 +109,9 @@ class Run:
             facts["boilerplate_relearned"] = self.relearned.num_rows
         if self.clustering is not None:
             facts.update(self.clustering.stats)
-        facts["seconds_by_stage"] = {k: round(v, 3) for k, v in self.seconds.items()}
+        facts["seconds_by_stage"] = {k: round(v, 3) for k, v in self.stats.seconds.items()}
+        if self.stats.counts:
+            facts["records_by_stage"] = self.stats.counts
         return facts
 
     def batches(self) -> list[list[str]]:
@@ -189,18 +193,19 @@ def admitted(raw: Path, out: Path, config: Config, full: bool, add_raw: bool, ra
 @contextlib.contextmanager
 def opened(raw: str | Path, out: str | Path, config: Config, *, full: bool = False, add_raw: bool = False,
            on_wait: Callable[[str], None] | None = None, progress: Progress | None = None,
-           mapper: Mapper | None = None) -> Iterator[Run]:
+           executor: Executor | None = None) -> Iterator[Run]:
     """Hold the output for one run: its lock, a clean state, and the checks that come before any reading.
 
     Raises `store.OutputError` (bad folders, other settings, another raw
     folder) or `store.BusyError` (another run holds the output) before any
-    input is read. ``mapper`` runs the batches elsewhere (`dask_cluster.cluster_mapper`);
-    its workers get absolute paths, since their working folder is not ours.
+    input is read. ``executor`` runs the work elsewhere (`pipeline.executors.dask_cluster.DaskExecutor`;
+    default: worker processes here, stopped when the run ends); a distributed one's workers get absolute
+    paths, since their working folder is not ours.
     """
     notes: list[str] = []
     with remote.mirrored(raw, out, config.lock_wait_seconds, on_wait, notes) as places:
         raw_path, out_path = placed(places.raw, places.out)
-        if mapper is not None:
+        if executor is not None and executor.distributed:
             raw_path, out_path = raw_path.absolute(), out_path.absolute()
         with store.locked(out_path, config.lock_wait_seconds, on_wait=on_wait):
             notes += [f"{note} in {places.out_name}" for note in store.recover(out_path)]
@@ -210,8 +215,8 @@ def opened(raw: str | Path, out: str | Path, config: Config, *, full: bool = Fal
                       roots=roots, notes=notes, progress=progress)
             try:
                 # The workers stop before a failed run's staging goes: none is left writing there.
-                with local_pool.WorkerPool() as pool:
-                    run.mapper = mapper or pool
+                with contextlib.ExitStack() as stack:
+                    run.executor = executor or stack.enter_context(LocalExecutor())
                     yield run
             finally:
                 if run.staging is not None and run.summary is None:
@@ -229,23 +234,24 @@ def plan(run: Run) -> ledger.Plan:
 
 
 def read_pages(run: Run) -> dict[str, Any]:
-    """The reading pass of every batch: read -> repair -> strip -> paragraphs -> page_dedup -> stage.
+    """The reading pass of every batch (`chain.READING`), staged.
 
-    Returns the counts, the seconds each stage took summed over batches (CPU
-    seconds: with several workers they add up to more than the wall time of
-    the step), and the template counts the learning step needs. The
+    Returns the counts and the template counts the learning step needs; the
+    seconds each stage took (CPU seconds: with several workers they add up to
+    more than the wall time of the step) go to ``run.stats``. The
     fingerprint of every file read is staged by its batch.
     """
     run.number = store.next_run(run.out)
     run.staging = open_staging(run.out)
     batches = run.batches()
-    totals: dict[str, Any] = {"records": 0, "records_reread": 0, "stage_seconds": {}, "batches": len(batches), "batches_done": 0,
+    totals: dict[str, Any] = {"records": 0, "records_reread": 0, "batches": len(batches), "batches_done": 0,
                               "files_done": 0, "templates": TemplateCounts()}
-    on_cluster = getattr(run.mapper, "client", None) is not None
-    jobs = [(index, paths, run.raw, run.staging, run.config, run.names_from, on_cluster) for index, paths in enumerate(batches)]
+    # A cluster counts the template rows where they are staged: they are not sent back.
+    stage_rows = run.executor.distributed
+    jobs = [(index, paths, run.raw, run.staging, run.config, run.names_from, stage_rows) for index, paths in enumerate(batches)]
     begun = time.perf_counter()
-    for counts in run.mapper(read_batch_pages, jobs, run.config):
-        _add_seconds(totals, counts)
+    for counts in run.executor.map(read_batch_pages, jobs, run.config):
+        run.stats.merge(counts["stats"])
         totals["records"] += counts["records"]
         totals["templates"].merge(counts["templates"])
         totals["batches_done"] += 1
@@ -263,22 +269,14 @@ def learn_templates(run: Run) -> Learned:
     edge are read again (`reread`).
     """
     earlier = None if run.full else index.read_templates(run.out)
-    client = getattr(run.mapper, "client", None)
-    if client is not None:
-        earlier_edges = [] if run.full else store.parts(run.out, "edges")
-        counted = shuffle_support.counted(client, run.staging.parts("template-rows"), earlier_edges, run.plan.changed,
-                                          run.cleaned["records"] * 20, run.config.boilerplate_min_pages)
-    else:
-        counts = run.cleaned["templates"]
-        if not run.full:
-            counts.add_rows(index.read_edges(run.out, run.plan.changed))
-        counted = counts.counted(run.config.boilerplate_min_pages)
+    earlier_edges = [] if run.full else store.parts(run.out, "edges")
+    counted = run.executor.counted_templates(run.cleaned["templates"], run.staging.parts("template-rows"), earlier_edges,
+                                             run.plan.changed, run.cleaned["records"] * 20, run.config.boilerplate_min_pages)
     run.cleaned["templates"] = None  # the per-article rows: the largest thing the driver held
     support = support_of(counted, earlier, functools.partial(template_texts, run.staging))
     del counted
     run.learned, support = learn(support, run.config.boilerplate_min_pages if run.config.learn_boilerplate else None)
     run.relearned = relearned(learned_from(earlier), run.learned)
-    save_learned(run.staging, run.learned)
     # At a million pages the support is a hundred MiB that only publish needs.
     run.support = save_support(run.staging, support)
     return run.learned
@@ -325,11 +323,11 @@ def reread(run: Run) -> dict[str, Any]:
     first = totals["batches"]
     batches = [[str(names_from / name) for name in found[start:end]] for start, end in even_batches(len(found), run.config.batch_size)]
     totals["batches"] += len(batches)
-    on_cluster = getattr(run.mapper, "client", None) is not None
-    jobs = [(first + k, paths, run.raw, run.staging, run.config, run.names_from, on_cluster, False) for k, paths in enumerate(batches)]
+    stage_rows = run.executor.distributed
+    jobs = [(first + k, paths, run.raw, run.staging, run.config, run.names_from, stage_rows, False) for k, paths in enumerate(batches)]
     begun = time.perf_counter()
-    for counts in run.mapper(read_batch_pages, jobs, run.config):
-        _add_seconds(totals, counts)
+    for counts in run.executor.map(read_batch_pages, jobs, run.config):
+        run.stats.merge(counts["stats"])
         totals["records"] += counts["records"]
         totals["records_reread"] += counts["records"]
         totals["batches_done"] += 1
@@ -339,23 +337,19 @@ def reread(run: Run) -> dict[str, Any]:
 
 
 def clean(run: Run) -> dict[str, Any]:
-    """The cleaning pass of every staged batch: extract -> normalize -> filter -> sign -> stage."""
+    """The cleaning pass of every staged batch (`chain.CLEANING`), staged."""
     totals = run.cleaned
     totals.update(cleaned=0, rejected=0, batches_done=0)
-    jobs = [(index, run.staging, run.config) for index in range(totals["batches"])]
+    # The learned templates go with every batch, the same object each time (an executor sends it once per worker).
+    jobs = [(index, run.staging, run.config, run.learned) for index in range(totals["batches"])]
     begun = time.perf_counter()
-    for counts in run.mapper(clean_staged_batch, jobs, run.config):
-        _add_seconds(totals, counts)
+    for counts in run.executor.map(clean_staged_batch, jobs, run.config):
+        run.stats.merge(counts["stats"])
         totals["cleaned"] += counts["cleaned"]
         totals["rejected"] += counts["rejected"]
         totals["batches_done"] += 1
         _report(run, "clean", totals, len(run.plan.process) + len(run.plan.reread) if run.plan else 0, begun)
     return totals
-
-
-def _add_seconds(totals: dict[str, Any], counts: dict[str, Any]) -> None:
-    for stage, spent in counts["seconds"].items():
-        totals["stage_seconds"][stage] = totals["stage_seconds"].get(stage, 0.0) + spent
 
 
 def _report(run: Run, step: str, totals: dict[str, Any], total_files: int, begun: float) -> None:
@@ -370,26 +364,21 @@ def _report(run: Run, step: str, totals: dict[str, Any], total_files: int, begun
 def decide(run: Run) -> clusters.Clustering:
     """Cross-page dedup of this run's documents against everything already in the output.
 
-    On a Dask cluster (a `cluster.ClusterMapper`) the signatures stay on the
+    The executor searches: on a Dask cluster the signatures stay on the
     workers (`shuffle_dedup`); on one machine they are read into this process.
     """
-    client = getattr(run.mapper, "client", None)
     settings = run.config.dedup.minhash
-    begun = time.perf_counter()
-    run.earlier = None if run.full else index.read_earlier(run.out, settings, run.plan.leaving, signatures=client is None)
-    run.seconds["index"] = time.perf_counter() - begun
-    begun = time.perf_counter()
+    with run.stats.timed("index"):
+        run.earlier = None if run.full else index.read_earlier(run.out, settings, run.plan.leaving,
+                                                                signatures=not run.executor.distributed)
     # Texts for the pairs too close to the threshold to decide on their estimate:
     # this run's documents first, then the ones earlier runs published.
     parts = [*run.staging.parts("documents"), *store.parts(run.out, "documents"), *store.parts(run.out, "duplicates")]
     texts = functools.partial(index.read_texts, parts)
-    if client is not None:
-        earlier_parts = [] if run.full else store.parts(run.out, "signatures")
-        run.clustering = shuffle_dedup.cluster(client, earlier_parts, run.staging.parts("signatures"), run.config,
-                                               run.earlier, texts)
-    else:
-        run.clustering = search.cluster(read_staged_signatures(run.staging, settings), run.config, run.earlier, texts)
-    run.seconds["dedup"] = time.perf_counter() - begun
+    earlier_signatures = [] if run.full else store.parts(run.out, "signatures")
+    with run.stats.timed("dedup"):
+        run.clustering = run.executor.clustered(run.staging.parts("signatures"), earlier_signatures, run.config, run.earlier,
+                                                texts)
     return run.clustering
 
 
@@ -402,7 +391,6 @@ def publish(run: Run) -> dict[str, Any]:
     except report.CountsDoNotAddUp:
         run.published.discard()
         raise
-    summary["seconds_by_stage"] = {**run.cleaned["stage_seconds"], **summary["seconds_by_stage"]}
     return summary
 
 
@@ -445,26 +433,21 @@ def sequence(run: Run, call: Callable[..., Any] = direct) -> dict[str, Any]:
 
     A run with nothing new writes nothing and reports so.
     """
-    def timed(step: Callable, *args: Any) -> Any:
-        begun = time.perf_counter()
-        try:
-            return call(step, *args)
-        finally:
-            release_memory()
-            run.seconds[step.__name__] = run.seconds.get(step.__name__, 0.0) + time.perf_counter() - begun
-
-    timed(plan, run)
-    if run.nothing_new:
-        run.summary = report.nothing_new(run.facts(), time.perf_counter() - run.started)
-        return run.summary
-    timed(read_pages, run)
-    timed(learn_templates, run)
-    timed(reread, run)
-    timed(clean, run)
-    timed(decide, run)
-    summary = timed(publish, run)
-    summary["seconds_by_stage"]["publish"] = round(run.seconds["publish"], 3)
-    return timed(commit, run, summary)
+    done: dict[str, Any] = {}
+    for step in STEPS:
+        args = (run, done["publish"]) if step is commit else (run,)
+        with run.stats.timed(step.__name__):
+            try:
+                done[step.__name__] = call(step, *args)
+            finally:
+                release_memory()
+        if step is plan and run.nothing_new:
+            run.summary = report.nothing_new(run.facts(), time.perf_counter() - run.started)
+            return run.summary
+        if step is publish:
+            # The summary was made inside publish: its own time is added now that it is known.
+            done["publish"]["seconds_by_stage"]["publish"] = round(run.stats.seconds["publish"], 3)
+    return done["commit"]
 
 
 def execute(raw: str | Path, out: str | Path, config: Config | None = None, *, full: bool = False,

@@ -21,7 +21,7 @@ def test_every_batch_is_read_and_cleaned_once_by_two_workers_with_more_batches_t
     assert sum(counts["files"] for counts in read) == len(fingerprinted)
     assert sorted(fingerprinted) == sorted(relative_name(path, SAMPLE_RAW) for path in files)
     assert sum(counts["records"] for counts in read) == 15  # the sample's records, as `make sample` reports
-    cleaned = list(map_batches(clean_staged_batch, [(i, staging, config) for i in range(len(batches))], config))
+    cleaned = list(map_batches(clean_staged_batch, [(i, staging, config, None) for i in range(len(batches))], config))
     assert sum(c["cleaned"] + c["rejected"] for c in cleaned) == 15
     assert len(list(staging.parts("documents"))) + len(list(staging.parts("rejects"))) >= len(batches)
 
@@ -41,8 +41,8 @@ def test_a_cleaning_batch_run_twice_gives_the_same_counts(tmp_path):
         steps.plan(run)
         steps.read_pages(run)
         steps.learn_templates(run)
-        first = clean_staged_batch(0, run.staging, run.config)
-        again = clean_staged_batch(0, run.staging, run.config)
+        first = clean_staged_batch(0, run.staging, run.config, run.learned)
+        again = clean_staged_batch(0, run.staging, run.config, run.learned)
         assert {k: again[k] for k in ("records", "cleaned", "rejected")} == {k: first[k] for k in ("records", "cleaned", "rejected")}
         steps.clean(run)  # every batch, batch 0 once more
         steps.decide(run)
@@ -69,12 +69,13 @@ def test_staged_pages_come_back_equal_with_the_template_hashes_of_the_reading_pa
     """The hand-off between the passes: every record as it was (removals included), and the hashes beside them."""
     import gc
 
-    from pipeline.chain import READING_STAGES, count_templates, run_stages
+    from pipeline.chain import READING, count_templates
+    from pipeline.core.stages import Batch, StageStats, run_stages
     from pipeline.read.ingest import read_batch
     from pipeline.store.staging import load_pages, stage_pages
 
     config = Config()
-    docs = run_stages(READING_STAGES, read_batch(discover(SAMPLE_RAW), SAMPLE_RAW, config)[0], config, {})
+    docs = run_stages(READING[1:], Batch(docs=read_batch(discover(SAMPLE_RAW), SAMPLE_RAW, config)[0]), config, StageStats()).docs
     assert any(r.stage == "page_dedup" for d in docs for r in d.removals), "the sample page holds its body twice"
     known: dict[str, int] = {}
     count_templates(docs, known=known)

@@ -5,6 +5,8 @@ import dataclasses
 from conftest import ROOT
 
 from pipeline.core.config import Config
+from pipeline.core.option_descriptions import DESCRIPTIONS
+from pipeline.core.options import readme_options
 from pipeline.core.document import REJECT_REASONS
 from pipeline.core.schema import DOCUMENTS, DUPLICATES, EDGES, FILES, REJECTS, TEMPLATES, readme_tables, signatures_schema
 
@@ -29,9 +31,13 @@ def test_every_column_is_documented_under_its_table():
 
 
 def test_every_option_and_reject_reason_is_documented():
-    for field in dataclasses.fields(Config):
-        if field.init:
-            assert f"| `{field.name}` |" in README, field.name
+    options = [field.name for field in dataclasses.fields(Config) if field.init]
+    # Each option described once, in Config's order, and the README's table made from that description:
+    # `python -m pipeline.core.options README.md` refreshes it.
+    assert list(DESCRIPTIONS) == options
+    assert readme_options(README) == README
+    for name in options:
+        assert f"| `{name}` |" in README, name
     for reason in REJECT_REASONS:
         assert f"`{reason}`" in README, reason
 

@@ -1,6 +1,6 @@
 """The run configuration: one immutable object, validated once at the boundary.
 
-Every option is documented on `Config`. A wrong value raises `ConfigError`
+Every option is described in `pipeline.core.option_descriptions`. A wrong value raises `ConfigError`
 with a message that names the option, the bad value and how to fix it, before
 any input is read.
 """
@@ -22,87 +22,15 @@ from pipeline.dedup.settings import DedupSettings, optimal_bands
 
 __all__ = ["Config", "ConfigError", "patterns_digest"]
 
+
 @dataclass(frozen=True)
 class Config:
     """Options of one cleaning run (CLI ``--config`` TOML keys and flow ``options``).
 
-    Reading and decoding
-      ``max_file_bytes``: a page (a JSONL line) larger than this is rejected as
-      ``too_large`` instead of being read into memory (default 16 MiB: a news
-      page is seldom over 1 MiB, and cleaning holds up to about 100 bytes per
-      character of a page at once).
-      ``encodings``: legacy encodings tried, in this order of preference, when
-      the bytes are not valid UTF-8 (default: GB18030, Big5, Shift-JIS, EUC-KR,
-      UTF-16, cp1252).
-      ``max_unrecoverable_ratio``: a text whose share of U+FFFD replacement
-      characters is above this is rejected as ``undecodable``; below it, the
-      document is kept and flagged ``unrecoverable_chars`` (default 0.05).
-
-      ``follow_symlinks``: ``"inside"`` (default) reads a symbolic link only
-      when its target lies inside the raw folder, and records folder links
-      without walking them; ``"all"`` reads every link and walks folder links
-      (each real folder once, so a loop ends). Links that are not followed
-      are rejected with a reason, never skipped silently.
-
-    Cleaning
-      ``normalize_punctuation``: turn ASCII ``, ; : ! ? ( )`` that a scraper put
-      between CJK characters into their full-width forms (default on).
-      ``patterns_file``: a TOML file whose tables extend the built-in pattern
-      table (``pipeline/core/patterns.toml``), e.g. another newspaper's page-jump
-      markers or metadata line. It is compiled when the config is made, so a
-      bad regex stops the run before any input is read, and its content
-      (not its path) is one of the settings the output is built with.
-      ``drop_pattern_layouts``: built-in pattern entries tagged as added for
-      these gallery layouts (``layouts = [...]`` in ``patterns.toml``) are left
-      out: what the generalisation test does to see a layout the way a new
-      site is seen; also a way to switch off a site-specific entry that
-      misfires on your pages (default none).
-      ``min_chars``: a cleaned article shorter than this is rejected as
-      ``empty_after_cleaning`` (default 1).
-      ``learn_boilerplate``: take out header and footer lines that the corpus
-      shows to be page furniture (`pipeline.clean.boilerplate`; default on).
-      ``boilerplate_min_pages``: a line template is learned once it stands at
-      the same edge of at least this many different articles, per corpus or
-      per source (sub-folder, JSONL ``source``), and almost never inside a
-      body (default 5).
-
-    Duplicates inside one page
-      ``block_threshold``: two paragraphs of one page whose estimated Jaccard
-      similarity reaches this are the same block; the later one is a repeat
-      (default 0.8).
-      ``min_repeat_chars``: a run of consecutive repeated paragraphs is dropped
-      only when it holds at least this many characters, since short lines
-      ("同志们、朋友们！", an interview's "记者：") legitimately recur (default 40).
-      ``block_ngram``: character n-gram size for comparing paragraphs. Smaller
-      than ``cjk_ngram`` because paragraphs are short: one inserted character
-      should not hide a repeat (default 3).
-
-    Duplicates across pages
-      ``dedup_threshold``: estimated Jaccard similarity at which two articles are
-      copies of one another (default 0.7: still catches a repost that lost its
-      last paragraph of four, while articles that share only boilerplate stay
-      well below it).
-      ``num_perm``, ``seed``: MinHash size and permutation seed; sketches made
-      with other values cannot be compared (default 128, 1).
-      ``cjk_ngram``, ``word_ngram``: shingle size in characters for CJK text and
-      in words for space-delimited text (default 5 and 3).
-      ``lsh_bands``: number of LSH bands; ``num_perm`` must be divisible by it.
-      Leave unset to pick the bands that minimise false positives plus false
-      negatives at ``dedup_threshold``.
-      ``keep_policy``: which copy of a cluster is kept, as criteria applied in
-      order, the smallest ``doc_id`` breaking the last tie. Criteria:
-      ``longest``/``shortest`` (clean characters), ``earliest``/``latest``
-      (date; documents without a date come last), ``most_metadata`` (title,
-      date, publication, authors present). Default ``["longest", "earliest"]``:
-      the most complete copy, then the first published.
-
-    Running (these may change between incremental runs; all others may not)
-      ``batch_size``: records per batch task (default 256).
-      ``workers``: worker processes that clean batches in parallel (default
-      0: one per CPU; 1 runs everything in the calling process).
-      ``lock_wait_seconds``: when another run is writing the same output
-      folder, wait this long for it to finish before giving up (default 0:
-      fail at once with a message naming the other run).
+    What each option does is said once, in
+    `pipeline.core.option_descriptions`; what values it may take, in
+    `pipeline.core.option_checks`. The README's Configuration table is made
+    from both and from the defaults below.
     """
 
     max_file_bytes: int = 16 * 1024 * 1024

@@ -13,43 +13,19 @@ and the flow) reports every problem, of every option, at once, in
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, create_model, field_validator, model_validator
 
 from pipeline.core.config import Config, ConfigError
+from pipeline.core.option_descriptions import DESCRIPTIONS, GROUPS
 from pipeline.core.option_checks import (DEPENDS_ON, FIELD_CHECKS, FRACTIONS, INT_BOUNDS, KEEP_CRITERIA, field_problems,
                                          problems_error, problems_of)
 
 # `parse_options` validates the fields alone, then builds the config itself (to get every problem, not the first).
 _FIELDS_ONLY = {"docclean_fields_only": True}
 
-# What each option does, as the run form and the README's Configuration table say it.
-DESCRIPTIONS: dict[str, str] = {
-    "max_file_bytes": "A larger page (a larger JSONL line) is rejected as too_large without being held in memory.",
-    "encodings": "Legacy encodings tried, in this order, when the bytes are not UTF-8.",
-    "max_unrecoverable_ratio": "Share of U+FFFD above which a text is rejected as undecodable (below: kept and flagged).",
-    "follow_symlinks": "inside: a link is read only when its target lies inside the raw folder; all: every link is read.",
-    "normalize_punctuation": "ASCII punctuation between CJK characters to full width.",
-    "patterns_file": "TOML file extending pipeline/core/patterns.toml (its content is one of the output's settings).",
-    "drop_pattern_layouts": "Leave out the built-in pattern entries tagged for these gallery layouts.",
-    "min_chars": "Shorter clean texts are rejected as empty_after_cleaning.",
-    "learn_boilerplate": "Take out header and footer lines that the corpus shows to be page furniture.",
-    "boilerplate_min_pages": "A line template is learned once it stands at the same edge of this many different articles.",
-    "block_threshold": "Similarity at which a paragraph repeats an earlier one on the same page.",
-    "min_repeat_chars": "A run of repeated paragraphs is dropped only when it holds at least this many characters.",
-    "block_ngram": "Character n-gram size for comparing paragraphs.",
-    "dedup_threshold": "Similarity at which two articles are copies.",
-    "num_perm": "MinHash permutations.",
-    "seed": "MinHash seed (signatures of different seeds cannot be compared).",
-    "cjk_ngram": "Character n-gram size for CJK articles.",
-    "word_ngram": "Word n-gram size for space-delimited articles.",
-    "lsh_bands": "LSH bands (must divide num_perm); empty picks the best bands for dedup_threshold.",
-    "keep_policy": "Which copy of a cluster is kept: criteria applied in order.",
-    "batch_size": "Records per batch task.",
-    "workers": "Worker processes that clean batches in parallel; 0 is one per CPU, 1 runs in the calling process.",
-    "lock_wait_seconds": "When another run is writing the same output folder, wait this long before giving up.",
-}
 _TYPES: dict[str, Any] = {
     "encodings": list[str],
     "drop_pattern_layouts": list[str],
@@ -191,3 +167,64 @@ def _field_errors(error: ValidationError) -> list[tuple[str, str]]:
         else:
             problems.append((str(item["loc"][0]), f"{where}: {item['msg']} (got {item['input']!r})"))
     return problems
+
+
+def default_shown(name: str, value: Any) -> str:
+    """An option's default as the README shows it (TOML-like).
+
+    >>> default_shown("encodings", ("gb18030", "big5")), default_shown("keep_policy", ("longest",)), default_shown("lsh_bands", 16)
+    ('gb18030, big5', '["longest"]', 'derived')
+    """
+    if name == "lsh_bands":
+        return "derived"
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if name == "encodings":
+        return ", ".join(value)
+    if isinstance(value, tuple):
+        return "[" + ", ".join(f'"{item}"' for item in value) + "]"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, float) and value.is_integer() and name not in FRACTIONS:
+        return str(int(value))
+    return str(value)
+
+
+def bounds_shown(name: str) -> str:
+    """An option's bounds in words, from `pipeline.core.option_checks` ('' when none apply)."""
+    if name in INT_BOUNDS:
+        low, high = INT_BOUNDS[name]
+        return f"{low:,} to {high:,}" if high is not None else f"at least {low:,}"
+    if name in FRACTIONS:
+        return "0 to 1"
+    return ""
+
+
+def options_table() -> str:
+    """The README's Configuration table: every option, its default, bounds and description, group by group."""
+    defaults = Config().to_mapping()
+    lines = ["| key | default | bounds | meaning |", "|---|---|---|---|"]
+    for heading, options in GROUPS:
+        lines.append(f"| **{heading}** | | | |")
+        for name, text in options.items():
+            lines.append(f"| `{name}` | {default_shown(name, defaults.get(name))} | {bounds_shown(name)} | {text} |")
+    return "\n".join(lines)
+
+
+_README_MARK = re.compile(r"(<!-- options -->\n).*?(\n<!-- /options -->)", re.DOTALL)
+
+
+def readme_options(readme: str) -> str:
+    """``readme`` with its ``<!-- options -->`` block made from the options' one description."""
+    return _README_MARK.sub(lambda m: m.group(1) + options_table() + m.group(2), readme)
+
+
+if __name__ == "__main__":
+    # Refresh the README's Configuration table: python -m pipeline.core.options README.md
+    import sys
+    from pathlib import Path
+
+    path = Path(sys.argv[1])
+    path.write_text(readme_options(path.read_text(encoding="utf-8")), encoding="utf-8")

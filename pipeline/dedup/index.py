@@ -56,11 +56,11 @@ def read_templates(out_dir: Path) -> pa.Table | None:
     return store.read_table(out_dir, store.TEMPLATES) if store.parts(out_dir, store.TEMPLATES) else None
 
 
-def read_edges(out_dir: Path, leaving: Iterable[str] = ()) -> pa.Table:
-    """The edge rows earlier runs kept (`schema.EDGES`), minus those of the raw files in ``leaving`` (changed, read again)."""
+def read_edges(parts: Iterable[Path], leaving: Iterable[str] = ()) -> pa.Table:
+    """The edge rows earlier runs kept (``parts`` of the `schema.EDGES` table), minus those of the raw files in ``leaving`` (changed, read again)."""
     gone = pa.array(sorted(set(leaving)), pa.string())
     tables = []
-    for part in store.parts(out_dir, "edges"):
+    for part in parts:
         table = pq.read_table(part, schema=EDGES)
         tables.append(table.filter(pc.invert(pc.is_in(table.column("source_path"), value_set=gone))) if len(gone) else table)
     return pa.concat_tables(tables) if tables else EDGES.empty_table()

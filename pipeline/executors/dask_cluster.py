@@ -1,6 +1,6 @@
-"""Batches on a Dask cluster: what ``--cluster tcp://HOST:8786`` runs the batch work on.
+"""The executor of a Dask cluster: what ``--cluster tcp://HOST:8786`` runs a run's work on.
 
-The same two passes as `parallel.map_batches` (reading, then cleaning), each
+The same two passes as the local executor (reading, then cleaning), each
 batch one Dask task, so every core of every worker of the cluster works, and
 a task whose worker dies is run again on another one. What every task shares
 (the config, the learned templates) is sent to each worker once, not once per
@@ -9,14 +9,21 @@ is cached per process).
 
 The workers read the raw folder and write the output's staging folder by
 path, so both must be reachable under the same absolute paths on every
-worker: one machine, or a shared filesystem.
+worker: one machine, or a shared filesystem. Template support and the
+search for copies run on the cluster too (`pipeline.learn.shuffle_support`,
+`pipeline.dedup.shuffle_dedup`): the driver holds neither the template rows
+nor the signatures.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from pipeline.core.config import Config
+from pipeline.dedup.clusters import Clustering, Earlier, Texts
+from pipeline.executors.base import Executor
+from pipeline.learn.support import TemplateCounts
 from pipeline.store.layout import OutputError
 
 # A scheduler that does not answer in this long is reported, not waited for.
@@ -74,21 +81,21 @@ def _shared(jobs: Sequence[tuple]) -> list[Any]:
     return [arg for arg in jobs[0] if not isinstance(arg, plain) and all(any(a is arg for a in job) for job in jobs[1:])]
 
 
-class ClusterMapper:
-    """A `pipeline.run.Mapper` that runs each job as a task on ``client``'s cluster.
+class DaskExecutor(Executor):
+    """`Executor` on ``client``'s cluster: each job a task, template support and dedup shuffled on the workers.
 
-    It carries the client, so that the run's dedup step runs on the same
-    cluster (`pipeline.dedup.shuffle_dedup`).
+    The client is the caller's: `close` leaves it open.
     """
+
+    distributed = True
 
     def __init__(self, client: Any) -> None:
         self.client = client
 
-    def __call__(self, function: Callable[..., dict[str, Any]], jobs: Sequence[tuple], config: Config) -> Iterator[dict[str, Any]]:
+    def map(self, function: Callable[..., dict[str, Any]], jobs: Sequence[tuple], config: Config) -> Iterator[dict[str, Any]]:
         from distributed import as_completed
 
         client = self.client
-
         sent = {id(arg): client.scatter(arg, broadcast=True, hash=False) for arg in _shared(jobs)}
         queue = iter([tuple(sent.get(id(arg), arg) for arg in job) for job in jobs])
         # At most two tasks per worker thread are queued: a million files do not become a million tasks up front.
@@ -105,6 +112,14 @@ class ClusterMapper:
             if following is not None:
                 running.add(following)
 
+    def counted_templates(self, counts: TemplateCounts, template_rows: Sequence[Path], earlier_edges: Sequence[Path],
+                          changed: Sequence[str], expected_rows: int, min_pages: int) -> Any:
+        from pipeline.learn import shuffle_support
 
-def cluster_mapper(client: Any) -> ClusterMapper:
-    return ClusterMapper(client)
+        return shuffle_support.counted(self.client, template_rows, earlier_edges, changed, expected_rows, min_pages)
+
+    def clustered(self, staged_signatures: Sequence[Path], earlier_signatures: Sequence[Path], config: Config,
+                  earlier: Earlier | None, texts: Texts) -> Clustering:
+        from pipeline.dedup import shuffle_dedup
+
+        return shuffle_dedup.cluster(self.client, earlier_signatures, staged_signatures, config, earlier, texts)

@@ -1,4 +1,4 @@
-"""Batches of files cleaned in worker processes, so that every core works.
+"""The executor of one machine: batches in worker processes, so that every core works; the corpus-wide steps here.
 
 The cleaning stages are CPU-bound Python: threads would share one core. Each
 batch goes to a worker process whole (`chain.read_batch_pages`, then
@@ -20,9 +20,18 @@ import os
 import sys
 import threading
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
+import pyarrow as pa
+
 from pipeline.core.config import Config
+from pipeline.dedup import search
+from pipeline.dedup.clusters import Clustering, Earlier, Texts
+from pipeline.dedup.index import read_edges
+from pipeline.executors.base import Executor
+from pipeline.learn.support import TemplateCounts
+from pipeline.store.layout import read_part
 
 
 def worker_count(config: Config) -> int:
@@ -149,6 +158,30 @@ def start_method() -> str:
     """
     alone = threading.active_count() == 1 and threading.current_thread() is threading.main_thread()
     return "fork" if alone and sys.platform.startswith("linux") else "forkserver"
+
+
+class LocalExecutor(Executor):
+    """`Executor` of one machine: the batches in a `WorkerPool`, template support and dedup in this process."""
+
+    def __init__(self) -> None:
+        self.pool = WorkerPool()
+
+    def map(self, function: Callable[..., dict[str, Any]], jobs: Sequence[tuple], config: Config) -> Iterator[dict[str, Any]]:
+        return self.pool(function, jobs, config)
+
+    def counted_templates(self, counts: TemplateCounts, template_rows: Sequence[Path], earlier_edges: Sequence[Path],
+                          changed: Sequence[str], expected_rows: int, min_pages: int) -> Any:
+        counts.add_rows(read_edges(earlier_edges, changed))
+        return counts.counted(min_pages)
+
+    def clustered(self, staged_signatures: Sequence[Path], earlier_signatures: Sequence[Path], config: Config,
+                  earlier: Earlier | None, texts: Texts) -> Clustering:
+        schema = config.dedup.minhash.schema
+        parts = [read_part(path, schema=schema) for path in staged_signatures]
+        return search.cluster(pa.concat_tables(parts) if parts else schema.empty_table(), config, earlier, texts)
+
+    def close(self) -> None:
+        self.pool.close()
 
 
 def map_batches(function: Callable[..., dict[str, Any]], jobs: Sequence[tuple], config: Config) -> Iterator[dict[str, Any]]:

@@ -8,7 +8,6 @@ into the run's parts once dedup has decided.
 
 from __future__ import annotations
 
-import functools
 import gc
 import json
 import os
@@ -16,7 +15,7 @@ import pickle
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -172,15 +171,6 @@ def template_texts(staging: Staging, hashes: pa.Array) -> pa.Table:
     return pa.concat_tables([t.cast(schema) for t in taken]) if taken else schema.empty_table()
 
 
-LEARNED_NAME = "learned.pickle"
-
-
-def save_learned(staging: Staging, learned: Any) -> None:
-    """Keep the run's learned templates beside its batches, for every cleaning task to load."""
-    data = pickle.dumps(learned, protocol=pickle.HIGHEST_PROTOCOL)
-    _replace_with(staging.path / LEARNED_NAME, lambda temp: temp.write_bytes(data))
-
-
 SUPPORT_NAME = "support.parquet"
 
 
@@ -190,25 +180,6 @@ def save_support(staging: Staging, support: pa.Table) -> Path:
     # Parquet, as publish copies it into the output.
     _replace_with(final, lambda temp: pq.write_table(support, temp, compression=COMPRESSION))
     return final
-
-
-def load_learned(staging: Staging) -> Any:
-    """The learned templates `save_learned` kept (None when there are none): read once per process, not per batch.
-
-    Every worker of the local pool, of a Dask cluster or of Prefect's Dask task
-    runner gets them this way, so they never travel with each task.
-    """
-    path = staging.path / LEARNED_NAME
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        return None
-    return _learned_at(str(path), info.st_size, info.st_mtime_ns)
-
-
-@functools.lru_cache(maxsize=4)
-def _learned_at(path: str, size: int, mtime_ns: int) -> Any:
-    return pickle.loads(Path(path).read_bytes())
 
 
 def drop_pages(staging: Staging, index: int) -> None:
