@@ -1,12 +1,13 @@
 # Two entry points, each sets up everything it needs on a fresh machine:
 #   make sample   install into .venv, then clean the bundled sample (data/raw -> data/clean)
 #   make test     install into .venv, then run the test suite
-#   make test-fast  the tests that start no service (Prefect, Dask, S3): the quick check while working
+#   make test-fast  the tests that start no service (Prefect, Dask, S3) and run at no scale, on two processes: the quick check
+#   make lint     ruff check and ruff format --check (pyproject.toml's configuration), as CI runs them
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: sample test test-fast install clean
+.PHONY: sample test test-fast lint install clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +24,11 @@ test: $(BIN)/.installed
 	$(BIN)/python -m pytest
 
 test-fast: $(BIN)/.installed
-	$(BIN)/python -m pytest -m "not services" -q
+	$(BIN)/python -m pytest -m "not services and not slow" -q -n 2
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check pipeline flows bench scripts tests
+	$(BIN)/ruff format --check pipeline flows bench scripts tests
 
 clean:
 	rm -rf data/clean/documents data/clean/duplicates data/clean/rejects data/clean/signatures data/clean/edges data/clean/files data/clean/runs data/clean/templates data/clean/summary.json data/clean/README.md data/clean/.lock

@@ -18,11 +18,10 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import deployment
 from prefect.utilities.annotations import quote
 
-from pipeline.store import report
 from pipeline import run as steps
-from pipeline.store import allowed_roots
-from pipeline.executors import dask_cluster
 from pipeline.core.options import Options, parse_options
+from pipeline.executors import dask_cluster
+from pipeline.store import allowed_roots, report
 from pipeline.store.layout import BusyError
 
 # Task inputs are runs, plans and dedup tables: caching them by input hash
@@ -49,8 +48,12 @@ def publish_report(summary: dict[str, Any]) -> None:
     Keyed by output folder: each output's report has its own history in the UI.
     """
     key = report.artifact_key(summary["out_dir"])
-    create_table_artifact(key=f"{key}-counts", table=report.count_rows(summary), description=f"docclean run counts: {summary['out_dir']}")
-    create_markdown_artifact(key=f"{key}-report", markdown=report.markdown(summary), description=f"docclean run report: {summary['out_dir']}")
+    create_table_artifact(
+        key=f"{key}-counts", table=report.count_rows(summary), description=f"docclean run counts: {summary['out_dir']}"
+    )
+    create_markdown_artifact(
+        key=f"{key}-report", markdown=report.markdown(summary), description=f"docclean run report: {summary['out_dir']}"
+    )
 
 
 def log_progress(logger) -> steps.Progress:
@@ -58,9 +61,16 @@ def log_progress(logger) -> steps.Progress:
         elapsed = totals["elapsed"]
         logger.info(
             "batch %d/%d: %d/%d files, %d records (%d cleaned, %d rejected), %.0f records/s",
-            totals["batches_done"], totals["batches"], totals["files_done"], totals["files_total"], totals["records"],
-            totals["cleaned"], totals["rejected"], totals["records"] / elapsed if elapsed else 0.0,
+            totals["batches_done"],
+            totals["batches"],
+            totals["files_done"],
+            totals["files_total"],
+            totals["records"],
+            totals["cleaned"],
+            totals["rejected"],
+            totals["records"] / elapsed if elapsed else 0.0,
         )
+
     return progress
 
 
@@ -75,16 +85,27 @@ def batches_as_tasks(step: Callable, run: steps.Run, *args: Any) -> Any:
     return as_task(step, run, *args)
 
 
-def run_once(raw_dir: str, out_dir: str, config: Any, full: bool, add_raw: bool, logger, executor=None) -> dict[str, Any]:
-    with steps.opened(raw_dir, out_dir, config, full=full, add_raw=add_raw, on_wait=logger.info,
-                      progress=log_progress(logger), executor=executor) as run:
+def run_once(
+    raw_dir: str, out_dir: str, config: Any, full: bool, add_raw: bool, logger, executor=None
+) -> dict[str, Any]:
+    with steps.opened(
+        raw_dir,
+        out_dir,
+        config,
+        full=full,
+        add_raw=add_raw,
+        on_wait=logger.info,
+        progress=log_progress(logger),
+        executor=executor,
+    ) as run:
         for note in run.notes:
             logger.warning(note)
         return steps.sequence(run, batches_as_tasks if executor is not None else as_task)
 
 
-def run_with_retries(raw_dir: str, out_dir: str, config: Any, full: bool, add_raw: bool, logger, attempts: int,
-                     executor=None) -> dict[str, Any]:
+def run_with_retries(
+    raw_dir: str, out_dir: str, config: Any, full: bool, add_raw: bool, logger, attempts: int, executor=None
+) -> dict[str, Any]:
     for attempt in range(1, attempts + 1):
         try:
             return run_once(raw_dir, out_dir, config, full, add_raw, logger, executor)
@@ -93,13 +114,16 @@ def run_with_retries(raw_dir: str, out_dir: str, config: Any, full: bool, add_ra
             # concurrency slot and the lock): the steps are safe to run again.
             if attempt == attempts:
                 raise
-            logger.warning("%s; trying again in %d s (attempt %d of %d)", error, BUSY_RETRY_SECONDS, attempt + 1, attempts)
+            logger.warning(
+                "%s; trying again in %d s (attempt %d of %d)", error, BUSY_RETRY_SECONDS, attempt + 1, attempts
+            )
             time.sleep(BUSY_RETRY_SECONDS)
     raise AssertionError("unreachable")
 
 
-def run_on_cluster(address: str, raw_dir: str, out_dir: str, config: Any, full: bool, add_raw: bool, logger,
-                   attempts: int) -> dict[str, Any]:
+def run_on_cluster(
+    address: str, raw_dir: str, out_dir: str, config: Any, full: bool, add_raw: bool, logger, attempts: int
+) -> dict[str, Any]:
     """The run with every batch a Prefect task on the Dask cluster at ``address`` (prefect-dask's DaskTaskRunner)."""
     from prefect_dask import DaskTaskRunner
 
@@ -116,7 +140,9 @@ def run_on_cluster(address: str, raw_dir: str, out_dir: str, config: Any, full: 
     client = dask_cluster.connect(address)
     try:
         with DaskTaskRunner(address=address) as runner:
-            return run_with_retries(raw_dir, out_dir, config, full, add_raw, logger, attempts, PrefectDaskExecutor(runner, client))
+            return run_with_retries(
+                raw_dir, out_dir, config, full, add_raw, logger, attempts, PrefectDaskExecutor(runner, client)
+            )
     finally:
         client.close()
 
@@ -151,8 +177,9 @@ def clean_corpus(
     logger = get_run_logger()
     config = parse_options(options)
     # A deployment's paths come from whoever can reach the API: only declared roots.
-    raw_dir, out_dir = allowed_roots.guard(raw_dir, out_dir, config.patterns_file, config.follow_symlinks,
-                                           required=deployment.id is not None)
+    raw_dir, out_dir = allowed_roots.guard(
+        raw_dir, out_dir, config.patterns_file, config.follow_symlinks, required=deployment.id is not None
+    )
     # A deployment run tries again; a flow called by hand (the CLI's --prefect) reports at once.
     attempts = BUSY_ATTEMPTS if deployment.id is not None else 1
     if cluster:
@@ -160,12 +187,19 @@ def clean_corpus(
     else:
         summary = run_with_retries(raw_dir, out_dir, config, full, add_raw, logger, attempts)
     if summary.get("nothing_new"):
-        logger.info("nothing new in %s (%d files unchanged); %s left as it is", raw_dir, summary["files_unchanged"], out_dir)
+        logger.info(
+            "nothing new in %s (%d files unchanged); %s left as it is", raw_dir, summary["files_unchanged"], out_dir
+        )
     else:
         logger.info(
             "run %d done: %d records -> %d documents, %d duplicates, %d rejects in %.1f s; corpus now %d documents",
-            summary["run"], summary["records"], summary["documents"], summary["duplicates"], summary["rejects"],
-            summary["seconds"], summary["totals"]["documents"],
+            summary["run"],
+            summary["records"],
+            summary["documents"],
+            summary["duplicates"],
+            summary["rejects"],
+            summary["seconds"],
+            summary["totals"]["documents"],
         )
     publish_report(summary)
     return summary

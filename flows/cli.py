@@ -33,18 +33,20 @@ from typing import Any, Sequence
 
 from flows import progress as progress_display
 from flows.pages import heading, removal_lines, render_document
-from pipeline.executors import dask_cluster
-from pipeline import explain as explaining, run as steps, store
-from pipeline.read import ledger
-from pipeline.store import remote
+from pipeline import explain as explaining
+from pipeline import run as steps
+from pipeline import store
 from pipeline.chain import clean_files
 from pipeline.core.config import Config, ConfigError
 from pipeline.core.option_checks import problems_error, problems_of
-from pipeline.core.toml_files import read_config
-from pipeline.read.ingest import relative_name
-from pipeline.store.objects import check_scheme
 from pipeline.core.options import parse_options
+from pipeline.core.toml_files import read_config
+from pipeline.executors import dask_cluster
+from pipeline.read import ledger, raw_folders
+from pipeline.read.ingest import relative_name
+from pipeline.store import remote
 from pipeline.store.layout import BusyError, OutputError
+from pipeline.store.objects import check_scheme
 
 DEFAULT_RAW = "data/raw"
 DEFAULT_OUT = "data/clean"
@@ -118,10 +120,13 @@ def command_run(args: argparse.Namespace) -> int:
     where = f"batches on the Dask cluster at {args.cluster}" if client is not None else "in this process"
     shown = progress_display.for_stream(sys.stderr)
     try:
-        with steps.opened(raw, out, config, full=args.full, add_raw=args.add_raw, on_wait=say, progress=shown,
-                          executor=executor) as run:
-            say(f"cleaning {raw} -> {out}, {mode}, {where} (set PREFECT_API_URL to run it on your Prefect "
-                "server, or pass --prefect for a temporary one)")
+        with steps.opened(
+            raw, out, config, full=args.full, add_raw=args.add_raw, on_wait=say, progress=shown, executor=executor
+        ) as run:
+            say(
+                f"cleaning {raw} -> {out}, {mode}, {where} (set PREFECT_API_URL to run it on your Prefect "
+                "server, or pass --prefect for a temporary one)"
+            )
             for note in run.notes:
                 say(f"note: {note}")
             summary = steps.sequence(run)
@@ -152,8 +157,14 @@ def run_with_prefect(raw: str, out: str, config: Config, args: argparse.Namespac
     # One "Finished in state Completed()" line per task would bury the
     # flow's progress lines; failures are still logged.
     logging.getLogger("prefect.task_runs").setLevel(logging.WARNING)
-    summary = clean_corpus(raw_dir=str(raw), out_dir=str(out), options=config.to_mapping(), full=args.full,
-                           add_raw=args.add_raw, cluster=args.cluster)
+    summary = clean_corpus(
+        raw_dir=str(raw),
+        out_dir=str(out),
+        options=config.to_mapping(),
+        full=args.full,
+        add_raw=args.add_raw,
+        cluster=args.cluster,
+    )
     print(format_summary(summary, time.perf_counter() - started))
     return 0
 
@@ -175,8 +186,8 @@ def dry_run(config: Config, args: argparse.Namespace) -> int:
     """The plan (new, changed, unchanged, missing files) and the effective config; nothing is written."""
     notes: list[str] = []
     with remote.mirrored(args.raw, args.out, notes=notes, writing=False) as places:
-        raw, out = steps.placed(places.raw, places.out)
-        roots = steps.admitted(raw, out, config, args.full, args.add_raw, places.raw_name)
+        raw, out = raw_folders.placed(places.raw, places.out)
+        roots = raw_folders.admitted(raw, out, config, args.full, args.add_raw, places.raw_name)
         names_from = raw if remote.is_url(roots[0]) else Path(roots[0])
         plan = ledger.plan_run(raw, out, args.full, names_from, config.follow_symlinks)
     for note in notes:
@@ -212,8 +223,12 @@ def format_summary(summary: dict[str, Any], wall_seconds: float) -> str:
         )
     reasons = ", ".join(f"{reason} {n}" for reason, n in summary["rejects_by_reason"].items())
     rows = [
-        ("read", f"{summary['records']:>8,}", f"records from {summary['files_processed']:,} new or changed files"
-         f" ({summary['files_unchanged']:,} unchanged)"),
+        (
+            "read",
+            f"{summary['records']:>8,}",
+            f"records from {summary['files_processed']:,} new or changed files"
+            f" ({summary['files_unchanged']:,} unchanged)",
+        ),
         ("clean", f"{summary['documents']:>8,}", "documents"),
         ("duplicates", f"{summary['duplicates']:>8,}", f"in {summary['clusters_with_duplicates']:,} clusters"),
         ("rejects", f"{summary['rejects']:>8,}", f"({reasons})" if reasons else ""),
@@ -221,7 +236,9 @@ def format_summary(summary: dict[str, Any], wall_seconds: float) -> str:
     ]
     lines = [f"  {name:<11}{value} {note}".rstrip() for name, value, note in rows]
     check = "counts add up" if summary["counts_add_up"] else "COUNTS DO NOT ADD UP"
-    lines.append(f"  {check}: {summary['records']:,} = {summary['documents']:,} + {summary['duplicates']:,} + {summary['rejects']:,}")
+    lines.append(
+        f"  {check}: {summary['records']:,} = {summary['documents']:,} + {summary['duplicates']:,} + {summary['rejects']:,}"
+    )
     totals = summary["totals"]
     lines.append(
         f"  corpus     {totals['documents']:>8,} documents, {totals['duplicates']:,} duplicates, "
@@ -305,7 +322,9 @@ def command_parts(args: argparse.Namespace) -> int:
     output whose table has no parts prints nothing, and says so on stderr.
     """
     if args.table not in (*store.TABLES, store.LEDGER, store.TEMPLATES):
-        raise OutputError(f"no table {args.table!r}; the tables are {', '.join((*store.TABLES, store.LEDGER, store.TEMPLATES))}")
+        raise OutputError(
+            f"no table {args.table!r}; the tables are {', '.join((*store.TABLES, store.LEDGER, store.TEMPLATES))}"
+        )
     if remote.is_url(args.out):
         found = remote.listed_part_urls(checked_place(args.out), args.table)
     else:
@@ -315,8 +334,10 @@ def command_parts(args: argparse.Namespace) -> int:
         if not out.is_dir():
             raise OutputError(f"{args.out!r} is not a folder; give the output folder a run wrote (--out), or its URL")
         if store.read_summary(out) is None:
-            raise OutputError(f"{args.out!r} holds no docclean output (no {store.SUMMARY_NAME}); give the output folder "
-                              "a run wrote (--out), or its URL")
+            raise OutputError(
+                f"{args.out!r} holds no docclean output (no {store.SUMMARY_NAME}); give the output folder "
+                "a run wrote (--out), or its URL"
+            )
         found = [str(path) for path in store.parts(out, args.table)]
     if not found:
         say(f"note: the last commit of {args.out} lists no parts of {args.table} (the table is empty)")
@@ -337,16 +358,44 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=version_line())
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="clean a raw folder into an output folder once")
-    run.add_argument("--raw", default=DEFAULT_RAW, help=f"folder of raw pages, read recursively (default {DEFAULT_RAW})")
+    run.add_argument(
+        "--raw", default=DEFAULT_RAW, help=f"folder of raw pages, read recursively (default {DEFAULT_RAW})"
+    )
     run.add_argument("--out", default=DEFAULT_OUT, help=f"output folder for the Parquet tables (default {DEFAULT_OUT})")
     run.add_argument("--config", help="TOML file of options (see README: Configuration)")
-    run.add_argument("--set", action="append", metavar="KEY=VALUE", help="one option, over the config file (repeatable): --set dedup_threshold=0.8")
-    run.add_argument("--full", action="store_true", help="rebuild the output from every raw file instead of only new and changed ones")
+    run.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="one option, over the config file (repeatable): --set dedup_threshold=0.8",
+    )
+    run.add_argument(
+        "--full",
+        action="store_true",
+        help="rebuild the output from every raw file instead of only new and changed ones",
+    )
     run.add_argument("--add-raw", action="store_true", help="add this raw folder to an output built from another one")
-    run.add_argument("--wait", type=float, metavar="SECONDS", help="if another run is writing the output, wait this long for it (default: fail at once)")
-    run.add_argument("--dry-run", action="store_true", help="print the plan (new, changed, unchanged, missing files) and the effective config; write nothing")
-    run.add_argument("--cluster", metavar="tcp://HOST:8786", help="clean the batches on this Dask cluster (default: worker processes on this machine)")
-    run.add_argument("--prefect", action="store_true", help="run as the Prefect flow even without PREFECT_API_URL (starts a temporary server, ~10 s)")
+    run.add_argument(
+        "--wait",
+        type=float,
+        metavar="SECONDS",
+        help="if another run is writing the output, wait this long for it (default: fail at once)",
+    )
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the plan (new, changed, unchanged, missing files) and the effective config; write nothing",
+    )
+    run.add_argument(
+        "--cluster",
+        metavar="tcp://HOST:8786",
+        help="clean the batches on this Dask cluster (default: worker processes on this machine)",
+    )
+    run.add_argument(
+        "--prefect",
+        action="store_true",
+        help="run as the Prefect flow even without PREFECT_API_URL (starts a temporary server, ~10 s)",
+    )
     run.set_defaults(handler=command_run)
     inspect = commands.add_parser("inspect", help="show one raw page next to what the pipeline makes of it")
     inspect.add_argument("file", help="a .txt, .html or .jsonl file")
@@ -355,14 +404,20 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--raw", default=DEFAULT_RAW, help="the raw folder the file's doc_id is relative to")
     inspect.add_argument("--out", default=DEFAULT_OUT, help="an output whose raw folder names the file")
     inspect.set_defaults(handler=command_inspect)
-    explain = commands.add_parser("explain", help="where a record went and why: its table, kept copy, reject reason, removals")
+    explain = commands.add_parser(
+        "explain", help="where a record went and why: its table, kept copy, reject reason, removals"
+    )
     explain.add_argument("target", help="a doc_id, or a raw file")
     explain.add_argument("--out", default=DEFAULT_OUT, help=f"the output folder (default {DEFAULT_OUT})")
-    explain.add_argument("--raw", default=DEFAULT_RAW, help=f"the raw folder, for a file given by path (default {DEFAULT_RAW})")
+    explain.add_argument(
+        "--raw", default=DEFAULT_RAW, help=f"the raw folder, for a file given by path (default {DEFAULT_RAW})"
+    )
     explain.add_argument("--config", help="TOML file of the options the output was built with")
     explain.add_argument("--set", action="append", metavar="KEY=VALUE", help="one option, over the config file")
     explain.set_defaults(handler=command_explain)
-    parts = commands.add_parser("parts", help="the files of one table as the last commit lists them (read these, not a listing)")
+    parts = commands.add_parser(
+        "parts", help="the files of one table as the last commit lists them (read these, not a listing)"
+    )
     parts.add_argument("out", help="an output folder or URL (s3://bucket/clean)")
     parts.add_argument("table", help=f"one of {', '.join((*store.TABLES, store.LEDGER, store.TEMPLATES))}")
     parts.set_defaults(handler=command_parts)

@@ -23,7 +23,12 @@ from pipeline.core.config import Config
 from pipeline.executors.dask_cluster import DaskExecutor
 
 # A batch that raises is tried once more; a worker that dies is Dask's to rerun.
-BATCH_OPTIONS: dict[str, Any] = {"cache_policy": NO_CACHE, "retries": 1, "retry_delay_seconds": 1, "persist_result": False}
+BATCH_OPTIONS: dict[str, Any] = {
+    "cache_policy": NO_CACHE,
+    "retries": 1,
+    "retry_delay_seconds": 1,
+    "persist_result": False,
+}
 
 
 class Batch:
@@ -62,7 +67,9 @@ class PrefectDaskExecutor(DaskExecutor):
         super().__init__(client)
         self.runner = runner
 
-    def map(self, function: Callable[..., dict[str, Any]], jobs: Sequence[tuple], config: Config) -> Iterator[dict[str, Any]]:
+    def map(
+        self, function: Callable[..., dict[str, Any]], jobs: Sequence[tuple], config: Config
+    ) -> Iterator[dict[str, Any]]:
         from distributed import as_completed
 
         batch_task = BATCH_TASKS[function]
@@ -79,7 +86,9 @@ class PrefectDaskExecutor(DaskExecutor):
             submitted[future.wrapped_future.key] = future
             return future.wrapped_future
 
-        running = as_completed([f for f in (submit() for _ in range(slots)) if f is not None], loop=self.runner.client.loop)
+        running = as_completed(
+            [f for f in (submit() for _ in range(slots)) if f is not None], loop=self.runner.client.loop
+        )
         for done in running:
             yield submitted.pop(done.key).result()
             following = submit()

@@ -20,22 +20,30 @@ def render_document(doc, width: int) -> str:
         return "\n".join(out)
     out.append(heading(f"metadata: {where}", width))
     fields = [
-        ("title", doc.title), ("date", doc.date), ("publication", doc.publication), ("section", doc.section),
+        ("title", doc.title),
+        ("date", doc.date),
+        ("publication", doc.publication),
+        ("section", doc.section),
         ("byline", " ".join(filter(None, [doc.byline_role, *doc.authors])) or None),
-        ("pages", list(doc.pages) or None), ("continued_from", list(doc.continued_from) or None),
-        ("encoding", doc.encoding), ("flags", ", ".join(doc.flags) or None), ("doc_id", doc.doc_id),
+        ("pages", list(doc.pages) or None),
+        ("continued_from", list(doc.continued_from) or None),
+        ("encoding", doc.encoding),
+        ("flags", ", ".join(doc.flags) or None),
+        ("doc_id", doc.doc_id),
     ]
     out.extend(f"  {name:<15}{value}" for name, value in fields if value is not None)
     paragraphs = doc.paragraphs
-    out.append(heading(f"clean text: {len(paragraphs)} paragraphs, {len(doc.text) - doc.text.count(chr(10)):,} characters", width))
+    out.append(
+        heading(
+            f"clean text: {len(paragraphs)} paragraphs, {len(doc.text) - doc.text.count(chr(10)):,} characters", width
+        )
+    )
     for number, paragraph in enumerate(paragraphs, start=1):
         wrapped = textwrap.wrap(paragraph, width=max(20, (width - 8) // 2)) or [""]
         out.append(f"{number:>5} | " + ("\n      | ".join(wrapped)))
     out.extend(removal_lines(doc, width))
     out.append("  (cross-page duplicates are decided by `docclean run` over the whole corpus)")
     return "\n".join(out)
-
-
 
 
 def removal_lines(doc: Document, width: int, indent: str = "") -> list[str]:

@@ -70,9 +70,16 @@ class LiveBar:
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
         self.bar = Progress(
-            TextColumn("{task.description:<9}"), BarColumn(), TextColumn("{task.completed}/{task.total} batches"),
-            TextColumn("{task.fields[files]}"), TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
-            TextColumn("ETA"), TimeRemainingColumn(), console=Console(file=stream), transient=False,
+            TextColumn("{task.description:<9}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total} batches"),
+            TextColumn("{task.fields[files]}"),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=Console(file=stream),
+            transient=False,
         )
         self.tasks: dict[str, Any] = {}
         self.bar.start()
@@ -83,7 +90,8 @@ class LiveBar:
             self.tasks[step] = self.bar.add_task(PASSES.get(step, step), total=totals["batches"], files="", rate="")
         rate, _ = rate_and_eta(totals)
         self.bar.update(
-            self.tasks[step], completed=totals["batches_done"],
+            self.tasks[step],
+            completed=totals["batches_done"],
             files=f"{totals['files_done']:,}/{totals['files_total']:,} files, {totals['records']:,} records",
             rate=f"{rate:,.0f} rec/s",
         )

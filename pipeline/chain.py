@@ -30,11 +30,21 @@ from pipeline.core.config import Config
 from pipeline.core.document import Document
 from pipeline.core.stages import Batch, Stage, StageStats, isolated, records, run_stages
 from pipeline.dedup.sign import sign_documents
-from pipeline.learn.support import EdgeRows, Learned, TemplateCounts, learn
+from pipeline.learn.learned import Learned, learn
+from pipeline.learn.support import EdgeRows, TemplateCounts
 from pipeline.read.ingest import read_batch
 from pipeline.read.ledger import prints_table
-from pipeline.store.staging import (drop_pages, load_pages, stage_batch, stage_edges, stage_files, stage_pages,
-                                    stage_template_rows, stage_template_texts, staged_counts)
+from pipeline.store.staging import (
+    drop_pages,
+    load_pages,
+    stage_batch,
+    stage_edges,
+    stage_files,
+    stage_pages,
+    stage_template_rows,
+    stage_template_texts,
+    staged_counts,
+)
 
 
 def _read(batch: Batch, config: Config) -> None:
@@ -71,11 +81,15 @@ STAGES: tuple[Stage, ...] = (
 STAGE_NAMES = tuple(stage.name for stage in STAGES)
 # The reading pass: up to page dedup. The cleaning pass: the rest.
 READING = STAGES[: STAGE_NAMES.index("page_dedup") + 1]
-CLEANING = STAGES[STAGE_NAMES.index("extract"):]
+CLEANING = STAGES[STAGE_NAMES.index("extract") :]
 
 
-def count_templates(docs: Sequence[Document], counts: TemplateCounts | None = None,
-                    known: dict[str, int] | None = None, edges: EdgeRows | None = None) -> TemplateCounts:
+def count_templates(
+    docs: Sequence[Document],
+    counts: TemplateCounts | None = None,
+    known: dict[str, int] | None = None,
+    edges: EdgeRows | None = None,
+) -> TemplateCounts:
     """Add the lines of every page of ``docs`` to ``counts`` (a new one by default), each page in its site.
 
     ``known`` gets the template hashes of edge lines; ``edges`` the rows the output keeps of each page's edges.
@@ -102,8 +116,9 @@ def clean_records(docs: Sequence[Document], config: Config, learned: Learned | N
     return run_stages(CLEANING[:-1], batch, config, stats).docs
 
 
-def clean_files(paths: Sequence[Path], raw_dir: Path, config: Config, learned: Learned | None = None,
-                names_from: Path | None = None) -> list[Document]:
+def clean_files(
+    paths: Sequence[Path], raw_dir: Path, config: Config, learned: Learned | None = None, names_from: Path | None = None
+) -> list[Document]:
     """Read and clean files without orchestration; cross-page dedup is not applied.
 
     ``names_from`` is the folder source paths (and doc_ids) are relative to, when not ``raw_dir``.
@@ -111,8 +126,16 @@ def clean_files(paths: Sequence[Path], raw_dir: Path, config: Config, learned: L
     return clean_records(read_batch(list(paths), raw_dir, config, names_from)[0], config, learned)
 
 
-def read_batch_pages(index: int, paths: Sequence[Path], raw_dir: Path, staging: Any, config: Config,
-                     names_from: Path | None = None, stage_templates: bool = False, count: bool = True) -> dict[str, Any]:
+def read_batch_pages(
+    index: int,
+    paths: Sequence[Path],
+    raw_dir: Path,
+    staging: Any,
+    config: Config,
+    names_from: Path | None = None,
+    stage_templates: bool = False,
+    count: bool = True,
+) -> dict[str, Any]:
     """The reading pass of one batch of files (`READING`), ending in the staging folder.
 
     Returns the batch's counts (records, files), its `StageStats` and the

@@ -16,29 +16,70 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.dedup import index
 from pipeline import store
-from pipeline.learn.support import Learned, learned_from
 from pipeline.core.config import Config
-from pipeline.core.document import (REJECT_BINARY, REJECT_EMPTY, REJECT_MALFORMED_JSON, REJECT_MISSING_TEXT, REJECT_NO_MAIN_TEXT,
-                               REJECT_SPECIAL_FILE, REJECT_SYMLINK_OUTSIDE_RAW, REJECT_SYMLINKED_FOLDER, REJECT_TOO_LARGE,
-                               REJECT_UNREADABLE, REJECT_UNSUPPORTED_FORMAT, Document)
+from pipeline.core.document import (
+    REJECT_BINARY,
+    REJECT_EMPTY,
+    REJECT_MALFORMED_JSON,
+    REJECT_MISSING_TEXT,
+    REJECT_NO_MAIN_TEXT,
+    REJECT_SPECIAL_FILE,
+    REJECT_SYMLINK_OUTSIDE_RAW,
+    REJECT_SYMLINKED_FOLDER,
+    REJECT_TOO_LARGE,
+    REJECT_UNREADABLE,
+    REJECT_UNSUPPORTED_FORMAT,
+    Document,
+)
+from pipeline.dedup import index
+from pipeline.learn.learned import Learned, learned_from
 from pipeline.read.ingest import relative_name
 
 TABLES = ("documents", "duplicates", "rejects")
 # The columns that count what a stage took out of a document's text.
 REMOVED_COUNTS = (
-    "markers_removed", "separators_removed", "header_lines_removed", "boilerplate_removed",
-    "repeated_blocks_removed", "repeated_chars_removed",
+    "markers_removed",
+    "separators_removed",
+    "header_lines_removed",
+    "boilerplate_removed",
+    "repeated_blocks_removed",
+    "repeated_chars_removed",
 )
 # Reasons a record gets while it is read, before any cleaning stage runs: nothing was removed from it.
 # (``undecodable`` is not one: the filter stage gives it too, to a cleaned text of mostly U+FFFD.)
-READ_REJECTS = frozenset({
-    REJECT_UNSUPPORTED_FORMAT, REJECT_EMPTY, REJECT_BINARY, REJECT_TOO_LARGE, REJECT_UNREADABLE, REJECT_MALFORMED_JSON,
-    REJECT_MISSING_TEXT, REJECT_SPECIAL_FILE, REJECT_SYMLINK_OUTSIDE_RAW, REJECT_SYMLINKED_FOLDER, REJECT_NO_MAIN_TEXT,
-})
-SHOWN = ("doc_id", "source_path", "source_line", "source_id", "title", "date", "publication", "char_count",
-         "duplicate_of", "similarity", "kind", "reason", "detail", *REMOVED_COUNTS, "flags")
+READ_REJECTS = frozenset(
+    {
+        REJECT_UNSUPPORTED_FORMAT,
+        REJECT_EMPTY,
+        REJECT_BINARY,
+        REJECT_TOO_LARGE,
+        REJECT_UNREADABLE,
+        REJECT_MALFORMED_JSON,
+        REJECT_MISSING_TEXT,
+        REJECT_SPECIAL_FILE,
+        REJECT_SYMLINK_OUTSIDE_RAW,
+        REJECT_SYMLINKED_FOLDER,
+        REJECT_NO_MAIN_TEXT,
+    }
+)
+SHOWN = (
+    "doc_id",
+    "source_path",
+    "source_line",
+    "source_id",
+    "title",
+    "date",
+    "publication",
+    "char_count",
+    "duplicate_of",
+    "similarity",
+    "kind",
+    "reason",
+    "detail",
+    *REMOVED_COUNTS,
+    "flags",
+)
 
 
 @dataclass
@@ -170,8 +211,10 @@ def removal_note(where: Whereabouts, doc: Document | None) -> str | None:
     if rejected_at_reading(where):
         return "  removed by the stages: nothing (rejected while being read, before any cleaning stage ran)"
     if doc is None:
-        return ("  removed pieces: not shown (the raw file is not where the run read it, or it changed since; "
-                "--config if the output was built with other options)")
+        return (
+            "  removed pieces: not shown (the raw file is not where the run read it, or it changed since; "
+            "--config if the output was built with other options)"
+        )
     if where.table == "rejects":
         return rejected_removals(doc)
     return None
@@ -210,11 +253,21 @@ def describe(where: Whereabouts) -> list[str]:
     out = [head, f"  title: {row.get('title')}  date: {row.get('date')}  {row.get('char_count', 0):,} characters"]
     if where.table == "duplicates":
         kept = where.kept
-        kept_at = f" ({kept['source_path']}: {kept.get('title')})" if kept else " (not in documents: rebuild with --full)"
-        out.append(f"  duplicate ({row['kind']}) of {row['duplicate_of']}{kept_at}, estimated similarity {row['similarity']:.3f}")
+        kept_at = (
+            f" ({kept['source_path']}: {kept.get('title')})" if kept else " (not in documents: rebuild with --full)"
+        )
+        out.append(
+            f"  duplicate ({row['kind']}) of {row['duplicate_of']}{kept_at}, estimated similarity {row['similarity']:.3f}"
+        )
     else:
-        out.append("  kept in documents" + (f"; {len(where.copies)} duplicate(s) point to it:" if where.copies else "; no duplicates"))
-        out.extend(f"    {c['doc_id']}  {c['source_path']}  {c['kind']}, similarity {c['similarity']:.3f}" for c in where.copies[:20])
+        out.append(
+            "  kept in documents"
+            + (f"; {len(where.copies)} duplicate(s) point to it:" if where.copies else "; no duplicates")
+        )
+        out.extend(
+            f"    {c['doc_id']}  {c['source_path']}  {c['kind']}, similarity {c['similarity']:.3f}"
+            for c in where.copies[:20]
+        )
     removed = ", ".join(f"{name} {row[name]}" for name in REMOVED_COUNTS if row.get(name))
     out.append(f"  removed by the stages: {removed or 'nothing'}")
     if row.get("flags"):

@@ -27,18 +27,18 @@ import pyarrow as pa
 
 from pipeline import store
 from pipeline.chain import clean_staged_batch, read_batch_pages
-from pipeline.clean.boilerplate import BOTTOM, TOP
 from pipeline.core.config import Config
 from pipeline.core.stages import StageStats
 from pipeline.dedup import clusters, index
 from pipeline.executors.base import Executor
 from pipeline.executors.local_pool import LocalExecutor
-from pipeline.learn.support import Learned, TemplateCounts, learn, learned_from, support_of
+from pipeline.learn.learned import Learned, learn, learned_from, relearned
+from pipeline.learn.support import TemplateCounts, support_of
 from pipeline.read import ledger
 from pipeline.read.ingest import PathList
+from pipeline.read.raw_folders import admitted, placed
 from pipeline.store import publish as publishing
 from pipeline.store import remote, report
-from pipeline.store.layout import OutputError
 from pipeline.store.objects import is_url
 from pipeline.store.staging import Staging, open_staging, save_support, template_texts
 
@@ -94,8 +94,12 @@ class Run:
 
     def facts(self) -> dict[str, Any]:
         """What the summary reports about the run itself."""
-        facts: dict[str, Any] = {"raw_dir": self.raw_name or str(self.raw), "out_dir": self.out_name or str(self.out),
-                                 "full": self.full, "raw_roots": self.roots}
+        facts: dict[str, Any] = {
+            "raw_dir": self.raw_name or str(self.raw),
+            "out_dir": self.out_name or str(self.out),
+            "full": self.full,
+            "raw_roots": self.roots,
+        }
         if self.plan is not None:
             facts.update(self.plan.facts())
         if self.cleaned:
@@ -134,66 +138,18 @@ def even_batches(count: int, most: int) -> list[tuple[int, int]]:
     return list(zip(bounds, bounds[1:]))
 
 
-def raw_roots(raw: Path | str, before: dict[str, Any] | None, full: bool, add_raw: bool) -> list[str]:
-    """The raw folders an output is built from, the first one naming every source path.
-
-    An output belongs to its raw folder: a run over another folder (not
-    inside one of them) is refused, since ``feedB/0101.txt`` would be taken
-    for a change of ``feedA/0101.txt``. ``add_raw`` adds the folder (its
-    files are then named relative to the first one: ``../feedB/0101.txt``);
-    a full rebuild starts over from this folder alone.
-
-    >>> raw_roots(Path("/d/a"), {"raw_roots": ["/d/a"]}, False, False), raw_roots(Path("/d/a/2020"), {"raw_roots": ["/d/a"]}, False, False)
-    (['/d/a'], ['/d/a'])
-    >>> raw_roots(Path("/d/b"), {"raw_roots": ["/d/a"]}, False, True)
-    ['/d/a', '/d/b']
-
-    A URL is its own root and the only one: its objects are named by their
-    keys under it, and its local copy lives in a cache folder.
-    """
-    here = raw.rstrip("/") if is_url(raw) else str(Path(raw).resolve())
-    roots = list((before or {}).get("raw_roots") or [])
-    if full or not roots or roots == [here]:
-        return [here]
-    urls = is_url(here) or any(is_url(root) for root in roots)
-    if not urls and any(Path(here) == Path(root) or Path(here).is_relative_to(root) for root in roots):
-        return roots
-    if add_raw and not urls:
-        return roots + [here]
-    raise OutputError(
-        f"the output was built from the raw folder {roots[0]!r}; this run reads {here!r}. Two raw folders "
-        "in one output would mix up files of the same name. Pass --add-raw to add this folder to the output "
-        "(its files are then named relative to the first one), --full to rebuild the output from this folder "
-        "alone, or write to another --out" + (" (--add-raw works with local folders only)" if urls else "")
-    )
-
-
-def placed(raw: str | Path, out: str | Path) -> tuple[Path, Path]:
-    """The raw and output folders as paths, once they are known to be usable (a missing raw folder, overlapping folders are refused).
-
-    The raw folder is the folder itself, its links resolved: files are named
-    relative to it, so a folder given through a link and by its real path is
-    one folder with one set of names.
-    """
-    raw, out = Path(raw), Path(out)
-    store.check_folders(raw, out)
-    return raw.resolve(), out
-
-
-def admitted(raw: Path, out: Path, config: Config, full: bool, add_raw: bool, raw_name: str | None = None) -> list[str]:
-    """The output's raw folders once this run may add to it: same settings (unless ``full``), a raw folder it knows.
-
-    ``raw_name``: the raw URL, when ``raw`` is its local copy.
-    """
-    if not full:
-        store.check_compatible(out, config)
-    return raw_roots(raw_name if raw_name and is_url(raw_name) else raw, store.read_summary(out), full, add_raw)
-
-
 @contextlib.contextmanager
-def opened(raw: str | Path, out: str | Path, config: Config, *, full: bool = False, add_raw: bool = False,
-           on_wait: Callable[[str], None] | None = None, progress: Progress | None = None,
-           executor: Executor | None = None) -> Iterator[Run]:
+def opened(
+    raw: str | Path,
+    out: str | Path,
+    config: Config,
+    *,
+    full: bool = False,
+    add_raw: bool = False,
+    on_wait: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
+    executor: Executor | None = None,
+) -> Iterator[Run]:
     """Hold the output for one run: its lock, a clean state, and the checks that come before any reading.
 
     Raises `store.OutputError` (bad folders, other settings, another raw
@@ -210,9 +166,19 @@ def opened(raw: str | Path, out: str | Path, config: Config, *, full: bool = Fal
         with store.locked(out_path, config.lock_wait_seconds, on_wait=on_wait):
             notes += [f"{note} in {places.out_name}" for note in store.recover(out_path)]
             roots = admitted(raw_path, out_path, config, full, add_raw, places.raw_name)
-            run = Run(raw=raw_path, out=out_path, config=config, raw_name=places.raw_name, out_name=places.out_name,
-                      remote=places.remote, full=full, names_from=raw_path if is_url(roots[0]) else Path(roots[0]),
-                      roots=roots, notes=notes, progress=progress)
+            run = Run(
+                raw=raw_path,
+                out=out_path,
+                config=config,
+                raw_name=places.raw_name,
+                out_name=places.out_name,
+                remote=places.remote,
+                full=full,
+                names_from=raw_path if is_url(roots[0]) else Path(roots[0]),
+                roots=roots,
+                notes=notes,
+                progress=progress,
+            )
             try:
                 # The workers stop before a failed run's staging goes: none is left writing there.
                 with contextlib.ExitStack() as stack:
@@ -244,11 +210,20 @@ def read_pages(run: Run) -> dict[str, Any]:
     run.number = store.next_run(run.out)
     run.staging = open_staging(run.out)
     batches = run.batches()
-    totals: dict[str, Any] = {"records": 0, "records_reread": 0, "batches": len(batches), "batches_done": 0,
-                              "files_done": 0, "templates": TemplateCounts()}
+    totals: dict[str, Any] = {
+        "records": 0,
+        "records_reread": 0,
+        "batches": len(batches),
+        "batches_done": 0,
+        "files_done": 0,
+        "templates": TemplateCounts(),
+    }
     # A cluster counts the template rows where they are staged: they are not sent back.
     stage_rows = run.executor.distributed
-    jobs = [(index, paths, run.raw, run.staging, run.config, run.names_from, stage_rows) for index, paths in enumerate(batches)]
+    jobs = [
+        (index, paths, run.raw, run.staging, run.config, run.names_from, stage_rows)
+        for index, paths in enumerate(batches)
+    ]
     begun = time.perf_counter()
     for counts in run.executor.map(read_batch_pages, jobs, run.config):
         run.stats.merge(counts["stats"])
@@ -270,8 +245,14 @@ def learn_templates(run: Run) -> Learned:
     """
     earlier = None if run.full else index.read_templates(run.out)
     earlier_edges = [] if run.full else store.parts(run.out, "edges")
-    counted = run.executor.counted_templates(run.cleaned["templates"], run.staging.parts("template-rows"), earlier_edges,
-                                             run.plan.changed, run.cleaned["records"] * 20, run.config.boilerplate_min_pages)
+    counted = run.executor.counted_templates(
+        run.cleaned["templates"],
+        run.staging.parts("template-rows"),
+        earlier_edges,
+        run.plan.changed,
+        run.cleaned["records"] * 20,
+        run.config.boilerplate_min_pages,
+    )
     run.cleaned["templates"] = None  # the per-article rows: the largest thing the driver held
     support = support_of(counted, earlier, functools.partial(template_texts, run.staging))
     del counted
@@ -280,15 +261,6 @@ def learn_templates(run: Run) -> Learned:
     # At a million pages the support is a hundred MiB that only publish needs.
     run.support = save_support(run.staging, support)
     return run.learned
-
-
-def relearned(before: Learned, now: Learned) -> pa.Table:
-    """(scope, template_hash, edge) of every template whose learning at one edge (TOP or BOTTOM) changed since ``before``."""
-    edge_of = {"top": TOP, "bottom": BOTTOM, "top_in_block": TOP, "bottom_in_block": BOTTOM}
-    changed = sorted({(scope, h, edge_of[mark]) for scope, h, mark in before.marks() ^ now.marks()})
-    return pa.table({"scope": pa.array([c[0] for c in changed], pa.string()),
-                     "template_hash": pa.array([c[1] for c in changed], pa.uint64()),
-                     "edge": pa.array([c[2] for c in changed], pa.uint8())})
 
 
 def reread(run: Run) -> dict[str, Any]:
@@ -318,13 +290,21 @@ def reread(run: Run) -> dict[str, Any]:
             gone += 1
     run.plan = dataclasses.replace(run.plan, reread=found, reread_gone=gone)
     if gone:
-        run.notes.append(f"{gone} earlier files hold furniture this run learned differently but are no longer in the raw "
-                         f"folder: their rows keep the text they were cleaned to")
+        run.notes.append(
+            f"{gone} earlier files hold furniture this run learned differently but are no longer in the raw "
+            f"folder: their rows keep the text they were cleaned to"
+        )
     first = totals["batches"]
-    batches = [[str(names_from / name) for name in found[start:end]] for start, end in even_batches(len(found), run.config.batch_size)]
+    batches = [
+        [str(names_from / name) for name in found[start:end]]
+        for start, end in even_batches(len(found), run.config.batch_size)
+    ]
     totals["batches"] += len(batches)
     stage_rows = run.executor.distributed
-    jobs = [(first + k, paths, run.raw, run.staging, run.config, run.names_from, stage_rows, False) for k, paths in enumerate(batches)]
+    jobs = [
+        (first + k, paths, run.raw, run.staging, run.config, run.names_from, stage_rows, False)
+        for k, paths in enumerate(batches)
+    ]
     begun = time.perf_counter()
     for counts in run.executor.map(read_batch_pages, jobs, run.config):
         run.stats.merge(counts["stats"])
@@ -355,10 +335,20 @@ def clean(run: Run) -> dict[str, Any]:
 def _report(run: Run, step: str, totals: dict[str, Any], total_files: int, begun: float) -> None:
     if run.progress is not None:
         now = time.perf_counter()
-        run.progress({"step": step, "pass_elapsed": now - begun, "records": totals["records"], "cleaned": totals.get("cleaned", 0),
-                      "rejected": totals.get("rejected", 0), "batches": totals["batches"], "batches_done": totals["batches_done"],
-                      "files_done": totals["files_done"], "files_total": total_files,
-                      "elapsed": now - run.started})
+        run.progress(
+            {
+                "step": step,
+                "pass_elapsed": now - begun,
+                "records": totals["records"],
+                "cleaned": totals.get("cleaned", 0),
+                "rejected": totals.get("rejected", 0),
+                "batches": totals["batches"],
+                "batches_done": totals["batches_done"],
+                "files_done": totals["files_done"],
+                "files_total": total_files,
+                "elapsed": now - run.started,
+            }
+        )
 
 
 def decide(run: Run) -> clusters.Clustering:
@@ -369,23 +359,28 @@ def decide(run: Run) -> clusters.Clustering:
     """
     settings = run.config.dedup.minhash
     with run.stats.timed("index"):
-        run.earlier = None if run.full else index.read_earlier(run.out, settings, run.plan.leaving,
-                                                                signatures=not run.executor.distributed)
+        run.earlier = (
+            None
+            if run.full
+            else index.read_earlier(run.out, settings, run.plan.leaving, signatures=not run.executor.distributed)
+        )
     # Texts for the pairs too close to the threshold to decide on their estimate:
     # this run's documents first, then the ones earlier runs published.
     parts = [*run.staging.parts("documents"), *store.parts(run.out, "documents"), *store.parts(run.out, "duplicates")]
     texts = functools.partial(index.read_texts, parts)
     earlier_signatures = [] if run.full else store.parts(run.out, "signatures")
     with run.stats.timed("dedup"):
-        run.clustering = run.executor.clustered(run.staging.parts("signatures"), earlier_signatures, run.config, run.earlier,
-                                                texts)
+        run.clustering = run.executor.clustered(
+            run.staging.parts("signatures"), earlier_signatures, run.config, run.earlier, texts
+        )
     return run.clustering
 
 
 def publish(run: Run) -> dict[str, Any]:
     """This run's parts, the earlier parts dedup changed and the ledger, as temp files; and the run summary."""
-    run.published = publishing.publish(run.staging, run.clustering, run.plan, run.earlier, run.config.dedup.minhash,
-                                       run.number, run.support)
+    run.published = publishing.publish(
+        run.staging, run.clustering, run.plan, run.earlier, run.config.dedup.minhash, run.number, run.support
+    )
     try:
         summary = report.run_summary(run.number, run.facts(), run.published, run.clustering, run.config)
     except report.CountsDoNotAddUp:
@@ -450,8 +445,16 @@ def sequence(run: Run, call: Callable[..., Any] = direct) -> dict[str, Any]:
     return done["commit"]
 
 
-def execute(raw: str | Path, out: str | Path, config: Config | None = None, *, full: bool = False,
-            add_raw: bool = False, progress: Progress | None = None, on_wait: Callable[[str], None] | None = None) -> dict[str, Any]:
+def execute(
+    raw: str | Path,
+    out: str | Path,
+    config: Config | None = None,
+    *,
+    full: bool = False,
+    add_raw: bool = False,
+    progress: Progress | None = None,
+    on_wait: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
     """One whole run in this process, without Prefect; returns the run summary."""
     with opened(raw, out, config or Config(), full=full, add_raw=add_raw, on_wait=on_wait, progress=progress) as run:
         return sequence(run)

@@ -9,7 +9,8 @@ import pytest
 
 from pipeline.chain import clean_files
 from pipeline.core.config import Config
-from pipeline.read.decoding import decode_bytes, declared_charset, oddities, plausible
+from pipeline.read.decoding import decode_bytes, declared_charset
+from pipeline.read.plausible import oddities, plausible
 from pipeline.core.document import FLAG_ENCODING_UNCERTAIN, FLAG_GBK_AS_LATIN1_FIXED, FLAGS
 from pipeline.clean.encoding import repair_text
 

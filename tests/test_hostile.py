@@ -14,6 +14,8 @@ import textwrap
 import zipfile
 from collections import Counter
 
+import pytest
+
 from conftest import ROOT, SAMPLE_PAGE, run_pipeline
 
 from pipeline import store
@@ -217,6 +219,7 @@ def test_a_200_mb_single_line_is_rejected_in_bounded_memory(tmp_path):
     assert ledger["huge.txt"]["content_hash"] and ledger["huge.txt"]["size_bytes"] > size - len(line)
 
 
+@pytest.mark.slow
 def test_a_folder_of_100000_tiny_files(tmp_path):
     raw = tmp_path / "raw"
     rng = random.Random(3)

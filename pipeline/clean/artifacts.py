@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import re
 
-
+from pipeline.clean.reflow import reflow
 from pipeline.core.config import Config
 from pipeline.core.document import FLAG_REFLOWED, Document, Removal
-from pipeline.clean.reflow import reflow
 from pipeline.core.patterns import (
     HAN_CHAR,
     Patterns,
@@ -272,5 +271,3 @@ def paragraphs_batch(docs: list[Document], config: Config) -> list[Document]:
     """The ``paragraphs`` stage over a batch."""
     patterns = config.patterns
     return [paragraphs_document(d, patterns) for d in docs]
-
-

@@ -43,7 +43,9 @@ _DIGITS = re.compile(r"\d+")
 _DIGIT = re.compile(r"\d")
 # The name inside book-title marks varies (《人民日报》, 《人民日报海外版》): masked like a value.
 _TITLE_MARKS = re.compile(r"《[^《》]{1,20}》")
-_LABEL_VALUE = re.compile(r"([^\s:：|｜【】\[\]（）()]{1,8}[:：])\s*[^|｜【】\[\]（）():：]{1,12}?(?=\s*(?:$|[|｜【】\[\]（）()]|\s\S{1,8}[:：]))")
+_LABEL_VALUE = re.compile(
+    r"([^\s:：|｜【】\[\]（）()]{1,8}[:：])\s*[^|｜【】\[\]（）():：]{1,12}?(?=\s*(?:$|[|｜【】\[\]（）()]|\s\S{1,8}[:：]))"
+)
 # Where a furniture line joins pieces: wide or double spaces, pipes, before a
 # "label:", between bracketed items. A piece one page prints on its own line
 # (字体：【大 中 小】) another joins to its dateline; both count for it.
@@ -186,7 +188,9 @@ def _footer_entry(line: str) -> tuple[int, str] | None:
     return None if text is None else _hashed(text)
 
 
-def page_templates(lines: list[str], known: dict[str, int] | None = None) -> tuple[set[tuple[int, int, int]], dict[int, str]]:
+def page_templates(
+    lines: list[str], known: dict[str, int] | None = None
+) -> tuple[set[tuple[int, int, int]], dict[int, str]]:
     """The (template hash, position, article key) of the lines of one page worth counting, and the edge templates.
 
     A furniture line counts for its own template and for the pieces it joins.

@@ -11,12 +11,13 @@ import codecs
 import re
 import unicodedata
 
-import numpy as np
 import ftfy
 import ftfy.badness
 import ftfy.chardata
 import ftfy.fixes
+import numpy as np
 
+from pipeline.core.chardata import COMMON_HAN_MASK, CP1251_LETTERS_AS_CP1252, SINGLE_BYTE_READINGS, SYMBOL_RANGES
 from pipeline.core.config import Config
 from pipeline.core.document import (
     FLAG_GBK_AS_LATIN1_FIXED,
@@ -24,9 +25,9 @@ from pipeline.core.document import (
     FLAG_UNRECOVERABLE,
     Document,
 )
-from pipeline.core.chardata import COMMON_HAN_MASK, CP1251_LETTERS_AS_CP1252, SINGLE_BYTE_READINGS, SYMBOL_RANGES
-from pipeline.read.decoding import MIN_SNIFF_BYTES, cyrillic_word, decodes, detect, fits_cjk, plausible_word
 from pipeline.core.patterns import CJK_CHAR, HAN_CHAR, is_han
+from pipeline.read.decoding import MIN_SNIFF_BYTES, decodes, detect, fits_cjk
+from pipeline.read.plausible import cyrillic_word, plausible_word
 
 # ftfy's defaults are tuned for Western text. Two of its fixes rewrite correct
 # Chinese typography: uncurl_quotes turns “ ” ‘ ’ into ASCII quotes, and
@@ -52,10 +53,14 @@ _LINE_EDGE_SPACE = re.compile(r"^[ \t\xa0\u3000]+|[ \t\xa0\u3000]+$", re.MULTILI
 # some single-byte reading of UTF-8 bytes, one of those ftfy undoes, produces:
 # mojibake can never hold the rest.
 _MOJIBAKE_CHARS = {
-    ch for encoding in ftfy.chardata.CHARMAP_ENCODINGS for ch in bytes(range(0x80, 0x100)).decode(encoding, errors="ignore")
+    ch
+    for encoding in ftfy.chardata.CHARMAP_ENCODINGS
+    for ch in bytes(range(0x80, 0x100)).decode(encoding, errors="ignore")
 }
 _SAFE_SYMBOLS = "".join(
-    re.escape(ch) for low, high in SYMBOL_RANGES for ch in map(chr, range(low, high + 1))
+    re.escape(ch)
+    for low, high in SYMBOL_RANGES
+    for ch in map(chr, range(low, high + 1))
     if ch not in _MOJIBAKE_CHARS and unicodedata.is_normalized("NFC", ch) and not unicodedata.combining(ch)
 )
 _NOTHING_TO_REPAIR = re.compile(
@@ -118,15 +123,13 @@ def _ftfy_has_work(text: str) -> bool:
     and each other fix needs a character this looks for. Pinyin (xìng) or a
     × in a Chinese page would otherwise send the whole page through ftfy.
     """
-    return bool(
-        _FTFY_TRIGGERS.search(text)
-        or not unicodedata.is_normalized("NFC", text)
-        or ftfy.badness.is_bad(text)
-    )
+    return bool(_FTFY_TRIGGERS.search(text) or not unicodedata.is_normalized("NFC", text) or ftfy.badness.is_bad(text))
 
 
 # What `ftfy.fixes.remove_control_chars` removes.
-_FTFY_CONTROL_CHARS = re.compile("[" + "".join(re.escape(chr(point)) for point in sorted(ftfy.chardata.CONTROL_CHARS)) + "]")
+_FTFY_CONTROL_CHARS = re.compile(
+    "[" + "".join(re.escape(chr(point)) for point in sorted(ftfy.chardata.CONTROL_CHARS)) + "]"
+)
 
 # Characters some ftfy fix other than the encoding fix acts on: HTML entities,
 # terminal escapes, C1 controls, ligatures, line breaks, surrogates, controls.
@@ -177,8 +180,11 @@ def fix_legacy_cjk_as_latin1(text: str, encodings: tuple[str, ...]) -> str | Non
         return None
     by_codec: dict[str, dict[int, str]] = {}
     for codec in encodings:
-        clean = {i: decoded for i, raw in stretches.items()
-                 if (decoded := _clean_cjk(raw, codec)) is not None and _may_follow(decoded)}
+        clean = {
+            i: decoded
+            for i, raw in stretches.items()
+            if (decoded := _clean_cjk(raw, codec)) is not None and _may_follow(decoded)
+        }
         if clean:
             by_codec.setdefault(codecs.lookup(codec).name, clean)
     if not by_codec:
@@ -222,9 +228,13 @@ def _whole_text_as_legacy(text: str, encodings: tuple[str, ...]) -> str | None:
         return None
     # Mostly words of a single-byte code page (Cyrillic with even-length
     # words reads as GBK too): stretch by stretch instead.
-    words = sum(len(stretch) for stretch in _LATIN1_STRETCH.findall(text)
-                if len(stretch) >= MIN_WORD_LETTERS and _LATIN1_LETTER.search(stretch)
-                and _single_byte_word(stretch.translate(_CP1252_TO_LATIN1).encode("latin-1")))
+    words = sum(
+        len(stretch)
+        for stretch in _LATIN1_STRETCH.findall(text)
+        if len(stretch) >= MIN_WORD_LETTERS
+        and _LATIN1_LETTER.search(stretch)
+        and _single_byte_word(stretch.translate(_CP1252_TO_LATIN1).encode("latin-1"))
+    )
     if 2 * words > len(_LATIN1_EVIDENCE.findall(text)):
         return None
     decoded = raw.decode(readings[0])
@@ -331,7 +341,9 @@ def fix_cyrillic_as_cp1252(text: str) -> str | None:
         else:
             letters = sum(len(word) for word in words.values())
             if letters >= 6 and any(len(word) >= 4 and not word.isupper() for word in words.values()):
-                lines[at] = _CP1251_WORD.sub(lambda match: words.get(match.group(), match.group()), line).replace("¹", "№")
+                lines[at] = _CP1251_WORD.sub(
+                    lambda match, words=words: words.get(match.group(), match.group()), line
+                ).replace("¹", "№")
                 changed = True
     return "\n".join(lines) if changed else None
 
@@ -427,6 +439,8 @@ def _is_utf8(raw: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
 _CP1252_SPECIALS = {bytes([b]).decode("cp1252", errors="ignore"): b for b in range(0x80, 0xA0)}
 _CP1252_SPECIALS.pop("", None)
 # cp1252's specials (€ ‚ ƒ … “ ”) back to the Latin-1 character of their byte.

@@ -159,14 +159,16 @@ def harvest_metadata(lines: Sequence[str], patterns: Patterns) -> dict:
     return {key: value for key, value in fields.items() if value}
 
 
-def publication_of(doc: Document, found: Found, section: str | None, patterns: Patterns) -> tuple[str | None, str | None]:
+def publication_of(
+    doc: Document, found: Found, section: str | None, patterns: Patterns
+) -> tuple[str | None, str | None]:
     """The publication (a known name in a source, else the source less its section), and the section."""
     if doc.publication:
         return doc.publication, section
     for source in found.sources:
         known = patterns.vocabulary.publication_in(source)
         if known:
-            rest = source[source.rfind(known) + len(known):].strip()
+            rest = source[source.rfind(known) + len(known) :].strip()
             if len(rest) == 1 or rest.endswith(_PUBLICATION_ENDINGS):
                 # 中国日报网 and 第一财经日报 are publications of their own, not sections 网 and 日报.
                 return source, section
@@ -187,7 +189,9 @@ def wire_dateline(first: str, patterns: Patterns) -> tuple[tuple[str, ...], str 
         match = pattern.match(first)
         if match:
             roles = patterns.vocabulary.byline_roles
-            names = tuple(n for n in _NAMES.split(match.groupdict().get("names") or "") if _NAME.match(n) and n not in roles)
+            names = tuple(
+                n for n in _NAMES.split(match.groupdict().get("names") or "") if _NAME.match(n) and n not in roles
+            )
             agency = (match.groupdict().get("agency") or "").strip()
             return names, (agency if agency and agency != "本报" else None)
     return (), None

@@ -36,7 +36,10 @@ def too_much_lost(doc: Document, max_ratio: float) -> tuple[str, str] | None:
     """
     lost, total = doc.unrecoverable_chars, doc.char_count
     if lost and lost > max_ratio * total:
-        return REJECT_UNDECODABLE, f"{lost} of {total} characters are U+FFFD replacement characters (text lost upstream)"
+        return (
+            REJECT_UNDECODABLE,
+            f"{lost} of {total} characters are U+FFFD replacement characters (text lost upstream)",
+        )
     return None
 
 

@@ -28,15 +28,34 @@ from __future__ import annotations
 import re
 
 from pipeline.clean.boilerplate import is_learned, is_prose, page_site
+from pipeline.clean.fields import (
+    MAX_METADATA_LINE_CHARS,
+    Found,
+    harvest_metadata,
+    match_metadata_line,
+    metadata_groups,
+    page_label,
+    parse_byline,
+    publication_of,
+    section_like,
+    wire_dateline,
+    without_signoff,
+)
 from pipeline.core.config import Config
 from pipeline.core.dates import find_dates, parse_date
 from pipeline.core.document import Document, Removal
-from pipeline.clean.fields import (MAX_METADATA_LINE_CHARS, Found, harvest_metadata, match_metadata_line, metadata_groups,
-                             page_label, parse_byline, publication_of, section_like, wire_dateline, without_signoff)
 from pipeline.core.patterns import Patterns
 from pipeline.core.vocabulary import Piece
 
-__all__ = ["extract_metadata", "extract_batch", "harvest_metadata", "match_metadata_line", "parse_byline", "parse_date", "BOILERPLATE_KINDS"]
+__all__ = [
+    "extract_metadata",
+    "extract_batch",
+    "harvest_metadata",
+    "match_metadata_line",
+    "parse_byline",
+    "parse_date",
+    "BOILERPLATE_KINDS",
+]
 
 STAGE_EXTRACT = "extract"
 # Removal kinds that are page furniture, not metadata moved into columns.
@@ -69,8 +88,13 @@ def _title_like(line: str, patterns: Patterns, *, in_title_position: bool) -> bo
 class _Page:
     """One page's lines, with what each one was found to be (``kind``) and how each is explained."""
 
-    def __init__(self, lines: list[str], patterns: Patterns, learned: tuple[frozenset[int], ...],
-                 known: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        lines: list[str],
+        patterns: Patterns,
+        learned: tuple[frozenset[int], ...],
+        known: dict[str, int] | None = None,
+    ) -> None:
         self.lines, self.patterns, self.learned, self.known = lines, patterns, learned, known
         self.kind: dict[int, str] = {}
         self.credited: list[str] = []
@@ -89,8 +113,11 @@ class _Page:
         if not any(self.learned[edge::2]):
             return False
         in_block = self.learned[2 + edge]
-        learned = (is_learned(self.lines[i], self.learned[edge], footer=edge == 1, known=self.known)
-                   or (bool(in_block) and is_learned(self.lines[i], in_block, footer=edge == 1, known=self.known) and self._framed(i, edge)))
+        learned = is_learned(self.lines[i], self.learned[edge], footer=edge == 1, known=self.known) or (
+            bool(in_block)
+            and is_learned(self.lines[i], in_block, footer=edge == 1, known=self.known)
+            and self._framed(i, edge)
+        )
         return learned and not self.patterns.vocabulary.is_article_line(self.lines[i])
 
     def _framed(self, i: int, edge: int) -> bool:
@@ -101,11 +128,19 @@ class _Page:
     def _furniture(self, j: int, edge: int) -> bool:
         if not 0 <= j < len(self.lines):
             return False
-        return (self.kind.get(j) in ("metadata_line", "byline") or self.explained(j) is not None
-                or is_learned(self.lines[j], self.learned[edge], footer=edge == 1, known=self.known))
+        return (
+            self.kind.get(j) in ("metadata_line", "byline")
+            or self.explained(j) is not None
+            or is_learned(self.lines[j], self.learned[edge], footer=edge == 1, known=self.known)
+        )
 
     def is_body(self, i: int, edge: int) -> bool:
-        return i not in self.kind and is_prose(self.lines[i]) and self.explained(i) is None and not self.is_learned(i, edge)
+        return (
+            i not in self.kind
+            and is_prose(self.lines[i])
+            and self.explained(i) is None
+            and not self.is_learned(i, edge)
+        )
 
     def zones(self) -> tuple[int, int]:
         """(end of the header zone, start of the footer zone); each zone at most ``MAX_ZONE_LINES`` long."""
@@ -116,13 +151,17 @@ class _Page:
         return header_end, footer_start
 
 
-def extract_metadata(doc: Document, patterns: Patterns, learned: tuple[frozenset[int], ...] = _NO_LEARNED,
-                     known: dict[str, int] | None = None) -> Document:
+def extract_metadata(
+    doc: Document,
+    patterns: Patterns,
+    learned: tuple[frozenset[int], ...] = _NO_LEARNED,
+    known: dict[str, int] | None = None,
+) -> Document:
     """The ``extract`` stage for one record: header and footer lines into columns, body lines kept.
 
     ``learned`` is (top, bottom, top_in_block, bottom_in_block): the hashes
     of the learned boilerplate templates that apply to this page
-    (`support.Learned.for_page`);
+    (`pipeline.learn.learned.Learned.for_page`);
     ``known``: template hashes of lines, where the reading pass computed them.
     """
     if doc.rejected:
@@ -148,8 +187,13 @@ def extract_metadata(doc: Document, patterns: Patterns, learned: tuple[frozenset
     # anywhere, and the footer's date and source lines.
     footer_metadata = [i for i in range(footer_start, len(lines)) if kind.get(i) == "metadata_line"]
     closing = _closing_metadata(page, sorted(set(metadata_at + footer_metadata)))
-    if (closing and (_DASH_LINE.match(lines[closing]) or _said(lines[closing])) and closing - 1 not in kind
-            and _title_like(lines[closing - 1], patterns, in_title_position=True) and not _said(lines[closing - 1])):
+    if (
+        closing
+        and (_DASH_LINE.match(lines[closing]) or _said(lines[closing]))
+        and closing - 1 not in kind
+        and _title_like(lines[closing - 1], patterns, in_title_position=True)
+        and not _said(lines[closing - 1])
+    ):
         # A ——subtitle, or a pull quote that opens the article, between the title and its metadata line.
         if _DASH_LINE.match(lines[closing]):
             kind[closing] = "subtitle"
@@ -173,7 +217,11 @@ def extract_metadata(doc: Document, patterns: Patterns, learned: tuple[frozenset
         title = doc.title
     elif closing is not None:
         # An e-edition block closes with its title right above its metadata line.
-        title = lines[closing] if closing not in kind and _title_like(lines[closing], patterns, in_title_position=True) else None
+        title = (
+            lines[closing]
+            if closing not in kind and _title_like(lines[closing], patterns, in_title_position=True)
+            else None
+        )
     else:
         at = _find_title(page, header_end, learned_header)
         if at is not None:
@@ -200,7 +248,8 @@ def extract_metadata(doc: Document, patterns: Patterns, learned: tuple[frozenset
         text="\n".join(body),
         title=title,
         date=doc.date or (found.dates[0].date if found.dates else None),
-        published_at=doc.published_at or (dated.published_at if dated and (doc.date is None or dated.date == doc.date) else None),
+        published_at=doc.published_at
+        or (dated.published_at if dated and (doc.date is None or dated.date == doc.date) else None),
         publication=publication or agency,
         section=section,
         page=doc.page or (page_label(found.pages[0]) if found.pages else None),
@@ -248,7 +297,12 @@ def _clean_zone(page: _Page, zone: range, edge: int, found: Found) -> list[int]:
             else:
                 learned.append(i)
                 found.dates.extend(find_dates(lines[i]) if len(lines[i]) <= MAX_METADATA_LINE_CHARS else [])
-        elif edge == 1 and furniture_seen and not is_prose(lines[i]) and not page.patterns.vocabulary.is_article_line(lines[i]):
+        elif (
+            edge == 1
+            and furniture_seen
+            and not is_prose(lines[i])
+            and not page.patterns.vocabulary.is_article_line(lines[i])
+        ):
             # Page furniture comes in one block: what follows it is furniture too (a credit of the article aside).
             kind[i] = "boilerplate"
         elif edge == 0:
@@ -260,7 +314,11 @@ def _clean_zone(page: _Page, zone: range, edge: int, found: Found) -> list[int]:
 
 def _bare_date(pieces: list[Piece] | None) -> bool:
     """A line that is a date and nothing else (a time of day aside)."""
-    return bool(pieces) and all(piece.kind in ("date", "time") for piece in pieces) and any(piece.kind == "date" for piece in pieces)
+    return (
+        bool(pieces)
+        and all(piece.kind in ("date", "time") for piece in pieces)
+        and any(piece.kind == "date" for piece in pieces)
+    )
 
 
 def _closing_credit(line: str, pieces: list[Piece] | None) -> bool:
@@ -289,8 +347,12 @@ def _closing_metadata(page: _Page, metadata_at: list[int]) -> int | None:
     """
     for meta in metadata_at:
         above = next((i for i in range(meta - 1, -1, -1) if page.kind.get(i) not in ("metadata_line", "byline")), None)
-        if (above is not None and above not in page.kind and not is_prose(page.lines[above])
-                and not page.patterns.vocabulary.is_article_line(page.lines[above])):
+        if (
+            above is not None
+            and above not in page.kind
+            and not is_prose(page.lines[above])
+            and not page.patterns.vocabulary.is_article_line(page.lines[above])
+        ):
             return above
     return None
 
@@ -306,9 +368,14 @@ def _find_title(page: _Page, header_end: int, learned: list[int]) -> int | None:
     """
     lines, kind, patterns = page.lines, page.kind, page.patterns
     # Right above the header's metadata is the title position, where 怎么预防？ is a headline too.
-    candidates = [i for i in range(header_end) if i not in kind and not _DASH_LINE.match(lines[i])
-                  and _title_like(lines[i], patterns, in_title_position=kind.get(i + 1) in ("metadata_line", "byline"))
-                  and not _dateline_like(lines[i], patterns)]
+    candidates = [
+        i
+        for i in range(header_end)
+        if i not in kind
+        and not _DASH_LINE.match(lines[i])
+        and _title_like(lines[i], patterns, in_title_position=kind.get(i + 1) in ("metadata_line", "byline"))
+        and not _dateline_like(lines[i], patterns)
+    ]
     # Lines the corpus taught are furniture are headlines only when nothing else is, and a section
     # label (要闻) is nothing else: a headline every page of a site repeats is a headline still.
     fresh = [i for i in candidates if i not in learned and not page.is_learned(i, 0)]
@@ -321,7 +388,9 @@ def _find_title(page: _Page, header_end: int, learned: list[int]) -> int | None:
         below = next((j for j in range(i + 1, header_end) if j not in kind), None)
         if below is not None and _DASH_LINE.match(lines[below]):
             return i
-    markers = [i for i in range(candidates[0] + 1, header_end) if kind.get(i) in ("metadata_line", "byline") or i in learned]
+    markers = [
+        i for i in range(candidates[0] + 1, header_end) if kind.get(i) in ("metadata_line", "byline") or i in learned
+    ]
     before = [i for i in candidates if not markers or i < markers[0]]
     if markers or header_end < len(lines):
         # A kicker stands above its headline, and may be the longer of the two;
@@ -384,7 +453,9 @@ def _drop_around_title(page: _Page, header_end: int, learned: list[int]) -> None
     at = next((i for i in range(header_end) if kind.get(i) == "title"), None)
     if at is None:
         return
-    marker = next((i for i in range(at + 1, header_end) if kind.get(i) in ("metadata_line", "byline") or i in learned), at)
+    marker = next(
+        (i for i in range(at + 1, header_end) if kind.get(i) in ("metadata_line", "byline") or i in learned), at
+    )
     for i in range(marker):
         if i in kind or is_prose(lines[i]):
             continue
@@ -400,7 +471,12 @@ def _drop_around_title(page: _Page, header_end: int, learned: list[int]) -> None
     # Further down, a line with header furniture right above and below it is furniture too (BBC News, Singapore).
     furniture = lambda j: kind.get(j) in ("metadata_line", "byline", "boilerplate", "header_line") or j in learned  # noqa: E731
     for i in range(marker + 1, header_end - 1):
-        if i not in kind and furniture(i - 1) and furniture(i + 1) and _title_like(lines[i], page.patterns, in_title_position=False):
+        if (
+            i not in kind
+            and furniture(i - 1)
+            and furniture(i + 1)
+            and _title_like(lines[i], page.patterns, in_title_position=False)
+        ):
             kind[i] = "header_line"
 
 
@@ -411,13 +487,15 @@ def _said(line: str) -> bool:
     (True, True, False)
     """
     text = line.strip()
-    if len(text) >= 4 and text[0] in "“「『\"" and text[-1] in "”」』\"":
+    if len(text) >= 4 and text[0] in '“「『"' and text[-1] in '”」』"':
         return True
     return text.rstrip("”’」』\"')）").endswith(("。", "！", "？", "!", "?"))
 
 
-def extract_batch(docs: list[Document], config: Config, learned=None, known: dict[str, int] | None = None) -> list[Document]:
-    """The ``extract`` stage over a batch; ``learned`` is a `support.Learned` (or None), ``known`` as in `extract_metadata`."""
+def extract_batch(
+    docs: list[Document], config: Config, learned=None, known: dict[str, int] | None = None
+) -> list[Document]:
+    """The ``extract`` stage over a batch; ``learned`` is a `pipeline.learn.learned.Learned` (or None), ``known`` as in `extract_metadata`."""
     patterns = config.patterns
     out = []
     # One lookup per site, not per page.

@@ -38,8 +38,9 @@ MAX_CANDIDATES = 64
 MAX_COPY_GAP = 2
 
 
-def repeated_blocks(keys: Sequence[str], sketched: Sequence[int], sigs: np.ndarray, threshold: float,
-                    settings: MinHashSettings) -> dict[int, tuple[int, float, bool]]:
+def repeated_blocks(
+    keys: Sequence[str], sketched: Sequence[int], sigs: np.ndarray, threshold: float, settings: MinHashSettings
+) -> dict[int, tuple[int, float, bool]]:
     """{index: (earlier block it repeats, similarity, identical?)} for each repeat.
 
     ``keys`` are the blocks' match keys; ``sigs`` holds the sketches of the
@@ -106,7 +107,9 @@ class _EarlierBlocks:
             candidates, scores = self.kept, self.scores[row, self.kept]
         else:
             lookups = enumerate(self.bands[row].tolist())
-            candidates = sorted({earlier for lookup in lookups for earlier in self.buckets.get(lookup, ())})[:MAX_CANDIDATES]
+            candidates = sorted({earlier for lookup in lookups for earlier in self.buckets.get(lookup, ())})[
+                :MAX_CANDIDATES
+            ]
             if not candidates:
                 return None
             scores = np.count_nonzero(self.sigs[candidates] == self.sigs[row], axis=1) / self.sigs.shape[1]
@@ -173,7 +176,9 @@ def droppable_runs(blocks: Sequence[str], repeats: dict[int, tuple[int, float, b
     return dropped
 
 
-def _droppable(run: list[int], blocks: Sequence[str], repeats: dict[int, tuple[int, float, bool]], min_chars: int) -> list[int]:
+def _droppable(
+    run: list[int], blocks: Sequence[str], repeats: dict[int, tuple[int, float, bool]], min_chars: int
+) -> list[int]:
     targets = [repeats[j][0] for j in run]
     # A second copy follows the first paragraph by paragraph (one may be
     # missing), lies wholly after it, and holds at least one paragraph word
@@ -221,7 +226,8 @@ def dedup_pages(docs: Sequence[Document], config: Config) -> list[Document]:
         out.append(
             doc.replace(
                 text="\n".join(b for i, b in enumerate(blocks) if i not in dropped),
-                removals=doc.removals + tuple(Removal(STAGE_PAGE_DEDUP, "repeated_block", blocks[i]) for i in sorted(dropped)),
+                removals=doc.removals
+                + tuple(Removal(STAGE_PAGE_DEDUP, "repeated_block", blocks[i]) for i in sorted(dropped)),
             )
         )
     return out

@@ -46,7 +46,9 @@ _SENTENCE_MARK_AFTER_HAN = re.compile(f"([!?])(?<=[{HAN}].)(?=[ \\t]*$|[{_CJK}])
 _ASCII_MARKS = re.compile(r"[,;:!?()]")
 _PAREN = re.compile(r"[()\n]")
 _CJK_CHAR = re.compile(f"[{_CJK}]")
-_CJK_PUNCT_RANGES = tuple((ord(m.group(1)), ord(m.group(2) or m.group(1))) for m in re.finditer(r"(.)(?:-(.))?", CJK_PUNCT))
+_CJK_PUNCT_RANGES = tuple(
+    (ord(m.group(1)), ord(m.group(2) or m.group(1))) for m in re.finditer(r"(.)(?:-(.))?", CJK_PUNCT)
+)
 # Rounds of the punctuation rules: each can expose work for another (",(" ->
 # "，(" puts the parenthesis after CJK punctuation), but not without end; the
 # bound keeps a hostile page linear.

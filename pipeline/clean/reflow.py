@@ -75,7 +75,11 @@ def wrap_width(lines: list[str]) -> tuple[int, Callable[[str], int]] | None:
     """
     best: tuple[int, int, Callable[[str], int]] | None = None
     for measure, slack in ((_width, WRAP_SLACK), (len, WRAP_SLACK // 2)):
-        found = _mode_width([measure(line.rstrip()) for line in lines], MIN_WRAP_COLUMNS if measure is _width else MIN_WRAP_COLUMNS // 2, slack)
+        found = _mode_width(
+            [measure(line.rstrip()) for line in lines],
+            MIN_WRAP_COLUMNS if measure is _width else MIN_WRAP_COLUMNS // 2,
+            slack,
+        )
         if found is not None and (best is None or found[1] > best[1]):
             best = (*found, measure)
     return None if best is None else (best[0], best[2])
@@ -113,6 +117,7 @@ def reflow(text: str) -> tuple[str, int]:
     width, measure = wrapped
     slack = WRAP_SLACK if measure is _width else WRAP_SLACK // 2
     indented = sum(1 for line in lines if line.startswith(_INDENTS) and line.strip()) >= 2
+
     def full(line: str) -> bool:
         # Longer than the width is no wrapped line (a header printed across columns).
         return width - slack <= measure(line.rstrip()) <= width + 1
@@ -127,15 +132,21 @@ def reflow(text: str) -> tuple[str, int]:
         stripped = line.strip()
         # What continues a paragraph is more of it: a full line, or its last line, which ends a sentence.
         # (Never longer than the width: a wrapped paragraph has no line that is.)
-        goes_on = (stripped and measure(line.rstrip()) <= width + 1 and (full(line) or stripped.endswith(_SENTENCE_END))
-                   and not _PIECES.search(stripped))
+        goes_on = (
+            stripped
+            and measure(line.rstrip()) <= width + 1
+            and (full(line) or stripped.endswith(_SENTENCE_END))
+            and not _PIECES.search(stripped)
+        )
         if carry and goes_on and not (indented and line.startswith(_INDENTS)):
             out[-1] = _join(out[-1], stripped, spaced)
             sources[-1].append(line)
         else:
             out.append(line)
             sources.append([line])
-        carry = full(line) and not _PIECES.search(stripped) and (indented or not out[-1].rstrip().endswith(_SENTENCE_END))
+        carry = (
+            full(line) and not _PIECES.search(stripped) and (indented or not out[-1].rstrip().endswith(_SENTENCE_END))
+        )
     # A paragraph ends a sentence. Joined lines that do not (a list of headlines
     # cut to one length, a paragraph cut by a page break) go back as they were.
     kept: list[str] = []

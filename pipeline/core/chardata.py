@@ -151,14 +151,33 @@ CYRILLIC_VOWELS = "аеёиоуыэюяіїєАЕЁИОУЫЭЮЯІЇЄ"
 # declaring UTF-16 in ASCII bytes is not UTF-16). Other labels are looked up
 # with `codecs.lookup`.
 DECLARED_CHARSETS: dict[str, str | None] = {
-    **dict.fromkeys(("gb2312", "gbk", "x-gbk", "gb_2312-80", "gb_2312", "csgb2312", "chinese", "iso-ir-58", "euc-cn", "cp936"), "gb18030"),
-    **dict.fromkeys(("iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "l1", "us-ascii", "ascii", "cp819", "ibm819"), "cp1252"),
+    **dict.fromkeys(
+        ("gb2312", "gbk", "x-gbk", "gb_2312-80", "gb_2312", "csgb2312", "chinese", "iso-ir-58", "euc-cn", "cp936"),
+        "gb18030",
+    ),
+    **dict.fromkeys(
+        ("iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "l1", "us-ascii", "ascii", "cp819", "ibm819"), "cp1252"
+    ),
     **dict.fromkeys(("iso-8859-9", "iso8859-9", "latin5", "l5"), "cp1254"),
     **dict.fromkeys(("tis-620", "iso-8859-11", "iso8859-11"), "cp874"),
     **dict.fromkeys(("shift_jis", "shift-jis", "sjis", "x-sjis", "ms_kanji", "windows-31j", "csshiftjis"), "cp932"),
     **dict.fromkeys(("euc-kr", "ks_c_5601-1987", "ks_c_5601-1989", "ksc5601", "korean", "windows-949"), "cp949"),
     **dict.fromkeys(("big5", "x-x-big5", "cn-big5", "csbig5"), "big5"),
-    **dict.fromkeys(("utf-16", "utf-16le", "utf-16be", "utf-32", "utf-32le", "utf-32be", "unicode", "ucs-2", "utf-7", "x-user-defined"), None),
+    **dict.fromkeys(
+        (
+            "utf-16",
+            "utf-16le",
+            "utf-16be",
+            "utf-32",
+            "utf-32le",
+            "utf-32be",
+            "unicode",
+            "ucs-2",
+            "utf-7",
+            "x-user-defined",
+        ),
+        None,
+    ),
 }
 
 # The characters cp1252 shows for the bytes that are Cyrillic letters in

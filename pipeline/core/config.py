@@ -15,8 +15,16 @@ from typing import Any, Mapping
 import xxhash
 
 from pipeline.core.errors import ConfigError
+from pipeline.core.option_checks import (
+    DEPENDS_ON,
+    RUNNING_OPTIONS,
+    _as_tuples,
+    field_problems,
+    problems_error,
+    problems_of,
+    unknown_option,
+)
 from pipeline.core.patterns import Patterns, load_patterns
-from pipeline.core.option_checks import (DEPENDS_ON, RUNNING_OPTIONS, _as_tuples, field_problems, problems_error, problems_of, unknown_option)
 from pipeline.core.toml_files import read_config
 from pipeline.dedup.settings import DedupSettings, optimal_bands
 
@@ -70,9 +78,11 @@ class Config:
             # do not share the working folder the path was given in.
             object.__setattr__(self, "patterns_file", str(Path(self.patterns_file).resolve()))
         # Compiled now: a bad pattern must stop the run before any input is read.
-        if not {"patterns_file", "drop_pattern_layouts"} & found.keys() and (self.patterns_file is not None or self.drop_pattern_layouts):
+        if not {"patterns_file", "drop_pattern_layouts"} & found.keys() and (
+            self.patterns_file is not None or self.drop_pattern_layouts
+        ):
             try:
-                self.patterns
+                _ = self.patterns
             except ConfigError as error:
                 problems.extend(problems_of(error))
         bands = None
@@ -104,22 +114,28 @@ class Config:
         Traceback (most recent call last):
         ...
         pipeline.core.errors.ConfigError: unknown option 'dedup_treshold' (did you mean 'dedup_threshold'?)
-        >>> Config.from_mapping({"dedup_treshold": 0.8, "seed": -1, "encodings": ["rot13"]})
+        >>> Config.from_mapping({"dedup_treshold": 0.8, "seed": -1, "encodings": ["rot13"]})  # doctest: +NORMALIZE_WHITESPACE
         Traceback (most recent call last):
         ...
-        pipeline.core.errors.ConfigError: 3 problems with the options: unknown option 'dedup_treshold' (did you mean 'dedup_threshold'?); seed must be between 0 and 4294967295 (MinHash permutations are drawn from a 32-bit seed), got -1; encodings: 'rot13' is not a text encoding (it maps str to str); use codec names such as gb18030, big5, shift_jis, euc_kr, cp1252
+        pipeline.core.errors.ConfigError: 3 problems with the options: unknown option 'dedup_treshold' (did you mean
+          'dedup_threshold'?); seed must be between 0 and 4294967295 (MinHash permutations are drawn from a 32-bit
+          seed), got -1; encodings: 'rot13' is not a text encoding (it maps str to str); use codec names such as
+          gb18030, big5, shift_jis, euc_kr, cp1252
         """
         values = dict(values or {})
         known = {f.name for f in dataclasses.fields(cls) if f.init}
         problems = [unknown_option(key, known) for key in values if key not in known]
         values = {key: value for key, value in values.items() if key in known}
         found = field_problems(values)
-        for key, messages in found.items():
+        for messages in found.values():
             problems.extend(messages)
         if problems:
             # The good values still get the checks that span options, so that this is every problem.
-            good = {key: value for key, value in values.items()
-                    if key not in found and not any(need in found for need in DEPENDS_ON.get(key, ()))}
+            good = {
+                key: value
+                for key, value in values.items()
+                if key not in found and not any(need in found for need in DEPENDS_ON.get(key, ()))
+            }
             try:
                 cls(**_as_tuples(good))
             except ConfigError as error:
@@ -148,8 +164,15 @@ class Config:
     @property
     def dedup(self) -> DedupSettings:
         """Every setting of deduplication (threshold, bands, shingles, seed, paragraph sketch), in its one owner."""
-        return DedupSettings(threshold=self.dedup_threshold, num_perm=self.num_perm, seed=self.seed, cjk_ngram=self.cjk_ngram,
-                             word_ngram=self.word_ngram, block_ngram=self.block_ngram, lsh_bands=self.lsh_bands)
+        return DedupSettings(
+            threshold=self.dedup_threshold,
+            num_perm=self.num_perm,
+            seed=self.seed,
+            cjk_ngram=self.cjk_ngram,
+            word_ngram=self.word_ngram,
+            block_ngram=self.block_ngram,
+            lsh_bands=self.lsh_bands,
+        )
 
     def output_settings(self) -> dict[str, Any]:
         """The options that shape the output: an incremental run must match them.

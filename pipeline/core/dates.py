@@ -14,18 +14,37 @@ import datetime
 import re
 from dataclasses import dataclass
 
-MONTHS = {name: number for number, names in enumerate((
-    ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",), ("jun", "june"),
-    ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
-    ("dec", "december"),
-), start=1) for name in names}
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}
 _MONTH = "(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 
 # A weekday written beside a date belongs to it: 2020年4月24日 星期五, Tue 4 Aug 2020.
 _WEEKDAY_AFTER = r"(?:\s*[（(]?(?:星期|礼拜|周)[一二三四五六日天][）)]?)?"
 _WEEKDAY_BEFORE = r"(?:(?:Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun)(?:day|nesday|sday|urday)?\.?,?\s+)?"
 _CN_DIGITS = {ch: i for i, ch in enumerate("〇一二三四五六七八九")} | {"零": 0, "○": 0, "Ｏ": 0}
-_TIME = r"(?:\s*|T)(?P<hour>[01]?\d|2[0-3])\s*[:：时時]\s*(?P<minute>[0-5]\d)(?:\s*[:：分]\s*(?P<second>[0-5]\d))?(?:\s*[分秒])?(?:\.\d+)?(?:\s*(?P<ampm>[AaPp]\.?[Mm]\.?))?"
+_TIME = (
+    r"(?:\s*|T)(?P<hour>[01]?\d|2[0-3])\s*[:：时時]\s*(?P<minute>[0-5]\d)(?:\s*[:：分]\s*(?P<second>[0-5]\d))?"
+    r"(?:\s*[分秒])?(?:\.\d+)?(?:\s*(?P<ampm>[AaPp]\.?[Mm]\.?))?"
+)
 # Digits not glued to other digits: 2020-01-04 in 12020-01-045 is no date.
 _NUMERIC = re.compile(
     r"(?<!\d)(?P<year>(?:19|20)\d\d)\s*(?P<sep>[-/.年])\s*(?P<month>[01]?\d)\s*(?:(?P=sep)|月)\s*(?P<day>[0-3]?\d)(?!\d)(?:\s*日)?"

@@ -15,9 +15,23 @@ from typing import Any, Callable, Mapping
 from pipeline.core.errors import ConfigError
 from pipeline.core.toml_files import read_toml_file
 
-__all__ = ["BOUND_REASONS", "DEPENDS_ON", "ENCODING_EXAMPLES", "FIELD_CHECKS", "FRACTIONS", "INT_BOUNDS", "KEEP_CRITERIA",
-           "RUNNING_OPTIONS", "SEED_MAX", "SYMLINK_POLICIES", "encoding_problem", "field_problems", "problems_error",
-           "problems_of", "unknown_option"]
+__all__ = [
+    "BOUND_REASONS",
+    "DEPENDS_ON",
+    "ENCODING_EXAMPLES",
+    "FIELD_CHECKS",
+    "FRACTIONS",
+    "INT_BOUNDS",
+    "KEEP_CRITERIA",
+    "RUNNING_OPTIONS",
+    "SEED_MAX",
+    "SYMLINK_POLICIES",
+    "encoding_problem",
+    "field_problems",
+    "problems_error",
+    "problems_of",
+    "unknown_option",
+]
 
 # MinHash permutations are drawn from numpy's RandomState of the seed
 # (`pipeline.dedup.signature.permutations`, as datasketch draws them), which takes
@@ -56,7 +70,9 @@ SYMLINK_POLICIES = ("inside", "all")
 
 def problems_error(problems: list[str]) -> ConfigError:
     """One `ConfigError` for every problem found, on one line; ``problems`` stays on it for whoever adds more."""
-    message = problems[0] if len(problems) == 1 else f"{len(problems)} problems with the options: " + "; ".join(problems)
+    message = (
+        problems[0] if len(problems) == 1 else f"{len(problems)} problems with the options: " + "; ".join(problems)
+    )
     error = ConfigError(message)
     error.problems = list(problems)  # type: ignore[attr-defined]
     return error
@@ -118,7 +134,7 @@ def _encodings_problems(encodings: Any) -> list[str]:
     if _string_list("encodings", encodings):
         return _string_list("encodings", encodings)
     if not encodings:
-        return [f"encodings must list at least one encoding, e.g. [\"gb18030\"]; codec names such as {ENCODING_EXAMPLES}"]
+        return [f'encodings must list at least one encoding, e.g. ["gb18030"]; codec names such as {ENCODING_EXAMPLES}']
     bad = [problem for name in encodings if (problem := encoding_problem(name))]
     return [f"encodings: {', '.join(bad)}; use codec names such as {ENCODING_EXAMPLES}"] if bad else []
 
@@ -165,8 +181,11 @@ def encoding_problem(name: str) -> str | None:
 def _keep_policy_problems(policy: Any) -> list[str]:
     if _string_list("keep_policy", policy):
         return _string_list("keep_policy", policy)
-    problems = [f"keep_policy: unknown criterion {criterion!r}; choose from {', '.join(KEEP_CRITERIA)}"
-                for criterion in policy if criterion not in KEEP_CRITERIA]
+    problems = [
+        f"keep_policy: unknown criterion {criterion!r}; choose from {', '.join(KEEP_CRITERIA)}"
+        for criterion in policy
+        if criterion not in KEEP_CRITERIA
+    ]
     if len(set(policy)) != len(policy):
         problems.append(f"keep_policy lists a criterion twice: {list(policy)}")
     return problems
@@ -186,8 +205,10 @@ def _patterns_file_problems(value: Any) -> list[str]:
     try:
         read_toml_file(value, "patterns_file")
     except FileNotFoundError:
-        return [f"patterns_file {value!r} does not exist; give the path of a TOML file laid out like "
-                "pipeline/core/patterns.toml, or leave the option out"]
+        return [
+            f"patterns_file {value!r} does not exist; give the path of a TOML file laid out like "
+            "pipeline/core/patterns.toml, or leave the option out"
+        ]
     except ConfigError as error:
         return [str(error)]
     return []

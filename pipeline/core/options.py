@@ -16,12 +16,29 @@ import difflib
 import re
 from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, create_model, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from pipeline.core.config import Config, ConfigError
+from pipeline.core.option_checks import (
+    DEPENDS_ON,
+    FIELD_CHECKS,
+    FRACTIONS,
+    INT_BOUNDS,
+    KEEP_CRITERIA,
+    field_problems,
+    problems_error,
+    problems_of,
+)
 from pipeline.core.option_descriptions import DESCRIPTIONS, GROUPS
-from pipeline.core.option_checks import (DEPENDS_ON, FIELD_CHECKS, FRACTIONS, INT_BOUNDS, KEEP_CRITERIA, field_problems,
-                                         problems_error, problems_of)
 
 # `parse_options` validates the fields alone, then builds the config itself (to get every problem, not the first).
 _FIELDS_ONLY = {"docclean_fields_only": True}
@@ -101,18 +118,23 @@ def parse_options(values: dict[str, Any] | BaseModel | None) -> Config:
 
     >>> parse_options({"dedup_threshold": 0.8}).dedup_threshold
     0.8
-    >>> parse_options({"dedup_threshold": -0.5, "workers": 5000})
+    >>> parse_options({"dedup_threshold": -0.5, "workers": 5000})  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    pipeline.core.errors.ConfigError: 2 problems with the options: dedup_threshold must be a number between 0 and 1 (e.g. 0.7), got -0.5; workers must be between 0 and 256, got 5000
+    pipeline.core.errors.ConfigError: 2 problems with the options: dedup_threshold must be a number between 0 and
+      1 (e.g. 0.7), got -0.5; workers must be between 0 and 256, got 5000
     >>> parse_options({"dedup_treshold": 1})
     Traceback (most recent call last):
     ...
     pipeline.core.errors.ConfigError: unknown option 'dedup_treshold' (did you mean 'dedup_threshold'?)
-    >>> parse_options({"workers": 5000, "encodings": ["gb18030", "rot13"], "drop_pattern_layouts": [3], "num_perm": 8, "lsh_bands": 3})
+    >>> bad = {"workers": 5000, "encodings": ["gb18030", "rot13"], "drop_pattern_layouts": [3], "num_perm": 8, "lsh_bands": 3}
+    >>> parse_options(bad)  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    pipeline.core.errors.ConfigError: 4 problems with the options: workers must be between 0 and 256, got 5000; encodings: 'rot13' is not a text encoding (it maps str to str); use codec names such as gb18030, big5, shift_jis, euc_kr, cp1252; drop_pattern_layouts must be a list of strings, got [3]; num_perm must be between 16 and 1024, got 8
+    pipeline.core.errors.ConfigError: 4 problems with the options: workers must be between 0 and 256, got 5000;
+      encodings: 'rot13' is not a text encoding (it maps str to str); use codec names such as gb18030, big5,
+      shift_jis, euc_kr, cp1252; drop_pattern_layouts must be a list of strings, got [3]; num_perm must be between
+      16 and 1024, got 8
     """
     if isinstance(values, BaseModel):
         values = values.model_dump(exclude_unset=True)
@@ -138,8 +160,11 @@ def parse_options(values: dict[str, Any] | BaseModel | None) -> Config:
     problems = [message for key in values for message in found.get(key, [])]
     problems += [message for key, messages in found.items() if key not in values for message in messages]
     # The checks that span options, over the good ones (bands that divide num_perm, patterns that compile).
-    good = {key: value for key, value in known.items()
-            if key not in found and not any(need in found for need in DEPENDS_ON.get(key, ()))}
+    good = {
+        key: value
+        for key, value in known.items()
+        if key not in found and not any(need in found for need in DEPENDS_ON.get(key, ()))
+    }
     try:
         Config.from_mapping(good)
     except ConfigError as error:

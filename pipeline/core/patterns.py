@@ -23,7 +23,9 @@ BUILTIN_TABLE = Path(__file__).with_name("patterns.toml")
 HAN_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
 HAN = "".join(f"{chr(low)}-{chr(high)}" for low, high in HAN_RANGES)
 # CJK punctuation: CJK symbols block, full-width forms, curly quotes, ellipsis, dash.
-CJK_PUNCT = "\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\u201c\u201d\u2018\u2019\u2026\u2014\u00b7"
+CJK_PUNCT = (
+    "\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\u201c\u201d\u2018\u2019\u2026\u2014\u00b7"
+)
 CHINESE_NUMERALS = "零〇一二三四五六七八九十百两"
 HAN_CHAR = re.compile(f"[{HAN}]")
 CJK_CHAR = re.compile(f"[{HAN}{CJK_PUNCT}]")
@@ -141,7 +143,9 @@ def _compile(table: dict, without: frozenset[str] = frozenset()) -> Patterns:
     # Every marker starts with an opening bracket or a verb's first character.
     # Trying the marker regex only there (see `artifacts._jump_matches`) is
     # several times faster than letting it scan every position of a long line.
-    starts = {pair[0] for pair in jumps["brackets"]} | {verb[0] for verb in jumps["forward_verbs"] + jumps["backward_verbs"]}
+    starts = {pair[0] for pair in jumps["brackets"]} | {
+        verb[0] for verb in jumps["forward_verbs"] + jumps["backward_verbs"]
+    }
     page_jump_start = re.compile("[" + re.escape("".join(sorted(starts))) + "]")
     # Every marker names a unit (版); a line without one needs no closer look.
     page_jump_unit = re.compile(units)

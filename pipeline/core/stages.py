@@ -39,7 +39,7 @@ class Batch:
     docs: list[Document] = field(default_factory=list)
     prints: list = field(default_factory=list)  # the fingerprint of each file as it was read (the ledger's rows)
     known: dict[str, int] = field(default_factory=dict)  # template hash of each line the reading pass templated
-    learned: Any = None  # the boilerplate templates learning found (`pipeline.learn.support.Learned`), for extract
+    learned: Any = None  # the boilerplate templates learning found (`pipeline.learn.learned.Learned`), for extract
     signatures: Any = None  # the Arrow table of the sign stage
 
 

@@ -24,8 +24,13 @@ MAX_CONFIG_BYTES = 1 << 20
 
 def _special_kind(mode: int) -> str | None:
     """What a file that is not a regular file is, in words (None for a regular file)."""
-    for test, words in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
-                        (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+    for test, words in (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
         if test(mode):
             return words
     return None if stat.S_ISREG(mode) else "not a regular file"
@@ -76,8 +81,10 @@ def read_toml_file(path: str | Path, what: str = "config file", limit: int = MAX
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise ConfigError(f"{what} {shown} is not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start:,}): "
-                          f"a binary file? {advice} in UTF-8") from None
+        raise ConfigError(
+            f"{what} {shown} is not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start:,}): "
+            f"a binary file? {advice} in UTF-8"
+        ) from None
     try:
         return tomllib.loads(text.removeprefix("\ufeff"))
     except tomllib.TOMLDecodeError as error:

@@ -217,7 +217,7 @@ class Vocabulary:
             return [segment]
         start, end = dates[0].start, dates[-1].end
         zone = _ZONE.match(segment, end + len(segment[end:]) - len(segment[end:].lstrip()))
-        if zone is not None and not segment[zone.end():].strip():
+        if zone is not None and not segment[zone.end() :].strip():
             end = len(segment)
         return [segment[:start], segment[start:end], segment[end:]]
 
@@ -353,8 +353,14 @@ class Vocabulary:
                 # 本报记者 贺勇摄 credits a photo: the article's line, not its byline.
                 return None
             names.append(token)
-        if not names or (role is None and (not marked or (len(names) < 2 and not spaced)
-                                          or not all(len(name) <= 3 or "·" in name for name in names))):
+        if not names or (
+            role is None
+            and (
+                not marked
+                or (len(names) < 2 and not spaced)
+                or not all(len(name) <= 3 or "·" in name for name in names)
+            )
+        ):
             # A boxed word alone (■短评, ■链接) is a subhead: boxed names need a role, to be several, or a space after
             # the box; and without a role they are people's (two or three ideographs, or 阿依古丽·买买提), not ●减污，不要忘记.
             return None
@@ -412,7 +418,7 @@ def _role_of(token: str, roles: tuple[str, ...]) -> tuple[str, str, str] | None:
         return None
     for role in roles:
         if token.startswith(role):
-            return "", role, token[len(role):]
+            return "", role, token[len(role) :]
         if len(role) > 1 and token.endswith(role) and 2 <= len(token) - len(role) <= 8:
             return token[: -len(role)], role, ""
     return None
@@ -424,7 +430,9 @@ def _any_role(roles: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(re.escape(role) for role in roles))
 
 
-def load_vocabulary(table: dict, byline_roles: tuple[str, ...], byline_markers: str, without: frozenset[str]) -> Vocabulary:
+def load_vocabulary(
+    table: dict, byline_roles: tuple[str, ...], byline_markers: str, without: frozenset[str]
+) -> Vocabulary:
     """Compile the vocabulary tables, leaving out entries tagged for the layouts in ``without``."""
 
     def kept(entry: dict) -> bool:
@@ -441,7 +449,10 @@ def load_vocabulary(table: dict, byline_roles: tuple[str, ...], byline_markers: 
     for entry in filter(kept, table.get("widget", [])):
         for phrase in entry.get("phrases", []):
             widgets[unicodedata.normalize("NFKC", phrase).strip(_EDGE).casefold()] = entry["kind"]
-        patterns.extend((entry["kind"], compiled, _longest_match(compiled)) for compiled in map(re.compile, entry.get("patterns", [])))
+        patterns.extend(
+            (entry["kind"], compiled, _longest_match(compiled))
+            for compiled in map(re.compile, entry.get("patterns", []))
+        )
     copyright_patterns = [p for entry in filter(kept, table.get("copyright", [])) for p in entry["patterns"]]
     cut_markers = [m for entry in filter(kept, table.get("cut_marker", [])) for m in entry["markers"]]
     bylines = table.get("bylines", {})
@@ -449,10 +460,14 @@ def load_vocabulary(table: dict, byline_roles: tuple[str, ...], byline_markers: 
         labels=labels,
         # Before a label that follows a space, so "2020-10-02 08:36 来源：澎湃新闻" is two pieces.
         label_split=re.compile(f"\\s+(?=(?:\\S{{0,6}}?)(?:{alternation})\\s*{_LABEL_MARK})") if names else None,
-        label_piece=re.compile(f"^(?P<label>\\S{{0,6}}?(?:{alternation}))\\s*{_LABEL_MARK}\\s*(?P<value>.*)$") if names else None,
+        label_piece=re.compile(f"^(?P<label>\\S{{0,6}}?(?:{alternation}))\\s*{_LABEL_MARK}\\s*(?P<value>.*)$")
+        if names
+        else None,
         widgets=widgets,
         widget_patterns=tuple(patterns),
-        copyright=re.compile("|".join(f"(?:{p})" for p in copyright_patterns), re.IGNORECASE) if copyright_patterns else None,
+        copyright=re.compile("|".join(f"(?:{p})" for p in copyright_patterns), re.IGNORECASE)
+        if copyright_patterns
+        else None,
         cut_markers=frozenset(unicodedata.normalize("NFKC", m).casefold() for m in cut_markers),
         publications=tuple(sorted(set(table.get("publications", {}).get("names", [])), key=len, reverse=True)),
         datelines=tuple(re.compile(p) for p in table.get("datelines", {}).get("patterns", [])),

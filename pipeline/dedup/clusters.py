@@ -22,8 +22,13 @@ from pipeline.core.config import Config
 Texts = Callable[[Sequence[str]], dict[str, str]]
 
 
-def keep_rank(policy: tuple[str, ...], char_count: np.ndarray, dates: pa.Array | pa.ChunkedArray, meta: np.ndarray,
-              doc_ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
+def keep_rank(
+    policy: tuple[str, ...],
+    char_count: np.ndarray,
+    dates: pa.Array | pa.ChunkedArray,
+    meta: np.ndarray,
+    doc_ids: pa.Array | pa.ChunkedArray,
+) -> np.ndarray:
     """Each row's place in keep order (0 first): the row that comes first in its cluster is kept.
 
     Criteria of ``keep_policy`` in order, the smallest ``doc_id`` breaking the last tie.
@@ -135,12 +140,19 @@ def earlier_rows(earlier: Earlier | None, old_ids: pa.Array | pa.ChunkedArray) -
 
 def prepare(old: pa.Table, new: pa.Table, config: Config, earlier: Earlier | None) -> Rows:
     """`Rows` of the earlier index (``old``, removed rows already out) and this run's documents (``new``)."""
-    table = pa.concat_tables([old.select(SMALL_COLUMNS).cast(new.select(SMALL_COLUMNS).schema), new.select(SMALL_COLUMNS)])
+    table = pa.concat_tables(
+        [old.select(SMALL_COLUMNS).cast(new.select(SMALL_COLUMNS).schema), new.select(SMALL_COLUMNS)]
+    )
     m, n = old.num_rows, table.num_rows
     was_duplicate_of = earlier.duplicate_of if earlier is not None else {}
     ids = np.array(table.column("doc_id").to_pylist(), dtype=object)
-    rank = keep_rank(config.keep_policy, table.column("char_count").to_numpy(), table.column("date"),
-                     table.column("metadata_fields").to_numpy(), table.column("doc_id"))
+    rank = keep_rank(
+        config.keep_policy,
+        table.column("char_count").to_numpy(),
+        table.column("date"),
+        table.column("metadata_fields").to_numpy(),
+        table.column("doc_id"),
+    )
     old_ids = table.column("doc_id").slice(0, m)
     # Earlier decisions as rows: prior[row] is the row of its kept copy.
     prior = np.arange(n)
@@ -200,7 +212,9 @@ def decide(rows: Rows, search: Search, was_duplicate_of: dict[str, str]) -> Clus
     kinds = np.where(is_copy, np.where(text_hash == text_hash[winner], "exact", "near"), "")
     decisions = _decision_table(ids[m:].tolist(), duplicate_of[m:].tolist(), sims[m:], kinds[m:].tolist())
     stale = rows.stale if rows.stale is not None else np.zeros(n, dtype=bool)
-    changed = [int(r) for r in np.flatnonzero(active[:m]) if duplicate_of[r] != was_duplicate_of.get(ids[r]) or stale[r]]
+    changed = [
+        int(r) for r in np.flatnonzero(active[:m]) if duplicate_of[r] != was_duplicate_of.get(ids[r]) or stale[r]
+    ]
     changes = _change_table(
         [str(ids[r]) for r in changed],
         [was_duplicate_of.get(ids[r]) for r in changed],
@@ -223,7 +237,9 @@ def decide(rows: Rows, search: Search, was_duplicate_of: dict[str, str]) -> Clus
     return Clustering(decisions, changes, clusters, stats)
 
 
-def _centres(n: int, rows: np.ndarray, edges: np.ndarray, edge_sims: np.ndarray, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _centres(
+    n: int, rows: np.ndarray, edges: np.ndarray, edge_sims: np.ndarray, rank: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Centre clustering of ``rows``: each row's kept copy (itself when kept), and its similarity to it.
 
     Rows are taken in keep order; a row not yet placed is kept, and its
@@ -261,14 +277,22 @@ def _adjacency(n: int, edges: np.ndarray, edge_sims: np.ndarray) -> tuple[np.nda
     """
     both = np.concatenate([edges, edges[:, ::-1]]).astype(np.int64)
     key, inverse = np.unique(both[:, 0] * n + both[:, 1], return_inverse=True)
-    data = np.bincount(inverse.ravel(), weights=np.concatenate([edge_sims, edge_sims]).astype(np.float64), minlength=len(key))
+    data = np.bincount(
+        inverse.ravel(), weights=np.concatenate([edge_sims, edge_sims]).astype(np.float64), minlength=len(key)
+    )
     source, indices = np.divmod(key, n)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(source, minlength=n), out=indptr[1:])
     return indptr, indices, data
 
 
-_NO_WORK = {"candidate_pairs": 0, "verified_pairs": 0, "exactly_verified_pairs": 0, "clusters_with_duplicates": 0, "largest_cluster": 0}
+_NO_WORK = {
+    "candidate_pairs": 0,
+    "verified_pairs": 0,
+    "exactly_verified_pairs": 0,
+    "clusters_with_duplicates": 0,
+    "largest_cluster": 0,
+}
 
 
 def _decision_table(doc_ids: list, duplicate_of: list, sims: np.ndarray, kinds: list) -> pa.Table:
@@ -289,4 +313,6 @@ def _change_table(doc_ids: list, was: list, duplicate_of: list, sims: np.ndarray
 
 def nothing_to_decide() -> Clustering:
     """The `Clustering` of a run with no document, new or earlier."""
-    return Clustering(_decision_table([], [], np.empty(0, np.float32), []), _change_table([], [], [], [], []), [], dict(_NO_WORK))
+    return Clustering(
+        _decision_table([], [], np.empty(0, np.float32), []), _change_table([], [], [], [], []), [], dict(_NO_WORK)
+    )

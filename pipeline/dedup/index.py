@@ -15,8 +15,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline import store
-from pipeline.dedup.clusters import Earlier
 from pipeline.core.schema import EDGES
+from pipeline.dedup.clusters import Earlier
 from pipeline.dedup.signature import MinHashSettings
 
 
@@ -26,7 +26,9 @@ def read_signatures(part: Path, settings: MinHashSettings) -> pa.Table:
     return pq.read_table(part, schema=settings.schema)
 
 
-def read_earlier(out_dir: Path, settings: MinHashSettings, changed_paths: Iterable[str], signatures: bool = True) -> Earlier:
+def read_earlier(
+    out_dir: Path, settings: MinHashSettings, changed_paths: Iterable[str], signatures: bool = True
+) -> Earlier:
     """The dedup index earlier runs left, minus the rows of raw files that changed.
 
     Without ``signatures`` only the decisions and the removed doc_ids are read
@@ -43,7 +45,9 @@ def read_earlier(out_dir: Path, settings: MinHashSettings, changed_paths: Iterab
         for table_name in ("documents", "duplicates"):
             for part in store.parts(out_dir, table_name):
                 table = pq.read_table(part, columns=["doc_id", "source_path"])
-                removed.update(table.filter(pc.is_in(table.column("source_path"), value_set=changed)).column("doc_id").to_pylist())
+                removed.update(
+                    table.filter(pc.is_in(table.column("source_path"), value_set=changed)).column("doc_id").to_pylist()
+                )
     return Earlier(
         pa.concat_tables(signatures) if signatures else settings.schema.empty_table(),
         duplicate_of,
@@ -62,7 +66,9 @@ def read_edges(parts: Iterable[Path], leaving: Iterable[str] = ()) -> pa.Table:
     tables = []
     for part in parts:
         table = pq.read_table(part, schema=EDGES)
-        tables.append(table.filter(pc.invert(pc.is_in(table.column("source_path"), value_set=gone))) if len(gone) else table)
+        tables.append(
+            table.filter(pc.invert(pc.is_in(table.column("source_path"), value_set=gone))) if len(gone) else table
+        )
     return pa.concat_tables(tables) if tables else EDGES.empty_table()
 
 
@@ -82,8 +88,11 @@ def pages_with(out_dir: Path, templates: pa.Table) -> list[str]:
             continue
         for edge in (1, 2):
             at = table.filter(pc.not_equal(pc.bit_wise_and(table.column("where"), edge), 0))
-            hits = at.join(wanted.filter(pc.equal(wanted.column("edge"), edge)).drop_columns(["edge"]), ["scope", "template_hash"],
-                           join_type="inner")
+            hits = at.join(
+                wanted.filter(pc.equal(wanted.column("edge"), edge)).drop_columns(["edge"]),
+                ["scope", "template_hash"],
+                join_type="inner",
+            )
             found.update(hits.column("source_path").to_pylist())
     return sorted(found)
 

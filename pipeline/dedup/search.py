@@ -103,7 +103,9 @@ def _upper_triangle(size: int) -> tuple[np.ndarray, np.ndarray]:
     return np.triu_indices(size, k=1)
 
 
-def cluster(signatures: pa.Table, config: Config, earlier: Earlier | None = None, texts: Texts | None = None) -> Clustering:
+def cluster(
+    signatures: pa.Table, config: Config, earlier: Earlier | None = None, texts: Texts | None = None
+) -> Clustering:
     """Decide, for every new document, whether it is kept or a copy of which one.
 
     ``texts`` fetches clean texts by doc_id, for the pairs whose estimate is
@@ -137,8 +139,15 @@ def cluster(signatures: pa.Table, config: Config, earlier: Earlier | None = None
         for start in range(0, len(pairs), VERIFY_CHUNK):
             left, right = pairs[start : start + VERIFY_CHUNK, 0], pairs[start : start + VERIFY_CHUNK, 1]
             sims[start : start + VERIFY_CHUNK], settled = verify(
-                sigs[left], sigs[right], rows.text_hash[left], rows.text_hash[right], rows.ids[left], rows.ids[right],
-                dedup, texts)
+                sigs[left],
+                sigs[right],
+                rows.text_hash[left],
+                rows.text_hash[right],
+                rows.ids[left],
+                rows.ids[right],
+                dedup,
+                texts,
+            )
             exact += settled
         good = sims >= dedup.threshold
         return len(pairs), pairs[good], sims[good], exact
@@ -146,8 +155,16 @@ def cluster(signatures: pa.Table, config: Config, earlier: Earlier | None = None
     return decide(rows, search, earlier.duplicate_of if earlier is not None else {})
 
 
-def verify(left_sigs: np.ndarray, right_sigs: np.ndarray, left_hash: np.ndarray, right_hash: np.ndarray,
-           left_ids: np.ndarray, right_ids: np.ndarray, dedup: DedupSettings, texts: Texts | None) -> tuple[np.ndarray, int]:
+def verify(
+    left_sigs: np.ndarray,
+    right_sigs: np.ndarray,
+    left_hash: np.ndarray,
+    right_hash: np.ndarray,
+    left_ids: np.ndarray,
+    right_ids: np.ndarray,
+    dedup: DedupSettings,
+    texts: Texts | None,
+) -> tuple[np.ndarray, int]:
     """The similarity of each candidate pair (rows of the two sides), and how many were settled on the texts.
 
     Equal texts are copies (similarity 1). A text with no shingles matches
@@ -155,7 +172,9 @@ def verify(left_sigs: np.ndarray, right_sigs: np.ndarray, left_hash: np.ndarray,
     threshold, where the exact Jaccard similarity of the two texts does.
     """
     sims = similarity(left_sigs, right_sigs).astype(np.float64)
-    empty = (left_sigs == EMPTY).all(axis=1) | (right_sigs == EMPTY).all(axis=1) if len(left_sigs) else np.zeros(0, bool)
+    empty = (
+        (left_sigs == EMPTY).all(axis=1) | (right_sigs == EMPTY).all(axis=1) if len(left_sigs) else np.zeros(0, bool)
+    )
     same_text = left_hash == right_hash
     sims[empty] = 0.0
     sims[same_text] = 1.0
@@ -170,5 +189,3 @@ def verify(left_sigs: np.ndarray, right_sigs: np.ndarray, left_hash: np.ndarray,
         raise LookupError(f"texts of {len(missing)} documents to verify are missing (e.g. {missing[0]})")
     sims[rows] = dedup.minhash.exact_similarity([found[left_ids[r]] for r in rows], [found[right_ids[r]] for r in rows])
     return sims, len(rows)
-
-

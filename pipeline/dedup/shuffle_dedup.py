@@ -34,8 +34,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.core.config import Config
-from pipeline.dedup.clusters import SMALL_COLUMNS, Clustering, Earlier, Texts, decide, earlier_rows, nothing_to_decide, prepare
 from pipeline.dedup import search
+from pipeline.dedup.clusters import (
+    SMALL_COLUMNS,
+    Clustering,
+    Earlier,
+    Texts,
+    decide,
+    earlier_rows,
+    nothing_to_decide,
+    prepare,
+)
 from pipeline.dedup.search import _matrix, verify
 from pipeline.dedup.settings import DedupSettings
 from pipeline.dedup.signature import MinHashSettings
@@ -63,15 +72,19 @@ def band_rows(part: Part, rank: np.ndarray, settings: MinHashSettings) -> pd.Dat
     """One row per (document, band) of a part: its band, band key, row number and keep rank."""
     keys = _matrix(part.read(["band_keys"], settings).column("band_keys"), settings.bands, np.uint64)
     count = len(keys)
-    return pd.DataFrame({
-        "band": np.tile(np.arange(settings.bands, dtype=np.uint8), count),
-        "key": keys.ravel(),
-        "row": np.repeat(np.arange(part.offset, part.offset + count, dtype=np.int64), settings.bands),
-        "rank": np.repeat(rank.astype(np.int64), settings.bands),
-    })
+    return pd.DataFrame(
+        {
+            "band": np.tile(np.arange(settings.bands, dtype=np.uint8), count),
+            "key": keys.ravel(),
+            "row": np.repeat(np.arange(part.offset, part.offset + count, dtype=np.int64), settings.bands),
+            "rank": np.repeat(rank.astype(np.int64), settings.bands),
+        }
+    )
 
 
-def partition_pairs(frame: pd.DataFrame, to_search: np.ndarray, searched: np.ndarray, n: int, starts: np.ndarray) -> pd.DataFrame:
+def partition_pairs(
+    frame: pd.DataFrame, to_search: np.ndarray, searched: np.ndarray, n: int, starts: np.ndarray
+) -> pd.DataFrame:
     """The candidate pairs of one partition's buckets that hold a row to search (`dedup.candidate_pairs`'s rule).
 
     ``to_search`` and ``searched`` are bit-packed masks over all rows;
@@ -91,20 +104,29 @@ def partition_pairs(frame: pd.DataFrame, to_search: np.ndarray, searched: np.nda
     pairs = np.unique(np.concatenate(found).astype(np.int64), axis=0)
     pairs = pairs[search_mask[pairs[:, 0]] | search_mask[pairs[:, 1]]]
     pairs = pairs[~(searched_mask[pairs[:, 0]] | searched_mask[pairs[:, 1]])]
-    return pd.DataFrame({
-        "left": pairs[:, 0], "right": pairs[:, 1],
-        "left_part": np.searchsorted(starts, pairs[:, 0], side="right") - 1,
-        "right_part": np.searchsorted(starts, pairs[:, 1], side="right") - 1,
-    })
+    return pd.DataFrame(
+        {
+            "left": pairs[:, 0],
+            "right": pairs[:, 1],
+            "left_part": np.searchsorted(starts, pairs[:, 0], side="right") - 1,
+            "right_part": np.searchsorted(starts, pairs[:, 1], side="right") - 1,
+        }
+    )
 
 
-def _rows_of(parts: Sequence[Part], index: int, rows: np.ndarray, settings: MinHashSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _rows_of(
+    parts: Sequence[Part], index: int, rows: np.ndarray, settings: MinHashSettings
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Signatures, text hashes and doc_ids of some rows (global numbers) of one part."""
     part = parts[index]
     table = part.read(["doc_id", "minhash", "text_hash"], settings)
     local = rows - part.offset
     sigs = _matrix(table.column("minhash"), settings.num_perm, np.uint32)[local]
-    return sigs, table.column("text_hash").to_numpy()[local], np.array(table.column("doc_id").to_pylist(), dtype=object)[local]
+    return (
+        sigs,
+        table.column("text_hash").to_numpy()[local],
+        np.array(table.column("doc_id").to_pylist(), dtype=object)[local],
+    )
 
 
 def attach_left(frame: pd.DataFrame, parts: Sequence[Part], settings: MinHashSettings) -> pd.DataFrame:
@@ -113,15 +135,24 @@ def attach_left(frame: pd.DataFrame, parts: Sequence[Part], settings: MinHashSet
     pieces = []
     for index, group in frame.groupby("left_part", sort=True):
         sigs, hashes, ids = _rows_of(parts, int(index), group["left"].to_numpy(), settings)
-        pieces.append(pd.DataFrame({
-            "left": group["left"].to_numpy(), "right": group["right"].to_numpy(),
-            "right_part": group["right_part"].to_numpy(),
-            "left_sig": [bytes(s) for s in sigs], "left_hash": hashes, "left_id": ids,
-        }))
+        pieces.append(
+            pd.DataFrame(
+                {
+                    "left": group["left"].to_numpy(),
+                    "right": group["right"].to_numpy(),
+                    "right_part": group["right_part"].to_numpy(),
+                    "left_sig": [bytes(s) for s in sigs],
+                    "left_hash": hashes,
+                    "left_id": ids,
+                }
+            )
+        )
     return pd.concat(pieces) if pieces else _ATTACHED.copy()
 
 
-def verify_partition(frame: pd.DataFrame, parts: Sequence[Part], dedup: DedupSettings, texts: Texts | None) -> tuple[int, np.ndarray, np.ndarray, int]:
+def verify_partition(
+    frame: pd.DataFrame, parts: Sequence[Part], dedup: DedupSettings, texts: Texts | None
+) -> tuple[int, np.ndarray, np.ndarray, int]:
     """Verify one partition's pairs against their right rows' parts: (pairs, verified edges, similarities, settled on texts).
 
     One `dedup.verify` call for the whole partition, so the texts of its pairs near
@@ -138,22 +169,37 @@ def verify_partition(frame: pd.DataFrame, parts: Sequence[Part], dedup: DedupSet
         right_hash.append(hashes)
         right_ids.append(ids)
     left_sigs = np.frombuffer(b"".join(frame["left_sig"]), dtype=np.uint32).reshape(len(frame), settings.num_perm)
-    found, settled = verify(left_sigs, np.concatenate(right_sigs), frame["left_hash"].to_numpy().astype(np.uint64),
-                            np.concatenate(right_hash), frame["left_id"].to_numpy(), np.concatenate(right_ids),
-                            dedup, texts)
+    found, settled = verify(
+        left_sigs,
+        np.concatenate(right_sigs),
+        frame["left_hash"].to_numpy().astype(np.uint64),
+        np.concatenate(right_hash),
+        frame["left_id"].to_numpy(),
+        np.concatenate(right_ids),
+        dedup,
+        texts,
+    )
     good = found >= dedup.threshold
     edges = np.stack([frame["left"].to_numpy(), frame["right"].to_numpy()], axis=1)[good]
     return len(frame), edges, found[good], settled
 
 
 _PAIRS = pd.DataFrame({c: pd.Series(dtype="int64") for c in ("left", "right", "left_part", "right_part")})
-_ATTACHED = pd.DataFrame({"left": pd.Series(dtype="int64"), "right": pd.Series(dtype="int64"),
-                          "right_part": pd.Series(dtype="int64"), "left_sig": pd.Series(dtype=object),
-                          "left_hash": pd.Series(dtype="uint64"), "left_id": pd.Series(dtype=object)})
+_ATTACHED = pd.DataFrame(
+    {
+        "left": pd.Series(dtype="int64"),
+        "right": pd.Series(dtype="int64"),
+        "right_part": pd.Series(dtype="int64"),
+        "left_sig": pd.Series(dtype=object),
+        "left_hash": pd.Series(dtype="uint64"),
+        "left_id": pd.Series(dtype=object),
+    }
+)
 
 
-def index_parts(earlier_paths: Sequence[Path], staged_paths: Sequence[Path], earlier: Earlier | None,
-                settings: MinHashSettings) -> tuple[list[Part], pa.Table, pa.Table]:
+def index_parts(
+    earlier_paths: Sequence[Path], staged_paths: Sequence[Path], earlier: Earlier | None, settings: MinHashSettings
+) -> tuple[list[Part], pa.Table, pa.Table]:
     """The parts of the index in row order, and the small columns of its earlier and new rows."""
     parts: list[Part] = []
     old, new = [], []
@@ -171,11 +217,21 @@ def index_parts(earlier_paths: Sequence[Path], staged_paths: Sequence[Path], ear
         parts.append(Part(str(path), offset, small.num_rows))
         offset += small.num_rows
     schema = pa.schema([settings.schema.field(name) for name in SMALL_COLUMNS])
-    return parts, pa.concat_tables(old) if old else schema.empty_table(), pa.concat_tables(new) if new else schema.empty_table()
+    return (
+        parts,
+        pa.concat_tables(old) if old else schema.empty_table(),
+        pa.concat_tables(new) if new else schema.empty_table(),
+    )
 
 
-def cluster(client: Any, earlier_paths: Sequence[Path], staged_paths: Sequence[Path], config: Config,
-            earlier: Earlier | None = None, texts: Texts | None = None) -> Clustering:
+def cluster(
+    client: Any,
+    earlier_paths: Sequence[Path],
+    staged_paths: Sequence[Path],
+    config: Config,
+    earlier: Earlier | None = None,
+    texts: Texts | None = None,
+) -> Clustering:
     """`dedup.cluster` on ``client``'s cluster: the same `Clustering`, the driver holding no signature."""
     import dask
     import dask.dataframe as dd
@@ -189,8 +245,14 @@ def cluster(client: Any, earlier_paths: Sequence[Path], staged_paths: Sequence[P
     starts = np.array([part.offset for part in parts], dtype=np.int64)
     n = rows.n
     partitions = max(1, -(-n * settings.bands // ROWS_PER_PARTITION))
-    meta = pd.DataFrame({"band": pd.Series(dtype="uint8"), "key": pd.Series(dtype="uint64"),
-                         "row": pd.Series(dtype="int64"), "rank": pd.Series(dtype="int64")})
+    meta = pd.DataFrame(
+        {
+            "band": pd.Series(dtype="uint8"),
+            "key": pd.Series(dtype="uint64"),
+            "row": pd.Series(dtype="int64"),
+            "rank": pd.Series(dtype="int64"),
+        }
+    )
     ranks = [rows.rank[part.offset : part.offset + part.count] for part in parts]
     with dask.config.set({"dataframe.convert-string": False}):
         bands = dd.from_map(band_rows, parts, ranks, settings=settings, meta=meta, enforce_metadata=False)
@@ -198,14 +260,28 @@ def cluster(client: Any, earlier_paths: Sequence[Path], staged_paths: Sequence[P
         buckets = client.persist(bands.shuffle(on="key", npartitions=partitions))
 
         def search(to_search: np.ndarray, searched: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, int]:
-            pairs = buckets.map_partitions(partition_pairs, np.packbits(to_search), np.packbits(searched), n, starts,
-                                           meta=_PAIRS, enforce_metadata=False)
+            pairs = buckets.map_partitions(
+                partition_pairs,
+                np.packbits(to_search),
+                np.packbits(searched),
+                n,
+                starts,
+                meta=_PAIRS,
+                enforce_metadata=False,
+            )
             attached = pairs.shuffle(on="left_part", npartitions=partitions).map_partitions(
-                attach_left, parts, settings, meta=_ATTACHED, enforce_metadata=False)
-            verified = [dask.delayed(verify_partition)(piece, parts, config.dedup, texts)
-                        for piece in attached.shuffle(on="right_part", npartitions=partitions).to_delayed()]
+                attach_left, parts, settings, meta=_ATTACHED, enforce_metadata=False
+            )
+            verified = [
+                dask.delayed(verify_partition)(piece, parts, config.dedup, texts)
+                for piece in attached.shuffle(on="right_part", npartitions=partitions).to_delayed()
+            ]
             results = client.gather(client.compute(verified))
-            return (sum(r[0] for r in results), np.concatenate([r[1] for r in results]),
-                    np.concatenate([r[2] for r in results]), sum(r[3] for r in results))
+            return (
+                sum(r[0] for r in results),
+                np.concatenate([r[1] for r in results]),
+                np.concatenate([r[2] for r in results]),
+                sum(r[3] for r in results),
+            )
 
         return decide(rows, search, earlier.duplicate_of if earlier is not None else {})

@@ -61,5 +61,7 @@ def exact_text_keys(text_hash: np.ndarray, bands: int) -> np.ndarray:
     """
     band = np.arange(bands, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        mixed = (text_hash[:, None] ^ np.uint64(0x9E3779B97F4A7C15)) * np.uint64(0xBF58476D1CE4E5B9) + band * np.uint64(0x94D049BB133111EB)
+        mixed = (text_hash[:, None] ^ np.uint64(0x9E3779B97F4A7C15)) * np.uint64(0xBF58476D1CE4E5B9) + band * np.uint64(
+            0x94D049BB133111EB
+        )
         return mixed ^ (mixed >> np.uint64(31))

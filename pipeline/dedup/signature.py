@@ -87,9 +87,28 @@ def char_shingles(key: str, n: int) -> list[str]:
 # summed mod 2**32, then murmur-mixed): fixed odd constants, so hashes never
 # change between runs.
 _NGRAM_MULTIPLIERS = np.array(
-    [0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F, 0x165667B1, 0xD3A2646D, 0xFD7046C5, 0xB55A4F09, 0x68E31DA5,
-     0x1B873593, 0xCC9E2D51, 0xE6546B65, 0x7FEB352D, 0x846CA68B, 0x2C1B3C6D, 0x297A2D39, 0xA0761D65, 0xE7037ED1,
-     0x8EBC6AF1, 0x589965CD],
+    [
+        0x9E3779B1,
+        0x85EBCA77,
+        0xC2B2AE3D,
+        0x27D4EB2F,
+        0x165667B1,
+        0xD3A2646D,
+        0xFD7046C5,
+        0xB55A4F09,
+        0x68E31DA5,
+        0x1B873593,
+        0xCC9E2D51,
+        0xE6546B65,
+        0x7FEB352D,
+        0x846CA68B,
+        0x2C1B3C6D,
+        0x297A2D39,
+        0xA0761D65,
+        0xE7037ED1,
+        0x8EBC6AF1,
+        0x589965CD,
+    ],
     dtype=np.uint32,
 )
 # Shingles per block of the permutation step: its buffer (num_perm x block,
@@ -251,7 +270,9 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
         return h ^ (h >> np.uint32(16))
 
 
-def token_signatures(rows: Sequence[tuple[np.ndarray, bool]], num_perm: int, seed: int, cjk_ngram: int, word_ngram: int) -> np.ndarray:
+def token_signatures(
+    rows: Sequence[tuple[np.ndarray, bool]], num_perm: int, seed: int, cjk_ngram: int, word_ngram: int
+) -> np.ndarray:
     """MinHash rows of `tokens` results: CJK ones on character n-grams, the others on word n-grams."""
     sigs = np.full((len(rows), num_perm), EMPTY, dtype=np.uint32)
     for is_cjk_text, n in ((True, cjk_ngram), (False, word_ngram)):
@@ -325,8 +346,14 @@ class MinHashSettings:
         return self.num_perm // self.bands
 
     def describe(self) -> dict:
-        return {"scheme": self.scheme, "seed": self.seed, "num_perm": self.num_perm, "cjk_ngram": self.cjk_ngram,
-                "word_ngram": self.word_ngram, "bands": self.bands}
+        return {
+            "scheme": self.scheme,
+            "seed": self.seed,
+            "num_perm": self.num_perm,
+            "cjk_ngram": self.cjk_ngram,
+            "word_ngram": self.word_ngram,
+            "bands": self.bands,
+        }
 
     @functools.cached_property
     def schema(self) -> pa.Schema:
@@ -338,14 +365,19 @@ class MinHashSettings:
 
         >>> settings = MinHashSettings(128, 1, 5, 3, 16)
         >>> settings.check(settings.schema, "here")
-        >>> MinHashSettings(128, 2, 5, 3, 16).check(settings.schema, "part-000001.parquet")
+        >>> MinHashSettings(128, 2, 5, 3, 16).check(settings.schema, "part-000001.parquet")  # doctest: +NORMALIZE_WHITESPACE
         Traceback (most recent call last):
         ...
-        pipeline.dedup.signature.SketchMismatch: part-000001.parquet: signatures made with seed 1, not 2; MinHashes of different settings cannot be compared. Rebuild the output with --full
+        pipeline.dedup.signature.SketchMismatch: part-000001.parquet: signatures made with seed 1, not 2; MinHashes of
+          different settings cannot be compared. Rebuild the output with --full
         """
         raw = (schema.metadata or {}).get(SKETCH_KEY)
         stored = json.loads(raw) if raw else {}
-        differ = [f"{key} {stored.get(key)!r}, not {value!r}" for key, value in self.describe().items() if stored.get(key) != value]
+        differ = [
+            f"{key} {stored.get(key)!r}, not {value!r}"
+            for key, value in self.describe().items()
+            if stored.get(key) != value
+        ]
         if differ:
             raise SketchMismatch(
                 f"{where}: signatures made with {'; '.join(differ)}; MinHashes of different settings cannot be "

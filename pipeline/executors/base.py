@@ -31,18 +31,33 @@ class Executor(abc.ABC):
     distributed: bool = False
 
     @abc.abstractmethod
-    def map(self, function: Callable[..., dict[str, Any]], jobs: Sequence[tuple], config: Config) -> Iterator[dict[str, Any]]:
+    def map(
+        self, function: Callable[..., dict[str, Any]], jobs: Sequence[tuple], config: Config
+    ) -> Iterator[dict[str, Any]]:
         """``function(*job)`` for every job; yield each result as it finishes (in any order)."""
 
     @abc.abstractmethod
-    def counted_templates(self, counts: TemplateCounts, template_rows: Sequence[Path], earlier_edges: Sequence[Path],
-                          changed: Sequence[str], expected_rows: int, min_pages: int) -> Any:
+    def counted_templates(
+        self,
+        counts: TemplateCounts,
+        template_rows: Sequence[Path],
+        earlier_edges: Sequence[Path],
+        changed: Sequence[str],
+        expected_rows: int,
+        min_pages: int,
+    ) -> Any:
         """The template support of every page: this run's (``counts``, or the rows the batches staged) and
         the earlier pages' edges (less the ``changed`` files'), as `TemplateCounts.counted` gives it."""
 
     @abc.abstractmethod
-    def clustered(self, staged_signatures: Sequence[Path], earlier_signatures: Sequence[Path], config: Config,
-                  earlier: Earlier | None, texts: Texts) -> Clustering:
+    def clustered(
+        self,
+        staged_signatures: Sequence[Path],
+        earlier_signatures: Sequence[Path],
+        config: Config,
+        earlier: Earlier | None,
+        texts: Texts,
+    ) -> Clustering:
         """Every new document kept or a copy of which one (`pipeline.dedup.search.cluster`)."""
 
     def close(self) -> None:

@@ -78,7 +78,9 @@ def _shared(jobs: Sequence[tuple]) -> list[Any]:
     if not jobs:
         return []
     plain = (str, int, float, bool, bytes, type(None))
-    return [arg for arg in jobs[0] if not isinstance(arg, plain) and all(any(a is arg for a in job) for job in jobs[1:])]
+    return [
+        arg for arg in jobs[0] if not isinstance(arg, plain) and all(any(a is arg for a in job) for job in jobs[1:])
+    ]
 
 
 class DaskExecutor(Executor):
@@ -92,7 +94,9 @@ class DaskExecutor(Executor):
     def __init__(self, client: Any) -> None:
         self.client = client
 
-    def map(self, function: Callable[..., dict[str, Any]], jobs: Sequence[tuple], config: Config) -> Iterator[dict[str, Any]]:
+    def map(
+        self, function: Callable[..., dict[str, Any]], jobs: Sequence[tuple], config: Config
+    ) -> Iterator[dict[str, Any]]:
         from distributed import as_completed
 
         client = self.client
@@ -112,14 +116,27 @@ class DaskExecutor(Executor):
             if following is not None:
                 running.add(following)
 
-    def counted_templates(self, counts: TemplateCounts, template_rows: Sequence[Path], earlier_edges: Sequence[Path],
-                          changed: Sequence[str], expected_rows: int, min_pages: int) -> Any:
+    def counted_templates(
+        self,
+        counts: TemplateCounts,
+        template_rows: Sequence[Path],
+        earlier_edges: Sequence[Path],
+        changed: Sequence[str],
+        expected_rows: int,
+        min_pages: int,
+    ) -> Any:
         from pipeline.learn import shuffle_support
 
         return shuffle_support.counted(self.client, template_rows, earlier_edges, changed, expected_rows, min_pages)
 
-    def clustered(self, staged_signatures: Sequence[Path], earlier_signatures: Sequence[Path], config: Config,
-                  earlier: Earlier | None, texts: Texts) -> Clustering:
+    def clustered(
+        self,
+        staged_signatures: Sequence[Path],
+        earlier_signatures: Sequence[Path],
+        config: Config,
+        earlier: Earlier | None,
+        texts: Texts,
+    ) -> Clustering:
         from pipeline.dedup import shuffle_dedup
 
         return shuffle_dedup.cluster(self.client, earlier_signatures, staged_signatures, config, earlier, texts)

@@ -106,7 +106,9 @@ class WorkerPool:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
-    def __call__(self, function: Callable[..., dict[str, Any]], jobs: Sequence[tuple], config: Config) -> Iterator[dict[str, Any]]:
+    def __call__(
+        self, function: Callable[..., dict[str, Any]], jobs: Sequence[tuple], config: Config
+    ) -> Iterator[dict[str, Any]]:
         """``function(*job)`` for every job, in worker processes; yield each result as it finishes (any order).
 
         With one worker everything runs in this process, which is what tests and
@@ -166,16 +168,31 @@ class LocalExecutor(Executor):
     def __init__(self) -> None:
         self.pool = WorkerPool()
 
-    def map(self, function: Callable[..., dict[str, Any]], jobs: Sequence[tuple], config: Config) -> Iterator[dict[str, Any]]:
+    def map(
+        self, function: Callable[..., dict[str, Any]], jobs: Sequence[tuple], config: Config
+    ) -> Iterator[dict[str, Any]]:
         return self.pool(function, jobs, config)
 
-    def counted_templates(self, counts: TemplateCounts, template_rows: Sequence[Path], earlier_edges: Sequence[Path],
-                          changed: Sequence[str], expected_rows: int, min_pages: int) -> Any:
+    def counted_templates(
+        self,
+        counts: TemplateCounts,
+        template_rows: Sequence[Path],
+        earlier_edges: Sequence[Path],
+        changed: Sequence[str],
+        expected_rows: int,
+        min_pages: int,
+    ) -> Any:
         counts.add_rows(read_edges(earlier_edges, changed))
         return counts.counted(min_pages)
 
-    def clustered(self, staged_signatures: Sequence[Path], earlier_signatures: Sequence[Path], config: Config,
-                  earlier: Earlier | None, texts: Texts) -> Clustering:
+    def clustered(
+        self,
+        staged_signatures: Sequence[Path],
+        earlier_signatures: Sequence[Path],
+        config: Config,
+        earlier: Earlier | None,
+        texts: Texts,
+    ) -> Clustering:
         schema = config.dedup.minhash.schema
         parts = [read_part(path, schema=schema) for path in staged_signatures]
         return search.cluster(pa.concat_tables(parts) if parts else schema.empty_table(), config, earlier, texts)
@@ -184,7 +201,9 @@ class LocalExecutor(Executor):
         self.pool.close()
 
 
-def map_batches(function: Callable[..., dict[str, Any]], jobs: Sequence[tuple], config: Config) -> Iterator[dict[str, Any]]:
+def map_batches(
+    function: Callable[..., dict[str, Any]], jobs: Sequence[tuple], config: Config
+) -> Iterator[dict[str, Any]]:
     """``function(*job)`` for every job, in worker processes started for this one pass (see `WorkerPool`)."""
     with WorkerPool() as pool:
         yield from pool(function, jobs, config)

@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.clean.boilerplate import BOTH, BOTTOM, INSIDE, PAGE, TOP, is_prose
+from pipeline.clean.boilerplate import BOTH, BOTTOM, INSIDE, PAGE, TOP
 from pipeline.core.schema import EDGES, TEMPLATES
 
 # Of the articles a learned template stands in, at most this share may have it
@@ -98,7 +98,9 @@ class TemplateCounts:
         if not rows.num_rows:
             return
         names = rows.column("scope").combine_chunks().dictionary_encode()
-        remap = np.array([self.scopes.setdefault(name, len(self.scopes)) for name in names.dictionary.to_pylist()], np.int32)
+        remap = np.array(
+            [self.scopes.setdefault(name, len(self.scopes)) for name in names.dictionary.to_pylist()], np.int32
+        )
         array = np.empty(rows.num_rows, ROW)
         array["scope"] = remap[names.indices.to_numpy(zero_copy_only=False)]
         array["template"] = rows.column("template_hash").to_numpy()
@@ -113,7 +115,10 @@ class TemplateCounts:
         if not len(other.rows) and not other.pending and not other.page_rows:
             return
         other.fold()
-        remap = np.array([self.scopes.setdefault(name, len(self.scopes)) for name in sorted(other.scopes, key=other.scopes.get)], np.int32)
+        remap = np.array(
+            [self.scopes.setdefault(name, len(self.scopes)) for name in sorted(other.scopes, key=other.scopes.get)],
+            np.int32,
+        )
         rows = other.rows.copy()
         rows["scope"] = remap[rows["scope"]]
         self.pending.append(rows)
@@ -134,7 +139,8 @@ class TemplateCounts:
             self.pending = []
 
     def counted(self, min_pages: int = KEPT_MIN_EDGE) -> pa.Table:
-        """Articles per (scope, template) at the top, at the bottom and inside a body, the site's articles and the template's flavour's: what `support_of` takes.
+        """Articles per (scope, template) at the top, at the bottom and inside a body, the site's articles and the
+        template's flavour's: what `support_of` takes.
 
         Only the templates that can be kept come back: at an edge of two
         articles or more. A million pages have millions of distinct lines
@@ -147,7 +153,9 @@ class TemplateCounts:
         keys = self.rows[first]
         where = keys["where"]
         # A template's rows differ in position only: summed per (scope, template).
-        _, heads, group = np.unique(_template_key(keys["scope"], keys["template"]), return_index=True, return_inverse=True)
+        _, heads, group = np.unique(
+            _template_key(keys["scope"], keys["template"]), return_index=True, return_inverse=True
+        )
 
         def summed(at: np.ndarray) -> np.ndarray:
             return np.bincount(group, weights=np.where(at, counts, 0), minlength=len(heads)).astype(np.int64)
@@ -156,7 +164,11 @@ class TemplateCounts:
         scopes, templates = keys["scope"][heads], keys["template"][heads]
         page_rows = where[heads] == PAGE
         pages = np.zeros(len(self.scopes), np.int64)
-        np.add.at(pages, scopes[page_rows], np.bincount(group, weights=counts, minlength=len(heads)).astype(np.int64)[page_rows])
+        np.add.at(
+            pages,
+            scopes[page_rows],
+            np.bincount(group, weights=counts, minlength=len(heads)).astype(np.int64)[page_rows],
+        )
         kept = can_be_kept(top, bottom) & ~page_rows
         table = pa.table(
             {
@@ -169,28 +181,39 @@ class TemplateCounts:
             }
         )
         edges = self.rows[(self.rows["where"] & BOTH) > 0]
-        rows = pa.table({"scope": pa.array(edges["scope"], pa.int32()), "template_hash": pa.array(edges["template"], pa.uint64()),
-                         "article_key": pa.array(edges["key"], pa.uint64())})
+        rows = pa.table(
+            {
+                "scope": pa.array(edges["scope"], pa.int32()),
+                "template_hash": pa.array(edges["template"], pa.uint64()),
+                "article_key": pa.array(edges["key"], pa.uint64()),
+            }
+        )
         table = table.append_column("flavour_pages", flavour_pages(rows, table, min_pages))
         return table.set_column(0, "scope", self._scope_column(scopes[kept]))
 
     def staged_rows(self) -> pa.Table:
         """The rows themselves (scope by name), for a run whose support is counted on a cluster."""
         self.fold()
-        return pa.table({
-            "scope": self._scope_column(self.rows["scope"]),
-            "template_hash": pa.array(self.rows["template"], pa.uint64()),
-            "where": pa.array(self.rows["where"], pa.uint8()),
-            "article_key": pa.array(self.rows["key"], pa.uint64()),
-        })
+        return pa.table(
+            {
+                "scope": self._scope_column(self.rows["scope"]),
+                "template_hash": pa.array(self.rows["template"], pa.uint64()),
+                "where": pa.array(self.rows["where"], pa.uint8()),
+                "article_key": pa.array(self.rows["key"], pa.uint64()),
+            }
+        )
 
     def _scope_column(self, ids: np.ndarray) -> pa.Array:
         """Scope ids as their names, an Arrow string column."""
         names = pa.array([name for name, _ in sorted(self.scopes.items(), key=lambda item: item[1])], pa.string())
         return pa.DictionaryArray.from_arrays(pa.array(ids, pa.int32()), names).cast(pa.string())
 
-    def support(self, earlier: pa.Table | None = None, texts_of: Callable[[pa.Array], pa.Table] | None = None,
-                min_pages: int = KEPT_MIN_EDGE) -> pa.Table:
+    def support(
+        self,
+        earlier: pa.Table | None = None,
+        texts_of: Callable[[pa.Array], pa.Table] | None = None,
+        min_pages: int = KEPT_MIN_EDGE,
+    ) -> pa.Table:
         """Articles with each template at the top, at the bottom and inside a body, per scope (`schema.TEMPLATES` less ``learned``).
 
         See `support_of`; without ``texts_of`` the texts come from these counts.
@@ -198,7 +221,12 @@ class TemplateCounts:
         return support_of(self.counted(min_pages), earlier, texts_of or self._texts_of)
 
     def _texts_of(self, hashes: pa.Array) -> pa.Table:
-        held = pa.table({"template_hash": pa.array(list(self.texts), pa.uint64()), "template": pa.array(list(self.texts.values()), pa.string())})
+        held = pa.table(
+            {
+                "template_hash": pa.array(list(self.texts), pa.uint64()),
+                "template": pa.array(list(self.texts.values()), pa.string()),
+            }
+        )
         return held.filter(pc.is_in(held.column("template_hash"), value_set=hashes))
 
 
@@ -222,9 +250,16 @@ class EdgeRows:
                 self.wheres.append(where)
 
     def table(self) -> pa.Table:
-        return pa.table({"source_path": self.paths, "scope": self.scopes, "article_key": pa.array(self.keys, pa.uint64()),
-                         "template_hash": pa.array(self.templates, pa.uint64()), "where": pa.array(self.wheres, pa.uint8())},
-                        schema=EDGES)
+        return pa.table(
+            {
+                "source_path": self.paths,
+                "scope": self.scopes,
+                "article_key": pa.array(self.keys, pa.uint64()),
+                "template_hash": pa.array(self.templates, pa.uint64()),
+                "where": pa.array(self.wheres, pa.uint8()),
+            },
+            schema=EDGES,
+        )
 
 
 def support_of(counted: pa.Table, earlier: pa.Table | None, texts_of: Callable[[pa.Array], pa.Table]) -> pa.Table:
@@ -242,26 +277,48 @@ def support_of(counted: pa.Table, earlier: pa.Table | None, texts_of: Callable[[
     """
     table = counted
     if earlier is not None and earlier.num_rows:
-        inside = earlier.select(["scope", "template_hash", "inside", "template"]).rename_columns(["scope", "template_hash", "earlier_inside", "known"])
-        table = table.join(inside.cast(pa.schema([("scope", pa.string()), ("template_hash", pa.uint64()), ("earlier_inside", pa.int64()),
-                                                  ("known", pa.string())])),
-                           ["scope", "template_hash"], join_type="left outer")
-        table = table.set_column(table.column_names.index("inside"), "inside",
-                                 pc.add(table.column("inside"), pc.fill_null(table.column("earlier_inside"), 0)))
+        inside = earlier.select(["scope", "template_hash", "inside", "template"]).rename_columns(
+            ["scope", "template_hash", "earlier_inside", "known"]
+        )
+        table = table.join(
+            inside.cast(
+                pa.schema(
+                    [
+                        ("scope", pa.string()),
+                        ("template_hash", pa.uint64()),
+                        ("earlier_inside", pa.int64()),
+                        ("known", pa.string()),
+                    ]
+                )
+            ),
+            ["scope", "template_hash"],
+            join_type="left outer",
+        )
+        table = table.set_column(
+            table.column_names.index("inside"),
+            "inside",
+            pc.add(table.column("inside"), pc.fill_null(table.column("earlier_inside"), 0)),
+        )
     # One text per hash on the right of each join, or a support row would be repeated.
-    table = table.join(_one_text_each(texts_of(pc.unique(table.column("template_hash")))), "template_hash", join_type="left outer")
+    table = table.join(
+        _one_text_each(texts_of(pc.unique(table.column("template_hash")))), "template_hash", join_type="left outer"
+    )
     if "known" in table.column_names:
         found = table.column("template")
         found = pc.if_else(pc.equal(pc.fill_null(found, ""), ""), table.column("known"), found)
         table = table.set_column(table.column_names.index("template"), "template", found)
-    table = table.set_column(table.column_names.index("template"), "template", pc.fill_null(table.column("template"), ""))
+    table = table.set_column(
+        table.column_names.index("template"), "template", pc.fill_null(table.column("template"), "")
+    )
     schema = pa.schema([f for f in TEMPLATES if f.name != "learned"])
     return table.select(schema.names).cast(schema).sort_by([("scope", "ascending"), ("template_hash", "ascending")])
 
 
 def _one_text_each(texts: pa.Table) -> pa.Table:
     """(template_hash, template) with one row per hash (a template's text is the same wherever it was seen)."""
-    texts = texts.select(["template_hash", "template"]).cast(pa.schema([("template_hash", pa.uint64()), ("template", pa.string())]))
+    texts = texts.select(["template_hash", "template"]).cast(
+        pa.schema([("template_hash", pa.uint64()), ("template", pa.string())])
+    )
     one = texts.group_by("template_hash", use_threads=False).aggregate([("template", "first")])
     return one.rename_columns(["template_hash", "template"])
 
@@ -284,7 +341,9 @@ def _row_key(rows: np.ndarray, with_article: bool) -> np.ndarray:
 def _template_key(scope: np.ndarray, template: np.ndarray) -> np.ndarray:
     """One uint64 per (scope, template), as `_row_key`."""
     with np.errstate(over="ignore"):
-        return template.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) ^ scope.astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
+        return template.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) ^ scope.astype(np.uint64) * np.uint64(
+            0xC2B2AE3D27D4EB4F
+        )
 
 
 def flavour_pages(rows: pa.Table, counted: pa.Table, min_pages: int) -> pa.Array:
@@ -306,21 +365,33 @@ def flavour_pages(rows: pa.Table, counted: pa.Table, min_pages: int) -> pa.Array
     if not markers.num_rows or not candidates.num_rows:
         return pa.array(pages, pa.int64())
     rows = rows.select([*keys, "article_key"]).group_by([*keys, "article_key"], use_threads=False).aggregate([])
-    articles = rows.group_by(keys, use_threads=False).aggregate([("article_key", "count")]).rename_columns([*keys, "articles"])
+    articles = (
+        rows.group_by(keys, use_threads=False).aggregate([("article_key", "count")]).rename_columns([*keys, "articles"])
+    )
     marked = rows.join(markers, keys, join_type="left semi").rename_columns(["scope", "marker", "article_key"])
-    beside = rows.join(candidates, keys, join_type="left semi").join(marked, ["scope", "article_key"], join_type="inner")
+    beside = rows.join(candidates, keys, join_type="left semi").join(
+        marked, ["scope", "article_key"], join_type="inner"
+    )
     beside = beside.filter(pc.not_equal(beside.column("template_hash"), beside.column("marker")))
     pairs = beside.group_by([*keys, "marker"], use_threads=False).aggregate([("article_key", "count")])
-    pairs = pairs.join(articles, keys, join_type="inner").join(articles.rename_columns(["scope", "marker", "marker_articles"]),
-                                                               ["scope", "marker"], join_type="inner")
+    pairs = pairs.join(articles, keys, join_type="inner").join(
+        articles.rename_columns(["scope", "marker", "marker_articles"]), ["scope", "marker"], join_type="inner"
+    )
     site = counted.group_by("scope", use_threads=False).aggregate([("pages", "max")]).rename_columns(["scope", "site"])
     pairs = pairs.join(site, "scope", join_type="inner")
     beside_count, articles_count = pairs.column("article_key_count").to_numpy(), pairs.column("articles").to_numpy()
     chance = pairs.column("marker_articles").to_numpy() / np.maximum(pairs.column("site").to_numpy(), 1)
-    strong = ((beside_count >= FLAVOUR_SHARE * articles_count) & (beside_count >= FLAVOUR_LIFT * chance * articles_count)
-              & (surprise(beside_count, articles_count, chance) >= FLAVOUR_EVIDENCE))
+    strong = (
+        (beside_count >= FLAVOUR_SHARE * articles_count)
+        & (beside_count >= FLAVOUR_LIFT * chance * articles_count)
+        & (surprise(beside_count, articles_count, chance) >= FLAVOUR_EVIDENCE)
+    )
     smallest = pairs.filter(pa.array(strong)).group_by(keys, use_threads=False).aggregate([("marker_articles", "min")])
-    found = counted.select(keys).append_column("row", pa.array(np.arange(counted.num_rows))).join(smallest, keys, join_type="inner")
+    found = (
+        counted.select(keys)
+        .append_column("row", pa.array(np.arange(counted.num_rows)))
+        .join(smallest, keys, join_type="inner")
+    )
     flavour = pages.copy()
     at = found.column("row").to_numpy()
     flavour[at] = np.minimum(pages[at], found.column("marker_articles_min").to_numpy())
@@ -336,110 +407,12 @@ def surprise(hits: np.ndarray, trials: np.ndarray, chance: np.ndarray) -> np.nda
     rate = hits / np.maximum(trials, 1)
     p = np.clip(chance, 1e-9, 1 - 1e-9)
     with np.errstate(divide="ignore", invalid="ignore"):
-        kl = np.where(rate > 0, rate * np.log(rate / p), 0.0) + np.where(rate < 1, (1 - rate) * np.log((1 - rate) / (1 - p)), 0.0)
+        kl = np.where(rate > 0, rate * np.log(rate / p), 0.0) + np.where(
+            rate < 1, (1 - rate) * np.log((1 - rate) / (1 - p)), 0.0
+        )
     return np.where(rate > p, trials * kl, 0.0)
 
 
 def can_be_kept(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
     """Which templates stand at an edge of ``KEPT_MIN_EDGE`` articles or more (no other can be learned)."""
     return np.maximum(top, bottom) >= KEPT_MIN_EDGE
-
-
-# How a template is learned, as the ``learned`` column of `schema.TEMPLATES` says it (comma-joined):
-# furniture at that edge, or furniture there only inside a block of furniture (a sentence with weaker evidence).
-MARKS = ("top", "bottom", "top_in_block", "bottom_in_block")
-
-
-@dataclass(frozen=True)
-class Learned:
-    """The learned templates: per site (scope), the hashes learned at the top and at the bottom.
-
-    ``top_in_block`` and ``bottom_in_block``: sentences that stand at that
-    edge of enough of their site's articles to be a short line's furniture,
-    not to be a sentence's: they are furniture where furniture stands right
-    around them (a site's notice between its credit line and its print
-    links), and article text elsewhere. ``table`` holds them all with their
-    support, for the run report.
-    """
-
-    top: dict[str, frozenset[int]] = field(default_factory=dict)
-    bottom: dict[str, frozenset[int]] = field(default_factory=dict)
-    top_in_block: dict[str, frozenset[int]] = field(default_factory=dict)
-    bottom_in_block: dict[str, frozenset[int]] = field(default_factory=dict)
-    table: pa.Table | None = None
-
-    def for_page(self, scope: str) -> tuple[frozenset[int], frozenset[int], frozenset[int], frozenset[int]]:
-        """(top, bottom, top_in_block, bottom_in_block) hashes that apply to a page of site ``scope``."""
-        return (self.top.get(scope, frozenset()), self.bottom.get(scope, frozenset()),
-                self.top_in_block.get(scope, frozenset()), self.bottom_in_block.get(scope, frozenset()))
-
-    def __bool__(self) -> bool:
-        return any(getattr(self, mark) for mark in MARKS)
-
-    def __getstate__(self) -> dict:
-        # Workers need the hashes only; the table (with every template's text) is for the report.
-        return {**self.__dict__, "table": None}
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-
-    def marks(self) -> set[tuple[str, int, str]]:
-        """Every (scope, template hash, mark) learned."""
-        return {(scope, h, mark) for mark in MARKS for scope, hashes in getattr(self, mark).items() for h in hashes}
-
-
-def learned_at(edge: np.ndarray, inside: np.ndarray, pages: np.ndarray, min_pages: int, share: float = FURNITURE_SHARE) -> np.ndarray:
-    """Which templates are furniture at one edge, from their support there, inside bodies, and their site's articles.
-
-    >>> import numpy as np
-    >>> learned_at(np.array([5, 5, 40, 9]), np.array([0, 0, 0, 3]), np.array([20, 100, 100, 20]), 5).tolist()
-    [True, False, True, False]
-    """
-    return (edge >= min_pages) & (edge >= share * pages) & (inside <= MAX_INNER_SHARE * (edge + inside))
-
-
-def learn(support: pa.Table, min_pages: int | None) -> tuple[Learned, pa.Table]:
-    """The furniture of each site (see the module's docstring), and the support with its ``learned`` column (`schema.TEMPLATES`).
-
-    A short line is learned at an edge with the evidence of `learned_at`; a
-    sentence with ``PROSE_SHARE`` of its site's articles and
-    ``PROSE_MIN_FACTOR`` times ``min_pages``, or, with a short line's
-    evidence only, inside a block of furniture (``*_in_block``).
-    ``min_pages`` None: nothing is learned (``learn_boilerplate`` off), the
-    support is kept all the same.
-    """
-    n = support.num_rows
-    found = {mark: np.zeros(n, dtype=bool) for mark in MARKS}
-    if min_pages is not None:
-        inside, pages = support.column("inside").to_numpy(), support.column("flavour_pages").to_numpy()
-        prose = np.array([is_prose(text) for text in support.column("template").to_pylist()], dtype=bool)
-        for edge in ("top", "bottom"):
-            at = support.column(edge).to_numpy()
-            evidence = learned_at(at, inside, pages, min_pages)
-            strong = learned_at(at, inside, pages, PROSE_MIN_FACTOR * min_pages, PROSE_SHARE)
-            found[edge] = evidence & (~prose | strong)
-            found[f"{edge}_in_block"] = evidence & prose & ~strong
-    any_mark = np.zeros(n, dtype=bool)
-    for marked in found.values():
-        any_mark |= marked
-    names = [",".join(mark for mark in MARKS if found[mark][row]) or None for row in range(n)] if any_mark.any() else [None] * n
-    support = support.append_column("learned", pa.array(names, pa.string())).cast(TEMPLATES)
-    learned = _marked(support.filter(pa.array(any_mark)))
-    return learned, support
-
-
-def learned_from(support: pa.Table | None) -> Learned:
-    """What an output's ``templates`` table says was learned (its ``learned`` column): what its pages were cleaned with."""
-    if support is None or not support.num_rows:
-        return Learned()
-    return _marked(support.filter(pc.is_valid(support.column("learned"))))
-
-
-def _marked(table: pa.Table) -> Learned:
-    """The `Learned` of the rows of a support table that carry a ``learned`` mark."""
-    sets: dict[str, dict[str, set[int]]] = {mark: {} for mark in MARKS}
-    for scope, h, marks in zip(*(table.column(c).to_pylist() for c in ("scope", "template_hash", "learned"))):
-        for mark in marks.split(","):
-            sets[mark].setdefault(scope, set()).add(h)
-    frozen = {mark: {scope: frozenset(hashes) for scope, hashes in per_scope.items()} for mark, per_scope in sets.items()}
-    return Learned(**frozen, table=table)

@@ -21,16 +21,46 @@ from dataclasses import dataclass
 import lxml.html
 from lxml import etree
 
+from pipeline.clean.metadata import harvest_metadata
 from pipeline.core.config import Config
 from pipeline.core.dates import find_dates, parse_date
 from pipeline.core.document import FLAG_NUL_REMOVED, REJECT_NO_MAIN_TEXT, REJECT_TOO_LARGE, Document
-from pipeline.clean.metadata import harvest_metadata
 
 HTML_SUFFIXES = (".html", ".htm")
 EXTRACTOR = "trafilatura"
 # Elements that start a new line of a page's visible text.
-_BLOCKS = ("p", "div", "td", "th", "tr", "li", "ul", "ol", "table", "h1", "h2", "h3", "h4", "h5", "h6", "br", "section",
-           "article", "header", "footer", "nav", "aside", "dl", "dt", "dd", "blockquote", "pre", "form", "title", "hr")
+_BLOCKS = (
+    "p",
+    "div",
+    "td",
+    "th",
+    "tr",
+    "li",
+    "ul",
+    "ol",
+    "table",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "br",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "nav",
+    "aside",
+    "dl",
+    "dt",
+    "dd",
+    "blockquote",
+    "pre",
+    "form",
+    "title",
+    "hr",
+)
 # Lines of the page around its main text that may hold its metadata.
 CONTEXT_LINES = 40
 # A "main text" shorter than this is a page's leftover (an index page's one
@@ -101,26 +131,46 @@ def extract_html(doc: Document, config: Config) -> Document:
     if page.tree is None:
         return doc.rejecting(REJECT_NO_MAIN_TEXT, f"not an HTML page trafilatura can read: {page.problem}")
     if page.too_deep:
-        return doc.rejecting(REJECT_TOO_LARGE, f"HTML page nested over {MAX_DEPTH:,} elements deep"
-                             + (f" even without its nesting <{'>, <'.join(page.flattened)}> tags" if page.flattened else "")
-                             + ": lxml reads no deeper, the text below cannot be read")
+        return doc.rejecting(
+            REJECT_TOO_LARGE,
+            f"HTML page nested over {MAX_DEPTH:,} elements deep"
+            + (f" even without its nesting <{'>, <'.join(page.flattened)}> tags" if page.flattened else "")
+            + ": lxml reads no deeper, the text below cannot be read",
+        )
     if page.elements > MAX_ELEMENTS:
-        return doc.rejecting(REJECT_TOO_LARGE, f"HTML page of {page.elements:,} elements: over the {MAX_ELEMENTS:,} a page may have "
-                             "(a table, a list or a dump, not an article; extraction would cost seconds)")
+        return doc.rejecting(
+            REJECT_TOO_LARGE,
+            f"HTML page of {page.elements:,} elements: over the {MAX_ELEMENTS:,} a page may have "
+            "(a table, a list or a dump, not an article; extraction would cost seconds)",
+        )
     try:
         # Dates only from the page's metadata: a date trafilatura guesses from
         # the text (a copyright year read as 1 January) is worse than the
         # dates the extract stage finds in the text itself.
-        result = trafilatura.bare_extraction(page.tree, fast=page.fast, with_metadata=True, include_comments=False,
-                                             include_tables=False, include_images=False, deduplicate=False,
-                                             date_extraction_params={"extensive_search": False, "original_date": True})
+        result = trafilatura.bare_extraction(
+            page.tree,
+            fast=page.fast,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=False,
+            include_images=False,
+            deduplicate=False,
+            date_extraction_params={"extensive_search": False, "original_date": True},
+        )
     except (ValueError, TypeError, etree.LxmlError) as error:
-        return doc.rejecting(REJECT_NO_MAIN_TEXT, f"not an HTML page trafilatura can read: {type(error).__name__}: {error}")
+        return doc.rejecting(
+            REJECT_NO_MAIN_TEXT, f"not an HTML page trafilatura can read: {type(error).__name__}: {error}"
+        )
     except RecursionError:
-        return doc.rejecting(REJECT_TOO_LARGE, f"HTML page nested too deeply for trafilatura ({page.elements:,} elements)")
+        return doc.rejecting(
+            REJECT_TOO_LARGE, f"HTML page nested too deeply for trafilatura ({page.elements:,} elements)"
+        )
     text = (getattr(result, "text", None) or "").strip() if result is not None else ""
     if len(_SPACE.sub("", text)) < MIN_TEXT_CHARS:
-        return doc.rejecting(REJECT_NO_MAIN_TEXT, f"HTML page with no main text ({len(text)} characters: an index, a list of links, an empty page)")
+        return doc.rejecting(
+            REJECT_NO_MAIN_TEXT,
+            f"HTML page with no main text ({len(text)} characters: an index, a list of links, an empty page)",
+        )
     header, footer = context_lines(page.html, text)
     patterns = config.patterns
     found = harvest_metadata(header + footer, patterns)
@@ -173,7 +223,9 @@ def read_page(html: str) -> Page:
     for element in deepest.iterancestors():
         if isinstance(element.tag, str):
             counts[element.tag] = counts.get(element.tag, 0) + 1
-    nesting = tuple(sorted(tag for tag, count in counts.items() if count >= NESTING_TAG_MIN and tag not in ("html", "body")))
+    nesting = tuple(
+        sorted(tag for tag, count in counts.items() if count >= NESTING_TAG_MIN and tag not in ("html", "body"))
+    )
     if not nesting:
         return Page(tree, html, elements, deep=True, too_deep=True)
     flat = re.sub(rf"</?(?:{'|'.join(map(re.escape, nesting))})\b[^>]*>", "\n", html, flags=re.IGNORECASE)
@@ -210,8 +262,9 @@ def _measure(tree: lxml.html.HtmlElement) -> tuple[int, int, lxml.html.HtmlEleme
 
 
 # As trafilatura parses (`trafilatura.utils.HTML_PARSER`), and as deep as libxml2 goes.
-_PARSER = lxml.html.HTMLParser(collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True,
-                               remove_pis=True, huge_tree=True)
+_PARSER = lxml.html.HTMLParser(
+    collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True, remove_pis=True, huge_tree=True
+)
 
 
 def context_lines(html: str, main_text: str) -> tuple[list[str], list[str]]:

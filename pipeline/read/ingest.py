@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import os
 import stat as stat_module
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Iterable, Sequence
 from typing import Iterator
 
 import xxhash
@@ -129,8 +129,12 @@ def discover(raw_dir: str | Path, follow_symlinks: str = "inside") -> PathList:
                 dirs.clear()
                 continue
             seen.add((here.st_dev, here.st_ino))
-        listed = [name for name in dirs if os.path.islink(os.path.join(root, name))
-                  and not (walk_outside and not _inside(Path(os.path.realpath(os.path.join(root, name))), real_raw))]
+        listed = [
+            name
+            for name in dirs
+            if os.path.islink(os.path.join(root, name))
+            and not (walk_outside and not _inside(Path(os.path.realpath(os.path.join(root, name))), real_raw))
+        ]
         found.extend(os.path.join(root, name) for name in listed)
         dirs[:] = [name for name in dirs if name not in listed]
         found.extend(os.path.join(root, name) for name in sorted(files))
@@ -197,18 +201,26 @@ def open_input(path: Path, raw_dir: Path, follow_symlinks: str = "inside") -> tu
         target = Path(os.path.realpath(path))
         inside = _inside(target, Path(os.path.realpath(raw_dir)))
         if target.is_dir():
-            where = ("its files are read where they live, inside the raw folder" if inside
-                     else "outside the raw folder, not walked; set follow_symlinks = \"all\" to walk it")
+            where = (
+                "its files are read where they live, inside the raw folder"
+                if inside
+                else 'outside the raw folder, not walked; set follow_symlinks = "all" to walk it'
+            )
             raise Refused(REJECT_SYMLINKED_FOLDER, f"link to the folder {target}: {where}")
         if follow_symlinks != "all" and not inside:
-            raise Refused(REJECT_SYMLINK_OUTSIDE_RAW, f"link to {target}, outside the raw folder; not read. "
-                          "Set follow_symlinks = \"all\" to read links wherever they point")
+            raise Refused(
+                REJECT_SYMLINK_OUTSIDE_RAW,
+                f"link to {target}, outside the raw folder; not read. "
+                'Set follow_symlinks = "all" to read links wherever they point',
+            )
     elif stat_module.S_ISDIR(info.st_mode):
         # Listed by `discover` because it could not be listed.
         try:
             os.listdir(path)
         except OSError as error:
-            raise Refused(REJECT_UNREADABLE, f"folder cannot be listed: {error.strerror or error}; its files were not read") from None
+            raise Refused(
+                REJECT_UNREADABLE, f"folder cannot be listed: {error.strerror or error}; its files were not read"
+            ) from None
         raise Refused(REJECT_UNREADABLE, "folder could not be listed during the walk; its files were not read")
     fd = os.open(target, _OPEN_FLAGS | (0 if target != path else getattr(os, "O_NOFOLLOW", 0)))
     try:
@@ -222,9 +234,13 @@ def open_input(path: Path, raw_dir: Path, follow_symlinks: str = "inside") -> tu
 
 
 def _file_kind(mode: int) -> str:
-    for test, kind in ((stat_module.S_ISFIFO, "FIFO (named pipe)"), (stat_module.S_ISSOCK, "socket"),
-                       (stat_module.S_ISCHR, "character device"), (stat_module.S_ISBLK, "block device"),
-                       (stat_module.S_ISDIR, "folder")):
+    for test, kind in (
+        (stat_module.S_ISFIFO, "FIFO (named pipe)"),
+        (stat_module.S_ISSOCK, "socket"),
+        (stat_module.S_ISCHR, "character device"),
+        (stat_module.S_ISBLK, "block device"),
+        (stat_module.S_ISDIR, "folder"),
+    ):
         if test(mode):
             return kind
     return "special file"
@@ -253,7 +269,9 @@ def read_bounded(fd: int, limit: int, digest: xxhash.xxh3_128) -> tuple[bytes | 
     return (b"".join(kept) if kept is not None else None), size
 
 
-def read_file(path: Path, raw_dir: Path, config: Config, names_from: Path | None = None) -> tuple[list[Document], Fingerprint]:
+def read_file(
+    path: Path, raw_dir: Path, config: Config, names_from: Path | None = None
+) -> tuple[list[Document], Fingerprint]:
     """All records of one input file, decoded or rejected with a reason, and what the file was.
 
     Source paths are relative to ``names_from`` (default ``raw_dir``: see
@@ -268,7 +286,9 @@ def read_file(path: Path, raw_dir: Path, config: Config, names_from: Path | None
     except Refused as refused:
         return [base.rejecting(refused.reason, refused.detail)], stat_fingerprint(path)
     except OSError as error:
-        return [base.rejecting(REJECT_UNREADABLE, f"{type(error).__name__}: {error.strerror or error}")], stat_fingerprint(path)
+        return [
+            base.rejecting(REJECT_UNREADABLE, f"{type(error).__name__}: {error.strerror or error}")
+        ], stat_fingerprint(path)
     digest = xxhash.xxh3_128()
     base = base.replace(size_bytes=info.st_size)
     try:
@@ -281,9 +301,16 @@ def read_file(path: Path, raw_dir: Path, config: Config, names_from: Path | None
         else:
             for _ in chunks(fd, digest):
                 pass
-            records = [base.rejecting(REJECT_UNSUPPORTED_FORMAT, f"{suffix or 'no extension'}: only .txt and .html pages and .jsonl feeds are read")]
+            records = [
+                base.rejecting(
+                    REJECT_UNSUPPORTED_FORMAT,
+                    f"{suffix or 'no extension'}: only .txt and .html pages and .jsonl feeds are read",
+                )
+            ]
     except OSError as error:
-        return [base.rejecting(REJECT_UNREADABLE, f"{type(error).__name__}: {error.strerror or error}")], stat_fingerprint(path)
+        return [
+            base.rejecting(REJECT_UNREADABLE, f"{type(error).__name__}: {error.strerror or error}")
+        ], stat_fingerprint(path)
     finally:
         os.close(fd)
     return records, Fingerprint(info.st_size, info.st_mtime_ns, digest.hexdigest())
@@ -311,7 +338,9 @@ def stat_fingerprint(path: Path) -> Fingerprint:
     return Fingerprint(-1, -1, None)
 
 
-def read_batch(paths: Sequence[str | Path], raw_dir: Path, config: Config, names_from: Path | None = None) -> tuple[list[Document], dict[str, Fingerprint]]:
+def read_batch(
+    paths: Sequence[str | Path], raw_dir: Path, config: Config, names_from: Path | None = None
+) -> tuple[list[Document], dict[str, Fingerprint]]:
     """The ``read`` stage over a batch of files: the records, and each file's fingerprint by source path."""
     docs: list[Document] = []
     prints: dict[str, Fingerprint] = {}

@@ -25,6 +25,7 @@ import re
 from typing import Any, Callable, Iterable, Iterator
 
 from pipeline.core.config import Config
+from pipeline.core.dates import parse_date
 from pipeline.core.document import (
     FLAG_DATE_UNPARSED,
     FLAG_FIELD_UNREADABLE,
@@ -38,7 +39,6 @@ from pipeline.core.document import (
 )
 from pipeline.read.decoding import BOMS, decode_bytes
 from pipeline.read.html import extract_html
-from pipeline.core.dates import parse_date
 
 JSONL_SUFFIXES = (".jsonl",)
 TEXT_KEY = "text"
@@ -124,15 +124,18 @@ def jsonl_records(chunks: Iterator[bytes], file_doc: Document, config: Config) -
         unit = 4 if "32" in wide else 2
         decoder = codecs.getincrementaldecoder(wide)(errors="replace")
         text = itertools.chain((decoder.decode(chunk) for chunk in stream), [decoder.decode(b"", final=True)])
-        lines = ((n, line, size * unit) for n, line, size in split_lines(text, config.max_file_bytes // unit, _NEWLINE_TEXT, ""))
+        lines = (
+            (n, line, size * unit)
+            for n, line, size in split_lines(text, config.max_file_bytes // unit, _NEWLINE_TEXT, "")
+        )
     records = 0
     for number, line, size in lines:
-        record = file_doc.replace(
-            doc_id=make_doc_id(file_doc.source_path, number), source_line=number, size_bytes=size
-        )
+        record = file_doc.replace(doc_id=make_doc_id(file_doc.source_path, number), source_line=number, size_bytes=size)
         if line is None:
             records += 1
-            yield record.rejecting(REJECT_TOO_LARGE, f"line {number}: {size} bytes > max_file_bytes={config.max_file_bytes}; not held")
+            yield record.rejecting(
+                REJECT_TOO_LARGE, f"line {number}: {size} bytes > max_file_bytes={config.max_file_bytes}; not held"
+            )
             continue
         if not line.strip():
             continue
@@ -149,7 +152,9 @@ def jsonl_records(chunks: Iterator[bytes], file_doc: Document, config: Config) -
         yield file_doc.rejecting(REJECT_EMPTY, "no records: every line is blank")
 
 
-def parse_record(record: Document, number: int, line: str, encoding: str, flags: tuple[str, ...], config: Config) -> Document:
+def parse_record(
+    record: Document, number: int, line: str, encoding: str, flags: tuple[str, ...], config: Config
+) -> Document:
     """The record of one JSON line, or its reject; never raises on what the line holds."""
     try:
         value = json.loads(line)
@@ -165,7 +170,9 @@ def parse_record(record: Document, number: int, line: str, encoding: str, flags:
     html = value.get(HTML_KEY) if text is None and isinstance(value.get(HTML_KEY), str) else None
     if text is None and html is None:
         shape = "no field 'text'" if TEXT_KEY not in value else f"'text' is {_shape(value[TEXT_KEY])}"
-        return record.rejecting(REJECT_MISSING_TEXT, f"line {number}: {shape} (nor 'html'); expected a string or a list of strings")
+        return record.rejecting(
+            REJECT_MISSING_TEXT, f"line {number}: {shape} (nor 'html'); expected a string or a list of strings"
+        )
     if html is not None:
         text = html
     if not text.strip():
@@ -181,8 +188,12 @@ def parse_record(record: Document, number: int, line: str, encoding: str, flags:
     if text_scrubbed or extra_scrubbed or fields_scrubbed:
         found_flags.append(FLAG_LONE_SURROGATE)
     record = record.replace(
-        text=text, encoding=encoding, flags=flags + tuple(dict.fromkeys(found_flags)), extra=extra_json,
-        extractor="jsonl", **fields,
+        text=text,
+        encoding=encoding,
+        flags=flags + tuple(dict.fromkeys(found_flags)),
+        extra=extra_json,
+        extractor="jsonl",
+        **fields,
     )
     return extract_html(record, config) if html is not None else record
 
@@ -225,7 +236,9 @@ def read_fields(value: dict) -> tuple[dict[str, Any], list[str], dict[str, Any]]
             continue
         parsed = READERS[field_name](item)
         if parsed is None:
-            flags.append(FLAG_DATE_UNPARSED if field_name == "date" and isinstance(item, str) else FLAG_FIELD_UNREADABLE)
+            flags.append(
+                FLAG_DATE_UNPARSED if field_name == "date" and isinstance(item, str) else FLAG_FIELD_UNREADABLE
+            )
             unused.add(key)
         elif field_name in fields:
             unused.add(key)

@@ -21,10 +21,30 @@ import pyarrow.parquet as pq
 import xxhash
 
 from pipeline import store
-from pipeline.read.ingest import Fingerprint, PathList, Refused, chunks, discover, open_input, relative_name, stat_fingerprint
 from pipeline.core.schema import FILES
+from pipeline.read.ingest import (
+    Fingerprint,
+    PathList,
+    Refused,
+    chunks,
+    discover,
+    open_input,
+    relative_name,
+    stat_fingerprint,
+)
 
-__all__ = ["Fingerprint", "Plan", "content_hash", "ledger_of", "ledger_rows", "ledger_table", "plan", "plan_run", "prints_table", "write_ledger"]
+__all__ = [
+    "Fingerprint",
+    "Plan",
+    "content_hash",
+    "ledger_of",
+    "ledger_rows",
+    "ledger_table",
+    "plan",
+    "plan_run",
+    "prints_table",
+    "write_ledger",
+]
 
 
 def content_hash(path: Path, raw_dir: Path, follow_symlinks: str = "inside") -> str | None:
@@ -90,8 +110,13 @@ class Plan:
         }
 
 
-def plan(files: Sequence[Path], raw_dir: Path, ledger: pa.Table | None, names_from: Path | None = None,
-         follow_symlinks: str = "inside") -> Plan:
+def plan(
+    files: Sequence[Path],
+    raw_dir: Path,
+    ledger: pa.Table | None,
+    names_from: Path | None = None,
+    follow_symlinks: str = "inside",
+) -> Plan:
     """Compare the raw folder with the ledger (None: process everything).
 
     Source paths are relative to ``names_from`` (default ``raw_dir``), the
@@ -114,7 +139,11 @@ def plan(files: Sequence[Path], raw_dir: Path, ledger: pa.Table | None, names_fr
         name = relative_name(path, names_from)
         seen.add(name)
         i = done.get(name)
-        row = None if i is None else {"size_bytes": int(sizes[i]), "mtime_ns": int(mtimes[i]), "content_hash": hashes[i].as_py()}
+        row = (
+            None
+            if i is None
+            else {"size_bytes": int(sizes[i]), "mtime_ns": int(mtimes[i]), "content_hash": hashes[i].as_py()}
+        )
         if row is None:
             # New: the worker that reads it hashes the bytes it reads
             # (`ingest.read_file`), rather than this process reading it too.
@@ -145,8 +174,9 @@ def under(name: str, prefix: str) -> bool:
     return name.startswith(prefix) if prefix else not name.startswith("../")
 
 
-def plan_run(raw_dir: Path, out_dir: Path, full: bool = False, names_from: Path | None = None,
-             follow_symlinks: str = "inside") -> Plan:
+def plan_run(
+    raw_dir: Path, out_dir: Path, full: bool = False, names_from: Path | None = None, follow_symlinks: str = "inside"
+) -> Plan:
     """The plan for a run over ``raw_dir`` into ``out_dir`` (``full``: every file)."""
     done = None if full or not store.parts(out_dir, store.LEDGER) else store.read_table(out_dir, store.LEDGER)
     return plan(discover(raw_dir, follow_symlinks), raw_dir, done, names_from, follow_symlinks)
@@ -171,7 +201,9 @@ def prints_table(prints: Mapping[str, Fingerprint], records: Mapping[str, int]) 
     )
 
 
-def ledger_table(prints: Mapping[str, Fingerprint], records: Mapping[str, int], run: int, earlier: pa.Table | None) -> pa.Table:
+def ledger_table(
+    prints: Mapping[str, Fingerprint], records: Mapping[str, int], run: int, earlier: pa.Table | None
+) -> pa.Table:
     """The ledger after this run: earlier rows, with this run's files added or replaced (see `ledger_of`)."""
     return ledger_of([prints_table(prints, records)], run, earlier)
 

@@ -16,9 +16,8 @@ import os
 import re
 from pathlib import Path
 
-from pipeline.store.objects import is_url
-
 from pipeline.store.layout import OutputError
+from pipeline.store.objects import is_url
 
 ENV = "DOCCLEAN_ALLOWED_ROOTS"
 
@@ -35,7 +34,9 @@ def roots(value: str | None = None) -> list[Path | str] | None:
     if not value or not value.strip():
         return None
     parts = re.split(re.escape(os.pathsep) + r"(?!//)", value) if os.pathsep == ":" else value.split(os.pathsep)
-    return [part.strip().rstrip("/") if is_url(part.strip()) else Path(part).resolve() for part in parts if part.strip()]
+    return [
+        part.strip().rstrip("/") if is_url(part.strip()) else Path(part).resolve() for part in parts if part.strip()
+    ]
 
 
 def _url_allowed(url: str, allowed: list[Path | str]) -> bool:
@@ -68,8 +69,10 @@ def check(*paths: str | Path, allowed: list[Path] | None = None, required: bool 
     for path in paths:
         if is_url(str(path)):
             if not _url_allowed(str(path), allowed):
-                raise OutputError(f"{str(path)!r} is outside the places this deployment may use ({_listed(allowed)}); "
-                                  f"use a prefix under them, or add one to {ENV} where the worker runs")
+                raise OutputError(
+                    f"{str(path)!r} is outside the places this deployment may use ({_listed(allowed)}); "
+                    f"use a prefix under them, or add one to {ENV} where the worker runs"
+                )
             continue
         resolved = Path(path).resolve()
         if not any(isinstance(root, Path) and (resolved == root or resolved.is_relative_to(root)) for root in allowed):
@@ -83,7 +86,9 @@ def _listed(allowed: list[Path | str]) -> str:
     return ", ".join(str(p) for p in allowed)
 
 
-def guard(raw_dir: str, out_dir: str, patterns_file: str | None, follow_symlinks: str, required: bool) -> tuple[str, str]:
+def guard(
+    raw_dir: str, out_dir: str, patterns_file: str | None, follow_symlinks: str, required: bool
+) -> tuple[str, str]:
     """Check everything a deployment run would read or write; return the folders resolved.
 
     The patterns file is read too, and following links everywhere (``follow_symlinks

@@ -179,6 +179,7 @@ def _journal(out_dir: Path) -> dict | None:
 
 def _committed(out_dir: Path, table: str, found: list[Path], journal: dict) -> list[Path]:
     """The parts of ``table`` once ``journal`` is applied: deleted ones out, renamed ones in (their temp while it is there)."""
+
     def ours(rel: str) -> bool:
         return rel.startswith(f"{table}/part-") and rel.endswith(".parquet")
 
@@ -303,6 +304,7 @@ def commit(out_dir: Path, replace: Sequence[tuple[Path, Path]], delete: Sequence
 
     Temps must be complete and synced. The journal is the commit point.
     """
+
     def rel(path: Path) -> str:
         return path.relative_to(out_dir).as_posix()
 

@@ -22,8 +22,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
-from pipeline.store.objects import Conflict, Objects
 from pipeline.store.layout import BusyError
+from pipeline.store.objects import Conflict, Objects
 
 LEASE_NAME = "_lease.json"
 # Long enough that a slow renewal does not lose it, short enough that a
@@ -88,8 +88,9 @@ def holder_of(objects: Objects) -> str:
 
 
 @contextlib.contextmanager
-def leased(objects: Objects, url: str, wait_seconds: float = 0.0,
-           on_wait: Callable[[str], None] | None = None) -> Iterator[Lease]:
+def leased(
+    objects: Objects, url: str, wait_seconds: float = 0.0, on_wait: Callable[[str], None] | None = None
+) -> Iterator[Lease]:
     """Hold the output's lease for the block; `BusyError` when another run holds it past ``wait_seconds``."""
     since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     holder = f"pid {os.getpid()} on {socket.gethostname()}, since {since}"

@@ -27,8 +27,9 @@ from pipeline.store.layout import OutputError
 
 # Fail in seconds, not minutes, when the endpoint is down; a few retries for
 # the throttling any real object store answers with now and then.
-S3_OPTIONS: dict[str, Any] = {"config_kwargs": {"connect_timeout": 5, "read_timeout": 60,
-                                                 "retries": {"max_attempts": 3, "mode": "standard"}}}
+S3_OPTIONS: dict[str, Any] = {
+    "config_kwargs": {"connect_timeout": 5, "read_timeout": 60, "retries": {"max_attempts": 3, "mode": "standard"}}
+}
 
 
 # The schemes docclean reads and writes, and the package that gives fsspec each one.
@@ -80,17 +81,20 @@ def working_schemes() -> str:
         if f"{scheme}://" not in installed:
             needs.setdefault(package, []).append(f"{scheme}://")
     line = f"URLs that work here: {', '.join(installed) or 'none'}"
-    return line + "".join(f"; {', '.join(schemes)} need {package} (pip install {package})" for package, schemes in needs.items())
+    return line + "".join(
+        f"; {', '.join(schemes)} need {package} (pip install {package})" for package, schemes in needs.items()
+    )
 
 
 def check_scheme(url: str) -> None:
     """Refuse (`OutputError`, before anything is contacted) a URL docclean cannot use: its scheme, its package, no bucket.
 
     >>> check_scheme("S3://bucket/clean")
-    >>> check_scheme("ftp://host/clean")  # doctest: +ELLIPSIS
+    >>> check_scheme("ftp://host/clean")  # doctest: +NORMALIZE_WHITESPACE, +ELLIPSIS
     Traceback (most recent call last):
     ...
-    pipeline.store.layout.OutputError: 'ftp://host/clean': ftp:// URLs are not supported (docclean works with object stores); give a local folder or an object store URL. URLs that work here: s3://, s3a://...
+    pipeline.store.layout.OutputError: 'ftp://host/clean': ftp:// URLs are not supported (docclean works with
+      object stores); give a local folder or an object store URL. URLs that work here: s3://, s3a://...
     """
     protocol = protocol_of(url)
     package = SCHEMES.get(protocol)
@@ -98,15 +102,21 @@ def check_scheme(url: str) -> None:
         try:
             fsspec.get_filesystem_class(protocol)
         except (ValueError, ImportError):
-            raise OutputError(f"{url!r}: no filesystem is known for {protocol}:// URLs; give a local folder or an "
-                              f"object store URL such as s3://bucket/prefix. {working_schemes()}") from None
-        raise OutputError(f"{url!r}: {protocol}:// URLs are not supported (docclean works with object stores); "
-                          f"give a local folder or an object store URL. {working_schemes()}")
+            raise OutputError(
+                f"{url!r}: no filesystem is known for {protocol}:// URLs; give a local folder or an "
+                f"object store URL such as s3://bucket/prefix. {working_schemes()}"
+            ) from None
+        raise OutputError(
+            f"{url!r}: {protocol}:// URLs are not supported (docclean works with object stores); "
+            f"give a local folder or an object store URL. {working_schemes()}"
+        )
     try:
         fsspec.get_filesystem_class(protocol)
     except (ValueError, ImportError):
-        raise OutputError(f"{url!r}: {protocol}:// URLs need the {package} package, which is not installed "
-                          f"(pip install {package}). {working_schemes()}") from None
+        raise OutputError(
+            f"{url!r}: {protocol}:// URLs need the {package} package, which is not installed "
+            f"(pip install {package}). {working_schemes()}"
+        ) from None
     if not url.split("://", 1)[1].strip("/"):
         raise OutputError(f"{url!r} names no bucket; give {protocol}://BUCKET/PREFIX")
 
@@ -130,8 +140,10 @@ def describe_failure(url: str, error: BaseException) -> str:
     """One line for a failed call to the store: denied, missing, or unreachable, with what to do."""
     text = str(error).splitlines()[0] if str(error) else type(error).__name__
     if isinstance(error, PermissionError):
-        return (f"access to {url} was denied ({text}); check the credentials (AWS_ACCESS_KEY_ID and "
-                "AWS_SECRET_ACCESS_KEY, or AWS_PROFILE)")
+        return (
+            f"access to {url} was denied ({text}); check the credentials (AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY, or AWS_PROFILE)"
+        )
     if isinstance(error, FileNotFoundError):
         return f"{url}: {text}; create the bucket first, or fix the URL"
     return f"cannot reach the object store for {url} ({type(error).__name__}: {text}); check AWS_ENDPOINT_URL and the network"
@@ -194,7 +206,11 @@ class Objects:
             try:
                 return self.fs.call_s3("put_object", Bucket=bucket, Key=key, Body=data, **condition)["ETag"]
             except OSError as error:
-                if "pre-condition" in str(error).lower() or "precondition" in str(error).lower() or "conflict" in str(error).lower():
+                if (
+                    "pre-condition" in str(error).lower()
+                    or "precondition" in str(error).lower()
+                    or "conflict" in str(error).lower()
+                ):
                     raise Conflict(f"{self.root}/{name} was changed by another writer") from None
                 raise
         now = self.get(name)

@@ -23,16 +23,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipeline import store
+from pipeline.core.schema import DOCUMENTS, DUPLICATES, EDGES, REJECTS
+from pipeline.dedup.clusters import Clustering, Earlier
+from pipeline.dedup.signature import MinHashSettings
 from pipeline.read import ledger
 from pipeline.store import report
-from pipeline import store
-from pipeline.dedup.clusters import Clustering, Earlier
-from pipeline.store.rows import as_duplicates
-from pipeline.core.schema import DOCUMENTS, DUPLICATES, EDGES, REJECTS
-from pipeline.dedup.signature import MinHashSettings
-from pipeline.store.staging import Staging
-from pipeline.store.report import LARGEST_CLUSTERS
 from pipeline.store.layout import COMPRESSION, LEDGER, RUNS, SUMMARY_NAME, TABLES, TEMPLATES
+from pipeline.store.report import LARGEST_CLUSTERS
+from pipeline.store.rows import as_duplicates
+from pipeline.store.staging import Staging
+
 
 @dataclass
 class Published:
@@ -181,7 +182,13 @@ def publish(
     # before the documents are copied, or the process keeps both.
     pa.default_memory_pool().release_unused()
     out = staging.out_dir
-    schemas = {"documents": DOCUMENTS, "duplicates": DUPLICATES, "rejects": REJECTS, "signatures": settings.schema, "edges": EDGES}
+    schemas = {
+        "documents": DOCUMENTS,
+        "duplicates": DUPLICATES,
+        "rejects": REJECTS,
+        "signatures": settings.schema,
+        "edges": EDGES,
+    }
     writing = ThreadPoolExecutor(1, thread_name_prefix="docclean-write")
     writers = {name: _PartWriter(store.part_path(out, name, run), schema, writing) for name, schema in schemas.items()}
     done = Published()
@@ -190,7 +197,9 @@ def publish(
     try:
         offset = 0
         decisions = clustering.decisions
-        for part, batch in store.read_ahead(staging.parts("documents"), functools.partial(store.read_part, schema=DOCUMENTS)):
+        for part, batch in store.read_ahead(
+            staging.parts("documents"), functools.partial(store.read_part, schema=DOCUMENTS)
+        ):
             decided = decisions.slice(offset, batch.num_rows)
             offset += batch.num_rows
             if batch.column("doc_id") != decided.column("doc_id"):
@@ -201,7 +210,9 @@ def publish(
             writers["duplicates"].write(duplicates)
             # Looked up in Arrow: a Python string per row cost more than copying the rows.
             named = batch.filter(pc.is_in(batch.column("doc_id"), value_set=wanted_ids))
-            for doc_id, title, source in zip(*(named.column(c).to_pylist() for c in ("doc_id", "title", "source_path"))):
+            for doc_id, title, source in zip(
+                *(named.column(c).to_pylist() for c in ("doc_id", "title", "source_path"))
+            ):
                 done.titles[doc_id] = (title, source)
             for counted in pc.value_counts(pc.list_flatten(batch.column("flags"))).to_pylist():
                 done.flags[counted["values"]] += counted["counts"]
@@ -213,7 +224,9 @@ def publish(
         for _, table in store.read_ahead(staging.parts("rejects"), functools.partial(store.read_part, schema=REJECTS)):
             writers["rejects"].write(table)
             done.reasons.update(table.column("reason").to_pylist())
-        for _, table in store.read_ahead(staging.parts("signatures"), functools.partial(store.read_part, schema=settings.schema)):
+        for _, table in store.read_ahead(
+            staging.parts("signatures"), functools.partial(store.read_part, schema=settings.schema)
+        ):
             writers["signatures"].write(table)
         for _, table in store.read_ahead(staging.parts("edges"), functools.partial(store.read_part, schema=EDGES)):
             writers["edges"].write(table)
@@ -222,14 +235,18 @@ def publish(
             for name in TABLES:
                 done.delete.extend(store.parts(out, name))
         else:
-            _rework_earlier(out, clustering.changes, earlier.removed, set(plan.changed), set(plan.reread), writers, done)
+            _rework_earlier(
+                out, clustering.changes, earlier.removed, set(plan.changed), set(plan.reread), writers, done
+            )
         if wanted - done.titles.keys():
             done.titles.update(_titles(out, wanted - done.titles.keys()))
 
         earlier_ledger = None
         if earlier is not None and store.parts(out, LEDGER):
             earlier_ledger = store.read_table(out, LEDGER)
-        files_table = ledger.ledger_rows([store.read_part(part) for part in staging.parts("files")], run, earlier_ledger)
+        files_table = ledger.ledger_rows(
+            [store.read_part(part) for part in staging.parts("files")], run, earlier_ledger
+        )
         _write_whole(store.part_path(out, LEDGER, 0), functools.partial(ledger.write_ledger, files_table), done)
         if support is not None:
             _write_whole(store.part_path(out, TEMPLATES, 0), functools.partial(shutil.copyfile, support), done)
@@ -317,7 +334,9 @@ def _rework_earlier(
             decided = _lookup(changes, moved.column("doc_id"))
             now_kept = pc.is_null(decided.column("duplicate_of"))
             writers["documents"].write(moved.filter(now_kept))
-            writers["duplicates"].write(as_duplicates(moved.filter(pc.invert(now_kept)), decided.filter(pc.invert(now_kept))))
+            writers["duplicates"].write(
+                as_duplicates(moved.filter(pc.invert(now_kept)), decided.filter(pc.invert(now_kept)))
+            )
             # A part can lose rows of a changed file without any row moving:
             # every count must hold for an empty selection too.
             kept_now = _true_count(now_kept)
@@ -325,7 +344,9 @@ def _rework_earlier(
                 done.counts["replaced_kept"] += moved.num_rows - kept_now
             else:
                 # A duplicate of a changed kept copy that points at its new version again was verified again.
-                same = _true_count(pc.fill_null(pc.equal(decided.column("duplicate_of"), decided.column("was_duplicate_of")), False))
+                same = _true_count(
+                    pc.fill_null(pc.equal(decided.column("duplicate_of"), decided.column("was_duplicate_of")), False)
+                )
                 done.counts["promoted"] += kept_now
                 done.counts["repointed"] += moved.num_rows - kept_now - same
                 done.counts["reverified"] += same
@@ -340,7 +361,9 @@ def _rework_earlier(
                 _count_leaving(paths, leaving, again, done)
                 _rewrite(part, pc.invert(leaving), done)
         for part in store.parts(out, "edges"):
-            leaving = pc.is_in(pq.read_table(part, columns=["source_path"]).column("source_path"), value_set=leaving_paths)
+            leaving = pc.is_in(
+                pq.read_table(part, columns=["source_path"]).column("source_path"), value_set=leaving_paths
+            )
             if pc.any(leaving).as_py():
                 _rewrite(part, pc.invert(leaving), done)
     if len(gone):
@@ -374,7 +397,9 @@ def _titles(out: Path, ids: set[str]) -> dict[str, tuple[str | None, str]]:
         for part in store.parts(out, name):
             table = pq.read_table(part, columns=["doc_id", "title", "source_path"])
             table = table.filter(pc.is_in(table.column("doc_id"), value_set=wanted))
-            for doc_id, title, source in zip(*(table.column(c).to_pylist() for c in ("doc_id", "title", "source_path"))):
+            for doc_id, title, source in zip(
+                *(table.column(c).to_pylist() for c in ("doc_id", "title", "source_path"))
+            ):
                 found[doc_id] = (title, source)
     return found
 

@@ -39,9 +39,9 @@ import pyarrow.parquet as pq
 import xxhash
 
 from pipeline import store
+from pipeline.store.layout import OutputError
 from pipeline.store.lease import Lease, leased
 from pipeline.store.objects import Conflict, Objects, check_reachable, describe_failure, filesystem, is_url, normalized
-from pipeline.store.layout import OutputError
 
 CACHE_ENV = "DOCCLEAN_CACHE"
 MANIFEST_NAME = "_manifest.json"
@@ -102,11 +102,13 @@ def sync_raw(url: str, notes: list[str]) -> Path:
         info = listing[key]
         if info.get("type") == "directory":
             continue
-        relative = key[len(root):].lstrip("/") if key.startswith(root) else ""
+        relative = key[len(root) :].lstrip("/") if key.startswith(root) else ""
         (objects.__setitem__(relative, info) if safe_key(relative) else unsafe.append(key))
     if unsafe:
-        notes.append(f"{len(unsafe)} objects under {url} have keys that are no file name (empty, '.' or '..' "
-                     f"segments) and were not read, e.g. {unsafe[0]!r}")
+        notes.append(
+            f"{len(unsafe)} objects under {url} have keys that are no file name (empty, '.' or '..' "
+            f"segments) and were not read, e.g. {unsafe[0]!r}"
+        )
     if not objects:
         raise OutputError(f"{url} holds no objects; give the URL of the prefix the pages are under (--raw)")
     record_path = folder / SYNCED_NAME
@@ -158,7 +160,9 @@ def _published(copy: Path) -> list[str]:
     found = []
     for path in copy.rglob("*"):
         rel = path.relative_to(copy).as_posix()
-        if path.is_file() and not any(part.startswith(".") or part.endswith(store.TEMP_SUFFIX) for part in rel.split("/")):
+        if path.is_file() and not any(
+            part.startswith(".") or part.endswith(store.TEMP_SUFFIX) for part in rel.split("/")
+        ):
             found.append(rel)
     return sorted(found)
 
@@ -191,7 +195,9 @@ class RemoteOutput:
         found = self.objects.get(MANIFEST_NAME)
         self.manifest, self.tag = (json.loads(found[0]), found[1]) if found else ({}, None)
         if found and self.manifest.get("format") != MANIFEST_FORMAT:
-            raise OutputError(f"{self.url}/{MANIFEST_NAME} is not a docclean manifest ({self.manifest.get('format')!r})")
+            raise OutputError(
+                f"{self.url}/{MANIFEST_NAME} is not a docclean manifest ({self.manifest.get('format')!r})"
+            )
         files = self.manifest.get("files", {})
         if not found:
             self._refuse_foreign()
@@ -213,8 +219,10 @@ class RemoteOutput:
         for rel in missing:
             (self.copy / rel).parent.mkdir(parents=True, exist_ok=True)
         if missing:
-            self.objects.fs.get([f"{self.objects.root}/{files[rel]['object']}" for rel in missing],
-                                [str(self.copy / rel) for rel in missing])
+            self.objects.fs.get(
+                [f"{self.objects.root}/{files[rel]['object']}" for rel in missing],
+                [str(self.copy / rel) for rel in missing],
+            )
         for rel in missing:
             info = (self.copy / rel).stat()
             record[rel] = [info.st_size, info.st_mtime_ns, files[rel]["xxh3_128"]]
@@ -227,13 +235,25 @@ class RemoteOutput:
 
     def _refuse_foreign(self) -> None:
         """An output URL with no manifest must hold nothing but what docclean writes (a first run cut short)."""
-        ours = {name.split(".")[0] for name in (*store.TABLES, store.LEDGER, store.TEMPLATES, store.RUNS,
-                                                 store.SUMMARY_NAME, store.CARD_NAME, "_lease.json")}
+        ours = {
+            name.split(".")[0]
+            for name in (
+                *store.TABLES,
+                store.LEDGER,
+                store.TEMPLATES,
+                store.RUNS,
+                store.SUMMARY_NAME,
+                store.CARD_NAME,
+                "_lease.json",
+            )
+        }
         for key in self.objects.fs.find(self.objects.root):
-            top = key[len(self.objects.root):].lstrip("/").split("/", 1)[0]
+            top = key[len(self.objects.root) :].lstrip("/").split("/", 1)[0]
             if top and top.split(".")[0] not in ours:
-                raise OutputError(f"{self.url} holds other objects ({key!r}) and no docclean manifest; "
-                                  "give an empty prefix or one an earlier docclean run wrote (--out)")
+                raise OutputError(
+                    f"{self.url} holds other objects ({key!r}) and no docclean manifest; "
+                    "give an empty prefix or one an earlier docclean run wrote (--out)"
+                )
 
     def push(self, run: int) -> dict[str, Any]:
         """Upload what the run changed, then commit the new manifest; return it."""
@@ -242,14 +262,18 @@ class RemoteOutput:
         for rel in _published(self.copy):
             info = (self.copy / rel).stat()
             known = record.get(rel)
-            digest = known[2] if known and known[:2] == [info.st_size, info.st_mtime_ns] else _file_hash(self.copy / rel)
+            digest = (
+                known[2] if known and known[:2] == [info.st_size, info.st_mtime_ns] else _file_hash(self.copy / rel)
+            )
             record[rel] = [info.st_size, info.st_mtime_ns, digest]
             files[rel] = {"object": object_name(rel, digest), "size": info.st_size, "xxh3_128": digest}
         before = {entry["object"] for entry in self.manifest.get("files", {}).values()}
         upload = [rel for rel, entry in files.items() if entry["object"] not in before]
         if upload:
-            self.objects.fs.put([str(self.copy / rel) for rel in upload],
-                                [f"{self.objects.root}/{files[rel]['object']}" for rel in upload])
+            self.objects.fs.put(
+                [str(self.copy / rel) for rel in upload],
+                [f"{self.objects.root}/{files[rel]['object']}" for rel in upload],
+            )
         now = {entry["object"] for entry in files.values()}
         manifest = {
             "format": MANIFEST_FORMAT,
@@ -259,13 +283,19 @@ class RemoteOutput:
             "retired": sorted(before - now),
         }
         if self.lease is not None and self.lease.lost:
-            raise OutputError(f"this run lost its lease on {self.url} (it was not renewed in time); nothing was "
-                              "committed there. Run again")
+            raise OutputError(
+                f"this run lost its lease on {self.url} (it was not renewed in time); nothing was "
+                "committed there. Run again"
+            )
         try:
-            self.tag = self.objects.put(MANIFEST_NAME, json.dumps(manifest, indent=1, sort_keys=True).encode(), replacing=self.tag)
+            self.tag = self.objects.put(
+                MANIFEST_NAME, json.dumps(manifest, indent=1, sort_keys=True).encode(), replacing=self.tag
+            )
         except Conflict:
-            raise OutputError(f"another run committed to {self.url} while this one ran; this run's objects are "
-                              "not listed and nothing it wrote is visible. Run again") from None
+            raise OutputError(
+                f"another run committed to {self.url} while this one ran; this run's objects are "
+                "not listed and nothing it wrote is visible. Run again"
+            ) from None
         # Readers still on the manifest before last have had a whole run to finish.
         for name in sorted(set(self.manifest.get("retired", [])) - now):
             self.objects.delete(name)
@@ -291,9 +321,14 @@ def _overlap(raw: str, out: str) -> bool:
 
 
 @contextlib.contextmanager
-def mirrored(raw: str | Path, out: str | Path, wait_seconds: float = 0.0,
-             on_wait: Callable[[str], None] | None = None, notes: list[str] | None = None,
-             writing: bool = True) -> Iterator[Places]:
+def mirrored(
+    raw: str | Path,
+    out: str | Path,
+    wait_seconds: float = 0.0,
+    on_wait: Callable[[str], None] | None = None,
+    notes: list[str] | None = None,
+    writing: bool = True,
+) -> Iterator[Places]:
     """The local folders for a run over ``raw`` into ``out``, either of them maybe a URL.
 
     Every URL is checked (scheme installed, store reachable, credentials, bucket)
@@ -315,8 +350,11 @@ def mirrored(raw: str | Path, out: str | Path, wait_seconds: float = 0.0,
         check_reachable(str(raw), raw_fs, raw_root)
         if is_url(out) and _overlap(str(raw), str(out)):
             raise OutputError(f"output {out} and raw {raw} overlap; the output must be outside the raw prefix")
-    hold = (leased(Objects(out_fs, out_root), str(out), wait_seconds, on_wait) if out_fs is not None and writing
-            else contextlib.nullcontext())
+    hold = (
+        leased(Objects(out_fs, out_root), str(out), wait_seconds, on_wait)
+        if out_fs is not None and writing
+        else contextlib.nullcontext()
+    )
     with hold as lease:
         remote = None
         if out_fs is not None:
@@ -366,8 +404,10 @@ def listed_part_urls(url: str, table: str) -> list[str]:
     except FileNotFoundError as error:
         raise OutputError(str(error)) from None
     except (ValueError, KeyError, TypeError) as error:
-        raise OutputError(f"{url}/{MANIFEST_NAME} is not a docclean manifest ({type(error).__name__}: {error}); "
-                          "give the URL of an output docclean wrote") from None
+        raise OutputError(
+            f"{url}/{MANIFEST_NAME} is not a docclean manifest ({type(error).__name__}: {error}); "
+            "give the URL of an output docclean wrote"
+        ) from None
     except Exception as error:  # noqa: BLE001 - one line, not a traceback: the store failed us
         raise OutputError(describe_failure(url, error)) from None
 

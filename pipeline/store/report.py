@@ -31,7 +31,9 @@ class CountsDoNotAddUp(RuntimeError):
     """A run's records do not all end in exactly one table: nothing is published."""
 
 
-def run_summary(run: int, facts: dict[str, Any], published: Published, clustering: Clustering, config: Config) -> dict[str, Any]:
+def run_summary(
+    run: int, facts: dict[str, Any], published: Published, clustering: Clustering, config: Config
+) -> dict[str, Any]:
     """The summary of a run that publishes: what its records became, and the corpus after it.
 
     Raises `CountsDoNotAddUp` when this run's records, or the corpus's, do
@@ -45,7 +47,10 @@ def run_summary(run: int, facts: dict[str, Any], published: Published, clusterin
         "finished_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         **facts,
         "documents": published.rows["documents"] - counts["promoted"],
-        "duplicates": published.rows["duplicates"] - counts["replaced_kept"] - counts["repointed"] - counts["reverified"],
+        "duplicates": published.rows["duplicates"]
+        - counts["replaced_kept"]
+        - counts["repointed"]
+        - counts["reverified"],
         "rejects": published.rows["rejects"],
         "duplicates_by_kind": {
             **{kind: counts[f"kind:{kind}"] for kind in DUPLICATE_KINDS},
@@ -62,10 +67,17 @@ def run_summary(run: int, facts: dict[str, Any], published: Published, clusterin
             "removed_changed_files": counts["removed"],
             "cleaned_again": counts["reread"],
         },
-        "swaps": [{"doc_id": doc_id, "replaced_by": replaced_by} for doc_id, replaced_by in sorted(swaps(clustering.changes))],
+        "swaps": [
+            {"doc_id": doc_id, "replaced_by": replaced_by} for doc_id, replaced_by in sorted(swaps(clustering.changes))
+        ],
         "largest_clusters": [
-            {"kept": kept, "title": titles.get(kept, (None, ""))[0], "source_path": titles.get(kept, (None, ""))[1],
-             "size": size, "new_members": new}
+            {
+                "kept": kept,
+                "title": titles.get(kept, (None, ""))[0],
+                "source_path": titles.get(kept, (None, ""))[1],
+                "size": size,
+                "new_members": new,
+            }
             for kept, size, new in clustering.clusters[:LARGEST_CLUSTERS]
         ],
         "totals": totals,
@@ -117,8 +129,17 @@ def nothing_new(facts: dict[str, Any], seconds: float) -> dict[str, Any]:
     (True, 0, True, None)
     """
     return {
-        **facts, "run": None, "nothing_new": True, "records": 0, "documents": 0, "duplicates": 0, "rejects": 0,
-        "rejects_by_reason": {}, "clusters_with_duplicates": 0, "counts_add_up": True, "seconds": round(seconds, 3),
+        **facts,
+        "run": None,
+        "nothing_new": True,
+        "records": 0,
+        "documents": 0,
+        "duplicates": 0,
+        "rejects": 0,
+        "rejects_by_reason": {},
+        "clusters_with_duplicates": 0,
+        "counts_add_up": True,
+        "seconds": round(seconds, 3),
     }
 
 
@@ -188,10 +209,18 @@ def markdown(summary: dict[str, Any]) -> str:
         )
     clusters = summary.get("largest_clusters", [])
     if clusters:
-        lines += ["", "## Largest duplicate clusters", "", "| copies | new | kept doc_id | title | source |", "|---:|---:|---|---|---|"]
+        lines += [
+            "",
+            "## Largest duplicate clusters",
+            "",
+            "| copies | new | kept doc_id | title | source |",
+            "|---:|---:|---|---|---|",
+        ]
         for c in clusters:
             title = (c.get("title") or "").replace("|", "\\|")
-            lines.append(f"| {c['size']} | {c['new_members']} | `{c['kept']}` | {title} | `{c.get('source_path', '')}` |")
+            lines.append(
+                f"| {c['size']} | {c['new_members']} | `{c['kept']}` | {title} | `{c.get('source_path', '')}` |"
+            )
     swaps = summary.get("swaps", [])
     if swaps:
         lines += ["", "## Kept copies replaced by a better new copy", ""]
@@ -200,8 +229,13 @@ def markdown(summary: dict[str, Any]) -> str:
             lines.append(f"- ... and {len(swaps) - 20:,} more (see the run JSON)")
     learned = summary.get("boilerplate_learned", [])
     if learned:
-        lines += ["", "## Boilerplate learned from the corpus (most support first)", "",
-                  "| scope | template | top | bottom | inside |", "|---|---|---:|---:|---:|"]
+        lines += [
+            "",
+            "## Boilerplate learned from the corpus (most support first)",
+            "",
+            "| scope | template | top | bottom | inside |",
+            "|---|---|---:|---:|---:|",
+        ]
         for t in learned:
             template = t["template"].replace("|", "\\|")
             lines.append(f"| {t['scope'] or '(corpus)'} | `{template}` | {t['top']} | {t['bottom']} | {t['inside']} |")
@@ -235,7 +269,8 @@ def dataset_card(summary: dict[str, Any]) -> str:
     """
     totals = summary.get("totals", {})
     configs = "\n".join(
-        f"- config_name: {name}\n  data_files: \"{name}/*.parquet\"" + ("\n  default: true" if name == "documents" else "")
+        f'- config_name: {name}\n  data_files: "{name}/*.parquet"'
+        + ("\n  default: true" if name == "documents" else "")
         for name in CARD_TABLES
     )
     counts = ", ".join(f"{totals.get(name, 0):,} {name}" for name in CARD_TABLES)

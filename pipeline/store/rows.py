@@ -10,8 +10,8 @@ from typing import Any, Sequence
 
 import pyarrow as pa
 
-from pipeline.core.document import Document
 from pipeline.clean.metadata import BOILERPLATE_KINDS
+from pipeline.core.document import Document
 from pipeline.core.schema import DOCUMENTS, REJECTS
 
 DOCUMENT_COLUMNS = DOCUMENTS.names

@@ -22,9 +22,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.core.document import Document
-from pipeline.store.rows import document_table, reject_table
 from pipeline.dedup.signature import MinHashSettings
 from pipeline.store.layout import COMPRESSION, STAGED_SUFFIX, STAGING_PREFIX, read_ahead, read_part
+from pipeline.store.rows import document_table, reject_table
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,9 @@ def load_pages(staging: Staging, index: int) -> tuple[list[Document], dict[str, 
 
 def stage_template_texts(staging: Staging, index: int, texts: dict[int, str]) -> None:
     """Keep one batch's template texts (hash -> text) beside it: the driver looks up the few it keeps at the end."""
-    table = pa.table({"template_hash": pa.array(list(texts), pa.uint64()), "template": pa.array(list(texts.values()), pa.string())})
+    table = pa.table(
+        {"template_hash": pa.array(list(texts), pa.uint64()), "template": pa.array(list(texts.values()), pa.string())}
+    )
     _stage_table(staging.part("template-texts", index), table)
 
 
