@@ -22,86 +22,30 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import shutil
 import sys
 import time
-import tomllib
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any, Sequence
 
 from flows import progress as progress_display
-from flows.pages import heading, removal_lines, render_document
-from pipeline import explain as explaining
+from flows.arguments import checked_place, effective_config
+from flows.lookup import command_explain, command_inspect, command_parts
+from flows.progress import say
 from pipeline import run as steps
 from pipeline import store
-from pipeline.chain import clean_files
 from pipeline.core.config import Config, ConfigError
-from pipeline.core.option_checks import problems_error, problems_of
-from pipeline.core.options import parse_options
-from pipeline.core.toml_files import read_config
 from pipeline.executors import dask_cluster
 from pipeline.read import ledger, raw_folders
 from pipeline.read.ingest import relative_name
 from pipeline.store import remote
 from pipeline.store.layout import BusyError, OutputError
-from pipeline.store.objects import check_scheme
 
 DEFAULT_RAW = "data/raw"
 DEFAULT_OUT = "data/clean"
 # The Prefect server is asked whether it is up before a run is sent to it.
 API_CHECK_SECONDS = 3.0
-
-
-def parse_setting(text: str) -> tuple[str, Any]:
-    """``key=value`` from the command line, the value read as TOML when it is one (else as text).
-
-    >>> parse_setting("dedup_threshold=0.8"), parse_setting("encodings=['gb18030', 'big5']"), parse_setting("patterns_file=my.toml")
-    (('dedup_threshold', 0.8), ('encodings', ['gb18030', 'big5']), ('patterns_file', 'my.toml'))
-    """
-    key, sep, value = text.partition("=")
-    if not sep or not key.strip():
-        raise ConfigError(f"--set {text!r}: write it as KEY=VALUE, e.g. --set dedup_threshold=0.8")
-    try:
-        return key.strip(), tomllib.loads(f"v = {value}")["v"]
-    except tomllib.TOMLDecodeError:
-        return key.strip(), value
-
-
-def effective_config(args: argparse.Namespace) -> Config:
-    """The config file, then ``--wait`` and every ``--set``, validated once: every bad key and value at once.
-
-    The file's values are checked as written, with those of ``--set`` over them
-    (a bad value in the file that ``--set`` replaces is no problem).
-    """
-    values = read_config(args.config) if args.config else {}
-    if getattr(args, "wait", None) is not None:
-        values["lock_wait_seconds"] = args.wait
-    malformed = []
-    for text in getattr(args, "set", None) or []:
-        try:
-            key, value = parse_setting(text)
-        except ConfigError as error:
-            malformed.append(str(error))
-        else:
-            values[key] = value
-    try:
-        config = parse_options(values)
-    except ConfigError as error:
-        raise problems_error(problems_of(error) + malformed) from None
-    if malformed:
-        raise problems_error(malformed)
-    return config
-
-
-def checked_place(place: str) -> str:
-    """A --raw/--out value as the run will use it: a URL with its scheme in lower case, refused (exit 2) when
-    docclean cannot use its scheme; a local path as it is."""
-    if remote.is_url(place):
-        check_scheme(place)
-        return remote.normalized(place)
-    return place
 
 
 def command_run(args: argparse.Namespace) -> int:
@@ -210,10 +154,6 @@ def dry_run(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def say(message: str) -> None:
-    print(f"docclean: {message}", file=sys.stderr, flush=True)
-
-
 def format_summary(summary: dict[str, Any], wall_seconds: float) -> str:
     """The short table printed at the end of a run."""
     if summary.get("nothing_new"):
@@ -246,104 +186,6 @@ def format_summary(summary: dict[str, Any], wall_seconds: float) -> str:
     )
     lines.append(f"  output     {summary['out_dir']}/{{documents,duplicates,rejects,signatures}}/ and summary.json")
     return "\n".join(lines)
-
-
-def command_inspect(args: argparse.Namespace) -> int:
-    args.out = checked_place(args.out)
-    config = effective_config(args)
-    path = Path(args.file)
-    if not path.is_file():
-        raise OutputError(f"{str(path)!r} is not a file")
-    width = max(60, min(shutil.get_terminal_size((120, 20)).columns, 160))
-    try:
-        with path.open("rb") as handle:
-            # At most what the run would hold of it (a larger page is rejected as too_large).
-            raw = handle.read(config.max_file_bytes + 1)
-    except OSError as error:
-        raise OutputError(f"cannot read {str(path)!r}: {error.strerror or error}") from None
-    cut = len(raw) > config.max_file_bytes
-    raw = raw[: config.max_file_bytes]
-    out = remote.local_output(args.out) if remote.is_url(args.out) else Path(args.out)
-    root = explaining.names_root(path, Path(args.raw), out)
-    # Read as run reads it: links judged against the raw folder, not the file's own.
-    docs = clean_files([path], root, config, explaining.learned_of(out, config), names_from=root)
-    size = f"{path.stat().st_size:,} bytes, the first {len(raw):,} shown" if cut else f"{len(raw):,} bytes"
-    print(heading(f"raw page: {path} ({size})", width))
-    encoding = docs[0].encoding if docs and docs[0].encoding else "utf-8"
-    preview = raw.decode(encoding, errors="replace")
-    for number, line in enumerate(preview.splitlines(), start=1):
-        shown = line if len(line) <= width - 8 else line[: width - 9] + "…"
-        print(f"{number:>5} | {shown}")
-    for doc in docs:
-        print(render_document(doc, width))
-        if doc.rejected:
-            # What the stages took out before the record was rejected (every piece extract removed from a
-            # page left empty), or that it was rejected while being read and nothing was removed.
-            print(explaining.rejected_removals(doc))
-            if doc.removals:
-                print("\n".join(removal_lines(doc, width, indent="  ")))
-    return 0
-
-
-def command_explain(args: argparse.Namespace) -> int:
-    args.out = checked_place(args.out)
-    out, target = remote.local_output(args.out) if remote.is_url(args.out) else Path(args.out), args.target
-    if not out.is_dir() or store.read_summary(out) is None:
-        raise OutputError(f"{str(out)!r} holds no docclean output; pass --out with the folder a run wrote")
-    path = Path(target)
-    if path.is_file():
-        source = explaining.source_path_of(path, out, Path(args.raw))
-        found = explaining.explain(out, source_path=source)
-        missing = f"no record of {source!r} in {out}: the file is new or changed since the last run (see run --dry-run)"
-    else:
-        found = explaining.explain(out, doc_id=target)
-        missing = f"no record with doc_id {target!r} in {out} (doc_ids are 16 hex digits; or pass a raw file)"
-    if not found:
-        raise OutputError(missing)
-    config = effective_config(args)
-    width = max(60, min(shutil.get_terminal_size((120, 20)).columns, 160))
-    again = explaining.cleaned_again(out, found, config)
-    for where in found:
-        print("\n".join(explaining.describe(where)))
-        doc = again.get(where.row["doc_id"])
-        note = explaining.removal_note(where, doc)
-        if note is not None:
-            print(note)
-        if doc is not None and (doc.removals or where.table != "rejects"):
-            print("\n".join(removal_lines(doc, width, indent="  ")))
-    return 0
-
-
-def command_parts(args: argparse.Namespace) -> int:
-    """The files of one table as the output's last commit lists them, one per line, for any reader.
-
-    An output that is not there (a missing folder, a folder no run wrote, a URL
-    that cannot be used or reached) is a bad argument: one line, exit 2. An
-    output whose table has no parts prints nothing, and says so on stderr.
-    """
-    if args.table not in (*store.TABLES, store.LEDGER, store.TEMPLATES):
-        raise OutputError(
-            f"no table {args.table!r}; the tables are {', '.join((*store.TABLES, store.LEDGER, store.TEMPLATES))}"
-        )
-    if remote.is_url(args.out):
-        found = remote.listed_part_urls(checked_place(args.out), args.table)
-    else:
-        out = Path(args.out)
-        if not out.exists():
-            raise OutputError(f"{args.out!r} does not exist; give the output folder a run wrote (--out), or its URL")
-        if not out.is_dir():
-            raise OutputError(f"{args.out!r} is not a folder; give the output folder a run wrote (--out), or its URL")
-        if store.read_summary(out) is None:
-            raise OutputError(
-                f"{args.out!r} holds no docclean output (no {store.SUMMARY_NAME}); give the output folder "
-                "a run wrote (--out), or its URL"
-            )
-        found = [str(path) for path in store.parts(out, args.table)]
-    if not found:
-        say(f"note: the last commit of {args.out} lists no parts of {args.table} (the table is empty)")
-        return 0
-    print("\n".join(found))
-    return 0
 
 
 class Parser(argparse.ArgumentParser):

@@ -103,3 +103,7 @@ class LiveBar:
 def for_stream(stream: TextIO = sys.stderr) -> Callable[[dict[str, Any]], None]:
     """A live bar when ``stream`` is a terminal, plain lines otherwise."""
     return LiveBar(stream) if stream.isatty() else PlainLines(stream)
+
+
+def say(message: str) -> None:
+    print(f"docclean: {message}", file=sys.stderr, flush=True)

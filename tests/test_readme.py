@@ -7,6 +7,7 @@ from conftest import ROOT
 from pipeline.core.config import Config
 from pipeline.core.option_descriptions import DESCRIPTIONS
 from pipeline.core.options import readme_options
+from flows.reference import readme_cli
 from pipeline.core.document import REJECT_REASONS
 from pipeline.core.schema import DOCUMENTS, DUPLICATES, EDGES, FILES, REJECTS, TEMPLATES, readme_tables, signatures_schema
 
@@ -36,6 +37,8 @@ def test_every_option_and_reject_reason_is_documented():
     # `python -m pipeline.core.options README.md` refreshes it.
     assert list(DESCRIPTIONS) == options
     assert readme_options(README) == README
+    # So is the command-line reference, from the parser: `python -m flows.reference README.md`.
+    assert readme_cli(README) == README
     for name in options:
         assert f"| `{name}` |" in README, name
     for reason in REJECT_REASONS:

@@ -25,11 +25,8 @@ line. Values already known (from a JSONL record) win over values found here.
 
 from __future__ import annotations
 
-import re
-
-from pipeline.clean.boilerplate import is_learned, is_prose, page_site
+from pipeline.clean.boilerplate import page_site
 from pipeline.clean.fields import (
-    MAX_METADATA_LINE_CHARS,
     Found,
     harvest_metadata,
     match_metadata_line,
@@ -41,11 +38,20 @@ from pipeline.clean.fields import (
     wire_dateline,
     without_signoff,
 )
+from pipeline.clean.page_zones import (
+    DASH_LINE,
+    Page,
+    clean_zone,
+    closing_metadata,
+    drop_around_title,
+    find_title,
+    said,
+    title_like,
+)
 from pipeline.core.config import Config
-from pipeline.core.dates import find_dates, parse_date
+from pipeline.core.dates import parse_date
 from pipeline.core.document import Document, Removal
 from pipeline.core.patterns import Patterns
-from pipeline.core.vocabulary import Piece
 
 __all__ = [
     "extract_metadata",
@@ -60,95 +66,7 @@ __all__ = [
 STAGE_EXTRACT = "extract"
 # Removal kinds that are page furniture, not metadata moved into columns.
 BOILERPLATE_KINDS = ("boilerplate", "learned", "related", "header_line")
-# The most lines a header or a footer zone holds: a page with no prose at all
-# (a list, a poem) is not all header.
-MAX_ZONE_LINES = 60
-_WORD = re.compile(r"\w")
-# Headlines may end in a colon, question or exclamation mark (朱寄云：, 我们该怎么预防？),
-# never in a full stop, comma or semicolon.
-_TITLE_ENDINGS = tuple("。；，,;.")
-# A source name: a few words or ideographs, no sentence in it.
-_SOURCE_LIKE = re.compile(r"(?=(?:\d*[^\W\d_]){2})[\w·&.\-]{2,16}(?: [\w·&.\-]+){0,3}")
-_DASH_LINE = re.compile(r"^\s*(?:——|—|--|－－)")
 _NO_LEARNED: tuple[frozenset[int], ...] = (frozenset(),) * 4
-
-
-def _title_like(line: str, patterns: Patterns, *, in_title_position: bool) -> bool:
-    """Short, and not ending like a body sentence.
-
-    In the e-edition's title position (above the metadata line) 开训！ and
-    怎么预防？ are headlines; as the first line of a plain text, a line ending
-    in ！ or ？ is more likely a salutation or a question that opens the body.
-    """
-    text = line.strip()
-    endings = _TITLE_ENDINGS if in_title_position else _TITLE_ENDINGS + tuple(patterns.sentence_end)
-    return 0 < len(text) <= patterns.title_max_chars and not text.endswith(endings) and _WORD.search(text) is not None
-
-
-class _Page:
-    """One page's lines, with what each one was found to be (``kind``) and how each is explained."""
-
-    def __init__(
-        self,
-        lines: list[str],
-        patterns: Patterns,
-        learned: tuple[frozenset[int], ...],
-        known: dict[str, int] | None = None,
-    ) -> None:
-        self.lines, self.patterns, self.learned, self.known = lines, patterns, learned, known
-        self.kind: dict[int, str] = {}
-        self.credited: list[str] = []
-        self._explained: dict[int, list[Piece] | None] = {}
-
-    def explained(self, i: int) -> list[Piece] | None:
-        if i not in self._explained:
-            self._explained[i] = self.patterns.vocabulary.explain(self.lines[i])
-        return self._explained[i]
-
-    def is_learned(self, i: int, edge: int) -> bool:
-        """Whether line ``i`` is learned furniture at this edge (0 top, 1 bottom): its template, or one inside a block of furniture.
-
-        A line of the article that looks like furniture (a credit, an affiliation) never is.
-        """
-        if not any(self.learned[edge::2]):
-            return False
-        in_block = self.learned[2 + edge]
-        learned = is_learned(self.lines[i], self.learned[edge], footer=edge == 1, known=self.known) or (
-            bool(in_block)
-            and is_learned(self.lines[i], in_block, footer=edge == 1, known=self.known)
-            and self._framed(i, edge)
-        )
-        return learned and not self.patterns.vocabulary.is_article_line(self.lines[i])
-
-    def _framed(self, i: int, edge: int) -> bool:
-        """Furniture stands right around line ``i``: toward the body, and toward the page's edge unless it is the page's last line there."""
-        inward, outward = (i + 1, i - 1) if edge == 0 else (i - 1, i + 1)
-        return self._furniture(inward, edge) and (not 0 <= outward < len(self.lines) or self._furniture(outward, edge))
-
-    def _furniture(self, j: int, edge: int) -> bool:
-        if not 0 <= j < len(self.lines):
-            return False
-        return (
-            self.kind.get(j) in ("metadata_line", "byline")
-            or self.explained(j) is not None
-            or is_learned(self.lines[j], self.learned[edge], footer=edge == 1, known=self.known)
-        )
-
-    def is_body(self, i: int, edge: int) -> bool:
-        return (
-            i not in self.kind
-            and is_prose(self.lines[i])
-            and self.explained(i) is None
-            and not self.is_learned(i, edge)
-        )
-
-    def zones(self) -> tuple[int, int]:
-        """(end of the header zone, start of the footer zone); each zone at most ``MAX_ZONE_LINES`` long."""
-        n = len(self.lines)
-        header_end = next((i for i in range(min(n, MAX_ZONE_LINES)) if self.is_body(i, 0)), min(n, MAX_ZONE_LINES))
-        last = max(header_end, n - MAX_ZONE_LINES)
-        footer_start = next((i + 1 for i in range(n - 1, last - 1, -1) if self.is_body(i, 1)), last)
-        return header_end, footer_start
 
 
 def extract_metadata(
@@ -166,7 +84,7 @@ def extract_metadata(
     """
     if doc.rejected:
         return doc
-    page = _Page([line.strip() for line in doc.text.split("\n") if line.strip()], patterns, learned, known)
+    page = Page([line.strip() for line in doc.text.split("\n") if line.strip()], patterns, learned, known)
     lines, kind = page.lines, page.kind
     found = Found()
     metadata_at: list[int] = []
@@ -181,27 +99,27 @@ def extract_metadata(
             found.role = found.role or byline[0]
             found.authors.update(dict.fromkeys(byline[1]))
     header_end, footer_start = page.zones()
-    learned_header = _clean_zone(page, range(header_end), 0, found)
-    _clean_zone(page, range(footer_start, len(lines)), 1, found)
+    learned_header = clean_zone(page, range(header_end), 0, found)
+    clean_zone(page, range(footer_start, len(lines)), 1, found)
     # Metadata lines that may close an e-edition block: whole metadata lines
     # anywhere, and the footer's date and source lines.
     footer_metadata = [i for i in range(footer_start, len(lines)) if kind.get(i) == "metadata_line"]
-    closing = _closing_metadata(page, sorted(set(metadata_at + footer_metadata)))
+    closing = closing_metadata(page, sorted(set(metadata_at + footer_metadata)))
     if (
         closing
-        and (_DASH_LINE.match(lines[closing]) or _said(lines[closing]))
+        and (DASH_LINE.match(lines[closing]) or said(lines[closing]))
         and closing - 1 not in kind
-        and _title_like(lines[closing - 1], patterns, in_title_position=True)
-        and not _said(lines[closing - 1])
+        and title_like(lines[closing - 1], patterns, in_title_position=True)
+        and not said(lines[closing - 1])
     ):
         # A ——subtitle, or a pull quote that opens the article, between the title and its metadata line.
-        if _DASH_LINE.match(lines[closing]):
+        if DASH_LINE.match(lines[closing]):
             kind[closing] = "subtitle"
         closing -= 1
     if closing is not None and closing >= header_end and not doc.title:
         # A metadata line under the body closes an e-edition block only when the page has no headline
         # above its body: a web page's paper credit (《 人民日报 》（…版）) follows its last paragraph.
-        headline = _find_title(page, header_end, learned_header)
+        headline = find_title(page, header_end, learned_header)
         if headline is not None and not section_like(lines[headline], patterns):
             closing = None
     section = doc.section or (found.sections[0] if found.sections else None)
@@ -219,11 +137,11 @@ def extract_metadata(
         # An e-edition block closes with its title right above its metadata line.
         title = (
             lines[closing]
-            if closing not in kind and _title_like(lines[closing], patterns, in_title_position=True)
+            if closing not in kind and title_like(lines[closing], patterns, in_title_position=True)
             else None
         )
     else:
-        at = _find_title(page, header_end, learned_header)
+        at = find_title(page, header_end, learned_header)
         if at is not None:
             kind[at] = "title"
         title = lines[at] if at is not None else found.original_title
@@ -236,7 +154,7 @@ def extract_metadata(
     for i in learned_header:
         kind.setdefault(i, "learned")
     if closing is None and title:
-        _drop_around_title(page, header_end, learned_header)
+        drop_around_title(page, header_end, learned_header)
     publication, section = publication_of(doc, found, section, patterns)
     body = [line for i, line in enumerate(lines) if i not in kind]
     authors, agency = wire_dateline(body[0] if body else "", patterns)
@@ -258,238 +176,6 @@ def extract_metadata(
         authors=doc.authors or tuple(found.authors) or authors or tuple(dict.fromkeys(page.credited)),
         removals=doc.removals + removals,
     )
-
-
-def _clean_zone(page: _Page, zone: range, edge: int, found: Found) -> list[int]:
-    """Explained lines of one zone leave the text, and learned ones of the footer; after a related-links marker, the rest of the footer does.
-
-    Returns the header's learned lines, which go once the title is chosen.
-    """
-    lines, kind = page.lines, page.kind
-    furniture_seen = False
-    learned: list[int] = []
-    # Several lines of a bare date under a body are a timeline of the article (2003年10月15日 / 杨利伟驾乘…), not its dateline.
-    timeline = edge == 1 and sum(1 for i in zone if i not in kind and _bare_date(page.explained(i))) >= 2
-    for i in zone:
-        if i in kind:
-            continue
-        pieces = page.explained(i)
-        folded = lines[i].strip(" :：·•●■□【】[]").casefold()
-        if timeline and _bare_date(pieces):
-            continue
-        if edge == 1 and (folded in page.patterns.vocabulary.cut_markers or kind.get(i - 1) == "related"):
-            kind[i] = "related"
-        elif edge == 1 and _closing_credit(lines[i], pieces):
-            # The article's own credit closes it (（本报记者 王明）, （新华社北京2月28日电）): it stays in the
-            # text, and its names are the authors when no byline names them.
-            credited = Found()
-            credited.harvest(pieces or [], page.patterns)
-            page.credited.extend(credited.authors)
-        elif pieces is not None:
-            kind[i] = "metadata_line" if found.harvest(pieces, page.patterns) else "boilerplate"
-        elif (dateline := _mostly_metadata(page, i)) is not None:
-            # A dateline with one piece nobody listed (字体：【大 中 小】 on a new site) is a dateline still.
-            found.harvest(dateline, page.patterns)
-            kind[i] = "metadata_line"
-        elif page.is_learned(i, edge):
-            if edge == 1:
-                kind[i] = "learned"
-            else:
-                learned.append(i)
-                found.dates.extend(find_dates(lines[i]) if len(lines[i]) <= MAX_METADATA_LINE_CHARS else [])
-        elif (
-            edge == 1
-            and furniture_seen
-            and not is_prose(lines[i])
-            and not page.patterns.vocabulary.is_article_line(lines[i])
-        ):
-            # Page furniture comes in one block: what follows it is furniture too (a credit of the article aside).
-            kind[i] = "boilerplate"
-        elif edge == 0:
-            # Dates of a header line that is not all furniture still date the page.
-            found.dates.extend(find_dates(lines[i]) if len(lines[i]) <= MAX_METADATA_LINE_CHARS else [])
-        furniture_seen = furniture_seen or kind.get(i) in ("boilerplate", "learned", "metadata_line")
-    return learned
-
-
-def _bare_date(pieces: list[Piece] | None) -> bool:
-    """A line that is a date and nothing else (a time of day aside)."""
-    return (
-        bool(pieces)
-        and all(piece.kind in ("date", "time") for piece in pieces)
-        and any(piece.kind == "date" for piece in pieces)
-    )
-
-
-def _closing_credit(line: str, pieces: list[Piece] | None) -> bool:
-    """A bracketed line that credits the article's reporters or its wire dateline.
-
-    >>> from pipeline.core.vocabulary import Piece
-    >>> _closing_credit("（本报记者 王明）", [Piece("byline", "王明")]), _closing_credit("（新华社北京2月28日电）", None)
-    (True, True)
-    >>> _closing_credit("（责任编辑：王明）", [Piece("editor", "王明")]), _closing_credit("本报记者 王明", [Piece("byline", "王明")])
-    (False, False)
-    """
-    text = line.strip()
-    if text[:1] not in "（(" or text[-1:] not in "）)":
-        return False
-    if pieces is not None:
-        return all(piece.kind in ("byline", "author") for piece in pieces)
-    return text[1:-1].strip().endswith(("电", "讯"))
-
-
-def _closing_metadata(page: _Page, metadata_at: list[int]) -> int | None:
-    """The line above the first metadata line that closes an e-edition block (a title, or no title at all).
-
-    A metadata line closes a block when the nearest line above it (bylines
-    aside) is not a body paragraph; an edition header at the top of a page,
-    or a paper credit under a body, does not.
-    """
-    for meta in metadata_at:
-        above = next((i for i in range(meta - 1, -1, -1) if page.kind.get(i) not in ("metadata_line", "byline")), None)
-        if (
-            above is not None
-            and above not in page.kind
-            and not is_prose(page.lines[above])
-            and not page.patterns.vocabulary.is_article_line(page.lines[above])
-        ):
-            return above
-    return None
-
-
-def _find_title(page: _Page, header_end: int, learned: list[int]) -> int | None:
-    """Which header line is the headline.
-
-    The line a ——subtitle follows; else the last title-like line before the
-    header's first metadata (a date, source, byline, or furniture the corpus
-    taught) that says at least half as much as the longest of them: a
-    poster's name, a byline or a price line is no headline; else a short
-    first line followed by more text (a plain page).
-    """
-    lines, kind, patterns = page.lines, page.kind, page.patterns
-    # Right above the header's metadata is the title position, where 怎么预防？ is a headline too.
-    candidates = [
-        i
-        for i in range(header_end)
-        if i not in kind
-        and not _DASH_LINE.match(lines[i])
-        and _title_like(lines[i], patterns, in_title_position=kind.get(i + 1) in ("metadata_line", "byline"))
-        and not _dateline_like(lines[i], patterns)
-    ]
-    # Lines the corpus taught are furniture are headlines only when nothing else is, and a section
-    # label (要闻) is nothing else: a headline every page of a site repeats is a headline still.
-    fresh = [i for i in candidates if i not in learned and not page.is_learned(i, 0)]
-    if all(section_like(lines[i], patterns) for i in fresh):
-        fresh = [i for i in candidates if not section_like(lines[i], patterns)] or fresh
-    candidates = fresh or candidates
-    if not candidates:
-        return None
-    for i in candidates:
-        below = next((j for j in range(i + 1, header_end) if j not in kind), None)
-        if below is not None and _DASH_LINE.match(lines[below]):
-            return i
-    markers = [
-        i for i in range(candidates[0] + 1, header_end) if kind.get(i) in ("metadata_line", "byline") or i in learned
-    ]
-    before = [i for i in candidates if not markers or i < markers[0]]
-    if markers or header_end < len(lines):
-        # A kicker stands above its headline, and may be the longer of the two;
-        # a poster's name, a byline or a price line says much less than either.
-        most = max(_letters(lines[i]) for i in before)
-        return max(i for i in before if _letters(lines[i]) * 2 >= most)
-    first = candidates[0]
-    opening = next(i for i in range(len(lines)) if i not in kind and not page.is_learned(i, 0))
-    return first if first + 1 < len(lines) and first == opening else None
-
-
-def _letters(line: str) -> int:
-    """Letters and ideographs, a measure of how much a line says (digits, prices and codes say little).
-
-    >>> _letters("中信证券 600030 1711.97 -5.41%"), _letters("央行：下调存款准备金率")
-    (4, 10)
-    """
-    return sum(1 for ch in line if ch.isalpha())
-
-
-def _mostly_metadata(page: _Page, i: int) -> list[Piece] | None:
-    """The pieces of a header or footer line that dates the page or names its source, and whose other pieces are short.
-
-    A dateline's one unnamed piece, short and name-like (央视网 2020年06月28日,
-    2020年07月13日 13:52 21世纪经济报道), is its source; a page line's, its section.
-    """
-    line = page.lines[i]
-    if len(line) > MAX_METADATA_LINE_CHARS or not (find_dates(line) or page.patterns.vocabulary.label_piece):
-        return None
-    pieces = page.patterns.vocabulary.pieces(line)
-    named = [p for p in pieces if p.kind != "unknown"]
-    unknown = [p for p in pieces if p.kind == "unknown"]
-    kinds = {p.kind for p in named}
-    if len(unknown) == 1 and _SOURCE_LIKE.fullmatch(unknown[0].value.strip()):
-        # A dateline's one unnamed piece is its source; a page line's (第4版 经济新闻), its section.
-        if "date" in kinds and "source" not in kinds:
-            return [*named, Piece("source", unknown[0].value.strip())]
-        if "page" in kinds and section_like(unknown[0].value.strip(), page.patterns):
-            return [*named, Piece("section", unknown[0].value.strip())]
-    if not kinds & {"date", "source"} or len(named) < 2 or len(unknown) > 1:
-        return None
-    return named if all(len(p.value) <= 12 for p in unknown) else None
-
-
-def _dateline_like(line: str, patterns: Patterns) -> bool:
-    """A header line that dates the page or opens with a label (发布时间：…, 来源：…) is no headline, explained or not."""
-    label = patterns.vocabulary.label_piece
-    return bool(find_dates(line)) or (label is not None and label.match(line) is not None)
-
-
-def _drop_around_title(page: _Page, header_end: int, learned: list[int]) -> None:
-    """The header's other headline-like lines are headline matter, not body: a kicker, a subtitle, a byline, a poster's name.
-
-    Above the title, and below it down to the header's first metadata (a
-    dateline, a byline, learned furniture): what follows that may open the
-    body (会议强调：, a quote that ends in ……”). Lines that read like a
-    sentence stay.
-    """
-    lines, kind = page.lines, page.kind
-    at = next((i for i in range(header_end) if kind.get(i) == "title"), None)
-    if at is None:
-        return
-    marker = next(
-        (i for i in range(at + 1, header_end) if kind.get(i) in ("metadata_line", "byline") or i in learned), at
-    )
-    for i in range(marker):
-        if i in kind or is_prose(lines[i]):
-            continue
-        if i > at and _DASH_LINE.match(lines[i]):
-            kind[i] = "subtitle"
-        elif i > at and _said(lines[i]):
-            continue  # a pull quote or a lead under the title: the article's first words
-        elif _title_like(lines[i], page.patterns, in_title_position=False):
-            kind[i] = "kicker" if i < at else "subtitle"
-    below = next((i for i in range(at + 1, header_end) if i not in kind), None)
-    if below is not None and _DASH_LINE.match(lines[below]) and not is_prose(lines[below]):
-        kind[below] = "subtitle"
-    # Further down, a line with header furniture right above and below it is furniture too (BBC News, Singapore).
-    furniture = lambda j: kind.get(j) in ("metadata_line", "byline", "boilerplate", "header_line") or j in learned  # noqa: E731
-    for i in range(marker + 1, header_end - 1):
-        if (
-            i not in kind
-            and furniture(i - 1)
-            and furniture(i + 1)
-            and _title_like(lines[i], page.patterns, in_title_position=False)
-        ):
-            kind[i] = "header_line"
-
-
-def _said(line: str) -> bool:
-    """A line that is said rather than headlined: a quotation, or a sentence ending in 。！？.
-
-    >>> _said("“让每个孩子都有出彩的机会”"), _said("全国已有十八个省份出台方案。"), _said("全国已有十八个省份出台方案")
-    (True, True, False)
-    """
-    text = line.strip()
-    if len(text) >= 4 and text[0] in '“「『"' and text[-1] in '”」』"':
-        return True
-    return text.rstrip("”’」』\"')）").endswith(("。", "！", "？", "!", "?"))
 
 
 def extract_batch(

@@ -12,52 +12,39 @@ dropping the entries tagged for layouts that a caller leaves out.
 
 from __future__ import annotations
 
-import functools
 import re
-import sys
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterator
 
 from pipeline.core.dates import find_dates
+from pipeline.core.line_shapes import (
+    ANY_LABEL_SPLIT,
+    BRACKET_BREAK,
+    BRACKETED,
+    BREADCRUMB,
+    BREADCRUMB_HINT,
+    CLOSING_BRACKET,
+    CODE,
+    DOTTED_TIME,
+    EDGE,
+    LABEL_MARK,
+    NAME,
+    NAME_SPLIT,
+    PAGE,
+    PIPES,
+    PIPES_HINT,
+    SENTENCE_ENDS,
+    SENTENCES,
+    TIME_ONLY,
+    WIDGET_WORDS,
+    ZONE,
+    ZONE_HINT,
+    has_colon,
+    longest_match,
+    role_of,
+)
 from pipeline.core.nfkc import nfkc
-
-# Decoration around a piece: brackets, dashes, arrows, bullets.
-_EDGE = "【】[]（）()〔〕<>《》—–-_=~·•●○◆◇■□▲△▼▽↓↑→←*#＃\u3000 \t:：,，、;；.。!！?？\"“”'‘’"
-_BRACKETED = re.compile(r"[【\[（(〔]([^【】\[\]（）()〔〕]*)[】\]）)〕]")
-_PIPES = re.compile(r"\s*[|｜丨]\s*|\s{2,}|\u3000+|\s+/\s+|;\s+")
-# Home > News > China; with slashes only when spaced (a headline may hold 中美/全球).
-_BREADCRUMB = re.compile(r"\S+(?:(?:\s*[>»›＞]\s*|\s+[/／]\s+)\S+){2,}")
-_CODE = re.compile(r"[A-Za-z]{0,4}\d{8,}[A-Za-z]{0,4}")
-_NAME = re.compile(r"^(?:[\u3400-\u9fff]{2,4}|[\u3400-\u9fff]+[·•][\u3400-\u9fff·•]+)$")
-_NAME_SPLIT = re.compile(r"[\s、，,/|｜]+")
-_TIME_ONLY = re.compile(r"(?i)\d{1,2}:\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?")
-# Before a "label:" nobody listed, so that its value is not taken for the previous label's.
-_ANY_LABEL_SPLIT = re.compile(r"\s+(?=[^\s\d:：|｜][^\s:：|｜]{0,5}[:：])")
-# An e-edition's page: 第4版, A3版, 03版.
-_PAGE = re.compile(r"第?\s*([A-Za-z]?\d{1,3})\s*版")
-# 19.45 GMT: a dotted time, only with its zone (alone it could be any number).
-_DOTTED_TIME = re.compile(r"(?:[01]?\d|2[0-3])\.[0-5]\d")
-# What may follow a date on a dateline: a time zone.
-_ZONE = re.compile(r"(?i)\b(?:GMT|UTC|CST|EST|EDT|PST|PDT|BST|CET|JST|[+-]\d{2}:?\d{2})\b|北京时间")
-# What a line must hold for each pattern above to match in it (ſ and the
-# Kelvin sign match s and k when case is ignored). These are cheap to scan for.
-# A body sentence, which is most of what `explain` is asked about, has none
-# of them, and skipping the full patterns halves the time spent on it.
-_PIPES_HINT = re.compile(r"[|｜丨\u3000;]|\s[\s/]")
-_BREADCRUMB_HINT = re.compile(r"[>»›＞]|\s[/／]")
-_ZONE_HINT = re.compile(r"[A-Za-z\u017f\u212a]|[+-]\d|北京时间")
-_WIDGET_WORDS = re.compile(r"[\s,，、/]+")
-# The label patterns, the splits before labels and between bracketed items
-# need a colon or a closing bracket in the line.
-_CLOSING_BRACKET = re.compile(r"[】\]）)〕]")
-_BRACKET_BREAK = re.compile(r"(?<=[】\]）)〕])\s*(?=[【\[（(〔])")
-
-# What follows a label: a colon, or the arrows some sites print instead (关键词 >> 防控，民生).
-_LABEL_MARK = "(?:[:：]|>{1,2}|»|＞{1,2})"
-# Where a rights notice's sentences end; a label's value that ends so is a sentence, not a name.
-_SENTENCES = re.compile(r"(?<=[。！？!?；;])")
-_SENTENCE_ENDS = tuple("。！？!?…")
 
 HARVESTED = ("date", "source", "author", "section", "page", "original_title", "byline")
 
@@ -85,7 +72,7 @@ def _split_lazily(pattern: re.Pattern[str], text: str) -> Iterator[str]:
 
 def _around_page(segment: str) -> list[str]:
     # A page mark is a piece of its own too: 第4版 经济新闻.
-    page = _PAGE.search(segment) if "版" in segment else None
+    page = PAGE.search(segment) if "版" in segment else None
     if page is None or (page.start() and not segment[page.start() - 1].isspace()):
         return [segment]
     return [segment[: page.start()], page.group(0), segment[page.end() :]]
@@ -153,7 +140,7 @@ class Vocabulary:
         >>> v.is_article_line("版式设计：蔡华伟"), v.is_article_line("（作者单位：北京大学）"), v.is_article_line("责任编辑：王明")
         (True, True, False)
         """
-        return self._article_line(_normalized(line)) if _has_colon(line) else False
+        return self._article_line(_normalized(line)) if has_colon(line) else False
 
     def _article_line(self, text: str) -> bool:
         """`is_article_line` of text already `_normalized`."""
@@ -161,7 +148,7 @@ class Vocabulary:
 
     def _explain(self, line: str) -> tuple[Piece, ...] | None:
         text = _normalized(line)
-        if not text or len(text) > 400 or (_has_colon(text) and self._article_line(text)):
+        if not text or len(text) > 400 or (has_colon(text) and self._article_line(text)):
             return None
         whole = self.byline(text)
         if whole is not None:
@@ -194,59 +181,59 @@ class Vocabulary:
 
     def _segments(self, text: str) -> list[str]:
         # Split at pipes and wide spaces, before each "label:" (known or not), and between bracketed items.
-        parts = _PIPES.split(text) if _PIPES_HINT.search(text) else [text]
-        if _has_colon(text):
+        parts = PIPES.split(text) if PIPES_HINT.search(text) else [text]
+        if has_colon(text):
             if self.label_split is not None:
                 parts = [p for part in parts for p in self.label_split.split(part)]
-            parts = [p for part in parts for p in _ANY_LABEL_SPLIT.split(part)]
+            parts = [p for part in parts for p in ANY_LABEL_SPLIT.split(part)]
         out: list[str] = []
         for part in parts:
-            for segment in _BRACKET_BREAK.split(part) if _CLOSING_BRACKET.search(part) else [part]:
+            for segment in BRACKET_BREAK.split(part) if CLOSING_BRACKET.search(part) else [part]:
                 around = [part for piece in self._around_date(segment) for part in _around_page(piece)]
-                out.extend(piece for piece in around if piece.strip(_EDGE))
+                out.extend(piece for piece in around if piece.strip(EDGE))
         return out
 
     def _around_date(self, segment: str) -> list[str]:
         # A date is a piece of its own: 央视网 2020年06月28日 12:10 is a source and a
         # date, Published 26 April 2020 a date word and a date. A labelled
         # segment (发布时间：2020-01-05) stays whole.
-        if self.label_piece is not None and _has_colon(segment) and self.label_piece.match(segment.strip()):
+        if self.label_piece is not None and has_colon(segment) and self.label_piece.match(segment.strip()):
             return [segment]
         dates = find_dates(segment)
         if not dates:
             return [segment]
         start, end = dates[0].start, dates[-1].end
-        zone = _ZONE.match(segment, end + len(segment[end:]) - len(segment[end:].lstrip()))
+        zone = ZONE.match(segment, end + len(segment[end:]) - len(segment[end:].lstrip()))
         if zone is not None and not segment[zone.end() :].strip():
             end = len(segment)
         return [segment[:start], segment[start:end], segment[end:]]
 
     def _piece(self, segment: str, depth: int = 0) -> list[Piece] | None:
-        whole = _BRACKETED.fullmatch(segment.strip())
+        whole = BRACKETED.fullmatch(segment.strip())
         if whole and depth == 0:
             inner = whole.group(1).strip()
             return self._piece(inner, 1) if inner else [Piece("decoration")]
-        core = segment.strip(_EDGE)
+        core = segment.strip(EDGE)
         if not core:
             return [Piece("decoration")]
-        labelled = self.label_piece.match(core) if self.label_piece is not None and _has_colon(core) else None
+        labelled = self.label_piece.match(core) if self.label_piece is not None and has_colon(core) else None
         if labelled:
             return self._labelled(labelled.group("label"), labelled.group("value").strip(), segment)
         dates = find_dates(core)
-        if dates and not _ZONE.sub("", core.replace(core[dates[0].start : dates[-1].end], "")).strip(_EDGE):
+        if dates and not ZONE.sub("", core.replace(core[dates[0].start : dates[-1].end], "")).strip(EDGE):
             return [Piece("date", core[dates[0].start : dates[-1].end])]
-        zoneless = _ZONE.sub("", core).strip() if _ZONE_HINT.search(core) else core.strip()
-        if _TIME_ONLY.fullmatch(zoneless) or (zoneless != core and _DOTTED_TIME.fullmatch(zoneless)):
+        zoneless = ZONE.sub("", core).strip() if ZONE_HINT.search(core) else core.strip()
+        if TIME_ONLY.fullmatch(zoneless) or (zoneless != core and DOTTED_TIME.fullmatch(zoneless)):
             return [Piece("time", core)]
         kind = self._widget(core)
         if kind is not None:
             return [Piece(kind)]
-        page = _PAGE.fullmatch(core)
+        page = PAGE.fullmatch(core)
         if page:
             return [Piece("page", page.group(1))]
-        if _BREADCRUMB_HINT.search(core) and _BREADCRUMB.fullmatch(core):
+        if BREADCRUMB_HINT.search(core) and BREADCRUMB.fullmatch(core):
             return [Piece("breadcrumb", core)]
-        if _CODE.fullmatch(core):
+        if CODE.fullmatch(core):
             return [Piece("code")]
         if self.copyright is not None and self._rights(core):
             return [Piece("copyright")]
@@ -274,19 +261,19 @@ class Vocabulary:
         assert self.copyright is not None
         if self.copyright.search(core) is None:
             return False
-        sentences = [part for part in _SENTENCES.split(core) if part.strip(_EDGE)]
+        sentences = [part for part in SENTENCES.split(core) if part.strip(EDGE)]
         return len(sentences) <= 1 or all(self.copyright.search(sentence) for sentence in sentences)
 
     def _labelled(self, label: str, value: str, segment: str) -> list[Piece] | None:
         kind, rest = self.labels[self._label_name(label)]
         if kind in ("share", "control"):
-            widgets = [w for w in re.split(r"[\s,，、]+", value.strip(_EDGE)) if w]
+            widgets = [w for w in re.split(r"[\s,，、]+", value.strip(EDGE)) if w]
             return [Piece(kind)] if all(self._widget(w) for w in widgets) else None
         if kind == "date":
             return [Piece("date", value)] if find_dates(value) or not value else None
         if kind == "breadcrumb":
             return [Piece("breadcrumb", value)]
-        if not rest and (len(value) > 40 or segment.strip().rstrip("”’」』\"')）").endswith(_SENTENCE_ENDS)):
+        if not rest and (len(value) > 40 or segment.strip().rstrip("”’」』\"')）").endswith(SENTENCE_ENDS)):
             # A label followed by a sentence is prose ("编辑：这篇报道……", an interview's 记者：你怎么看？), not a credit.
             return None
         return [Piece(kind, value)]
@@ -296,7 +283,7 @@ class Vocabulary:
         return next(name for name in sorted(self.labels, key=len, reverse=True) if label.endswith(name))
 
     def _widget(self, text: str) -> str | None:
-        core = text.strip(_EDGE)
+        core = text.strip(EDGE)
         folded = core.casefold()
         if folded in self.widgets:
             return self.widgets[folded]
@@ -311,7 +298,7 @@ class Vocabulary:
     def _widget_words(self, folded: str) -> list[str] | None:
         """The words of ``folded`` when there are several and every one is a widget (分享 微信 微博)."""
         words = []
-        for word in filter(None, _split_lazily(_WIDGET_WORDS, folded)):
+        for word in filter(None, _split_lazily(WIDGET_WORDS, folded)):
             if word not in self.widgets:
                 return None
             words.append(word)
@@ -336,10 +323,10 @@ class Vocabulary:
         spaced = marked and text[1:2].isspace()
         text = text.lstrip(self.byline_markers).strip()
         role, names = None, []
-        for token in _split_lazily(_NAME_SPLIT, text):
+        for token in _split_lazily(NAME_SPLIT, text):
             if not token:
                 continue
-            token_role = _role_of(token, self.byline_roles)
+            token_role = role_of(token, self.byline_roles)
             if token_role:
                 prefix, role_word, rest = token_role
                 role = role or (prefix + role_word)
@@ -349,7 +336,7 @@ class Vocabulary:
                 if not marked or token in self.byline_headings:
                     # "记者手记" is a heading; only a boxed byline may glue role and name, and ■记者手记 is a heading still.
                     return None
-            if not _NAME.match(token) or token.endswith("摄"):
+            if not NAME.match(token) or token.endswith("摄"):
                 # 本报记者 贺勇摄 credits a photo: the article's line, not its byline.
                 return None
             names.append(token)
@@ -377,23 +364,6 @@ class Vocabulary:
         return max(found)[2] if found else None
 
 
-def _has_colon(text: str) -> bool:
-    """Whether a label mark may be in ``text`` (a colon, or the arrows of 关键词 >> 防控)."""
-    return ":" in text or "：" in text or ">" in text or "»" in text or "＞" in text
-
-
-def _longest_match(pattern: re.Pattern[str]) -> int:
-    """The most characters ``pattern`` can match (a widget pattern is tried on every body line: most are longer).
-
-    >>> _longest_match(re.compile(r"点击.{0,6}关注")), _longest_match(re.compile(r"\\d+ min read")) > 10**6
-    (10, True)
-    """
-    try:
-        return re._parser.parse(pattern.pattern, pattern.flags).getwidth()[1]
-    except Exception:  # noqa: BLE001 - a parser Python changed: never skip the pattern
-        return sys.maxsize
-
-
 def _remembered(memo: dict, line: str, judge):
     """``judge(line)``, once per distinct line while ``memo`` holds fewer than ``MAX_REMEMBERED_LINES``."""
     if line not in memo:
@@ -401,33 +371,6 @@ def _remembered(memo: dict, line: str, judge):
             memo.clear()
         memo[line] = judge(line)
     return memo[line]
-
-
-def _role_of(token: str, roles: tuple[str, ...]) -> tuple[str, str, str] | None:
-    """(paper before the role, role, name glued after it) when a byline token holds a role.
-
-    A role starts the token (本报记者, 记者王明), or ends it after the name of
-    its paper or site (澎湃新闻记者); a one-character role (文, 图) only starts
-    it, so that the name 贾文 is a name.
-
-    >>> roles = ("本报记者", "记者", "文")
-    >>> _role_of("澎湃新闻记者", roles), _role_of("贾文", roles), _role_of("记者王明", roles)
-    (('澎湃新闻', '记者', ''), None, ('', '记者', '王明'))
-    """
-    if not roles or _any_role(roles).search(token) is None:
-        return None
-    for role in roles:
-        if token.startswith(role):
-            return "", role, token[len(role) :]
-        if len(role) > 1 and token.endswith(role) and 2 <= len(token) - len(role) <= 8:
-            return token[: -len(role)], role, ""
-    return None
-
-
-@functools.lru_cache(maxsize=8)
-def _any_role(roles: tuple[str, ...]) -> re.Pattern[str]:
-    # Most tokens hold no role at all: one regex pass says so.
-    return re.compile("|".join(re.escape(role) for role in roles))
 
 
 def load_vocabulary(
@@ -448,9 +391,9 @@ def load_vocabulary(
     patterns: list[tuple[str, re.Pattern[str]]] = []
     for entry in filter(kept, table.get("widget", [])):
         for phrase in entry.get("phrases", []):
-            widgets[unicodedata.normalize("NFKC", phrase).strip(_EDGE).casefold()] = entry["kind"]
+            widgets[unicodedata.normalize("NFKC", phrase).strip(EDGE).casefold()] = entry["kind"]
         patterns.extend(
-            (entry["kind"], compiled, _longest_match(compiled))
+            (entry["kind"], compiled, longest_match(compiled))
             for compiled in map(re.compile, entry.get("patterns", []))
         )
     copyright_patterns = [p for entry in filter(kept, table.get("copyright", [])) for p in entry["patterns"]]
@@ -459,8 +402,8 @@ def load_vocabulary(
     return Vocabulary(
         labels=labels,
         # Before a label that follows a space, so "2020-10-02 08:36 来源：澎湃新闻" is two pieces.
-        label_split=re.compile(f"\\s+(?=(?:\\S{{0,6}}?)(?:{alternation})\\s*{_LABEL_MARK})") if names else None,
-        label_piece=re.compile(f"^(?P<label>\\S{{0,6}}?(?:{alternation}))\\s*{_LABEL_MARK}\\s*(?P<value>.*)$")
+        label_split=re.compile(f"\\s+(?=(?:\\S{{0,6}}?)(?:{alternation})\\s*{LABEL_MARK})") if names else None,
+        label_piece=re.compile(f"^(?P<label>\\S{{0,6}}?(?:{alternation}))\\s*{LABEL_MARK}\\s*(?P<value>.*)$")
         if names
         else None,
         widgets=widgets,

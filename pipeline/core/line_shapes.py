@@ -1,0 +1,93 @@
+"""The shapes of header and footer lines, as compiled patterns and small tests: what `pipeline.core.vocabulary` splits and names lines with.
+
+Data apart from logic: each pattern with why it is what it is. The
+vocabulary's entries (labels, widgets, roles) come from ``patterns.toml``;
+these are the shapes that hold for every site.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import sys
+
+# Decoration around a piece: brackets, dashes, arrows, bullets.
+EDGE = "【】[]（）()〔〕<>《》—–-_=~·•●○◆◇■□▲△▼▽↓↑→←*#＃\u3000 \t:：,，、;；.。!！?？\"“”'‘’"
+BRACKETED = re.compile(r"[【\[（(〔]([^【】\[\]（）()〔〕]*)[】\]）)〕]")
+PIPES = re.compile(r"\s*[|｜丨]\s*|\s{2,}|\u3000+|\s+/\s+|;\s+")
+# Home > News > China; with slashes only when spaced (a headline may hold 中美/全球).
+BREADCRUMB = re.compile(r"\S+(?:(?:\s*[>»›＞]\s*|\s+[/／]\s+)\S+){2,}")
+CODE = re.compile(r"[A-Za-z]{0,4}\d{8,}[A-Za-z]{0,4}")
+NAME = re.compile(r"^(?:[\u3400-\u9fff]{2,4}|[\u3400-\u9fff]+[·•][\u3400-\u9fff·•]+)$")
+NAME_SPLIT = re.compile(r"[\s、，,/|｜]+")
+TIME_ONLY = re.compile(r"(?i)\d{1,2}:\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?")
+# Before a "label:" nobody listed, so that its value is not taken for the previous label's.
+ANY_LABEL_SPLIT = re.compile(r"\s+(?=[^\s\d:：|｜][^\s:：|｜]{0,5}[:：])")
+# An e-edition's page: 第4版, A3版, 03版.
+PAGE = re.compile(r"第?\s*([A-Za-z]?\d{1,3})\s*版")
+# 19.45 GMT: a dotted time, only with its zone (alone it could be any number).
+DOTTED_TIME = re.compile(r"(?:[01]?\d|2[0-3])\.[0-5]\d")
+# What may follow a date on a dateline: a time zone.
+ZONE = re.compile(r"(?i)\b(?:GMT|UTC|CST|EST|EDT|PST|PDT|BST|CET|JST|[+-]\d{2}:?\d{2})\b|北京时间")
+# What a line must hold for each pattern above to match in it (ſ and the
+# Kelvin sign match s and k when case is ignored). These are cheap to scan for.
+# A body sentence, which is most of what `explain` is asked about, has none
+# of them, and skipping the full patterns halves the time spent on it.
+PIPES_HINT = re.compile(r"[|｜丨\u3000;]|\s[\s/]")
+BREADCRUMB_HINT = re.compile(r"[>»›＞]|\s[/／]")
+ZONE_HINT = re.compile(r"[A-Za-z\u017f\u212a]|[+-]\d|北京时间")
+WIDGET_WORDS = re.compile(r"[\s,，、/]+")
+# The label patterns, the splits before labels and between bracketed items
+# need a colon or a closing bracket in the line.
+CLOSING_BRACKET = re.compile(r"[】\]）)〕]")
+BRACKET_BREAK = re.compile(r"(?<=[】\]）)〕])\s*(?=[【\[（(〔])")
+
+# What follows a label: a colon, or the arrows some sites print instead (关键词 >> 防控，民生).
+LABEL_MARK = "(?:[:：]|>{1,2}|»|＞{1,2})"
+# Where a rights notice's sentences end; a label's value that ends so is a sentence, not a name.
+SENTENCES = re.compile(r"(?<=[。！？!?；;])")
+SENTENCE_ENDS = tuple("。！？!?…")
+
+
+def has_colon(text: str) -> bool:
+    """Whether a label mark may be in ``text`` (a colon, or the arrows of 关键词 >> 防控)."""
+    return ":" in text or "：" in text or ">" in text or "»" in text or "＞" in text
+
+
+def longest_match(pattern: re.Pattern[str]) -> int:
+    """The most characters ``pattern`` can match (a widget pattern is tried on every body line: most are longer).
+
+    >>> longest_match(re.compile(r"点击.{0,6}关注")), longest_match(re.compile(r"\\d+ min read")) > 10**6
+    (10, True)
+    """
+    try:
+        return re._parser.parse(pattern.pattern, pattern.flags).getwidth()[1]
+    except Exception:  # noqa: BLE001 - a parser Python changed: never skip the pattern
+        return sys.maxsize
+
+
+def role_of(token: str, roles: tuple[str, ...]) -> tuple[str, str, str] | None:
+    """(paper before the role, role, name glued after it) when a byline token holds a role.
+
+    A role starts the token (本报记者, 记者王明), or ends it after the name of
+    its paper or site (澎湃新闻记者); a one-character role (文, 图) only starts
+    it, so that the name 贾文 is a name.
+
+    >>> roles = ("本报记者", "记者", "文")
+    >>> role_of("澎湃新闻记者", roles), role_of("贾文", roles), role_of("记者王明", roles)
+    (('澎湃新闻', '记者', ''), None, ('', '记者', '王明'))
+    """
+    if not roles or any_role(roles).search(token) is None:
+        return None
+    for role in roles:
+        if token.startswith(role):
+            return "", role, token[len(role) :]
+        if len(role) > 1 and token.endswith(role) and 2 <= len(token) - len(role) <= 8:
+            return token[: -len(role)], role, ""
+    return None
+
+
+@functools.lru_cache(maxsize=8)
+def any_role(roles: tuple[str, ...]) -> re.Pattern[str]:
+    # Most tokens hold no role at all: one regex pass says so.
+    return re.compile("|".join(re.escape(role) for role in roles))
