@@ -1,6 +1,6 @@
 """Wall time of `docclean` commands as a user types them, each a fresh process.
 
-    python bench/cli_timings.py [--repeat 3] [--no-prefect]
+    python -m bench.cli_timings [--repeat 3] [--no-prefect]
 
 Prints the median of ``--repeat`` runs for: a one-page run, a run with
 nothing new, exit 2 (a bad option), exit 3 (the output locked by another
@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from pipeline import store  # noqa: E402
 
@@ -35,7 +34,9 @@ def timed(args: list[str], expect: int, env: dict[str, str]) -> float:
     done = subprocess.run([DOCCLEAN, *args], capture_output=True, text=True, env=env)
     seconds = time.perf_counter() - begun
     if done.returncode != expect:
-        raise SystemExit(f"docclean {' '.join(args)} exited {done.returncode}, expected {expect}:\n{done.stderr[-2000:]}")
+        raise SystemExit(
+            f"docclean {' '.join(args)} exited {done.returncode}, expected {expect}:\n{done.stderr[-2000:]}"
+        )
     return seconds
 
 
@@ -58,16 +59,25 @@ def main() -> None:
             rows.append((label, seconds, target))
             return seconds
 
-        one = measure("1-page run", lambda i: ["run", "--raw", str(raw), "--out", str(work / f"one-{i}")], target="< 1.5 s")
+        one = measure(
+            "1-page run", lambda i: ["run", "--raw", str(raw), "--out", str(work / f"one-{i}")], target="< 1.5 s"
+        )
         measure("nothing new", lambda i: ["run", "--raw", str(raw), "--out", str(work / "one-0")])
-        measure("exit 2 (bad option)", lambda i: ["run", "--raw", str(raw), "--out", str(work / "x"), "--set", "dedup_threshold=7"], 2, "< 1 s")
+        measure(
+            "exit 2 (bad option)",
+            lambda i: ["run", "--raw", str(raw), "--out", str(work / "x"), "--set", "dedup_threshold=7"],
+            2,
+            "< 1 s",
+        )
         with store.locked(work / "one-0"):
             measure("exit 3 (locked)", lambda i: ["run", "--raw", str(raw), "--out", str(work / "one-0")], 3, "< 1 s")
         measure("--dry-run", lambda i: ["run", "--raw", str(raw), "--out", str(work / "one-0"), "--dry-run"])
         doc_id = store.read_table(work / "one-0", "documents").column("doc_id")[0].as_py()
         measure("explain", lambda i: ["explain", doc_id, "--out", str(work / "one-0")])
         if not args.no_prefect:
-            base = measure("1-page run --prefect", lambda i: ["run", "--raw", str(raw), "--out", str(work / f"p-{i}"), "--prefect"])
+            base = measure(
+                "1-page run --prefect", lambda i: ["run", "--raw", str(raw), "--out", str(work / f"p-{i}"), "--prefect"]
+            )
         print(f"docclean CLI wall times, median of {args.repeat} (fresh process each, {os.cpu_count()} CPUs)")
         for label, seconds, target in rows:
             print(f"  {label:<24}{seconds:7.2f} s  {('target ' + target) if target else ''}")

@@ -1,6 +1,6 @@
 """The Dask path against the local process pool, in one run, on one benchmark corpus.
 
-    python bench/cluster.py [--corpus bench/corpora/100000] [--workers 2]
+    python -m bench.cluster [--corpus bench/corpora/100000] [--workers 2]
 
 Starts a local Dask cluster (a scheduler and ``--workers`` single-threaded
 workers on 127.0.0.1), then cleans the corpus twice, each in a fresh process:
@@ -20,10 +20,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
+from scripts import local_cluster
 
-import local_cluster  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 ONE_RUN = """
 import json, os, resource, sys, threading, time
@@ -54,8 +53,12 @@ print(json.dumps({"seconds": seconds, "records": summary["records"], "documents"
 
 
 def one_run(raw: Path, out: Path, workers: int, address: str | None) -> dict:
-    done = subprocess.run([sys.executable, "-c", ONE_RUN, str(raw), str(out), str(workers), address or ""],
-                          capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-c", ONE_RUN, str(raw), str(out), str(workers), address or ""],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     if done.returncode:
         raise SystemExit(done.stderr[-3000:])
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -65,7 +68,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=ROOT / "bench" / "corpora" / "100000")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--cluster-only", action="store_true", help="only the cluster run (the driver's memory at 1M pages)")
+    parser.add_argument(
+        "--cluster-only", action="store_true", help="only the cluster run (the driver's memory at 1M pages)"
+    )
     args = parser.parse_args()
     raw = args.corpus / "raw"
     work = Path(tempfile.mkdtemp(prefix="docclean-cluster-"))
@@ -74,27 +79,40 @@ def main() -> None:
     try:
         on_cluster = one_run(raw, work / "cluster", args.workers, cluster.address)
         if args.cluster_only:
-            print(f"{on_cluster['records']:,} pages ({raw}) on the Dask cluster, {args.workers} workers: "
-                  f"{on_cluster['records'] / on_cluster['seconds']:,.0f} pages/s, {on_cluster['seconds']:.1f} s, "
-                  f"driver peak RSS {on_cluster['driver_rss_mib']:,.0f} MiB")
+            print(
+                f"{on_cluster['records']:,} pages ({raw}) on the Dask cluster, {args.workers} workers: "
+                f"{on_cluster['records'] / on_cluster['seconds']:,.0f} pages/s, {on_cluster['seconds']:.1f} s, "
+                f"driver peak RSS {on_cluster['driver_rss_mib']:,.0f} MiB"
+            )
             print("  steps (s): " + ", ".join(f"{k} {v}" for k, v in on_cluster["steps"].items()))
-            print("  driver peak RSS by step (MiB): " + ", ".join(f"{k} {v:,}" for k, v in on_cluster["peaks_mib"].items()))
+            print(
+                "  driver peak RSS by step (MiB): "
+                + ", ".join(f"{k} {v:,}" for k, v in on_cluster["peaks_mib"].items())
+            )
             return
         local = one_run(raw, work / "local", args.workers, None)
         from pipeline import store
 
-        same_tables = all(store.read_table(work / "cluster", t).sort_by("doc_id").equals(store.read_table(work / "local", t).sort_by("doc_id"))
-                          for t in store.TABLES)
+        same_tables = all(
+            store.read_table(work / "cluster", t)
+            .sort_by("doc_id")
+            .equals(store.read_table(work / "local", t).sort_by("doc_id"))
+            for t in store.TABLES
+        )
     finally:
         cluster.stop()
         shutil.rmtree(work, ignore_errors=True)
     pages = local["records"]
     print(f"{pages:,} pages ({raw}), {args.workers} workers either way")
     for name, row in (("local pool", local), ("Dask cluster", on_cluster)):
-        print(f"  {name:<13}{pages / row['seconds']:>8,.0f} pages/s  {row['seconds']:7.1f} s  driver peak RSS "
-              f"{row['driver_rss_mib']:6,.0f} MiB  ({row['documents']:,} documents, {row['duplicates']:,} duplicates)")
+        print(
+            f"  {name:<13}{pages / row['seconds']:>8,.0f} pages/s  {row['seconds']:7.1f} s  driver peak RSS "
+            f"{row['driver_rss_mib']:6,.0f} MiB  ({row['documents']:,} documents, {row['duplicates']:,} duplicates)"
+        )
         print(f"  {'':<13}steps (s): " + ", ".join(f"{k} {v}" for k, v in row["steps"].items()))
-        print(f"  {'':<13}driver peak RSS by step (MiB): " + ", ".join(f"{k} {v:,}" for k, v in row["peaks_mib"].items()))
+        print(
+            f"  {'':<13}driver peak RSS by step (MiB): " + ", ".join(f"{k} {v:,}" for k, v in row["peaks_mib"].items())
+        )
     print(f"  ratio        cluster/local throughput {local['seconds'] / on_cluster['seconds']:.2f}")
     print(f"  same tables  {same_tables} (documents, duplicates, rejects, signatures, row for row)")
 

@@ -9,7 +9,7 @@ thousands deep, an article nested 300 deep). Both are run with
 per second and the ratio of the hostile run to the clean one (the target:
 under 2), with the reasons the hostile pages got.
 
-    python bench/hostile_html.py --pages 10000 [--work /tmp/hostile]
+    python -m bench.hostile_html --pages 10000 [--work /tmp/hostile]
 """
 
 from __future__ import annotations
@@ -23,11 +23,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bench"))
-sys.path.insert(0, str(ROOT))
+from bench.render_corpus import CORPUS, original, paragraph_pool
 
-from render_corpus import CORPUS, original, paragraph_pool  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 HOSTILE_SHARE = 0.01
 NAV = "<nav>" + "".join(f"<a href='/c{i}'>栏目{i}</a>" for i in range(12)) + "</nav>"
@@ -38,9 +36,11 @@ def article_page(index: int, paragraphs: list[str], titles: list[str]) -> str:
     article = original(index, paragraphs, titles)
     body = "".join(f"<p>{p}</p>" for p in article.paragraphs)
     related = "".join(f"<li><a href='/a{index + k}'>{titles[(index + k) % len(titles)]}</a></li>" for k in range(8))
-    return (f"<html><head><meta charset='utf-8'><title>{article.title}</title></head><body>{NAV}"
-            f"<article><h1>{article.title}</h1><p class='meta'>{article.date} 来源：人民日报</p>{body}</article>"
-            f"<ul class='related'>{related}</ul>{FOOTER}</body></html>")
+    return (
+        f"<html><head><meta charset='utf-8'><title>{article.title}</title></head><body>{NAV}"
+        f"<article><h1>{article.title}</h1><p class='meta'>{article.date} 来源：人民日报</p>{body}</article>"
+        f"<ul class='related'>{related}</ul>{FOOTER}</body></html>"
+    )
 
 
 def hostile_page(index: int, paragraphs: list[str], titles: list[str]) -> str:
@@ -57,7 +57,9 @@ def hostile_page(index: int, paragraphs: list[str], titles: list[str]) -> str:
     if kind == 3:  # an unclosed <font> per paragraph
         body = "".join(f"<font><p>{p}" for p in original(index, paragraphs, titles).paragraphs * 200)
         return f"<html><body>{body}</body></html>"
-    return article.replace("<article>", "<div>" * 300 + "<article>").replace("</article>", "</article>" + "</div>" * 300)
+    return article.replace("<article>", "<div>" * 300 + "<article>").replace(
+        "</article>", "</article>" + "</div>" * 300
+    )
 
 
 def render(folder: Path, pages: int, hostile: bool) -> int:
@@ -75,8 +77,13 @@ def render(folder: Path, pages: int, hostile: bool) -> int:
 def timed_run(raw: Path, out: Path) -> float:
     shutil.rmtree(out, ignore_errors=True)
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "flows.cli", "run", "--raw", str(raw), "--out", str(out), "--full"],
-                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "flows.cli", "run", "--raw", str(raw), "--out", str(out), "--full"],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return time.perf_counter() - started
 
 

@@ -1,12 +1,12 @@
 """Render a reproducible benchmark corpus of N raw pages, with its ground truth.
 
-    python bench/render_corpus.py --pages 10000 --out bench/corpora/10k
+    python -m bench.render_corpus --pages 10000 --out bench/corpora/10k
 
 The 2,194 People's Daily articles in ``../shared/corpus/`` give a pool of
 distinct paragraphs (30 to 400 characters, so every original has several). Each *original* article is a title plus paragraphs drawn
 from that pool until the body holds about 1,500 characters (seeded per
 article, so article k is the same whatever N is). Every page is then rendered
-in the scrape layout of the bundled sample (``scripts/render_pages.py``:
+in the scrape layout of the bundled sample (``bench/gallery/render_pages.py``:
 separators, section, byline, title and metadata line, a page jump, ASCII
 punctuation, the body twice) and saved in one of several encodings.
 
@@ -23,6 +23,7 @@ OUT/corpus.json (parameters and sizes). Rendering is split over processes.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import random
@@ -35,10 +36,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
+from bench.gallery.article import Article
+from bench.gallery.render_pages import latin1_mojibake, read_corpus_article, render_page
 
-from render_pages import Article, latin1_mojibake, read_corpus_article, render_page  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 CORPUS = Path(os.environ.get("DOCCLEAN_BENCH_CORPUS", ROOT.parent / "shared" / "corpus" / "rmrb-2020-01"))
 PAGES_PER_FOLDER = 1000
@@ -77,7 +78,7 @@ def original(index: int, paragraphs: list[str], titles: list[str]) -> Article:
     return Article(
         title=titles[rng.randrange(len(titles))],
         paragraphs=tuple(body),
-        date=f"2020-01-{day:02d}",
+        date=dt.date(2020, 1, day),
         page=1 + rng.randrange(12),
         authors=(("王明", "李华", "张晓东", "刘洋", "陈静", "赵磊", "孙丽")[index % 7],),
     )
@@ -161,7 +162,9 @@ def main() -> None:
         print(f"{args.out} exists; remove it to render again", file=sys.stderr)
         return
     if not CORPUS.is_dir() or not any(CORPUS.rglob("*.txt")):
-        sys.exit(f"no corpus articles in {CORPUS}: point DOCCLEAN_BENCH_CORPUS at a folder of YYYYMMDD-PP-NN.txt articles")
+        sys.exit(
+            f"no corpus articles in {CORPUS}: point DOCCLEAN_BENCH_CORPUS at a folder of YYYYMMDD-PP-NN.txt articles"
+        )
     started = time.perf_counter()
     work = plan(args.pages)
     chunk = max(1, min(5000, len(work) // (args.workers * 4) or 1))

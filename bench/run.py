@@ -1,8 +1,8 @@
 """Benchmark: docclean on rendered corpora of N pages, against a straightforward datasketch pipeline.
 
-    python bench/run.py --pages 10000 100000          # renders missing corpora first
-    python bench/run.py --pages 300 --baseline-pages 300 --corpora /tmp/bench   # smoke run
-    python bench/run.py --pages --scale 1000 10000     # article lines lost as the corpus grows
+    python -m bench.run --pages 10000 100000          # renders missing corpora first
+    python -m bench.run --pages 300 --baseline-pages 300 --corpora /tmp/bench   # smoke run
+    python -m bench.run --pages --scale 1000 10000     # article lines lost as the corpus grows
 
 For each N it runs ``docclean run --full`` in a child process (in-process
 runs, as the CLI runs without PREFECT_API_URL; ``--prefect``: as the Prefect
@@ -18,7 +18,7 @@ the process tree's memory:
   ground truth (pages rendered from one original are one cluster).
 
 With ``--layouts N`` it also renders a corpus that mixes page layouts (the
-gallery of scripts/layouts.py and the families of scripts/more_layouts.py,
+gallery of bench/gallery/layouts.py and the families of bench/gallery/more_layouts.py,
 N pages in all, 10% reposts across layouts, articles from
 ../shared/corpus/rmrb-2020-01 when it is there), runs the flow over it and
 prints, per layout, the share of texts equal to the article (NFKC, spaces
@@ -26,9 +26,9 @@ ignored), of right titles and dates, of pages with boilerplate left, and the
 body lines removed (checked against the source articles), with dedup F1.
 
 With ``--scale N [N ...]`` it renders, at each size N, the realistic gallery of
-scripts/scale_gallery.py (articles printed whole: labels, credits, bylines,
+bench/gallery/scale_gallery.py (articles printed whole: labels, credits, bylines,
 subheads, events that share a closing sentence, daily reports; see
-scripts/real_articles.py), cached under --corpora as scale-N, runs the flow over it
+bench/gallery/real_articles.py), cached under --corpora as scale-N, runs the flow over it
 and prints per layout text_exact, title, date, boilerplate left, body lines lost,
 pages that lose article text and the share of article characters lost; then one
 table by corpus size (with dedup F1 and pages/s) and the lines lost most often
@@ -58,14 +58,30 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parents[1]
-STAGES = ("read", "repair", "strip", "extract", "paragraphs", "page_dedup", "learn", "normalize", "filter", "sign", "stage")
+STAGES = (
+    "read",
+    "repair",
+    "strip",
+    "extract",
+    "paragraphs",
+    "page_dedup",
+    "learn",
+    "normalize",
+    "filter",
+    "sign",
+    "stage",
+)
 # The run's steps, timed by the wall clock of the flow process.
 STEPS = ("plan", "read_pages", "learn_templates", "clean", "dedup", "publish")
 
 
 def render(pages: int, folder: Path) -> None:
     if not (folder / "corpus.json").exists():
-        subprocess.run([sys.executable, str(ROOT / "bench" / "render_corpus.py"), "--pages", str(pages), "--out", str(folder)], check=True)
+        subprocess.run(
+            [sys.executable, "-m", "bench.render_corpus", "--pages", str(pages), "--out", str(folder)],
+            check=True,
+            cwd=ROOT,
+        )
 
 
 def tree_rss(pid: int) -> dict[int, tuple[int, int]]:
@@ -137,9 +153,21 @@ def run_docclean(raw: Path, out: Path, batch_size: int, prefect: bool = False) -
     env = {**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING"}
     started = time.perf_counter()
     child = subprocess.Popen(
-        [str(Path(sys.executable).with_name("docclean")), "run", "--raw", str(raw), "--out", str(out), "--full", "--config", str(config),
-         *(["--prefect"] if prefect else [])],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+        [
+            str(Path(sys.executable).with_name("docclean")),
+            "run",
+            "--raw",
+            str(raw),
+            "--out",
+            str(out),
+            "--full",
+            "--config",
+            str(config),
+            *(["--prefect"] if prefect else []),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
     )
     peak = 0
     where: dict = {}
@@ -168,6 +196,7 @@ def run_docclean(raw: Path, out: Path, batch_size: int, prefect: bool = False) -
 
 def pair_scores(predicted: dict[str, str], truth: dict[str, int]) -> tuple[float, float, float]:
     """Pairwise precision, recall and F1 of a clustering (page -> cluster) against the truth."""
+
     def pairs(sizes) -> int:
         return sum(n * (n - 1) // 2 for n in sizes)
 
@@ -187,7 +216,9 @@ def our_clusters(out: Path) -> dict[str, str]:
     clusters = {}
     for name in ("documents", "duplicates", "rejects"):
         for part in sorted((out / name).glob("part-*.parquet")):
-            table = pq.read_table(part, columns=["doc_id", "source_path", *(["duplicate_of"] if name == "duplicates" else [])])
+            table = pq.read_table(
+                part, columns=["doc_id", "source_path", *(["duplicate_of"] if name == "duplicates" else [])]
+            )
             kept = table.column("duplicate_of" if name == "duplicates" else "doc_id").to_pylist()
             clusters.update(zip(table.column("source_path").to_pylist(), kept))
     return clusters
@@ -244,10 +275,7 @@ LAYOUT_FIGURES = ("text_exact", "title", "date", "publication", "boilerplate_lef
 
 def layouts_bench(pages: int, folder: Path, batch_size: int) -> dict:
     """The mixed-layout corpus: cleaning quality per layout, and speed."""
-    sys.path.insert(0, str(ROOT / "scripts"))
-    import layout_eval
-    import layouts
-    import more_layouts
+    from bench.gallery import layout_eval, layouts, more_layouts
 
     for name, layout in more_layouts.UNSEEN.items():
         layouts.LAYOUTS.setdefault(name, layout)
@@ -264,28 +292,56 @@ def layouts_bench(pages: int, folder: Path, batch_size: int) -> dict:
     print(f"  end to end   {len(truths) / seconds:>8,.0f} pages/s  {seconds:8.1f} s  peak RSS {peak / 2**20:,.0f} MiB")
     print("  layout              " + "  ".join(f"{name[:12]:>12}" for name in LAYOUT_FIGURES))
     for name, figures in [*report["layouts"].items(), ("overall", report["overall"])]:
-        print(f"  {name:<20}" + "  ".join(f"{figures.get(key, float('nan')):>12.3f}" if isinstance(figures.get(key), float)
-                                         else f"{figures.get(key, '-')!s:>12}" for key in LAYOUT_FIGURES))
+        print(
+            f"  {name:<20}"
+            + "  ".join(
+                f"{figures.get(key, float('nan')):>12.3f}"
+                if isinstance(figures.get(key), float)
+                else f"{figures.get(key, '-')!s:>12}"
+                for key in LAYOUT_FIGURES
+            )
+        )
     dedup = report.get("dedup") or {}
     if dedup:
         print("  dedup        " + "  ".join(f"{k} {v}" for k, v in dedup.items() if not isinstance(v, (dict, list))))
-    return {"layouts_corpus": len(truths), "seconds": seconds, "pages_per_s": round(len(truths) / seconds),
-            "peak_rss_mib": round(peak / 2**20), "overall": report["overall"], "per_layout": report["layouts"], "dedup": dedup}
+    return {
+        "layouts_corpus": len(truths),
+        "seconds": seconds,
+        "pages_per_s": round(len(truths) / seconds),
+        "peak_rss_mib": round(peak / 2**20),
+        "overall": report["overall"],
+        "per_layout": report["layouts"],
+        "dedup": dedup,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--pages", type=int, nargs="*", default=[10_000, 100_000], help="benchmark corpus sizes (none: only --layouts / --scale)")
+    parser.add_argument(
+        "--pages",
+        type=int,
+        nargs="*",
+        default=[10_000, 100_000],
+        help="benchmark corpus sizes (none: only --layouts / --scale)",
+    )
     parser.add_argument("--corpora", type=Path, default=ROOT / "bench" / "corpora")
     parser.add_argument("--baseline-pages", type=int, default=5_000, help="pages the (slow) baseline runs on")
     parser.add_argument("--batch-size", type=int, default=1024)
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--prefect", action="store_true", help="run docclean as the Prefect flow on a temporary server")
     parser.add_argument("--layouts", type=int, default=0, metavar="N", help="also run a mixed-layout corpus of N pages")
-    parser.add_argument("--scale", type=int, nargs="+", default=[], metavar="N",
-                        help="also run the realistic-article gallery at each size N (lines lost as the corpus grows)")
+    parser.add_argument(
+        "--scale",
+        type=int,
+        nargs="+",
+        default=[],
+        metavar="N",
+        help="also run the realistic-article gallery at each size N (lines lost as the corpus grows)",
+    )
     args = parser.parse_args()
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    )
     results = []
     for pages in args.pages:
         corpus = args.corpora / str(pages)
@@ -299,19 +355,29 @@ def main() -> None:
         seconds = summary["seconds"]
         precision, recall, f1 = pair_scores(our_clusters(out), truth)
         row = {
-            "pages": pages, "megabytes": round(megabytes, 1), "seconds": seconds, "wall_with_prefect_start": round(wall, 1),
-            "pages_per_s": round(pages / seconds), "mb_per_s": round(megabytes / seconds, 1),
+            "pages": pages,
+            "megabytes": round(megabytes, 1),
+            "seconds": seconds,
+            "wall_with_prefect_start": round(wall, 1),
+            "pages_per_s": round(pages / seconds),
+            "mb_per_s": round(megabytes / seconds, 1),
             "peak_rss_mib": round(peak / 2**20),
             "peak_at_s": round(where.get("seconds", 0.0), 1),
             "peak_by_process_mib": {role: round(size / 2**20) for role, size in sorted(where.get("roles", {}).items())},
-            "precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
+            "precision": round(precision, 4),
+            "recall": round(recall, 4),
+            "f1": round(f1, 4),
             "stages": {s: round(summary["seconds_by_stage"].get(s, 0.0), 2) for s in (*STAGES, *STEPS)},
         }
         print(f"\n== {pages:,} pages ({megabytes:,.0f} MB), docclean run --full, batch_size {args.batch_size}")
-        print(f"  end to end   {row['pages_per_s']:>8,} pages/s  {row['mb_per_s']:>7.1f} MB/s  {seconds:8.1f} s"
-              f"  (+{wall - seconds:.1f} s Prefect start-up and exit)")
-        print(f"  peak RSS     {row['peak_rss_mib']:>8,} MiB (all processes), {row['peak_at_s']:.0f} s into the run: "
-              + ", ".join(f"{role} {size:,}" for role, size in row["peak_by_process_mib"].items()))
+        print(
+            f"  end to end   {row['pages_per_s']:>8,} pages/s  {row['mb_per_s']:>7.1f} MB/s  {seconds:8.1f} s"
+            f"  (+{wall - seconds:.1f} s Prefect start-up and exit)"
+        )
+        print(
+            f"  peak RSS     {row['peak_rss_mib']:>8,} MiB (all processes), {row['peak_at_s']:.0f} s into the run: "
+            + ", ".join(f"{role} {size:,}" for role, size in row["peak_by_process_mib"].items())
+        )
         print(f"  dedup        precision {precision:.4f}  recall {recall:.4f}  F1 {f1:.4f}")
         print("  stage        CPU s    pages/s/core   MB/s/core")
         for stage in STAGES:
@@ -329,14 +395,25 @@ def main() -> None:
         base_e2e = len(names) / base["total"]
         ours_sign = pages / summary["seconds_by_stage"]["sign"]
         row["baseline"] = {
-            "pages": len(names), "pages_per_s": round(base_e2e), "sign_pages_per_s": round(base_sign),
-            "precision": round(bp, 4), "recall": round(br, 4), "f1": round(bf, 4),
+            "pages": len(names),
+            "pages_per_s": round(base_e2e),
+            "sign_pages_per_s": round(base_sign),
+            "precision": round(bp, 4),
+            "recall": round(br, 4),
+            "f1": round(bf, 4),
         }
-        row["ratios"] = {"end_to_end": round(row["pages_per_s"] / base_e2e, 1), "sign_per_core": round(ours_sign / base_sign, 1)}
-        print(f"  baseline ({len(names):,} pages, one core): {base_e2e:,.0f} pages/s end to end, signatures {base_sign:,.0f} pages/s,"
-              f" F1 {bf:.4f} (P {bp:.4f} R {br:.4f})")
-        print(f"  ratios       end to end x{row['ratios']['end_to_end']}, signatures per core x{row['ratios']['sign_per_core']}"
-              f" ({ours_sign:,.0f} vs {base_sign:,.0f} pages/s), F1 {f1:.4f} vs {bf:.4f}")
+        row["ratios"] = {
+            "end_to_end": round(row["pages_per_s"] / base_e2e, 1),
+            "sign_per_core": round(ours_sign / base_sign, 1),
+        }
+        print(
+            f"  baseline ({len(names):,} pages, one core): {base_e2e:,.0f} pages/s end to end, signatures {base_sign:,.0f} pages/s,"
+            f" F1 {bf:.4f} (P {bp:.4f} R {br:.4f})"
+        )
+        print(
+            f"  ratios       end to end x{row['ratios']['end_to_end']}, signatures per core x{row['ratios']['sign_per_core']}"
+            f" ({ours_sign:,.0f} vs {base_sign:,.0f} pages/s), F1 {f1:.4f} vs {bf:.4f}"
+        )
         results.append(row)
     if args.layouts:
         results.append(layouts_bench(args.layouts, args.corpora / f"layouts-{args.layouts}", args.batch_size))

@@ -3,10 +3,10 @@
 A cleaner that learns page furniture from lines recurring at the edges of many
 articles sees more recurring lines the bigger the corpus: labels (核心阅读), credits
 (版式设计：X), an event's closing sentence, a daily report's formulaic lead. The
-realistic gallery of scripts/scale_gallery.py prints articles whole, with those
+realistic gallery of bench/gallery/scale_gallery.py prints articles whole, with those
 lines, over all 17 layout families; this renders it at each size N (cached under
 --corpora as scale-N, like the other corpora), runs ``docclean run --full`` on it,
-scores it with scripts/layout_eval.py (losses included) and prints per layout
+scores it with bench/gallery/layout_eval.py (losses included) and prints per layout
 text_exact, title, date, boilerplate_left, lines lost, pages losing text and the
 share of article characters lost (and runs of 20 or more lost characters); then
 one table by corpus size, and the lines lost most often at each size.
@@ -14,19 +14,35 @@ one table by corpus size, and the lines lost most often at each size.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
+
+from bench.gallery.tables import text_table
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 2024
 
-LAYOUT_COLUMNS = (("text", "text_exact"), ("title", "title"), ("date", "date"), ("boiler", "boilerplate_left"),
-                  ("lines lost", "lines_lost"), ("pages losing", "pages_losing_text"), ("chars lost", "chars_lost_share"),
-                  ("runs>=20", "lost_runs_20"))
-SIZE_COLUMNS = (("pages", "pages"), ("text", "text_exact"), ("title", "title"), ("boiler", "boilerplate_left"),
-                ("lines lost", "lines_lost"), ("pages losing", "pages_losing_text"), ("chars lost", "chars_lost_share"),
-                ("dedup F1", "f1"), ("pages/s", "pages_per_s"))
+LAYOUT_COLUMNS = (
+    ("text", "text_exact"),
+    ("title", "title"),
+    ("date", "date"),
+    ("boiler", "boilerplate_left"),
+    ("lines lost", "lines_lost"),
+    ("pages losing", "pages_losing_text"),
+    ("chars lost", "chars_lost_share"),
+    ("runs>=20", "lost_runs_20"),
+)
+SIZE_COLUMNS = (
+    ("pages", "pages"),
+    ("text", "text_exact"),
+    ("title", "title"),
+    ("boiler", "boilerplate_left"),
+    ("lines lost", "lines_lost"),
+    ("pages losing", "pages_losing_text"),
+    ("chars lost", "chars_lost_share"),
+    ("dedup F1", "f1"),
+    ("pages/s", "pages_per_s"),
+)
 
 
 def cell(value) -> str:
@@ -36,11 +52,7 @@ def cell(value) -> str:
 
 
 def table(head: list[str], rows: list[list]) -> str:
-    cells = [[cell(v) for v in row] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(head)]
-    line = lambda values: "  " + "  ".join(v.ljust(w) if i == 0 else v.rjust(w)  # noqa: E731
-                                           for i, (v, w) in enumerate(zip(values, widths)))
-    return "\n".join([line(head), *(line(r) for r in cells)])
+    return text_table(head, rows, cell=cell, indent="  ")
 
 
 def merged(report: dict, name: str | None) -> dict:
@@ -51,9 +63,7 @@ def merged(report: dict, name: str | None) -> dict:
 
 
 def one_size(pages: int, corpora: Path, batch_size: int, run_docclean: Callable) -> dict:
-    sys.path.insert(0, str(ROOT / "scripts"))
-    import layout_eval
-    import scale_gallery
+    from bench.gallery import layout_eval, scale_gallery
 
     folder = corpora / f"scale-{pages}"
     if not (folder / "truth.jsonl").exists():
@@ -71,25 +81,55 @@ def one_size(pages: int, corpora: Path, batch_size: int, run_docclean: Callable)
     kinds = report["losses"]["extras"]
     if kinds:
         print("  by kind of article (an article may be several):")
-        print(table(["kind", "pages", "pages losing", "chars lost", "lines lost"],
-                    [[k, s["pages"], s["pages_losing_text"], s["chars_lost_share"], s["lines_lost"]] for k, s in kinds.items()]))
+        print(
+            table(
+                ["kind", "pages", "pages losing", "chars lost", "lines lost"],
+                [
+                    [k, s["pages"], s["pages_losing_text"], s["chars_lost_share"], s["lines_lost"]]
+                    for k, s in kinds.items()
+                ],
+            )
+        )
     dedup = report.get("dedup") or {}
-    return {"pages": len(truths), "seconds": seconds, "pages_per_s": round(len(truths) / seconds),
-            "peak_rss_mib": round(peak / 2**20), "overall": merged(report, None),
-            "per_layout": {name: merged(report, name) for name in report["layouts"]},
-            "by_kind": kinds, "lost_where": report["losses"]["lost_where"], "lost_lines": report["losses"]["lost_lines"],
-            "dedup": dedup, "f1": dedup.get("f1", "-")}
+    return {
+        "pages": len(truths),
+        "seconds": seconds,
+        "pages_per_s": round(len(truths) / seconds),
+        "peak_rss_mib": round(peak / 2**20),
+        "overall": merged(report, None),
+        "per_layout": {name: merged(report, name) for name in report["layouts"]},
+        "by_kind": kinds,
+        "lost_where": report["losses"]["lost_where"],
+        "lost_lines": report["losses"]["lost_lines"],
+        "dedup": dedup,
+        "f1": dedup.get("f1", "-"),
+    }
 
 
 def scale_bench(sizes: list[int], corpora: Path, batch_size: int, run_docclean: Callable, top: int = 20) -> dict:
     """Each size in turn, then the table by size and the lines lost most often; the figures for --json."""
     rows = [one_size(pages, corpora, batch_size, run_docclean) for pages in sizes]
-    print("\n== realistic articles by corpus size (lines lost: count; pages losing: share; chars lost: share of article characters)")
-    print(table([h for h, _ in SIZE_COLUMNS], [[row["overall"].get(key, row.get(key, "-")) if key != "pages_per_s"
-                                               else row[key] for _, key in SIZE_COLUMNS] for row in rows]))
+    print(
+        "\n== realistic articles by corpus size (lines lost: count; pages losing: share; chars lost: share of article characters)"
+    )
+    print(
+        table(
+            [h for h, _ in SIZE_COLUMNS],
+            [
+                [
+                    row["overall"].get(key, row.get(key, "-")) if key != "pages_per_s" else row[key]
+                    for _, key in SIZE_COLUMNS
+                ]
+                for row in rows
+            ],
+        )
+    )
     for row in rows:
-        print(f"\n  lines lost most often at {row['pages']:,} pages (where: "
-              + ", ".join(f"{k} {v}" for k, v in sorted(row["lost_where"].items())) + ")")
+        print(
+            f"\n  lines lost most often at {row['pages']:,} pages (where: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(row["lost_where"].items()))
+            + ")"
+        )
         for text, count in row["lost_lines"][:top]:
             print(f"  {count:6}  {text[:90]}")
     return {"scale": rows}

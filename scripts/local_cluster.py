@@ -32,14 +32,37 @@ class LocalCluster:
     def start(self, name: str, *args: str) -> None:
         log = open(self.folder / f"{name}.log", "wb")
         # The worker's sampling profiler takes the GIL every 10 ms from the CPU-bound batches.
-        env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "false", "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False", "DASK_DISTRIBUTED__WORKER__MEMORY__MONITOR_INTERVAL": "1s"}
-        self.procs[name] = subprocess.Popen([DASK, *args], cwd=self.folder, env=env, stdout=log,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
+        env = {
+            **os.environ,
+            "DASK_DISTRIBUTED__WORKER__DAEMON": "false",
+            "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False",
+            "DASK_DISTRIBUTED__WORKER__MEMORY__MONITOR_INTERVAL": "1s",
+        }
+        self.procs[name] = subprocess.Popen(
+            [DASK, *args], cwd=self.folder, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     def start_worker(self, name: str) -> None:
-        self.start(name, "worker", self.address, "--host", "127.0.0.1", "--nworkers", "1", "--nthreads", "1",
-                   "--memory-limit", "2GiB", "--dashboard-address", "127.0.0.1:0", "--name", name, "--no-nanny",
-                   "--local-directory", str(self.folder / name))
+        self.start(
+            name,
+            "worker",
+            self.address,
+            "--host",
+            "127.0.0.1",
+            "--nworkers",
+            "1",
+            "--nthreads",
+            "1",
+            "--memory-limit",
+            "2GiB",
+            "--dashboard-address",
+            "127.0.0.1:0",
+            "--name",
+            name,
+            "--no-nanny",
+            "--local-directory",
+            str(self.folder / name),
+        )
 
     def wait_for_workers(self, count: int, timeout: float = 60) -> None:
         from distributed import Client
@@ -74,7 +97,9 @@ def started(folder: Path, workers: int = 2) -> LocalCluster:
     cluster = LocalCluster(folder)
     port = cluster.address.rsplit(":", 1)[1]
     try:
-        cluster.start("scheduler", "scheduler", "--host", "127.0.0.1", "--port", port, "--dashboard-address", "127.0.0.1:0")
+        cluster.start(
+            "scheduler", "scheduler", "--host", "127.0.0.1", "--port", port, "--dashboard-address", "127.0.0.1:0"
+        )
         for n in range(1, workers + 1):
             cluster.start_worker(f"w{n}")
         cluster.wait_for_workers(workers)

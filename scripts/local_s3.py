@@ -6,7 +6,7 @@ that wrong credentials are really refused), waits until an object can be
 written and read back, and returns a handle whose ``env`` holds the AWS
 variables that reach it. `LocalS3.stop` ends it.
 
-    python scripts/local_s3.py /tmp/s3    # run one by hand; Ctrl-C stops it
+    python -m scripts.local_s3 /tmp/s3    # run one by hand; Ctrl-C stops it
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from local_cluster import stop_group  # noqa: E402
+from scripts.local_cluster import stop_group
 
 WEED = str(Path(sys.executable).with_name("weed"))
 KEY, SECRET = "docclean-test", "docclean-test-secret"
@@ -47,25 +46,57 @@ class LocalS3:
         self.folder = folder
         self.port = free_pair()
         self.endpoint = f"http://127.0.0.1:{self.port}"
-        self.env = {"AWS_ACCESS_KEY_ID": KEY, "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_ENDPOINT_URL": self.endpoint,
-                    "AWS_DEFAULT_REGION": "us-east-1"}
+        self.env = {
+            "AWS_ACCESS_KEY_ID": KEY,
+            "AWS_SECRET_ACCESS_KEY": SECRET,
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
         data = self.folder / "data"
         data.mkdir(parents=True, exist_ok=True)
         config = self.folder / "s3.json"
-        config.write_text(json.dumps({"identities": [{"name": "docclean", "credentials": [{"accessKey": KEY, "secretKey": SECRET}],
-                                                       "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}))
+        config.write_text(
+            json.dumps(
+                {
+                    "identities": [
+                        {
+                            "name": "docclean",
+                            "credentials": [{"accessKey": KEY, "secretKey": SECRET}],
+                            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+                        }
+                    ]
+                }
+            )
+        )
         ports = {name: free_pair() for name in ("master", "volume", "filer")}
         log = open(self.folder / "weed.log", "wb")
         # Small volumes, many allowed: every bucket is a collection that grows volumes of its own.
         self.proc = subprocess.Popen(
-            [WEED, "server", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-master.port={ports['master']}",
-             f"-volume.port={ports['volume']}", f"-filer.port={ports['filer']}", "-s3", f"-s3.port={self.port}",
-             f"-s3.config={config}", "-s3.port.iceberg=0", "-s3.port.lance=0", "-volume.max=200",
-             "-master.volumeSizeLimitMB=64"],
-            cwd=self.folder, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                WEED,
+                "server",
+                f"-dir={data}",
+                "-ip=127.0.0.1",
+                "-ip.bind=127.0.0.1",
+                f"-master.port={ports['master']}",
+                f"-volume.port={ports['volume']}",
+                f"-filer.port={ports['filer']}",
+                "-s3",
+                f"-s3.port={self.port}",
+                f"-s3.config={config}",
+                "-s3.port.iceberg=0",
+                "-s3.port.lance=0",
+                "-volume.max=200",
+                "-master.volumeSizeLimitMB=64",
+            ],
+            cwd=self.folder,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def wait_ready(self, timeout: float = 90) -> None:
         """Until a bucket can be made and an object written and read back (the S3 port answers sooner)."""
@@ -77,8 +108,13 @@ class LocalS3:
             if self.proc is not None and self.proc.poll() is not None:
                 raise RuntimeError(f"weed exited with {self.proc.returncode}; see {self.folder / 'weed.log'}")
             try:
-                fs = s3fs.S3FileSystem(key=KEY, secret=SECRET, endpoint_url=self.endpoint, skip_instance_cache=True,
-                                       config_kwargs={"connect_timeout": 2, "retries": {"max_attempts": 1}})
+                fs = s3fs.S3FileSystem(
+                    key=KEY,
+                    secret=SECRET,
+                    endpoint_url=self.endpoint,
+                    skip_instance_cache=True,
+                    config_kwargs={"connect_timeout": 2, "retries": {"max_attempts": 1}},
+                )
                 if not fs.exists("ready"):
                     fs.mkdir("ready")
                 fs.pipe_file("ready/probe", b"ok")

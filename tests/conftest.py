@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import os
-import sys
 import tomllib
 import uuid
 from pathlib import Path
@@ -50,8 +49,7 @@ def patterns():
 @pytest.fixture(scope="session")
 def dask_cluster(tmp_path_factory):
     """A real Dask scheduler and two workers on 127.0.0.1 (`dask scheduler`, `dask worker`), stopped at the end."""
-    sys.path.insert(0, str(ROOT / "scripts"))
-    import local_cluster
+    from scripts import local_cluster
 
     cluster = local_cluster.started(tmp_path_factory.mktemp("dask"), workers=2)
     try:
@@ -63,8 +61,7 @@ def dask_cluster(tmp_path_factory):
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory):
     """A real S3 API on 127.0.0.1 (SeaweedFS, `weed server -s3`), with authentication on; stopped at the end."""
-    sys.path.insert(0, str(ROOT / "scripts"))
-    import local_s3
+    from scripts import local_s3
 
     server = local_s3.started(tmp_path_factory.mktemp("s3"))
     try:
@@ -97,8 +94,15 @@ def prefect_harness():
         yield
 
 
-def run_pipeline(raw: Path, out: Path, config: Config | None = None, *, full: bool = False, batch_size: int = 4,
-                 add_raw: bool = False) -> dict:
+def run_pipeline(
+    raw: Path,
+    out: Path,
+    config: Config | None = None,
+    *,
+    full: bool = False,
+    batch_size: int = 4,
+    add_raw: bool = False,
+) -> dict:
     """One run, in-process, by the run sequence the flow and the CLI use (`pipeline.run`).
 
     Small batches (``batch_size``) and one worker unless the config says
@@ -117,11 +121,15 @@ def run_pipeline(raw: Path, out: Path, config: Config | None = None, *, full: bo
 
 def read_tables(out: Path | str) -> dict:
     """Every data table of an output folder or URL, rows sorted by doc_id (parts and run order aside)."""
-    from pipeline.store import remote
     from pipeline import store
+    from pipeline.store import remote
 
     read = remote.read_table if remote.is_url(out) else store.read_table
     tables = {name: read(out, name) for name in store.TABLES}
     # The edges have no doc_id: a page's rows, by what they say.
-    return {name: table.sort_by("doc_id" if "doc_id" in table.column_names else [(c, "ascending") for c in table.column_names])
-            for name, table in tables.items()}
+    return {
+        name: table.sort_by(
+            "doc_id" if "doc_id" in table.column_names else [(c, "ascending") for c in table.column_names]
+        )
+        for name, table in tables.items()
+    }

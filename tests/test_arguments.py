@@ -24,10 +24,10 @@ import pytest
 from conftest import ROOT, SAMPLE_PAGE, SAMPLE_RAW
 
 from flows.cli import main
-from pipeline.store import remote
 from pipeline.core.config import Config, ConfigError
-from pipeline.store.objects import filesystem
 from pipeline.core.options import Options
+from pipeline.store import remote
+from pipeline.store.objects import filesystem
 
 ADDRESS_SPACE = 2 << 30  # a CLI that reads /dev/zero runs out of this in a second, not after 24 GB
 
@@ -38,8 +38,14 @@ def _limited() -> None:
 
 def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     """The docclean command in a child process of bounded memory and time (a hang or a runaway read fails the test)."""
-    return subprocess.run([sys.executable, "-m", "flows.cli", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout, preexec_fn=_limited)
+    return subprocess.run(
+        [sys.executable, "-m", "flows.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        preexec_fn=_limited,
+    )
 
 
 def one_line_error(err: str) -> str:
@@ -59,7 +65,10 @@ def test_a_seed_minhash_cannot_take_is_refused_and_the_largest_it_takes_works(tm
 
     assert dry_run(tmp_path, "--set", "seed=4294967296") == 2
     err = one_line_error(capsys.readouterr().err)
-    assert "seed must be between 0 and 4294967295 (MinHash permutations are drawn from a 32-bit seed), got 4294967296" in err
+    assert (
+        "seed must be between 0 and 4294967295 (MinHash permutations are drawn from a 32-bit seed), got 4294967296"
+        in err
+    )
     assert not (tmp_path / "out").exists()
     # The bound is the stage's own: the largest seed signs, one more would fail every record.
     config = Config(seed=2**32 - 1)
@@ -68,14 +77,17 @@ def test_a_seed_minhash_cannot_take_is_refused_and_the_largest_it_takes_works(tm
         text_signatures(["一篇正文，讲的是冬天的北京。"], 16, 2**32, 5, 3)
 
 
-@pytest.mark.parametrize("codec, why", [
-    ("rot13", "'rot13' is not a text encoding (it maps str to str)"),
-    ("base64", "'base64' is not a text encoding (it maps bytes to bytes)"),
-    ("hex", "'hex' is not a text encoding (it maps bytes to bytes)"),
-    ("zlib", "'zlib' is not a text encoding (it maps bytes to bytes)"),
-    ("undefined", "'undefined' decodes nothing (every use of it fails)"),
-    ("klingon", "'klingon' is not an encoding Python knows"),
-])
+@pytest.mark.parametrize(
+    "codec, why",
+    [
+        ("rot13", "'rot13' is not a text encoding (it maps str to str)"),
+        ("base64", "'base64' is not a text encoding (it maps bytes to bytes)"),
+        ("hex", "'hex' is not a text encoding (it maps bytes to bytes)"),
+        ("zlib", "'zlib' is not a text encoding (it maps bytes to bytes)"),
+        ("undefined", "'undefined' decodes nothing (every use of it fails)"),
+        ("klingon", "'klingon' is not an encoding Python knows"),
+    ],
+)
 def test_encodings_must_be_text_codecs(tmp_path, capsys, codec, why):
     assert dry_run(tmp_path, "--set", f"encodings=['gb18030', '{codec}']") == 2
     err = one_line_error(capsys.readouterr().err)
@@ -85,21 +97,35 @@ def test_encodings_must_be_text_codecs(tmp_path, capsys, codec, why):
 
 
 def test_real_text_codecs_in_any_spelling_are_accepted():
-    assert Config.from_mapping({"encodings": ["GB18030", "utf_16", "latin-1", "Big5", "cp1252"]}).encodings[0] == "GB18030"
+    assert (
+        Config.from_mapping({"encodings": ["GB18030", "utf_16", "latin-1", "Big5", "cp1252"]}).encodings[0] == "GB18030"
+    )
 
 
 def test_every_bad_value_and_key_of_the_file_and_of_set_is_in_one_line(tmp_path, capsys):
     config = tmp_path / "docclean.toml"
-    config.write_text('dedup_threshold = 7\nworkers = -1\nencodings = ["rot13"]\nfoo = 1\ndedup_treshold = 0.8\n'
-                      'keep_policy = ["longest", "newest"]\nnum_perm = 128\nlsh_bands = 24\n', encoding="utf-8")
-    assert dry_run(tmp_path, "--config", str(config), "--set", "seed=-1", "--set", "batch_size=0", "--set", "nonsense") == 2
+    config.write_text(
+        'dedup_threshold = 7\nworkers = -1\nencodings = ["rot13"]\nfoo = 1\ndedup_treshold = 0.8\n'
+        'keep_policy = ["longest", "newest"]\nnum_perm = 128\nlsh_bands = 24\n',
+        encoding="utf-8",
+    )
+    assert (
+        dry_run(tmp_path, "--config", str(config), "--set", "seed=-1", "--set", "batch_size=0", "--set", "nonsense")
+        == 2
+    )
     err = one_line_error(capsys.readouterr().err)
-    for problem in ("dedup_threshold must be a number between 0 and 1", "workers must be between 0 and 256, got -1",
-                    "encodings: 'rot13' is not a text encoding", "unknown option 'foo'",
-                    "unknown option 'dedup_treshold' (did you mean 'dedup_threshold'?)",
-                    "keep_policy: unknown criterion 'newest'", "lsh_bands=24 does not divide num_perm=128",
-                    "seed must be between 0 and 4294967295", "batch_size must be between 1 and 100000, got 0",
-                    "--set 'nonsense': write it as KEY=VALUE"):
+    for problem in (
+        "dedup_threshold must be a number between 0 and 1",
+        "workers must be between 0 and 256, got -1",
+        "encodings: 'rot13' is not a text encoding",
+        "unknown option 'foo'",
+        "unknown option 'dedup_treshold' (did you mean 'dedup_threshold'?)",
+        "keep_policy: unknown criterion 'newest'",
+        "lsh_bands=24 does not divide num_perm=128",
+        "seed must be between 0 and 4294967295",
+        "batch_size must be between 1 and 100000, got 0",
+        "--set 'nonsense': write it as KEY=VALUE",
+    ):
         assert problem in err, problem
     assert "10 problems with the options: " in err
     # --set over a bad value of the file mends it.
@@ -177,7 +203,9 @@ def test_an_unknown_flag_is_one_line_exit_2(capsys):
     with pytest.raises(SystemExit) as done:
         main(["run", "--wait", "soon"])
     assert done.value.code == 2
-    assert "argument --wait: invalid float value: 'soon' (see docclean run --help)" in one_line_error(capsys.readouterr().err)
+    assert "argument --wait: invalid float value: 'soon' (see docclean run --help)" in one_line_error(
+        capsys.readouterr().err
+    )
 
 
 # --- URLs ---------------------------------------------------------------------------------------
@@ -199,8 +227,12 @@ def test_an_upper_case_s3_raw_passes_the_checks_that_come_before_any_connection(
 
 @pytest.mark.parametrize("url", ["hdfs://namenode/clean", "ftp://127.0.0.1:9/clean"])
 def test_schemes_docclean_cannot_use_are_exit_2_naming_those_that_work(tmp_path, capsys, url):
-    for args in (["run", "--raw", str(SAMPLE_RAW), "--out", url], ["run", "--raw", url, "--out", str(tmp_path / "out")],
-                 ["parts", url, "documents"], ["explain", "0123456789abcdef", "--out", url]):
+    for args in (
+        ["run", "--raw", str(SAMPLE_RAW), "--out", url],
+        ["run", "--raw", url, "--out", str(tmp_path / "out")],
+        ["parts", url, "documents"],
+        ["explain", "0123456789abcdef", "--out", url],
+    ):
         assert main(args) == 2, args
         err = one_line_error(capsys.readouterr().err)
         scheme = url.split("://")[0]
@@ -246,7 +278,9 @@ def built(tmp_path_factory):
     return raw, out
 
 
-@pytest.mark.parametrize("command, heading", [("explain", "rejected: {reason}"), ("inspect", "REJECTED {name}: {reason}")])
+@pytest.mark.parametrize(
+    "command, heading", [("explain", "rejected: {reason}"), ("inspect", "REJECTED {name}: {reason}")]
+)
 def test_explain_and_inspect_of_a_reject_show_what_the_stages_removed_before_it(built, capsys, command, heading):
     raw, out = built
     capsys.readouterr()

@@ -12,21 +12,34 @@ import sys
 import pytest
 from conftest import ROOT
 
-sys.path.insert(0, str(ROOT / "bench"))
-from render_corpus import CORPUS  # noqa: E402
+from bench.render_corpus import CORPUS
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason=f"the benchmark's source articles ({CORPUS}) are not on this machine")
 def test_the_benchmark_runs_on_a_small_corpus(tmp_path):
     result = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "run.py"), "--pages", "300", "--baseline-pages", "100",
-         "--corpora", str(tmp_path), "--json", str(tmp_path / "figures.json")],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "bench.run",
+            "--pages",
+            "300",
+            "--baseline-pages",
+            "100",
+            "--corpora",
+            str(tmp_path),
+            "--json",
+            str(tmp_path / "figures.json"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     (row,) = json.loads((tmp_path / "figures.json").read_text())
     assert row["pages"] == 300 and row["pages_per_s"] > 0 and row["peak_rss_mib"] > 0
     assert row["f1"] >= 0.95, row
     assert "baseline (100 pages" in result.stdout and "ratios" in result.stdout
-    truth = (tmp_path / "300" / "truth.parquet")
+    truth = tmp_path / "300" / "truth.parquet"
     assert truth.exists() and len(list((tmp_path / "300" / "raw").rglob("*.txt"))) == 300

@@ -185,9 +185,20 @@ def test_a_terminal_gets_a_live_bar_per_pass():
     shown = for_stream(stream)
     for step in ("read", "clean"):
         for done in (1, 2):
-            shown({"step": step, "records": 300 * done, "cleaned": 290 * done if step == "clean" else 0, "rejected": 0,
-                   "batches": 2, "batches_done": done, "files_done": 300 * done, "files_total": 600,
-                   "elapsed": 1.0 * done, "pass_elapsed": 0.5 * done})
+            shown(
+                {
+                    "step": step,
+                    "records": 300 * done,
+                    "cleaned": 290 * done if step == "clean" else 0,
+                    "rejected": 0,
+                    "batches": 2,
+                    "batches_done": done,
+                    "files_done": 300 * done,
+                    "files_total": 600,
+                    "elapsed": 1.0 * done,
+                    "pass_elapsed": 0.5 * done,
+                }
+            )
     shown.close()
     text = stream.getvalue()
     assert "reading" in text and "cleaning" in text and "2/2 batches" in text and "600/600 files" in text

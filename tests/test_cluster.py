@@ -7,25 +7,35 @@ mid-run costs nothing but time; a scheduler that is not there is one line and ex
 from __future__ import annotations
 
 import shutil
-import sys
 import threading
 import time
 
-from conftest import ROOT, SAMPLE_RAW, read_tables, run_pipeline
+from conftest import SAMPLE_RAW, read_tables, run_pipeline
 
 from flows.cli import main
 from pipeline import store
 from pipeline.core.config import Config
-
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from local_cluster import free_port  # noqa: E402
+from scripts.local_cluster import free_port
 
 
 def test_a_run_on_the_cluster_writes_what_a_local_run_writes(dask_cluster, tmp_path, capsys):
     raw = shutil.copytree(SAMPLE_RAW, tmp_path / "raw")
-    assert main(["run", "--raw", str(raw), "--out", str(tmp_path / "cluster"), "--cluster", dask_cluster.address,
-                 "--set", "batch_size=3"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--raw",
+                str(raw),
+                "--out",
+                str(tmp_path / "cluster"),
+                "--cluster",
+                dask_cluster.address,
+                "--set",
+                "batch_size=3",
+            ]
+        )
+        == 0
+    )
     assert f"batches on the Dask cluster at {dask_cluster.address}" in capsys.readouterr().err
     run_pipeline(raw, tmp_path / "local", Config.from_mapping({"batch_size": 3}))
     ours, local = read_tables(tmp_path / "cluster"), read_tables(tmp_path / "local")
@@ -34,14 +44,19 @@ def test_a_run_on_the_cluster_writes_what_a_local_run_writes(dask_cluster, tmp_p
 
 
 def test_the_flow_cleans_on_the_cluster(prefect_harness, dask_cluster, tmp_path):
-    from flows.clean import clean_corpus
-
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
+    from flows.clean import clean_corpus
+
     raw = shutil.copytree(SAMPLE_RAW, tmp_path / "raw")
-    state = clean_corpus(raw_dir=str(raw), out_dir=str(tmp_path / "flow"), options={"batch_size": 2},
-                         cluster=dask_cluster.address, return_state=True)
+    state = clean_corpus(
+        raw_dir=str(raw),
+        out_dir=str(tmp_path / "flow"),
+        options={"batch_size": 2},
+        cluster=dask_cluster.address,
+        return_state=True,
+    )
     summary = state.result()
     assert summary["counts_add_up"] and summary["documents"] == 7
     # Every batch of both passes was a Prefect task (prefect-dask), and each one completed.
@@ -49,12 +64,18 @@ def test_the_flow_cleans_on_the_cluster(prefect_harness, dask_cluster, tmp_path)
     deadline = time.monotonic() + 90
     while True:
         with get_client(sync_client=True) as client:
-            runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id])))
+            runs = client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))
+            )
         batches = [r for r in runs if r.name.startswith(("read-batch", "clean-batch"))]
-        if (len(batches) == 12 and all(r.state_type.value == "COMPLETED" for r in batches)) or time.monotonic() > deadline:
+        if (
+            len(batches) == 12 and all(r.state_type.value == "COMPLETED" for r in batches)
+        ) or time.monotonic() > deadline:
             break
         time.sleep(1)
-    assert len(batches) == 12 and all(r.state_type.value == "COMPLETED" for r in batches), [(r.name, r.state_type) for r in batches]
+    assert len(batches) == 12 and all(r.state_type.value == "COMPLETED" for r in batches), [
+        (r.name, r.state_type) for r in batches
+    ]
     run_pipeline(raw, tmp_path / "local", Config.from_mapping({"batch_size": 2}))
     ours, local = read_tables(tmp_path / "flow"), read_tables(tmp_path / "local")
     assert all(ours[name].equals(local[name]) for name in ours)
@@ -70,10 +91,9 @@ def test_no_scheduler_or_an_unknown_scheme_is_one_line_and_exit_2(tmp_path, caps
 
 
 def test_a_worker_killed_mid_run_costs_only_time(dask_cluster, tmp_path):
-    sys.path.insert(0, str(ROOT / "scripts"))
     import random
 
-    import layouts
+    from bench.gallery import layouts
 
     pool = layouts.load_pool()
     rng = random.Random(3)
@@ -81,11 +101,27 @@ def test_a_worker_killed_mid_run_costs_only_time(dask_cluster, tmp_path):
     for n in range(3000):
         (raw / f"{n // 300:02d}").mkdir(parents=True, exist_ok=True)
         (raw / f"{n // 300:02d}" / f"{n:05d}.txt").write_text(
-            rng.choice(pool.titles) + "\n" + "\n".join(rng.sample(pool.paragraphs, 5)) + "\n", encoding="utf-8")
+            rng.choice(pool.titles) + "\n" + "\n".join(rng.sample(pool.paragraphs, 5)) + "\n", encoding="utf-8"
+        )
     out = tmp_path / "cluster"
     codes: list[int] = []
-    runner = threading.Thread(target=lambda: codes.append(main(
-        ["run", "--raw", str(raw), "--out", str(out), "--cluster", dask_cluster.address, "--set", "batch_size=20"])))
+    runner = threading.Thread(
+        target=lambda: codes.append(
+            main(
+                [
+                    "run",
+                    "--raw",
+                    str(raw),
+                    "--out",
+                    str(out),
+                    "--cluster",
+                    dask_cluster.address,
+                    "--set",
+                    "batch_size=20",
+                ]
+            )
+        )
+    )
     runner.start()
     deadline = time.monotonic() + 120
     while not list(out.glob(store.STAGING_PREFIX + "*/pages-*")):

@@ -94,7 +94,9 @@ def uninterrupted(tmp_path_factory):
     "point, nth, before_commit",
     [("staging", 2, True), ("part", 3, True), ("commit", 1, True), ("rename", 3, False), ("rename", 6, False)],
 )
-def test_a_run_killed_midway_leaves_readable_output_and_the_next_run_completes(tmp_path, uninterrupted, point, nth, before_commit):
+def test_a_run_killed_midway_leaves_readable_output_and_the_next_run_completes(
+    tmp_path, uninterrupted, point, nth, before_commit
+):
     raw, out = tmp_path / "raw", tmp_path / "clean"
     first, second = first_and_second_half()
     add(raw, first)
@@ -104,7 +106,10 @@ def test_a_run_killed_midway_leaves_readable_output_and_the_next_run_completes(t
 
     result = subprocess.run(
         [sys.executable, "-c", KILLED_RUN, str(raw), str(out), point, str(nth)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == -signal.SIGKILL, (result.stdout, result.stderr)
     visible_files_are_whole(out)
@@ -135,7 +140,10 @@ def test_a_run_stopped_by_sigterm_while_it_writes(tmp_path, uninterrupted):
     for delay in (0.0, 0.01, 0.03):
         child = subprocess.Popen(
             [sys.executable, "-c", KILLED_RUN, str(raw), str(out), "staging", "0"],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         assert child.stdout.readline().strip() == "writing"
         time.sleep(delay)

@@ -8,11 +8,11 @@ news sentences encoded with Python's own codecs, as a scraper's server would.
 import pytest
 
 from pipeline.chain import clean_files
-from pipeline.core.config import Config
-from pipeline.read.decoding import decode_bytes, declared_charset
-from pipeline.read.plausible import oddities, plausible
-from pipeline.core.document import FLAG_ENCODING_UNCERTAIN, FLAG_GBK_AS_LATIN1_FIXED, FLAGS
 from pipeline.clean.encoding import repair_text
+from pipeline.core.config import Config
+from pipeline.core.document import FLAG_ENCODING_UNCERTAIN, FLAG_GBK_AS_LATIN1_FIXED, FLAGS
+from pipeline.read.decoding import declared_charset, decode_bytes
+from pipeline.read.plausible import oddities, plausible
 
 ENCODINGS = Config().encodings
 
@@ -221,8 +221,11 @@ def test_polish_mojibake_is_not_re_read_as_chinese():
 
 
 def test_genuine_gbk_read_as_latin1_is_still_repaired():
-    for page in ("中国政府今天发布通知。", "北京市委政法委发挥统筹协调作用，成立试点工作协调指导组。",
-                 "他点头说：我们的电话号码是多少？"):
+    for page in (
+        "中国政府今天发布通知。",
+        "北京市委政法委发挥统筹协调作用，成立试点工作协调指导组。",
+        "他点头说：我们的电话号码是多少？",
+    ):
         assert repair_text(page.encode("gb18030").decode("latin-1")) == (page, (FLAG_GBK_AS_LATIN1_FIXED,))
 
 

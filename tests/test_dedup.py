@@ -8,9 +8,9 @@ import pyarrow as pa
 from conftest import CASES
 
 from pipeline.core.config import Config
+from pipeline.core.document import Document, make_doc_id
 from pipeline.dedup.search import Earlier, cluster
 from pipeline.dedup.sign import sign_documents
-from pipeline.core.document import Document, make_doc_id
 
 BASE = (CASES / "dedup" / "20200102-14-05.txt").read_text(encoding="utf-8").split("\n")
 OTHER = (CASES / "dedup" / "20200122-14-05.txt").read_text(encoding="utf-8").split("\n")
@@ -24,15 +24,21 @@ BOILERPLATE = [
 
 def doc(name, paragraphs, date="2020-01-02", title=TITLE):
     return Document(
-        doc_id=make_doc_id(name), source_path=name, text="\n".join(paragraphs), title=title,
+        doc_id=make_doc_id(name),
+        source_path=name,
+        text="\n".join(paragraphs),
+        title=title,
         date=datetime.date.fromisoformat(date) if date else None,
     )
 
 
 ORIGINAL = doc("rmrb/20200102-14-05.txt", PARAGRAPHS)
 REPOST = doc("portal/repost.txt", ["转载自人民网 编辑：张三 2020年01月03日 08:15", *PARAGRAPHS], date="2020-01-03")
-EDITED_LEAD = doc("portal/edited.txt", [
-    "新年第一天，中国第三十六次南极考察队的数百名科考队员在辽阔的南极迎来2020年。", *PARAGRAPHS[1:]], date="2020-01-02")
+EDITED_LEAD = doc(
+    "portal/edited.txt",
+    ["新年第一天，中国第三十六次南极考察队的数百名科考队员在辽阔的南极迎来2020年。", *PARAGRAPHS[1:]],
+    date="2020-01-02",
+)
 TRUNCATED = doc("portal/truncated.txt", PARAGRAPHS[:-1], date="2020-01-01")
 SAME_TOPIC = doc("rmrb/20200122-14-05.txt", [p for p in OTHER[2:] if p], title=OTHER[1], date="2020-01-22")
 
@@ -149,11 +155,15 @@ def test_signatures_are_deterministic_and_seeded():
 
 
 def test_english_copies_are_found_by_word_shingles():
-    text = ("The city council approved the new housing plan on Friday, adding twenty thousand units over five years. "
-            "Officials said young families and low-income households will be given priority in the first round.")
+    text = (
+        "The city council approved the new housing plan on Friday, adding twenty thousand units over five years. "
+        "Officials said young families and low-income households will be given priority in the first round."
+    )
     one = Document(doc_id="e1", source_path="e1.txt", text=text)
     two = Document(doc_id="e2", source_path="e2.txt", text=text.replace("Friday", "Friday evening"))
-    three = Document(doc_id="e3", source_path="e3.txt", text="A completely different story about the weather in spring and the rain.")
+    three = Document(
+        doc_id="e3", source_path="e3.txt", text="A completely different story about the weather in spring and the rain."
+    )
     rows, _ = decide([one, two, three])
     assert rows["e1"]["cluster_id"] == rows["e2"]["cluster_id"]
     assert rows["e3"]["cluster_size"] == 1

@@ -26,12 +26,9 @@ import httpx
 import pytest
 from conftest import ROOT, SAMPLE_PAGE, SAMPLE_RAW
 
-from pipeline.store import report
 from pipeline import store
-
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from local_cluster import free_port, stop_group  # noqa: E402
+from pipeline.store import report
+from scripts.local_cluster import free_port, stop_group
 
 PREFECT = str(Path(sys.executable).with_name("prefect"))
 DEPLOYMENT = "clean-corpus/daily"
@@ -53,12 +50,18 @@ class Services:
         return proc
 
     def run(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-        result = subprocess.run([PREFECT, *args], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=timeout)
-        assert result.returncode == 0, f"prefect {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}\n{self.tail()}"
+        result = subprocess.run(
+            [PREFECT, *args], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=timeout
+        )
+        assert result.returncode == 0, (
+            f"prefect {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}\n{self.tail()}"
+        )
         return result
 
     def tail(self) -> str:
-        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in sorted(self.logs.glob("*.log")))
+        return "\n".join(
+            f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in sorted(self.logs.glob("*.log"))
+        )
 
     def stop(self) -> None:
         # Worker first, so that it does not see its server vanish mid-poll.
@@ -116,10 +119,14 @@ def data_dir():
 
 def run_deployment(services: Services, raw: Path, out: Path, **options) -> subprocess.CompletedProcess:
     params = {"raw_dir": str(raw), "out_dir": str(out)} | ({"options": options} if options else {})
-    return services.run("deployment", "run", DEPLOYMENT, "--params", json.dumps(params), "--watch", "--watch-timeout", "240")
+    return services.run(
+        "deployment", "run", DEPLOYMENT, "--params", json.dumps(params), "--watch", "--watch-timeout", "240"
+    )
 
 
-def test_a_deployment_run_from_a_bucket_to_a_bucket_on_the_cluster(prefect_server, data_dir, s3, s3_server, dask_cluster):
+def test_a_deployment_run_from_a_bucket_to_a_bucket_on_the_cluster(
+    prefect_server, data_dir, s3, s3_server, dask_cluster
+):
     """Raw pages in s3://, the output in s3://, the batches on a Dask cluster: the tables of a local run."""
     from conftest import read_tables, run_pipeline
 
@@ -128,20 +135,40 @@ def test_a_deployment_run_from_a_bucket_to_a_bucket_on_the_cluster(prefect_serve
     raw = shutil.copytree(SAMPLE_RAW, data_dir / "raw")
     fs.put(str(raw) + "/", f"{bucket}/raw/", recursive=True)
     # What an operator sets for the worker: credentials, endpoint, cache, and the bucket among the allowed roots.
-    env = {**s3_server.env, "DOCCLEAN_CACHE": str(data_dir / "cache"), "DOCCLEAN_ALLOWED_ROOTS": f"data:s3://{bucket}",
-           "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30"}
+    env = {
+        **s3_server.env,
+        "DOCCLEAN_CACHE": str(data_dir / "cache"),
+        "DOCCLEAN_ALLOWED_ROOTS": f"data:s3://{bucket}",
+        "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30",
+    }
     out_url = f"s3://{bucket}/clean"
-    params = {"raw_dir": f"s3://{bucket}/raw", "out_dir": out_url, "cluster": dask_cluster.address,
-              "options": {"batch_size": 3}}
-    services.run("deployment", "run", DEPLOYMENT, "--params", json.dumps(params), "--job-variable", f"env={json.dumps(env)}",
-                 "--watch", "--watch-timeout", "240")
+    params = {
+        "raw_dir": f"s3://{bucket}/raw",
+        "out_dir": out_url,
+        "cluster": dask_cluster.address,
+        "options": {"batch_size": 3},
+    }
+    services.run(
+        "deployment",
+        "run",
+        DEPLOYMENT,
+        "--params",
+        json.dumps(params),
+        "--job-variable",
+        f"env={json.dumps(env)}",
+        "--watch",
+        "--watch-timeout",
+        "240",
+    )
     (ours_run,) = [r for r in flow_runs(api) if r["parameters"].get("out_dir") == out_url]
     assert ours_run["state_type"] == "COMPLETED" and ours_run["parameters"]["cluster"] == dask_cluster.address
     # Each batch of both passes was a Prefect task on the cluster (prefect-dask's DaskTaskRunner).
     # Task run states reach the API as events, a moment after the flow run ends.
     deadline = time.monotonic() + 90
     while True:
-        task_runs = httpx.post(f"{api}/task_runs/filter", json={"flow_runs": {"id": {"any_": [ours_run["id"]]}}}, timeout=10).json()
+        task_runs = httpx.post(
+            f"{api}/task_runs/filter", json={"flow_runs": {"id": {"any_": [ours_run["id"]]}}}, timeout=10
+        ).json()
         names = [r["name"] for r in task_runs if r["state_type"] == "COMPLETED"]
         done = sum(n.startswith("read-batch") for n in names), sum(n.startswith("clean-batch") for n in names)
         if done == (4, 4) or time.monotonic() > deadline:
@@ -160,9 +187,26 @@ def test_a_deployment_run_from_a_bucket_to_a_bucket_on_the_cluster(prefect_serve
         assert ours[name].equals(local[name]), name
     # A bucket the worker's roots do not name is refused before any work.
     elsewhere = {**params, "out_dir": "s3://another-bucket/clean"}
-    result = subprocess.run([PREFECT, "deployment", "run", DEPLOYMENT, "--params", json.dumps(elsewhere), "--job-variable",
-                             f"env={json.dumps(env)}", "--watch", "--watch-timeout", "120"], cwd=ROOT, env=services.env,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [
+            PREFECT,
+            "deployment",
+            "run",
+            DEPLOYMENT,
+            "--params",
+            json.dumps(elsewhere),
+            "--job-variable",
+            f"env={json.dumps(env)}",
+            "--watch",
+            "--watch-timeout",
+            "120",
+        ],
+        cwd=ROOT,
+        env=services.env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode != 0
     assert "outside the places this deployment may use" in services.tail() + result.stdout + result.stderr
 
@@ -236,8 +280,12 @@ def wait_for_state(api: str, run_id: str, states: set[str], timeout: float) -> d
 
 
 def start_run(api: str, params: dict) -> dict:
-    (deployment,) = [d for d in httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json() if d["name"] == "daily"]
-    response = httpx.post(f"{api}/deployments/{deployment['id']}/create_flow_run", json={"parameters": params}, timeout=10)
+    (deployment,) = [
+        d for d in httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json() if d["name"] == "daily"
+    ]
+    response = httpx.post(
+        f"{api}/deployments/{deployment['id']}/create_flow_run", json={"parameters": params}, timeout=10
+    )
     return response
 
 
@@ -245,7 +293,9 @@ def test_paths_outside_the_allowed_roots_and_bad_options_are_refused(prefect_ser
     services, api = prefect_server
     raw = shutil.copytree(SAMPLE_RAW, data_dir / "raw")
     # A bad option: refused when the run is created, before any worker starts.
-    response = start_run(api, {"raw_dir": str(raw), "out_dir": str(data_dir / "clean"), "options": {"dedup_threshold": -0.5}})
+    response = start_run(
+        api, {"raw_dir": str(raw), "out_dir": str(data_dir / "clean"), "options": {"dedup_threshold": -0.5}}
+    )
     assert response.status_code == 409 and "dedup_threshold" in response.text
     # A folder outside data/: the run fails before reading anything.
     outside = ROOT / "tests" / "cases"
@@ -276,8 +326,7 @@ def many_pages(raw: Path, count: int) -> None:
     """Distinct article pages, enough for a run that lasts some seconds on one worker process."""
     import random
 
-    sys.path.insert(0, str(ROOT / "scripts"))
-    import layouts
+    from bench.gallery import layouts
 
     pool = layouts.load_pool()
     rng = random.Random(5)
@@ -358,7 +407,9 @@ def test_deploy_at_a_terminal_asks_nothing_that_moves_the_code(prefect_server):
                     os.write(fd, b"\r")
                     answers += 1
         else:
-            raise AssertionError("prefect deploy did not finish in 180 s:\n" + transcript.decode(errors="replace")[-3000:])
+            raise AssertionError(
+                "prefect deploy did not finish in 180 s:\n" + transcript.decode(errors="replace")[-3000:]
+            )
     finally:
         _, status = os.waitpid(pid, 0)
     text = transcript.decode(errors="replace")

@@ -1,17 +1,16 @@
 """The same page in every encoding a scraper produces gives the same clean text."""
 
-
 import pytest
 from conftest import CASES, SAMPLE_PAGE
 
 from pipeline.chain import clean_files
+from pipeline.clean.encoding import repair_text
 from pipeline.core.document import (
     FLAG_GBK_AS_LATIN1_FIXED,
     FLAG_MOJIBAKE_FIXED,
     FLAG_UNRECOVERABLE,
 )
 from pipeline.read.decoding import decode_bytes
-from pipeline.clean.encoding import repair_text
 
 TRADITIONAL_PAGE = (CASES / "encoding" / "big5-compatible-page.txt").read_text(encoding="utf-8")
 SIMPLIFIED_PAGE = SAMPLE_PAGE.read_text(encoding="utf-8")
@@ -143,7 +142,9 @@ def test_gb18030_four_byte_characters_read_as_latin1_are_repaired_with_the_rest(
     """A book list whose columns a no-break space separates: GB18030 writes it in four bytes (81 30 84 32)."""
     from pipeline.clean.encoding import repair_text
 
-    page = "书名：红楼梦\xa0\xa0作者：曹雪芹\n出版社：人民文学出版社\xa0\xa0定价：59元\n书名：三国演义\xa0\xa0作者：罗贯中"
+    page = (
+        "书名：红楼梦\xa0\xa0作者：曹雪芹\n出版社：人民文学出版社\xa0\xa0定价：59元\n书名：三国演义\xa0\xa0作者：罗贯中"
+    )
     assert "\xa0".encode("gb18030") == b"\x810\x842"
     assert repair_text(page.encode("gb18030").decode("latin-1")) == (page, ("gbk_as_latin1_fixed",))
     # With an en space, a euro sign and an emoji among them (other four-byte and two-byte forms).

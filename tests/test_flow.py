@@ -42,7 +42,16 @@ def test_flow_cleans_the_sample(prefect_harness, raw, tmp_path):
 
     reasons = sorted(rejects["reason"].to_pylist())
     assert reasons == ["binary", "empty", "empty_after_cleaning", "malformed_json", "missing_text", "no_main_text"]
-    assert set(summary["seconds_by_stage"]) >= {"read", "repair", "strip", "extract", "normalize", "page_dedup", "sign", "dedup"}
+    assert set(summary["seconds_by_stage"]) >= {
+        "read",
+        "repair",
+        "strip",
+        "extract",
+        "normalize",
+        "page_dedup",
+        "sign",
+        "dedup",
+    }
 
 
 def test_flow_refuses_bad_options_before_reading_with_every_error_and_a_hint(prefect_harness, raw, tmp_path):
@@ -53,7 +62,9 @@ def test_flow_refuses_bad_options_before_reading_with_every_error_and_a_hint(pre
     with pytest.raises(ParameterTypeError, match="did you mean 'dedup_threshold'"):
         clean_corpus(raw_dir=str(raw), out_dir=str(tmp_path / "clean"), options={"dedup_treshold": 0.9})
     with pytest.raises(ParameterTypeError) as error:
-        clean_corpus(raw_dir=str(raw), out_dir=str(tmp_path / "clean"), options={"dedup_threshold": -0.5, "workers": 5000})
+        clean_corpus(
+            raw_dir=str(raw), out_dir=str(tmp_path / "clean"), options={"dedup_threshold": -0.5, "workers": 5000}
+        )
     assert "dedup_threshold" in str(error.value) and "workers" in str(error.value)
     assert not (tmp_path / "clean").exists()
 
@@ -88,11 +99,17 @@ def test_a_deployment_run_uses_only_its_allowed_roots(prefect_harness, raw, tmp_
     patterns = tmp_path / "patterns.toml"
     patterns.write_text("[publications]\nnames = []\n", encoding="utf-8")
     with pytest.raises(OutputError, match="outside"):
-        clean_corpus(raw_dir=str(tmp_path / "allowed"), out_dir=str(tmp_path / "allowed" / "clean"),
-                     options={"patterns_file": str(patterns)})
+        clean_corpus(
+            raw_dir=str(tmp_path / "allowed"),
+            out_dir=str(tmp_path / "allowed" / "clean"),
+            options={"patterns_file": str(patterns)},
+        )
     with pytest.raises(OutputError, match="follow_symlinks"):
-        clean_corpus(raw_dir=str(tmp_path / "allowed"), out_dir=str(tmp_path / "allowed" / "clean"),
-                     options={"follow_symlinks": "all"})
+        clean_corpus(
+            raw_dir=str(tmp_path / "allowed"),
+            out_dir=str(tmp_path / "allowed" / "clean"),
+            options={"follow_symlinks": "all"},
+        )
     shutil.move(raw, tmp_path / "allowed" / "raw")
     summary = clean_corpus(raw_dir=str(tmp_path / "allowed" / "raw"), out_dir=str(tmp_path / "allowed" / "clean"))
     assert summary["counts_add_up"] and summary["documents"] == 7

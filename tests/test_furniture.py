@@ -13,10 +13,9 @@ import json
 import random
 from pathlib import Path
 
+from conftest import read_tables, run_pipeline
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from conftest import read_tables, run_pipeline
 
 from pipeline.chain import clean_files
 from pipeline.core.config import Config
@@ -94,8 +93,15 @@ def test_a_sites_furniture_goes_and_every_article_line_stays(tmp_path):
 
 
 @settings(max_examples=6, deadline=None)
-@given(others=st.lists(st.tuples(st.sampled_from(["siteB", "siteC"]), st.integers(0, 400)), min_size=1, max_size=2, unique_by=lambda t: t[0]),
-       seed=st.integers(0, 1000))
+@given(
+    others=st.lists(
+        st.tuples(st.sampled_from(["siteB", "siteC"]), st.integers(0, 400)),
+        min_size=1,
+        max_size=2,
+        unique_by=lambda t: t[0],
+    ),
+    seed=st.integers(0, 1000),
+)
 def test_a_page_cleans_the_same_whatever_other_sites_are_in_the_run(tmp_path_factory, others, seed):
     """Unrelated pages of other sites, in any number, change nothing of a site's pages."""
     alone = tmp_path_factory.mktemp("alone")
@@ -120,9 +126,13 @@ def test_a_page_keeps_its_article_lines_in_a_site_ten_times_larger(tmp_path):
 
 
 def daily_report(day: int, cases: int, rng: random.Random) -> str:
-    lead = (f"新华社北京2月{day + 1}日电 2月{day}日0—24时，31个省（自治区、直辖市）和新疆生产建设兵团报告新增确诊病例{cases}例，"
-            f"新增治愈出院病例{cases // 3 + day}例。")
-    return "\n".join([f"国家卫健委通报2月{day}日疫情", f"2020-02-{day + 1:02d} 08:{day:02d}", lead, *paragraphs(rng, 3)])
+    lead = (
+        f"新华社北京2月{day + 1}日电 2月{day}日0—24时，31个省（自治区、直辖市）和新疆生产建设兵团报告新增确诊病例{cases}例，"
+        f"新增治愈出院病例{cases // 3 + day}例。"
+    )
+    return "\n".join(
+        [f"国家卫健委通报2月{day}日疫情", f"2020-02-{day + 1:02d} 08:{day:02d}", lead, *paragraphs(rng, 3)]
+    )
 
 
 def test_daily_reports_keep_their_formulaic_leads_dates_and_are_not_copies_of_each_other(tmp_path):
@@ -132,8 +142,9 @@ def test_daily_reports_keep_their_formulaic_leads_dates_and_are_not_copies_of_ea
     for day in range(1, 13):
         (site / f"report-{day:02d}.txt").write_text(daily_report(day, 400 + 17 * day, rng), encoding="utf-8")
     for k in range(30):  # the site's other pages
-        (site / f"news-{k:02d}.txt").write_text("\n".join([title(rng), f"2020-02-{k % 28 + 1:02d} 09:00", *paragraphs(rng, 4)]),
-                                                encoding="utf-8")
+        (site / f"news-{k:02d}.txt").write_text(
+            "\n".join([title(rng), f"2020-02-{k % 28 + 1:02d} 09:00", *paragraphs(rng, 4)]), encoding="utf-8"
+        )
     run_pipeline(tmp_path / "raw", tmp_path / "out")
     tables = read_tables(tmp_path / "out")
     reports = [row for row in tables["documents"].to_pylist() if row["source_path"].startswith("health/report-")]
@@ -166,8 +177,13 @@ def test_a_one_line_brief_and_an_interview_keep_their_text(tmp_path):
     question = "记者：这次改革最难的地方在哪里？"
     answer = "王明：最难的是让每一项政策都落到基层，让群众看得见、摸得着，这需要时间，也需要耐心。"
     (tmp_path / "brief.txt").write_text(brief, encoding="utf-8")
-    (tmp_path / "interview.txt").write_text("\n".join(["专访甲市市长：改革要让群众看得见", question, answer]), encoding="utf-8")
-    docs = {doc.source_path: doc for doc in clean_files([tmp_path / "brief.txt", tmp_path / "interview.txt"], tmp_path, Config())}
+    (tmp_path / "interview.txt").write_text(
+        "\n".join(["专访甲市市长：改革要让群众看得见", question, answer]), encoding="utf-8"
+    )
+    docs = {
+        doc.source_path: doc
+        for doc in clean_files([tmp_path / "brief.txt", tmp_path / "interview.txt"], tmp_path, Config())
+    }
     assert docs["brief.txt"].reject is None and docs["brief.txt"].text == brief
     assert docs["interview.txt"].text.split("\n") == [question, answer]
 
@@ -177,16 +193,36 @@ def test_a_kicker_and_a_subtitle_go_to_their_columns_and_a_pull_quote_stays(tmp_
     body = paragraphs(rng, 3)
     pages = {
         "kicker.txt": ["新春走基层", "山村里的新年音乐会", "2020-01-05 来源：人民网", *body],
-        "subtitle.txt": ["长江经济带发展成效显著", "——写在座谈会召开四周年之际", "2020-01-05 来源：人民网", *paragraphs(rng, 3)],
-        "quote.txt": ["山村里的新年音乐会", "“让每个孩子都有出彩的机会”", "2020-01-05 来源：人民网", *paragraphs(rng, 3)],
+        "subtitle.txt": [
+            "长江经济带发展成效显著",
+            "——写在座谈会召开四周年之际",
+            "2020-01-05 来源：人民网",
+            *paragraphs(rng, 3),
+        ],
+        "quote.txt": [
+            "山村里的新年音乐会",
+            "“让每个孩子都有出彩的机会”",
+            "2020-01-05 来源：人民网",
+            *paragraphs(rng, 3),
+        ],
     }
     for name, lines in pages.items():
         (tmp_path / name).write_text("\n".join(lines), encoding="utf-8")
     run_pipeline(tmp_path, tmp_path.parent / "out")
     rows = {row["source_path"]: row for row in read_tables(tmp_path.parent / "out")["documents"].to_pylist()}
-    assert (rows["kicker.txt"]["kicker"], rows["kicker.txt"]["title"], rows["kicker.txt"]["text"]) == ("新春走基层", "山村里的新年音乐会", "\n".join(body))
-    assert (rows["subtitle.txt"]["subtitle"], rows["subtitle.txt"]["title"]) == ("——写在座谈会召开四周年之际", "长江经济带发展成效显著")
-    assert rows["quote.txt"]["text"].split("\n")[0] == "“让每个孩子都有出彩的机会”" and rows["quote.txt"]["subtitle"] is None
+    assert (rows["kicker.txt"]["kicker"], rows["kicker.txt"]["title"], rows["kicker.txt"]["text"]) == (
+        "新春走基层",
+        "山村里的新年音乐会",
+        "\n".join(body),
+    )
+    assert (rows["subtitle.txt"]["subtitle"], rows["subtitle.txt"]["title"]) == (
+        "——写在座谈会召开四周年之际",
+        "长江经济带发展成效显著",
+    )
+    assert (
+        rows["quote.txt"]["text"].split("\n")[0] == "“让每个孩子都有出彩的机会”"
+        and rows["quote.txt"]["subtitle"] is None
+    )
 
 
 def test_a_title_every_page_of_a_site_repeats_is_still_the_title_not_the_section_label(tmp_path):
@@ -202,11 +238,19 @@ def test_a_title_every_page_of_a_site_repeats_is_still_the_title_not_the_section
 def test_a_timeline_closing_the_article_and_boxed_subheads_stay(tmp_path):
     """Dates on lines of their own under the body are the article's timeline, not its dateline; ●减污，不要忘记 is a subhead."""
     rng = random.Random(6)
-    timeline = ["载人航天大事记", "1999年11月20日", "神舟一号成功发射升空", "2003年10月15日", "杨利伟驾乘神舟五号进入太空",
-                "2008年9月25日", "神舟七号航天员实现出舱行走"]
+    timeline = [
+        "载人航天大事记",
+        "1999年11月20日",
+        "神舟一号成功发射升空",
+        "2003年10月15日",
+        "杨利伟驾乘神舟五号进入太空",
+        "2008年9月25日",
+        "神舟七号航天员实现出舱行走",
+    ]
     body = [*paragraphs(rng, 2), "●减污，不要忘记", *paragraphs(rng, 2)]
-    (tmp_path / "page.txt").write_text("\n".join(["二十年载人航天路", "2020-01-05 来源：人民网", *body, *timeline, "责任编辑：王明"]),
-                                      encoding="utf-8")
+    (tmp_path / "page.txt").write_text(
+        "\n".join(["二十年载人航天路", "2020-01-05 来源：人民网", *body, *timeline, "责任编辑：王明"]), encoding="utf-8"
+    )
     (doc,) = clean_files([tmp_path / "page.txt"], tmp_path, Config())
     assert doc.text.split("\n") == [*body, *timeline]
     assert doc.date.isoformat() == "2020-01-05"

@@ -15,7 +15,6 @@ import zipfile
 from collections import Counter
 
 import pytest
-
 from conftest import ROOT, SAMPLE_PAGE, run_pipeline
 
 from pipeline import store
@@ -98,13 +97,13 @@ def test_jsonl_keeps_good_lines_and_rejects_each_broken_one_with_its_number(tmp_
     good = [json.dumps({"text": BODY + f"第{i}篇。", "title": f"标题{i}"}, ensure_ascii=False) for i in range(3)]
     lines = [
         good[0],
-        '{"text": "半截',                                     # 2: cut off
-        "",                                                   # 3: blank, not a record
-        good[1].encode("utf-8").decode("utf-8"),              # 4
+        '{"text": "半截',  # 2: cut off
+        "",  # 3: blank, not a record
+        good[1].encode("utf-8").decode("utf-8"),  # 4
         json.dumps({"text": BODY + "第三篇。"}, ensure_ascii=False).replace("第三篇", "第叁篇"),  # 5
-        "\x00\x01\x02\x03\x04\x05\x06",                     # 6: control bytes
-        json.dumps({"title": "无正文"}, ensure_ascii=False),   # 7
-        good[2],                                              # 8
+        "\x00\x01\x02\x03\x04\x05\x06",  # 6: control bytes
+        json.dumps({"title": "无正文"}, ensure_ascii=False),  # 7
+        good[2],  # 8
     ]
     data = "\n".join(lines).encode("utf-8")
     gbk_line = json.dumps({"text": "这一行是GBK编码的正文，由另一个抓取器写入。"}, ensure_ascii=False).encode("gb18030")
@@ -112,7 +111,9 @@ def test_jsonl_keeps_good_lines_and_rejects_each_broken_one_with_its_number(tmp_
     run_pipeline(raw, tmp_path / "clean")
     keys = [f"feed.jsonl:{n}" for n in (1, 2, 4, 5, 6, 7, 8, 9)]
     rows = assert_each_input_once(tmp_path / "clean", keys)
-    assert rows["feed.jsonl:2"][1]["reason"] == "malformed_json" and rows["feed.jsonl:2"][1]["detail"].startswith("line 2:")
+    assert rows["feed.jsonl:2"][1]["reason"] == "malformed_json" and rows["feed.jsonl:2"][1]["detail"].startswith(
+        "line 2:"
+    )
     assert rows["feed.jsonl:6"][1]["reason"] == "binary" and rows["feed.jsonl:6"][1]["detail"].startswith("line 6:")
     assert rows["feed.jsonl:7"][1]["reason"] == "missing_text"
     kept = {k for k, (table, _) in rows.items() if table != "rejects"}
@@ -124,11 +125,13 @@ def test_names_symlinks_and_unreadable_files(tmp_path, monkeypatch):
     raw = tmp_path / "raw"
     (raw / "pages").mkdir(parents=True)
     (raw / "pages" / "real.txt").write_text("标题\n" + BODY, encoding="utf-8")
-    os.symlink(raw / "pages" / "real.txt", raw / "link.txt")               # a file link: read like the file
-    os.symlink(raw / "pages", raw / "pages" / "loop")                      # a folder loop: not followed
-    os.symlink(raw / "missing.txt", raw / "dangling.txt")                  # nothing behind it
+    os.symlink(raw / "pages" / "real.txt", raw / "link.txt")  # a file link: read like the file
+    os.symlink(raw / "pages", raw / "pages" / "loop")  # a folder loop: not followed
+    os.symlink(raw / "missing.txt", raw / "dangling.txt")  # nothing behind it
     with open(os.fsencode(raw) + b"/\xb1\xb1\xbe\xa9.txt", "wb") as handle:  # GBK bytes in the name
-        handle.write("另一篇\n南极中山站的科考队员在严寒中迎来新年，升起国旗，向祖国和亲人送上新春祝福。".encode("utf-8"))
+        handle.write(
+            "另一篇\n南极中山站的科考队员在严寒中迎来新年，升起国旗，向祖国和亲人送上新春祝福。".encode("utf-8")
+        )
     locked = raw / "locked.txt"
     locked.write_text("正文。", encoding="utf-8")
     locked.chmod(0)
@@ -192,7 +195,9 @@ def test_a_200_mb_single_line_is_rejected_in_bounded_memory(tmp_path):
     good = json.dumps({"text": BODY}, ensure_ascii=False).encode("utf-8") + b"\n"
     with open(raw / "huge.jsonl", "ab") as handle:
         handle.write(good)
-    (raw / "page.txt").write_text("标题\n南极中山站的科考队员在严寒中迎来新年，升起国旗，向祖国和亲人送上新春祝福。", encoding="utf-8")
+    (raw / "page.txt").write_text(
+        "标题\n南极中山站的科考队员在严寒中迎来新年，升起国旗，向祖国和亲人送上新春祝福。", encoding="utf-8"
+    )
 
     small = tmp_path / "small"
     small.mkdir()
@@ -200,7 +205,11 @@ def test_a_200_mb_single_line_is_rejected_in_bounded_memory(tmp_path):
 
     def peak(folder, out):
         result = subprocess.run(
-            [sys.executable, "-c", HUGE_RUN, str(folder), str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300
+            [sys.executable, "-c", HUGE_RUN, str(folder), str(out)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         assert result.returncode == 0, result.stderr
         return map(int, result.stdout.split())

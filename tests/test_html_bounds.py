@@ -52,7 +52,9 @@ def test_a_page_of_more_elements_than_an_article_has_is_rejected_with_its_own_re
 
 
 def test_an_ordinary_page_keeps_the_full_extraction():
-    html = page(f"<nav><a href='/'>首页</a><a href='/n'>新闻</a></nav><article>{ARTICLE}</article><footer>版权所有</footer>")
+    html = page(
+        f"<nav><a href='/'>首页</a><a href='/n'>新闻</a></nav><article>{ARTICLE}</article><footer>版权所有</footer>"
+    )
     assert not read_page(html).fast
     doc = extracted(html)
     assert all(p in doc.text for p in PARAGRAPHS) and "版权所有" not in doc.text
@@ -83,7 +85,9 @@ def test_a_nul_before_the_html_of_a_jsonl_record_is_taken_out(tmp_path):
         {"id": "a", "html": "\x00" + page(f"<article>{ARTICLE}</article>")},
         {"id": "b", "html": page("<article>" + "".join(f"<p>{p}另外报道。</p>" for p in PARAGRAPHS) + "</article>")},
     ]
-    (raw / "feed.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
+    (raw / "feed.jsonl").write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8"
+    )
     out = tmp_path / "out"
     run_pipeline(raw, out)
     documents = store.read_table(out, "documents").to_pylist()
@@ -95,10 +99,15 @@ def test_a_nul_before_the_html_of_a_jsonl_record_is_taken_out(tmp_path):
 def test_a_page_declaring_a_charset_outside_encodings_is_read_in_it(tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()
-    russian = ["Президент России провёл совещание с членами правительства.",
-               "Обсуждались вопросы экономического развития регионов страны."]
-    html = ("<html><head><meta charset='windows-1251'><title>Совещание</title></head><body><article>"
-            + "".join(f"<p>{line}</p>" for line in russian) + "</article></body></html>")
+    russian = [
+        "Президент России провёл совещание с членами правительства.",
+        "Обсуждались вопросы экономического развития регионов страны.",
+    ]
+    html = (
+        "<html><head><meta charset='windows-1251'><title>Совещание</title></head><body><article>"
+        + "".join(f"<p>{line}</p>" for line in russian)
+        + "</article></body></html>"
+    )
     (raw / "news.html").write_bytes(html.encode("cp1251"))
     out = tmp_path / "out"
     run_pipeline(raw, out)
@@ -112,13 +121,17 @@ def test_hostile_html_pages_beside_articles_all_end_somewhere(tmp_path):
     for i in range(6):
         body = "".join(f"<p>第{i}篇：{p}</p>" for p in PARAGRAPHS)
         (raw / f"article{i}.html").write_text(page(f"<article>{body}</article>", title=f"报道{i}"), encoding="utf-8")
-    (raw / "blocks.html").write_text(page("".join(f"<div>{i}</div>" for i in range(MAX_ELEMENTS + 10))), encoding="utf-8")
+    (raw / "blocks.html").write_text(
+        page("".join(f"<div>{i}</div>" for i in range(MAX_ELEMENTS + 10))), encoding="utf-8"
+    )
     (raw / "deep.html").write_text(page("<div>" * 3_000 + "<p>很深</p>"), encoding="utf-8")
     out = tmp_path / "out"
     summary = run_pipeline(raw, out)
     tables = {t: store.read_table(out, t).to_pylist() for t in ("documents", "duplicates", "rejects")}
     # (The six articles share most of their text: kept or duplicate, each is there.)
-    assert sorted(r["source_path"] for r in tables["documents"] + tables["duplicates"]) == [f"article{i}.html" for i in range(6)]
+    assert sorted(r["source_path"] for r in tables["documents"] + tables["duplicates"]) == [
+        f"article{i}.html" for i in range(6)
+    ]
     reasons = {r["source_path"]: r["reason"] for r in tables["rejects"]}
     # The deep page is read to its end (its nesting <div>s taken out) and holds two characters of text.
     assert reasons == {"blocks.html": "too_large", "deep.html": "no_main_text"}

@@ -11,8 +11,8 @@ import pytest
 from conftest import SAMPLE_PAGE, SAMPLE_RAW, read_tables, run_pipeline
 
 from pipeline import store
-from pipeline.store import layout
 from pipeline.core.config import Config
+from pipeline.store import layout
 
 REPOST_NOTE = "| 本文转载自法治网，转载时补充了这一句说明文字。\n"
 
@@ -104,7 +104,9 @@ def test_a_better_new_copy_takes_the_place_of_the_kept_one_and_the_swap_is_recor
     documents = store.read_table(out, "documents").to_pylist()
     duplicates = store.read_table(out, "duplicates").to_pylist()
     assert [d["source_path"] for d in documents] == ["zz_repost.txt"]
-    assert [(d["doc_id"], d["duplicate_of"], d["kind"]) for d in duplicates] == [(old_id, documents[0]["doc_id"], "near")]
+    assert [(d["doc_id"], d["duplicate_of"], d["kind"]) for d in duplicates] == [
+        (old_id, documents[0]["doc_id"], "near")
+    ]
     assert summary["swaps"] == [{"doc_id": old_id, "replaced_by": documents[0]["doc_id"]}]
     assert summary["earlier_rows"]["replaced_kept"] == 1
     run_json = json.loads((out / "runs" / "run-000002.json").read_text(encoding="utf-8"))
@@ -269,7 +271,9 @@ def test_a_reread_page_whose_file_is_gone_keeps_its_rows_and_the_run_says_so(raw
     summary = run_pipeline(raw, out)
     assert summary["files_reread"] == 3 and summary["files_reread_gone"] == 1
     rows = {row["source_path"]: row["text"] for row in store.read_table(out, "documents").to_pylist()}
-    assert FURNITURE in rows["site/0000.txt"] and not any(FURNITURE in text for path, text in rows.items() if path != "site/0000.txt")
+    assert FURNITURE in rows["site/0000.txt"] and not any(
+        FURNITURE in text for path, text in rows.items() if path != "site/0000.txt"
+    )
 
 
 def test_a_duplicate_of_an_edited_kept_copy_is_verified_again(raw, tmp_path):
@@ -277,21 +281,29 @@ def test_a_duplicate_of_an_edited_kept_copy_is_verified_again(raw, tmp_path):
     out, rng = tmp_path / "clean", random.Random(13)
     kept = site_page(rng, 1, footer=False)
     lines = kept.split("\n")
-    (raw / "a.txt").write_text(kept + "\n" + "这是原稿多出的一段文字，让它成为更完整的一份，因而被保留下来，而另一份成为它的副本。", encoding="utf-8")
+    (raw / "a.txt").write_text(
+        kept + "\n" + "这是原稿多出的一段文字，让它成为更完整的一份，因而被保留下来，而另一份成为它的副本。",
+        encoding="utf-8",
+    )
     (raw / "b.txt").write_text(kept, encoding="utf-8")
     run_pipeline(raw, out)
     before = store.read_table(out, "duplicates").to_pylist()
     assert [row["source_path"] for row in before] == ["b.txt"]
     # Edit a.txt: a few words of one paragraph, so b.txt is a copy of it still, less alike than it was.
     lines[3] = "另外" + lines[3][6:]
-    (raw / "a.txt").write_text("\n".join(lines) + "\n" + "这是原稿多出的一段文字，让它成为更完整的一份，因而被保留下来，而另一份成为它的副本。",
-                               encoding="utf-8")
+    (raw / "a.txt").write_text(
+        "\n".join(lines)
+        + "\n"
+        + "这是原稿多出的一段文字，让它成为更完整的一份，因而被保留下来，而另一份成为它的副本。",
+        encoding="utf-8",
+    )
     summary = run_pipeline(raw, out)
     assert summary["earlier_rows"]["reverified"] == 1
     run_pipeline(raw, tmp_path / "full", full=True)
     got, want = (store.read_table(where, "duplicates").to_pylist() for where in (out, tmp_path / "full"))
-    assert [(r["doc_id"], r["duplicate_of"], r["kind"], r["similarity"]) for r in got] == \
-        [(r["doc_id"], r["duplicate_of"], r["kind"], r["similarity"]) for r in want]
+    assert [(r["doc_id"], r["duplicate_of"], r["kind"], r["similarity"]) for r in got] == [
+        (r["doc_id"], r["duplicate_of"], r["kind"], r["similarity"]) for r in want
+    ]
     assert got[0]["similarity"] != before[0]["similarity"]
 
 

@@ -40,8 +40,17 @@ def test_txt_is_one_record(tmp_path, config):
 
 def test_jsonl_keeps_good_lines_and_rejects_each_bad_one_with_its_line(tmp_path, config):
     lines = [
-        json.dumps({"text": "第一篇正文。", "title": "一", "date": "2020年1月4日", "source": "人民网",
-                    "url": "https://example.org/1", "authors": ["王明"]}, ensure_ascii=False),
+        json.dumps(
+            {
+                "text": "第一篇正文。",
+                "title": "一",
+                "date": "2020年1月4日",
+                "source": "人民网",
+                "url": "https://example.org/1",
+                "authors": ["王明"],
+            },
+            ensure_ascii=False,
+        ),
         "",
         '{"text": "截断的行',
         json.dumps({"title": "没有正文"}, ensure_ascii=False),
@@ -52,9 +61,20 @@ def test_jsonl_keeps_good_lines_and_rejects_each_bad_one_with_its_line(tmp_path,
     path = write(tmp_path / "feed.jsonl", "\n".join(lines) + "\n")
     docs = read_file(path, tmp_path, config)[0]
     assert [(d.source_line, d.reject) for d in docs] == [
-        (1, None), (3, "malformed_json"), (4, "missing_text"), (5, "empty"), (6, "malformed_json"), (7, None)]
+        (1, None),
+        (3, "malformed_json"),
+        (4, "missing_text"),
+        (5, "empty"),
+        (6, "malformed_json"),
+        (7, None),
+    ]
     first = docs[0]
-    assert (first.title, first.publication, first.url, first.authors) == ("一", "人民网", "https://example.org/1", ("王明",))
+    assert (first.title, first.publication, first.url, first.authors) == (
+        "一",
+        "人民网",
+        "https://example.org/1",
+        ("王明",),
+    )
     assert first.date.isoformat() == "2020-01-04"
     assert "line 3" in docs[1].reject_detail
     assert "date_unparsed" not in first.flags

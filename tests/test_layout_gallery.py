@@ -1,5 +1,5 @@
-"""The layout gallery itself: scripts/layouts.py renders pages with true ground truth, and
-scripts/layout_eval.py scores an output folder against it. (The pipeline is not run here.)"""
+"""The layout gallery itself: bench/gallery/layouts.py renders pages with true ground truth, and
+bench/gallery/layout_eval.py scores an output folder against it. (The pipeline is not run here.)"""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import html
 import json
 import random
 import re
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -16,16 +15,27 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
+from bench.gallery import layout_eval, layouts
+from bench.gallery.layouts import LAYOUTS, norm
 
-import layout_eval  # noqa: E402
-import layouts  # noqa: E402
-from layouts import LAYOUTS, norm  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 CASES = ROOT / "tests" / "cases" / "layouts"
-TRUTH_KEYS = {"layout", "title", "date", "published_at", "publication", "section", "page", "authors",
-              "original_title", "text", "boilerplate", "encoding", "crlf"}
+TRUTH_KEYS = {
+    "layout",
+    "title",
+    "date",
+    "published_at",
+    "publication",
+    "section",
+    "page",
+    "authors",
+    "original_title",
+    "text",
+    "boilerplate",
+    "encoding",
+    "crlf",
+}
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +81,20 @@ def html_chunks(page: str) -> list[str]:
 
 def test_the_layouts_and_their_suffixes():
     assert len(LAYOUTS) >= 11
-    assert {"legaldaily_epaper", "epaper_header", "xinhua_web", "portal_repost", "wechat_reprint", "people_cn",
-            "chinanews", "thepaper", "gov_site", "english_wire", "html_news", "html_epaper"} <= set(LAYOUTS)
+    assert {
+        "legaldaily_epaper",
+        "epaper_header",
+        "xinhua_web",
+        "portal_repost",
+        "wechat_reprint",
+        "people_cn",
+        "chinanews",
+        "thepaper",
+        "gov_site",
+        "english_wire",
+        "html_news",
+        "html_epaper",
+    } <= set(LAYOUTS)
     for name, layout in LAYOUTS.items():
         assert layout.name == name and layout.suffix in (".txt", ".html", ".htm")
     assert LAYOUTS["html_news"].suffix == ".html" and LAYOUTS["html_epaper"].suffix == ".htm"
@@ -94,7 +116,9 @@ def test_every_layout_renders_articles_from_the_pool():
             assert body[1:] == list(article.paragraphs[1:])
             # Where a site prints a dateline, it opens the first paragraph and is body text.
             assert body[0] == article.paragraphs[0] or (
-                layout.name in ("xinhua_web", "people_cn", "chinanews", "english_wire") and body[0].endswith(article.paragraphs[0]))
+                layout.name in ("xinhua_web", "people_cn", "chinanews", "english_wire")
+                and body[0].endswith(article.paragraphs[0])
+            )
             page = data.decode(fact["encoding"])
             assert article.title in html.unescape(page)
 
@@ -125,7 +149,9 @@ def test_gallery_files_and_truth(gallery):
             assert fact["published_at"].startswith(fact["date"])
         assert fact["publication"] and isinstance(fact["authors"], list)
         assert 3 <= len(paragraphs(fact)) <= 8
-    encodings = {f["encoding"] for f in layouts.render_gallery(out / "more", 30, seed=1, layouts=["gov_site", "html_epaper"])}
+    encodings = {
+        f["encoding"] for f in layouts.render_gallery(out / "more", 30, seed=1, layouts=["gov_site", "html_epaper"])
+    }
     assert {"utf-8", "gb18030"} <= encodings
 
 
@@ -149,7 +175,11 @@ def test_body_paragraphs_are_in_the_page(gallery):
             chunks = html_chunks(page)
             for p in paragraphs(fact):
                 assert p in chunks, (fact["source_path"], p)
-                assert re.search(r"(<p[^>]*>|<P>|<br/>|<founder-content>)(\u3000|&nbsp;| )*" + re.escape(html.escape(p, quote=False)), page)
+                assert re.search(
+                    r"(<p[^>]*>|<P>|<br/>|<founder-content>)(\u3000|&nbsp;| )*"
+                    + re.escape(html.escape(p, quote=False)),
+                    page,
+                )
 
 
 def test_boilerplate_is_in_the_page_and_never_in_the_text(gallery):
@@ -230,13 +260,16 @@ def test_golden_fixtures_are_what_the_renderer_makes(tmp_path):
         name = Path(fact["source_path"])
         committed = CASES / name
         assert committed.read_bytes() == (tmp_path / name).read_bytes(), (
-            f"{committed} differs from a fresh render: run `python scripts/layouts.py --golden`")
+            f"{committed} differs from a fresh render: run `python -m bench.gallery.layouts --golden`"
+        )
         stored = json.loads((CASES / name.parent / f"{name.stem}.truth.json").read_text(encoding="utf-8"))
         assert stored == fact
 
 
 def test_the_renderer_cli(tmp_path, capsys):
-    layouts.main(["--out", str(tmp_path), "--pages-per-layout", "2", "--layouts", "xinhua_web,html_news", "--seed", "4"])
+    layouts.main(
+        ["--out", str(tmp_path), "--pages-per-layout", "2", "--layouts", "xinhua_web,html_news", "--seed", "4"]
+    )
     assert "4 pages" in capsys.readouterr().out
     assert sorted(p.name for p in (tmp_path / "raw" / "html_news").iterdir()) == ["000000.html", "000001.html"]
     with pytest.raises(SystemExit):  # an output that already holds pages is left alone
@@ -249,25 +282,53 @@ def test_the_renderer_cli(tmp_path, capsys):
 # The evaluator, on a hand-made output folder
 # ---------------------------------------------------------------------------
 
-DOC_SCHEMA = pa.schema([
-    ("doc_id", pa.string()), ("source_path", pa.string()), ("source_line", pa.int32()), ("title", pa.string()),
-    ("date", pa.date32()), ("publication", pa.string()), ("section", pa.string()),
-    ("authors", pa.list_(pa.string())), ("text", pa.string()),
-])
+DOC_SCHEMA = pa.schema(
+    [
+        ("doc_id", pa.string()),
+        ("source_path", pa.string()),
+        ("source_line", pa.int32()),
+        ("title", pa.string()),
+        ("date", pa.date32()),
+        ("publication", pa.string()),
+        ("section", pa.string()),
+        ("authors", pa.list_(pa.string())),
+        ("text", pa.string()),
+    ]
+)
 
 
 def fact(path: str, layout: str, origin: str, **extra) -> dict:
-    base = {"source_path": path, "layout": layout, "title": "标题一", "date": "2020-01-05", "published_at": None,
-            "publication": "新华网", "section": None, "page": None, "authors": ["王明"], "original_title": None,
-            "text": "第一段，很长的正文。\n第二段正文内容。\n第三段正文内容。", "origin": origin,
-            "boilerplate": ["标题一", "来源：新华网", "[责任编辑: 李华 ]", "【纠错】", "END"]}
+    base = {
+        "source_path": path,
+        "layout": layout,
+        "title": "标题一",
+        "date": "2020-01-05",
+        "published_at": None,
+        "publication": "新华网",
+        "section": None,
+        "page": None,
+        "authors": ["王明"],
+        "original_title": None,
+        "text": "第一段，很长的正文。\n第二段正文内容。\n第三段正文内容。",
+        "origin": origin,
+        "boilerplate": ["标题一", "来源：新华网", "[责任编辑: 李华 ]", "【纠错】", "END"],
+    }
     base.update(extra)
     return base
 
 
 def row(doc_id: str, path: str, text: str, **extra) -> dict:
-    base = {"doc_id": doc_id, "source_path": path, "source_line": None, "title": "标题一", "date": dt.date(2020, 1, 5),
-            "publication": "新华网", "section": None, "authors": ["王明"], "text": text}
+    base = {
+        "doc_id": doc_id,
+        "source_path": path,
+        "source_line": None,
+        "title": "标题一",
+        "date": dt.date(2020, 1, 5),
+        "publication": "新华网",
+        "section": None,
+        "authors": ["王明"],
+        "text": text,
+    }
     base.update(extra)
     return base
 
@@ -289,16 +350,29 @@ def scored(tmp_path):
     ]
     documents = [
         # Exact, whatever the whitespace and width: a full-width comma is NFKC's ASCII one.
-        row("a", "xinhua_web/000000.txt", "第一段, 很长的正文。\n 第二段正文内容。\n第三段正文内容。", authors=["王明", " "]),
+        row(
+            "a",
+            "xinhua_web/000000.txt",
+            "第一段, 很长的正文。\n 第二段正文内容。\n第三段正文内容。",
+            authors=["王明", " "],
+        ),
         # Boilerplate left, a paragraph lost, wrong title and date, authors in another order are fine.
-        row("b", "xinhua_web/000001.txt", "第一段，很长的正文。\n第三段正文内容。\n[责任编辑: 李华 ]\nEND",
-            title="来源：新华网", date=dt.date(2020, 1, 6)),
+        row(
+            "b",
+            "xinhua_web/000001.txt",
+            "第一段，很长的正文。\n第三段正文内容。\n[责任编辑: 李华 ]\nEND",
+            title="来源：新华网",
+            date=dt.date(2020, 1, 6),
+        ),
     ]
     duplicates = [row("d", "gov_site/000001.txt", text, publication="杭州市人民政府", authors=[], duplicate_of="a")]
     write(tmp_path / "documents", documents, DOC_SCHEMA)
     write(tmp_path / "duplicates", duplicates, DOC_SCHEMA.append(pa.field("duplicate_of", pa.string())))
-    write(tmp_path / "rejects", [{"doc_id": "c", "source_path": "gov_site/000000.txt", "reason": "empty_after_cleaning"}],
-          pa.schema([("doc_id", pa.string()), ("source_path", pa.string()), ("reason", pa.string())]))
+    write(
+        tmp_path / "rejects",
+        [{"doc_id": "c", "source_path": "gov_site/000000.txt", "reason": "empty_after_cleaning"}],
+        pa.schema([("doc_id", pa.string()), ("source_path", pa.string()), ("reason", pa.string())]),
+    )
     return tmp_path, truths
 
 
@@ -306,12 +380,33 @@ def test_evaluate_gives_the_expected_figures(scored):
     out, truths = scored
     report = layout_eval.evaluate(out, truths)
     xinhua, gov, overall = report["layouts"]["xinhua_web"], report["layouts"]["gov_site"], report["overall"]
-    assert xinhua == {"pages": 2, "text_exact": 0.5, "title": 0.5, "date": 0.5, "publication": 1.0, "authors": 1.0,
-                      "section": 1.0, "boilerplate_left": 0.5, "body_lines_lost": 1, "rejected": 0, "missing": 0}
+    assert xinhua == {
+        "pages": 2,
+        "text_exact": 0.5,
+        "title": 0.5,
+        "date": 0.5,
+        "publication": 1.0,
+        "authors": 1.0,
+        "section": 1.0,
+        "boilerplate_left": 0.5,
+        "body_lines_lost": 1,
+        "rejected": 0,
+        "missing": 0,
+    }
     # gov_site: one duplicate row (correct), one reject, one page in no table.
-    assert gov == {"pages": 3, "text_exact": 0.3333, "title": 0.3333, "date": 0.3333, "publication": 0.3333,
-                   "authors": 0.3333, "section": 0.3333, "boilerplate_left": 0.0, "body_lines_lost": 6,
-                   "rejected": 1, "missing": 1}
+    assert gov == {
+        "pages": 3,
+        "text_exact": 0.3333,
+        "title": 0.3333,
+        "date": 0.3333,
+        "publication": 0.3333,
+        "authors": 0.3333,
+        "section": 0.3333,
+        "boilerplate_left": 0.0,
+        "body_lines_lost": 6,
+        "rejected": 1,
+        "missing": 1,
+    }
     assert overall["pages"] == 5 and overall["text_exact"] == 0.4 and overall["body_lines_lost"] == 7
     assert overall["rejected"] == 1 and overall["missing"] == 1 and overall["boilerplate_left"] == 0.2
     # Columns the tables lack (published_at, original_title, page) are not scored.
@@ -324,14 +419,20 @@ def test_evaluate_gives_the_expected_figures(scored):
 
 
 def test_evaluate_scores_optional_columns_and_survives_missing_tables(tmp_path):
-    truths = [fact("people_cn/000000.txt", "people_cn", "o1", published_at="2020-01-05T05:41", page=4),
-              fact("people_cn/000001.txt", "people_cn", "o2", published_at="2020-01-05T05:41:09")]
+    truths = [
+        fact("people_cn/000000.txt", "people_cn", "o1", published_at="2020-01-05T05:41", page=4),
+        fact("people_cn/000001.txt", "people_cn", "o2", published_at="2020-01-05T05:41:09"),
+    ]
     schema = DOC_SCHEMA.append(pa.field("published_at", pa.timestamp("s"))).append(pa.field("page", pa.int16()))
     text = truths[0]["text"]
-    write(tmp_path / "documents", [
-        row("a", "people_cn/000000.txt", text, published_at=dt.datetime(2020, 1, 5, 5, 41), page=4),
-        row("b", "people_cn/000001.txt", text, published_at=dt.datetime(2020, 1, 5, 5, 41), page=None),
-    ], schema)
+    write(
+        tmp_path / "documents",
+        [
+            row("a", "people_cn/000000.txt", text, published_at=dt.datetime(2020, 1, 5, 5, 41), page=4),
+            row("b", "people_cn/000001.txt", text, published_at=dt.datetime(2020, 1, 5, 5, 41), page=None),
+        ],
+        schema,
+    )
     report = layout_eval.evaluate(tmp_path, truths)  # no duplicates, no rejects folder
     assert report["overall"]["published_at"] == 0.5 and report["overall"]["page"] == 1.0
     assert report["overall"]["text_exact"] == 1.0 and report["dedup"]["true_pairs"] == 0

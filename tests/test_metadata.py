@@ -3,8 +3,8 @@ import datetime
 import pytest
 from conftest import case_id, load_cases
 
-from pipeline.core.document import Document
 from pipeline.clean.metadata import extract_metadata, match_metadata_line, parse_byline
+from pipeline.core.document import Document
 
 
 @pytest.mark.parametrize("case", load_cases("metadata.toml", "bylines"), ids=case_id)
@@ -42,7 +42,14 @@ def test_pages(case, patterns):
 
 def test_known_values_win_over_the_page(patterns):
     page = "正文。\n标题\n( 2021-12-13 ) 稿件来源: 法治日报要闻"
-    doc = Document(doc_id="x", source_path="f.jsonl", source_line=1, text=page,
-                   title="订阅源标题", publication="人民网", date=datetime.date(2021, 1, 1))
+    doc = Document(
+        doc_id="x",
+        source_path="f.jsonl",
+        source_line=1,
+        text=page,
+        title="订阅源标题",
+        publication="人民网",
+        date=datetime.date(2021, 1, 1),
+    )
     doc = extract_metadata(doc, patterns)
     assert (doc.title, doc.publication, doc.date) == ("订阅源标题", "人民网", datetime.date(2021, 1, 1))

@@ -17,12 +17,12 @@ import tracemalloc
 import pytest
 from conftest import ROOT, SAMPLE_PAGE, SAMPLE_RAW, read_tables, run_pipeline
 
-from pipeline.read import ingest
 from pipeline import store
 from pipeline.chain import clean_files, clean_records
-from pipeline.read.decoding import decode_bytes, detect
 from pipeline.core.config import Config, ConfigError
 from pipeline.core.document import Document
+from pipeline.read import ingest
+from pipeline.read.decoding import decode_bytes, detect
 
 
 def copy_sample(tmp_path):
@@ -50,6 +50,7 @@ def test_an_edited_page_outside_any_cluster_does_not_break_later_runs(tmp_path):
 
 # --- One JSONL line can sink the whole run ---------------------------------------------
 
+
 def rows_by_key(out):
     """source_path[:line] -> (table, row) over the three record tables; each key must appear once."""
     found = {}
@@ -66,24 +67,40 @@ def test_a_poisoned_jsonl_line_costs_only_that_line(tmp_path):
     raw.mkdir()
     good = {"text": "南极中山站的科考队员在严寒中迎来新年，升起国旗，向祖国和亲人送上新春祝福。", "title": "新年"}
     lines = [
-        '{"text": "正文", "nest": ' + "[" * 100_000 + "]" * 100_000 + "}",    # RecursionError
-        '{"text": "正文", "views": ' + "7" * 5000 + "}",                      # int over 4,300 digits
-        json.dumps({**good, "title": "标题\ud83d"}),                          # half an emoji, as a JS scraper cuts it
-        json.dumps({"text": "另一篇正文，讲的是冬天的北京城里，人们如何迎接新年的第一场雪。", "url": "https://x.cn/\ud800",
-                    "authors": ["张\udc00三"], "source": "人民\ud800网", "tag": "\ud800"}),
+        '{"text": "正文", "nest": ' + "[" * 100_000 + "]" * 100_000 + "}",  # RecursionError
+        '{"text": "正文", "views": ' + "7" * 5000 + "}",  # int over 4,300 digits
+        json.dumps({**good, "title": "标题\ud83d"}),  # half an emoji, as a JS scraper cuts it
+        json.dumps(
+            {
+                "text": "另一篇正文，讲的是冬天的北京城里，人们如何迎接新年的第一场雪。",
+                "url": "https://x.cn/\ud800",
+                "authors": ["张\udc00三"],
+                "source": "人民\ud800网",
+                "tag": "\ud800",
+            }
+        ),
         json.dumps(good, ensure_ascii=False),
     ]
     (raw / "feed.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     summary = run_pipeline(raw, tmp_path / "clean")
     assert summary["records"] == 5 and summary["counts_add_up"]
     rows = rows_by_key(tmp_path / "clean")
-    assert rows["feed.jsonl:1"][1]["reason"] == "malformed_json" and "nested too deeply" in rows["feed.jsonl:1"][1]["detail"]
-    assert rows["feed.jsonl:2"][1]["reason"] == "malformed_json" and rows["feed.jsonl:2"][1]["detail"].startswith("line 2:")
+    assert (
+        rows["feed.jsonl:1"][1]["reason"] == "malformed_json"
+        and "nested too deeply" in rows["feed.jsonl:1"][1]["detail"]
+    )
+    assert rows["feed.jsonl:2"][1]["reason"] == "malformed_json" and rows["feed.jsonl:2"][1]["detail"].startswith(
+        "line 2:"
+    )
     table, third = rows["feed.jsonl:3"]
     assert table in ("documents", "duplicates") and third["title"] == "标题\ufffd"
     assert "lone_surrogate_replaced" in third["flags"]
     _, fourth = rows["feed.jsonl:4"]
-    assert (fourth["url"], fourth["authors"], fourth["publication"]) == ("https://x.cn/\ufffd", ["张\ufffd三"], "人民\ufffd网")
+    assert (fourth["url"], fourth["authors"], fourth["publication"]) == (
+        "https://x.cn/\ufffd",
+        ["张\ufffd三"],
+        "人民\ufffd网",
+    )
     assert json.loads(fourth["extra"]) == {"tag": "\ufffd"} and "lone_surrogate_replaced" in fourth["flags"]
 
 
@@ -103,8 +120,13 @@ RUN_IN_CHILD = textwrap.dedent(
 
 def run_bounded(raw, out, options=None, timeout=120):
     """A run in a child process, so that a hang fails the test instead of stopping the suite."""
-    result = subprocess.run([sys.executable, "-c", RUN_IN_CHILD, str(raw), str(out), json.dumps(options or {})],
-                            cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    result = subprocess.run(
+        [sys.executable, "-c", RUN_IN_CHILD, str(raw), str(out), json.dumps(options or {})],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     return json.loads(result.stdout)
 
@@ -130,6 +152,7 @@ def test_special_files_are_rejected_without_hanging_or_exhausting_the_run(tmp_pa
 
 
 # --- Data that silently goes missing ------------------------------------------------------
+
 
 def test_a_file_that_changes_while_it_is_read_is_processed_again(tmp_path, monkeypatch):
     raw = tmp_path / "raw"
@@ -176,7 +199,9 @@ def test_links_out_of_the_raw_folder_are_refused_and_folder_links_recorded(tmp_p
     os.symlink(raw / "pages" / "a.txt", raw / "inside.txt")
     os.symlink(raw / "pages", raw / "mirror")
     (tmp_path / "elsewhere").mkdir()
-    (tmp_path / "elsewhere" / "b.txt").write_text("别处\n原始文件夹之外的另一个页面，只有允许时才读取。", encoding="utf-8")
+    (tmp_path / "elsewhere" / "b.txt").write_text(
+        "别处\n原始文件夹之外的另一个页面，只有允许时才读取。", encoding="utf-8"
+    )
     os.symlink(tmp_path / "elsewhere", raw / "outside")
     run_pipeline(raw, tmp_path / "clean")
     rows = rows_by_key(tmp_path / "clean")
@@ -198,23 +223,47 @@ def test_jsonl_fields_of_any_shape_are_read_or_kept_never_turned_into_reprs(tmp_
     raw = tmp_path / "raw"
     raw.mkdir()
     records = [
-        {"id": 1001, "text": ["第一段正文，讲述一件事情。", "第二段正文，讲述另一件事情。"], "title": {"zh": "标题", "en": "Title"},
-         "authors": [{"name": "张三"}, {"name": "李四"}], "source": {"name": "人民网"}, "date": 1578096000,
-         "channel": "国内", "tags": ["a", "b"]},
-        {"id": "x-7", "text": "另一篇正文，讲的是冬天的北京城里，人们如何迎接新年的第一场雪。", "title": 3.5,
-         "authors": "王明、李华", "url": {"href": "https://x"}},
+        {
+            "id": 1001,
+            "text": ["第一段正文，讲述一件事情。", "第二段正文，讲述另一件事情。"],
+            "title": {"zh": "标题", "en": "Title"},
+            "authors": [{"name": "张三"}, {"name": "李四"}],
+            "source": {"name": "人民网"},
+            "date": 1578096000,
+            "channel": "国内",
+            "tags": ["a", "b"],
+        },
+        {
+            "id": "x-7",
+            "text": "另一篇正文，讲的是冬天的北京城里，人们如何迎接新年的第一场雪。",
+            "title": 3.5,
+            "authors": "王明、李华",
+            "url": {"href": "https://x"},
+        },
     ]
-    (raw / "feed.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
+    (raw / "feed.jsonl").write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8"
+    )
     run_pipeline(raw, tmp_path / "clean")
     rows = rows_by_key(tmp_path / "clean")
     first, second = rows["feed.jsonl:1"][1], rows["feed.jsonl:2"][1]
-    assert (first["source_id"], first["title"], first["authors"], first["publication"]) == ("1001", "标题", ["张三", "李四"], "人民网")
+    assert (first["source_id"], first["title"], first["authors"], first["publication"]) == (
+        "1001",
+        "标题",
+        ["张三", "李四"],
+        "人民网",
+    )
     assert first["text"] == "第一段正文，讲述一件事情。\n第二段正文，讲述另一件事情。"
     assert first["date"].isoformat() == "2020-01-04"
     assert json.loads(first["extra"]) == {"channel": "国内", "tags": ["a", "b"]}
     assert "metadata_field_unreadable" not in first["flags"]
     # A float title and an object URL are not made into text: kept in extra, flagged.
-    assert (second["source_id"], second["title"], second["url"], second["authors"]) == ("x-7", None, None, ["王明", "李华"])
+    assert (second["source_id"], second["title"], second["url"], second["authors"]) == (
+        "x-7",
+        None,
+        None,
+        ["王明", "李华"],
+    )
     assert json.loads(second["extra"]) == {"title": 3.5, "url": {"href": "https://x"}}
     assert "metadata_field_unreadable" in second["flags"]
 
@@ -222,8 +271,11 @@ def test_jsonl_fields_of_any_shape_are_read_or_kept_never_turned_into_reprs(tmp_
 def test_utf16_and_cr_only_jsonl_keep_every_line(tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()
-    lines = [json.dumps({"text": f"第{n}篇正文，内容各不相同，编号是{n * 7919}。", "title": f"第{n}篇"}, ensure_ascii=False) for n in range(1, 5)]
-    (raw / "windows.jsonl").write_bytes("\r\n".join(lines).encode("utf-16"))      # BOM + UTF-16-LE + CRLF
+    lines = [
+        json.dumps({"text": f"第{n}篇正文，内容各不相同，编号是{n * 7919}。", "title": f"第{n}篇"}, ensure_ascii=False)
+        for n in range(1, 5)
+    ]
+    (raw / "windows.jsonl").write_bytes("\r\n".join(lines).encode("utf-16"))  # BOM + UTF-16-LE + CRLF
     (raw / "mac.jsonl").write_bytes("\r".join(lines).encode("utf-8") + b"\r")
     summary = run_pipeline(raw, tmp_path / "clean")
     rows = rows_by_key(tmp_path / "clean")
@@ -235,8 +287,10 @@ def test_utf16_and_cr_only_jsonl_keep_every_line(tmp_path):
 
 def test_two_raw_folders_into_one_output_never_replace_each_others_articles(tmp_path):
     feed_a, feed_b, out = tmp_path / "feedA", tmp_path / "feedB", tmp_path / "clean"
-    for folder, text in ((feed_a, "甲地新闻\n甲地的文章，讲的是春节期间城市交通的安排和变化。"),
-                         (feed_b, "乙地新闻\n乙地的文章，讲的是冬季农业生产与蔬菜供应的情况。")):
+    for folder, text in (
+        (feed_a, "甲地新闻\n甲地的文章，讲的是春节期间城市交通的安排和变化。"),
+        (feed_b, "乙地新闻\n乙地的文章，讲的是冬季农业生产与蔬菜供应的情况。"),
+    ):
         folder.mkdir()
         (folder / "0101.txt").write_text(text, encoding="utf-8")
     run_pipeline(feed_a, out)
@@ -294,7 +348,13 @@ def test_full_over_an_emptied_raw_folder_empties_the_output(tmp_path):
     raw.mkdir()
     assert run_pipeline(raw, out)["nothing_new"]  # incremental: the corpus accumulates
     summary = run_pipeline(raw, out, full=True)
-    assert summary["records"] == 0 and summary["totals"] == {"documents": 0, "duplicates": 0, "rejects": 0, "records": 0, "files": 0}
+    assert summary["records"] == 0 and summary["totals"] == {
+        "documents": 0,
+        "duplicates": 0,
+        "rejects": 0,
+        "records": 0,
+        "files": 0,
+    }
     assert all(table.num_rows == 0 for table in read_tables(out).values())
 
 
@@ -348,6 +408,7 @@ def test_a_strict_gb18030_page_the_detector_cannot_place_is_read(tmp_path):
 
 # --- Quadratic pages -----------------------------------------------------------------------
 
+
 def hostile_pages(size: int):
     """(name, text) of about ``size`` bytes each, each aimed at a stage that once went quadratic."""
     rng = random.Random(11)
@@ -357,7 +418,10 @@ def hostile_pages(size: int):
         return "".join(rng.choice(han) for _ in range(n))
 
     yield "many short distinct paragraphs", "\n".join(words(rng.randint(5, 12)) + "。" for _ in range(size // 30))
-    yield "a numbered list of near-identical lines", "\n".join(f"第{i}条 同一段落的内容重复出现了很多次，一直在这里。" for i in range(size // 66))
+    yield (
+        "a numbered list of near-identical lines",
+        "\n".join(f"第{i}条 同一段落的内容重复出现了很多次，一直在这里。" for i in range(size // 66)),
+    )
     yield "an unclosed parenthesis", "标题\n(" + words(size // 3)
     yield "deeply nested parentheses", "标题\n汉" + "(" * (size // 6) + "汉" + ")" * (size // 6)
     yield "separators then a letter", "| " * (size // 2) + "x"
@@ -368,7 +432,9 @@ def hostile_pages(size: int):
     yield "a body twice", "\n".join(words(200) + "。" for _ in range(size // 1200)) * 2
 
 
-@pytest.mark.parametrize("name,text", list(hostile_pages(1_000_000)), ids=lambda value: value if len(value) < 60 else None)
+@pytest.mark.parametrize(
+    "name,text", list(hostile_pages(1_000_000)), ids=lambda value: value if len(value) < 60 else None
+)
 def test_every_cleaning_stage_is_linear_on_a_1_mb_hostile_page(name, text):
     doc = Document(doc_id="x", source_path="a.txt", text=text, encoding="utf-8")
     started = time.perf_counter()
@@ -403,7 +469,9 @@ COMMENTARY_CLOSE = [
 
 
 def test_parallel_closing_lines_of_a_commentary_are_all_kept(config):
-    (out,) = clean_records([Document(doc_id="x", source_path="a.txt", text="标题\n" + "\n".join(COMMENTARY_CLOSE))], config)
+    (out,) = clean_records(
+        [Document(doc_id="x", source_path="a.txt", text="标题\n" + "\n".join(COMMENTARY_CLOSE))], config
+    )
     assert out.paragraphs == COMMENTARY_CLOSE
     assert not out.removed("page_dedup")
 
@@ -412,13 +480,19 @@ def test_a_close_that_echoes_the_lead_is_kept_and_a_body_twice_still_goes(config
     lead = "北京市委政法委发挥统筹协调作用，组织各区同步部署开展市域社会治理现代化试点工作，取得明显成效。"
     middle = "将全市16个试点区划分为4个区域类型，每个试点区结合区位特点，突出优势长项，找准问题短板。"
     close = "北京市委政法委将继续发挥统筹协调作用，组织各区同步推进市域社会治理现代化试点工作，取得更大成效。"
-    (echo,) = clean_records([Document(doc_id="x", source_path="a.txt", text="\n".join(["标题", lead, middle, close]))], config)
+    (echo,) = clean_records(
+        [Document(doc_id="x", source_path="a.txt", text="\n".join(["标题", lead, middle, close]))], config
+    )
     assert echo.paragraphs == [lead, middle, close]
-    (twice,) = clean_records([Document(doc_id="y", source_path="b.txt", text="\n".join(["标题", lead, middle, close, lead, middle, close]))], config)
+    (twice,) = clean_records(
+        [Document(doc_id="y", source_path="b.txt", text="\n".join(["标题", lead, middle, close, lead, middle, close]))],
+        config,
+    )
     assert twice.paragraphs == [lead, middle, close]
 
 
 # --- Symbol-only pages, dedup chains and shared boilerplate ---------------------------------
+
 
 def han_words(rng, n):
     alphabet = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处队南给色光门即保治北造百规热领七海口东导器压志世金增争济阶油思术极交受联什认六共权收证改清己美再采转更单风切打白教速花带安场身车例真务具万每目至达走积示议声报斗完类八离华名确才科张信马节话米整空元况今集温传土许步群广石记需段研界拉林律叫且究观越织装影算低持音众书布复容儿须际商非验连断深难近矿千周委素技备半办青省列习响约支般史感劳便团往酸历市克何除消构府称太准精值号率族维划选标写存候毛亲快效斯院查江型眼王按格养易置派层片始却专状育厂京识适属圆包火住调满县局照参红细引听该铁价严龙飞"
@@ -454,7 +528,9 @@ def test_a_duplicate_is_similar_to_the_copy_it_points_at_no_chains(tmp_path):
     texts = dict(zip(tables["documents"]["doc_id"].to_pylist(), tables["documents"]["text"].to_pylist()))
     dupes = tables["duplicates"].to_pylist()
     assert len(texts) > 60, "a chain of overlaps collapsed into a few clusters"
-    exact = config.dedup.minhash.exact_similarity([row["text"] for row in dupes], [texts[row["duplicate_of"]] for row in dupes])
+    exact = config.dedup.minhash.exact_similarity(
+        [row["text"] for row in dupes], [texts[row["duplicate_of"]] for row in dupes]
+    )
     for row, real in zip(dupes, exact):
         assert real >= config.dedup_threshold, (row["source_path"], real)
         assert abs(row["similarity"] - real) < 0.15
@@ -467,7 +543,9 @@ def test_articles_that_share_a_long_footer_are_not_duplicates(tmp_path):
     footer = han_words(rng, 1200)
     for k in range(5000):
         (raw / f"{k // 1000}" / f"{k:04d}.txt").parent.mkdir(exist_ok=True)
-        (raw / f"{k // 1000}" / f"{k:04d}.txt").write_text(f"第{k}篇\n{han_words(rng, 300)}\n{footer}", encoding="utf-8")
+        (raw / f"{k // 1000}" / f"{k:04d}.txt").write_text(
+            f"第{k}篇\n{han_words(rng, 300)}\n{footer}", encoding="utf-8"
+        )
     # Dedup must not depend on the footer being gone: with boilerplate learning off it stays in every text.
     summary = run_pipeline(raw, tmp_path / "clean", Config(batch_size=500, learn_boilerplate=False))
     assert summary["documents"] == 5000 and summary["duplicates"] == 0, summary["duplicates"]
@@ -525,7 +603,9 @@ def test_workers_die_with_a_run_that_is_killed(tmp_path, caller, helpers_at_leas
     raw.mkdir()
     rng = random.Random(4)
     for k in range(3000):
-        (raw / f"{k:05d}.txt").write_text(f"第{k}篇\n" + "\n".join(han_words(rng, 80) + "。" for _ in range(12)), encoding="utf-8")
+        (raw / f"{k:05d}.txt").write_text(
+            f"第{k}篇\n" + "\n".join(han_words(rng, 80) + "。" for _ in range(12)), encoding="utf-8"
+        )
     script = tmp_path / "run.py"
     script.write_text(KILLABLE_RUN, encoding="utf-8")
     run = subprocess.Popen([sys.executable, str(script), str(raw), str(tmp_path / "clean"), caller], cwd=ROOT)

@@ -18,10 +18,10 @@ import pytest
 from conftest import SAMPLE_RAW, read_tables, run_pipeline
 
 from flows.cli import main
-from pipeline.store import lease, remote
 from pipeline.core.config import Config
-from pipeline.store.objects import Objects, filesystem
+from pipeline.store import lease, remote
 from pipeline.store.layout import OutputError
+from pipeline.store.objects import Objects, filesystem
 
 
 def upload(fs, folder, url_path: str) -> None:
@@ -74,7 +74,9 @@ def test_a_run_cut_short_mid_upload_leaves_readers_on_the_last_commit(s3, tmp_pa
     out_url = f"s3://{bucket}/clean"
     run_pipeline(raw, out_url)
     before, first = read_tables(out_url), manifest(fs, bucket)
-    (raw / "rmrb" / "new.txt").write_text((raw / "000_087269b42eb169e9.txt").read_text(encoding="utf-8")[:1500], encoding="utf-8")
+    (raw / "rmrb" / "new.txt").write_text(
+        (raw / "000_087269b42eb169e9.txt").read_text(encoding="utf-8")[:1500], encoding="utf-8"
+    )
 
     real_put = type(fs)._put
     uploads = []
@@ -101,7 +103,9 @@ def test_a_run_cut_short_mid_upload_leaves_readers_on_the_last_commit(s3, tmp_pa
     assert second["files_processed"] == 1
     listed = manifest(fs, bucket)
     assert listed["retired"] and all(fs.exists(f"{bucket}/clean/{name}") for name in listed["retired"])
-    (raw / "rmrb" / "third.txt").write_text((raw / "000_087269b42eb169e9.txt").read_text(encoding="utf-8")[300:1800], encoding="utf-8")
+    (raw / "rmrb" / "third.txt").write_text(
+        (raw / "000_087269b42eb169e9.txt").read_text(encoding="utf-8")[300:1800], encoding="utf-8"
+    )
     run_pipeline(raw, out_url)
     assert not any(fs.exists(f"{bucket}/clean/{name}") for name in listed["retired"])
     run_pipeline(raw, tmp_path / "local")
@@ -145,8 +149,11 @@ def test_a_commit_by_another_writer_is_never_overwritten(s3, tmp_path, monkeypat
 
     def someone_commits_first(self, run):
         # What a writer that took an expired lease would do while this run still worked.
-        self.objects.put(remote.MANIFEST_NAME, json.dumps({"format": remote.MANIFEST_FORMAT, "run": 7, "files": {}}).encode(),
-                         replacing=self.tag)
+        self.objects.put(
+            remote.MANIFEST_NAME,
+            json.dumps({"format": remote.MANIFEST_FORMAT, "run": 7, "files": {}}).encode(),
+            replacing=self.tag,
+        )
         return real_push(self, run)
 
     monkeypatch.setattr(remote.RemoteOutput, "push", someone_commits_first)
@@ -155,27 +162,35 @@ def test_a_commit_by_another_writer_is_never_overwritten(s3, tmp_path, monkeypat
     assert manifest(fs, bucket)["run"] == 7
 
 
-@pytest.mark.parametrize("case", ["wrong credentials", "missing bucket", "unreachable", "scheme not installed", "unknown scheme"])
+@pytest.mark.parametrize(
+    "case", ["wrong credentials", "missing bucket", "unreachable", "scheme not installed", "unknown scheme"]
+)
 def test_a_url_that_cannot_be_used_is_one_line_and_exit_2_before_any_work(s3, tmp_path, capsys, monkeypatch, case):
     fs, bucket = s3
     raw = shutil.copytree(SAMPLE_RAW, tmp_path / "raw")
     monkeypatch.chdir(tmp_path)
-    out_url = {"missing bucket": "s3://no-such-bucket-here/clean", "scheme not installed": "gs://bucket/clean",
-               "unknown scheme": "nosuch://bucket/clean"}.get(case, f"s3://{bucket}/clean")
+    out_url = {
+        "missing bucket": "s3://no-such-bucket-here/clean",
+        "scheme not installed": "gs://bucket/clean",
+        "unknown scheme": "nosuch://bucket/clean",
+    }.get(case, f"s3://{bucket}/clean")
     if case == "wrong credentials":
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
     if case == "unreachable":
-        sys_path = __import__("sys").path
-        sys_path.insert(0, str(__import__("conftest").ROOT / "scripts"))
-        from local_cluster import free_port
+        from scripts.local_cluster import free_port
 
         monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
     for args in (["--raw", str(raw), "--out", out_url], ["--raw", out_url, "--out", str(tmp_path / "out")]):
         assert main(["run", *args]) == 2, case
         err = capsys.readouterr().err
         assert err.startswith("docclean: error: ") and err.count("\n") == 1, err
-        expected = {"wrong credentials": "denied", "missing bucket": "does not exist", "unreachable": "cannot reach",
-                    "scheme not installed": "not installed", "unknown scheme": "no filesystem is known"}[case]
+        expected = {
+            "wrong credentials": "denied",
+            "missing bucket": "does not exist",
+            "unreachable": "cannot reach",
+            "scheme not installed": "not installed",
+            "unknown scheme": "no filesystem is known",
+        }[case]
         assert expected in err
     assert not (tmp_path / "out").exists() and not list(tmp_path.glob("*:*"))
     assert fs.find(bucket) == []
@@ -195,7 +210,21 @@ def test_the_cluster_reads_raw_pages_from_a_bucket(s3, dask_cluster, tmp_path):
     raw = shutil.copytree(SAMPLE_RAW, tmp_path / "raw")
     upload(fs, raw, f"{bucket}/raw")
     out_url = f"s3://{bucket}/clean"
-    assert main(["run", "--raw", f"s3://{bucket}/raw", "--out", out_url, "--cluster", dask_cluster.address,
-                 "--set", "batch_size=3"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--raw",
+                f"s3://{bucket}/raw",
+                "--out",
+                out_url,
+                "--cluster",
+                dask_cluster.address,
+                "--set",
+                "batch_size=3",
+            ]
+        )
+        == 0
+    )
     run_pipeline(raw, tmp_path / "local", Config.from_mapping({"batch_size": 3}))
     same_tables(out_url, tmp_path / "local")

@@ -1,7 +1,7 @@
 import dataclasses
 
-from pipeline.core.document import Document
 from pipeline.clean.page_dedup import dedup_pages
+from pipeline.core.document import Document
 
 LEAD = "1月1日，中国第三十六次南极考察队数百名科考队员在辽阔的南极迎来新年第一天。"
 SECOND = "中山站作为中国在南极大陆上的最大考察站，科考队员的激光雷达观测、高空大气物理观测、气象预报和海冰常规观测等项目正常开展。"

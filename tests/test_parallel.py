@@ -2,11 +2,11 @@
 
 from conftest import SAMPLE_RAW
 
+from pipeline import store
 from pipeline.chain import clean_staged_batch, read_batch_pages
 from pipeline.core.config import Config
-from pipeline.read.ingest import discover, relative_name
 from pipeline.executors.local_pool import map_batches
-from pipeline import store
+from pipeline.read.ingest import discover, relative_name
 from pipeline.store.staging import open_staging
 
 
@@ -15,9 +15,15 @@ def test_every_batch_is_read_and_cleaned_once_by_two_workers_with_more_batches_t
     batches = [[path] for path in files]  # one file each: far more batches than 2 per worker
     staging = open_staging(tmp_path / "out")
     config = Config(workers=2)
-    read = list(map_batches(read_batch_pages, [(i, paths, SAMPLE_RAW, staging, config) for i, paths in enumerate(batches)], config))
+    read = list(
+        map_batches(
+            read_batch_pages, [(i, paths, SAMPLE_RAW, staging, config) for i, paths in enumerate(batches)], config
+        )
+    )
     assert len(read) == len(batches) > 4
-    fingerprinted = [name for part in staging.parts("files") for name in store.read_part(part).column("source_path").to_pylist()]
+    fingerprinted = [
+        name for part in staging.parts("files") for name in store.read_part(part).column("source_path").to_pylist()
+    ]
     assert sum(counts["files"] for counts in read) == len(fingerprinted)
     assert sorted(fingerprinted) == sorted(relative_name(path, SAMPLE_RAW) for path in files)
     assert sum(counts["records"] for counts in read) == 15  # the sample's records, as `make sample` reports
@@ -43,7 +49,9 @@ def test_a_cleaning_batch_run_twice_gives_the_same_counts(tmp_path):
         steps.learn_templates(run)
         first = clean_staged_batch(0, run.staging, run.config, run.learned)
         again = clean_staged_batch(0, run.staging, run.config, run.learned)
-        assert {k: again[k] for k in ("records", "cleaned", "rejected")} == {k: first[k] for k in ("records", "cleaned", "rejected")}
+        assert {k: again[k] for k in ("records", "cleaned", "rejected")} == {
+            k: first[k] for k in ("records", "cleaned", "rejected")
+        }
         steps.clean(run)  # every batch, batch 0 once more
         steps.decide(run)
         summary = steps.commit(run, steps.publish(run))
@@ -61,7 +69,10 @@ def test_template_texts_come_once_each_from_the_first_batch_that_has_them(tmp_pa
     stage_template_texts(staging, 2, {})
     found = template_texts(staging, pa.array([13, 12, 11, 14], pa.uint64()))
     assert sorted(zip(found["template_hash"].to_pylist(), found["template"].to_pylist())) == [
-        (11, "责任编辑:<v>"), (12, "来源:<v>"), (13, "【字号 大 中 小】")]
+        (11, "责任编辑:<v>"),
+        (12, "来源:<v>"),
+        (13, "【字号 大 中 小】"),
+    ]
     assert template_texts(staging, pa.array([], pa.uint64())).num_rows == 0
 
 
@@ -75,7 +86,9 @@ def test_staged_pages_come_back_equal_with_the_template_hashes_of_the_reading_pa
     from pipeline.store.staging import load_pages, stage_pages
 
     config = Config()
-    docs = run_stages(READING[1:], Batch(docs=read_batch(discover(SAMPLE_RAW), SAMPLE_RAW, config)[0]), config, StageStats()).docs
+    docs = run_stages(
+        READING[1:], Batch(docs=read_batch(discover(SAMPLE_RAW), SAMPLE_RAW, config)[0]), config, StageStats()
+    ).docs
     assert any(r.stage == "page_dedup" for d in docs for r in d.removals), "the sample page holds its body twice"
     known: dict[str, int] = {}
     count_templates(docs, known=known)

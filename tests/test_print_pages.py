@@ -9,19 +9,15 @@ layout gallery the cleaning was tuned on.
 from __future__ import annotations
 
 import random
-import sys
 import textwrap
 
 from conftest import ROOT
 
+from bench.gallery import layouts
 from pipeline.chain import clean_files
+from pipeline.clean.reflow import columns, reflow
 from pipeline.core.config import Config
 from pipeline.core.document import FLAG_REFLOWED
-from pipeline.clean.reflow import columns, reflow
-
-sys.path.insert(0, str(ROOT / "scripts"))
-
-import layouts  # noqa: E402
 
 POOL = layouts.load_pool()
 

@@ -22,23 +22,67 @@ from pipeline import store
 from pipeline.chain import clean_records
 from pipeline.core.config import Config
 from pipeline.core.document import REJECT_PROCESSING_ERROR, Document
-from pipeline.read.decoding import decode_bytes
 from pipeline.core.nfkc import nfkc
 from pipeline.core.patterns import load_patterns
+from pipeline.read.decoding import decode_bytes
 
 CONFIG = Config()
 # Pieces of real scraped pages, so that generated texts hit every stage.
 FRAGMENTS = [
-    "|", "| ", "要闻", "□ 本报记者 黄洁 董凡超", "本报北京12月12日电", "下转第三版", "上接第一版", "（下转第2版）",
-    "( 2021-12-13 ) 稿件来源: 法治日报要闻 |", "北京以“个性化”任务推进市域社会治理", "。", "，", "！", "？", "：",
-    ",", ":", "(", ")", "“", "”", "《人民日报》", "63.4万", "1,000", "10:30", "21.1%", "\u3000", "\xa0",
-    "市域社会治理现代化试点工作稳步推进，各地结合实际探索创新。", "The council approved the plan on Friday.",
-    "Ã©", "ÄãºÃ", "√∂", "√©", "Ⅱ", "②", "∶", "→", "─", "×", "\ufffd", "\x00", "\r\n", "\n", "\n\n", " ", "\t",
+    "|",
+    "| ",
+    "要闻",
+    "□ 本报记者 黄洁 董凡超",
+    "本报北京12月12日电",
+    "下转第三版",
+    "上接第一版",
+    "（下转第2版）",
+    "( 2021-12-13 ) 稿件来源: 法治日报要闻 |",
+    "北京以“个性化”任务推进市域社会治理",
+    "。",
+    "，",
+    "！",
+    "？",
+    "：",
+    ",",
+    ":",
+    "(",
+    ")",
+    "“",
+    "”",
+    "《人民日报》",
+    "63.4万",
+    "1,000",
+    "10:30",
+    "21.1%",
+    "\u3000",
+    "\xa0",
+    "市域社会治理现代化试点工作稳步推进，各地结合实际探索创新。",
+    "The council approved the plan on Friday.",
+    "Ã©",
+    "ÄãºÃ",
+    "√∂",
+    "√©",
+    "Ⅱ",
+    "②",
+    "∶",
+    "→",
+    "─",
+    "×",
+    "\ufffd",
+    "\x00",
+    "\r\n",
+    "\n",
+    "\n\n",
+    " ",
+    "\t",
 ]
 pieces = st.one_of(
     st.sampled_from(FRAGMENTS),
     st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12),
-    st.text(alphabet="的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处队南给色光门即保治北造百规热领七海口东导器压志世金增争济阶油思术极交受联什认六共权收证改清己美再采转更单风切打白教速花带安场身车例真务具万每目至达走积示议声报斗完类八离华名确才科张信马节话米整空元况今集温传土许步群广石记需段研界拉林律叫且究观越织装影算低持音众书布复容儿须际商非验连断深难近矿千周委素技备半办青省列习响约支般史感劳便团往酸历市克何除消构府称太准精值号率族维划选标写存候毛亲快效斯院查江型眼王按格养易置派层片始却专状育厂京识适属圆包火住调满县局照参红细引听该铁价严龙飞"),
+    st.text(
+        alphabet="的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处队南给色光门即保治北造百规热领七海口东导器压志世金增争济阶油思术极交受联什认六共权收证改清己美再采转更单风切打白教速花带安场身车例真务具万每目至达走积示议声报斗完类八离华名确才科张信马节话米整空元况今集温传土许步群广石记需段研界拉林律叫且究观越织装影算低持音众书布复容儿须际商非验连断深难近矿千周委素技备半办青省列习响约支般史感劳便团往酸历市克何除消构府称太准精值号率族维划选标写存候毛亲快效斯院查江型眼王按格养易置派层片始却专状育厂京识适属圆包火住调满县局照参红细引听该铁价严龙飞"
+    ),
 )
 texts = st.lists(pieces, max_size=40).map("".join)
 
@@ -68,17 +112,30 @@ def test_no_stage_raises_and_no_artifact_is_added(text):
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(texts)
 # 81 characters with "： " before normalising, 80 after: the line must be body both times.
-@example("|||||( 2021-12-13 ) 稿件来源: 法治日报要闻 |市域社会治理现代化试点工作稳步推进，各地结合实际探索创新。000000000000000000")
+@example(
+    "|||||( 2021-12-13 ) 稿件来源: 法治日报要闻 |市域社会治理现代化试点工作稳步推进，各地结合实际探索创新。000000000000000000"
+)
 def test_cleaning_a_clean_record_changes_nothing(text):
     once = clean(text)
     assume(not once.rejected)
     # The clean record fed back with its metadata, as a JSONL export of the
     # corpus would be: without its title the first paragraph of any text may
     # look like one, so the text alone is not a fixed point.
-    (twice,) = clean_records([Document(
-        doc_id="p", source_path="p.jsonl", text=once.text, title=once.title, date=once.date,
-        publication=once.publication, section=once.section, authors=once.authors,
-    )], CONFIG)
+    (twice,) = clean_records(
+        [
+            Document(
+                doc_id="p",
+                source_path="p.jsonl",
+                text=once.text,
+                title=once.title,
+                date=once.date,
+                publication=once.publication,
+                section=once.section,
+                authors=once.authors,
+            )
+        ],
+        CONFIG,
+    )
     # One documented exception: removing a marker can join two stray pieces of
     # Latin-1 mojibake into one that decodes; the second pass then repairs it,
     # and says so in its flags.
@@ -186,7 +243,9 @@ def test_skipping_ftfy_is_only_done_where_ftfy_would_change_nothing(text):
 
 marker_texts = st.lists(
     st.one_of(
-        st.sampled_from(["下转", "转", "上接", "接", "承", "第", "三", "3", "版", "面", "（", "）", "(", ")", "【", "】", " ", "直"]),
+        st.sampled_from(
+            ["下转", "转", "上接", "接", "承", "第", "三", "3", "版", "面", "（", "）", "(", ")", "【", "】", " ", "直"]
+        ),
         st.sampled_from(["（下转第三版）", "(接第2版)", "【转3版】", "上接第一版", "（转 十二 版)", "(紧接（第1版）"]),
     ),
     max_size=20,
@@ -204,8 +263,11 @@ def test_page_jumps_tried_only_where_a_marker_starts_find_what_a_full_scan_finds
     # _jump_matches also drops one-character verbs glued to an ideograph (直接2版).
     assert set(found) <= set(expected)
     assert [span for span in expected if span not in found] == [
-        span for span in expected
-        if len(_verb(line, span, patterns)) == 1 and span[0] > 0 and "\u4e00" <= line[span[0] - 1] <= "\u9fff"
+        span
+        for span in expected
+        if len(_verb(line, span, patterns)) == 1
+        and span[0] > 0
+        and "\u4e00" <= line[span[0] - 1] <= "\u9fff"
         and line[span[0]] not in "（(【[〔"
     ]
 
@@ -216,12 +278,38 @@ def _verb(line, span, patterns):
     return _verb_and_page(patterns.page_jump.match(line, span[0]))[0]
 
 
-
 # Full-width forms next to what composes or reorders (combining marks, Hangul
 # jamo, compatibility characters): the places a shortcut to NFKC could go wrong.
 NFKC_PIECES = st.one_of(
-    st.sampled_from(["，", "：", "（", "）", "！", "？", "…", "\u3000", "\xa0", "ＡＢＣ", "１２３", "ａ\u0301", "Ａ\u0308",
-                     "\u0301", "\u0327", "\u1100\u1161", "\u1161", "\u11a8", "ﬁ", "Ⅱ", "②", "㎡", "℃", "e\u0301", "가"]),
+    st.sampled_from(
+        [
+            "，",
+            "：",
+            "（",
+            "）",
+            "！",
+            "？",
+            "…",
+            "\u3000",
+            "\xa0",
+            "ＡＢＣ",
+            "１２３",
+            "ａ\u0301",
+            "Ａ\u0308",
+            "\u0301",
+            "\u0327",
+            "\u1100\u1161",
+            "\u1161",
+            "\u11a8",
+            "ﬁ",
+            "Ⅱ",
+            "②",
+            "㎡",
+            "℃",
+            "e\u0301",
+            "가",
+        ]
+    ),
     st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=6),
     st.sampled_from(FRAGMENTS),
 )

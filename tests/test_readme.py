@@ -4,12 +4,21 @@ import dataclasses
 
 from conftest import ROOT
 
+from flows.reference import readme_cli
 from pipeline.core.config import Config
+from pipeline.core.document import REJECT_REASONS
 from pipeline.core.option_descriptions import DESCRIPTIONS
 from pipeline.core.options import readme_options
-from flows.reference import readme_cli
-from pipeline.core.document import REJECT_REASONS
-from pipeline.core.schema import DOCUMENTS, DUPLICATES, EDGES, FILES, REJECTS, TEMPLATES, readme_tables, signatures_schema
+from pipeline.core.schema import (
+    DOCUMENTS,
+    DUPLICATES,
+    EDGES,
+    FILES,
+    REJECTS,
+    TEMPLATES,
+    readme_tables,
+    signatures_schema,
+)
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -21,8 +30,15 @@ def section(title: str) -> str:
 
 
 def test_every_column_is_documented_under_its_table():
-    tables = {"documents": DOCUMENTS, "duplicates": DUPLICATES, "rejects": REJECTS, "signatures": signatures_schema(128, 16), "files": FILES,
-              "templates": TEMPLATES, "edges": EDGES}
+    tables = {
+        "documents": DOCUMENTS,
+        "duplicates": DUPLICATES,
+        "rejects": REJECTS,
+        "signatures": signatures_schema(128, 16),
+        "files": FILES,
+        "templates": TEMPLATES,
+        "edges": EDGES,
+    }
     for name, schema in tables.items():
         text = section(name)
         for field in schema:
@@ -54,11 +70,27 @@ def test_the_two_setup_commands_exist():
 
 def test_the_deployment_commands_match_prefect_yaml():
     deployment = (ROOT / "prefect.yaml").read_text(encoding="utf-8")
-    for fact in ("clean-corpus/daily", "--pool docclean", "work-pool create docclean --type process",
-                 "prefect --no-prompt deploy --all", "automation create --from-file deploy/crashed-runs.yaml",
-                 "--host 127.0.0.1", "Asia/Shanghai", "DOCCLEAN_ALLOWED_ROOTS", "PREFECT_SERVER_API_AUTH_STRING"):
+    for fact in (
+        "clean-corpus/daily",
+        "--pool docclean",
+        "work-pool create docclean --type process",
+        "prefect --no-prompt deploy --all",
+        "automation create --from-file deploy/crashed-runs.yaml",
+        "--host 127.0.0.1",
+        "Asia/Shanghai",
+        "DOCCLEAN_ALLOWED_ROOTS",
+        "PREFECT_SERVER_API_AUTH_STRING",
+    ):
         assert fact in README, fact
-    for fact in ("name: daily", "name: docclean", 'cron: "30 2 * * *"', "timezone: Asia/Shanghai", "set_working_directory",
-                 "DOCCLEAN_ALLOWED_ROOTS", "PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "lock_wait_seconds"):
+    for fact in (
+        "name: daily",
+        "name: docclean",
+        'cron: "30 2 * * *"',
+        "timezone: Asia/Shanghai",
+        "set_working_directory",
+        "DOCCLEAN_ALLOWED_ROOTS",
+        "PREFECT_FLOWS_HEARTBEAT_FREQUENCY",
+        "lock_wait_seconds",
+    ):
         assert fact in deployment, fact
     assert "prefect --no-prompt deploy --all" in deployment

@@ -6,8 +6,8 @@ import re
 import pytest
 from conftest import CASES, SAMPLE_PAGE
 
-from pipeline.clean.punctuation import normalize_cjk_punctuation
 from pipeline.chain import clean_files
+from pipeline.clean.punctuation import normalize_cjk_punctuation
 
 GOLDEN = (CASES / "sample" / "000_087269b42eb169e9.clean.txt").read_text(encoding="utf-8").rstrip("\n")
 

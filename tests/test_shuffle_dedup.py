@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import json
 import random
-import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT, read_tables, run_pipeline
+from conftest import read_tables, run_pipeline
 
 from flows.cli import main
-from pipeline.dedup import search, shuffle_dedup
 from pipeline import store
 from pipeline.core.config import Config
-
-sys.path.insert(0, str(ROOT / "scripts"))
+from pipeline.dedup import search, shuffle_dedup
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -43,8 +40,10 @@ def test_buckets_split_over_partitions_give_the_pairs_of_one_machine(seed):
     frame = pd.DataFrame(frame)
     partitions = int(rng.integers(1, 5))
     starts = np.array([0, n // 2], dtype=np.int64)
-    found = [shuffle_dedup.partition_pairs(piece, np.packbits(to_search), np.packbits(searched), n, starts)
-             for _, piece in frame.groupby(frame["key"] % np.uint64(partitions))]
+    found = [
+        shuffle_dedup.partition_pairs(piece, np.packbits(to_search), np.packbits(searched), n, starts)
+        for _, piece in frame.groupby(frame["key"] % np.uint64(partitions))
+    ]
     pairs = pd.concat(found).drop_duplicates(["left", "right"]).sort_values(["left", "right"])
     assert np.array_equal(pairs[["left", "right"]].to_numpy(), expected)
     assert np.array_equal(pairs["left_part"].to_numpy(), (pairs["left"].to_numpy() >= n // 2).astype(int))
@@ -62,12 +61,22 @@ def write_pages(raw, rng: random.Random, pool, start: int, count: int) -> None:
 
 def stats(out) -> dict:
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    return {key: summary[key] for key in ("candidate_pairs", "verified_pairs", "exactly_verified_pairs",
-                                          "clusters_with_duplicates", "largest_cluster", "duplicates", "documents")}
+    return {
+        key: summary[key]
+        for key in (
+            "candidate_pairs",
+            "verified_pairs",
+            "exactly_verified_pairs",
+            "clusters_with_duplicates",
+            "largest_cluster",
+            "duplicates",
+            "documents",
+        )
+    }
 
 
 def test_runs_on_the_cluster_dedup_as_runs_on_one_machine_full_and_incremental(dask_cluster, tmp_path):
-    import layouts
+    from bench.gallery import layouts
 
     pool = layouts.load_pool()
     rng = random.Random(11)
@@ -91,19 +100,26 @@ def test_runs_on_the_cluster_dedup_as_runs_on_one_machine_full_and_incremental(d
         assert stats(ours) == stats(local)
         # The boilerplate support, counted on the cluster, and what was learned from it.
         assert store.read_table(ours, store.TEMPLATES).equals(store.read_table(local, store.TEMPLATES))
-        learned = [json.loads((out / "summary.json").read_text(encoding="utf-8"))["boilerplate_learned"] for out in (ours, local)]
+        learned = [
+            json.loads((out / "summary.json").read_text(encoding="utf-8"))["boilerplate_learned"]
+            for out in (ours, local)
+        ]
         assert learned[0] == learned[1]
 
     both()
     first = stats(local)
     assert first["exactly_verified_pairs"] > 0 and first["largest_cluster"] > search.ALL_PAIRS_BUCKET
     assert first["duplicates"] > 40
-    assert json.loads((local / "summary.json").read_text(encoding="utf-8"))["boilerplate_learned"], "nothing learned: a weak test"
+    assert json.loads((local / "summary.json").read_text(encoding="utf-8"))["boilerplate_learned"], (
+        "nothing learned: a weak test"
+    )
 
     # The next day: new pages, a longer copy of a kept story (the keep policy prefers it),
     # and changed files whose earlier rows leave the index.
     write_pages(raw, rng, pool, 300, 80)
-    (raw / "copies" / "longer.txt").write_text(story + "补充报道：当地各部门将继续跟进，确保各项措施落到实处。\n", encoding="utf-8")
+    (raw / "copies" / "longer.txt").write_text(
+        story + "补充报道：当地各部门将继续跟进，确保各项措施落到实处。\n", encoding="utf-8"
+    )
     for k in range(5, 300, 37):
         write_pages(raw, rng, pool, k, 1)
     both()

@@ -15,7 +15,10 @@ def test_permutations_are_the_ones_datasketch_draws(num_perm, seed):
 
 
 def test_a_signature_equals_datasketch_minhash_over_the_same_shingle_hashes():
-    texts = ["北京市委政法委发挥统筹协调作用，组织各区同步部署开展试点工作。", "Reporting by Jane Doe; editing by John Smith"]
+    texts = [
+        "北京市委政法委发挥统筹协调作用，组织各区同步部署开展试点工作。",
+        "Reporting by Jane Doe; editing by John Smith",
+    ]
     rows = batch_tokens(texts)
     for (tokens, is_cjk), text in zip(rows, texts):
         n = 5 if is_cjk else 3

@@ -8,7 +8,6 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import SAMPLE_RAW, read_tables, run_pipeline
 
-from pipeline.store import publish
 from pipeline import store
 from pipeline.core.schema import (
     DOCUMENTS,
@@ -17,6 +16,7 @@ from pipeline.core.schema import (
     SCHEMA_VERSION,
     SCHEMA_VERSION_KEY,
 )
+from pipeline.store import publish
 
 
 @pytest.fixture
@@ -39,7 +39,9 @@ def test_every_record_lands_in_exactly_one_table(raw, tmp_path, config):
     assert on_disk["documents"] == summary["documents"]
     assert json.loads((out / "runs" / "run-000001.json").read_text(encoding="utf-8")) == on_disk
     ledger = store.read_table(out, "files")
-    assert sorted(ledger["source_path"].to_pylist()) == sorted(p.relative_to(raw).as_posix() for p in raw.rglob("*") if p.is_file())
+    assert sorted(ledger["source_path"].to_pylist()) == sorted(
+        p.relative_to(raw).as_posix() for p in raw.rglob("*") if p.is_file()
+    )
     assert sum(ledger["records"].to_pylist()) == summary["records"]
 
 

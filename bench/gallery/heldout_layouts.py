@@ -1,6 +1,6 @@
 """Six held-out layout families: a red-team gallery the cleaning has never been tuned on.
 
-scripts/layouts.py renders the twelve gallery families and scripts/more_layouts.py five
+bench/gallery/layouts.py renders the twelve gallery families and bench/gallery/more_layouts.py five
 more; both have since been used to build the cleaning. This script, written without
 reading the cleaning code or its patterns, renders six *other* families, modelled on
 real sites, with the same machinery (the article pool, `Composer`, `Sheet`, `truth`,
@@ -55,7 +55,7 @@ the account; None where the page never names it: a PDF dump whose header omits t
 a 明報 / NHK / 朝日 page without masthead, credit or copyright line). The section is set only
 where the page prints it.
 
-    .venv/bin/python scripts/heldout_layouts.py [--out /tmp/heldout] [--pages 60] [--seed 1] [--show 3]
+    .venv/bin/python -m bench.gallery.heldout_layouts [--out /tmp/heldout] [--pages 60] [--seed 1] [--show 3]
 
 renders OUT/raw/<layout>/..., runs the pipeline once (Config(workers=1)) into OUT/out,
 scores it with layout_eval.evaluate and prints a per-layout table and example failures.
@@ -67,23 +67,37 @@ import datetime as dt
 import json
 import random
 import re
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-for p in (str(HERE), str(ROOT)):
-    if p not in sys.path:
-        sys.path.insert(0, p)
-
-import more_layouts  # noqa: E402
-from layouts import (  # noqa: E402
-    EN_CITIES, EN_NAMES, EPAPER_SECTIONS, KICKERS, NAMES, PAPERS, Article, Composer, Layout, Pool, chance,
-    clock, cn, load_pool, names, render_one, stamp, truth, zh_date,
+from bench.gallery import more_layouts
+from bench.gallery.article import Article
+from bench.gallery.layouts import (
+    EN_CITIES,
+    EN_NAMES,
+    EPAPER_SECTIONS,
+    KICKERS,
+    NAMES,
+    PAPERS,
+    Composer,
+    Layout,
+    Pool,
+    chance,
+    clock,
+    cn,
+    load_pool,
+    names,
+    render_one,
+    stamp,
+    truth,
+    zh_date,
 )
-from more_layouts import GuardedSheet, weekday  # noqa: E402
+from bench.gallery.more_layouts import GuardedSheet, weekday
+from bench.gallery.tables import text_table
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
 
 # ---------------------------------------------------------------------------
 # Traditional Chinese: a character map covering the pool (made once with OpenCC s2tw,
@@ -124,8 +138,15 @@ def hant(text: str) -> str:
 
 
 def hant_article(a: Article) -> Article:
-    return Article(hant(a.title), tuple(hant(p) for p in a.paragraphs), a.date, "zh-Hant", a.origin,
-                   tuple(hant(t) for t in a.others), hant(a.subtitle) if a.subtitle else None)
+    return Article(
+        hant(a.title),
+        tuple(hant(p) for p in a.paragraphs),
+        a.date,
+        "zh-Hant",
+        a.origin,
+        tuple(hant(t) for t in a.others),
+        hant(a.subtitle) if a.subtitle else None,
+    )
 
 
 HANT_NAMES = tuple(hant(n) for n in NAMES)
@@ -135,13 +156,20 @@ HANT_NAMES = tuple(hant(n) for n in NAMES)
 # ---------------------------------------------------------------------------
 
 JA_TITLES = (
-    "全国の観光地で人出が回復 週末は各地でにぎわい", "新たな経済対策 政府が中小企業支援の拡充を検討",
-    "梅雨入り前に大雨への備えを 気象庁が呼びかけ", "地方の鉄道路線 利用者の減少で存続に課題",
-    "小中学校で授業再開 感染対策を徹底", "中小企業の資金繰り支援 申請が急増",
-    "東京株式市場 日経平均が大幅に値上がり", "農業の担い手不足 若者の就農を後押し",
-    "高齢者の見守りに新技術 自治体が導入へ", "再生可能エネルギーの導入拡大へ 新たな目標",
-    "国内の旅行需要 回復の兆し", "港のコンテナ取扱量 3か月連続で増加",
-    "大学入試の日程 一部を変更へ", "医療機関の負担軽減へ 新たな支援策",
+    "全国の観光地で人出が回復 週末は各地でにぎわい",
+    "新たな経済対策 政府が中小企業支援の拡充を検討",
+    "梅雨入り前に大雨への備えを 気象庁が呼びかけ",
+    "地方の鉄道路線 利用者の減少で存続に課題",
+    "小中学校で授業再開 感染対策を徹底",
+    "中小企業の資金繰り支援 申請が急増",
+    "東京株式市場 日経平均が大幅に値上がり",
+    "農業の担い手不足 若者の就農を後押し",
+    "高齢者の見守りに新技術 自治体が導入へ",
+    "再生可能エネルギーの導入拡大へ 新たな目標",
+    "国内の旅行需要 回復の兆し",
+    "港のコンテナ取扱量 3か月連続で増加",
+    "大学入試の日程 一部を変更へ",
+    "医療機関の負担軽減へ 新たな支援策",
 )
 JA_SENTENCES = (
     "政府は新たな経済対策の取りまとめに向けて関係閣僚会議を開き、中小企業への支援を拡充する方針を確認しました。",
@@ -188,8 +216,20 @@ JA_SENTENCES = (
     "美術館では、入館者数を制限するなどの対策を取ったうえで、およそ3か月ぶりに展示を再開しました。",
     "訪れた人たちは、間隔をあけながら、じっくりと作品を鑑賞していました。",
 )
-JA_NAMES = ("山田太郎", "佐藤花子", "鈴木一郎", "高橋健", "田中美咲", "伊藤大輔", "渡辺直子", "中村翔太", "小林恵",
-            "加藤裕一", "吉田彩", "松本拓也")
+JA_NAMES = (
+    "山田太郎",
+    "佐藤花子",
+    "鈴木一郎",
+    "高橋健",
+    "田中美咲",
+    "伊藤大輔",
+    "渡辺直子",
+    "中村翔太",
+    "小林恵",
+    "加藤裕一",
+    "吉田彩",
+    "松本拓也",
+)
 
 
 # ---------------------------------------------------------------------------
@@ -199,8 +239,15 @@ JA_NAMES = ("山田太郎", "佐藤花子", "鈴木一郎", "高橋健", "田中
 HK_SECTIONS = ("港聞", "要聞", "經濟", "中國", "國際", "教育", "社評")
 TW_SECTIONS = ("要聞", "政治", "社會", "兩岸", "產經", "生活", "全球")
 TW_CITIES = ("台北", "新北", "台中", "台南", "高雄", "桃園", "新竹")
-HK_CAPTIONS = ("市民在中環街頭等候過馬路", "政府總部外景", "立法會會議廳", "港鐵列車駛入月台", "市民在街市選購蔬菜",
-               "維港兩岸景色", "工人在地盤施工")
+HK_CAPTIONS = (
+    "市民在中環街頭等候過馬路",
+    "政府總部外景",
+    "立法會會議廳",
+    "港鐵列車駛入月台",
+    "市民在街市選購蔬菜",
+    "維港兩岸景色",
+    "工人在地盤施工",
+)
 HK_TAGS = ("經濟", "疫情", "教育", "民生", "科技", "房屋", "交通", "就業", "旅遊", "環保")
 TW_WEEK = "一二三四五六日"
 
@@ -219,12 +266,24 @@ def hk_tw_news(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
             s.bp(rng.choice(["明報新聞網", "明報新聞網 - 每日明報", "mingpao.com 明報新聞網"]))
         if chance(rng, 0.7):
             sep = rng.choice([" > ", " » ", "＞"])
-            s.bp(sep.join(rng.choice([["首頁", "每日明報", section], ["新聞", section], ["明報新聞網", "新聞", section, "正文"]])))
+            s.bp(
+                sep.join(
+                    rng.choice(
+                        [["首頁", "每日明報", section], ["新聞", section], ["明報新聞網", "新聞", section, "正文"]]
+                    )
+                )
+            )
         else:
             section = None  # named nowhere else on the page
         day = rng.choice([f"{d.year}年{d.month}月{d.day}日", zh_date(d)])
-        date_line = rng.choice([f"{day}星期{TW_WEEK[d.weekday()]}", f"{day} 星期{TW_WEEK[d.weekday()]}", day,
-                                f"{d.year}/{d.month:02d}/{d.day:02d}"])
+        date_line = rng.choice(
+            [
+                f"{day}星期{TW_WEEK[d.weekday()]}",
+                f"{day} 星期{TW_WEEK[d.weekday()]}",
+                day,
+                f"{d.year}/{d.month:02d}/{d.day:02d}",
+            ]
+        )
         if chance(rng, 0.5):
             s.bp(date_line)
             s.bp(a.title)
@@ -233,8 +292,15 @@ def hk_tw_news(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
             s.bp(date_line)
         if chance(rng, 0.4):
             t = clock(rng, 0, 23)
-            s.bp(rng.choice([f"[更新時間：{t:%H:%M}]", f"更新時間：{d.year}/{d.month:02d}/{d.day:02d} {t:%H:%M}",
-                             f"上載時間：{t:%H:%M}"]))
+            s.bp(
+                rng.choice(
+                    [
+                        f"[更新時間：{t:%H:%M}]",
+                        f"更新時間：{d.year}/{d.month:02d}/{d.day:02d} {t:%H:%M}",
+                        f"上載時間：{t:%H:%M}",
+                    ]
+                )
+            )
         if chance(rng, 0.6):
             s.bp(rng.choice(["分享：", "讚好  分享", "Facebook  WhatsApp  Twitter  列印", "分享到 Facebook"]))
         if chance(rng, 0.25):
@@ -243,7 +309,9 @@ def hk_tw_news(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
             paragraphs[0] = "【明報專訊】" + paragraphs[0]
         for i, p in enumerate(paragraphs):
             if i == caption_at:
-                s.bp(f"▲{rng.choice(HK_CAPTIONS)}。（{rng.choice(['資料圖片', '明報記者攝', '網上圖片', '政府新聞處圖片'])}）")
+                s.bp(
+                    f"▲{rng.choice(HK_CAPTIONS)}。（{rng.choice(['資料圖片', '明報記者攝', '網上圖片', '政府新聞處圖片'])}）"
+                )
             s.body(p)
         tail: list[list[str]] = []
         if chance(rng, 0.5):
@@ -251,17 +319,27 @@ def hk_tw_news(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
         if chance(rng, 0.5):
             tail.append([f"上一篇：{a.others[0]}", f"下一篇：{a.others[1]}"])
         if chance(rng, 0.3):
-            tail.append(["熱門文章"] + list(a.others[2:2 + rng.randint(2, 3)]))
+            tail.append(["熱門文章"] + list(a.others[2 : 2 + rng.randint(2, 3)]))
         rng.shuffle(tail)
         if chance(rng, 0.5):
-            tail.append([rng.choice(["明報網站 · 版權所有 · 不得轉載", f"Copyright © {d.year} Ming Pao Holdings Limited. All rights reserved."])])
+            tail.append(
+                [
+                    rng.choice(
+                        [
+                            "明報網站 · 版權所有 · 不得轉載",
+                            f"Copyright © {d.year} Ming Pao Holdings Limited. All rights reserved.",
+                        ]
+                    )
+                ]
+            )
         for block in tail:
             for line in block:
                 s.bp(line)
         # the paper only where the page names it (masthead, 專訊 opening, a credit, the copyright line)
         publication = "明報" if "明報" in s.text() or "Ming Pao" in s.text() else None
-        return s.text(), truth(a, paragraphs, s.boilerplate, publication=publication, section=section,
-                               legacy=(("big5", 0.5),))
+        return s.text(), truth(
+            a, paragraphs, s.boilerplate, publication=publication, section=section, legacy=(("big5", 0.5),)
+        )
     # udn (聯合新聞網)
     section = rng.choice(TW_SECTIONS)
     city = rng.choice(TW_CITIES)
@@ -269,7 +347,11 @@ def hk_tw_news(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
     published_at = stamp(d, t, False)
     when = f"{d.isoformat()} {t:%H:%M}"
     if chance(rng, 0.7):
-        s.bp(rng.choice([" › ", " > "]).join(rng.choice([["聯合新聞網", "要聞", section], ["首頁", section], ["udn", "新聞", section]])))
+        s.bp(
+            rng.choice([" › ", " > "]).join(
+                rng.choice([["聯合新聞網", "要聞", section], ["首頁", section], ["udn", "新聞", section]])
+            )
+        )
     else:
         section = None
     s.bp(a.title)
@@ -293,11 +375,20 @@ def hk_tw_news(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
         s.bp(rng.choice(["分享", "讚 0 分享", "分享到 Facebook  LINE", "Facebook  Line  Twitter  複製連結"]))
     for i, p in enumerate(paragraphs):
         if i == caption_at:
-            s.bp(rng.choice([f"圖／{publication}資料照片", f"記者{rng.choice(HANT_NAMES)}／攝影", "圖／取自臉書", "圖／本報資料照片"]))
+            s.bp(
+                rng.choice(
+                    [
+                        f"圖／{publication}資料照片",
+                        f"記者{rng.choice(HANT_NAMES)}／攝影",
+                        "圖／取自臉書",
+                        "圖／本報資料照片",
+                    ]
+                )
+            )
         s.body(p)
     tail = []
     if chance(rng, 0.5):
-        tail.append(["延伸閱讀"] + list(a.others[:rng.randint(2, 3)]))
+        tail.append(["延伸閱讀"] + list(a.others[: rng.randint(2, 3)]))
     if chance(rng, 0.4):
         tail.append([" ".join("#" + x for x in rng.sample(HK_TAGS, rng.randint(2, 3)))])
     if chance(rng, 0.5):
@@ -310,22 +401,54 @@ def hk_tw_news(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
     for block in tail:
         for line in block:
             s.bp(line)
-    return s.text(), truth(a, paragraphs, s.boilerplate, publication=publication, section=section, authors=authors,
-                           published_at=published_at, legacy=(("big5", 0.15),))
+    return s.text(), truth(
+        a,
+        paragraphs,
+        s.boilerplate,
+        publication=publication,
+        section=section,
+        authors=authors,
+        published_at=published_at,
+        legacy=(("big5", 0.15),),
+    )
 
 
 # ---------------------------------------------------------------------------
 # 2. News-app reposts (今日头条 / 百家号 / 网易号 / 企鹅号)
 # ---------------------------------------------------------------------------
 
-MEDIA_ACCOUNTS = ("新京报", "中国新闻周刊", "环球时报", "北京青年报", "红星新闻", "封面新闻", "潇湘晨报", "极目新闻",
-                  "每日经济新闻", "齐鲁壹点", "大河报", "南方都市报")
-SELF_ACCOUNTS = ("财经老王说", "科技观察员小李", "三农视角", "城市漫步者", "历史有温度", "小镇青年看世界", "老周聊经济",
-                 "教育观察家", "数据说话", "乡村振兴在线")
+MEDIA_ACCOUNTS = (
+    "新京报",
+    "中国新闻周刊",
+    "环球时报",
+    "北京青年报",
+    "红星新闻",
+    "封面新闻",
+    "潇湘晨报",
+    "极目新闻",
+    "每日经济新闻",
+    "齐鲁壹点",
+    "大河报",
+    "南方都市报",
+)
+SELF_ACCOUNTS = (
+    "财经老王说",
+    "科技观察员小李",
+    "三农视角",
+    "城市漫步者",
+    "历史有温度",
+    "小镇青年看世界",
+    "老周聊经济",
+    "教育观察家",
+    "数据说话",
+    "乡村振兴在线",
+)
 PROVINCES = ("北京", "上海", "广东", "浙江", "江苏", "四川", "湖北", "山东", "河南", "湖南")
 TOUTIAO_ORIGINAL = ("本文为头条号作者原创，未经授权，不得转载。", "本文为头条号作者原创。未经授权，不得转载。")
-BAIJIA_NOTICE = ("本文由百家号作者上传并发布，百家号仅提供信息发布平台。文章仅代表作者个人观点，不代表百度立场。"
-                 "未经作者许可，不得转载。")
+BAIJIA_NOTICE = (
+    "本文由百家号作者上传并发布，百家号仅提供信息发布平台。文章仅代表作者个人观点，不代表百度立场。"
+    "未经作者许可，不得转载。"
+)
 WANGYI_NOTICE = "特别声明：本文为网易自媒体平台“网易号”作者上传并发布，仅代表该作者观点。网易仅提供信息发布平台。"
 QIE_NOTICE = "本文为企鹅号作者原创，未经授权不得转载"
 
@@ -378,13 +501,19 @@ def app_reprint(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
             s.bp(rng.choice(["关注", "+关注"]))
     if media and chance(rng, 0.35):
         authors = names(rng, rng.choice([1, 1, 2]))
-        s.bp(rng.choice([f"{account}记者 {' '.join(authors)}", f"记者｜{' '.join(authors)}", f"文｜{' '.join(authors)}"]))
+        s.bp(
+            rng.choice([f"{account}记者 {' '.join(authors)}", f"记者｜{' '.join(authors)}", f"文｜{' '.join(authors)}"])
+        )
     elif not media and chance(rng, 0.2):
         authors = names(rng, 1)
         s.bp(f"作者：{authors[0]}")
     paragraphs = list(a.paragraphs)
     fold = rng.randint(1, len(paragraphs) - 1) if len(paragraphs) > 2 and chance(rng, 0.35) else None
-    app_pic = rng.randint(1, len(paragraphs) - 1) if flavour == "baijiahao" and len(paragraphs) > 2 and chance(rng, 0.2) else None
+    app_pic = (
+        rng.randint(1, len(paragraphs) - 1)
+        if flavour == "baijiahao" and len(paragraphs) > 2 and chance(rng, 0.2)
+        else None
+    )
     for i, p in enumerate(paragraphs):
         if i == fold:
             s.bp(rng.choice(["展开全文", "展开全文", "点击展开全文"]))
@@ -395,10 +524,19 @@ def app_reprint(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
             s.blank()
     tail: list[str] = []
     if chance(rng, 0.25):
-        tail.append(rng.choice(["（图片来源于网络，如有侵权请联系删除）", "图片来源网络，侵删", "（本文图片均来自网络）"]))
+        tail.append(
+            rng.choice(["（图片来源于网络，如有侵权请联系删除）", "图片来源网络，侵删", "（本文图片均来自网络）"])
+        )
     if chance(rng, 0.35):
-        tail.append(rng.choice([f"编辑 {rng.choice(NAMES)}", f"编辑：{rng.choice(NAMES)}  校对：{rng.choice(NAMES)}",
-                                f"责编：{rng.choice(NAMES)}"]))
+        tail.append(
+            rng.choice(
+                [
+                    f"编辑 {rng.choice(NAMES)}",
+                    f"编辑：{rng.choice(NAMES)}  校对：{rng.choice(NAMES)}",
+                    f"责编：{rng.choice(NAMES)}",
+                ]
+            )
+        )
     if flavour == "toutiao" and original:
         tail.append(rng.choice(TOUTIAO_ORIGINAL))
     if flavour == "baijiahao" and chance(rng, 0.7):
@@ -411,15 +549,22 @@ def app_reprint(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
     if chance(rng, 0.5):
         widgets.append(rng.choice([f"阅读 {count_text(rng)}", f"{count_text(rng)}阅读", f"阅读量：{count_text(rng)}"]))
     if chance(rng, 0.5):
-        widgets.append(rng.choice([f"点赞 {rng.randint(0, 999)}  评论 {rng.randint(0, 300)}  分享",
-                                   f"赞{rng.randint(1, 999)} 评论{rng.randint(0, 99)} 收藏 分享", "点赞  评论  分享"]))
+        widgets.append(
+            rng.choice(
+                [
+                    f"点赞 {rng.randint(0, 999)}  评论 {rng.randint(0, 300)}  分享",
+                    f"赞{rng.randint(1, 999)} 评论{rng.randint(0, 99)} 收藏 分享",
+                    "点赞  评论  分享",
+                ]
+            )
+        )
     if chance(rng, 0.7):
         widgets.append(rng.choice(["举报", "举报/反馈", "举报"]))
     rng.shuffle(widgets)
     tail += widgets
     if chance(rng, 0.35):
         tail.append(rng.choice(["相关推荐", "猜你喜欢", "相关阅读"]))
-        tail += list(a.others[:rng.randint(2, 4)])
+        tail += list(a.others[: rng.randint(2, 4)])
     if chance(rng, 0.2):
         tail.append(rng.choice(["打开APP阅读更多精彩内容", "打开头条APP，阅读更多精彩内容", "下载APP，看更多精彩内容"]))
     for line in tail:
@@ -427,8 +572,9 @@ def app_reprint(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
             s.bp(*line.split("  "))
         else:
             s.bp(line)
-    return s.text(), truth(a, paragraphs, s.boilerplate, publication=account, authors=authors,
-                           published_at=stamp(d, t, seconds))
+    return s.text(), truth(
+        a, paragraphs, s.boilerplate, publication=account, authors=authors, published_at=stamp(d, t, seconds)
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -464,8 +610,13 @@ def pdf_dump(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
     editor_line = None
     if chance(rng, 0.35):
         ed, de, pr = names(rng, 3)
-        editor_line = rng.choice([[f"责任编辑：{ed}", f"版式设计：{de}"], [f"责编：{ed}", f"美编：{de}", f"校对：{pr}"],
-                                  [f"本版编辑：{ed}", f"电话：010-{rng.randrange(10**7, 10**8)}"]])
+        editor_line = rng.choice(
+            [
+                [f"责任编辑：{ed}", f"版式设计：{de}"],
+                [f"责编：{ed}", f"美编：{de}", f"校对：{pr}"],
+                [f"本版编辑：{ed}", f"电话：010-{rng.randrange(10**7, 10**8)}"],
+            ]
+        )
     form_feed = chance(rng, 0.5)
 
     def header(pg: int, first: bool) -> None:
@@ -567,8 +718,15 @@ def pdf_dump(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
         footer(number, total)
     for m in marks:
         s.note(m)
-    return s.text(), truth(a, a.paragraphs, s.boilerplate, publication=paper if named else None, section=section,
-                           page=page, authors=authors)
+    return s.text(), truth(
+        a,
+        a.paragraphs,
+        s.boilerplate,
+        publication=paper if named else None,
+        section=section,
+        page=page,
+        authors=authors,
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -576,8 +734,15 @@ def pdf_dump(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
 # ---------------------------------------------------------------------------
 
 JA_CATEGORIES = ("社会", "政治", "経済", "国際", "科学・文化", "暮らし", "スポーツ", "気象・災害")
-JA_CAPTION_SUBJECTS = ("記者会見する担当者", "開店前に行列をつくる人たち", "運転を再開した新幹線", "授業を再開した小学校",
-                       "出荷を待つ野菜", "にぎわう商店街", "港に並ぶコンテナ")
+JA_CAPTION_SUBJECTS = (
+    "記者会見する担当者",
+    "開店前に行列をつくる人たち",
+    "運転を再開した新幹線",
+    "授業を再開した小学校",
+    "出荷を待つ野菜",
+    "にぎわう商店街",
+    "港に並ぶコンテナ",
+)
 JA_PLACES = ("東京都千代田区", "大阪市北区", "名古屋市中区", "札幌市中央区", "福岡市博多区", "横浜市西区")
 
 
@@ -604,7 +769,13 @@ def jp_news(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
         if category and category not in s.lines:
             s.bp(category)
         if chance(rng, 0.7):
-            share = rng.choice([["シェアする"], ["ツイート", "シェア", "LINE"], ["twitterでシェアする", "facebookでシェアする", "LINEでシェアする"]])
+            share = rng.choice(
+                [
+                    ["シェアする"],
+                    ["ツイート", "シェア", "LINE"],
+                    ["twitterでシェアする", "facebookでシェアする", "LINEでシェアする"],
+                ]
+            )
             if chance(rng, 0.5):
                 s.bp(*share, sep="  ")
             else:
@@ -650,7 +821,10 @@ def jp_news(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
     if paid and not label_top:
         s.bp("有料記事")
     if chance(rng, 0.6):
-        s.bp(*rng.sample(["シェア", "ツイート", "ブックマーク", "メール", "印刷", "list"], rng.randint(3, 5)), sep=rng.choice([" ", "  "]))
+        s.bp(
+            *rng.sample(["シェア", "ツイート", "ブックマーク", "メール", "印刷", "list"], rng.randint(3, 5)),
+            sep=rng.choice([" ", "  "]),
+        )
     if paid and len(paragraphs) > 2:
         paragraphs = paragraphs[: rng.randint(1, min(3, len(paragraphs) - 1))]
     caption_at = rng.randint(0, len(paragraphs) - 1) if chance(rng, 0.35) else None
@@ -662,19 +836,30 @@ def jp_news(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
         s.body(p)
     if paid:
         rest = rng.randint(300, 2500)
-        s.bp(rng.choice([f"この記事は有料記事です。残り{rest}文字有料会員になると続きをお読みいただけます。",
-                         f"残り{rest}文字：全文{rest + sum(len(p) for p in paragraphs)}文字"]))
+        s.bp(
+            rng.choice(
+                [
+                    f"この記事は有料記事です。残り{rest}文字有料会員になると続きをお読みいただけます。",
+                    f"残り{rest}文字：全文{rest + sum(len(p) for p in paragraphs)}文字",
+                ]
+            )
+        )
     if chance(rng, 0.5):
         s.bp(rng.choice(["関連ニュース", "関連記事"]))
         for other in a.others[: rng.randint(2, 3)]:
             s.bp(other)
     if chance(rng, 0.5):
-        s.bp("朝日新聞デジタルに掲載の記事・写真の無断転載を禁じます。すべての内容は日本の著作権法並びに国際条約により保護されています。")
+        s.bp(
+            "朝日新聞デジタルに掲載の記事・写真の無断転載を禁じます。すべての内容は日本の著作権法並びに国際条約により保護されています。"
+        )
     if chance(rng, 0.4):
-        s.bp("Copyright © The Asahi Shimbun Company. All rights reserved. No reproduction or republication without written permission.")
+        s.bp(
+            "Copyright © The Asahi Shimbun Company. All rights reserved. No reproduction or republication without written permission."
+        )
     publication = publication if "朝日新聞" in s.text() or "Asahi" in s.text() else None
-    return s.text(), truth(a, paragraphs, s.boilerplate, publication=publication, authors=authors,
-                           published_at=stamp(d, t, False))
+    return s.text(), truth(
+        a, paragraphs, s.boilerplate, publication=publication, authors=authors, published_at=stamp(d, t, False)
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -682,11 +867,35 @@ def jp_news(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
 # ---------------------------------------------------------------------------
 
 AP_MONTHS = ("Jan.", "Feb.", "March", "April", "May", "June", "July", "Aug.", "Sept.", "Oct.", "Nov.", "Dec.")
-FULL_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-               "November", "December")
+FULL_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 XINHUA_EDITORS = ("huaxia", "Zhou Xin", "Liu", "Mu Xuequan", "Yurou", "Shi Yinglun", "xuxin", "Liangyu")
-PINYIN_NAMES = ("Zhang Yu", "Li Hongyang", "Wang Xiaoyu", "Chen Meiling", "Zhao Lei", "Hou Liqiang", "Xu Wei", "Ma Zhiping",
-                "Cao Yin", "Zheng Xin", "Yang Jun", "Luo Wangshu")
+PINYIN_NAMES = (
+    "Zhang Yu",
+    "Li Hongyang",
+    "Wang Xiaoyu",
+    "Chen Meiling",
+    "Zhao Lei",
+    "Hou Liqiang",
+    "Xu Wei",
+    "Ma Zhiping",
+    "Cao Yin",
+    "Zheng Xin",
+    "Yang Jun",
+    "Luo Wangshu",
+)
 AP_CITIES = ("WASHINGTON", "NEW YORK", "LONDON", "TOKYO", "BEIJING", "BRUSSELS", "CHICAGO", "SEOUL", "PARIS", "BANGKOK")
 CD_SECTIONS = (("China", "Society"), ("Business", "Economy"), ("World", "Asia-Pacific"), ("China", "Innovation"))
 AP_HUBS = ("the global economy", "trade", "climate change", "the coronavirus pandemic")
@@ -751,10 +960,18 @@ def en_agency(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
                 later = dt.datetime.combine(d, t) + dt.timedelta(minutes=rng.randint(20, 200))
                 s.bp(f"Updated {later.hour % 12 or 12}:{later:%M} {'AM' if later.hour < 12 else 'PM'} {tz}, {day}")
         if chance(rng, 0.6):
-            s.bp(*rng.choice([["Share"], ["Share", "Copy Link", "Email", "Facebook", "X", "LinkedIn"], ["Copy Link copied"]]),
-                 sep="  ")
+            s.bp(
+                *rng.choice(
+                    [["Share"], ["Share", "Copy Link", "Email", "Facebook", "X", "LinkedIn"], ["Copy Link copied"]]
+                ),
+                sep="  ",
+            )
         paragraphs[0] = f"{rng.choice(AP_CITIES)} (AP) — " + paragraphs[0]
-        ads = set(rng.sample(range(1, len(paragraphs)), min(len(paragraphs) - 1, rng.randint(1, 2)))) if chance(rng, 0.5) else set()
+        ads = (
+            set(rng.sample(range(1, len(paragraphs)), min(len(paragraphs) - 1, rng.randint(1, 2))))
+            if chance(rng, 0.5)
+            else set()
+        )
         for i, p in enumerate(paragraphs):
             if i in ads:
                 s.bp("ADVERTISEMENT")
@@ -767,13 +984,19 @@ def en_agency(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
             if chance(rng, 0.6):
                 s.bp("___")
             writer = rng.choice([n for n in EN_NAMES if n not in authors])
-            s.bp(f"Associated Press writer {writer} in {rng.choice(['London', 'Tokyo', 'Washington', 'Beijing', 'Berlin'])} "
-                 "contributed to this report.")
+            s.bp(
+                f"Associated Press writer {writer} in {rng.choice(['London', 'Tokyo', 'Washington', 'Beijing', 'Berlin'])} "
+                "contributed to this report."
+            )
         if chance(rng, 0.07):
-            s.bp(f"Follow AP's coverage of {rng.choice(AP_HUBS)} at https://apnews.com/hub/{rng.choice(['economy', 'trade'])}")
+            s.bp(
+                f"Follow AP's coverage of {rng.choice(AP_HUBS)} at https://apnews.com/hub/{rng.choice(['economy', 'trade'])}"
+            )
         if chance(rng, 0.5):
-            s.bp(f"Copyright {d.year} The Associated Press. All rights reserved. This material may not be published, "
-                 "broadcast, rewritten or redistributed.")
+            s.bp(
+                f"Copyright {d.year} The Associated Press. All rights reserved. This material may not be published, "
+                "broadcast, rewritten or redistributed."
+            )
     else:
         publication = "China Daily"
         if chance(rng, 0.4):
@@ -784,7 +1007,11 @@ def en_agency(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
         site = rng.choice(["chinadaily.com.cn", "China Daily"])
         if chance(rng, 0.8):
             authors = rng.sample(PINYIN_NAMES, rng.choices([1, 2], [4, 1])[0])
-            who = "By " + " and ".join(authors) + (f" in {rng.choice(['Beijing', 'Shanghai', 'Hong Kong', 'Wuhan'])}" if chance(rng, 0.4) else "")
+            who = (
+                "By "
+                + " and ".join(authors)
+                + (f" in {rng.choice(['Beijing', 'Shanghai', 'Hong Kong', 'Wuhan'])}" if chance(rng, 0.4) else "")
+            )
             s.bp(who, site, f"Updated: {when}", sep=" | ")
         else:
             s.bp(site, f"Updated: {when}", sep=" | ")
@@ -799,29 +1026,58 @@ def en_agency(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
             for other in a.others[: rng.randint(2, 4)]:
                 s.bp(other)
         if chance(rng, 0.5):
-            s.bp(f"Copyright 1995 - {d.year} . All rights reserved. The content (including but not limited to text, photo, "
-                 "multimedia information, etc) published in this site belongs to China Daily Information Co (CDIC).")
+            s.bp(
+                f"Copyright 1995 - {d.year} . All rights reserved. The content (including but not limited to text, photo, "
+                "multimedia information, etc) published in this site belongs to China Daily Information Co (CDIC)."
+            )
         if chance(rng, 0.3):
             s.bp("Note: Browsers with 1024*768 or higher resolution are suggested for this site.")
-    return s.text(), truth(a, paragraphs, s.boilerplate, publication=publication, authors=authors,
-                           published_at=published_at)
+    return s.text(), truth(
+        a, paragraphs, s.boilerplate, publication=publication, authors=authors, published_at=published_at
+    )
 
 
 # ---------------------------------------------------------------------------
 # 6. University and county-government news pages
 # ---------------------------------------------------------------------------
 
-UNIVERSITIES = (("浙江工业大学", "浙", "杭州市西湖区留和路288号", "310023"), ("西南交通大学", "蜀", "成都市郫都区犀安路999号", "611756"),
-                ("华中农业大学", "鄂", "武汉市洪山区狮子山街1号", "430070"), ("南京信息工程大学", "苏", "南京市浦口区宁六路219号", "210044"),
-                ("河北师范大学", "冀", "石家庄市南二环东路20号", "050024"), ("东北林业大学", "黑", "哈尔滨市香坊区和兴路26号", "150040"),
-                ("江西财经大学", "赣", "南昌市双港东大街169号", "330013"), ("昆明理工大学", "滇", "昆明市呈贡区景明南路727号", "650500"))
-UNITS = ("计算机学院", "机械工程学院", "马克思主义学院", "外国语学院", "经济管理学院", "化学工程学院", "研究生院", "教务处",
-         "学生工作处", "校团委", "科学技术研究院", "党委宣传部", "国际合作与交流处")
+UNIVERSITIES = (
+    ("浙江工业大学", "浙", "杭州市西湖区留和路288号", "310023"),
+    ("西南交通大学", "蜀", "成都市郫都区犀安路999号", "611756"),
+    ("华中农业大学", "鄂", "武汉市洪山区狮子山街1号", "430070"),
+    ("南京信息工程大学", "苏", "南京市浦口区宁六路219号", "210044"),
+    ("河北师范大学", "冀", "石家庄市南二环东路20号", "050024"),
+    ("东北林业大学", "黑", "哈尔滨市香坊区和兴路26号", "150040"),
+    ("江西财经大学", "赣", "南昌市双港东大街169号", "330013"),
+    ("昆明理工大学", "滇", "昆明市呈贡区景明南路727号", "650500"),
+)
+UNITS = (
+    "计算机学院",
+    "机械工程学院",
+    "马克思主义学院",
+    "外国语学院",
+    "经济管理学院",
+    "化学工程学院",
+    "研究生院",
+    "教务处",
+    "学生工作处",
+    "校团委",
+    "科学技术研究院",
+    "党委宣传部",
+    "国际合作与交流处",
+)
 UNI_COLUMNS = ("学校要闻", "综合新闻", "院系动态", "校园快讯", "媒体关注", "学术动态")
 COUNTIES = (("长兴县", "浙"), ("仁寿县", "川"), ("沭阳县", "苏"), ("寿光市", "鲁"), ("浏阳市", "湘"), ("肥西县", "皖"))
 BUREAUS = ("农业农村局", "教育局", "住房和城乡建设局", "文化和旅游局", "卫生健康局", "市场监督管理局", "融媒体中心")
 GOV_COLUMNS = ("部门动态", "乡镇动态", "工作动态", "政务要闻")
-CAMPUS_CAPTIONS = ("图为活动现场", "图为签约仪式现场", "图为会议现场", "图为调研现场", "（图为颁奖现场）", "图为参赛选手合影")
+CAMPUS_CAPTIONS = (
+    "图为活动现场",
+    "图为签约仪式现场",
+    "图为会议现场",
+    "图为调研现场",
+    "（图为颁奖现场）",
+    "图为参赛选手合影",
+)
 
 
 def campus_news(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
@@ -852,7 +1108,8 @@ def campus_news(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
     s.bp(a.title)
     t = clock(rng, 8, 21) if chance(rng, 0.4) else None
     date_piece = rng.choice([f"发布时间：{d.isoformat()}", f"发布日期：{zh_date(d)}", f"时间：{d.isoformat()}"]) + (
-        f" {t:%H:%M}" if t else "")
+        f" {t:%H:%M}" if t else ""
+    )
     kind = rng.choices(["opening", "author", "credit", "none"], [4, 3, 2, 1])[0]
     authors = names(rng, rng.choice([1, 1, 2])) if kind != "none" else []
     photographer, reviewer, editor = names(rng, 3, exclude=tuple(authors))
@@ -903,8 +1160,11 @@ def campus_news(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
         else:
             tail.append(tuple(pieces))
     elif chance(rng, 0.5):
-        tail.append(rng.choice([(f"编辑：{editor}", f"审核：{reviewer}"), (f"责任编辑：{editor}",),
-                                (f"（责任编辑：{editor}）",)]))
+        tail.append(
+            rng.choice(
+                [(f"编辑：{editor}", f"审核：{reviewer}"), (f"责任编辑：{editor}",), (f"（责任编辑：{editor}）",)]
+            )
+        )
     if gov and chance(rng, 0.3):
         tail.append(("【我要纠错】",))
     if chance(rng, 0.7):
@@ -913,7 +1173,19 @@ def campus_news(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
         tail.append((label[0] + prev,))
         tail.append((label[1] + a.others[1],))
     if chance(rng, 0.8):
-        tail.append((rng.choice(["【打印】 【关闭】", "打印本页  关闭窗口", "【打印此页】【关闭窗口】", "[打印] [关闭]", "打印  关闭"]),))
+        tail.append(
+            (
+                rng.choice(
+                    [
+                        "【打印】 【关闭】",
+                        "打印本页  关闭窗口",
+                        "【打印此页】【关闭窗口】",
+                        "[打印] [关闭]",
+                        "打印  关闭",
+                    ]
+                ),
+            )
+        )
     if gov and chance(rng, 0.2):
         tail.append(("相关链接",))
         tail += [(x,) for x in a.others[2:4]]
@@ -926,8 +1198,9 @@ def campus_news(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
         tail.append((rng.choice(["技术支持：博达软件", "技术支持：新网络科技"]),))
     for line in tail:
         s.bp(*line, sep=rng.choice(["  ", "\u3000"]))
-    return s.text(), truth(a, paragraphs, s.boilerplate, publication=publication, authors=authors,
-                           published_at=stamp(d, t, False))
+    return s.text(), truth(
+        a, paragraphs, s.boilerplate, publication=publication, authors=authors, published_at=stamp(d, t, False)
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -964,7 +1237,8 @@ class LegacyLayout(Layout):
 
 
 HELDOUT: dict[str, Layout] = {
-    layout.name: layout for layout in (
+    layout.name: layout
+    for layout in (
         # Big5 on half of the 明報 pages and 15% of the udn pages (the build says which).
         LegacyLayout("hk_tw_news", ".txt", "zh-Hant", hk_tw_news),
         LegacyLayout("app_reprint", ".txt", "zh", app_reprint, legacy=(("gb18030", 0.05),), crlf=0.1),
@@ -1047,16 +1321,19 @@ def table(report: dict) -> str:
     head = ["layout", "pages", *cols]
     rows = [[name, s["pages"], *(s[c] for c in cols)] for name, s in report["layouts"].items()]
     rows.append(["overall", report["overall"]["pages"], *(report["overall"][c] for c in cols)])
-    cells = [[f"{v:.3f}" if isinstance(v, float) else str(v) for v in r] for r in rows]
-    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(head)]
-    fmt = lambda vals: "  ".join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(vals, widths)))  # noqa: E731
-    return "\n".join([fmt(head), *(fmt(r) for r in cells[:-1]), "-" * len(fmt(head)), fmt(cells[-1])])
+    return text_table(head, rows, total=True)
 
 
 def main(argv: list[str] | None = None) -> None:
-    more_layouts.run_families(argv, HELDOUT, render, table,
-                              lambda seed: Path(tempfile.gettempdir()) / f"heldout_layouts_seed{seed}", 1,
-                              __doc__.splitlines()[0])
+    more_layouts.run_families(
+        argv,
+        HELDOUT,
+        render,
+        table,
+        lambda seed: Path(tempfile.gettempdir()) / f"heldout_layouts_seed{seed}",
+        1,
+        __doc__.splitlines()[0],
+    )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
-"""Score docclean's output on a layout gallery (scripts/layouts.py) against its ground truth.
+"""Score docclean's output on a layout gallery (bench/gallery/layouts.py) against its ground truth.
 
-    python scripts/layout_eval.py OUT_DIR TRUTH_JSONL [--json FILE] [--show N]
+    python -m bench.gallery.layout_eval OUT_DIR TRUTH_JSONL [--json FILE] [--show N]
 
 OUT_DIR is docclean's output folder (Parquet folders ``documents``, ``duplicates``,
 ``rejects``); TRUTH_JSONL the gallery's ``truth.jsonl``. Rows are matched to truths by
@@ -51,6 +51,8 @@ from difflib import SequenceMatcher
 from itertools import combinations
 from pathlib import Path
 
+from bench.gallery.tables import number, text_table
+
 TABLES = ("documents", "duplicates", "rejects")
 MIN_BOILERPLATE = 4
 LOST_RUN = 20  # a run of lost characters this long is a lost sentence, not a dropped mark
@@ -79,7 +81,9 @@ def norm(text) -> str:
 def read_rows(out_dir: Path, name: str) -> tuple[list[dict], set[str]]:
     """The rows of one output table and its column names; none when the folder is absent or empty."""
     folder = Path(out_dir) / name
-    if not folder.is_dir() or not any(p.suffix == ".parquet" and not p.name.startswith((".", "_")) for p in folder.rglob("*")):
+    if not folder.is_dir() or not any(
+        p.suffix == ".parquet" and not p.name.startswith((".", "_")) for p in folder.rglob("*")
+    ):
         return [], set()
     import pyarrow.parquet as pq
 
@@ -106,7 +110,7 @@ def same(metric: str, want, got) -> bool:
         if want is None or got is None:
             return want is None and got is None
         got = as_iso(got)
-        return got[: len(want)] == want and (len(got) == len(want) or set(got[len(want):]) <= set(":0."))
+        return got[: len(want)] == want and (len(got) == len(want) or set(got[len(want) :]) <= set(":0."))
     if metric == "page":
         return (None if want is None else int(want)) == (None if got is None else int(got))
     if want is None:
@@ -152,7 +156,7 @@ def missing_runs(truth: str, output: str) -> list[int]:
     end = 0
     while end < limit - start and truth[-1 - end] == output[-1 - end]:
         end += 1
-    a, b = truth[start:len(truth) - end], output[start:len(output) - end]
+    a, b = truth[start : len(truth) - end], output[start : len(output) - end]
     runs, at = [], 0
     for block in SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks():
         if block.a > at:
@@ -183,18 +187,30 @@ def text_losses(fact: dict, row: dict | None) -> dict:
     kept = "".join(q for q in normed if q not in elsewhere) if elsewhere else truth
     runs = missing_runs(kept, text) if lost or elsewhere or truth not in text else []
     where = ["top" if i < 2 else "bottom" if i >= len(lines) - 2 else "middle" for i, _ in lost]
-    return {"truth_chars": len(truth), "chars_lost": sum(runs), "lost_runs_20": sum(r >= LOST_RUN for r in runs),
-            "lines": len(lines), "lines_lost": len(lost), "lost_lines": [line for _, line in lost], "lost_where": where}
+    return {
+        "truth_chars": len(truth),
+        "chars_lost": sum(runs),
+        "lost_runs_20": sum(r >= LOST_RUN for r in runs),
+        "lines": len(lines),
+        "lines_lost": len(lost),
+        "lost_lines": [line for _, line in lost],
+        "lost_where": where,
+    }
 
 
 def loss_summary(results: list[dict]) -> dict:
     n = len(results)
     chars = sum(r["truth_chars"] for r in results)
     lost = sum(r["chars_lost"] for r in results)
-    return {"pages": n, "pages_losing_text": round(sum(r["chars_lost"] > 0 for r in results) / n, 4) if n else 0.0,
-            "chars_lost": lost, "chars_lost_share": round(lost / chars, 6) if chars else 0.0,
-            "lines": sum(r["lines"] for r in results), "lines_lost": sum(r["lines_lost"] for r in results),
-            "lost_runs_20": sum(r["lost_runs_20"] for r in results)}
+    return {
+        "pages": n,
+        "pages_losing_text": round(sum(r["chars_lost"] > 0 for r in results) / n, 4) if n else 0.0,
+        "chars_lost": lost,
+        "chars_lost_share": round(lost / chars, 6) if chars else 0.0,
+        "lines": sum(r["lines"] for r in results),
+        "lines_lost": sum(r["lines_lost"] for r in results),
+        "lost_runs_20": sum(r["lost_runs_20"] for r in results),
+    }
 
 
 def loss_report(results: list[dict], truths: list[dict], top: int = 50) -> dict:
@@ -258,8 +274,13 @@ def dedup_scores(truths: list[dict], docs: list[dict], dups: list[dict]) -> dict
     precision = hit / len(got) if got else 1.0
     recall = hit / len(want) if want else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"true_pairs": len(want), "predicted_pairs": len(got), "precision": round(precision, 4),
-            "recall": round(recall, 4), "f1": round(f1, 4)}
+    return {
+        "true_pairs": len(want),
+        "predicted_pairs": len(got),
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+    }
 
 
 def evaluate(out_dir: Path, truths: list[dict], losses: bool = False) -> dict:
@@ -286,8 +307,14 @@ def evaluate(out_dir: Path, truths: list[dict], losses: bool = False) -> dict:
     layouts: dict[str, list[dict]] = defaultdict(list)
     for result in results:
         layouts[result["layout"]].append(result)
-    failing = [r for r in results if r["status"] != "ok" or not r["text_exact"] or r["boilerplate_left"]
-               or not all(r.get(m, True) for m in metrics)]
+    failing = [
+        r
+        for r in results
+        if r["status"] != "ok"
+        or not r["text_exact"]
+        or r["boilerplate_left"]
+        or not all(r.get(m, True) for m in metrics)
+    ]
     report = {
         "metrics": ["text_exact", *metrics, "boilerplate_left", "body_lines_lost", "rejected", "missing"],
         "overall": summarise(results, metrics),
@@ -309,20 +336,26 @@ def read_truth(path: Path) -> list[dict]:
 
 def format_table(report: dict) -> str:
     metrics = report["metrics"]
-    short = {"text_exact": "text", "boilerplate_left": "boiler", "body_lines_lost": "lost", "publication": "publ",
-             "published_at": "time", "original_title": "orig", "rejected": "rej", "missing": "miss"}
+    short = {
+        "text_exact": "text",
+        "boilerplate_left": "boiler",
+        "body_lines_lost": "lost",
+        "publication": "publ",
+        "published_at": "time",
+        "original_title": "orig",
+        "rejected": "rej",
+        "missing": "miss",
+    }
     head = ["layout", "pages"] + [short.get(m, m) for m in metrics]
     rows = [[name, s["pages"], *(s[m] for m in metrics)] for name, s in report["layouts"].items()]
     rows.append(["overall", report["overall"]["pages"], *(report["overall"][m] for m in metrics)])
-    cells = [[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row] for row in rows]
-    widths = [max(len(str(h)), *(len(r[i]) for r in cells)) for i, h in enumerate(head)]
-    line = lambda values: "  ".join(str(v).ljust(w) if i == 0 else str(v).rjust(w)  # noqa: E731
-                                    for i, (v, w) in enumerate(zip(values, widths)))
-    out = [line(head)] + [line(r) for r in cells[:-1]] + ["-" * len(line(head)), line(cells[-1])]
+    out = [text_table(head, rows, total=True)]
     if "dedup" in report:
         d = report["dedup"]
-        out.append(f"dedup: precision {d['precision']:.3f}  recall {d['recall']:.3f}  f1 {d['f1']:.3f}  "
-                   f"({d['true_pairs']} true pairs, {d['predicted_pairs']} predicted)")
+        out.append(
+            f"dedup: precision {d['precision']:.3f}  recall {d['recall']:.3f}  f1 {d['f1']:.3f}  "
+            f"({d['true_pairs']} true pairs, {d['predicted_pairs']} predicted)"
+        )
     return "\n".join(out)
 
 
@@ -335,11 +368,7 @@ def format_losses(losses: dict, top: int = 20) -> str:
     rows = [[name, *(s[k] for k in LOSS_FIGURES)] for name, s in losses["layouts"].items()]
     rows += [[f"[{name}]", *(s[k] for k in LOSS_FIGURES)] for name, s in losses["extras"].items()]
     rows.append(["overall", *(losses["overall"][k] for k in LOSS_FIGURES)])
-    cells = [[f"{v:.4f}" if isinstance(v, float) else str(v) for v in row] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(head)]
-    line = lambda values: "  ".join(v.ljust(w) if i == 0 else v.rjust(w)  # noqa: E731
-                                    for i, (v, w) in enumerate(zip(values, widths)))
-    out = [line(head)] + [line(r) for r in cells[:-1]] + ["-" * len(line(head)), line(cells[-1])]
+    out = [text_table(head, rows, cell=lambda value: number(value, 4), total=True)]
     out.append("lost lines by place: " + ", ".join(f"{k} {v}" for k, v in sorted(losses["lost_where"].items())))
     out.append(f"lines lost most often (top {top}):")
     out += [f"{count:6}  {text[:100]}" for text, count in losses["lost_lines"][:top]]
@@ -360,9 +389,11 @@ def main(argv: list[str] | None = None) -> None:
         print(format_losses(report["losses"]))
     for failure in report["failures"][: args.show]:
         wrong = [k for k, v in failure.items() if v is False and k != "boilerplate_left"]
-        print(f"{failure['source_path']}: {failure['status']}; wrong: {', '.join(wrong) or '-'}"
-              + (f"; boilerplate left: {failure['boilerplate_found'][:3]}" if failure.get("boilerplate_found") else "")
-              + (f"; paragraphs lost: {failure['body_lines_lost']}" if failure["body_lines_lost"] else ""))
+        print(
+            f"{failure['source_path']}: {failure['status']}; wrong: {', '.join(wrong) or '-'}"
+            + (f"; boilerplate left: {failure['boilerplate_found'][:3]}" if failure.get("boilerplate_found") else "")
+            + (f"; paragraphs lost: {failure['body_lines_lost']}" if failure["body_lines_lost"] else "")
+        )
     if args.json:
         args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
 

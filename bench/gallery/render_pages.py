@@ -8,45 +8,25 @@ punctuation between CJK characters, the whole body twice, and assorted
 encodings. It is used to build the bundled sample (``data/raw/``) and can
 build larger corpora for benchmarks.
 
-    python scripts/render_pages.py --corpus ../shared/corpus/rmrb-2020-01 --out data/raw
+    python -m bench.gallery.render_pages --corpus ../shared/corpus/rmrb-2020-01 --out data/raw
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import shutil
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
-SAMPLE = Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "000_087269b42eb169e9.txt"
+from bench.gallery.article import Article
+
+SAMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "000_087269b42eb169e9.txt"
 
 # What the scrape does to full-width punctuation between CJK characters.
 ASCII_PUNCT = str.maketrans({"，": ",", "；": ";", "：": ":", "（": "(", "）": ")"})
-SECTIONS = {1: "要闻", 2: "要闻", 3: "要闻", 4: "要闻", 5: "评论", 6: "政治", 7: "经济"}
 REPORTERS = ("王明", "李华", "张晓东", "刘洋", "陈静", "赵磊", "孙丽")
-
-
-@dataclass(frozen=True)
-class Article:
-    title: str
-    paragraphs: tuple[str, ...]
-    date: str  # YYYY-MM-DD
-    page: int
-    publication: str = "人民日报"
-    authors: tuple[str, ...] = ()
-    section_label: str | None = None
-    byline_role: str = "本报记者"
-    source_label: str = "稿件来源"
-    jump_verbs: tuple[str, str] = ("下转", "上接")
-
-    @property
-    def section(self) -> str:
-        return self.section_label or SECTIONS.get(self.page, "综合")
-
-    @property
-    def clean_text(self) -> str:
-        return "\n".join(self.paragraphs)
 
 
 def read_corpus_article(path: Path) -> Article:
@@ -58,7 +38,7 @@ def read_corpus_article(path: Path) -> Article:
     return Article(
         title=lines[0],
         paragraphs=tuple(lines[1:]),
-        date=f"{day[:4]}-{day[4:6]}-{day[6:]}",
+        date=dt.date(int(day[:4]), int(day[4:6]), int(day[6:])),
         page=int(page),
         authors=authors,
     )
@@ -73,7 +53,9 @@ def chinese_numeral(n: int) -> str:
     return ("" if tens == 1 else digits[tens]) + "十" + (digits[ones] if ones else "")
 
 
-def scrape_body(paragraphs: tuple[str, ...], jump_to: int | None, jump_from: int = 1, verbs: tuple[str, str] = ("下转", "上接")) -> str:
+def scrape_body(
+    paragraphs: tuple[str, ...], jump_to: int | None, jump_from: int = 1, verbs: tuple[str, str] = ("下转", "上接")
+) -> str:
     """Paragraphs on one line, ASCII punctuation, and a page jump mid-paragraph."""
     body = [p.translate(ASCII_PUNCT) for p in paragraphs]
     if jump_to is not None and len(body) > 1:
@@ -91,7 +73,17 @@ def render_page(article: Article, jump_to: int | None = 3, twice: bool = True) -
     byline = f"□ {article.byline_role} " + " ".join(article.authors) if article.authors else None
     body = scrape_body(article.paragraphs, jump_to, article.page, article.jump_verbs)
     head = ["|", article.section, "|", "|"] + ([byline] if byline else []) + [body]
-    meta = ["|", "|", article.title, "|", "|", "|", "|", f"( {article.date} ) {article.source_label}: {article.publication}{article.section} |", "|"]
+    meta = [
+        "|",
+        "|",
+        article.title,
+        "|",
+        "|",
+        "|",
+        "|",
+        f"( {article.date} ) {article.source_label}: {article.publication}{article.section} |",
+        "|",
+    ]
     tail = ([byline] if byline else []) + [body] if twice else []
     return "\n".join(head + meta + tail + ["|", "|", "|"])
 
@@ -110,7 +102,7 @@ TRADITIONAL = Article(
         "市長在記者會上表示，新建社會住宅將結合捷運與公車路網，讓居民通勤更便利，同時設置托育中心、長照據點與社區活動空間。",
         "都市發展局指出，首批基地已完成規劃，明年第一季動工，租金將以市場行情的七成計算，並依家戶所得提供分級補貼。",
     ),
-    date="2020-01-08",
+    date=dt.date(2020, 1, 8),
     page=2,
     publication="臺灣日報",
     authors=("林志明", "陳怡君"),
@@ -137,21 +129,35 @@ def build_sample(corpus: Path, out: Path) -> None:
     (pages / "20200104-04-03.txt").write_text(render_page(second, jump_to=None, twice=False), encoding="utf-8")
     # Other encodings a scraper saves: GB18030, UTF-8 with BOM, Latin-1 mojibake.
     (pages / "20200102-03-06.gb18030.txt").write_bytes(render_page(pick("20200102-03-06"), jump_to=8).encode("gb18030"))
-    (pages / "20200103-03-04.bom.txt").write_bytes(b"\xef\xbb\xbf" + render_page(pick("20200103-03-04"), jump_to=5).encode("utf-8"))
-    (pages / "20200102-14-05.mojibake.txt").write_text(latin1_mojibake(render_page(pick("20200102-14-05"), jump_to=None)), encoding="utf-8")
+    (pages / "20200103-03-04.bom.txt").write_bytes(
+        b"\xef\xbb\xbf" + render_page(pick("20200103-03-04"), jump_to=5).encode("utf-8")
+    )
+    (pages / "20200102-14-05.mojibake.txt").write_text(
+        latin1_mojibake(render_page(pick("20200102-14-05"), jump_to=None)), encoding="utf-8"
+    )
     (out / "tw").mkdir(exist_ok=True)
     (out / "tw" / "20200108-02-01.big5.txt").write_bytes(render_page(TRADITIONAL, jump_to=None).encode("big5"))
 
     # A feed: a repost of a page above with a lost last paragraph and its own
     # header, a new article, and lines a careless exporter produces.
     repost = pick("20200102-03-06")
-    repost = replace(repost, paragraphs=repost.paragraphs[:-1], publication="人民网", date="2020-01-03")
+    repost = replace(repost, paragraphs=repost.paragraphs[:-1], publication="人民网", date=dt.date(2020, 1, 3))
     other = pick("20200102-11-04")
     feed = [
-        json.dumps({"title": repost.title, "date": repost.date, "source": "人民网", "url": "https://example.org/a/1",
-                    "text": "转载自人民日报\n" + repost.clean_text}, ensure_ascii=False),
-        json.dumps({"title": other.title, "date": other.date, "source": other.publication,
-                    "text": other.clean_text}, ensure_ascii=False),
+        json.dumps(
+            {
+                "title": repost.title,
+                "date": repost.date.isoformat(),
+                "source": "人民网",
+                "url": "https://example.org/a/1",
+                "text": "转载自人民日报\n" + repost.text,
+            },
+            ensure_ascii=False,
+        ),
+        json.dumps(
+            {"title": other.title, "date": other.date.isoformat(), "source": other.publication, "text": other.text},
+            ensure_ascii=False,
+        ),
         '{"title": "断行", "text": "这一行在导出时被截断',
         json.dumps({"title": "无正文", "date": "2020-01-05"}, ensure_ascii=False),
     ]

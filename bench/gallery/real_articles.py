@@ -34,9 +34,9 @@ has none). ``RealComposer.article`` also returns the article's extras tags (real
 event:, daily:, subhead, lead, credit), which the gallery's truths carry, so that losses
 can be broken down by what a line was.
 
-scripts/scale_gallery.py renders these articles over all 17 layout families:
+bench/gallery/scale_gallery.py renders these articles over all 17 layout families:
 
-    python scripts/scale_gallery.py --out build/scale-1000 --pages 1000 [--seed 0] [--copies 0.1] [--force]
+    python -m bench.gallery.scale_gallery --out build/scale-1000 --pages 1000 [--seed 0] [--copies 0.1] [--force]
 """
 
 from __future__ import annotations
@@ -45,27 +45,27 @@ import datetime as dt
 import functools
 import random
 import re
-import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
+from bench.gallery import layouts
+from bench.gallery import real_extras as extras
+from bench.gallery.article import Article
+from bench.gallery.layouts import chance
 
-import layouts  # noqa: E402
-import real_extras as extras  # noqa: E402
-from layouts import Article, chance  # noqa: E402
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "rmrb-2020-01"
 STRIP = " \u3000\xa0\r\t"
 PROSE_MIN = 40
 PROSE_END = "。！？”"
 # An in-body dateline (kept as the opening of the paragraph it starts).
-DATELINE = re.compile(r"^(?:据新华社电|(?:据?新华社|本报|人民网|中新社|中新网|央视网)[\u4e00-\u9fff]{0,8}?"
-                      r"(?:\d{1,2}月\d{1,2}日电|讯))(?:[\s\xa0]*（[^）]{0,40}）)?[\s\xa0]*")
+DATELINE = re.compile(
+    r"^(?:据新华社电|(?:据?新华社|本报|人民网|中新社|中新网|央视网)[\u4e00-\u9fff]{0,8}?"
+    r"(?:\d{1,2}月\d{1,2}日电|讯))(?:[\s\xa0]*（[^）]{0,40}）)?[\s\xa0]*"
+)
 # Lines at least this long count when two articles' shared text is measured.
 OVERLAP_MIN_LINE = 20
 
@@ -141,7 +141,7 @@ class Library:
                 continue
             head = DATELINE.match(line)
             prefix = head.group(0) if head else ""
-            rest = line[len(prefix):]
+            rest = line[len(prefix) :]
             if is_prose(rest):
                 pool.setdefault(rest)
             frame.append((prefix, True))
@@ -158,7 +158,7 @@ class Library:
         if len(others) < 5:
             others = self.distinct["word"]
         other = rng.choice(others)
-        return line[: max(2, len(line) // 2)] + other[len(other) // 2:]
+        return line[: max(2, len(line) // 2)] + other[len(other) // 2 :]
 
 
 @functools.lru_cache(maxsize=2)

@@ -1,6 +1,6 @@
 """Five more layout families, first rendered by a red-team pass as layouts the cleaning had never seen.
 
-scripts/layouts.py renders the twelve gallery families the pipeline was built
+bench/gallery/layouts.py renders the twelve gallery families the pipeline was built
 against. This script was written afterwards, by someone who had not read the
 cleaning code, to find where the cleaning does not generalise; the general
 mechanisms it showed missing (see BENCHMARKS.md) were then built, so these
@@ -30,7 +30,7 @@ modelled on real sites that are not in the gallery:
 Every inserted non-body line (or line piece) is recorded in the truth's
 boilerplate list; the truth's text is what a careful reader calls the article.
 
-    .venv/bin/python scripts/more_layouts.py [--out build/more_layouts] [--pages 60] [--seed 7] [--show 3]
+    .venv/bin/python -m bench.gallery.more_layouts [--out build/more_layouts] [--pages 60] [--seed 7] [--show 3]
 
 renders OUT/raw/<layout>/..., runs the pipeline (Config(workers=1)) into OUT/out,
 scores it with layout_eval and prints a per-layout table and example failures.
@@ -44,29 +44,50 @@ import json
 import random
 import re
 import shutil
-import sys
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-for p in (str(HERE), str(ROOT)):
-    if p not in sys.path:
-        sys.path.insert(0, p)
-
-import layout_eval  # noqa: E402
-import layouts  # noqa: E402
-from layouts import (  # noqa: E402
-    EN_NAMES, KICKERS, NAMES, Article, Layout, Sheet, chance, clock, cn, names, norm, pick_indent,
-    stamp, truth, zh_date,
+from bench.gallery import layout_eval, layouts
+from bench.gallery.article import Article
+from bench.gallery.layouts import (
+    EN_NAMES,
+    KICKERS,
+    NAMES,
+    Layout,
+    Sheet,
+    chance,
+    clock,
+    cn,
+    names,
+    norm,
+    pick_indent,
+    stamp,
+    truth,
+    zh_date,
 )
+from bench.gallery.tables import text_table
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
 
 WEEKDAYS = "一二三四五六日"
 EN_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 EN_MON = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-             "November", "December")
+EN_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 class GuardedSheet(Sheet):
@@ -103,13 +124,43 @@ LUNAR_DAYS = ("初一", "初五", "初九", "十二", "十五", "十八", "廿�
 # 1. A provincial paper's e-edition text dump
 # ---------------------------------------------------------------------------
 
-PROVINCIAL = ("浙江日报", "南方日报", "湖北日报", "四川日报", "河南日报", "福建日报", "安徽日报", "辽宁日报", "江西日报", "云南日报")
+PROVINCIAL = (
+    "浙江日报",
+    "南方日报",
+    "湖北日报",
+    "四川日报",
+    "河南日报",
+    "福建日报",
+    "安徽日报",
+    "辽宁日报",
+    "江西日报",
+    "云南日报",
+)
 PROV_SECTIONS = ("要闻", "综合", "经济新闻", "政治新闻", "区域新闻", "民生", "深度", "评论", "时政", "观察")
-PROV_CITY = {"浙江日报": "杭州", "南方日报": "广州", "湖北日报": "武汉", "四川日报": "成都", "河南日报": "郑州",
-             "福建日报": "福州", "安徽日报": "合肥", "辽宁日报": "沈阳", "江西日报": "南昌", "云南日报": "昆明"}
-PROV_GROUP = {"浙江日报": "浙江日报报业集团", "南方日报": "南方报业传媒集团", "湖北日报": "湖北日报传媒集团",
-              "四川日报": "四川日报报业集团", "河南日报": "河南日报报业集团", "福建日报": "福建日报报业集团",
-              "安徽日报": "安徽日报报业集团", "辽宁日报": "辽宁日报传媒集团", "江西日报": "江西日报社", "云南日报": "云南日报报业集团"}
+PROV_CITY = {
+    "浙江日报": "杭州",
+    "南方日报": "广州",
+    "湖北日报": "武汉",
+    "四川日报": "成都",
+    "河南日报": "郑州",
+    "福建日报": "福州",
+    "安徽日报": "合肥",
+    "辽宁日报": "沈阳",
+    "江西日报": "南昌",
+    "云南日报": "昆明",
+}
+PROV_GROUP = {
+    "浙江日报": "浙江日报报业集团",
+    "南方日报": "南方报业传媒集团",
+    "湖北日报": "湖北日报传媒集团",
+    "四川日报": "四川日报报业集团",
+    "河南日报": "河南日报报业集团",
+    "福建日报": "福建日报报业集团",
+    "安徽日报": "安徽日报报业集团",
+    "辽宁日报": "辽宁日报传媒集团",
+    "江西日报": "江西日报社",
+    "云南日报": "云南日报报业集团",
+}
 
 
 def provincial_epaper(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
@@ -129,8 +180,12 @@ def provincial_epaper(a: Article, rng: random.Random, enc: str) -> tuple[str, di
         s.bp(rng.choice([f"第{page:05d}版：{section}", f"第{page:02d}版：{section}", f"{page:02d}版 {section}"]))
     elif style == "labels":
         # 版次：03  栏目：要闻  稿件来源：南方日报  日期：2020年3月5日 星期四
-        items = [f"版次：{page:02d}" + rng.choice(["", "版"]), rng.choice(["栏目：", "版名："]) + section,
-                 rng.choice(["稿件来源：", "来源："]) + paper, f"{rng.choice(['日期：', '出版日期：', ''])}{date_form} {weekday(d)}"]
+        items = [
+            f"版次：{page:02d}" + rng.choice(["", "版"]),
+            rng.choice(["栏目：", "版名："]) + section,
+            rng.choice(["稿件来源：", "来源："]) + paper,
+            f"{rng.choice(['日期：', '出版日期：', ''])}{date_form} {weekday(d)}",
+        ]
         rng.shuffle(items)
         if chance(rng, 0.5):
             for item in items:
@@ -156,7 +211,9 @@ def provincial_epaper(a: Article, rng: random.Random, enc: str) -> tuple[str, di
         role = rng.choice(["本报记者", "本报记者", "记者", "本报见习记者"])
         line = f"{role}{gap}{authors[0]}"
         if len(authors) > 1:
-            line += gap + (rng.choice(["通讯员", "本报通讯员"]) + gap if chance(rng, 0.5) else "") + gap.join(authors[1:])
+            line += (
+                gap + (rng.choice(["通讯员", "本报通讯员"]) + gap if chance(rng, 0.5) else "") + gap.join(authors[1:])
+            )
         s.bp(("□" if kind == "boxed" else "") + line)
     elif kind == "dateline":
         # 本报杭州3月4日讯（记者 王明 通讯员 李华）: the opening of the body, kept in the text
@@ -169,14 +226,25 @@ def provincial_epaper(a: Article, rng: random.Random, enc: str) -> tuple[str, di
         s.body(p)
     footer: list[str] = []
     if chance(rng, 0.3):
-        footer.append(rng.choice([f"（本版责编：{rng.choice(NAMES)}）", f"本版编辑：{rng.choice(NAMES)}  美编：{rng.choice(NAMES)}"]))
+        footer.append(
+            rng.choice(
+                [f"（本版责编：{rng.choice(NAMES)}）", f"本版编辑：{rng.choice(NAMES)}  美编：{rng.choice(NAMES)}"]
+            )
+        )
     if chance(rng, 0.5):
         footer += [f"上一篇：{a.others[0]}", f"下一篇：{a.others[1]}"]
     if chance(rng, 0.4):
         footer.append(rng.choice(["返回目录", "返回本版", "【返回目录】  【返回本版】"]))
     if chance(rng, 0.6):
-        footer.append(rng.choice([f"{PROV_GROUP[paper]}版权所有", f"Copyright © {d.year} {PROV_GROUP[paper]} All Rights Reserved",
-                                  f"{paper}社版权所有，未经书面授权不得复制或建立镜像"]))
+        footer.append(
+            rng.choice(
+                [
+                    f"{PROV_GROUP[paper]}版权所有",
+                    f"Copyright © {d.year} {PROV_GROUP[paper]} All Rights Reserved",
+                    f"{paper}社版权所有，未经书面授权不得复制或建立镜像",
+                ]
+            )
+        )
     for line in footer:
         if "  " in line and not line.startswith("【"):
             s.bp(*line.split("  "))
@@ -197,7 +265,16 @@ def cctv_web(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
     d, t = a.date, clock(rng, 6, 23)
     program = rng.choice(PROGRAMS)
     if chance(rng, 0.6):
-        s.bp(rng.choice(["央视网 > 新闻频道 > 国内新闻", "首页 > 新闻 > 国内", "央视网首页 > 新闻 > 正文", "新闻频道 > 滚动新闻 > 正文"]))
+        s.bp(
+            rng.choice(
+                [
+                    "央视网 > 新闻频道 > 国内新闻",
+                    "首页 > 新闻 > 国内",
+                    "央视网首页 > 新闻 > 正文",
+                    "新闻频道 > 滚动新闻 > 正文",
+                ]
+            )
+        )
     s.bp(a.title)
     seconds = chance(rng, 0.3)
     when = f"{zh_date(d)} {t:%H:%M:%S}" if seconds else f"{zh_date(d)} {t:%H:%M}"
@@ -225,8 +302,18 @@ def cctv_web(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
     if chance(rng, 0.9):
         footer.append((f"编辑：{editor}", f"责任编辑：{chief}"))
     if chance(rng, 0.7):
-        footer.append((rng.choice(["点击查看更多精彩内容", "更多精彩内容，请下载央视新闻客户端", "打开央视新闻客户端，看更多精彩新闻",
-                                   f"点击查看更多《{program}》内容"]),))
+        footer.append(
+            (
+                rng.choice(
+                    [
+                        "点击查看更多精彩内容",
+                        "更多精彩内容，请下载央视新闻客户端",
+                        "打开央视新闻客户端，看更多精彩新闻",
+                        f"点击查看更多《{program}》内容",
+                    ]
+                ),
+            )
+        )
     rng.shuffle(footer)
     for line in footer:
         s.bp(*line, sep=" ")
@@ -235,7 +322,11 @@ def cctv_web(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
         for other in a.others[: rng.randint(2, 3)]:
             s.bp(other)
     if chance(rng, 0.5):
-        s.bp(rng.choice([f"Copyright © 1996-{d.year} CCTV.com. All Rights Reserved", "央视网版权所有，未经书面授权禁止使用"]))
+        s.bp(
+            rng.choice(
+                [f"Copyright © 1996-{d.year} CCTV.com. All Rights Reserved", "央视网版权所有，未经书面授权禁止使用"]
+            )
+        )
     return s.text(), truth(a, paragraphs, s.boilerplate, publication="央视网", published_at=stamp(d, t, seconds))
 
 
@@ -243,14 +334,38 @@ def cctv_web(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
 # 3. A finance portal
 # ---------------------------------------------------------------------------
 
-FIN_SOURCES = ("证券时报", "中国证券报", "上海证券报", "证券日报", "第一财经", "21世纪经济报道", "经济观察报", "每日经济新闻", "财联社")
-STOCKS = (("贵州茅台", "600519"), ("中国平安", "601318"), ("招商银行", "600036"), ("宁德时代", "300750"), ("比亚迪", "002594"),
-          ("五粮液", "000858"), ("隆基股份", "601012"), ("格力电器", "000651"), ("美的集团", "000333"), ("中信证券", "600030"))
-SINA_NOTICE = ("新浪声明：此消息系转载自新浪合作媒体，新浪网登载此文出于传递更多信息之目的，并不意味着赞同其观点或证实其描述。"
-               "文章内容仅供参考，不构成投资建议。投资者据此操作，风险自担。")
-EM_NOTICES = ("郑重声明：东方财富发布此内容旨在传播更多信息，与本站立场无关，不构成投资建议。据此操作，风险自担。",
-              "免责声明：本文仅代表作者个人观点，与东方财富网无关。其原创性以及文中陈述文字和内容未经本站证实，对本文以及其中全部或者部分内容、"
-              "文字的真实性、完整性、及时性本站不作任何保证或承诺，请读者仅作参考，并请自行核实相关内容。")
+FIN_SOURCES = (
+    "证券时报",
+    "中国证券报",
+    "上海证券报",
+    "证券日报",
+    "第一财经",
+    "21世纪经济报道",
+    "经济观察报",
+    "每日经济新闻",
+    "财联社",
+)
+STOCKS = (
+    ("贵州茅台", "600519"),
+    ("中国平安", "601318"),
+    ("招商银行", "600036"),
+    ("宁德时代", "300750"),
+    ("比亚迪", "002594"),
+    ("五粮液", "000858"),
+    ("隆基股份", "601012"),
+    ("格力电器", "000651"),
+    ("美的集团", "000333"),
+    ("中信证券", "600030"),
+)
+SINA_NOTICE = (
+    "新浪声明：此消息系转载自新浪合作媒体，新浪网登载此文出于传递更多信息之目的，并不意味着赞同其观点或证实其描述。"
+    "文章内容仅供参考，不构成投资建议。投资者据此操作，风险自担。"
+)
+EM_NOTICES = (
+    "郑重声明：东方财富发布此内容旨在传播更多信息，与本站立场无关，不构成投资建议。据此操作，风险自担。",
+    "免责声明：本文仅代表作者个人观点，与东方财富网无关。其原创性以及文中陈述文字和内容未经本站证实，对本文以及其中全部或者部分内容、"
+    "文字的真实性、完整性、及时性本站不作任何保证或承诺，请读者仅作参考，并请自行核实相关内容。",
+)
 
 
 def quote(rng: random.Random) -> str:
@@ -291,7 +406,11 @@ def finance_portal(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]
             s.bp("相关个股：" + "  ".join(f"{n}({c})" for n, c in rng.sample(STOCKS, rng.randint(1, 3))))
         if chance(rng, 0.85):
             s.bp("海量资讯、精准解读，尽在新浪财经APP")
-        s.bp(rng.choice([f"责任编辑：{rng.choice(NAMES)} SF{rng.randrange(100, 1000)}", f"责任编辑：{rng.choice(NAMES)}"]))
+        s.bp(
+            rng.choice(
+                [f"责任编辑：{rng.choice(NAMES)} SF{rng.randrange(100, 1000)}", f"责任编辑：{rng.choice(NAMES)}"]
+            )
+        )
         if chance(rng, 0.5):
             s.bp(SINA_NOTICE)
     else:
@@ -324,27 +443,79 @@ def finance_portal(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]
         if chance(rng, 0.3):
             s.bp("市场有风险，投资需谨慎")
     published_at = stamp(d, t, False)
-    return s.text(), truth(a, a.paragraphs, s.boilerplate, publication=source, authors=authors,
-                           original_title=original_title, published_at=published_at)
+    return s.text(), truth(
+        a,
+        a.paragraphs,
+        s.boilerplate,
+        publication=source,
+        authors=authors,
+        original_title=original_title,
+        published_at=published_at,
+    )
 
 
 # ---------------------------------------------------------------------------
 # 4. A BBS thread that reposts an article
 # ---------------------------------------------------------------------------
 
-FORUMS = (("强国论坛", ("时事述评", "民生杂谈", "经济观察")), ("天涯社区", ("天涯杂谈", "经济论坛", "国际观察")),
-          ("凯迪社区", ("猫眼看人", "经济风云")), ("西陆论坛", ("时事评论", "草根声音")))
-USERS = ("海阔天空2019", "老张说事", "江南一叶", "风清云淡", "草根百姓", "长江水", "一介书生88", "明月清风", "老兵新传",
-         "山野村夫", "静水流深", "北方的狼", "快乐老农", "清茶一杯", "望远镜123", "蓝色多瑙河")
+FORUMS = (
+    ("强国论坛", ("时事述评", "民生杂谈", "经济观察")),
+    ("天涯社区", ("天涯杂谈", "经济论坛", "国际观察")),
+    ("凯迪社区", ("猫眼看人", "经济风云")),
+    ("西陆论坛", ("时事评论", "草根声音")),
+)
+USERS = (
+    "海阔天空2019",
+    "老张说事",
+    "江南一叶",
+    "风清云淡",
+    "草根百姓",
+    "长江水",
+    "一介书生88",
+    "明月清风",
+    "老兵新传",
+    "山野村夫",
+    "静水流深",
+    "北方的狼",
+    "快乐老农",
+    "清茶一杯",
+    "望远镜123",
+    "蓝色多瑙河",
+)
 SIGNATURES = ("宁静致远，淡泊明志", "天行健，君子以自强不息", "关注民生，理性发言", "人生若只如初见", "路漫漫其修远兮")
-SHORT_REPLIES = ("顶一个", "支持楼主！", "学习了", "好文，收藏了", "说得好", "路过，看看", "感谢分享", "mark一下", "赞一个！",
-                 "顶起来", "楼主辛苦了", "有道理")
+SHORT_REPLIES = (
+    "顶一个",
+    "支持楼主！",
+    "学习了",
+    "好文，收藏了",
+    "说得好",
+    "路过，看看",
+    "感谢分享",
+    "mark一下",
+    "赞一个！",
+    "顶起来",
+    "楼主辛苦了",
+    "有道理",
+)
 # Longer replies read like prose; real ones are all different, so they are put together from parts.
-REPLY_OPENINGS = ("这篇文章写得很实在", "我们县里去年也搞了类似的试点", "说到底还是要靠基层干部实打实地干", "看完很受启发",
-                  "楼主转的这篇很有参考价值", "作为一名基层工作者，我深有体会", "这个问题我关注很久了", "家里老人看了也说好")
-REPLY_ENDINGS = ("希望相关部门能够真正把政策落实到位，让老百姓得到实惠。", "效果确实不错，群众反映挺好的，就是宣传还不够。",
-                 "光喊口号是没有用的，关键要看落实。", "希望能多转一些这样的好文章，比那些标题党强多了。",
-                 "建议有关方面多听听群众的意见，把好事办好。", "期待明年能看到更多这样的好消息，为家乡点赞。")
+REPLY_OPENINGS = (
+    "这篇文章写得很实在",
+    "我们县里去年也搞了类似的试点",
+    "说到底还是要靠基层干部实打实地干",
+    "看完很受启发",
+    "楼主转的这篇很有参考价值",
+    "作为一名基层工作者，我深有体会",
+    "这个问题我关注很久了",
+    "家里老人看了也说好",
+)
+REPLY_ENDINGS = (
+    "希望相关部门能够真正把政策落实到位，让老百姓得到实惠。",
+    "效果确实不错，群众反映挺好的，就是宣传还不够。",
+    "光喊口号是没有用的，关键要看落实。",
+    "希望能多转一些这样的好文章，比那些标题党强多了。",
+    "建议有关方面多听听群众的意见，把好事办好。",
+    "期待明年能看到更多这样的好消息，为家乡点赞。",
+)
 
 
 def long_reply(rng: random.Random) -> str:
@@ -417,23 +588,56 @@ def forum_repost(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
         s.bp(rng.choice(["返回列表", "返回列表  发新帖", "您需要登录后才可以回帖 登录 | 注册"]))
     if chance(rng, 0.5):
         s.bp(rng.choice(["Powered by Discuz! X3.4", f"© 2001-{d.year} Comsenz Inc."]))
-    return s.text(), truth(a, a.paragraphs, s.boilerplate, publication=source, authors=authors,
-                           published_at=stamp(d, t, seconds))
+    return s.text(), truth(
+        a, a.paragraphs, s.boilerplate, publication=source, authors=authors, published_at=stamp(d, t, seconds)
+    )
 
 
 # ---------------------------------------------------------------------------
 # 5. English sites: BBC / Guardian style
 # ---------------------------------------------------------------------------
 
-ROLES = ("Business reporter, BBC News", "BBC News, Beijing", "Asia business correspondent", "Economics editor",
-         "Technology reporter", "BBC News, Singapore")
-CAPTION_SUBJECTS = ("Shoppers at a market", "Workers on a production line", "Commuters at a railway station",
-                    "Container ships at a port", "Traders on the floor of the stock exchange", "A wind farm",
-                    "Farmers harvesting rice", "Cars waiting to be exported", "A branch of the central bank")
-CAPTION_PLACES = ("in Beijing", "near Shanghai", "in London", "in Frankfurt", "outside Tokyo", "in Shenzhen", "in Sydney")
+ROLES = (
+    "Business reporter, BBC News",
+    "BBC News, Beijing",
+    "Asia business correspondent",
+    "Economics editor",
+    "Technology reporter",
+    "BBC News, Singapore",
+)
+CAPTION_SUBJECTS = (
+    "Shoppers at a market",
+    "Workers on a production line",
+    "Commuters at a railway station",
+    "Container ships at a port",
+    "Traders on the floor of the stock exchange",
+    "A wind farm",
+    "Farmers harvesting rice",
+    "Cars waiting to be exported",
+    "A branch of the central bank",
+)
+CAPTION_PLACES = (
+    "in Beijing",
+    "near Shanghai",
+    "in London",
+    "in Frankfurt",
+    "outside Tokyo",
+    "in Shenzhen",
+    "in Sydney",
+)
 PICTURE_SOURCES = ("Getty Images", "Reuters", "EPA", "AFP", "Bloomberg", "PA Media")
-TOPICS = ("Global trade", "Interest rates", "Asia Pacific", "Stock markets", "Energy industry", "Chinese economy",
-          "Manufacturing", "Inflation", "Banking", "Transport")
+TOPICS = (
+    "Global trade",
+    "Interest rates",
+    "Asia Pacific",
+    "Stock markets",
+    "Energy industry",
+    "Chinese economy",
+    "Manufacturing",
+    "Inflation",
+    "Banking",
+    "Transport",
+)
 EN_CITY = ("Beijing", "Shanghai", "London", "Hong Kong", "Singapore", "Tokyo")
 
 
@@ -499,7 +703,9 @@ def bbc_web(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
                 s.bp(other)
                 s.bp(f"Published {rng.randint(1, 28)} {rng.choice(EN_MONTHS)}")
         if chance(rng, 0.5):
-            s.bp(f"Copyright {d.year} BBC. All rights reserved. The BBC is not responsible for the content of external sites.")
+            s.bp(
+                f"Copyright {d.year} BBC. All rights reserved. The BBC is not responsible for the content of external sites."
+            )
     else:
         publication = "The Guardian"
         s.bp(a.title)
@@ -511,13 +717,15 @@ def bbc_web(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
         published_at = stamp(d, t, False)
         if chance(rng, 0.4):
             later = dt.datetime.combine(d, t) + dt.timedelta(minutes=rng.randint(10, 300))
-            s.bp(f"Last modified on {EN_DAYS[later.weekday()]} {later.day} {EN_MON[later.month - 1]} {later.year} {later:%H.%M} GMT")
+            s.bp(
+                f"Last modified on {EN_DAYS[later.weekday()]} {later.day} {EN_MON[later.month - 1]} {later.year} {later:%H.%M} GMT"
+            )
         if chance(rng, 0.5):
             for line in ("Share on Facebook", "Share on Twitter", "Share via Email"):
                 s.bp(line)
         if spaced:
             s.blank()
-        for i, p in enumerate(paragraphs):
+        for p in paragraphs:
             s.body(p)
             if spaced:
                 s.blank()
@@ -530,12 +738,14 @@ def bbc_web(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
             s.bp("Most viewed")
             for other in a.others[:3]:
                 s.bp(other)
-    return s.text(), truth(a, paragraphs, s.boilerplate, publication=publication, authors=authors,
-                           published_at=published_at)
+    return s.text(), truth(
+        a, paragraphs, s.boilerplate, publication=publication, authors=authors, published_at=published_at
+    )
 
 
 UNSEEN: dict[str, Layout] = {
-    layout.name: layout for layout in (
+    layout.name: layout
+    for layout in (
         Layout("provincial_epaper", ".txt", "zh", provincial_epaper),
         Layout("cctv_web", ".txt", "zh", cctv_web),
         Layout("finance_portal", ".txt", "zh", finance_portal),
@@ -565,10 +775,7 @@ def table(report: dict) -> str:
     head = ["layout", "pages", *cols]
     rows = [[name, s["pages"], *(s[c] for c in cols)] for name, s in report["layouts"].items()]
     rows.append(["overall", report["overall"]["pages"], *(report["overall"][c] for c in cols)])
-    cells = [[f"{v:.3f}" if isinstance(v, float) else str(v) for v in r] for r in rows]
-    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(head)]
-    fmt = lambda vals: "  ".join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(vals, widths)))  # noqa: E731
-    return "\n".join([fmt(head), *(fmt(r) for r in cells[:-1]), "-" * len(fmt(head)), fmt(cells[-1])])
+    return text_table(head, rows, total=True)
 
 
 def output_rows(out: Path) -> dict[str, dict]:
@@ -605,8 +812,11 @@ def describe(fact: dict, result: dict, row: dict | None) -> list[str]:
     lost = [p for p in fact["text"].split("\n") if p.strip() and norm(p) not in norm(row.get("text"))]
     for p in lost[:3]:
         out.append(f"  body line lost: {short(p)!r}")
-    extra = [ln for ln in text_lines if ln.strip() and norm(ln) not in truth_norm
-             and not any(norm(ln) in t for t in truth_norm)]
+    extra = [
+        ln
+        for ln in text_lines
+        if ln.strip() and norm(ln) not in truth_norm and not any(norm(ln) in t for t in truth_norm)
+    ]
     for ln in extra[:3]:
         if not any(piece in norm(ln) for piece in result.get("boilerplate_found", [])):
             out.append(f"  extra output line: {short(ln)!r}")
@@ -661,8 +871,9 @@ def leftovers(report: dict) -> dict[str, Counter]:
     return counts
 
 
-def run_families(argv: list[str] | None, families, render_pages, table_of, default_out, default_seed: int,
-                 description: str) -> None:
+def run_families(
+    argv: list[str] | None, families, render_pages, table_of, default_out, default_seed: int, description: str
+) -> None:
     """Render some layout families, clean them, and print the scores and example failures.
 
     The command line of this script and of `heldout_layouts.py`: ``families``
@@ -706,7 +917,10 @@ def run_families(argv: list[str] | None, families, render_pages, table_of, defau
     for layout, failures in examples(report, args.show).items():
         print(f"\n== {layout}")
         if counts.get(layout):
-            print("  most frequent leftovers: " + "; ".join(f"{p!r} x{n}" for p, n in counts[layout].most_common(args.top)))
+            print(
+                "  most frequent leftovers: "
+                + "; ".join(f"{p!r} x{n}" for p, n in counts[layout].most_common(args.top))
+            )
         for failure in failures:
             for line in describe(facts[failure["source_path"]], failure, rows.get(failure["source_path"])):
                 print("  " + line)

@@ -10,7 +10,7 @@ the small committed one (``tests/cases/layouts/pool.json``, excerpts of the
 People's Daily month and invented English wire paragraphs) or, with ``--corpus``,
 every usable paragraph of the People's Daily corpus.
 
-    python scripts/layouts.py --out build/gallery --pages-per-layout 200 [--seed 0] [--copies 0.1]
+    python -m bench.gallery.layouts --out build/gallery --pages-per-layout 200 [--seed 0] [--copies 0.1]
 
 Output: OUT/raw/<layout>/NNNNNN<suffix> (one folder per layout, as one folder per
 site is how scrapers save) and OUT/truth.jsonl, one truth dict per page: source_path,
@@ -19,8 +19,8 @@ original_title, text (the body paragraphs joined by "\\n"), boilerplate (every
 non-body line or line piece the renderer inserted), encoding, crlf, origin
 (pages with the same origin render the same article) and kind (original/copy).
 
-    python scripts/layouts.py --golden        # rewrite tests/cases/layouts/<layout>/
-    python scripts/layouts.py --build-pool ../shared/corpus/rmrb-2020-01   # rewrite pool.json
+    python -m bench.gallery.layouts --golden        # rewrite tests/cases/layouts/<layout>/
+    python -m bench.gallery.layouts --build-pool ../shared/corpus/rmrb-2020-01   # rewrite pool.json
 """
 
 from __future__ import annotations
@@ -32,19 +32,17 @@ import json
 import random
 import re
 import shutil
-import sys
 import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
+from bench.gallery import render_pages
+from bench.gallery.article import Article
 
-import render_pages  # noqa: E402
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
 
 CASES = ROOT / "tests" / "cases" / "layouts"
 POOL = CASES / "pool.json"
@@ -56,41 +54,215 @@ GOLDEN_PAGES = 2
 # ---------------------------------------------------------------------------
 
 NAMES = (
-    "王明", "李华", "张晓东", "刘洋", "陈静", "赵磊", "孙丽", "周伟", "吴敏", "郑凯",
-    "冯雪", "何静怡", "许志强", "韩梅", "曹宇", "邓丽娟", "彭涛", "吕晓燕", "蒋海峰", "沈佳",
-    "贾文", "范晓峰", "郭婷", "罗斌", "唐晓", "宋佳琪", "魏然", "谢宏", "杜鹏飞", "袁媛",
+    "王明",
+    "李华",
+    "张晓东",
+    "刘洋",
+    "陈静",
+    "赵磊",
+    "孙丽",
+    "周伟",
+    "吴敏",
+    "郑凯",
+    "冯雪",
+    "何静怡",
+    "许志强",
+    "韩梅",
+    "曹宇",
+    "邓丽娟",
+    "彭涛",
+    "吕晓燕",
+    "蒋海峰",
+    "沈佳",
+    "贾文",
+    "范晓峰",
+    "郭婷",
+    "罗斌",
+    "唐晓",
+    "宋佳琪",
+    "魏然",
+    "谢宏",
+    "杜鹏飞",
+    "袁媛",
 )
 EN_NAMES = (
-    "Emma Collins", "David Park", "Sarah Whitfield", "Michael Osei", "Laura Brennan", "Tom Hale",
-    "Priya Raman", "Lucas Moreau", "Anna Kowalski", "James Thornton", "Hannah Becker", "Kevin Liu",
-    "Marta Silva", "Daniel Reyes", "Olivia Grant", "Chen Yu", "Ben Adler", "Ruth Okafor",
+    "Emma Collins",
+    "David Park",
+    "Sarah Whitfield",
+    "Michael Osei",
+    "Laura Brennan",
+    "Tom Hale",
+    "Priya Raman",
+    "Lucas Moreau",
+    "Anna Kowalski",
+    "James Thornton",
+    "Hannah Becker",
+    "Kevin Liu",
+    "Marta Silva",
+    "Daniel Reyes",
+    "Olivia Grant",
+    "Chen Yu",
+    "Ben Adler",
+    "Ruth Okafor",
 )
 PAPERS = (
-    "光明日报", "经济日报", "中国青年报", "解放日报", "南方日报", "文汇报", "新华日报",
-    "大众日报", "浙江日报", "北京日报", "河北日报", "湖北日报", "四川日报", "工人日报",
+    "光明日报",
+    "经济日报",
+    "中国青年报",
+    "解放日报",
+    "南方日报",
+    "文汇报",
+    "新华日报",
+    "大众日报",
+    "浙江日报",
+    "北京日报",
+    "河北日报",
+    "湖北日报",
+    "四川日报",
+    "工人日报",
 )
-EPAPER_SECTIONS = ("要闻", "综合新闻", "经济", "国内新闻", "时评", "文化", "科技", "教育", "社会", "理论", "民生", "地方新闻")
+EPAPER_SECTIONS = (
+    "要闻",
+    "综合新闻",
+    "经济",
+    "国内新闻",
+    "时评",
+    "文化",
+    "科技",
+    "教育",
+    "社会",
+    "理论",
+    "民生",
+    "地方新闻",
+)
 LEGAL_SECTIONS = ("要闻", "法治要闻", "政法", "地方", "法院", "检察", "公安", "评论", "经济", "综合")
-KICKERS = ("新春走基层", "决胜全面建成小康社会", "奋斗新时代", "一线见闻", "聚焦脱贫攻坚", "高质量发展看地方",
-           "在习近平新时代中国特色社会主义思想指引下", "新年新气象", "记者调查", "权威发布")
-CITIES = ("北京", "上海", "广州", "武汉", "成都", "西安", "南京", "杭州", "昆明", "拉萨", "乌鲁木齐", "哈尔滨", "长沙", "福州")
-REPOST_SOURCES = ("人民日报", "新华社", "光明日报", "经济日报", "中国新闻网", "央视新闻", "中国青年报", "北京日报", "新京报", "澎湃新闻")
+KICKERS = (
+    "新春走基层",
+    "决胜全面建成小康社会",
+    "奋斗新时代",
+    "一线见闻",
+    "聚焦脱贫攻坚",
+    "高质量发展看地方",
+    "在习近平新时代中国特色社会主义思想指引下",
+    "新年新气象",
+    "记者调查",
+    "权威发布",
+)
+CITIES = (
+    "北京",
+    "上海",
+    "广州",
+    "武汉",
+    "成都",
+    "西安",
+    "南京",
+    "杭州",
+    "昆明",
+    "拉萨",
+    "乌鲁木齐",
+    "哈尔滨",
+    "长沙",
+    "福州",
+)
+REPOST_SOURCES = (
+    "人民日报",
+    "新华社",
+    "光明日报",
+    "经济日报",
+    "中国新闻网",
+    "央视新闻",
+    "中国青年报",
+    "北京日报",
+    "新京报",
+    "澎湃新闻",
+)
 WECHAT_SOURCES = ("人民日报", "新华社", "央视新闻", "光明日报", "中国青年报", "学习时报", "人民网", "共青团中央")
-KEYWORDS = ("经济", "发展", "改革", "民生", "就业", "教育", "科技创新", "乡村振兴", "生态环境", "脱贫攻坚",
-            "营商环境", "基层治理", "消费", "春运", "文化", "医疗", "养老", "交通", "制造业", "数字经济")
-GOV_ISSUERS = ("杭州市人民政府", "成都市人民政府", "苏州市人民政府", "青岛市人民政府", "长沙市人民政府", "合肥市人民政府",
-               "昆明市人民政府", "宁波市人民政府", "厦门市人民政府", "浙江省发展和改革委员会", "广东省教育厅",
-               "江苏省生态环境厅", "山东省农业农村厅", "湖南省商务厅")
-GOV_PATHS = (("首页", "政务公开", "工作动态"), ("首页", "新闻中心", "政务要闻"), ("首页", "信息公开", "部门动态"),
-             ("首页", "要闻动态", "区县动态"), ("首页", "政务公开", "通知公告"), ("网站首页", "新闻中心", "今日要闻"))
-HTML_SITES = (("中国经济网", "www.ce.cn"), ("光明网", "www.gmw.cn"), ("央广网", "www.cnr.cn"), ("环球网", "www.huanqiu.com"),
-              ("中国网", "www.china.com.cn"), ("中国日报网", "www.chinadaily.com.cn"), ("国际在线", "www.cri.cn"))
-EN_CITIES = ("BEIJING", "SHANGHAI", "LONDON", "WASHINGTON", "TOKYO", "SYDNEY", "GENEVA", "NEW YORK", "SINGAPORE", "FRANKFURT")
+KEYWORDS = (
+    "经济",
+    "发展",
+    "改革",
+    "民生",
+    "就业",
+    "教育",
+    "科技创新",
+    "乡村振兴",
+    "生态环境",
+    "脱贫攻坚",
+    "营商环境",
+    "基层治理",
+    "消费",
+    "春运",
+    "文化",
+    "医疗",
+    "养老",
+    "交通",
+    "制造业",
+    "数字经济",
+)
+GOV_ISSUERS = (
+    "杭州市人民政府",
+    "成都市人民政府",
+    "苏州市人民政府",
+    "青岛市人民政府",
+    "长沙市人民政府",
+    "合肥市人民政府",
+    "昆明市人民政府",
+    "宁波市人民政府",
+    "厦门市人民政府",
+    "浙江省发展和改革委员会",
+    "广东省教育厅",
+    "江苏省生态环境厅",
+    "山东省农业农村厅",
+    "湖南省商务厅",
+)
+GOV_PATHS = (
+    ("首页", "政务公开", "工作动态"),
+    ("首页", "新闻中心", "政务要闻"),
+    ("首页", "信息公开", "部门动态"),
+    ("首页", "要闻动态", "区县动态"),
+    ("首页", "政务公开", "通知公告"),
+    ("网站首页", "新闻中心", "今日要闻"),
+)
+HTML_SITES = (
+    ("中国经济网", "www.ce.cn"),
+    ("光明网", "www.gmw.cn"),
+    ("央广网", "www.cnr.cn"),
+    ("环球网", "www.huanqiu.com"),
+    ("中国网", "www.china.com.cn"),
+    ("中国日报网", "www.chinadaily.com.cn"),
+    ("国际在线", "www.cri.cn"),
+)
+EN_CITIES = (
+    "BEIJING",
+    "SHANGHAI",
+    "LONDON",
+    "WASHINGTON",
+    "TOKYO",
+    "SYDNEY",
+    "GENEVA",
+    "NEW YORK",
+    "SINGAPORE",
+    "FRANKFURT",
+)
 EN_MONTHS = ("Jan", "Feb", "March", "April", "May", "June", "July", "Aug", "Sept", "Oct", "Nov", "Dec")
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
-THEPAPER_DISCLAIMER = ("特别声明：本文为澎湃号作者或机构在澎湃新闻上传并发布，仅代表该作者或机构观点，"
-                       "不代表澎湃新闻的观点或立场，澎湃新闻仅提供信息发布平台。申请澎湃号请用电脑访问。")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+THEPAPER_DISCLAIMER = (
+    "特别声明：本文为澎湃号作者或机构在澎湃新闻上传并发布，仅代表该作者或机构观点，"
+    "不代表澎湃新闻的观点或立场，澎湃新闻仅提供信息发布平台。申请澎湃号请用电脑访问。"
+)
 CHINANEWS_NOTICE = "本网站所刊载信息，不代表中新社和中新网观点。 刊用本网站稿件，务经书面授权。"
 CHINANEWS_MIRROR = "未经授权禁止转载、摘编、复制及建立镜像，违者将依法追究法律责任。"
 SOHU_NOTICE = "声明：该文观点仅代表作者本人，搜狐号系信息发布平台，搜狐仅提供信息存储空间服务。"
@@ -134,23 +306,6 @@ def norm(text: str) -> str:
 
 
 @dataclass(frozen=True)
-class Article:
-    """What a layout renders: the article proper, plus a few other titles for page furniture."""
-
-    title: str
-    paragraphs: tuple[str, ...]
-    date: dt.date
-    lang: str  # "zh" or "en"
-    origin: str
-    others: tuple[str, ...] = ()  # other titles: 原标题, related links, 引题
-    subtitle: str | None = None  # a ——subtitle a layout may print under the title
-
-    @property
-    def text(self) -> str:
-        return "\n".join(self.paragraphs)
-
-
-@dataclass(frozen=True)
 class Pool:
     titles: tuple[str, ...]
     paragraphs: tuple[str, ...]
@@ -162,18 +317,49 @@ class Pool:
 # Corpus paragraphs that would be ambiguous as body text (datelines alone, credits,
 # captions, page furniture of the paper itself) are left out of the pool.
 _SKIP_START = ("本报", "新华社", "据新华社", "（", "(", "核心阅读", "版式设计", "图为", "——", "【", "[", "记者")
-_SKIP_ANY = ("责任编辑", "责编", "下转", "上接", "转第", "接第", "来源", "摄", "http", "www", "|", "\xa0", "图片", "制图",
-             "编辑", "版）", "分享", "关注", "点击", "扫一扫", "打印", "关闭")
+_SKIP_ANY = (
+    "责任编辑",
+    "责编",
+    "下转",
+    "上接",
+    "转第",
+    "接第",
+    "来源",
+    "摄",
+    "http",
+    "www",
+    "|",
+    "\xa0",
+    "图片",
+    "制图",
+    "编辑",
+    "版）",
+    "分享",
+    "关注",
+    "点击",
+    "扫一扫",
+    "打印",
+    "关闭",
+)
 
 
 def usable_paragraph(text: str) -> bool:
-    return (30 <= len(text) <= 300 and not text.startswith(_SKIP_START) and not any(s in text for s in _SKIP_ANY)
-            and text[-1] in "。！？”")
+    return (
+        30 <= len(text) <= 300
+        and not text.startswith(_SKIP_START)
+        and not any(s in text for s in _SKIP_ANY)
+        and text[-1] in "。！？”"
+    )
 
 
 def usable_title(text: str) -> bool:
-    return (8 <= len(text) <= 30 and not text.startswith(("——", "（", "(")) and not text.endswith(("——", "：", "。"))
-            and not any(s in text for s in _SKIP_ANY) and not re.search(r"\s", text))
+    return (
+        8 <= len(text) <= 30
+        and not text.startswith(("——", "（", "("))
+        and not text.endswith(("——", "：", "。"))
+        and not any(s in text for s in _SKIP_ANY)
+        and not re.search(r"\s", text)
+    )
 
 
 def read_corpus(corpus: Path) -> tuple[list[list[str]], list[str], list[str]]:
@@ -207,7 +393,9 @@ def build_pool(corpus: Path, paragraphs: int = 120, titles: int = 40, subtitles:
         body = bodies[int(i * step)]
         chosen.setdefault(body[len(body) // 2])
     spread = lambda items, k: [items[int(i * len(items) / k)] for i in range(k)]  # noqa: E731
-    english = json.loads(POOL.read_text(encoding="utf-8"))["english"] if POOL.is_file() else {"titles": [], "paragraphs": []}
+    english = (
+        json.loads(POOL.read_text(encoding="utf-8"))["english"] if POOL.is_file() else {"titles": [], "paragraphs": []}
+    )
     return {
         "source": f"excerpts of {corpus.name} (People's Daily); english: invented",
         "titles": spread(all_titles, titles),
@@ -222,14 +410,24 @@ def load_pool(corpus: Path | None = None) -> Pool:
     data = json.loads(POOL.read_text(encoding="utf-8"))
     english = data["english"]
     if corpus is None:
-        return Pool(tuple(data["titles"]), tuple(data["paragraphs"]), tuple(data["subtitles"]),
-                    tuple(english["titles"]), tuple(english["paragraphs"]))
+        return Pool(
+            tuple(data["titles"]),
+            tuple(data["paragraphs"]),
+            tuple(data["subtitles"]),
+            tuple(english["titles"]),
+            tuple(english["paragraphs"]),
+        )
     bodies, titles, subtitles = read_corpus(Path(corpus))
     paragraphs = tuple(dict.fromkeys(p for body in bodies for p in body))
     if not paragraphs or not titles:
         raise SystemExit(f"no usable articles under {corpus}")
-    return Pool(tuple(titles), paragraphs, tuple(subtitles) or tuple(data["subtitles"]),
-                tuple(english["titles"]), tuple(english["paragraphs"]))
+    return Pool(
+        tuple(titles),
+        paragraphs,
+        tuple(subtitles) or tuple(data["subtitles"]),
+        tuple(english["titles"]),
+        tuple(english["paragraphs"]),
+    )
 
 
 class Composer:
@@ -254,7 +452,9 @@ class Composer:
         return max((s / (size + self.sizes[o] - s) for o, s in shared.items()), default=0.0)
 
     def article(self, rng: random.Random, lang: str = "zh", origin: str = "") -> Article:
-        titles, pool = (self.pool.titles, self.pool.paragraphs) if lang == "zh" else (self.pool.en_titles, self.pool.en_paragraphs)
+        titles, pool = (
+            (self.pool.titles, self.pool.paragraphs) if lang == "zh" else (self.pool.en_titles, self.pool.en_paragraphs)
+        )
         if len(pool) < self.REAL_POOL:
             # A small pool would give many unrelated articles the same paragraph or
             # title, which no real corpus does (and which is exactly what a page's
@@ -286,13 +486,15 @@ class Composer:
     @staticmethod
     def _remix(titles: tuple[str, ...], pool: tuple[str, ...], rng: random.Random) -> tuple[list[str], list[str]]:
         """Fresh paragraphs (one to three sentences of the pool) and titles (halves of two pool titles)."""
-        sentences = [s for p in pool for s in re.findall(r"[^。！？.!?]+[。！？.!?]+[”’」』\"]?", p) if len(s) >= 8] or list(pool)
+        sentences = [
+            s for p in pool for s in re.findall(r"[^。！？.!?]+[。！？.!?]+[”’」』\"]?", p) if len(s) >= 8
+        ] or list(pool)
         paragraphs = []
         for _ in range(12):
             picked = rng.sample(sentences, min(len(sentences), rng.randint(2, 3)))
             paragraphs.append((" " if picked[0].isascii() else "").join(picked))
         heads = [t[: max(2, len(t) // 2)] for t in titles]
-        tails = [t[max(2, len(t) // 2):] for t in titles]
+        tails = [t[max(2, len(t) // 2) :] for t in titles]
         fresh = [rng.choice(heads) + rng.choice(tails) for _ in range(12)]
         return fresh, paragraphs
 
@@ -333,9 +535,17 @@ class Sheet:
 
 def truth(article: Article, paragraphs, boilerplate, **fields) -> dict:
     out = {
-        "layout": None, "title": article.title, "date": article.date.isoformat(), "published_at": None,
-        "publication": None, "section": None, "page": None, "authors": [], "original_title": None,
-        "text": "\n".join(paragraphs), "boilerplate": list(boilerplate),
+        "layout": None,
+        "title": article.title,
+        "date": article.date.isoformat(),
+        "published_at": None,
+        "publication": None,
+        "section": None,
+        "page": None,
+        "authors": [],
+        "original_title": None,
+        "text": "\n".join(paragraphs),
+        "boilerplate": list(boilerplate),
     }
     out.update(fields)
     return out
@@ -366,9 +576,17 @@ def legaldaily_epaper(a: Article, rng: random.Random, enc: str) -> tuple[str, di
     publication = rng.choices(["法治日报", "检察日报", "人民法院报"], [6, 2, 2])[0]
     role = rng.choice(["本报记者", "本报记者", "本报见习记者", "本报通讯员"])
     source_label = rng.choice(["稿件来源", "稿件来源", "来源"])
-    article = render_pages.Article(title=a.title, paragraphs=a.paragraphs, date=a.date.isoformat(), page=page,
-                                   publication=publication, authors=authors, section_label=section,
-                                   byline_role=role, source_label=source_label)
+    article = Article(
+        title=a.title,
+        paragraphs=a.paragraphs,
+        date=a.date,
+        page=page,
+        publication=publication,
+        authors=authors,
+        section_label=section,
+        byline_role=role,
+        source_label=source_label,
+    )
     jump_to = rng.randint(page + 1, page + 6) if chance(rng, 0.6) else None
     text = render_pages.render_page(article, jump_to=jump_to, twice=chance(rng, 0.75)) + "\n"
     boiler = ["|", section]
@@ -379,7 +597,9 @@ def legaldaily_epaper(a: Article, rng: random.Random, enc: str) -> tuple[str, di
         for marker in (f"下转第{cn(jump_to)}版", f"上接第{cn(page)}版"):
             if marker in text:
                 boiler.append(marker)
-    return text, truth(a, a.paragraphs, boiler, publication=publication, section=section, page=page, authors=list(authors))
+    return text, truth(
+        a, a.paragraphs, boiler, publication=publication, section=section, page=page, authors=list(authors)
+    )
 
 
 def epaper_header(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
@@ -472,24 +692,37 @@ def xinhua_web(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
         s.bp("0100" + "".join(str(rng.randrange(10)) for _ in range(38)))
     if chance(rng, 0.8):
         s.bp("扫一扫在手机打开当前页")
-    return s.text(), truth(a, paragraphs, s.boilerplate, publication=source, published_at=stamp(a.date, t, True),
-                           authors=authors)
+    return s.text(), truth(
+        a, paragraphs, s.boilerplate, publication=source, published_at=stamp(a.date, t, True), authors=authors
+    )
 
 
 def portal_repost(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
     flavour = rng.choice(["sina", "163", "sohu", "generic"])
     source = rng.choice(REPOST_SOURCES)
     s = Sheet(pick_indent(rng))
-    crumbs = {"sina": "新浪首页 > 新闻中心 > 国内新闻", "163": "网易首页 > 新闻中心 > 国内新闻",
-              "sohu": "搜狐首页 > 新闻 > 时政", "generic": "首页 > 新闻 > 国内新闻"}
+    crumbs = {
+        "sina": "新浪首页 > 新闻中心 > 国内新闻",
+        "163": "网易首页 > 新闻中心 > 国内新闻",
+        "sohu": "搜狐首页 > 新闻 > 时政",
+        "generic": "首页 > 新闻 > 国内新闻",
+    }
     if chance(rng, 0.85):
         s.bp(crumbs[flavour].replace(" > ", rng.choice([" > ", " > ", ">", " / "])))
     s.bp(a.title)
     t = clock(rng)
     seconds = flavour == "163"
-    when = {"sina": f"{zh_date(a.date)} {t:%H:%M}", "163": f"{a.date.isoformat()} {t:%H:%M:%S}",
-            "sohu": f"{a.date.isoformat()} {t:%H:%M}", "generic": f"{zh_date(a.date)} {t:%H:%M}"}[flavour]
-    s.bp(when, rng.choice([f"来源：{source}", f"来源: {source}", f"来源：{source}"]), sep=rng.choice(["  ", "\u3000", " "]))
+    when = {
+        "sina": f"{zh_date(a.date)} {t:%H:%M}",
+        "163": f"{a.date.isoformat()} {t:%H:%M:%S}",
+        "sohu": f"{a.date.isoformat()} {t:%H:%M}",
+        "generic": f"{zh_date(a.date)} {t:%H:%M}",
+    }[flavour]
+    s.bp(
+        when,
+        rng.choice([f"来源：{source}", f"来源: {source}", f"来源：{source}"]),
+        sep=rng.choice(["  ", "\u3000", " "]),
+    )
     s.blank()
     original_title = None
     if chance(rng, 0.5):
@@ -501,8 +734,12 @@ def portal_repost(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
         s.blank()
     editor = rng.choice(NAMES)
     code = f"{rng.choice(['NB', 'NE', 'NF', 'NQ'])}{rng.randrange(10000):04d}"
-    credit = {"sina": f"责任编辑：{editor} SN{rng.randrange(100, 1000)}", "163": f"(责任编辑：{editor}_{code})",
-              "sohu": f"责任编辑：{editor}", "generic": rng.choice([f"(责任编辑：{editor}_{code})", f"责任编辑：{editor}"])}[flavour]
+    credit = {
+        "sina": f"责任编辑：{editor} SN{rng.randrange(100, 1000)}",
+        "163": f"(责任编辑：{editor}_{code})",
+        "sohu": f"责任编辑：{editor}",
+        "generic": rng.choice([f"(责任编辑：{editor}_{code})", f"责任编辑：{editor}"]),
+    }[flavour]
     footer = [[credit]]
     if chance(rng, 0.6):
         footer.append(["关键词：" + " ".join(rng.sample(KEYWORDS, rng.randint(2, 4)))])
@@ -514,15 +751,25 @@ def portal_repost(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
     for block in footer:
         for line in block:
             s.bp(line)
-    return s.text(), truth(a, a.paragraphs, s.boilerplate, publication=source, original_title=original_title,
-                           published_at=stamp(a.date, t, seconds))
+    return s.text(), truth(
+        a,
+        a.paragraphs,
+        s.boilerplate,
+        publication=source,
+        original_title=original_title,
+        published_at=stamp(a.date, t, seconds),
+    )
 
 
 def wechat_reprint(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
     source = rng.choice(WECHAT_SOURCES)
     s = Sheet(rng.choice(["", "", "\u3000\u3000"]))
     if chance(rng, 0.8):
-        s.bp(rng.choice(["点击上方蓝字关注我们", "点击上方蓝字关注我们", f"点击上方“{source}”，关注我们", "点击蓝字 关注我们"]))
+        s.bp(
+            rng.choice(
+                ["点击上方蓝字关注我们", "点击上方蓝字关注我们", f"点击上方“{source}”，关注我们", "点击蓝字 关注我们"]
+            )
+        )
     s.bp(a.title)
     t = clock(rng) if chance(rng, 0.3) else None
     meta = [f"来源：{source}", f"发布时间：{a.date.isoformat()}" + (f" {t:%H:%M}" if t else "")]
@@ -551,16 +798,19 @@ def wechat_reprint(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]
             s.bp(f"监制：{rng.choice(NAMES)}")
     if chance(rng, 0.4):
         s.bp("往期推荐")
-        for title in a.others[:rng.randint(2, 3)]:
+        for title in a.others[: rng.randint(2, 3)]:
             s.bp(title)
     s.bp(rng.choice(["点个“在看”，分享给更多人", "喜欢就点个“在看”吧", "↓↓↓ 点个在看，你最好看"]))
-    return s.text(), truth(a, a.paragraphs, s.boilerplate, publication=source, authors=authors,
-                           published_at=stamp(a.date, t, False))
+    return s.text(), truth(
+        a, a.paragraphs, s.boilerplate, publication=source, authors=authors, published_at=stamp(a.date, t, False)
+    )
 
 
 def people_cn(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
-    source, publication = rng.choices([("人民网－人民日报", "人民日报"), ("人民网", "人民网"),
-                                       ("人民网－人民日报海外版", "人民日报海外版")], [6, 2.5, 1.5])[0]
+    source, publication = rng.choices(
+        [("人民网－人民日报", "人民日报"), ("人民网", "人民网"), ("人民网－人民日报海外版", "人民日报海外版")],
+        [6, 2.5, 1.5],
+    )[0]
     s = Sheet(rng.choice(["", "\u3000\u3000"]))
     if chance(rng, 0.4):
         s.bp("人民网>>" + rng.choice(["时政", "社会·法治", "经济·科技", "教育", "地方"]) + ">>正文")
@@ -577,7 +827,9 @@ def people_cn(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
         s.bp("本报记者" + rng.choice([" ", "\u3000"]) + " ".join(authors))
     elif publication == "人民网" and chance(rng, 0.4):
         authors = names(rng, 1)
-        paragraphs[0] = f"人民网{rng.choice(CITIES)}{a.date.month}月{a.date.day}日电 （记者{authors[0]}）" + paragraphs[0]
+        paragraphs[0] = (
+            f"人民网{rng.choice(CITIES)}{a.date.month}月{a.date.day}日电 （记者{authors[0]}）" + paragraphs[0]
+        )
     for p in paragraphs:
         s.body(p)
     if publication != "人民网" and chance(rng, 0.6):
@@ -585,8 +837,15 @@ def people_cn(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
         s.bp(f"《 {publication} 》（ {zh_date(a.date)} 第 {page:02d} 版）")
     editors = names(rng, rng.choice([1, 2]))
     s.bp(f"（责编：{'、'.join(editors)}）")
-    return s.text(), truth(a, paragraphs, s.boilerplate, publication=publication, page=page, authors=authors,
-                           published_at=stamp(a.date, t, False))
+    return s.text(), truth(
+        a,
+        paragraphs,
+        s.boilerplate,
+        publication=publication,
+        page=page,
+        authors=authors,
+        published_at=stamp(a.date, t, False),
+    )
 
 
 def chinanews(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
@@ -609,8 +868,9 @@ def chinanews(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
         s.bp(CHINANEWS_NOTICE)
     if chance(rng, 0.4):
         s.bp(CHINANEWS_MIRROR)
-    return s.text(), truth(a, paragraphs, s.boilerplate, publication="中国新闻网", authors=authors,
-                           published_at=stamp(a.date, t, False))
+    return s.text(), truth(
+        a, paragraphs, s.boilerplate, publication="中国新闻网", authors=authors, published_at=stamp(a.date, t, False)
+    )
 
 
 def thepaper(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
@@ -658,8 +918,9 @@ def thepaper(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
         tail.append(f"© 2014-{a.date.year} 上海东方报业有限公司")
     for line in footer + tail:
         s.bp(line)
-    return s.text(), truth(a, a.paragraphs, s.boilerplate, publication="澎湃新闻", authors=authors,
-                           published_at=stamp(a.date, t, False))
+    return s.text(), truth(
+        a, a.paragraphs, s.boilerplate, publication="澎湃新闻", authors=authors, published_at=stamp(a.date, t, False)
+    )
 
 
 def gov_site(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
@@ -688,15 +949,24 @@ def gov_site(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
         s.bp(*meta, sep=rng.choice(["  ", "\u3000\u3000", " "]))
     for p in a.paragraphs:
         s.body(p)
-    s.bp(rng.choice(["【打印本页】【关闭窗口】", "【打印本页】 【关闭窗口】", "[打印本页] [关闭窗口]", "【打印】【关闭】"]))
+    s.bp(
+        rng.choice(
+            ["【打印本页】【关闭窗口】", "【打印本页】 【关闭窗口】", "[打印本页] [关闭窗口]", "【打印】【关闭】"]
+        )
+    )
     if chance(rng, 0.4):
         s.bp("扫一扫在手机打开当前页")
     if chance(rng, 0.5):
         office = issuer.replace("人民政府", "人民政府办公室") if issuer.endswith("人民政府") else issuer
-        s.bp(f"主办单位：{office}", f"网站标识码：{rng.randrange(10**9, 10**10)}",
-             f"{rng.choice('浙川苏鲁湘皖滇闽粤')}ICP备{rng.randrange(10**7, 10**8)}号", sep="  ")
-    return s.text(), truth(a, a.paragraphs, s.boilerplate, publication=issuer, authors=authors,
-                           published_at=stamp(a.date, t, False))
+        s.bp(
+            f"主办单位：{office}",
+            f"网站标识码：{rng.randrange(10**9, 10**10)}",
+            f"{rng.choice('浙川苏鲁湘皖滇闽粤')}ICP备{rng.randrange(10**7, 10**8)}号",
+            sep="  ",
+        )
+    return s.text(), truth(
+        a, a.paragraphs, s.boilerplate, publication=issuer, authors=authors, published_at=stamp(a.date, t, False)
+    )
 
 
 def english_wire(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
@@ -737,8 +1007,9 @@ def english_wire(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
     credit += f"; Editing by {editors[0]}" + (f" and {editors[1]}" if chance(rng, 0.4) else "")
     s.bp(credit)
     s.bp(REUTERS_STANDARDS)
-    return s.text(), truth(a, paragraphs, s.boilerplate, publication="Reuters", authors=authors,
-                           published_at=stamp(a.date, t, False))
+    return s.text(), truth(
+        a, paragraphs, s.boilerplate, publication="Reuters", authors=authors, published_at=stamp(a.date, t, False)
+    )
 
 
 # ----- HTML layouts ---------------------------------------------------------
@@ -773,7 +1044,9 @@ def html_news(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
     nav = ["首页", "新闻", "国内", "国际", "财经", "科技", "体育", "文化", "评论", "图片", "视频"]
     related = a.others[: rng.randint(3, 5)]
     hot = a.others[-2:]
-    indent_p = rng.choice(["<p>", "<p>", '<p style="text-indent: 2em;">', "<p>\u3000\u3000", "<p>&nbsp;&nbsp;&nbsp;&nbsp;"])
+    indent_p = rng.choice(
+        ["<p>", "<p>", '<p style="text-indent: 2em;">', "<p>\u3000\u3000", "<p>&nbsp;&nbsp;&nbsp;&nbsp;"]
+    )
     ua = rng.choice(["UA-", "hm-"]) + str(rng.randrange(10**6, 10**7))
     script = f"var _hmt = _hmt || []; _hmt.push(['_setAccount', '{ua}']);"
     out = [
@@ -790,7 +1063,9 @@ def html_news(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
         f"<script>{bp(script)}</script>",
         "</head>",
         "<body>",
-        '<div class="top-nav"><ul>' + "".join(f'<li><a href="/{i}/">{bp(n)}</a></li>' for i, n in enumerate(nav)) + "</ul></div>",
+        '<div class="top-nav"><ul>'
+        + "".join(f'<li><a href="/{i}/">{bp(n)}</a></li>' for i, n in enumerate(nav))
+        + "</ul></div>",
         f'<div class="breadcrumb"><a href="/">{bp(site + "首页")}</a> &gt; <a href="/{channel}/">{bp(channel + "新闻")}</a> &gt; {bp("正文")}</div>',
         '<div class="main">',
         '<div class="left">',
@@ -807,21 +1082,31 @@ def html_news(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
     if chance(rng, 0.3):
         out.append(f'<p class="pic"><img src="/images/{rng.randrange(10**8)}.jpg" alt=""></p>')
         out.append(f'<p class="pic-caption">{bp(rng.choice(["图片来源：视觉中国", "资料图", "图片来源：网络"]))}</p>')
-    out.append(f'<p class="editor">{bp(rng.choice([f"（责任编辑：{editor}）", f"责任编辑：{editor}", f"[责任编辑：{editor}]"]))}</p>')
+    out.append(
+        f'<p class="editor">{bp(rng.choice([f"（责任编辑：{editor}）", f"责任编辑：{editor}", f"[责任编辑：{editor}]"]))}</p>'
+    )
     out.append("</div>")
     widgets = [
         f'<div class="share">{bp("分享到：")}<a class="wx">{bp("微信")}</a><a class="wb">{bp("微博")}</a><a class="qz">{bp("QQ空间")}</a></div>',
-        '<div class="related"><h3>' + bp("相关新闻") + "</h3><ul>"
-        + "".join(f'<li><a href="/{channel}/{rng.randrange(10**6)}.html">{bp(t_)}</a></li>' for t_ in related) + "</ul></div>",
-        '<div class="comment"><h3>' + bp("网友评论") + "</h3>"
-        + f'<p>{bp(f"已有{rng.randint(0, 300)}人参与")}</p><textarea></textarea><button>{bp("发表评论")}</button></div>',
+        '<div class="related"><h3>'
+        + bp("相关新闻")
+        + "</h3><ul>"
+        + "".join(f'<li><a href="/{channel}/{rng.randrange(10**6)}.html">{bp(t_)}</a></li>' for t_ in related)
+        + "</ul></div>",
+        '<div class="comment"><h3>'
+        + bp("网友评论")
+        + "</h3>"
+        + f"<p>{bp(f'已有{rng.randint(0, 300)}人参与')}</p><textarea></textarea><button>{bp('发表评论')}</button></div>",
     ]
     rng.shuffle(widgets)
     out += widgets
     out += [
         "</div>",
-        '<div class="sidebar"><h3>' + bp("热点排行") + "</h3><ol>"
-        + "".join(f'<li><a href="/hot/{i}.html">{bp(t_)}</a></li>' for i, t_ in enumerate(hot)) + "</ol></div>",
+        '<div class="sidebar"><h3>'
+        + bp("热点排行")
+        + "</h3><ol>"
+        + "".join(f'<li><a href="/hot/{i}.html">{bp(t_)}</a></li>' for i, t_ in enumerate(hot))
+        + "</ol></div>",
         "</div>",
         '<div class="footer">',
         f"<p>{bp(f'Copyright © 1999-{a.date.year} {host}. All Rights Reserved')}</p>",
@@ -834,8 +1119,9 @@ def html_news(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
         text = "".join(line.strip() for line in out) + "\n"
     else:
         text = "\n".join(out) + "\n"
-    return text, truth(a, a.paragraphs, boiler, publication=source, authors=authors,
-                       published_at=stamp(a.date, t, seconds))
+    return text, truth(
+        a, a.paragraphs, boiler, publication=source, authors=authors, published_at=stamp(a.date, t, seconds)
+    )
 
 
 def html_epaper(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
@@ -850,8 +1136,12 @@ def html_epaper(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
         return esc(text)
 
     authors = names(rng, rng.choices([0, 1, 2], [1, 3, 3])[0])
-    edition = rng.choice([f"{paper}\u3000{zh_date(a.date)}\u3000第{page:02d}版：{section}",
-                          f"{paper} {zh_date(a.date)} 第{page:02d}版 {section}"])
+    edition = rng.choice(
+        [
+            f"{paper}\u3000{zh_date(a.date)}\u3000第{page:02d}版：{section}",
+            f"{paper} {zh_date(a.date)} 第{page:02d}版 {section}",
+        ]
+    )
     code = f"{rng.randrange(100000, 999999)}"
     nav_titles = a.others[: rng.randint(2, 4)]
     out = [
@@ -869,8 +1159,11 @@ def html_epaper(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
         f'<a href="nw.D110000_{code}_{page + 1:02d}.htm">{bp("下一版")}</a></td></tr>',
         "</table>",
         '<table width="1000" border="0" align="center" cellpadding="0" cellspacing="0"><tr>',
-        '<td width="260" valign="top" class="nav"><div class="title">' + bp("本版标题导航") + "</div>"
-        + "".join(f'<div><a href="nw.D110000_{code}_{i}.htm">{bp(t_)}</a></div>' for i, t_ in enumerate(nav_titles)) + "</td>",
+        '<td width="260" valign="top" class="nav"><div class="title">'
+        + bp("本版标题导航")
+        + "</div>"
+        + "".join(f'<div><a href="nw.D110000_{code}_{i}.htm">{bp(t_)}</a></div>' for i, t_ in enumerate(nav_titles))
+        + "</td>",
         '<td valign="top">',
         '<table width="100%" border="0" cellspacing="0" cellpadding="0">',
     ]
@@ -907,8 +1200,9 @@ def html_epaper(a: Article, rng: random.Random, enc: str) -> tuple[str, dict]:
         "</body>",
         "</html>",
     ]
-    return "\n".join(out) + "\n", truth(a, a.paragraphs, boiler, publication=paper, section=section, page=page,
-                                       authors=authors)
+    return "\n".join(out) + "\n", truth(
+        a, a.paragraphs, boiler, publication=paper, section=section, page=page, authors=authors
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -979,8 +1273,9 @@ def render_one(layout: Layout, article: Article, rng: random.Random) -> tuple[by
     return data, fact
 
 
-def render_gallery(out: Path, pages_per_layout: int, seed: int = 0, layouts=None, corpus=None,
-                   copies: float = 0.0) -> list[dict]:
+def render_gallery(
+    out: Path, pages_per_layout: int, seed: int = 0, layouts=None, corpus=None, copies: float = 0.0
+) -> list[dict]:
     """Write out/raw/<layout>/NNNNNN<suffix> and out/truth.jsonl; return the truths (deterministic per seed).
 
     ``copies``: share of pages that are an earlier page's article rendered in another layout
@@ -1002,8 +1297,15 @@ def render_gallery(out: Path, pages_per_layout: int, seed: int = 0, layouts=None
             sources = [o for o in originals[layout.lang] if o[1] != layout.name]
             if copies and sources and chance(rng, copies):
                 article, _ = sources[rng.randrange(len(sources))]
-                article = Article(article.title, article.paragraphs, article.date + dt.timedelta(days=rng.randint(0, 2)),
-                                  article.lang, article.origin, article.others, article.subtitle)
+                article = Article(
+                    article.title,
+                    article.paragraphs,
+                    article.date + dt.timedelta(days=rng.randint(0, 2)),
+                    article.lang,
+                    article.origin,
+                    article.others,
+                    article.subtitle,
+                )
                 kind = "copy"
             else:
                 article = composer.article(rng, layout.lang, origin=f"o{len(truths):06d}")
@@ -1033,7 +1335,8 @@ def write_golden(dest: Path = CASES, seed: int = GOLDEN_SEED, pages: int = GOLDE
             name = Path(fact["source_path"])
             shutil.copyfile(Path(tmp) / "raw" / name, dest / name)
             (dest / name.parent / f"{name.stem}.truth.json").write_text(
-                json.dumps(fact, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+                json.dumps(fact, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+            )
     return truths
 
 
@@ -1075,8 +1378,9 @@ def main(argv: list[str] | None = None) -> None:
             parser.error(f"{raw} is not empty; pass --force to replace it")
         shutil.rmtree(raw)
     started = time.perf_counter()
-    truths = render_gallery(args.out, args.pages_per_layout, seed=args.seed, layouts=layouts, corpus=args.corpus,
-                            copies=args.copies)
+    truths = render_gallery(
+        args.out, args.pages_per_layout, seed=args.seed, layouts=layouts, corpus=args.corpus, copies=args.copies
+    )
     print(f"{len(truths)} pages in {time.perf_counter() - started:.1f} s: {raw}/ and {args.out / 'truth.jsonl'}")
 
 

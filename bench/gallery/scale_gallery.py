@@ -1,7 +1,7 @@
 """A layout gallery at corpus scale: real_articles' articles over all 17 layout families.
 
 layouts.render_gallery composes bodies from "usable" paragraphs only; this renders
-the articles of scripts/real_articles.py (printed whole, with labels, credits,
+the articles of bench/gallery/real_articles.py (printed whole, with labels, credits,
 bylines, subheads, events and daily reports) into the 12 gallery families and the 5
 of more_layouts, pages/17 pages per family, 10% reposts of an earlier article in
 another family, so that "no article line lost" can be measured at 1,000, 10,000
@@ -9,11 +9,11 @@ and 100,000 pages. Deterministic per seed; pages and truths are written as they 
 rendered (10,000 pages in 9-12 s on the 2-core dev machine, flat per page: 100,000
 should take about two minutes; not run here).
 
-    python scripts/scale_gallery.py --out build/scale-1000 --pages 1000 [--seed 0] [--copies 0.1] [--force]
+    python -m bench.gallery.scale_gallery --out build/scale-1000 --pages 1000 [--seed 0] [--copies 0.1] [--force]
 
 Output: OUT/raw/<layout>/NNNNNN<suffix>, OUT/truth.jsonl (layouts' truth dicts, plus
 ``extras``: what the article carries, see real_articles), OUT/gallery.json (counts).
-Score a docclean run with ``scripts/layout_eval.py OUT/out OUT/truth.jsonl --losses``.
+Score a docclean run with ``bench/gallery/layout_eval.py OUT/out OUT/truth.jsonl --losses``.
 """
 
 from __future__ import annotations
@@ -24,19 +24,16 @@ import datetime as dt
 import json
 import random
 import shutil
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
+from bench.gallery import layouts, more_layouts
+from bench.gallery.article import Article
+from bench.gallery.layouts import chance
+from bench.gallery.real_articles import CORPUS, DATELINE, RealComposer
 
-import layouts  # noqa: E402
-import more_layouts  # noqa: E402
-from layouts import Article, chance  # noqa: E402
-from real_articles import CORPUS, DATELINE, RealComposer  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 
 def scale_layouts() -> dict[str, layouts.Layout]:
@@ -54,7 +51,7 @@ def render_page(layout: layouts.Layout, article: Article, rng: random.Random) ->
     head = DATELINE.match(article.paragraphs[0]) if layout.name in SITE_DATELINES else None
     if head and head.end() < len(article.paragraphs[0]):
         state = rng.getstate()
-        bare = dataclasses.replace(article, paragraphs=(article.paragraphs[0][head.end():], *article.paragraphs[1:]))
+        bare = dataclasses.replace(article, paragraphs=(article.paragraphs[0][head.end() :], *article.paragraphs[1:]))
         data, fact = layouts.render_one(layout, bare, rng)
         if fact["text"].split("\n")[0] != bare.paragraphs[0]:
             return data, fact
@@ -111,8 +108,15 @@ def render_scale_gallery(out: Path, pages: int, seed: int = 0, copies: float = 0
                 others = len(originals[layout.lang]) - counts[layout.name]
                 if copies and others and chance(rng, copies):
                     article, _, tags = repost_source(originals[layout.lang], layout.name, rng)
-                    article = Article(article.title, article.paragraphs, article.date + dt.timedelta(days=rng.randint(0, 2)),
-                                      article.lang, article.origin, article.others, article.subtitle)
+                    article = Article(
+                        article.title,
+                        article.paragraphs,
+                        article.date + dt.timedelta(days=rng.randint(0, 2)),
+                        article.lang,
+                        article.origin,
+                        article.others,
+                        article.subtitle,
+                    )
                     kind = "copy"
                 else:
                     origin = f"o{written:06d}"
@@ -127,14 +131,26 @@ def render_scale_gallery(out: Path, pages: int, seed: int = 0, copies: float = 0
                 counts["inconsistent"] += unscorable(fact)
                 relative = f"{layout.name}/{i:06d}{layout.suffix}"
                 (raw / relative).write_bytes(data)
-                handle.write(json.dumps({"source_path": relative, **fact, "kind": kind, "extras": tags}, ensure_ascii=False) + "\n")
+                handle.write(
+                    json.dumps({"source_path": relative, **fact, "kind": kind, "extras": tags}, ensure_ascii=False)
+                    + "\n"
+                )
                 counts[kind] += 1
                 written += 1
     part.replace(out / "truth.jsonl")
-    facts = {"pages": written, "seed": seed, "copies": copies, "originals": counts["original"], "reposts": counts["copy"],
-             "furniture_in_text_pages": counts["inconsistent"], "printed_skipped": composer.skipped,
-             "zh_articles": composer.count, "events": composer.events.count, "extras": dict(sorted(composer.tags.items())),
-             "seconds": round(time.perf_counter() - started, 1)}
+    facts = {
+        "pages": written,
+        "seed": seed,
+        "copies": copies,
+        "originals": counts["original"],
+        "reposts": counts["copy"],
+        "furniture_in_text_pages": counts["inconsistent"],
+        "printed_skipped": composer.skipped,
+        "zh_articles": composer.count,
+        "events": composer.events.count,
+        "extras": dict(sorted(composer.tags.items())),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
     (out / "gallery.json").write_text(json.dumps(facts, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return facts
 
