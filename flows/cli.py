@@ -29,16 +29,15 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Sequence
 
-from flows import progress as progress_display
 from flows.arguments import checked_place, effective_config
 from flows.lookup import command_explain, command_inspect, command_parts
-from flows.progress import say
-from pipeline import run as steps
+from flows.progress import for_stream, say
 from pipeline import store
 from pipeline.core.config import Config, ConfigError
 from pipeline.executors import dask_cluster
 from pipeline.read import ledger, raw_folders
 from pipeline.read.ingest import relative_name
+from pipeline.run import opened, sequence
 from pipeline.store import remote
 from pipeline.store.layout import BusyError, OutputError
 
@@ -62,9 +61,9 @@ def command_run(args: argparse.Namespace) -> int:
     client = dask_cluster.connect(args.cluster) if args.cluster else None
     executor = dask_cluster.DaskExecutor(client) if client is not None else None
     where = f"batches on the Dask cluster at {args.cluster}" if client is not None else "in this process"
-    shown = progress_display.for_stream(sys.stderr)
+    shown = for_stream(sys.stderr)
     try:
-        with steps.opened(
+        with opened(
             raw, out, config, full=args.full, add_raw=args.add_raw, on_wait=say, progress=shown, executor=executor
         ) as run:
             say(
@@ -73,7 +72,7 @@ def command_run(args: argparse.Namespace) -> int:
             )
             for note in run.notes:
                 say(f"note: {note}")
-            summary = steps.sequence(run)
+            summary = sequence(run)
     finally:
         shown.close()
         if client is not None:
@@ -89,7 +88,7 @@ def run_with_prefect(raw: str, out: str, config: Config, args: argparse.Namespac
         check_api(api)
     if args.cluster:
         dask_cluster.connect(args.cluster).close()
-    with steps.opened(raw, out, config, full=args.full, add_raw=args.add_raw, on_wait=say):
+    with opened(raw, out, config, full=args.full, add_raw=args.add_raw, on_wait=say):
         pass
     where = f"the Prefect server at {api}" if api else "a temporary Prefect server (starting it takes ~10 s)"
     say(f"cleaning {raw} -> {out}, {mode}, as the clean-corpus flow on {where}")

@@ -9,8 +9,7 @@ from pathlib import Path
 from flows.arguments import checked_place, effective_config
 from flows.pages import heading, removal_lines, render_document
 from flows.progress import say
-from pipeline import explain as explaining
-from pipeline import store
+from pipeline import explain, store
 from pipeline.chain import clean_files
 from pipeline.store import remote
 from pipeline.store.layout import OutputError
@@ -34,9 +33,9 @@ def command_inspect(args: argparse.Namespace) -> int:
     cut = len(raw) > config.max_file_bytes
     raw = raw[: config.max_file_bytes]
     out = remote.local_output(args.out) if remote.is_url(args.out) else Path(args.out)
-    root = explaining.names_root(path, Path(args.raw), out)
+    root = explain.names_root(path, Path(args.raw), out)
     # Read as run reads it: links judged against the raw folder, not the file's own.
-    docs = clean_files([path], root, config, explaining.learned_of(out, config), names_from=root)
+    docs = clean_files([path], root, config, explain.learned_of(out, config), names_from=root)
     size = f"{path.stat().st_size:,} bytes, the first {len(raw):,} shown" if cut else f"{len(raw):,} bytes"
     print(heading(f"raw page: {path} ({size})", width))
     encoding = docs[0].encoding if docs and docs[0].encoding else "utf-8"
@@ -49,7 +48,7 @@ def command_inspect(args: argparse.Namespace) -> int:
         if doc.rejected:
             # What the stages took out before the record was rejected (every piece extract removed from a
             # page left empty), or that it was rejected while being read and nothing was removed.
-            print(explaining.rejected_removals(doc))
+            print(explain.rejected_removals(doc))
             if doc.removals:
                 print("\n".join(removal_lines(doc, width, indent="  ")))
     return 0
@@ -62,21 +61,21 @@ def command_explain(args: argparse.Namespace) -> int:
         raise OutputError(f"{str(out)!r} holds no docclean output; pass --out with the folder a run wrote")
     path = Path(target)
     if path.is_file():
-        source = explaining.source_path_of(path, out, Path(args.raw))
-        found = explaining.explain(out, source_path=source)
+        source = explain.source_path_of(path, out, Path(args.raw))
+        found = explain.explain(out, source_path=source)
         missing = f"no record of {source!r} in {out}: the file is new or changed since the last run (see run --dry-run)"
     else:
-        found = explaining.explain(out, doc_id=target)
+        found = explain.explain(out, doc_id=target)
         missing = f"no record with doc_id {target!r} in {out} (doc_ids are 16 hex digits; or pass a raw file)"
     if not found:
         raise OutputError(missing)
     config = effective_config(args)
     width = max(60, min(shutil.get_terminal_size((120, 20)).columns, 160))
-    again = explaining.cleaned_again(out, found, config)
+    again = explain.cleaned_again(out, found, config)
     for where in found:
-        print("\n".join(explaining.describe(where)))
+        print("\n".join(explain.describe(where)))
         doc = again.get(where.row["doc_id"])
-        note = explaining.removal_note(where, doc)
+        note = explain.removal_note(where, doc)
         if note is not None:
             print(note)
         if doc is not None and (doc.removals or where.table != "rejects"):
