@@ -57,20 +57,11 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from pipeline.chain import STAGE_NAMES
+
 ROOT = Path(__file__).resolve().parents[1]
-STAGES = (
-    "read",
-    "repair",
-    "strip",
-    "extract",
-    "paragraphs",
-    "page_dedup",
-    "learn",
-    "normalize",
-    "filter",
-    "sign",
-    "stage",
-)
+# Every stage of the run in order (`pipeline.chain.STAGES`), and the batch work beside them.
+STAGES = (*STAGE_NAMES, "learn", "stage")
 # The run's steps, timed by the wall clock of the flow process.
 STEPS = ("plan", "read_pages", "learn_templates", "clean", "dedup", "publish")
 
@@ -379,11 +370,14 @@ def main() -> None:
             + ", ".join(f"{role} {size:,}" for role, size in row["peak_by_process_mib"].items())
         )
         print(f"  dedup        precision {precision:.4f}  recall {recall:.4f}  F1 {f1:.4f}")
-        print("  stage        CPU s    pages/s/core   MB/s/core")
+        print("  stage        CPU s   ms CPU/page    pages/s/core   MB/s/core")
         for stage in STAGES:
             spent = summary["seconds_by_stage"].get(stage, 0.0)
             if spent:
-                print(f"  {stage:<11}{spent:8.2f} {pages / spent:>14,.0f} {megabytes / spent:>11.1f}")
+                print(
+                    f"  {stage:<11}{spent:8.2f} {1000 * spent / pages:>13.3f}"
+                    f" {pages / spent:>15,.0f} {megabytes / spent:>11.1f}"
+                )
         for step in STEPS:
             spent = summary["seconds_by_stage"].get(step, 0.0)
             print(f"  {step:<15}{spent:4.2f} s wall")
