@@ -183,7 +183,15 @@ def format_summary(summary: dict[str, Any], wall_seconds: float) -> str:
         f"  corpus     {totals['documents']:>8,} documents, {totals['duplicates']:,} duplicates, "
         f"{totals['rejects']:,} rejects from {totals['files']:,} files (run {summary['run']})"
     )
-    lines.append(f"  output     {summary['out_dir']}/{{documents,duplicates,rejects,signatures}}/ and summary.json")
+    out = summary["out_dir"]
+    if remote.is_url(out):
+        # Objects are named by their content (summary.<hash>.json): the manifest says which are current.
+        lines.append(
+            f"  output     {out}: the current objects are those {out}/{remote.MANIFEST_NAME} names "
+            f"(docclean parts {out} documents lists a table's)"
+        )
+    else:
+        lines.append(f"  output     {out}/{{{','.join(store.TABLES)}}}/ and {store.SUMMARY_NAME}")
     return "\n".join(lines)
 
 

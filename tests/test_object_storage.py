@@ -137,8 +137,13 @@ def test_one_writer_per_output_url(s3, tmp_path, capsys, monkeypatch):
         holder.join()
     # A lease whose holder died (expired, not renewed) is taken over.
     objects.put(lease.LEASE_NAME, json.dumps({"token": "x", "holder": "a crashed run", "expires": 0}).encode())
+    capsys.readouterr()
     assert main(["run", "--raw", str(raw), "--out", out_url]) == 0
     assert manifest(fs, bucket)["run"] == 1
+    # The closing line names what exists there: the manifest, not a summary.json the bucket does not hold.
+    closing = capsys.readouterr().out
+    assert f"{out_url}/{remote.MANIFEST_NAME}" in closing and "summary.json" not in closing
+    assert not fs.exists(f"{bucket}/clean/summary.json")
 
 
 def test_a_commit_by_another_writer_is_never_overwritten(s3, tmp_path, monkeypatch):

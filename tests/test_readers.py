@@ -29,6 +29,28 @@ def test_load_dataset_reads_each_table_by_name(tmp_path, monkeypatch):
     assert card.startswith("---\nconfigs:\n") and "run 2" in card
 
 
+def test_load_dataset_reads_a_table_that_had_no_rows_at_first(tmp_path, monkeypatch):
+    """A run with nothing to reject writes a rejects part with no row group (an empty row group breaks
+    `datasets`); once a later run rejects something, that empty part goes."""
+    import pyarrow.parquet as pq
+
+    datasets = __import__("datasets")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.txt").write_text("国务院新闻办公室今天举行新闻发布会，介绍今年春运的总体安排。", encoding="utf-8")
+    out = tmp_path / "clean"
+    run_pipeline(raw, out)
+    (empty,) = store.parts(out, "rejects")
+    assert pq.ParquetFile(empty).metadata.num_row_groups == 0 and store.read_table(out, "rejects").num_rows == 0
+    (raw / "scan.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    run_pipeline(raw, out)
+    assert empty not in store.parts(out, "rejects")
+    rejects = datasets.load_dataset(str(out), "rejects", split="train", cache_dir=str(tmp_path / "cache"))
+    assert rejects["source_path"] == ["scan.txt"] and rejects["reason"] == ["binary"]
+
+
 def test_pandas_keeps_the_exact_types_and_summary_json_keeps_chinese(tmp_path):
     import pandas as pd
 

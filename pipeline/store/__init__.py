@@ -41,5 +41,6 @@ from pipeline.store.layout import (  # noqa: F401 - the package's reading API
     recover,
     remove_unfinished,
     temp_path,
+    write_parquet,
     write_text_temp,
 )

@@ -277,6 +277,18 @@ def temp_path(final: Path) -> Path:
     return final.parent / f".{final.name}.{uuid.uuid4().hex[:8]}{TEMP_SUFFIX}"
 
 
+def write_parquet(table: pa.Table, path: Path) -> None:
+    """``table`` as a Parquet file; an empty table as a file with no row group.
+
+    An empty row group (what ``pq.write_table`` makes of 0 rows) breaks readers that
+    batch by row group: Hugging Face ``datasets`` fails on it ("BatchSize must be
+    greater than 0"); a file with no row group reads as 0 rows everywhere.
+    """
+    with pq.ParquetWriter(path, table.schema, compression=COMPRESSION) as writer:
+        if table.num_rows:
+            writer.write_table(table)
+
+
 def write_text_temp(final: Path, text: str) -> Path:
     final.parent.mkdir(parents=True, exist_ok=True)
     temp = temp_path(final)

@@ -123,7 +123,7 @@ class _PartWriter:
                 return None
             self.final.parent.mkdir(parents=True, exist_ok=True)
             self.temp = store.temp_path(self.final)
-            pq.write_table(self.schema.empty_table(), self.temp, compression=COMPRESSION)
+            store.write_parquet(self.schema.empty_table(), self.temp)
             store.fsync_file(self.temp)
             return self.temp
         self.writer.close()
@@ -155,7 +155,7 @@ def _rewrite(part: Path, keep: pa.Array, done: Published) -> None:
         done.delete.append(part)
         return
     temp = store.temp_path(part)
-    pq.write_table(kept, temp, compression=COMPRESSION)
+    store.write_parquet(kept, temp)
     store.fsync_file(temp)
     done.replace.append((temp, part))
 
@@ -256,6 +256,9 @@ def publish(
             temp = writer.finish(even_if_empty=not remaining)
             if temp is not None:
                 done.replace.append((temp, writer.final))
+                if writer.rows:
+                    # The empty part an earlier run wrote only so that the table had a file has done its work.
+                    done.delete.extend(p for p in remaining if pq.ParquetFile(p).metadata.num_rows == 0)
             done.rows[name] = writer.rows
     except BaseException:
         for writer in writers.values():

@@ -19,11 +19,10 @@ from typing import Sequence
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from pipeline.core.document import Document
 from pipeline.dedup.signature import MinHashSettings
-from pipeline.store.layout import COMPRESSION, STAGED_SUFFIX, STAGING_PREFIX, read_ahead, read_part
+from pipeline.store.layout import STAGED_SUFFIX, STAGING_PREFIX, read_ahead, read_part, write_parquet
 from pipeline.store.rows import document_table, reject_table
 
 
@@ -180,7 +179,7 @@ def save_support(staging: Staging, support: pa.Table) -> Path:
     """Keep the template support that goes with the output until publish copies it there (the driver need not hold it)."""
     final = staging.path / SUPPORT_NAME
     # Parquet, as publish copies it into the output.
-    _replace_with(final, lambda temp: pq.write_table(support, temp, compression=COMPRESSION))
+    _replace_with(final, lambda temp: write_parquet(support, temp))
     return final
 
 
