@@ -112,3 +112,20 @@ def test_an_unreadable_jsonl_date_is_flagged_not_dropped(tmp_path, config):
     path = write(tmp_path / "feed.jsonl", json.dumps({"text": "正文。", "date": "昨天下午"}, ensure_ascii=False))
     (doc,) = read_file(path, tmp_path, config)[0]
     assert doc.date is None and doc.flags == ("date_unparsed",)
+
+
+def test_a_jsonl_time_of_day_is_kept_and_a_dropped_zone_is_flagged(tmp_path, config):
+    import datetime
+
+    from pipeline.chain import clean_records
+
+    records = [
+        {"text": "国务院新闻办公室今天举行新闻发布会。", "date": "2024-03-05T08:30:00+08:00"},
+        {"text": "国务院新闻办公室明天举行新闻发布会。", "date": "2024-03-05 09:15"},
+        {"text": "国务院新闻办公室后天举行新闻发布会。", "date": "2024-03-05"},
+    ]
+    path = write(tmp_path / "feed.jsonl", "\n".join(json.dumps(r, ensure_ascii=False) for r in records))
+    zoned, local, day = clean_records(read_file(path, tmp_path, config)[0], config)
+    assert zoned.published_at == datetime.datetime(2024, 3, 5, 8, 30) and "time_zone_dropped" in zoned.flags
+    assert local.published_at == datetime.datetime(2024, 3, 5, 9, 15) and "time_zone_dropped" not in local.flags
+    assert day.published_at is None and day.date == datetime.date(2024, 3, 5) and not day.flags

@@ -84,6 +84,9 @@ FLAG_REFLOWED = "hard_wraps_joined"
 # The bytes were not UTF-8 and no candidate encoding gave plausible text
 # (`pipeline.read.decoding.plausible`): the text is the likeliest decode, kept, but a guess.
 FLAG_ENCODING_UNCERTAIN = "encoding_uncertain"
+# A JSONL date string gave its time with a zone (2024-03-05T08:30:00+08:00, ...Z): published_at
+# holds the time as written, the zone is not kept (the column has none).
+FLAG_TIME_ZONE_DROPPED = "time_zone_dropped"
 
 FLAGS = (
     FLAG_BOM_REMOVED,
@@ -98,6 +101,7 @@ FLAGS = (
     FLAG_FIELD_UNREADABLE,
     FLAG_REFLOWED,
     FLAG_ENCODING_UNCERTAIN,
+    FLAG_TIME_ZONE_DROPPED,
 )
 
 

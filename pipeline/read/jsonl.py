@@ -25,11 +25,12 @@ import re
 from typing import Any, Callable, Iterable, Iterator
 
 from pipeline.core.config import Config
-from pipeline.core.dates import parse_date
+from pipeline.core.dates import find_dates, parse_date
 from pipeline.core.document import (
     FLAG_DATE_UNPARSED,
     FLAG_FIELD_UNREADABLE,
     FLAG_LONE_SURROGATE,
+    FLAG_TIME_ZONE_DROPPED,
     REJECT_EMPTY,
     REJECT_MALFORMED_JSON,
     REJECT_MISSING_TEXT,
@@ -244,6 +245,12 @@ def read_fields(value: dict) -> tuple[dict[str, Any], list[str], dict[str, Any]]
             unused.add(key)
         else:
             fields[field_name] = parsed
+            if field_name == "date" and isinstance(item, str):
+                published_at, zoned = read_time(item)
+                if published_at is not None:
+                    fields["published_at"] = published_at
+                if zoned:
+                    flags.append(FLAG_TIME_ZONE_DROPPED)
     extra = {k: v for k, v in value.items() if k not in (TEXT_KEY, HTML_KEY) and (k not in JSONL_FIELDS or k in unused)}
     return fields, flags, extra
 
@@ -324,6 +331,26 @@ def read_date(item: Any) -> datetime.date | None:
         except (OverflowError, OSError, ValueError):
             return None
     return None
+
+
+def read_time(item: str) -> tuple[datetime.datetime | None, bool]:
+    """The date and time of day a date string gives (None without a time), and whether a time zone followed it.
+
+    The time is kept as written (the ``published_at`` column holds local times, no zone).
+
+    >>> read_time("2024-03-05T08:30:00+08:00"), read_time("2024-03-05 08:30"), read_time("2024-03-05")
+    ((datetime.datetime(2024, 3, 5, 8, 30), True), (datetime.datetime(2024, 3, 5, 8, 30), False), (None, False))
+    """
+    found = find_dates(item)
+    if not found or found[0].time is None:
+        return None, False
+    return found[0].published_at, bool(_ZONE_AFTER_TIME.match(item, found[0].end))
+
+
+# What may follow an ISO or written time to name its zone: Z, an offset, a zone's name.
+_ZONE_AFTER_TIME = re.compile(
+    r"\s*(?:Z\b|[+-]\d{2}(?::?\d{2})?\b|(?i:GMT|UTC|CST|EST|EDT|PST|PDT|BST|CET|JST)\b|北京时间)"
+)
 
 
 READERS: dict[str, Callable[[Any], Any]] = {
