@@ -1,4 +1,4 @@
-"""``bench/run.py --scale N [N ...]``: does the cleaning lose article lines as the corpus grows?
+"""``python -m bench.run --scale N [N ...]``: does the cleaning lose article lines as the corpus grows?
 
 A cleaner that learns page furniture from lines recurring at the edges of many
 articles sees more recurring lines the bigger the corpus: labels (核心阅读), credits

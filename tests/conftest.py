@@ -16,6 +16,13 @@ SAMPLE_RAW = ROOT / "data" / "raw"
 SAMPLE_PAGE = SAMPLE_RAW / "000_087269b42eb169e9.txt"
 
 
+def child_env() -> dict[str, str]:
+    """The environment of a test's child Python: the repository root and tests/ on its path
+    (`from conftest import ...`, `from pipeline ...`), set by the environment, not by the child's code."""
+    path = [str(ROOT / "tests"), str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
+
+
 def load_cases(file: str, table: str) -> list[dict]:
     with (CASES / file).open("rb") as handle:
         return tomllib.load(handle)[table]

@@ -19,14 +19,13 @@ import time
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import ROOT, SAMPLE_RAW, read_tables, run_pipeline
+from conftest import ROOT, SAMPLE_RAW, child_env, read_tables, run_pipeline
 
 from pipeline import store
 
 KILLED_RUN = textwrap.dedent(
     """
     import os, signal, sys
-    sys.path.insert(0, "tests")
     from pathlib import Path
     from conftest import run_pipeline
     from pipeline import chain, store
@@ -107,6 +106,7 @@ def test_a_run_killed_midway_leaves_readable_output_and_the_next_run_completes(
     result = subprocess.run(
         [sys.executable, "-c", KILLED_RUN, str(raw), str(out), point, str(nth)],
         cwd=ROOT,
+        env=child_env(),
         capture_output=True,
         text=True,
         timeout=120,
@@ -141,6 +141,7 @@ def test_a_run_stopped_by_sigterm_while_it_writes(tmp_path, uninterrupted):
         child = subprocess.Popen(
             [sys.executable, "-c", KILLED_RUN, str(raw), str(out), "staging", "0"],
             cwd=ROOT,
+            env=child_env(),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

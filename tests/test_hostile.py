@@ -15,7 +15,7 @@ import zipfile
 from collections import Counter
 
 import pytest
-from conftest import ROOT, SAMPLE_PAGE, run_pipeline
+from conftest import ROOT, SAMPLE_PAGE, child_env, run_pipeline
 
 from pipeline import store
 from pipeline.core.config import Config
@@ -172,7 +172,6 @@ HUGE_RUN = textwrap.dedent(
     """
     import resource, sys
     from pathlib import Path
-    sys.path.insert(0, "tests")
     from conftest import run_pipeline
     from pipeline.core.config import Config
     summary = run_pipeline(Path(sys.argv[1]), Path(sys.argv[2]), Config(max_file_bytes=8 << 20))
@@ -207,6 +206,7 @@ def test_a_200_mb_single_line_is_rejected_in_bounded_memory(tmp_path):
         result = subprocess.run(
             [sys.executable, "-c", HUGE_RUN, str(folder), str(out)],
             cwd=ROOT,
+            env=child_env(),
             capture_output=True,
             text=True,
             timeout=300,

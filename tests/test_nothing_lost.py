@@ -15,7 +15,7 @@ import time
 import tracemalloc
 
 import pytest
-from conftest import ROOT, SAMPLE_PAGE, SAMPLE_RAW, read_tables, run_pipeline
+from conftest import ROOT, SAMPLE_PAGE, SAMPLE_RAW, child_env, read_tables, run_pipeline
 
 from pipeline import store
 from pipeline.chain import clean_files, clean_records
@@ -109,7 +109,6 @@ def test_a_poisoned_jsonl_line_costs_only_that_line(tmp_path):
 RUN_IN_CHILD = textwrap.dedent(
     """
     import json, sys
-    sys.path.insert(0, "tests")
     from pathlib import Path
     from conftest import run_pipeline
     from pipeline.core.config import Config
@@ -123,6 +122,7 @@ def run_bounded(raw, out, options=None, timeout=120):
     result = subprocess.run(
         [sys.executable, "-c", RUN_IN_CHILD, str(raw), str(out), json.dumps(options or {})],
         cwd=ROOT,
+        env=child_env(),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -557,7 +557,6 @@ def test_articles_that_share_a_long_footer_are_not_duplicates(tmp_path):
 KILLABLE_RUN = textwrap.dedent(
     """
     import sys, threading
-    sys.path.insert(0, ".")
     from pipeline.core.config import Config
     from pipeline.run import execute
     if __name__ == "__main__":
@@ -608,7 +607,9 @@ def test_workers_die_with_a_run_that_is_killed(tmp_path, caller, helpers_at_leas
         )
     script = tmp_path / "run.py"
     script.write_text(KILLABLE_RUN, encoding="utf-8")
-    run = subprocess.Popen([sys.executable, str(script), str(raw), str(tmp_path / "clean"), caller], cwd=ROOT)
+    run = subprocess.Popen(
+        [sys.executable, str(script), str(raw), str(tmp_path / "clean"), caller], cwd=ROOT, env=child_env()
+    )
     helpers = []
     try:
         deadline = time.monotonic() + 60

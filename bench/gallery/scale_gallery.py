@@ -13,7 +13,7 @@ should take about two minutes; not run here).
 
 Output: OUT/raw/<layout>/NNNNNN<suffix>, OUT/truth.jsonl (layouts' truth dicts, plus
 ``extras``: what the article carries, see real_articles), OUT/gallery.json (counts).
-Score a docclean run with ``bench/gallery/layout_eval.py OUT/out OUT/truth.jsonl --losses``.
+Score a docclean run with ``python -m bench.gallery.layout_eval OUT/out OUT/truth.jsonl --losses``.
 """
 
 from __future__ import annotations
