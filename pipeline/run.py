@@ -28,6 +28,7 @@ import pyarrow as pa
 from pipeline import store
 from pipeline.chain import clean_staged_batch, read_batch_pages
 from pipeline.core.config import Config
+from pipeline.core.schema import SCHEMA_VERSION
 from pipeline.core.stages import StageStats
 from pipeline.dedup import clusters, index
 from pipeline.executors.base import Executor
@@ -37,8 +38,8 @@ from pipeline.learn.support import TemplateCounts, support_of
 from pipeline.read import ledger
 from pipeline.read.ingest import PathList
 from pipeline.read.raw_folders import admitted, placed
+from pipeline.store import delta, remote, report
 from pipeline.store import publish as publishing
-from pipeline.store import remote, report
 from pipeline.store.objects import is_url
 from pipeline.store.staging import Staging, open_staging, save_support, template_texts
 
@@ -165,6 +166,11 @@ def opened(
             raw_path, out_path = raw_path.absolute(), out_path.absolute()
         with store.locked(out_path, config.lock_wait_seconds, on_wait=on_wait):
             notes += [f"{note} in {places.out_name}" for note in store.recover(out_path)]
+            if places.remote is None:
+                last = store.read_summary(out_path)
+                if last is not None and last.get("schema_version") == SCHEMA_VERSION:
+                    # A run cut short between its commit and its Delta log: the log catches up.
+                    delta.sync_output(out_path, int(last.get("run") or 0))
             roots = admitted(raw_path, out_path, config, full, add_raw, places.raw_name)
             run = Run(
                 raw=raw_path,
@@ -392,7 +398,7 @@ def publish(run: Run) -> dict[str, Any]:
 def commit(run: Run, summary: dict[str, Any]) -> dict[str, Any]:
     """Make the whole run visible at once, its report beside the tables."""
     summary["seconds"] = round(time.perf_counter() - run.started, 3)
-    committed = publishing.commit(run.staging, summary, run.published)
+    committed = publishing.commit(run.staging, summary, run.published, delta_log=run.remote is None)
     if run.remote is not None:
         # The local copy is committed; the run is visible at the URL once its manifest is.
         run.remote.push(committed["run"])

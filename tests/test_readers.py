@@ -51,6 +51,37 @@ def test_load_dataset_reads_a_table_that_had_no_rows_at_first(tmp_path, monkeypa
     assert rejects["source_path"] == ["scan.txt"] and rejects["reason"] == ["binary"]
 
 
+def test_load_dataset_gives_the_latest_run_of_this_output_with_one_cache(tmp_path, monkeypatch):
+    """`datasets` caches by the card: each run, and each output of the same name, must be a new cache entry."""
+    datasets = __import__("datasets")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    cache = str(tmp_path / "cache")
+
+    def loaded(out):
+        return sorted(datasets.load_dataset(str(out), "documents", split="train", cache_dir=cache)["doc_id"])
+
+    def expected(out):
+        return sorted(store.read_table(out, "documents").column("doc_id").to_pylist())
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy2(SAMPLE_RAW / "000_087269b42eb169e9.txt", raw)
+    out = tmp_path / "a" / "clean"
+    run_pipeline(raw, out)
+    assert loaded(out) == expected(out)
+    (raw / "more.txt").write_text("国务院新闻办公室今天举行新闻发布会，介绍今年春运的总体安排。", encoding="utf-8")
+    run_pipeline(raw, out)
+    assert loaded(out) == expected(out) and len(expected(out)) == 2
+
+    # Another output also named "clean", from other pages, read through the same cache.
+    other_raw = shutil.copytree(SAMPLE_RAW / "rmrb", tmp_path / "other")
+    other = tmp_path / "b" / "clean"
+    run_pipeline(other_raw, other)
+    assert loaded(other) == expected(other) != expected(out)
+    assert loaded(out) == expected(out)
+
+
 def test_pandas_keeps_the_exact_types_and_summary_json_keeps_chinese(tmp_path):
     import pandas as pd
 

@@ -5,7 +5,7 @@
 this package are the writing side: `staging` (a run's batches before they
 are decided), `rows` and `publish` (the parts a run adds and the rows it
 changes), `report` (the run summary), and object storage (`objects`,
-`remote`, `lease`, `allowed_roots`).
+`remote`, `lease`, `allowed_roots`), and the Delta Lake log of each table (`delta`).
 """
 
 from pipeline.store.layout import (  # noqa: F401 - the package's reading API
@@ -40,6 +40,7 @@ from pipeline.store.layout import (  # noqa: F401 - the package's reading API
     read_table,
     recover,
     remove_unfinished,
+    rewritten_path,
     temp_path,
     write_parquet,
     write_text_temp,

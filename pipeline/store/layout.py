@@ -156,6 +156,15 @@ def part_path(out_dir: Path, table: str, run: int) -> Path:
     return out_dir / table / f"part-{run:06d}.parquet"
 
 
+def rewritten_path(part: Path, run: int) -> Path:
+    """The name of an earlier part rewritten by ``run``: its first run's name, and the run that rewrote it.
+
+    >>> rewritten_path(Path("documents/part-000001.r000003.parquet"), 5).name
+    'part-000001.r000005.parquet'
+    """
+    return part.with_name(f"{part.name[: len('part-000000')]}.r{run:06d}.parquet")
+
+
 def parts(out_dir: Path, table: str) -> list[Path]:
     """The parts of one table as the last commit made them, in run order.
 

@@ -17,7 +17,7 @@ import shutil
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -28,7 +28,7 @@ from pipeline.core.schema import DOCUMENTS, DUPLICATES, EDGES, REJECTS
 from pipeline.dedup.clusters import Clustering, Earlier
 from pipeline.dedup.signature import MinHashSettings
 from pipeline.read import ledger
-from pipeline.store import report
+from pipeline.store import delta, report
 from pipeline.store.layout import COMPRESSION, LEDGER, RUNS, SUMMARY_NAME, TABLES, TEMPLATES
 from pipeline.store.report import LARGEST_CLUSTERS
 from pipeline.store.rows import as_duplicates
@@ -54,6 +54,7 @@ class Published:
     flags: collections.Counter = field(default_factory=collections.Counter)
     titles: dict[str, tuple[str | None, str]] = field(default_factory=dict)
     totals: dict[str, int] = field(default_factory=dict)
+    run: int = 0
 
     def discard(self) -> None:
         """Remove every temp file prepared (the run is not committed)."""
@@ -148,16 +149,21 @@ def _lookup(changes: pa.Table, ids: pa.ChunkedArray | pa.Array) -> pa.Table:
 
 
 def _rewrite(part: Path, keep: pa.Array, done: Published) -> None:
-    """Rewrite one earlier part without the rows ``keep`` drops (or delete it if none stay)."""
+    """Rewrite one earlier part without the rows ``keep`` drops, under a new name (or delete it if none stay).
+
+    A part is never changed in place: the Delta log (`pipeline.store.delta`)
+    of an earlier version still names it, with its size and row count.
+    """
     table = pq.read_table(part)
     kept = table.filter(keep)
+    done.delete.append(part)
     if kept.num_rows == 0:
-        done.delete.append(part)
         return
-    temp = store.temp_path(part)
+    final = store.rewritten_path(part, done.run)
+    temp = store.temp_path(final)
     store.write_parquet(kept, temp)
     store.fsync_file(temp)
-    done.replace.append((temp, part))
+    done.replace.append((temp, final))
 
 
 def publish(
@@ -191,7 +197,7 @@ def publish(
     }
     writing = ThreadPoolExecutor(1, thread_name_prefix="docclean-write")
     writers = {name: _PartWriter(store.part_path(out, name, run), schema, writing) for name, schema in schemas.items()}
-    done = Published()
+    done = Published(run=run)
     wanted = {kept for kept, _, _ in clustering.clusters[:LARGEST_CLUSTERS]}
     wanted_ids = pa.array(sorted(wanted), pa.string())
     try:
@@ -288,14 +294,24 @@ def _copies_of_earlier(decisions: pa.Table) -> int:
     return len(kept) - pc.sum(pc.is_in(kept, value_set=decisions.column("doc_id"))).as_py() if len(kept) else 0
 
 
-def commit(staging: Staging, summary: dict[str, Any], published: Published) -> dict[str, Any]:
-    """Write the run report beside the tables and make the whole run visible at once."""
+def commit(staging: Staging, summary: dict[str, Any], published: Published, delta_log: bool = True) -> dict[str, Any]:
+    """Write the run report beside the tables and make the whole run visible at once.
+
+    With ``delta_log`` the Delta log of each table then follows the commit
+    (`pipeline.store.delta`), and the report names the version it gets; an
+    output at a URL has its log written there instead (`pipeline.store.remote`).
+    """
     out = staging.out_dir
     if store.pending(out):
         # An earlier attempt got as far as deciding the commit: finish that one.
         store.finish_pending(out)
         shutil.rmtree(staging.path, ignore_errors=True)
+        if delta_log:
+            delta.sync_output(out, summary["run"])
         return summary
+    if delta_log:
+        after = committed_parts(out, published.replace, published.delete, tuple(delta.DELTA_TABLES))
+        summary["delta_versions"] = delta.sync_local(out, summary["run"], after, commit=False)
     text = json.dumps(summary, ensure_ascii=False, indent=2, default=str) + "\n"
     run_file = out / RUNS / f"run-{summary['run']:06d}.json"
     replace = [*published.replace, (store.write_text_temp(run_file, text), run_file)]
@@ -303,6 +319,8 @@ def commit(staging: Staging, summary: dict[str, Any], published: Published) -> d
     replace.append((store.write_text_temp(out / store.CARD_NAME, report.dataset_card(summary)), out / store.CARD_NAME))
     store.commit(out, replace, published.delete)
     shutil.rmtree(staging.path, ignore_errors=True)
+    if delta_log:
+        delta.sync_output(out, summary["run"])
     return summary
 
 
@@ -407,11 +425,21 @@ def _titles(out: Path, ids: set[str]) -> dict[str, tuple[str | None, str]]:
     return found
 
 
+def committed_parts(out: Path, replace: list, delete: list, names: Sequence[str] = TABLES) -> dict[str, list[Path]]:
+    """The parts of each table once a commit of ``replace`` (temp, final) and ``delete`` is applied, by final name."""
+    finals = {final for _, final in replace}
+    return {
+        name: sorted(
+            {p for p in store.parts(out, name) if p not in delete} | {f for f in finals if f.parent == out / name}
+        )
+        for name in names
+    }
+
+
 def _totals_after(out: Path, replace: list, delete: list) -> dict[str, int]:
     """Rows in each table once the commit is applied."""
     pending = {final: temp for temp, final in replace}
-    totals = {}
-    for name in ("documents", "duplicates", "rejects"):
-        finals = {p for p in store.parts(out, name) if p not in delete} | {f for f in pending if f.parent.name == name}
-        totals[name] = sum(pq.ParquetFile(pending.get(f, f)).metadata.num_rows for f in finals)
-    return totals
+    after = committed_parts(out, replace, delete, ("documents", "duplicates", "rejects"))
+    return {
+        name: sum(pq.ParquetFile(pending.get(f, f)).metadata.num_rows for f in finals) for name, finals in after.items()
+    }

@@ -39,6 +39,7 @@ import pyarrow.parquet as pq
 import xxhash
 
 from pipeline import store
+from pipeline.store import delta
 from pipeline.store.layout import OutputError
 from pipeline.store.lease import Lease, leased
 from pipeline.store.objects import Conflict, Objects, check_reachable, describe_failure, filesystem, is_url, normalized
@@ -161,7 +162,8 @@ def _published(copy: Path) -> list[str]:
     for path in copy.rglob("*"):
         rel = path.relative_to(copy).as_posix()
         if path.is_file() and not any(
-            part.startswith(".") or part.endswith(store.TEMP_SUFFIX) for part in rel.split("/")
+            part.startswith(".") or part.endswith(store.TEMP_SUFFIX) or part == delta.LOG_NAME
+            for part in rel.split("/")
         ):
             found.append(rel)
     return sorted(found)
@@ -255,6 +257,30 @@ class RemoteOutput:
                     "give an empty prefix or one an earlier docclean run wrote (--out)"
                 )
 
+    def _table_url(self, name: str) -> str:
+        # delta-rs names S3 s3:// (s3a:// is Hadoop's name for the same store).
+        return f"s3://{self.url.split('://', 1)[1].rstrip('/')}/{name}"
+
+    def _delta_files(self, files: dict[str, dict[str, Any]]) -> dict[str, tuple[list[delta.DataFile], dict]]:
+        """Each Delta table's objects (`delta.DataFile`, paths under the table's prefix), and the options that reach it.
+
+        S3 only: delta-rs is given the credentials docclean uses there; other
+        stores get no Delta log (their tables are read through the manifest).
+        """
+        if not self.url.startswith(("s3://", "s3a://")):
+            return {}
+        options = delta.s3_storage_options()
+        stamp = int(datetime.datetime.now(datetime.timezone.utc).timestamp() * 1000)
+        logs = {}
+        for name in delta.DELTA_TABLES:
+            found = []
+            for rel, entry in sorted(files.items()):
+                if rel.startswith(f"{name}/part-") and rel.endswith(".parquet"):
+                    rows = pq.ParquetFile(self.copy / rel).metadata.num_rows
+                    found.append(delta.DataFile(entry["object"][len(name) + 1 :], entry["size"], rows, stamp))
+            logs[name] = (found, options)
+        return logs
+
     def push(self, run: int) -> dict[str, Any]:
         """Upload what the run changed, then commit the new manifest; return it."""
         record = _load_json(self.record_path).get("files", {})
@@ -275,12 +301,18 @@ class RemoteOutput:
                 [f"{self.objects.root}/{files[rel]['object']}" for rel in upload],
             )
         now = {entry["object"] for entry in files.values()}
+        logs = self._delta_files(files)
         manifest = {
             "format": MANIFEST_FORMAT,
             "run": run,
             "committed_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "files": files,
             "retired": sorted(before - now),
+            # The version each table's Delta log gets for this run (`pipeline.store.delta`).
+            "delta_versions": {
+                name: delta.sync(self._table_url(name), found, delta.DELTA_TABLES[name], run, options, commit=False)
+                for name, (found, options) in logs.items()
+            },
         }
         if self.lease is not None and self.lease.lost:
             raise OutputError(
@@ -296,6 +328,9 @@ class RemoteOutput:
                 f"another run committed to {self.url} while this one ran; this run's objects are "
                 "not listed and nothing it wrote is visible. Run again"
             ) from None
+        # The logs follow the manifest; a crash before they do is made good by the next run's push.
+        for name, (found, options) in logs.items():
+            delta.sync(self._table_url(name), found, delta.DELTA_TABLES[name], run, options)
         # Readers still on the manifest before last have had a whole run to finish.
         for name in sorted(set(self.manifest.get("retired", [])) - now):
             self.objects.delete(name)

@@ -8,6 +8,7 @@ the tables), `count_rows` (a flat table, for a Prefect table artifact) and
 from __future__ import annotations
 
 import datetime
+import json
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -265,11 +266,16 @@ def dataset_card(summary: dict[str, Any]) -> str:
     """The output's README.md: a Hugging Face dataset card whose ``configs`` name each table's files.
 
     The tables have different columns, so a reader must load one at a time;
-    the card tells `datasets` (and people) which files make which table.
+    the card tells `datasets` (and people) which files make which table. Each
+    config's ``description`` names this run of this output: `datasets` keys
+    its cache on the card's configs, so a card that stayed the same would
+    give the rows of an earlier run, or of another output of the same name.
     """
     totals = summary.get("totals", {})
+    fingerprint = card_fingerprint(summary)
     configs = "\n".join(
         f'- config_name: {name}\n  data_files: "{name}/*.parquet"'
+        f'\n  description: "docclean run {summary.get("run")}, output {fingerprint}"'
         + ("\n  default: true" if name == "documents" else "")
         for name in CARD_TABLES
     )
@@ -283,17 +289,34 @@ configs:
 Written by docclean run {summary.get("run")} (schema version {SCHEMA_VERSION}): {counts}.
 Every input record is in exactly one table: `documents` (kept articles), `duplicates`
 (copies, with `duplicate_of` naming the kept one) or `rejects` (with a reason).
-`summary.json` and `runs/` describe the runs; `signatures/`, `files/` and `templates/`
-are docclean's own indexes.
+`summary.json` and `runs/` describe the runs; `signatures/`, `edges/`, `files/` and
+`templates/` are docclean's own indexes. `documents`, `duplicates` and `rejects` are
+Delta Lake tables (each folder's `_delta_log/`).
 
 ```python
+OUT = "path/to/this/folder"    # the folder this card is in (run {summary.get("run")} wrote it as {summary.get("out_dir")})
+
 import datasets
-documents = datasets.load_dataset("{summary.get("out_dir")}", "documents", split="train")
+documents = datasets.load_dataset(OUT, "documents", split="train")
+
+import polars as pl            # Delta Lake: the latest run, in one line
+documents = pl.read_delta(f"{{OUT}}/documents")
 
 import pyarrow.dataset as ds   # exact Arrow types
-documents = ds.dataset("{summary.get("out_dir")}/documents").to_table()
+documents = ds.dataset(f"{{OUT}}/documents").to_table()
 
 import pandas as pd            # keeps list and nullable types
-documents = pd.read_parquet("{summary.get("out_dir")}/documents", dtype_backend="pyarrow")
+documents = pd.read_parquet(f"{{OUT}}/documents", dtype_backend="pyarrow")
 ```
 """
+
+
+def card_fingerprint(summary: dict[str, Any]) -> str:
+    """What tells one run of one output from any other, for readers that cache by the card.
+
+    >>> a = card_fingerprint({"out_dir": "clean", "run": 1, "finished_at": "2026-01-01T00:00:00+00:00"})
+    >>> a == card_fingerprint({"out_dir": "clean", "run": 2, "finished_at": "2026-01-01T00:00:00+00:00"})
+    False
+    """
+    key = {k: summary.get(k) for k in ("out_dir", "run", "finished_at", "totals", "delta_versions", "seconds")}
+    return xxhash.xxh3_64_hexdigest(json.dumps(key, sort_keys=True, default=str).encode("utf-8"))

@@ -1,0 +1,167 @@
+"""The output's tables as Delta Lake tables: a transaction log beside the Parquet parts, so any Delta reader reads one run.
+
+Every run ends by bringing each table's ``_delta_log/`` in line with the
+parts docclean committed (locally the parts of `store.parts`, at a URL the
+objects `_manifest.json` lists): one Delta version that adds this run's new
+and rewritten parts and removes those it superseded. A Delta reader
+(``pl.read_delta``, duckdb's ``delta_scan``, Spark, ``DeltaTable(...)``) thus
+reads the latest run's table whole, never a superseded file, with no
+docclean code. The parts themselves are never changed once written (a part
+dedup rewrites gets a new name), so every version of the log stays true.
+
+Why the log follows the commit rather than being it: docclean commits all
+its tables at once (the journal locally, the manifest at a URL), and a Delta
+log commits one table. Docclean's commit stays the one truth; the log is
+brought to it afterwards, and again by the next run if a crash came between
+(`sync` is idempotent: it commits only the difference). Each version's
+commit info names the docclean run (``docclean.run``), and the run report
+(``delta_versions``) names the version of each table, so a reader who needs
+all tables at one run can ask for those versions.
+
+Superseded parts are removed from the log at once; the files go at the
+commit locally, one run later at a URL (`pipeline.store.remote`): that run is
+the retention an older Delta version can still be read in.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline.core.schema import DOCUMENTS, DUPLICATES, REJECTS
+from pipeline.store import layout
+
+# The tables readers query. ``signatures`` and ``edges`` are docclean's own
+# state for later runs (their unsigned integer columns have no Delta type).
+DELTA_TABLES: dict[str, pa.Schema] = {"documents": DOCUMENTS, "duplicates": DUPLICATES, "rejects": REJECTS}
+LOG_NAME = "_delta_log"
+RUN_KEY = "docclean.run"
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """One Parquet file of a table, as the log records it: its path under the table's folder, bytes and rows."""
+
+    path: str
+    size: int
+    rows: int
+    modified_ms: int
+
+
+def local_files(folder: Path, parts: Sequence[Path]) -> list[DataFile]:
+    """The `DataFile` of each committed part of a local table folder (rows from the Parquet footer)."""
+    found = []
+    for part in parts:
+        info = part.stat()
+        rows = pq.ParquetFile(part).metadata.num_rows
+        found.append(DataFile(part.relative_to(folder).as_posix(), info.st_size, rows, info.st_mtime_ns // 1_000_000))
+    return found
+
+
+def sync(
+    table_uri: str,
+    files: Sequence[DataFile],
+    schema: pa.Schema,
+    run: int,
+    storage_options: dict | None = None,
+    *,
+    commit: bool = True,
+) -> int:
+    """Make the latest version of the Delta table at ``table_uri`` hold exactly ``files``; return its version.
+
+    Commits nothing when it already does; with ``commit=False`` only says
+    which version it would be. A table whose schema differs (an output
+    rebuilt with ``--full`` by a newer docclean) gets a version that replaces
+    it whole.
+    """
+    # Imported here: only a run that commits needs delta-rs.
+    from deltalake import DeltaTable, Schema
+    from deltalake.transaction import AddAction, CommitProperties, RemoveAction, create_table_with_add_actions
+
+    delta_schema = Schema.from_arrow(schema)
+    properties = CommitProperties(custom_metadata={RUN_KEY: str(run)})
+
+    def add(file: DataFile) -> AddAction:
+        return AddAction(file.path, file.size, {}, file.modified_ms, True, json.dumps({"numRecords": file.rows}))
+
+    table = (
+        DeltaTable(table_uri, storage_options=storage_options)
+        if DeltaTable.is_deltatable(table_uri, storage_options=storage_options)
+        else None
+    )
+    if table is None or table.schema() != delta_schema:
+        if commit:
+            create_table_with_add_actions(
+                table_uri,
+                delta_schema,
+                [add(f) for f in files],
+                mode="overwrite",
+                storage_options=storage_options,
+                commit_properties=properties,
+            )
+        return 0 if table is None else table.version() + 1
+    current = set(pa.table(table.get_add_actions()).column("path").to_pylist())
+    wanted = {f.path: f for f in files}
+    adding = [add(f) for path, f in sorted(wanted.items()) if path not in current]
+    removing = [RemoveAction(path, True, int(time.time() * 1000)) for path in sorted(current - wanted.keys())]
+    if not adding and not removing:
+        return table.version()
+    if commit:
+        table.create_write_transaction(
+            [*adding, *removing], mode="append", schema=delta_schema, commit_properties=properties
+        )
+    return table.version() + 1
+
+
+def sync_local(out_dir: Path, run: int, parts: dict[str, Sequence[Path]], *, commit: bool = True) -> dict[str, int]:
+    """`sync` each Delta table of a local output to its parts (by table name); its version, by table name."""
+    versions = {}
+    for name, schema in DELTA_TABLES.items():
+        folder = out_dir / name
+        if name not in parts or not (parts[name] or folder.is_dir()):
+            continue
+        if commit:
+            files = local_files(folder, parts[name])
+        else:
+            # Only the names matter to the version; the files are still temp files.
+            files = [DataFile(p.relative_to(folder).as_posix(), 0, 0, 0) for p in parts[name]]
+        versions[name] = sync(str(folder.absolute()), files, schema, run, commit=commit)
+    return versions
+
+
+def sync_output(out_dir: Path, run: int) -> dict[str, int]:
+    """`sync_local` to the parts the last commit left (after a commit, or a crash that came before its log)."""
+    return sync_local(out_dir, run, {name: layout.parts(out_dir, name) for name in DELTA_TABLES})
+
+
+def s3_storage_options(endpoint: str | None = None) -> dict[str, str]:
+    """What delta-rs needs to reach the S3 store docclean reaches: the credentials botocore resolves
+    (environment, profile, instance role), the endpoint and region of the environment.
+
+    One writer at a time is docclean's lease, not a lock table: the log's
+    commits may use plain puts.
+    """
+    import botocore.session
+
+    session = botocore.session.Session()
+    options = {"AWS_S3_ALLOW_UNSAFE_RENAME": "true"}
+    credentials = session.get_credentials()
+    if credentials is not None:
+        frozen = credentials.get_frozen_credentials()
+        options["AWS_ACCESS_KEY_ID"], options["AWS_SECRET_ACCESS_KEY"] = frozen.access_key, frozen.secret_key
+        if frozen.token:
+            options["AWS_SESSION_TOKEN"] = frozen.token
+    options["AWS_REGION"] = session.get_config_variable("region") or "us-east-1"
+    endpoint = endpoint or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        options["AWS_ENDPOINT_URL"] = endpoint
+        if endpoint.startswith("http://"):
+            options["AWS_ALLOW_HTTP"] = "true"
+    return options
