@@ -64,7 +64,15 @@ def command_run(args: argparse.Namespace) -> int:
     shown = for_stream(sys.stderr)
     try:
         with opened(
-            raw, out, config, full=args.full, add_raw=args.add_raw, on_wait=say, progress=shown, executor=executor
+            raw,
+            out,
+            config,
+            full=args.full,
+            add_raw=args.add_raw,
+            on_wait=say,
+            progress=shown,
+            executor=executor,
+            tell=say,
         ) as run:
             say(
                 f"cleaning {raw} -> {out}, {mode}, {where} (set PREFECT_API_URL to run it on your Prefect "
@@ -88,7 +96,7 @@ def run_with_prefect(raw: str, out: str, config: Config, args: argparse.Namespac
         check_api(api)
     if args.cluster:
         dask_cluster.connect(args.cluster).close()
-    with opened(raw, out, config, full=args.full, add_raw=args.add_raw, on_wait=say):
+    with opened(raw, out, config, full=args.full, add_raw=args.add_raw, on_wait=say, tell=say):
         pass
     where = f"the Prefect server at {api}" if api else "a temporary Prefect server (starting it takes ~10 s)"
     say(f"cleaning {raw} -> {out}, {mode}, as the clean-corpus flow on {where}")
@@ -128,7 +136,7 @@ def check_api(api: str) -> None:
 def dry_run(config: Config, args: argparse.Namespace) -> int:
     """The plan (new, changed, unchanged, missing files) and the effective config; nothing is written."""
     notes: list[str] = []
-    with remote.mirrored(args.raw, args.out, notes=notes, writing=False) as places:
+    with remote.mirrored(args.raw, args.out, notes=notes, writing=False, tell=say) as places:
         raw, out = raw_folders.placed(places.raw, places.out)
         roots = raw_folders.admitted(raw, out, config, args.full, args.add_raw, places.raw_name)
         names_from = raw if remote.is_url(roots[0]) else Path(roots[0])

@@ -150,6 +150,7 @@ def opened(
     on_wait: Callable[[str], None] | None = None,
     progress: Progress | None = None,
     executor: Executor | None = None,
+    tell: Callable[[str], None] | None = None,
 ) -> Iterator[Run]:
     """Hold the output for one run: its lock, a clean state, and the checks that come before any reading.
 
@@ -157,10 +158,11 @@ def opened(
     folder) or `store.BusyError` (another run holds the output) before any
     input is read. ``executor`` runs the work elsewhere (`pipeline.executors.dask_cluster.DaskExecutor`;
     default: worker processes here, stopped when the run ends); a distributed one's workers get absolute
-    paths, since their working folder is not ours.
+    paths, since their working folder is not ours. ``tell`` hears how far downloading objects has come
+    (`remote.mirrored`).
     """
     notes: list[str] = []
-    with remote.mirrored(raw, out, config.lock_wait_seconds, on_wait, notes) as places:
+    with remote.mirrored(raw, out, config.lock_wait_seconds, on_wait, notes, tell=tell) as places:
         raw_path, out_path = placed(places.raw, places.out)
         if executor is not None and executor.distributed:
             raw_path, out_path = raw_path.absolute(), out_path.absolute()

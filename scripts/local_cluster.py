@@ -2,6 +2,8 @@
 
 Each process runs in its own process group and is stopped by PID (workers
 first), pass or fail. Used by tests/test_cluster.py and bench/cluster.py.
+
+    python -m scripts.local_cluster --workers 2 --folder /tmp/dask   # prints the address; Ctrl-C or kill stops it all
 """
 
 from __future__ import annotations
@@ -92,6 +94,24 @@ def stop_group(proc: subprocess.Popen, grace: float) -> None:
         proc.wait(timeout=10)
 
 
+def serve_until_stopped(stop) -> None:
+    """Block until SIGINT, SIGTERM or SIGHUP, then call ``stop()``: a ``kill`` of the script must not leave
+    the servers it started running (they are in process groups of their own, out of reach of the signal)."""
+
+    def stopping(signum, frame):
+        raise KeyboardInterrupt
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, stopping)
+    try:
+        while True:
+            signal.pause()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+
+
 def started(folder: Path, workers: int = 2) -> LocalCluster:
     """A scheduler and ``workers`` single-threaded workers, all up; `LocalCluster.stop` ends them."""
     cluster = LocalCluster(folder)
@@ -107,3 +127,24 @@ def started(folder: Path, workers: int = 2) -> LocalCluster:
         cluster.stop()
         raise
     return cluster
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.local_cluster",
+        description="A Dask scheduler and workers on 127.0.0.1 (dashboards too), until Ctrl-C or kill.",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="single-threaded workers to start (default 2)")
+    parser.add_argument("--folder", type=Path, default=Path("/tmp/docclean-dask"), help="logs and worker space")
+    args = parser.parse_args(argv)
+    args.folder.mkdir(parents=True, exist_ok=True)
+    cluster = started(args.folder, args.workers)
+    print(f"scheduler {cluster.address} with {args.workers} workers; logs in {args.folder}", flush=True)
+    print(f"docclean run --raw RAW --out OUT --cluster {cluster.address}", flush=True)
+    serve_until_stopped(cluster.stop)
+
+
+if __name__ == "__main__":
+    main()

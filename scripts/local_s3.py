@@ -6,7 +6,7 @@ that wrong credentials are really refused), waits until an object can be
 written and read back, and returns a handle whose ``env`` holds the AWS
 variables that reach it. `LocalS3.stop` ends it.
 
-    python -m scripts.local_s3 /tmp/s3    # run one by hand; Ctrl-C stops it
+    python -m scripts.local_s3 /tmp/s3    # run one by hand; prints `export` lines; Ctrl-C or kill stops it
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from scripts.local_cluster import stop_group
+from scripts.local_cluster import serve_until_stopped, stop_group
 
 WEED = str(Path(sys.executable).with_name("weed"))
 KEY, SECRET = "docclean-test", "docclean-test-secret"
@@ -145,8 +145,11 @@ if __name__ == "__main__":
     where = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/docclean-s3")
     where.mkdir(parents=True, exist_ok=True)
     s3 = started(where)
-    print(" ".join(f"{k}={v}" for k, v in s3.env.items()), flush=True)
-    try:
-        s3.proc.wait()
-    except KeyboardInterrupt:
-        s3.stop()
+    # For the shell that runs docclean: eval "$(python -m scripts.local_s3 DIR | head -4)" or copy them.
+    print("\n".join(f"export {k}={v}" for k, v in s3.env.items()), flush=True)
+    print(
+        f'# SeaweedFS S3 on {s3.endpoint}, data in {where}; make a bucket with: python -c "import s3fs; '
+        "s3fs.S3FileSystem().mkdir('corpus')\" (with the variables above exported)",
+        flush=True,
+    )
+    serve_until_stopped(s3.stop)

@@ -90,8 +90,10 @@ def test_a_deployment_run_uses_only_its_allowed_roots(prefect_harness, raw, tmp_
     from pipeline.store.layout import OutputError
 
     monkeypatch.setenv("DOCCLEAN_ALLOWED_ROOTS", str(tmp_path / "allowed"))
-    with pytest.raises(OutputError, match="outside the folders this deployment may use"):
+    with pytest.raises(OutputError, match="outside the folders this deployment may use") as refused:
         clean_corpus(raw_dir=str(raw), out_dir=str(tmp_path / "allowed" / "clean"))
+    # Where to add the root: the deployment's own env, which wins over the worker's.
+    assert "job_variables.env, which overrides the worker's environment" in str(refused.value)
     escape = tmp_path / "allowed" / ".." / "clean"
     with pytest.raises(OutputError, match="outside"):
         clean_corpus(raw_dir=str(tmp_path / "allowed"), out_dir=str(escape))

@@ -15,7 +15,7 @@ import threading
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from conftest import SAMPLE_RAW, read_tables, run_pipeline
+from conftest import SAMPLE_PAGE, SAMPLE_RAW, read_tables, run_pipeline
 
 from flows.cli import main
 from pipeline.core.config import Config
@@ -168,7 +168,8 @@ def test_a_commit_by_another_writer_is_never_overwritten(s3, tmp_path, monkeypat
 
 
 @pytest.mark.parametrize(
-    "case", ["wrong credentials", "missing bucket", "unreachable", "scheme not installed", "unknown scheme"]
+    "case",
+    ["wrong credentials", "no credentials", "missing bucket", "unreachable", "scheme not installed", "unknown scheme"],
 )
 def test_a_url_that_cannot_be_used_is_one_line_and_exit_2_before_any_work(s3, tmp_path, capsys, monkeypatch, case):
     fs, bucket = s3
@@ -181,6 +182,12 @@ def test_a_url_that_cannot_be_used_is_one_line_and_exit_2_before_any_work(s3, tm
     }.get(case, f"s3://{bucket}/clean")
     if case == "wrong credentials":
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
+    if case == "no credentials":
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+        monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+        monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     if case == "unreachable":
         from scripts.local_cluster import free_port
 
@@ -191,6 +198,7 @@ def test_a_url_that_cannot_be_used_is_one_line_and_exit_2_before_any_work(s3, tm
         assert err.startswith("docclean: error: ") and err.count("\n") == 1, err
         expected = {
             "wrong credentials": "denied",
+            "no credentials": "no credentials were found",
             "missing bucket": "does not exist",
             "unreachable": "cannot reach",
             "scheme not installed": "not installed",
@@ -233,3 +241,25 @@ def test_the_cluster_reads_raw_pages_from_a_bucket(s3, dask_cluster, tmp_path):
     )
     run_pipeline(raw, tmp_path / "local", Config.from_mapping({"batch_size": 3}))
     same_tables(out_url, tmp_path / "local")
+
+
+def test_downloading_raw_objects_says_how_far_it_has_come(s3, tmp_path, capsys, monkeypatch):
+    """Minutes of downloads at 100,000 objects: the terminal says so from the start, not only once pages are read."""
+    fs, bucket = s3
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    page = SAMPLE_PAGE.read_text(encoding="utf-8")
+    for n in range(12):
+        (raw / f"p{n:02d}.txt").write_text(f"第{n}篇 " + page[n * 40 : n * 40 + 900], encoding="utf-8")
+    upload(fs, raw, f"{bucket}/raw")
+    monkeypatch.setattr(remote, "DOWNLOAD_CHUNK", 5)
+    monkeypatch.setattr(remote, "PROGRESS_SECONDS", 0.0)
+    assert main(["run", "--raw", f"s3://{bucket}/raw", "--out", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if f"s3://{bucket}/raw" in line]
+    assert lines[0] == f"docclean: listing s3://{bucket}/raw"
+    assert lines[1].startswith(f"docclean: downloading 12 new or changed objects from s3://{bucket}/raw (")
+    assert [line.split()[2] for line in lines[2:5]] == ["5/12", "10/12", "12/12"]
+    # A second run downloads nothing and says so by not saying it.
+    assert main(["run", "--raw", f"s3://{bucket}/raw", "--out", str(tmp_path / "out")]) == 0
+    assert "new or changed objects" not in capsys.readouterr().err

@@ -21,6 +21,13 @@ from pipeline.store.objects import is_url
 
 ENV = "DOCCLEAN_ALLOWED_ROOTS"
 
+# The deployment's own environment wins over the worker's: a root added where the worker runs is not seen
+# by a deployment that sets the variable itself (prefect.yaml does).
+WHERE_TO_SET = (
+    f"{ENV} in the deployment's job variables (prefect.yaml: work_pool.job_variables.env, which overrides "
+    "the worker's environment) and deploy again; where the worker runs only if the deployment sets none"
+)
+
 
 def roots(value: str | None = None) -> list[Path | str] | None:
     """The allowed roots, folders resolved and URLs as written; None when no list is set.
@@ -71,14 +78,14 @@ def check(*paths: str | Path, allowed: list[Path] | None = None, required: bool 
             if not _url_allowed(str(path), allowed):
                 raise OutputError(
                     f"{str(path)!r} is outside the places this deployment may use ({_listed(allowed)}); "
-                    f"use a prefix under them, or add one to {ENV} where the worker runs"
+                    f"use a prefix under them, or add one to {WHERE_TO_SET}"
                 )
             continue
         resolved = Path(path).resolve()
         if not any(isinstance(root, Path) and (resolved == root or resolved.is_relative_to(root)) for root in allowed):
             raise OutputError(
                 f"{str(path)!r} is outside the folders this deployment may use ({_listed(allowed)}); "
-                f"use a folder under them, or add a root to {ENV} where the worker runs"
+                f"use a folder under them, or add a root to {WHERE_TO_SET}"
             )
 
 

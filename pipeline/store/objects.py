@@ -146,6 +146,12 @@ def describe_failure(url: str, error: BaseException) -> str:
         )
     if isinstance(error, FileNotFoundError):
         return f"{url}: {text}; create the bucket first, or fix the URL"
+    if type(error).__name__ in ("NoCredentialsError", "PartialCredentialsError"):
+        # botocore looked everywhere it looks (environment, profile files, instance role) and found none.
+        return (
+            f"no credentials were found for {url} ({text}); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+            "or AWS_PROFILE, where the run runs (a deployment: its job variables' env)"
+        )
     return f"cannot reach the object store for {url} ({type(error).__name__}: {text}); check AWS_ENDPOINT_URL and the network"
 
 

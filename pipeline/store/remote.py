@@ -30,6 +30,7 @@ import datetime
 import json
 import os
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterator
@@ -86,13 +87,19 @@ def _modified(info: dict[str, Any]) -> float | None:
     return float(stamp) if isinstance(stamp, (int, float)) else None
 
 
-def sync_raw(url: str, notes: list[str]) -> Path:
-    """Bring the local copy of a raw URL up to date; return its folder (OutputError: the URL cannot be read)."""
+def sync_raw(url: str, notes: list[str], tell: Callable[[str], None] | None = None) -> Path:
+    """Bring the local copy of a raw URL up to date; return its folder (OutputError: the URL cannot be read).
+
+    ``tell`` hears how far listing and downloading have come: at 100,000
+    objects they take minutes before the first page is read.
+    """
     fs, root = filesystem(url)
     check_reachable(url, fs, root)
     folder = cache_folder("raw", url)
     copy = folder / "copy"
     copy.mkdir(parents=True, exist_ok=True)
+    if tell is not None:
+        tell(f"listing {url}")
     try:
         listing = fs.find(root, detail=True)
     except Exception as error:  # noqa: BLE001 - a listing that fails means the URL cannot be read
@@ -126,10 +133,7 @@ def sync_raw(url: str, notes: list[str]) -> Path:
     if stale:
         for rel in stale:
             (copy / rel).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fs.get([f"{root}/{rel}" for rel in stale], [str(copy / rel) for rel in stale])
-        except Exception as error:  # noqa: BLE001
-            raise OutputError(describe_failure(url, error)) from None
+        _download(fs, url, [(f"{root}/{rel}", copy / rel, objects[rel].get("size") or 0) for rel in stale], tell)
         for rel in stale:
             when = _modified(objects[rel])
             if when is not None:
@@ -144,6 +148,31 @@ def sync_raw(url: str, notes: list[str]) -> Path:
             path.rmdir()
     _save_json(record_path, {"url": url, "files": record})
     return copy
+
+
+# Objects fetched per call: fsspec fetches a call's objects concurrently, and a line of progress comes between calls.
+DOWNLOAD_CHUNK = 256
+PROGRESS_SECONDS = 2.0
+
+
+def _download(fs, url: str, jobs: list[tuple[str, Path, int]], tell: Callable[[str], None] | None) -> None:
+    """Fetch (key, local path, size) jobs, telling how far it has come every ``PROGRESS_SECONDS`` and at the end."""
+    total_bytes = sum(size for _, _, size in jobs)
+    done = done_bytes = 0
+    told = time.monotonic()
+    if tell is not None:
+        tell(f"downloading {len(jobs):,} new or changed objects from {url} ({total_bytes / 1e6:,.1f} MB)")
+    for start in range(0, len(jobs), DOWNLOAD_CHUNK):
+        chunk = jobs[start : start + DOWNLOAD_CHUNK]
+        try:
+            fs.get([key for key, _, _ in chunk], [str(path) for _, path, _ in chunk])
+        except Exception as error:  # noqa: BLE001
+            raise OutputError(describe_failure(url, error)) from None
+        done += len(chunk)
+        done_bytes += sum(size for _, _, size in chunk)
+        if tell is not None and (done == len(jobs) or time.monotonic() - told >= PROGRESS_SECONDS):
+            told = time.monotonic()
+            tell(f"downloaded {done:,}/{len(jobs):,} objects ({done_bytes / 1e6:,.1f} MB) from {url}")
 
 
 def object_name(relative: str, digest: str) -> str:
@@ -192,7 +221,7 @@ class RemoteOutput:
     def record_path(self) -> Path:
         return self.copy.parent / SYNCED_NAME
 
-    def pull(self) -> None:
+    def pull(self, tell: Callable[[str], None] | None = None) -> None:
         """Make the local copy exactly what the manifest lists (downloading only what differs)."""
         found = self.objects.get(MANIFEST_NAME)
         self.manifest, self.tag = (json.loads(found[0]), found[1]) if found else ({}, None)
@@ -221,9 +250,14 @@ class RemoteOutput:
         for rel in missing:
             (self.copy / rel).parent.mkdir(parents=True, exist_ok=True)
         if missing:
-            self.objects.fs.get(
-                [f"{self.objects.root}/{files[rel]['object']}" for rel in missing],
-                [str(self.copy / rel) for rel in missing],
+            _download(
+                self.objects.fs,
+                self.url,
+                [
+                    (f"{self.objects.root}/{files[rel]['object']}", self.copy / rel, files[rel]["size"])
+                    for rel in missing
+                ],
+                tell,
             )
         for rel in missing:
             info = (self.copy / rel).stat()
@@ -363,6 +397,7 @@ def mirrored(
     on_wait: Callable[[str], None] | None = None,
     notes: list[str] | None = None,
     writing: bool = True,
+    tell: Callable[[str], None] | None = None,
 ) -> Iterator[Places]:
     """The local folders for a run over ``raw`` into ``out``, either of them maybe a URL.
 
@@ -394,8 +429,8 @@ def mirrored(
         remote = None
         if out_fs is not None:
             remote = RemoteOutput(str(out), Objects(out_fs, out_root), cache_folder("out", str(out)) / "copy", lease)
-            remote.pull()
-        raw_path = sync_raw(str(raw), notes) if is_url(raw) else Path(raw)
+            remote.pull(tell)
+        raw_path = sync_raw(str(raw), notes, tell) if is_url(raw) else Path(raw)
         yield Places(raw_path, remote.copy if remote else Path(out), str(raw), str(out), remote)
 
 
