@@ -196,3 +196,37 @@ def test_delta_readers_on_object_storage_read_the_latest_run(s3, tmp_path):
     # A glob of the bucket's Parquet is not the table: superseded objects stay one run. The README says so.
     globbed = pq.ParquetDataset(f"{bucket}/clean/documents", filesystem=fs).read()
     assert globbed.num_rows >= expected_tables["documents"].num_rows
+
+
+@pytest.mark.services
+def test_a_run_cut_short_after_its_manifest_has_its_bucket_log_caught_up_by_the_next(s3, tmp_path, monkeypatch):
+    from deltalake import DeltaTable
+
+    fs, bucket = s3
+    out_url = f"s3://{bucket}/clean"
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy2(SAMPLE_PAGE, raw / SAMPLE_PAGE.name)
+    run_pipeline(raw, out_url)
+    (raw / "new.txt").write_text("国务院新闻办公室今天举行新闻发布会，介绍今年春运的总体安排。", encoding="utf-8")
+    real_sync = delta.sync
+
+    def killed(*args, commit=True, **kwargs):
+        if commit and args[3] == 2:
+            raise KeyboardInterrupt("killed after the manifest, before the Delta log")
+        return real_sync(*args, commit=commit, **kwargs)
+
+    with monkeypatch.context() as patched, pytest.raises(KeyboardInterrupt):
+        patched.setattr(delta, "sync", killed)
+        run_pipeline(raw, out_url)
+    options = delta.s3_storage_options()
+    assert json.loads(fs.cat(f"{bucket}/clean/{remote.MANIFEST_NAME}"))["run"] == 2
+    assert DeltaTable(f"{out_url}/documents", storage_options=options).version() == 0, "the log did not follow"
+
+    run_pipeline(raw, out_url)
+    listed = json.loads(fs.cat(f"{bucket}/clean/{remote.MANIFEST_NAME}"))
+    for name in READ_TABLES:
+        table = DeltaTable(f"{out_url}/{name}", storage_options=options)
+        objects = {e["object"] for rel, e in listed["files"].items() if rel.startswith(f"{name}/part-")}
+        assert {u.removeprefix(f"{out_url}/") for u in table.file_uris()} == objects, name
+        assert table.version() == listed["delta_versions"][name], name

@@ -40,6 +40,7 @@ import pyarrow.parquet as pq
 import xxhash
 
 from pipeline import store
+from pipeline.core.schema import SCHEMA_VERSION
 from pipeline.store import delta
 from pipeline.store.layout import OutputError
 from pipeline.store.lease import Lease, leased
@@ -315,6 +316,20 @@ class RemoteOutput:
             logs[name] = (found, options)
         return logs
 
+    def _sync_delta(self, logs: dict[str, tuple[list[delta.DataFile], dict]], run: int) -> None:
+        for name, (found, options) in logs.items():
+            delta.sync(self._table_url(name), found, delta.DELTA_TABLES[name], run, options)
+
+    def catch_up_delta(self) -> None:
+        """Bring each table's Delta log to the manifest pulled (a run cut short after its manifest left it behind).
+
+        Call after `pull`, holding the lease: the row counts come from the local copy.
+        """
+        summary = store.read_summary(self.copy) if self.manifest.get("files") else None
+        # An output of an older schema is rebuilt with --full, which writes its log anew.
+        if summary is not None and summary.get("schema_version") == SCHEMA_VERSION:
+            self._sync_delta(self._delta_files(self.manifest["files"]), int(self.manifest.get("run") or 0))
+
     def push(self, run: int) -> dict[str, Any]:
         """Upload what the run changed, then commit the new manifest; return it."""
         record = _load_json(self.record_path).get("files", {})
@@ -362,9 +377,8 @@ class RemoteOutput:
                 f"another run committed to {self.url} while this one ran; this run's objects are "
                 "not listed and nothing it wrote is visible. Run again"
             ) from None
-        # The logs follow the manifest; a crash before they do is made good by the next run's push.
-        for name, (found, options) in logs.items():
-            delta.sync(self._table_url(name), found, delta.DELTA_TABLES[name], run, options)
+        # The logs follow the manifest; a crash before they do is made good by the next run (`catch_up_delta`).
+        self._sync_delta(logs, run)
         # Readers still on the manifest before last have had a whole run to finish.
         for name in sorted(set(self.manifest.get("retired", [])) - now):
             self.objects.delete(name)
@@ -430,6 +444,8 @@ def mirrored(
         if out_fs is not None:
             remote = RemoteOutput(str(out), Objects(out_fs, out_root), cache_folder("out", str(out)) / "copy", lease)
             remote.pull(tell)
+            if writing:
+                remote.catch_up_delta()
         raw_path = sync_raw(str(raw), notes, tell) if is_url(raw) else Path(raw)
         yield Places(raw_path, remote.copy if remote else Path(out), str(raw), str(out), remote)
 
