@@ -94,22 +94,25 @@ def stop_group(proc: subprocess.Popen, grace: float) -> None:
         proc.wait(timeout=10)
 
 
-def serve_until_stopped(stop) -> None:
-    """Block until SIGINT, SIGTERM or SIGHUP, then call ``stop()``: a ``kill`` of the script must not leave
-    the servers it started running (they are in process groups of their own, out of reach of the signal)."""
+def stop_on_signals() -> None:
+    """Turn SIGTERM and SIGHUP into KeyboardInterrupt, as Ctrl-C is: call it before starting any server, so that
+    a ``kill`` at any moment goes through the ``finally`` that stops them (they are in process groups of their
+    own, out of reach of the signal)."""
 
     def stopping(signum, frame):
         raise KeyboardInterrupt
 
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, stopping)
+
+
+def wait_for_signal() -> None:
+    """Block until SIGINT, or SIGTERM or SIGHUP after `stop_on_signals`."""
     try:
         while True:
             signal.pause()
     except KeyboardInterrupt:
         pass
-    finally:
-        stop()
 
 
 def started(folder: Path, workers: int = 2) -> LocalCluster:
@@ -140,10 +143,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--folder", type=Path, default=Path("/tmp/docclean-dask"), help="logs and worker space")
     args = parser.parse_args(argv)
     args.folder.mkdir(parents=True, exist_ok=True)
-    cluster = started(args.folder, args.workers)
-    print(f"scheduler {cluster.address} with {args.workers} workers; logs in {args.folder}", flush=True)
-    print(f"docclean run --raw RAW --out OUT --cluster {cluster.address}", flush=True)
-    serve_until_stopped(cluster.stop)
+    stop_on_signals()
+    try:
+        cluster = started(args.folder, args.workers)
+    except KeyboardInterrupt:
+        return  # killed while starting: `started` stopped what it had started
+    try:  # a signal may come while these lines are printed: the servers stop all the same
+        print(f"scheduler {cluster.address} with {args.workers} workers; logs in {args.folder}", flush=True)
+        print(f"docclean run --raw RAW --out OUT --cluster {cluster.address}", flush=True)
+        wait_for_signal()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        cluster.stop()
 
 
 if __name__ == "__main__":

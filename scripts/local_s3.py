@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from scripts.local_cluster import serve_until_stopped, stop_group
+from scripts.local_cluster import stop_group, stop_on_signals, wait_for_signal
 
 WEED = str(Path(sys.executable).with_name("weed"))
 KEY, SECRET = "docclean-test", "docclean-test-secret"
@@ -144,12 +144,22 @@ def started(folder: Path) -> LocalS3:
 if __name__ == "__main__":
     where = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/docclean-s3")
     where.mkdir(parents=True, exist_ok=True)
-    s3 = started(where)
-    # For the shell that runs docclean: eval "$(python -m scripts.local_s3 DIR | head -4)" or copy them.
-    print("\n".join(f"export {k}={v}" for k, v in s3.env.items()), flush=True)
-    print(
-        f'# SeaweedFS S3 on {s3.endpoint}, data in {where}; make a bucket with: python -c "import s3fs; '
-        "s3fs.S3FileSystem().mkdir('corpus')\" (with the variables above exported)",
-        flush=True,
-    )
-    serve_until_stopped(s3.stop)
+    stop_on_signals()
+    try:
+        s3 = started(where)
+    except KeyboardInterrupt:
+        sys.exit(130)  # killed while starting: `started` stopped weed
+    # For the shell that runs docclean: copy them, or redirect the output to a file and source it
+    # once it has four lines (the script keeps running, so $(...) would wait for ever).
+    try:  # a signal may come while these lines are printed: weed stops all the same
+        print("\n".join(f"export {k}={v}" for k, v in s3.env.items()), flush=True)
+        print(
+            f'# SeaweedFS S3 on {s3.endpoint}, data in {where}; make a bucket with: python -c "import s3fs; '
+            "s3fs.S3FileSystem().mkdir('corpus')\" (with the variables above exported)",
+            flush=True,
+        )
+        wait_for_signal()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        s3.stop()
