@@ -19,7 +19,7 @@ from conftest import SAMPLE_PAGE, SAMPLE_RAW, read_tables, run_pipeline
 
 from flows.cli import main
 from pipeline.core.config import Config
-from pipeline.store import lease, remote
+from pipeline.store import lease, local_copy, remote
 from pipeline.store.layout import OutputError
 from pipeline.store.objects import Objects, filesystem
 
@@ -252,8 +252,8 @@ def test_downloading_raw_objects_says_how_far_it_has_come(s3, tmp_path, capsys, 
     for n in range(12):
         (raw / f"p{n:02d}.txt").write_text(f"第{n}篇 " + page[n * 40 : n * 40 + 900], encoding="utf-8")
     upload(fs, raw, f"{bucket}/raw")
-    monkeypatch.setattr(remote, "DOWNLOAD_CHUNK", 5)
-    monkeypatch.setattr(remote, "PROGRESS_SECONDS", 0.0)
+    monkeypatch.setattr(local_copy, "DOWNLOAD_CHUNK", 5)
+    monkeypatch.setattr(local_copy, "PROGRESS_SECONDS", 0.0)
     assert main(["run", "--raw", f"s3://{bucket}/raw", "--out", str(tmp_path / "out")]) == 0
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if f"s3://{bucket}/raw" in line]

@@ -5,7 +5,7 @@
 this package are the writing side: `staging` (a run's batches before they
 are decided), `rows` and `publish` (the parts a run adds and the rows it
 changes), `report` (the run summary), and object storage (`objects`,
-`remote`, `lease`, `allowed_roots`), and the Delta Lake log of each table (`delta`).
+`remote`, `local_copy`, `lease`, `allowed_roots`), and the Delta Lake log of each table (`delta`).
 """
 
 from pipeline.store.layout import (  # noqa: F401 - the package's reading API

@@ -5,8 +5,8 @@ journal commit); object storage is brought to them:
 
 - **raw** (``--raw s3://bucket/pages``): the objects are copied into
   ``$DOCCLEAN_CACHE/raw/<hash of URL>/``, only those new or changed since the
-  last run (size and ETag), and the run reads that folder. Source paths are
-  the object keys under the URL, as for a local copy of the bucket.
+  last run (size and ETag), and the run reads that folder (`pipeline.store.local_copy`).
+  Source paths are the object keys under the URL, as for a local copy of the bucket.
 - **out** (``--out s3://bucket/clean``): the run works on a local copy in
   ``$DOCCLEAN_CACHE/out/<hash of URL>/`` (brought up to date from the
   manifest first), commits there as any local run, then uploads each file
@@ -28,9 +28,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
-import os
 import shutil
-import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterator
@@ -44,136 +42,11 @@ from pipeline.core.schema import SCHEMA_VERSION
 from pipeline.store import delta
 from pipeline.store.layout import OutputError
 from pipeline.store.lease import Lease, leased
+from pipeline.store.local_copy import SYNCED_NAME, cache_folder, download, load_json, save_json, sync_raw
 from pipeline.store.objects import Conflict, Objects, check_reachable, describe_failure, filesystem, is_url, normalized
 
-CACHE_ENV = "DOCCLEAN_CACHE"
 MANIFEST_NAME = "_manifest.json"
 MANIFEST_FORMAT = "docclean-manifest/1"
-SYNCED_NAME = "synced.json"
-
-
-def cache_folder(kind: str, url: str) -> Path:
-    """Where the local copy of ``url`` lives; the same URL always maps to the same folder."""
-    root = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "docclean")
-    return root / kind / xxhash.xxh3_64_hexdigest(url.rstrip("/").encode("utf-8"))
-
-
-def _load_json(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-
-
-def _save_json(path: Path, data: dict[str, Any]) -> None:
-    temp = path.with_name(path.name + ".tmp")
-    temp.write_text(json.dumps(data, ensure_ascii=False, sort_keys=True), encoding="utf-8")
-    os.replace(temp, path)
-
-
-def safe_key(relative: str) -> bool:
-    """Whether an object key (relative to the raw URL) can be a file name under the copy.
-
-    >>> safe_key("2020/01/page.txt"), safe_key("a/../../etc/passwd"), safe_key("a//b"), safe_key("dir/")
-    (True, False, False, False)
-    """
-    parts = relative.split("/")
-    return bool(relative) and all(part not in ("", ".", "..") for part in parts)
-
-
-def _modified(info: dict[str, Any]) -> float | None:
-    stamp = info.get("LastModified") or info.get("mtime") or info.get("updated")
-    if isinstance(stamp, datetime.datetime):
-        return stamp.timestamp()
-    return float(stamp) if isinstance(stamp, (int, float)) else None
-
-
-def sync_raw(url: str, notes: list[str], tell: Callable[[str], None] | None = None) -> Path:
-    """Bring the local copy of a raw URL up to date; return its folder (OutputError: the URL cannot be read).
-
-    ``tell`` hears how far listing and downloading have come: at 100,000
-    objects they take minutes before the first page is read.
-    """
-    fs, root = filesystem(url)
-    check_reachable(url, fs, root)
-    folder = cache_folder("raw", url)
-    copy = folder / "copy"
-    copy.mkdir(parents=True, exist_ok=True)
-    if tell is not None:
-        tell(f"listing {url}")
-    try:
-        listing = fs.find(root, detail=True)
-    except Exception as error:  # noqa: BLE001 - a listing that fails means the URL cannot be read
-        raise OutputError(describe_failure(url, error)) from None
-    objects: dict[str, dict[str, Any]] = {}
-    unsafe = []
-    for key in sorted(listing):
-        info = listing[key]
-        if info.get("type") == "directory":
-            continue
-        relative = key[len(root) :].lstrip("/") if key.startswith(root) else ""
-        (objects.__setitem__(relative, info) if safe_key(relative) else unsafe.append(key))
-    if unsafe:
-        notes.append(
-            f"{len(unsafe)} objects under {url} have keys that are no file name (empty, '.' or '..' "
-            f"segments) and were not read, e.g. {unsafe[0]!r}"
-        )
-    if not objects:
-        raise OutputError(f"{url} holds no objects; give the URL of the prefix the pages are under (--raw)")
-    record_path = folder / SYNCED_NAME
-    record = _load_json(record_path).get("files", {})
-
-    def version(info: dict[str, Any]) -> list[Any]:
-        return [info.get("size"), str(info.get("ETag") or info.get("etag") or info.get("md5Hash") or _modified(info))]
-
-    wanted = {rel: version(info) for rel, info in objects.items()}
-    stale = [rel for rel in objects if record.get(rel) != wanted[rel] or not (copy / rel).is_file()]
-    for rel in stale:
-        record.pop(rel, None)
-    _save_json(record_path, {"url": url, "files": record})  # a download cut short is fetched again next time
-    if stale:
-        for rel in stale:
-            (copy / rel).parent.mkdir(parents=True, exist_ok=True)
-        _download(fs, url, [(f"{root}/{rel}", copy / rel, objects[rel].get("size") or 0) for rel in stale], tell)
-        for rel in stale:
-            when = _modified(objects[rel])
-            if when is not None:
-                # Stable across machines and fresh caches: the ledger's quick check compares mtimes.
-                os.utime(copy / rel, (when, when))
-            record[rel] = wanted[rel]
-    for path in sorted(copy.rglob("*"), reverse=True):
-        rel = path.relative_to(copy).as_posix()
-        if path.is_file() and rel not in objects:
-            path.unlink()
-        elif path.is_dir() and not any(path.iterdir()):
-            path.rmdir()
-    _save_json(record_path, {"url": url, "files": record})
-    return copy
-
-
-# Objects fetched per call: fsspec fetches a call's objects concurrently, and a line of progress comes between calls.
-DOWNLOAD_CHUNK = 256
-PROGRESS_SECONDS = 2.0
-
-
-def _download(fs, url: str, jobs: list[tuple[str, Path, int]], tell: Callable[[str], None] | None) -> None:
-    """Fetch (key, local path, size) jobs, telling how far it has come every ``PROGRESS_SECONDS`` and at the end."""
-    total_bytes = sum(size for _, _, size in jobs)
-    done = done_bytes = 0
-    told = time.monotonic()
-    if tell is not None:
-        tell(f"downloading {len(jobs):,} new or changed objects from {url} ({total_bytes / 1e6:,.1f} MB)")
-    for start in range(0, len(jobs), DOWNLOAD_CHUNK):
-        chunk = jobs[start : start + DOWNLOAD_CHUNK]
-        try:
-            fs.get([key for key, _, _ in chunk], [str(path) for _, path, _ in chunk])
-        except Exception as error:  # noqa: BLE001
-            raise OutputError(describe_failure(url, error)) from None
-        done += len(chunk)
-        done_bytes += sum(size for _, _, size in chunk)
-        if tell is not None and (done == len(jobs) or time.monotonic() - told >= PROGRESS_SECONDS):
-            told = time.monotonic()
-            tell(f"downloaded {done:,}/{len(jobs):,} objects ({done_bytes / 1e6:,.1f} MB) from {url}")
 
 
 def object_name(relative: str, digest: str) -> str:
@@ -234,7 +107,7 @@ class RemoteOutput:
         if not found:
             self._refuse_foreign()
         self.copy.mkdir(parents=True, exist_ok=True)
-        record = _load_json(self.record_path).get("files", {})
+        record = load_json(self.record_path).get("files", {})
         for path in sorted(self.copy.rglob("*"), reverse=True):
             rel = path.relative_to(self.copy).as_posix()
             if rel == store.LOCK_NAME:
@@ -251,7 +124,7 @@ class RemoteOutput:
         for rel in missing:
             (self.copy / rel).parent.mkdir(parents=True, exist_ok=True)
         if missing:
-            _download(
+            download(
                 self.objects.fs,
                 self.url,
                 [
@@ -263,7 +136,7 @@ class RemoteOutput:
         for rel in missing:
             info = (self.copy / rel).stat()
             record[rel] = [info.st_size, info.st_mtime_ns, files[rel]["xxh3_128"]]
-        _save_json(self.record_path, {"url": self.url, "files": record})
+        save_json(self.record_path, {"url": self.url, "files": record})
 
     @staticmethod
     def _intact(path: Path, recorded: list[Any] | None, digest: str) -> bool:
@@ -332,7 +205,7 @@ class RemoteOutput:
 
     def push(self, run: int) -> dict[str, Any]:
         """Upload what the run changed, then commit the new manifest; return it."""
-        record = _load_json(self.record_path).get("files", {})
+        record = load_json(self.record_path).get("files", {})
         files: dict[str, dict[str, Any]] = {}
         for rel in _published(self.copy):
             info = (self.copy / rel).stat()
@@ -383,7 +256,7 @@ class RemoteOutput:
         for name in sorted(set(self.manifest.get("retired", [])) - now):
             self.objects.delete(name)
         self.manifest = manifest
-        _save_json(self.record_path, {"url": self.url, "files": record})
+        save_json(self.record_path, {"url": self.url, "files": record})
         return manifest
 
 
