@@ -211,10 +211,10 @@ def test_a_run_cut_short_after_its_manifest_has_its_bucket_log_caught_up_by_the_
     (raw / "new.txt").write_text("国务院新闻办公室今天举行新闻发布会，介绍今年春运的总体安排。", encoding="utf-8")
     real_sync = delta.sync
 
-    def killed(*args, commit=True, **kwargs):
-        if commit and args[3] == 2:
+    def killed(table_uri, paths, describe, schema, run, *rest, commit=True):
+        if commit and run == 2:
             raise KeyboardInterrupt("killed after the manifest, before the Delta log")
-        return real_sync(*args, commit=commit, **kwargs)
+        return real_sync(table_uri, paths, describe, schema, run, *rest, commit=commit)
 
     with monkeypatch.context() as patched, pytest.raises(KeyboardInterrupt):
         patched.setattr(delta, "sync", killed)

@@ -25,12 +25,13 @@ the retention an older Delta version can still be read in.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -55,29 +56,29 @@ class DataFile:
     modified_ms: int
 
 
-def local_files(folder: Path, parts: Sequence[Path]) -> list[DataFile]:
-    """The `DataFile` of each committed part of a local table folder (rows from the Parquet footer)."""
-    found = []
-    for part in parts:
-        info = part.stat()
-        rows = pq.ParquetFile(part).metadata.num_rows
-        found.append(DataFile(part.relative_to(folder).as_posix(), info.st_size, rows, info.st_mtime_ns // 1_000_000))
-    return found
+def local_file(folder: Path, path: str) -> DataFile:
+    """The `DataFile` of one committed part of a local table folder (rows from its Parquet footer)."""
+    part = folder / path
+    info = part.stat()
+    return DataFile(path, info.st_size, pq.ParquetFile(part).metadata.num_rows, info.st_mtime_ns // 1_000_000)
 
 
 def sync(
     table_uri: str,
-    files: Sequence[DataFile],
+    paths: Sequence[str],
+    describe: Callable[[str], DataFile],
     schema: pa.Schema,
     run: int,
     storage_options: dict | None = None,
     *,
     commit: bool = True,
 ) -> int:
-    """Make the latest version of the Delta table at ``table_uri`` hold exactly ``files``; return its version.
+    """Make the latest version of the Delta table at ``table_uri`` hold exactly ``paths``; return its version.
 
-    Commits nothing when it already does; with ``commit=False`` only says
-    which version it would be. A table whose schema differs (an output
+    ``describe(path)`` is asked only for the files the version adds (their
+    size and rows), so a log already in line costs no read of the parts.
+    Commits nothing when it already holds them; with ``commit=False`` only
+    says which version it would be. A table whose schema differs (an output
     rebuilt with ``--full`` by a newer docclean) gets a version that replaces
     it whole.
     """
@@ -88,7 +89,8 @@ def sync(
     delta_schema = Schema.from_arrow(schema)
     properties = CommitProperties(custom_metadata={RUN_KEY: str(run)})
 
-    def add(file: DataFile) -> AddAction:
+    def add(path: str) -> AddAction:
+        file = describe(path)
         return AddAction(file.path, file.size, {}, file.modified_ms, True, json.dumps({"numRecords": file.rows}))
 
     table = (
@@ -101,38 +103,41 @@ def sync(
             create_table_with_add_actions(
                 table_uri,
                 delta_schema,
-                [add(f) for f in files],
+                [add(path) for path in sorted(paths)],
                 mode="overwrite",
                 storage_options=storage_options,
                 commit_properties=properties,
             )
         return 0 if table is None else table.version() + 1
     current = set(pa.table(table.get_add_actions()).column("path").to_pylist())
-    wanted = {f.path: f for f in files}
-    adding = [add(f) for path, f in sorted(wanted.items()) if path not in current]
-    removing = [RemoveAction(path, True, int(time.time() * 1000)) for path in sorted(current - wanted.keys())]
+    adding, removing = sorted(set(paths) - current), sorted(current - set(paths))
     if not adding and not removing:
         return table.version()
     if commit:
+        now_ms = int(time.time() * 1000)
         table.create_write_transaction(
-            [*adding, *removing], mode="append", schema=delta_schema, commit_properties=properties
+            [*map(add, adding), *(RemoveAction(path, True, now_ms) for path in removing)],
+            mode="append",
+            schema=delta_schema,
+            commit_properties=properties,
         )
     return table.version() + 1
 
 
 def sync_local(out_dir: Path, run: int, parts: dict[str, Sequence[Path]], *, commit: bool = True) -> dict[str, int]:
-    """`sync` each Delta table of a local output to its parts (by table name); its version, by table name."""
+    """`sync` each Delta table of a local output to its parts (by table name); its version, by table name.
+
+    With ``commit=False`` the parts may still be temp files: only their names count.
+    """
     versions = {}
     for name, schema in DELTA_TABLES.items():
         folder = out_dir / name
         if name not in parts or not (parts[name] or folder.is_dir()):
             continue
-        if commit:
-            files = local_files(folder, parts[name])
-        else:
-            # Only the names matter to the version; the files are still temp files.
-            files = [DataFile(p.relative_to(folder).as_posix(), 0, 0, 0) for p in parts[name]]
-        versions[name] = sync(str(folder.absolute()), files, schema, run, commit=commit)
+        paths = [p.relative_to(folder).as_posix() for p in parts[name]]
+        versions[name] = sync(
+            str(folder.absolute()), paths, functools.partial(local_file, folder), schema, run, commit=commit
+        )
     return versions
 
 
@@ -141,7 +146,7 @@ def sync_output(out_dir: Path, run: int) -> dict[str, int]:
     return sync_local(out_dir, run, {name: layout.parts(out_dir, name) for name in DELTA_TABLES})
 
 
-def s3_storage_options(endpoint: str | None = None) -> dict[str, str]:
+def s3_storage_options() -> dict[str, str]:
     """What delta-rs needs to reach the S3 store docclean reaches: the credentials botocore resolves
     (environment, profile, instance role), the endpoint and region of the environment.
 
@@ -159,7 +164,7 @@ def s3_storage_options(endpoint: str | None = None) -> dict[str, str]:
         if frozen.token:
             options["AWS_SESSION_TOKEN"] = frozen.token
     options["AWS_REGION"] = session.get_config_variable("region") or "us-east-1"
-    endpoint = endpoint or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
     if endpoint:
         options["AWS_ENDPOINT_URL"] = endpoint
         if endpoint.startswith("http://"):

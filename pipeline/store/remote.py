@@ -169,29 +169,40 @@ class RemoteOutput:
         # delta-rs names S3 s3:// (s3a:// is Hadoop's name for the same store).
         return f"s3://{self.url.split('://', 1)[1].rstrip('/')}/{name}"
 
-    def _delta_files(self, files: dict[str, dict[str, Any]]) -> dict[str, tuple[list[delta.DataFile], dict]]:
-        """Each Delta table's objects (`delta.DataFile`, paths under the table's prefix), and the options that reach it.
+    def _delta_tables(self, files: dict[str, dict[str, Any]]) -> dict[str, tuple[list[str], Callable]]:
+        """Each Delta table's objects (paths under the table's prefix) and how to describe one (`delta.DataFile`).
 
-        S3 only: delta-rs is given the credentials docclean uses there; other
-        stores get no Delta log (their tables are read through the manifest).
+        Rows come from the part's footer in the local copy, read only for an
+        object the log adds. S3 only: delta-rs is given the credentials docclean
+        uses there; other stores get no Delta log (their tables are read through the manifest).
         """
         if not self.url.startswith(("s3://", "s3a://")):
             return {}
-        options = delta.s3_storage_options()
         stamp = int(datetime.datetime.now(datetime.timezone.utc).timestamp() * 1000)
-        logs = {}
+        tables = {}
         for name in delta.DELTA_TABLES:
-            found = []
-            for rel, entry in sorted(files.items()):
-                if rel.startswith(f"{name}/part-") and rel.endswith(".parquet"):
-                    rows = pq.ParquetFile(self.copy / rel).metadata.num_rows
-                    found.append(delta.DataFile(entry["object"][len(name) + 1 :], entry["size"], rows, stamp))
-            logs[name] = (found, options)
-        return logs
+            listed = {
+                entry["object"][len(name) + 1 :]: (rel, entry["size"])
+                for rel, entry in files.items()
+                if rel.startswith(f"{name}/part-") and rel.endswith(".parquet")
+            }
 
-    def _sync_delta(self, logs: dict[str, tuple[list[delta.DataFile], dict]], run: int) -> None:
-        for name, (found, options) in logs.items():
-            delta.sync(self._table_url(name), found, delta.DELTA_TABLES[name], run, options)
+            def describe(path: str, listed=listed) -> delta.DataFile:
+                rel, size = listed[path]
+                return delta.DataFile(path, size, pq.ParquetFile(self.copy / rel).metadata.num_rows, stamp)
+
+            tables[name] = (sorted(listed), describe)
+        return tables
+
+    def _sync_delta(self, tables: dict[str, tuple[list[str], Callable]], run: int, commit: bool = True) -> dict:
+        """`delta.sync` each table of `_delta_tables`; its version, by table name."""
+        options = delta.s3_storage_options() if tables else {}
+        return {
+            name: delta.sync(
+                self._table_url(name), paths, describe, delta.DELTA_TABLES[name], run, options, commit=commit
+            )
+            for name, (paths, describe) in tables.items()
+        }
 
     def catch_up_delta(self) -> None:
         """Bring each table's Delta log to the manifest pulled (a run cut short after its manifest left it behind).
@@ -201,7 +212,7 @@ class RemoteOutput:
         summary = store.read_summary(self.copy) if self.manifest.get("files") else None
         # An output of an older schema is rebuilt with --full, which writes its log anew.
         if summary is not None and summary.get("schema_version") == SCHEMA_VERSION:
-            self._sync_delta(self._delta_files(self.manifest["files"]), int(self.manifest.get("run") or 0))
+            self._sync_delta(self._delta_tables(self.manifest["files"]), int(self.manifest.get("run") or 0))
 
     def push(self, run: int) -> dict[str, Any]:
         """Upload what the run changed, then commit the new manifest; return it."""
@@ -223,7 +234,7 @@ class RemoteOutput:
                 [f"{self.objects.root}/{files[rel]['object']}" for rel in upload],
             )
         now = {entry["object"] for entry in files.values()}
-        logs = self._delta_files(files)
+        tables = self._delta_tables(files)
         manifest = {
             "format": MANIFEST_FORMAT,
             "run": run,
@@ -231,10 +242,7 @@ class RemoteOutput:
             "files": files,
             "retired": sorted(before - now),
             # The version each table's Delta log gets for this run (`pipeline.store.delta`).
-            "delta_versions": {
-                name: delta.sync(self._table_url(name), found, delta.DELTA_TABLES[name], run, options, commit=False)
-                for name, (found, options) in logs.items()
-            },
+            "delta_versions": self._sync_delta(tables, run, commit=False),
         }
         if self.lease is not None and self.lease.lost:
             raise OutputError(
@@ -251,7 +259,7 @@ class RemoteOutput:
                 "not listed and nothing it wrote is visible. Run again"
             ) from None
         # The logs follow the manifest; a crash before they do is made good by the next run (`catch_up_delta`).
-        self._sync_delta(logs, run)
+        self._sync_delta(tables, run)
         # Readers still on the manifest before last have had a whole run to finish.
         for name in sorted(set(self.manifest.get("retired", [])) - now):
             self.objects.delete(name)
