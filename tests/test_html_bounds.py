@@ -136,3 +136,18 @@ def test_hostile_html_pages_beside_articles_all_end_somewhere(tmp_path):
     # The deep page is read to its end (its nesting <div>s taken out) and holds two characters of text.
     assert reasons == {"blocks.html": "too_large", "deep.html": "no_main_text"}
     assert summary["counts_add_up"]
+
+
+def test_the_header_of_a_page_under_an_xml_declaration_or_300_deep_gives_its_metadata():
+    # lxml refuses a string that declares its encoding, and reads only 256 levels
+    # by default: the lines around the main text came out empty, and with them the
+    # page's dateline. They are now read from the tree trafilatura read.
+    header = "<div class='info'>2021-03-04 09:30 来源：法治日报 作者：王明</div>"
+    for html in (
+        '<?xml version="1.0" encoding="utf-8"?>\n' + page(header + f"<article>{ARTICLE}</article>"),
+        page("<div>" * 300 + header + f"<article>{ARTICLE}</article>" + "</div>" * 300),
+    ):
+        doc = extracted(html)
+        assert not doc.rejected, doc.reject_detail
+        assert all(p in doc.text for p in PARAGRAPHS)
+        assert (doc.publication, str(doc.date), doc.authors) == ("法治日报", "2021-03-04", ("王明",))

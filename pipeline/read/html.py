@@ -13,10 +13,13 @@ normalisation, MinHash.
 
 from __future__ import annotations
 
+import copy
 import datetime
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 import lxml.html
 from lxml import etree
@@ -144,19 +147,7 @@ def extract_html(doc: Document, config: Config) -> Document:
             "(a table, a list or a dump, not an article; extraction would cost seconds)",
         )
     try:
-        # Dates only from the page's metadata: a date trafilatura guesses from
-        # the text (a copyright year read as 1 January) is worse than the
-        # dates the extract stage finds in the text itself.
-        result = trafilatura.bare_extraction(
-            page.tree,
-            fast=page.fast,
-            with_metadata=True,
-            include_comments=False,
-            include_tables=False,
-            include_images=False,
-            deduplicate=False,
-            date_extraction_params={"extensive_search": False, "original_date": True},
-        )
+        result = trafilatura.bare_extraction(page.tree, options=_extractor(page.fast))
     except (ValueError, TypeError, etree.LxmlError) as error:
         return doc.rejecting(
             REJECT_NO_MAIN_TEXT, f"not an HTML page trafilatura can read: {type(error).__name__}: {error}"
@@ -171,7 +162,7 @@ def extract_html(doc: Document, config: Config) -> Document:
             REJECT_NO_MAIN_TEXT,
             f"HTML page with no main text ({len(text)} characters: an index, a list of links, an empty page)",
         )
-    header, footer = context_lines(page.html, text)
+    header, footer = context_lines(page.html, text, page.tree)
     patterns = config.patterns
     found = harvest_metadata(header + footer, patterns)
     if "date" not in found:
@@ -267,23 +258,44 @@ _PARSER = lxml.html.HTMLParser(
 )
 
 
-def context_lines(html: str, main_text: str) -> tuple[list[str], list[str]]:
-    """The page's visible lines just before and just after its main text."""
-    lines = visible_lines(html)
+def context_lines(
+    html: str, main_text: str, tree: lxml.html.HtmlElement | None = None
+) -> tuple[list[str], list[str]]:
+    """The page's visible lines just before and just after its main text.
+
+    ``tree``: the page as `read_page` parsed it, read instead of parsing ``html`` again (it is not changed):
+    the lines of a page deeper than libxml2's default, or of one that opens with an XML declaration
+    (which lxml refuses in a string), are the lines trafilatura read.
+
+    >>> context_lines("<p>2020-01-05 来源：新华网</p><p>正文第一段。</p><p>正文第二段。</p><p>责任编辑：王明</p>", "正文第一段。\\n正文第二段。")
+    (['2020-01-05 来源：新华网'], ['责任编辑：王明'])
+    """
+    lines = visible_lines(html, tree)
     paragraphs = [p for p in main_text.split("\n") if p.strip()]
     first, last = _key(paragraphs[0]), _key(paragraphs[-1])
-    keys = [_key(line) for line in lines]
-    start = next((i for i, key in enumerate(keys) if first and first in key), None)
-    end = next((i for i in range(len(keys) - 1, -1, -1) if last and last in keys[i]), None)
+    # Keys as far as the search needs them (the header is near the top, the footer near the bottom):
+    # the whole page's were a tenth of an HTML page's cost.
+    keys: dict[int, str] = {}
+
+    def holds(i: int, part: str) -> bool:
+        if i not in keys:
+            keys[i] = _key(lines[i])
+        return bool(part) and part in keys[i]
+
+    start = next((i for i in range(len(lines)) if holds(i, first)), None)
+    end = next((i for i in range(len(lines) - 1, -1, -1) if holds(i, last)), None)
     if start is None or end is None or end < start:
         return lines[:CONTEXT_LINES], []
     return lines[max(0, start - CONTEXT_LINES) : start], lines[end + 1 : end + 1 + CONTEXT_LINES]
 
 
-def visible_lines(html: str) -> list[str]:
-    """The text a browser shows, one line per block element (scripts and styles left out)."""
+def visible_lines(html: str, tree: lxml.html.HtmlElement | None = None) -> list[str]:
+    """The text a browser shows, one line per block element (scripts and styles left out).
+
+    ``tree``: ``html`` already parsed; a copy is read, the tree is not changed.
+    """
     try:
-        root = lxml.html.document_fromstring(html)
+        root = copy.deepcopy(tree) if tree is not None else lxml.html.document_fromstring(html)
     except (ValueError, etree.LxmlError):
         return []
     for element in root.iter(*_BLOCKS):
@@ -294,6 +306,28 @@ def visible_lines(html: str) -> list[str]:
         element.text = None
     text = root.text_content() if hasattr(root, "text_content") else ""
     return [line for line in (_SPACE.sub(" ", raw).strip() for raw in text.split("\n")) if line]
+
+
+@functools.lru_cache(maxsize=2)
+def _extractor(fast: bool) -> Any:
+    """trafilatura's options for a page, built once a process (building them was a twentieth of an extraction).
+
+    Dates only from the page's metadata: a date trafilatura guesses from the
+    text (a copyright year read as 1 January) is worse than the dates the
+    extract stage finds in the text itself.
+    """
+    from trafilatura.settings import Extractor
+
+    return Extractor(
+        output_format="python",
+        fast=fast,
+        comments=False,
+        tables=False,
+        images=False,
+        dedup=False,
+        with_metadata=True,
+        date_params={"extensive_search": False, "original_date": True},
+    )
 
 
 def _key(text: str) -> str:
