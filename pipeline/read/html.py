@@ -258,9 +258,7 @@ _PARSER = lxml.html.HTMLParser(
 )
 
 
-def context_lines(
-    html: str, main_text: str, tree: lxml.html.HtmlElement | None = None
-) -> tuple[list[str], list[str]]:
+def context_lines(html: str, main_text: str, tree: lxml.html.HtmlElement | None = None) -> tuple[list[str], list[str]]:
     """The page's visible lines just before and just after its main text.
 
     ``tree``: the page as `read_page` parsed it, read instead of parsing ``html`` again (it is not changed):
