@@ -40,6 +40,7 @@ def connect(address: str, timeout: float = CONNECT_SECONDS):
     except ImportError:
         raise OutputError("--cluster needs dask's distributed package: pip install 'dask[distributed]'") from None
     _check_address(address)
+    _check_tls(address)
     try:
         client = Client(address, timeout=f"{timeout}s", set_as_default=False)
     except (OSError, TimeoutError, ValueError, TypeError) as error:
@@ -71,6 +72,29 @@ def _check_address(address: str) -> None:
         raise OutputError(
             f"{address!r} is not a Dask scheduler address Dask can use ({error}); write it as tcp://HOST:8786"
         ) from None
+
+
+# The Dask settings (environment: DASK_DISTRIBUTED__COMM__TLS__...) a client needs to reach a tls:// scheduler.
+TLS_SETTINGS = (
+    ("distributed.comm.tls.ca-file", "DASK_DISTRIBUTED__COMM__TLS__CA_FILE"),
+    ("distributed.comm.tls.client.cert", "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT"),
+)
+
+
+def _check_tls(address: str) -> None:
+    # Without its certificate a client of a tls:// scheduler failed with "no
+    # Dask scheduler answers" and a traceback at exit: the scheduler answered.
+    if not address.startswith("tls://"):
+        return
+    import dask
+
+    missing = [variable for key, variable in TLS_SETTINGS if not dask.config.get(key, None)]
+    if missing:
+        raise OutputError(
+            f"{address!r} is a TLS scheduler: docclean needs the CA and a client certificate to reach it; set "
+            + ", ".join(missing)
+            + " (and DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY when the key is a file of its own)"
+        )
 
 
 def _shared(jobs: Sequence[tuple]) -> list[Any]:
