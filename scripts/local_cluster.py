@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 DASK = str(Path(sys.executable).with_name("dask"))
@@ -106,13 +107,23 @@ def stop_on_signals() -> None:
         signal.signal(signum, stopping)
 
 
-def wait_for_signal() -> None:
-    """Block until SIGINT, or SIGTERM or SIGHUP after `stop_on_signals`."""
+def wait_for_signal(watched: dict[str, subprocess.Popen] | None = None, every: float = 1.0) -> str | None:
+    """Block until SIGINT (or SIGTERM or SIGHUP after `stop_on_signals`): None; or until a ``watched`` process
+    ends by itself: its name (a server that died must not leave its script printing an address that answers no more)."""
     try:
         while True:
-            signal.pause()
+            for name, proc in (watched or {}).items():
+                if proc.poll() is not None:
+                    return name
+            time.sleep(every)
     except KeyboardInterrupt:
-        pass
+        return None
+
+
+def died(name: str, proc: subprocess.Popen, log: Path) -> int:
+    """Say that ``name`` ended by itself and where its log is; the exit status for the script."""
+    print(f"{name} exited by itself (status {proc.returncode}); see {log}", file=sys.stderr, flush=True)
+    return 1
 
 
 def started(folder: Path, workers: int = 2) -> LocalCluster:
@@ -151,7 +162,9 @@ def main(argv: list[str] | None = None) -> None:
     try:  # a signal may come while these lines are printed: the servers stop all the same
         print(f"scheduler {cluster.address} with {args.workers} workers; logs in {args.folder}", flush=True)
         print(f"docclean run --raw RAW --out OUT --cluster {cluster.address}", flush=True)
-        wait_for_signal()
+        gone = wait_for_signal(cluster.procs)
+        if gone is not None:
+            sys.exit(died(gone, cluster.procs[gone], cluster.folder / f"{gone}.log"))
     except KeyboardInterrupt:
         pass
     finally:

@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from scripts.local_cluster import stop_group, stop_on_signals, wait_for_signal
+from scripts.local_cluster import died, stop_group, stop_on_signals, wait_for_signal
 
 WEED = str(Path(sys.executable).with_name("weed"))
 KEY, SECRET = "docclean-test", "docclean-test-secret"
@@ -158,7 +158,8 @@ if __name__ == "__main__":
             "s3fs.S3FileSystem().mkdir('corpus')\" (with the variables above exported)",
             flush=True,
         )
-        wait_for_signal()
+        if wait_for_signal({"weed": s3.proc}) is not None:
+            sys.exit(died("weed", s3.proc, where / "weed.log"))
     except KeyboardInterrupt:
         pass
     finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import socket
 import subprocess
@@ -78,3 +80,38 @@ def test_local_cluster_has_a_command_line_and_a_kill_stops_scheduler_and_workers
     proc.wait(timeout=60)
     assert gone("127.0.0.1", int(address.rsplit(":", 1)[1])), "the scheduler outlived its script"
     assert gone("127.0.0.1", int(worker.rsplit(":", 1)[1])), "a worker outlived its script"
+
+
+def child_pids(pid: int) -> dict[int, str]:
+    """The processes ``pid`` started, with their command lines."""
+    found = {}
+    for task in (f"/proc/{pid}/task/{t}/children" for t in os.listdir(f"/proc/{pid}/task")):
+        with open(task) as handle:
+            for child in map(int, handle.read().split()):
+                with open(f"/proc/{child}/cmdline", "rb") as cmdline:
+                    found[child] = cmdline.read().replace(b"\0", b" ").decode()
+    return found
+
+
+@pytest.mark.services
+@pytest.mark.parametrize(
+    "script, ready, server",
+    [("scripts.local_s3", "AWS_ENDPOINT_URL", "weed"), ("scripts.local_cluster", "scheduler tcp://", "scheduler")],
+)
+def test_a_server_that_dies_ends_its_script_with_the_log_named(tmp_path, script, ready, server):
+    # The script went on waiting for a signal, its printed address answering no more.
+    args = [str(tmp_path / "s3")] if script.endswith("s3") else ["--workers", "1", "--folder", str(tmp_path / "dask")]
+    proc = started([script, *args])
+    first_line_with(proc, ready)
+    servers = child_pids(proc.pid)
+    (victim,) = [pid for pid, cmdline in servers.items() if server in {os.path.basename(a) for a in cmdline.split()}]
+    os.kill(victim, signal.SIGKILL)
+    try:
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+        for pid in servers:  # each in a process group of its own: none outlives a failed test
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+    assert proc.returncode == 1
+    assert f"{server} exited by itself" in out and ".log" in out, out
