@@ -31,4 +31,4 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check pipeline flows bench scripts tests
 
 clean:
-	rm -rf data/clean/documents data/clean/duplicates data/clean/rejects data/clean/signatures data/clean/edges data/clean/files data/clean/runs data/clean/templates data/clean/summary.json data/clean/README.md data/clean/.lock
+	find data/clean -mindepth 1 -maxdepth 1 ! -name .gitkeep -exec rm -rf {} +
