@@ -31,4 +31,4 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check pipeline flows bench scripts tests
 
 clean:
-	find data/clean -mindepth 1 -maxdepth 1 ! -name .gitkeep -exec rm -rf {} +
+	mkdir -p data/clean && find -H data/clean -mindepth 1 -maxdepth 1 ! -name .gitkeep -exec rm -rf {} +

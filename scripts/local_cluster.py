@@ -162,9 +162,9 @@ def main(argv: list[str] | None = None) -> None:
     try:  # a signal may come while these lines are printed: the servers stop all the same
         print(f"scheduler {cluster.address} with {args.workers} workers; logs in {args.folder}", flush=True)
         print(f"docclean run --raw RAW --out OUT --cluster {cluster.address}", flush=True)
-        gone = wait_for_signal(cluster.procs)
-        if gone is not None:
-            sys.exit(died(gone, cluster.procs[gone], cluster.folder / f"{gone}.log"))
+        # Only the scheduler: a worker that dies costs a run time (Dask reruns its tasks), not the cluster.
+        if wait_for_signal({"scheduler": cluster.procs["scheduler"]}) is not None:
+            sys.exit(died("scheduler", cluster.procs["scheduler"], cluster.folder / "scheduler.log"))
     except KeyboardInterrupt:
         pass
     finally:

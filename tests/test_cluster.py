@@ -95,12 +95,13 @@ def test_a_tls_scheduler_without_the_client_certificate_says_which_settings_are_
     import dask
 
     raw = shutil.copytree(SAMPLE_RAW, tmp_path / "raw")
-    with dask.config.set({"distributed.comm.tls.ca-file": None, "distributed.comm.tls.client.cert": None}):
-        code = main(["run", "--raw", str(raw), "--out", str(tmp_path / "out"), "--cluster", "tls://127.0.0.1:8786"])
-    err = capfd.readouterr().err.strip()
-    assert code == 2
-    assert err.count("\n") == 0 and "Traceback" not in err, err
-    assert "DASK_DISTRIBUTED__COMM__TLS__CA_FILE" in err and "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT" in err
+    for address in ("tls://127.0.0.1:8786", "wss://127.0.0.1:8786"):
+        with dask.config.set({"distributed.comm.tls.ca-file": None, "distributed.comm.tls.client.cert": None}):
+            code = main(["run", "--raw", str(raw), "--out", str(tmp_path / "out"), "--cluster", address])
+        err = capfd.readouterr().err.strip()
+        assert code == 2
+        assert err.count("\n") == 0 and "Traceback" not in err, err
+        assert "DASK_DISTRIBUTED__COMM__TLS__CA_FILE" in err and "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT" in err
     assert not (tmp_path / "out" / "documents").exists()
 
 

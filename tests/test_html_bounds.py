@@ -151,3 +151,16 @@ def test_the_header_of_a_page_under_an_xml_declaration_or_300_deep_gives_its_met
         assert not doc.rejected, doc.reject_detail
         assert all(p in doc.text for p in PARAGRAPHS)
         assert (doc.publication, str(doc.date), doc.authors) == ("法治日报", "2021-03-04", ("王明",))
+
+
+def test_trafilatura_leaves_the_parsed_tree_as_it_was_for_the_context_lines():
+    # The lines around the main text are read from the tree trafilatura was given.
+    import lxml.html
+    import trafilatura
+
+    from pipeline.read.html import _extractor
+
+    parsed = read_page(page("<div class='info'>2021-03-04 来源：法治日报</div><nav>首页</nav>" + ARTICLE)).tree
+    before = lxml.html.tostring(parsed)
+    assert trafilatura.bare_extraction(parsed, options=_extractor(False)).text
+    assert lxml.html.tostring(parsed) == before

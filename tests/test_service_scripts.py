@@ -76,6 +76,11 @@ def test_local_cluster_has_a_command_line_and_a_kill_stops_scheduler_and_workers
         workers = client.scheduler_info()["workers"]
         (worker,) = workers
         assert worker.startswith("tcp://127.0.0.1:")
+    # A worker that dies costs a run time, not the cluster: the script stays.
+    (worker_pid,) = [pid for pid, cmdline in child_pids(proc.pid).items() if " worker " in cmdline]
+    os.kill(worker_pid, signal.SIGKILL)
+    time.sleep(3)
+    assert proc.poll() is None
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=60)
     assert gone("127.0.0.1", int(address.rsplit(":", 1)[1])), "the scheduler outlived its script"
@@ -83,13 +88,14 @@ def test_local_cluster_has_a_command_line_and_a_kill_stops_scheduler_and_workers
 
 
 def child_pids(pid: int) -> dict[int, str]:
-    """The processes ``pid`` started, with their command lines."""
+    """The processes ``pid`` started, with their command lines (none once it is gone)."""
     found = {}
-    for task in (f"/proc/{pid}/task/{t}/children" for t in os.listdir(f"/proc/{pid}/task")):
-        with open(task) as handle:
-            for child in map(int, handle.read().split()):
-                with open(f"/proc/{child}/cmdline", "rb") as cmdline:
-                    found[child] = cmdline.read().replace(b"\0", b" ").decode()
+    with contextlib.suppress(OSError):
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                for child in map(int, handle.read().split()):
+                    with contextlib.suppress(OSError), open(f"/proc/{child}/cmdline", "rb") as cmdline:
+                        found[child] = cmdline.read().replace(b"\0", b" ").decode()
     return found
 
 
@@ -102,13 +108,15 @@ def test_a_server_that_dies_ends_its_script_with_the_log_named(tmp_path, script,
     # The script went on waiting for a signal, its printed address answering no more.
     args = [str(tmp_path / "s3")] if script.endswith("s3") else ["--workers", "1", "--folder", str(tmp_path / "dask")]
     proc = started([script, *args])
-    first_line_with(proc, ready)
-    servers = child_pids(proc.pid)
-    (victim,) = [pid for pid, cmdline in servers.items() if server in {os.path.basename(a) for a in cmdline.split()}]
-    os.kill(victim, signal.SIGKILL)
+    servers: dict[int, str] = {}
     try:
+        first_line_with(proc, ready)
+        servers = child_pids(proc.pid)
+        (victim,) = [pid for pid, cmd in servers.items() if server in {os.path.basename(a) for a in cmd.split()}]
+        os.kill(victim, signal.SIGKILL)
         out, _ = proc.communicate(timeout=60)
     finally:
+        servers = servers or child_pids(proc.pid)
         proc.kill()
         for pid in servers:  # each in a process group of its own: none outlives a failed test
             with contextlib.suppress(ProcessLookupError):

@@ -84,14 +84,14 @@ TLS_SETTINGS = (
 def _check_tls(address: str) -> None:
     # Without its certificate a client of a tls:// scheduler failed with "no
     # Dask scheduler answers" and a traceback at exit: the scheduler answered.
-    if not address.startswith("tls://"):
+    if not address.startswith(("tls://", "wss://")):
         return
     import dask
 
     missing = [variable for key, variable in TLS_SETTINGS if not dask.config.get(key, None)]
     if missing:
         raise OutputError(
-            f"{address!r} is a TLS scheduler: docclean needs the CA and a client certificate to reach it; set "
+            f"{address!r} is a scheduler behind TLS: docclean needs the CA and a client certificate to reach it; set "
             + ", ".join(missing)
             + " (and DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY when the key is a file of its own)"
         )

@@ -162,7 +162,7 @@ def extract_html(doc: Document, config: Config) -> Document:
             REJECT_NO_MAIN_TEXT,
             f"HTML page with no main text ({len(text)} characters: an index, a list of links, an empty page)",
         )
-    header, footer = context_lines(page.html, text, page.tree)
+    header, footer = context_lines(page.tree, text)
     patterns = config.patterns
     found = harvest_metadata(header + footer, patterns)
     if "date" not in found:
@@ -258,17 +258,18 @@ _PARSER = lxml.html.HTMLParser(
 )
 
 
-def context_lines(html: str, main_text: str, tree: lxml.html.HtmlElement | None = None) -> tuple[list[str], list[str]]:
+def context_lines(tree: lxml.html.HtmlElement, main_text: str) -> tuple[list[str], list[str]]:
     """The page's visible lines just before and just after its main text.
 
-    ``tree``: the page as `read_page` parsed it, read instead of parsing ``html`` again (it is not changed):
-    the lines of a page deeper than libxml2's default, or of one that opens with an XML declaration
-    (which lxml refuses in a string), are the lines trafilatura read.
+    ``tree`` is the page as `read_page` parsed it, the tree trafilatura read:
+    a page deeper than libxml2's default, or one that opens with an XML
+    declaration (which lxml refuses in a string), has the lines trafilatura saw.
 
-    >>> context_lines("<p>2020-01-05 来源：新华网</p><p>正文第一段。</p><p>正文第二段。</p><p>责任编辑：王明</p>", "正文第一段。\\n正文第二段。")
+    >>> page = read_page("<p>2020-01-05 来源：新华网</p><p>正文第一段。</p><p>正文第二段。</p><p>责任编辑：王明</p>")
+    >>> context_lines(page.tree, "正文第一段。\\n正文第二段。")
     (['2020-01-05 来源：新华网'], ['责任编辑：王明'])
     """
-    lines = visible_lines(html, tree)
+    lines = visible_lines(tree)
     paragraphs = [p for p in main_text.split("\n") if p.strip()]
     first, last = _key(paragraphs[0]), _key(paragraphs[-1])
     # Keys as far as the search needs them (the header is near the top, the footer near the bottom):
@@ -287,15 +288,13 @@ def context_lines(html: str, main_text: str, tree: lxml.html.HtmlElement | None 
     return lines[max(0, start - CONTEXT_LINES) : start], lines[end + 1 : end + 1 + CONTEXT_LINES]
 
 
-def visible_lines(html: str, tree: lxml.html.HtmlElement | None = None) -> list[str]:
-    """The text a browser shows, one line per block element (scripts and styles left out).
+def visible_lines(tree: lxml.html.HtmlElement) -> list[str]:
+    """The text a browser shows of a parsed page, one line per block element (scripts and styles left out).
 
-    ``tree``: ``html`` already parsed; a copy is read, the tree is not changed.
+    A copy is marked up: ``tree`` stays as it was parsed (trafilatura, for its
+    part, extracts from a copy of the tree it is given).
     """
-    try:
-        root = copy.deepcopy(tree) if tree is not None else lxml.html.document_fromstring(html)
-    except (ValueError, etree.LxmlError):
-        return []
+    root = copy.deepcopy(tree)
     for element in root.iter(*_BLOCKS):
         element.tail = "\n" + (element.tail or "")
         if element.tag != "br":
