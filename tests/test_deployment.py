@@ -258,6 +258,16 @@ def test_two_scheduled_runs_on_a_real_server_dedup_across_runs(prefect_server, d
     assert duplicates["mirror/copy.txt"]["duplicate_of"] == kept[SAMPLE_PAGE.name]
     assert duplicates["mirror/copy.txt"]["kind"] == "exact"
 
+    # A Delta reader of the deployment's output reads what the parts hold, at the version the summary names.
+    from deltalake import DeltaTable
+
+    for name in ("documents", "duplicates", "rejects"):
+        table = DeltaTable(str(out / name))
+        assert table.version() == second["delta_versions"][name], name
+        expected = store.read_table(out, name).sort_by("doc_id")
+        rows = table.to_pyarrow_dataset().to_table().sort_by("doc_id")
+        assert rows.cast(expected.schema).equals(expected), name
+
     key = report.artifact_key(str(out))
     reports = artifacts(api, f"{key}-report")
     tables = artifacts(api, f"{key}-counts")
