@@ -230,3 +230,42 @@ def test_a_run_cut_short_after_its_manifest_has_its_bucket_log_caught_up_by_the_
         objects = {e["object"] for rel, e in listed["files"].items() if rel.startswith(f"{name}/part-")}
         assert {u.removeprefix(f"{out_url}/") for u in table.file_uris()} == objects, name
         assert table.version() == listed["delta_versions"][name], name
+
+
+def test_each_part_carries_its_bounds_so_a_filtered_delta_read_opens_only_the_parts_that_can_match(tmp_path):
+    import polars as pl
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from deltalake import DeltaTable
+
+    raw, out = tmp_path / "raw", tmp_path / "clean"
+    for day in ("20200102", "20200103", "20200104"):  # one run, one part, a day's pages each
+        for page in sorted((SAMPLE_RAW / "rmrb" / "2020-01").glob(f"{day}-*")):
+            (raw / day).mkdir(parents=True, exist_ok=True)
+            shutil.copy2(page, raw / day / page.name)
+        run_pipeline(raw, out)
+    uri = str(out / "documents")
+    table = DeltaTable(uri)
+    actions = pa.table(table.get_add_actions(flatten=True)).to_pylist()
+    assert len(actions) == 3
+    for action in actions:
+        part = pq.read_table(out / "documents" / action["path"])
+        for column in ("doc_id", "source_path", "date", "char_count"):
+            bounds = pc.min_max(part.column(column)).as_py()
+            assert (action[f"min.{column}"], action[f"max.{column}"]) == (bounds["min"], bounds["max"]), column
+            assert action[f"null_count.{column}"] == part.column(column).null_count
+        assert action.get("min.text") is None  # a page's text is no bound a reader filters on
+    documents = store.read_table(out, "documents")
+    dates = sorted(set(documents.column("date").to_pylist()) - {None})
+    assert len(dates) >= 2
+    con = duckdb_with_delta()
+    dataset = table.to_pyarrow_dataset()
+    for day in dates:
+        expected = ids(documents.filter(pc.equal(documents.column("date"), day)).column("doc_id").to_pylist())
+        assert ids(pl.scan_delta(uri).filter(pl.col("date") == day).collect()["doc_id"].to_list()) == expected
+        found = con.execute(f"SELECT doc_id FROM delta_scan('{uri}') WHERE date = DATE '{day}'").fetchall()
+        assert ids(r[0] for r in found) == expected
+        # Only the parts whose bounds hold the day are opened.
+        opened = {f.path for f in dataset.get_fragments(filter=pc.field("date") == day)}
+        holding = {a["path"] for a in actions if a["min.date"] <= day <= a["max.date"]}
+        assert {Path(p).name for p in opened} == holding and len(holding) < len(actions)

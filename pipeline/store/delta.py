@@ -18,7 +18,9 @@ commit info names the docclean run (``docclean.run``), and the run report
 (``delta_versions``) names the version of each table, so a reader who needs
 all tables at one run can ask for those versions.
 
-Superseded parts are removed from the log at once; the files go at the
+Each part the log adds carries the min, max and nulls of the columns a
+reader filters on (`file_stats`), so a filtered Delta read opens only the
+parts that can match. Superseded parts are removed from the log at once; the files go at the
 commit locally, one run later at a URL (`pipeline.store.remote`): that run is
 the retention an older Delta version can still be read in.
 """
@@ -34,6 +36,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.core.schema import DOCUMENTS, DUPLICATES, REJECTS
@@ -46,21 +49,71 @@ LOG_NAME = "_delta_log"
 RUN_KEY = "docclean.run"
 
 
+# Longest string a column's min and max are recorded for: a reader skips files
+# on ids, paths, dates, counts and labels, not on titles or texts.
+MAX_STAT_CHARS = 64
+
+
 @dataclass(frozen=True)
 class DataFile:
-    """One Parquet file of a table, as the log records it: its path under the table's folder, bytes and rows."""
+    """One Parquet file of a table, as the log records it: its path under the table's folder, bytes, rows and stats."""
 
     path: str
     size: int
     rows: int
     modified_ms: int
+    stats: str = ""  # the add action's JSON stats (`file_stats`); empty: the row count alone
+
+
+def described(path: str, size: int, modified_ms: int, part: Path) -> DataFile:
+    """The `DataFile` of a part whose Parquet file (a local file, or an object's local copy) is ``part``."""
+    stats = file_stats(part)
+    return DataFile(path, size, stats["numRecords"], modified_ms, json.dumps(stats, ensure_ascii=False))
 
 
 def local_file(folder: Path, path: str) -> DataFile:
-    """The `DataFile` of one committed part of a local table folder (rows from its Parquet footer)."""
+    """The `DataFile` of one committed part of a local table folder."""
     part = folder / path
     info = part.stat()
-    return DataFile(path, info.st_size, pq.ParquetFile(part).metadata.num_rows, info.st_mtime_ns // 1_000_000)
+    return described(path, info.st_size, info.st_mtime_ns // 1_000_000, part)
+
+
+def file_stats(part: Path) -> dict:
+    """A part's Delta stats: its rows, and the min, max and nulls of each column a reader may filter on.
+
+    Computed from the values themselves (not the Parquet footer, whose string
+    bounds a writer may shorten): the signed integer, date and short string
+    columns (`MAX_STAT_CHARS`). Delta readers (polars, duckdb, delta-rs)
+    skip a file whose bounds exclude a filter's value.
+
+    >>> import tempfile, datetime
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> pq.write_table(pa.table({"id": ["b", "a"], "n": [3, None], "day": [datetime.date(2020, 1, 2)] * 2,
+    ...                          "text": ["x" * 100, "y"]}), folder / "p.parquet")
+    >>> stats = file_stats(folder / "p.parquet")
+    >>> stats["numRecords"], stats["minValues"], stats["maxValues"]
+    (2, {'id': 'a', 'n': 3, 'day': '2020-01-02'}, {'id': 'b', 'n': 3, 'day': '2020-01-02'})
+    >>> stats["nullCount"]
+    {'id': 0, 'n': 1, 'day': 0}
+    """
+    schema = pq.read_schema(part)
+    wanted = [f.name for f in schema if pa.types.is_signed_integer(f.type) or f.type in (pa.date32(), pa.string())]
+    table = pq.read_table(part, columns=wanted)
+    low: dict = {}
+    high: dict = {}
+    nulls: dict = {}
+    for name in wanted:
+        column = table.column(name)
+        bounds = pc.min_max(column).as_py()
+        lowest, highest = bounds["min"], bounds["max"]
+        if isinstance(lowest, str) and max(len(lowest), len(highest)) > MAX_STAT_CHARS:
+            continue
+        nulls[name] = column.null_count
+        if lowest is not None:
+            low[name], high[name] = (
+                (lowest.isoformat(), highest.isoformat()) if hasattr(lowest, "isoformat") else (lowest, highest)
+            )
+    return {"numRecords": table.num_rows, "minValues": low, "maxValues": high, "nullCount": nulls}
 
 
 def sync(
@@ -91,7 +144,9 @@ def sync(
 
     def add(path: str) -> AddAction:
         file = describe(path)
-        return AddAction(file.path, file.size, {}, file.modified_ms, True, json.dumps({"numRecords": file.rows}))
+        return AddAction(
+            file.path, file.size, {}, file.modified_ms, True, file.stats or json.dumps({"numRecords": file.rows})
+        )
 
     table = (
         DeltaTable(table_uri, storage_options=storage_options)

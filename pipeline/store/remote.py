@@ -189,7 +189,7 @@ class RemoteOutput:
 
             def describe(path: str, listed=listed) -> delta.DataFile:
                 rel, size = listed[path]
-                return delta.DataFile(path, size, pq.ParquetFile(self.copy / rel).metadata.num_rows, stamp)
+                return delta.described(path, size, stamp, self.copy / rel)
 
             tables[name] = (sorted(listed), describe)
         return tables
