@@ -96,9 +96,15 @@ def file_stats(part: Path) -> dict:
     >>> stats["nullCount"]
     {'id': 0, 'n': 1, 'day': 0}
     """
-    schema = pq.read_schema(part)
-    wanted = [f.name for f in schema if pa.types.is_signed_integer(f.type) or f.type in (pa.date32(), pa.string())]
-    table = pq.read_table(part, columns=wanted)
+    footer = pq.ParquetFile(part)
+    wanted = [
+        f.name
+        for f in footer.schema_arrow
+        if pa.types.is_signed_integer(f.type)
+        or f.type == pa.date32()
+        or (f.type == pa.string() and _short(footer, f.name))
+    ]
+    table = footer.read(columns=wanted)
     low: dict = {}
     high: dict = {}
     nulls: dict = {}
@@ -114,6 +120,24 @@ def file_stats(part: Path) -> dict:
                 (lowest.isoformat(), highest.isoformat()) if hasattr(lowest, "isoformat") else (lowest, highest)
             )
     return {"numRecords": table.num_rows, "minValues": low, "maxValues": high, "nullCount": nulls}
+
+
+def _short(footer: pq.ParquetFile, column: str) -> bool:
+    """Whether the footer's bounds of a string column are all short: a page's text is not read to learn it is long.
+
+    A writer may shorten a bound, never lengthen it: a long one here is long in the values too.
+    """
+    metadata = footer.metadata
+    # The Parquet leaf of a top-level string column has the column's own name (a list's is name.list.element).
+    leaves = [metadata.schema.column(i).path for i in range(metadata.num_columns)]
+    if column not in leaves:
+        return False
+    index = leaves.index(column)
+    for group in range(metadata.num_row_groups):
+        stats = metadata.row_group(group).column(index).statistics
+        if stats is None or not stats.has_min_max or max(len(stats.min), len(stats.max)) > MAX_STAT_CHARS:
+            return False
+    return metadata.num_row_groups > 0
 
 
 def sync(
