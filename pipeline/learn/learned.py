@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from pipeline.clean.boilerplate import BOTTOM, TOP, is_prose
 from pipeline.core.schema import TEMPLATES
-from pipeline.learn.support import FURNITURE_SHARE, MAX_INNER_SHARE, PROSE_MIN_FACTOR, PROSE_SHARE
+from pipeline.learn.shares import FURNITURE_SHARE, MAX_INNER_SHARE, PROSE_MIN_FACTOR, PROSE_SHARE
 
 __all__ = ["MARKS", "Learned", "learn", "learned_at", "learned_from", "relearned"]
 

@@ -22,7 +22,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.clean.boilerplate import BOTH, BOTTOM, INSIDE, PAGE, TOP
-from pipeline.learn.support import can_be_kept, flavour_pages
+from pipeline.learn.flavour import flavour_pages
+from pipeline.learn.shares import can_be_kept
 from pipeline.store.layout import read_part
 
 # Template rows per partition of the shuffles.
@@ -52,7 +53,7 @@ def counted(
 
     ``parts``: this run's staged template rows; ``earlier_edges``: the
     output's ``edges`` parts, of which the rows of the raw files in
-    ``leaving`` (changed) do not count. The flavours (`support.flavour_pages`)
+    ``leaving`` (changed) do not count. The flavours (`flavour.flavour_pages`)
     are found on the driver from the edge rows of the templates that can be
     learned, a few per page.
     """

@@ -31,42 +31,9 @@ import pyarrow.compute as pc
 
 from pipeline.clean.boilerplate import BOTH, BOTTOM, INSIDE, PAGE, TOP
 from pipeline.core.schema import EDGES, TEMPLATES
+from pipeline.learn.flavour import flavour_pages
+from pipeline.learn.shares import KEPT_MIN_EDGE, can_be_kept
 
-# Of the articles a learned template stands in, at most this share may have it
-# inside the body.
-MAX_INNER_SHARE = 0.1
-# A template is kept with the output (and can be learned) once it stands at one
-# edge of this many articles: ``boilerplate_min_pages`` is at least this.
-KEPT_MIN_EDGE = 2
-# The share of its site's articles a short line must stand at one edge of to be
-# furniture. Measured (BENCHMARKS.md): the most common article line of a month
-# of People's Daily, 核心阅读, opens 6.1% of its articles, 版式设计：<v> closes
-# 2.3%, every other one under 1%; a site's own furniture stands on 9% to 100%
-# of its pages (a variant a template era or a flavour of the site prints).
-FURNITURE_SHARE = 0.1
-# A sentence is furniture only when it stands at one edge of this share of its
-# site's articles, and of this many times ``boilerplate_min_pages``: a
-# disclaimer stands under nearly every page, while the closing sentence that
-# several reports of one event share, or a quoted slogan, stands on few.
-PROSE_SHARE = 0.2
-PROSE_MIN_FACTOR = 2
-# A template belongs to a flavour of its site (one of the portals a folder of
-# reposts mixes, a template era of one site) when a furniture line of the site
-# stands beside it on at least this share of its articles, far more often than
-# chance would put it there: its share is then counted among that line's
-# articles. A site's furniture that only one flavour prints stands on a large
-# share of that flavour, however small the flavour; an article's line stands
-# beside every flavour's lines as often as chance has it.
-FLAVOUR_SHARE = 0.7
-# ... and at least this many times as often as on the site's pages at large: a
-# flavour is a part of its site, not a line a content-related marker (the
-# bylines of the papers that print 核心阅读) happens to stand beside more often.
-FLAVOUR_LIFT = 2.0
-# How unlikely "far more often than chance" is: a binomial tail under 1e-5
-# (Chernoff's bound, in nats). Five articles that all carry a line of a fifth of
-# the site's pages are chance (1 in 3,000); nine that all carry a line of a
-# tenth are not, nor seventeen that carry a line of half.
-FLAVOUR_EVIDENCE = 11.5
 ROW = np.dtype([("scope", np.int32), ("template", np.uint64), ("where", np.uint8), ("key", np.uint64)])
 
 
@@ -344,75 +311,3 @@ def _template_key(scope: np.ndarray, template: np.ndarray) -> np.ndarray:
         return template.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) ^ scope.astype(np.uint64) * np.uint64(
             0xC2B2AE3D27D4EB4F
         )
-
-
-def flavour_pages(rows: pa.Table, counted: pa.Table, min_pages: int) -> pa.Array:
-    """For each row of ``counted``, the articles of the flavour of its site the template belongs to (see ``FLAVOUR_SHARE``).
-
-    ``rows``: (scope, template_hash, article_key) of page edges, distinct or
-    not. A flavour is marked by a line at one edge of ``FURNITURE_SHARE`` of
-    its site; the template's flavour is the smallest such line that stands
-    beside it on ``FLAVOUR_SHARE`` of its articles (``FLAVOUR_LIFT`` times as
-    often as on the site's pages, and far more often than chance:
-    ``FLAVOUR_EVIDENCE``), or the whole site. Only the templates at
-    an edge of ``min_pages`` articles are looked at: no other can be learned.
-    """
-    pages = counted.column("pages").to_numpy()
-    edge = np.maximum(counted.column("top").to_numpy(), counted.column("bottom").to_numpy())
-    keys = ["scope", "template_hash"]
-    markers = counted.filter(pa.array(can_be_kept(edge, edge) & (edge >= FURNITURE_SHARE * pages))).select(keys)
-    candidates = counted.filter(pa.array(edge >= max(min_pages, KEPT_MIN_EDGE))).select(keys)
-    if not markers.num_rows or not candidates.num_rows:
-        return pa.array(pages, pa.int64())
-    rows = rows.select([*keys, "article_key"]).group_by([*keys, "article_key"], use_threads=False).aggregate([])
-    articles = (
-        rows.group_by(keys, use_threads=False).aggregate([("article_key", "count")]).rename_columns([*keys, "articles"])
-    )
-    marked = rows.join(markers, keys, join_type="left semi").rename_columns(["scope", "marker", "article_key"])
-    beside = rows.join(candidates, keys, join_type="left semi").join(
-        marked, ["scope", "article_key"], join_type="inner"
-    )
-    beside = beside.filter(pc.not_equal(beside.column("template_hash"), beside.column("marker")))
-    pairs = beside.group_by([*keys, "marker"], use_threads=False).aggregate([("article_key", "count")])
-    pairs = pairs.join(articles, keys, join_type="inner").join(
-        articles.rename_columns(["scope", "marker", "marker_articles"]), ["scope", "marker"], join_type="inner"
-    )
-    site = counted.group_by("scope", use_threads=False).aggregate([("pages", "max")]).rename_columns(["scope", "site"])
-    pairs = pairs.join(site, "scope", join_type="inner")
-    beside_count, articles_count = pairs.column("article_key_count").to_numpy(), pairs.column("articles").to_numpy()
-    chance = pairs.column("marker_articles").to_numpy() / np.maximum(pairs.column("site").to_numpy(), 1)
-    strong = (
-        (beside_count >= FLAVOUR_SHARE * articles_count)
-        & (beside_count >= FLAVOUR_LIFT * chance * articles_count)
-        & (surprise(beside_count, articles_count, chance) >= FLAVOUR_EVIDENCE)
-    )
-    smallest = pairs.filter(pa.array(strong)).group_by(keys, use_threads=False).aggregate([("marker_articles", "min")])
-    found = (
-        counted.select(keys)
-        .append_column("row", pa.array(np.arange(counted.num_rows)))
-        .join(smallest, keys, join_type="inner")
-    )
-    flavour = pages.copy()
-    at = found.column("row").to_numpy()
-    flavour[at] = np.minimum(pages[at], found.column("marker_articles_min").to_numpy())
-    return pa.array(flavour, pa.int64())
-
-
-def surprise(hits: np.ndarray, trials: np.ndarray, chance: np.ndarray) -> np.ndarray:
-    """How unlikely ``hits`` of ``trials`` are when each hits with probability ``chance``: -ln of Chernoff's bound on the tail, in nats.
-
-    >>> [round(float(x), 1) for x in surprise(np.array([5, 20, 2]), np.array([5, 20, 10]), np.array([1 / 3, 1 / 3, 1 / 3]))]
-    [5.5, 22.0, 0.0]
-    """
-    rate = hits / np.maximum(trials, 1)
-    p = np.clip(chance, 1e-9, 1 - 1e-9)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        kl = np.where(rate > 0, rate * np.log(rate / p), 0.0) + np.where(
-            rate < 1, (1 - rate) * np.log((1 - rate) / (1 - p)), 0.0
-        )
-    return np.where(rate > p, trials * kl, 0.0)
-
-
-def can_be_kept(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
-    """Which templates stand at an edge of ``KEPT_MIN_EDGE`` articles or more (no other can be learned)."""
-    return np.maximum(top, bottom) >= KEPT_MIN_EDGE
