@@ -56,19 +56,17 @@ MAX_STAT_CHARS = 64
 
 @dataclass(frozen=True)
 class DataFile:
-    """One Parquet file of a table, as the log records it: its path under the table's folder, bytes, rows and stats."""
+    """One Parquet file of a table, as the log records it: its path under the table's folder, bytes and stats."""
 
     path: str
     size: int
-    rows: int
     modified_ms: int
-    stats: str = ""  # the add action's JSON stats (`file_stats`); empty: the row count alone
+    stats: dict  # the add action's stats (`file_stats`): rows, and bounds of the columns readers filter on
 
 
 def described(path: str, size: int, modified_ms: int, part: Path) -> DataFile:
     """The `DataFile` of a part whose Parquet file (a local file, or an object's local copy) is ``part``."""
-    stats = file_stats(part)
-    return DataFile(path, size, stats["numRecords"], modified_ms, json.dumps(stats, ensure_ascii=False))
+    return DataFile(path, size, modified_ms, file_stats(part))
 
 
 def local_file(folder: Path, path: str) -> DataFile:
@@ -97,12 +95,11 @@ def file_stats(part: Path) -> dict:
     {'id': 0, 'n': 1, 'day': 0}
     """
     footer = pq.ParquetFile(part)
+    short = _short_strings(footer.metadata)
     wanted = [
         f.name
         for f in footer.schema_arrow
-        if pa.types.is_signed_integer(f.type)
-        or f.type == pa.date32()
-        or (f.type == pa.string() and _short(footer, f.name))
+        if pa.types.is_signed_integer(f.type) or f.type == pa.date32() or (f.type == pa.string() and f.name in short)
     ]
     table = footer.read(columns=wanted)
     low: dict = {}
@@ -122,22 +119,21 @@ def file_stats(part: Path) -> dict:
     return {"numRecords": table.num_rows, "minValues": low, "maxValues": high, "nullCount": nulls}
 
 
-def _short(footer: pq.ParquetFile, column: str) -> bool:
-    """Whether the footer's bounds of a string column are all short: a page's text is not read to learn it is long.
+def _short_strings(metadata: pq.FileMetaData) -> set[str]:
+    """The columns whose footer bounds are all present and short: a page's text is not read to learn it is long.
 
-    A writer may shorten a bound, never lengthen it: a long one here is long in the values too.
+    A writer may shorten a bound, never lengthen it: a long one here is long in
+    the values too. A list's leaf (``name.list.element``) names no column.
     """
-    metadata = footer.metadata
-    # The Parquet leaf of a top-level string column has the column's own name (a list's is name.list.element).
-    leaves = [metadata.schema.column(i).path for i in range(metadata.num_columns)]
-    if column not in leaves:
-        return False
-    index = leaves.index(column)
-    for group in range(metadata.num_row_groups):
-        stats = metadata.row_group(group).column(index).statistics
-        if stats is None or not stats.has_min_max or max(len(stats.min), len(stats.max)) > MAX_STAT_CHARS:
-            return False
-    return metadata.num_row_groups > 0
+    short = set()
+    for index in range(metadata.num_columns):
+        groups = [metadata.row_group(g).column(index).statistics for g in range(metadata.num_row_groups)]
+        if groups and all(
+            stats is not None and stats.has_min_max and max(len(str(stats.min)), len(str(stats.max))) <= MAX_STAT_CHARS
+            for stats in groups
+        ):
+            short.add(metadata.schema.column(index).path)
+    return short
 
 
 def sync(
@@ -153,7 +149,7 @@ def sync(
     """Make the latest version of the Delta table at ``table_uri`` hold exactly ``paths``; return its version.
 
     ``describe(path)`` is asked only for the files the version adds (their
-    size and rows), so a log already in line costs no read of the parts.
+    size and stats), so a log already in line costs no read of the parts.
     Commits nothing when it already holds them; with ``commit=False`` only
     says which version it would be. A table whose schema differs (an output
     rebuilt with ``--full`` by a newer docclean) gets a version that replaces
@@ -168,9 +164,7 @@ def sync(
 
     def add(path: str) -> AddAction:
         file = describe(path)
-        return AddAction(
-            file.path, file.size, {}, file.modified_ms, True, file.stats or json.dumps({"numRecords": file.rows})
-        )
+        return AddAction(file.path, file.size, {}, file.modified_ms, True, json.dumps(file.stats, ensure_ascii=False))
 
     table = (
         DeltaTable(table_uri, storage_options=storage_options)
