@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 DASK = str(Path(sys.executable).with_name("dask"))
 
@@ -120,10 +121,25 @@ def wait_for_signal(watched: dict[str, subprocess.Popen] | None = None, every: f
         return None
 
 
-def died(name: str, proc: subprocess.Popen, log: Path) -> int:
-    """Say that ``name`` ended by itself and where its log is; the exit status for the script."""
-    print(f"{name} exited by itself (status {proc.returncode}); see {log}", file=sys.stderr, flush=True)
-    return 1
+def serve(
+    lines: Callable[[], list[str]], name: str, proc: subprocess.Popen, log: Path, stop: Callable[[], None]
+) -> int:
+    """Print ``lines()``, then wait for a signal or for the server ``proc`` to die; ``stop`` what was started
+    either way. The exit status: 1 (its log named) when the server ended by itself, else 0.
+
+    Call it as soon as the servers are up: a signal that comes while the lines are made or printed stops them all the same.
+    """
+    try:
+        for line in lines():
+            print(line, flush=True)
+        if wait_for_signal({name: proc}) is not None:
+            print(f"{name} exited by itself (status {proc.returncode}); see {log}", file=sys.stderr, flush=True)
+            return 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+    return 0
 
 
 def started(folder: Path, workers: int = 2) -> LocalCluster:
@@ -159,16 +175,15 @@ def main(argv: list[str] | None = None) -> None:
         cluster = started(args.folder, args.workers)
     except KeyboardInterrupt:
         return  # killed while starting: `started` stopped what it had started
-    try:  # a signal may come while these lines are printed: the servers stop all the same
-        print(f"scheduler {cluster.address} with {args.workers} workers; logs in {args.folder}", flush=True)
-        print(f"docclean run --raw RAW --out OUT --cluster {cluster.address}", flush=True)
-        # Only the scheduler: a worker that dies costs a run time (Dask reruns its tasks), not the cluster.
-        if wait_for_signal({"scheduler": cluster.procs["scheduler"]}) is not None:
-            sys.exit(died("scheduler", cluster.procs["scheduler"], cluster.folder / "scheduler.log"))
-    except KeyboardInterrupt:
-        pass
-    finally:
-        cluster.stop()
+
+    def lines() -> list[str]:
+        return [
+            f"scheduler {cluster.address} with {args.workers} workers; logs in {args.folder}",
+            f"docclean run --raw RAW --out OUT --cluster {cluster.address}",
+        ]
+
+    # Only the scheduler is watched: a worker that dies costs a run time (Dask reruns its tasks), not the cluster.
+    sys.exit(serve(lines, "scheduler", cluster.procs["scheduler"], cluster.folder / "scheduler.log", cluster.stop))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from scripts.local_cluster import died, stop_group, stop_on_signals, wait_for_signal
+from scripts.local_cluster import serve, stop_group, stop_on_signals
 
 WEED = str(Path(sys.executable).with_name("weed"))
 KEY, SECRET = "docclean-test", "docclean-test-secret"
@@ -149,18 +149,14 @@ if __name__ == "__main__":
         s3 = started(where)
     except KeyboardInterrupt:
         sys.exit(130)  # killed while starting: `started` stopped weed
+
     # For the shell that runs docclean: copy them, or redirect the output to a file and source it
     # once it has four lines (the script keeps running, so $(...) would wait for ever).
-    try:  # a signal may come while these lines are printed: weed stops all the same
-        print("\n".join(f"export {k}={v}" for k, v in s3.env.items()), flush=True)
-        print(
+    def lines() -> list[str]:
+        return [
+            *(f"export {k}={v}" for k, v in s3.env.items()),
             f'# SeaweedFS S3 on {s3.endpoint}, data in {where}; make a bucket with: python -c "import s3fs; '
             "s3fs.S3FileSystem().mkdir('corpus')\" (with the variables above exported)",
-            flush=True,
-        )
-        if wait_for_signal({"weed": s3.proc}) is not None:
-            sys.exit(died("weed", s3.proc, where / "weed.log"))
-    except KeyboardInterrupt:
-        pass
-    finally:
-        s3.stop()
+        ]
+
+    sys.exit(serve(lines, "weed", s3.proc, where / "weed.log", s3.stop))
