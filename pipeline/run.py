@@ -375,7 +375,7 @@ def decide(run: Run) -> clusters.Clustering:
     # Texts for the pairs too close to the threshold to decide on their estimate:
     # this run's documents first, then the ones earlier runs published.
     parts = [*run.staging.parts("documents"), *store.parts(run.out, "documents"), *store.parts(run.out, "duplicates")]
-    texts = functools.partial(index.read_texts, parts)
+    texts = index.TextFinder(parts)
     earlier_signatures = [] if run.full else store.parts(run.out, "signatures")
     with run.stats.timed("dedup"):
         run.clustering = run.executor.clustered(

@@ -250,3 +250,61 @@ def test_a_text_signs_the_same_whatever_shares_its_batch():
     alone = text_signatures([ORIGINAL.text], *args)
     batched = text_signatures(["。。！", ORIGINAL.text, "The council approved the plan."], *args)
     assert (batched[1] == alone[0]).all()
+
+
+def test_texts_to_verify_come_from_the_first_part_that_holds_them_and_any_row_group(tmp_path):
+    # A changed file's new text is staged (an Arrow file) and listed first; the published part (Parquet, row
+    # groups of three rows) still holds its old text. Texts are read by row, from whichever groups hold them.
+    import pickle
+
+    import pyarrow.parquet as pq
+
+    from pipeline.dedup.index import TextFinder
+
+    published = tmp_path / "part-00001.parquet"
+    ids = [f"{k:016x}" for k in range(10)]
+    pq.write_table(pa.table({"doc_id": ids, "text": [f"old text {k}" for k in range(10)]}), published, row_group_size=3)
+    staged = tmp_path / "documents-00000.arrow"
+    with (
+        pa.OSFile(str(staged), "wb") as sink,
+        pa.ipc.new_file(sink, pa.schema([("doc_id", pa.string()), ("text", pa.string())])) as writer,
+    ):
+        writer.write_table(pa.table({"doc_id": [ids[7], "ffffffffffffffff"], "text": ["new text 7", "only staged"]}))
+    finder = TextFinder([staged, published])
+    wanted = [ids[8], ids[7], ids[0], ids[4], "ffffffffffffffff", "not there"]
+    expected = {
+        ids[8]: "old text 8",
+        ids[7]: "new text 7",
+        ids[0]: "old text 0",
+        ids[4]: "old text 4",
+        "ffffffffffffffff": "only staged",
+    }
+    assert finder(wanted) == expected
+    assert finder([ids[9], ids[1]]) == {ids[9]: "old text 9", ids[1]: "old text 1"}
+    # Sent to a Dask worker it goes without its index, and builds it again there.
+    sent = pickle.loads(pickle.dumps(finder))
+    assert sent.ids is None and sent(wanted) == expected
+
+
+def test_signatures_staged_in_parts_cluster_as_one_table(tmp_path):
+    # A run's staged signature parts keep their minhashes in the files (read for the pairs only), and an
+    # in-memory table may come in chunks: both cluster as the one table would.
+    from pipeline.dedup.search import staged_signatures
+
+    config = Config()
+    docs = [doc(f"a{k}.txt", PARAGRAPHS[k % 3 :] + [f"第{k}段补充说明。"]) for k in range(12)]
+    docs += [doc("other.txt", [p for p in OTHER[1:] if p])]
+    table = sign_documents(docs, config).cast(config.dedup.minhash.schema)
+    whole = cluster(table.combine_chunks(), config)
+    assert whole.stats["verified_pairs"] > 0
+    chunked = cluster(pa.concat_tables([table.slice(k, 3) for k in range(0, table.num_rows, 3)]), config)
+    assert chunked.decisions.equals(whole.decisions)
+    paths = []
+    for k in range(0, table.num_rows, 5):
+        paths.append(tmp_path / f"signatures-{k:05d}.arrow")
+        with pa.OSFile(str(paths[-1]), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table.slice(k, 5))
+    signatures, minhashes = staged_signatures(paths, config.dedup.minhash)
+    assert "minhash" not in signatures.column_names and len(minhashes) == table.num_rows
+    staged = cluster(signatures, config, texts=None, minhashes=minhashes)
+    assert staged.decisions.equals(whole.decisions)

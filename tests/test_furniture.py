@@ -256,26 +256,31 @@ def test_a_timeline_closing_the_article_and_boxed_subheads_stay(tmp_path):
     assert doc.date.isoformat() == "2020-01-05"
 
 
-def test_a_flavours_furniture_is_found_the_same_whatever_the_chunks_its_pairs_are_counted_in(monkeypatch):
+def test_a_flavours_furniture_is_found_the_same_whatever_the_chunks_and_partitions_it_is_counted_in(monkeypatch):
     # A site of two portals: a line only portal B prints stands on a third of the site but on all of B.
-    import pyarrow as pa
-
     from pipeline.clean.boilerplate import PAGE, TOP
-    from pipeline.learn import flavour
+    from pipeline.learn import flavour, support
     from pipeline.learn.support import TemplateCounts
 
-    rng = random.Random(5)
-    counts = TemplateCounts()
-    for article in range(300):
-        portal = "b" if article % 3 == 0 else "a"
-        rows = {(0, PAGE, article + 1)}  # the page itself
-        rows |= {(1000 + (portal == "b"), TOP, article + 1), (2000 + (portal == "b"), TOP, article + 1)}
-        rows |= {(rng.getrandbits(63), TOP, article + 1) for _ in range(3)}  # lines of the article's own
-        counts.add_page("site", (rows, {}))
-    whole = counts.counted(2)
-    monkeypatch.setattr(flavour, "ROWS_PER_CHUNK", 7)
-    chunked = counts.counted(2)
-    assert len(flavour._template_chunks(pa.table({"template_hash": pa.array(range(2000), pa.uint64())}))) > 100
-    assert chunked.sort_by("template_hash").equals(whole.sort_by("template_hash"))
+    def counts() -> TemplateCounts:
+        rng = random.Random(5)
+        counted = TemplateCounts()
+        for article in range(300):
+            portal = "b" if article % 3 == 0 else "a"
+            rows = {(0, PAGE, article + 1)}  # the page itself
+            rows |= {(1000 + (portal == "b"), TOP, article + 1), (2000 + (portal == "b"), TOP, article + 1)}
+            rows |= {(rng.getrandbits(63), TOP, article + 1) for _ in range(3)}  # lines of the article's own
+            counted.add_page("site", (rows, {}))
+        return counted
+
+    whole = counts().counted(2)
+    monkeypatch.setattr(flavour, "PAIRS_PER_CHUNK", 7)
+    monkeypatch.setattr(support, "PARTITION_ROWS", 50)
+    monkeypatch.setattr(support, "FOLD_MIN", 10)
+    split = counts()
+    split.fold()
+    assert len(split.parts) >= 16
+    chunked = split.counted(2)
+    assert chunked.equals(whole)
     by_template = dict(zip(whole.column("template_hash").to_pylist(), whole.column("flavour_pages").to_pylist()))
     assert by_template[2001] == 100 and by_template[2000] == 300  # portal B's line is counted among B's articles

@@ -98,38 +98,71 @@ def pages_with(out_dir: Path, templates: pa.Table) -> list[str]:
 
 
 def read_texts(parts: Iterable[Path], doc_ids: Sequence[str]) -> dict[str, str]:
-    """The clean texts of ``doc_ids``, from parts of documents or duplicates (staged or published).
+    """The clean texts of ``doc_ids``, from parts of documents or duplicates (staged or published): see `TextFinder`."""
+    return TextFinder(parts)(doc_ids)
+
+
+class TextFinder:
+    """The clean texts of doc_ids, from parts of documents or duplicates (staged or published).
 
     The first part that holds a doc_id gives its text (list this run's parts
-    first: a changed file's new rows reuse its doc_ids). Of a published part
-    only the row groups that hold a wanted row are read (a group per
-    `publish.ROW_GROUP_BYTES`), of a staged one only the two columns (it is
-    memory-mapped), so verifying a few pairs does not read the corpus.
+    first: a changed file's new rows reuse its doc_ids). The doc_ids of every
+    part are read once, at the first call, and each call reads only the rows
+    it wants: of a published part the row groups that hold them (a group per
+    `publish.ROW_GROUP_BYTES`), of a staged one (memory-mapped) the rows
+    themselves. Dedup asks a chunk of pairs at a time; scanning every part
+    for every chunk took three minutes at a million pages.
     """
-    remaining = set(doc_ids)
-    found: dict[str, str] = {}
-    for part in parts:
-        if not remaining:
-            break
-        wanted = pa.array(sorted(remaining), pa.string())
-        table = _rows_of(part, wanted)
-        for doc_id, text in zip(table.column("doc_id").to_pylist(), table.column("text").to_pylist()):
-            found[doc_id] = text
-            remaining.discard(doc_id)
-    return found
+
+    def __init__(self, parts: Iterable[Path]) -> None:
+        self.parts = list(parts)
+        self.ids: pa.Array | None = None
+        self.starts = np.zeros(1, np.int64)
+
+    def __getstate__(self) -> dict:
+        # Sent to a Dask worker before or after its first call: the index is rebuilt there, not shipped.
+        return {**self.__dict__, "ids": None, "starts": np.zeros(1, np.int64)}
+
+    def __call__(self, doc_ids: Sequence[str]) -> dict[str, str]:
+        if self.ids is None:
+            columns = [_ids_of(part) for part in self.parts]
+            self.ids = pa.chunked_array(columns, pa.string()).combine_chunks() if columns else pa.array([], pa.string())
+            self.starts = np.cumsum([0, *(len(column) for column in columns)])
+        wanted = pa.array(sorted(set(doc_ids)), pa.string())
+        rows = np.flatnonzero(pc.is_in(self.ids, value_set=wanted).to_numpy(zero_copy_only=False))
+        first: dict[str, int] = {}
+        for doc_id, row in zip(self.ids.take(pa.array(rows)).to_pylist(), rows.tolist()):
+            first.setdefault(doc_id, row)
+        found: dict[str, str] = {}
+        rows = np.array(sorted(first.values()), np.int64)
+        which = np.searchsorted(self.starts, rows, side="right") - 1
+        for at in np.unique(which).tolist():
+            local = rows[which == at] - self.starts[at]
+            table = _rows_at(self.parts[at], local)
+            found.update(zip(table.column("doc_id").to_pylist(), table.column("text").to_pylist()))
+        return found
 
 
-def _rows_of(part: Path, wanted: pa.Array) -> pa.Table:
-    """(doc_id, text) of the ``wanted`` rows of one part."""
+def _ids_of(part: Path) -> pa.Array:
     if part.name.endswith(store.STAGED_SUFFIX):
-        table = store.read_part(part, columns=["doc_id", "text"])
-        return table.filter(pc.is_in(table.column("doc_id"), value_set=wanted))
+        return store.read_part(part, columns=["doc_id"]).column("doc_id").combine_chunks()
+    return pq.read_table(part, columns=["doc_id"]).column("doc_id").combine_chunks()
+
+
+def _rows_at(part: Path, rows: np.ndarray) -> pa.Table:
+    """(doc_id, text) of some rows of one part, by row number (ascending)."""
+    if part.name.endswith(store.STAGED_SUFFIX):
+        return store.read_part(part, columns=["doc_id", "text"]).take(pa.array(rows))
     handle = pq.ParquetFile(part)
-    ids = handle.read(columns=["doc_id"]).column("doc_id")
-    rows = np.flatnonzero(pc.is_in(ids, value_set=wanted).to_numpy(zero_copy_only=False))
-    if not len(rows):
-        return pa.table({"doc_id": pa.array([], pa.string()), "text": pa.array([], pa.string())})
-    bounds = np.cumsum([handle.metadata.row_group(g).num_rows for g in range(handle.num_row_groups)])
-    groups = np.unique(np.searchsorted(bounds, rows, side="right")).tolist()
-    table = handle.read_row_groups(groups, columns=["doc_id", "text"])
-    return table.filter(pc.is_in(table.column("doc_id"), value_set=wanted))
+    starts = np.cumsum([0, *(handle.metadata.row_group(g).num_rows for g in range(handle.num_row_groups))])
+    group_of = np.searchsorted(starts, rows, side="right") - 1
+    # A group at a time: the texts of many groups are more than one Arrow string array holds (2 GiB).
+    tables = [
+        handle.read_row_group(group, columns=["doc_id", "text"]).take(pa.array(rows[group_of == group] - starts[group]))
+        for group in np.unique(group_of).tolist()
+    ]
+    return (
+        pa.concat_tables(tables)
+        if tables
+        else pa.table({"doc_id": pa.array([], pa.string()), "text": pa.array([], pa.string())})
+    )

@@ -30,6 +30,8 @@ documents, so it can run as table operations on a larger engine.
 from __future__ import annotations
 
 import functools
+from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -37,20 +39,87 @@ import pyarrow as pa
 from pipeline.core.config import Config
 from pipeline.dedup.clusters import Clustering, Earlier, Texts, decide, earlier_rows, nothing_to_decide, prepare
 from pipeline.dedup.settings import DedupSettings
-from pipeline.dedup.signature import EMPTY, similarity
+from pipeline.dedup.signature import EMPTY, MinHashSettings, similarity
+from pipeline.store.layout import read_part
 
 # In a band bucket up to this size every pair is checked; a bigger bucket (many
 # copies of one text) is checked as a star around its first member in keep
 # order, which keeps the work linear while still joining every true copy to
 # the copy the cluster keeps.
 ALL_PAIRS_BUCKET = 32
-VERIFY_CHUNK = 65_536
+VERIFY_CHUNK = 32_768
 
 
 def _matrix(column: pa.ChunkedArray | pa.Array, width: int, dtype: type) -> np.ndarray:
     if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
+        # One chunk with rows (a full run's empty earlier index beside it) is viewed, not copied.
+        chunks = [chunk for chunk in column.chunks if len(chunk)]
+        column = chunks[0] if len(chunks) == 1 else column.combine_chunks()
     return column.flatten().to_numpy(zero_copy_only=False).astype(dtype, copy=False).reshape(-1, width)
+
+
+class RowsOf:
+    """The rows of a fixed-width list column, gathered on demand (``take``) from its pieces.
+
+    A piece is a matrix in memory, or a staged part (an Arrow file) opened
+    for each gather and closed after it: the minhashes of a million
+    documents (512 bytes each) are never all in memory, and the pages of a
+    memory-mapped part read for one gather leave with it.
+
+    >>> rows = RowsOf.of(pa.chunked_array([[[1, 2], [3, 4]], [[5, 6]]], pa.list_(pa.uint32(), 2)), 2, np.uint32)
+    >>> rows.take(np.array([2, 0])).tolist(), len(rows)
+    ([[5, 6], [1, 2]], 3)
+    """
+
+    def __init__(self, width: int, dtype: type) -> None:
+        self.width, self.dtype = width, dtype
+        self.pieces: list[np.ndarray | tuple[Path, str]] = []
+        self.starts = [0]
+
+    @classmethod
+    def of(cls, column: pa.ChunkedArray | pa.Array, width: int, dtype: type) -> RowsOf:
+        rows = cls(width, dtype)
+        for chunk in column.chunks if isinstance(column, pa.ChunkedArray) else [column]:
+            rows.add(_matrix(chunk, width, dtype))
+        return rows
+
+    def add(self, piece: np.ndarray | tuple[Path, str], count: int | None = None) -> None:
+        """A matrix, or (path, column) of a staged part of ``count`` rows."""
+        self.pieces.append(piece)
+        self.starts.append(self.starts[-1] + (len(piece) if count is None else count))
+
+    def extend(self, other: RowsOf) -> None:
+        for piece, start, end in zip(other.pieces, other.starts, other.starts[1:]):
+            self.add(piece, end - start)
+
+    def __len__(self) -> int:
+        return self.starts[-1]
+
+    def take(self, rows: np.ndarray) -> np.ndarray:
+        taken = np.empty((len(rows), self.width), self.dtype)
+        which = np.searchsorted(self.starts, rows, side="right") - 1
+        for at in np.unique(which).tolist():
+            here = which == at
+            piece = self.pieces[at]
+            if isinstance(piece, tuple):
+                path, column = piece
+                piece = _matrix(read_part(path, columns=[column]).column(column), self.width, self.dtype)
+            taken[here] = piece[rows[here] - self.starts[at]]
+        return taken
+
+
+def staged_signatures(paths: Sequence[Path], settings: MinHashSettings) -> tuple[pa.Table, RowsOf]:
+    """This run's staged signature parts as `cluster` takes them: every column but the minhashes, copied out of the
+    files, and the minhashes, left in them (read for the candidate pairs only)."""
+    minhashes = RowsOf(settings.num_perm, np.uint32)
+    tables = []
+    for path in paths:
+        table = read_part(path, schema=settings.schema)
+        minhashes.add((Path(path), "minhash"), table.num_rows)
+        tables.append(table.drop_columns(["minhash"]))
+    if not tables:
+        return settings.schema.empty_table().drop_columns(["minhash"]), minhashes
+    return pa.concat_tables(tables).combine_chunks(), minhashes
 
 
 def candidate_pairs(keys: np.ndarray, rank: np.ndarray | None = None, active: np.ndarray | None = None) -> np.ndarray:
@@ -66,7 +135,10 @@ def candidate_pairs(keys: np.ndarray, rank: np.ndarray | None = None, active: np
     n, bands = keys.shape
     rank = np.arange(n) if rank is None else rank
     by_rank = np.argsort(rank, kind="stable")
-    found: list[np.ndarray] = []
+    # Pairs as one int64 (left * n + right), made distinct band by band: the
+    # pairs of all bands at once, most found by several bands, were the
+    # largest arrays of a million-page dedup.
+    found = np.empty(0, np.int64)
     for band in range(bands):
         column = keys[:, band]
         rows = by_rank if active is None else by_rank[np.isin(column[by_rank], column[active])]
@@ -74,10 +146,11 @@ def candidate_pairs(keys: np.ndarray, rank: np.ndarray | None = None, active: np
         members_all = rows[order]
         sorted_keys = column[members_all]
         starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
-        found.extend(bucket_pairs(members_all, starts, np.diff(np.r_[starts, len(rows)])))
-    if not found:
-        return np.empty((0, 2), dtype=np.int64)
-    pairs = np.unique(np.concatenate(found).astype(np.int64), axis=0)
+        pairs = bucket_pairs(members_all, starts, np.diff(np.r_[starts, len(rows)]))
+        if pairs:
+            both = np.concatenate(pairs).astype(np.int64)
+            found = np.union1d(found, both[:, 0] * n + both[:, 1])
+    pairs = np.stack(np.divmod(found, max(n, 1)), axis=1) if len(found) else np.empty((0, 2), dtype=np.int64)
     if active is not None:
         pairs = pairs[active[pairs[:, 0]] | active[pairs[:, 1]]]
     return pairs
@@ -104,7 +177,11 @@ def _upper_triangle(size: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def cluster(
-    signatures: pa.Table, config: Config, earlier: Earlier | None = None, texts: Texts | None = None
+    signatures: pa.Table,
+    config: Config,
+    earlier: Earlier | None = None,
+    texts: Texts | None = None,
+    minhashes: RowsOf | None = None,
 ) -> Clustering:
     """Decide, for every new document, whether it is kept or a copy of which one.
 
@@ -116,18 +193,27 @@ def cluster(
     run over all of them, up to buckets of more than ``ALL_PAIRS_BUCKET``
     documents, which are checked as a star. This is the in-memory search;
     `pipeline.dedup.shuffle_dedup` searches the same pairs on a Dask cluster.
+    ``minhashes``: the minhash of each row of ``signatures``, when that table has no
+    such column (`signature_rows`: staged parts, read only for the pairs).
     """
-    columns = ["doc_id", "minhash", "band_keys", "char_count", "date", "metadata_fields", "text_hash"]
+    columns = ["doc_id", "band_keys", "char_count", "date", "metadata_fields", "text_hash"]
+    if minhashes is None:
+        columns.insert(1, "minhash")
     new = signatures.select(columns)
     old = earlier.signatures.select(columns).cast(new.schema) if earlier is not None else new.schema.empty_table()
-    old = old.filter(earlier_rows(earlier, old.column("doc_id")))
+    kept = earlier_rows(earlier, old.column("doc_id"))
+    old_minhash = earlier.signatures.column("minhash").filter(kept) if earlier is not None else None
+    old = old.filter(kept)
     if old.num_rows + new.num_rows == 0:
         return nothing_to_decide()
     rows = prepare(old, new, config, earlier)
     table = pa.concat_tables([old, new])
     dedup = config.dedup
     settings = dedup.minhash
-    sigs = _matrix(table.column("minhash"), settings.num_perm, np.uint32)
+    sigs = RowsOf(settings.num_perm, np.uint32)
+    if old_minhash is not None:
+        sigs.extend(RowsOf.of(old_minhash, settings.num_perm, np.uint32))
+    sigs.extend(minhashes if minhashes is not None else RowsOf.of(new.column("minhash"), settings.num_perm, np.uint32))
     keys = _matrix(table.column("band_keys"), settings.bands, np.uint64)
 
     def search(to_search: np.ndarray, searched: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, int]:
@@ -138,9 +224,11 @@ def cluster(
         # A chunk at a time: the gathered signatures of every pair at once would be the step's largest arrays.
         for start in range(0, len(pairs), VERIFY_CHUNK):
             left, right = pairs[start : start + VERIFY_CHUNK, 0], pairs[start : start + VERIFY_CHUNK, 1]
+            # Both sides in one gather: a staged part is opened once a chunk.
+            gathered = sigs.take(np.concatenate([left, right]))
             sims[start : start + VERIFY_CHUNK], settled = verify(
-                sigs[left],
-                sigs[right],
+                gathered[: len(left)],
+                gathered[len(left) :],
                 rows.text_hash[left],
                 rows.text_hash[right],
                 rows.ids[left],

@@ -23,15 +23,12 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-import pyarrow as pa
-
 from pipeline.core.config import Config
 from pipeline.dedup import search
 from pipeline.dedup.clusters import Clustering, Earlier, Texts
 from pipeline.dedup.index import read_edges
 from pipeline.executors.base import Executor
 from pipeline.learn.support import TemplateCounts
-from pipeline.store.layout import read_part
 
 
 def worker_count(config: Config) -> int:
@@ -193,9 +190,8 @@ class LocalExecutor(Executor):
         earlier: Earlier | None,
         texts: Texts,
     ) -> Clustering:
-        schema = config.dedup.minhash.schema
-        parts = [read_part(path, schema=schema) for path in staged_signatures]
-        return search.cluster(pa.concat_tables(parts) if parts else schema.empty_table(), config, earlier, texts)
+        signatures, minhashes = search.staged_signatures(staged_signatures, config.dedup.minhash)
+        return search.cluster(signatures, config, earlier, texts, minhashes)
 
     def close(self) -> None:
         self.pool.close()

@@ -31,26 +31,38 @@ import pyarrow.compute as pc
 
 from pipeline.clean.boilerplate import BOTH, BOTTOM, INSIDE, PAGE, TOP
 from pipeline.core.schema import EDGES, TEMPLATES
-from pipeline.learn.flavour import flavour_pages
+from pipeline.learn.flavour import flavours
 from pipeline.learn.shares import KEPT_MIN_EDGE, can_be_kept
 
 ROW = np.dtype([("scope", np.int32), ("template", np.uint64), ("where", np.uint8), ("key", np.uint64)])
+
+
+# Rows are held in partitions by the low bits of their template hash, about
+# this many rows each (their number doubles as rows come), so that folding and counting
+# sort one partition at a time (a million pages hold tens of millions of rows)
+# and every row of a template is in one partition.
+PARTITION_ROWS = 1 << 20
+# A partition's new rows are folded in once they are this share of it (or
+# ``FOLD_MIN`` rows): the sorting done grows as n log n, not as n² / FOLD_MIN.
+FOLD_SHARE, FOLD_MIN = 0.25, 1 << 16
 
 
 @dataclass
 class TemplateCounts:
     """Template occurrences of many pages, per site (scope).
 
-    Rows are kept as one numpy array, folded to one row per (scope, template,
-    position, article) as they come, so memory grows with distinct lines,
-    not with pages. A page's own row (template 0, ``PAGE``) counts its site's
+    Rows are kept as numpy arrays, one per partition of the templates
+    (``PARTITION_ROWS``), folded to one row per (scope, template, position,
+    article) as they come, so memory grows with distinct lines, not with
+    pages. A page's own row (template 0, ``PAGE``) counts its site's
     articles.
     """
 
     scopes: dict[str, int] = field(default_factory=dict)
-    rows: np.ndarray = field(default_factory=lambda: np.empty(0, ROW))
+    parts: list[np.ndarray] = field(default_factory=lambda: [np.empty(0, ROW)])
     texts: dict[int, str] = field(default_factory=dict)
-    pending: list[np.ndarray] = field(default_factory=list)
+    pending: list[list[np.ndarray]] = field(default_factory=lambda: [[]])
+    pending_rows: list[int] = field(default_factory=lambda: [0])
     page_rows: list[tuple[int, int, int, int]] = field(default_factory=list)
 
     def add_page(self, scope: str, templates: tuple[set[tuple[int, int, int]], dict[int, str]]) -> None:
@@ -73,37 +85,71 @@ class TemplateCounts:
         array["template"] = rows.column("template_hash").to_numpy()
         array["where"] = rows.column("where").to_numpy()
         array["key"] = rows.column("article_key").to_numpy()
-        self.pending.append(array)
-        if sum(len(p) for p in self.pending) > 1_000_000:
-            self.fold()
+        self._add(array)
 
     def merge(self, other: TemplateCounts) -> None:
         """Add another batch's counts (its scope ids are renumbered into ours)."""
-        if not len(other.rows) and not other.pending and not other.page_rows:
-            return
         other.fold()
+        rows = other.rows()
+        if not len(rows):
+            return
         remap = np.array(
             [self.scopes.setdefault(name, len(self.scopes)) for name in sorted(other.scopes, key=other.scopes.get)],
             np.int32,
         )
-        rows = other.rows.copy()
         rows["scope"] = remap[rows["scope"]]
-        self.pending.append(rows)
+        self._add(rows)
         for h, text in other.texts.items():
             self.texts.setdefault(h, text)
-        if sum(len(p) for p in self.pending) > 1_000_000:
-            self.fold()
+
+    def rows(self) -> np.ndarray:
+        """Every row (a copy), partition by partition."""
+        self.fold()
+        return np.concatenate(self.parts)
 
     def fold(self) -> None:
+        """Fold every row that came in (a page at a time or by `merge`) into its partition."""
         if self.page_rows:
             # One array for many pages: an array per page cost more than the rows in it.
-            self.pending.append(np.array(self.page_rows, dtype=ROW))
-            self.page_rows = []
-        if self.pending:
-            rows = np.concatenate([self.rows, *self.pending])
+            rows, self.page_rows = np.array(self.page_rows, dtype=ROW), []
+            self._add(rows)
+        for at in range(len(self.parts)):
+            self._fold(at)
+
+    def _add(self, rows: np.ndarray) -> None:
+        count = len(self.parts)
+        if count == 1:
+            split = [rows]
+        else:
+            which = rows["template"] & np.uint64(count - 1)
+            order = np.argsort(which, kind="stable")
+            bounds = np.searchsorted(which[order], np.arange(count + 1, dtype=np.uint64))
+            split = [rows[order[start:end]] for start, end in zip(bounds[:-1], bounds[1:])]
+        for at, part in enumerate(split):
+            if len(part):
+                self.pending[at].append(part)
+                self.pending_rows[at] += len(part)
+                if self.pending_rows[at] >= max(FOLD_MIN, FOLD_SHARE * len(self.parts[at])):
+                    self._fold(at)
+        # On average: one template's rows (the pages' own, template 0) can outgrow any partition.
+        while sum(len(part) for part in self.parts) > PARTITION_ROWS * len(self.parts):
+            self._split()
+
+    def _fold(self, at: int) -> None:
+        if self.pending[at]:
+            rows = np.concatenate([self.parts[at], *self.pending[at]])
             _, first = np.unique(_row_key(rows, with_article=True), return_index=True)
-            self.rows = rows[first]
-            self.pending = []
+            self.parts[at], self.pending[at], self.pending_rows[at] = rows[first], [], 0
+
+    def _split(self) -> None:
+        """Twice as many partitions: each one's rows go to the two whose next bit of the template hash they have."""
+        self.fold()
+        count = len(self.parts)
+        bit = np.uint64(count)
+        low = [part[(part["template"] & bit) == 0] for part in self.parts]
+        high = [part[(part["template"] & bit) > 0] for part in self.parts]
+        self.parts = low + high
+        self.pending, self.pending_rows = [[] for _ in self.parts], [0] * len(self.parts)
 
     def counted(self, min_pages: int = KEPT_MIN_EDGE) -> pa.Table:
         """Articles per (scope, template) at the top, at the bottom and inside a body, the site's articles and the
@@ -112,15 +158,44 @@ class TemplateCounts:
         Only the templates that can be kept come back: at an edge of two
         articles or more. A million pages have millions of distinct lines
         (every title, every paragraph) and a few thousand such templates: they
-        are found in numpy, no Python object or Arrow string per line.
+        are found in numpy, a partition at a time, no Python object or Arrow string per line.
         ``min_pages``: the templates at an edge of fewer articles cannot be learned, and get no flavour.
         """
         self.fold()
-        _, first, counts = np.unique(_row_key(self.rows, with_article=False), return_index=True, return_counts=True)
-        keys = self.rows[first]
+        pages = np.zeros(len(self.scopes), np.int64)
+        found = [self._counted(part, pages) for part in self.parts]
+        keys, scopes, templates, top, bottom, inside = (np.concatenate(column) for column in zip(*found))
+        order = np.argsort(keys, kind="stable")
+        table = pa.table(
+            {
+                "scope": pa.array(scopes[order], pa.int32()),
+                "template_hash": pa.array(templates[order], pa.uint64()),
+                "top": pa.array(top[order], pa.int64()),
+                "bottom": pa.array(bottom[order], pa.int64()),
+                "inside": pa.array(inside[order], pa.int64()),
+                "pages": pa.array(pages[scopes[order]], pa.int64()),
+            }
+        )
+
+        def edge_slices():
+            for part in self.parts:
+                edges = part[(part["where"] & BOTH) > 0]
+                yield edges["scope"], edges["template"], edges["key"]
+
+        table = table.append_column(
+            "flavour_pages", pa.array(flavours(table, scopes[order].astype(np.int64), edge_slices, min_pages))
+        )
+        return table.set_column(0, "scope", self._scope_column(scopes[order]))
+
+    @staticmethod
+    def _counted(rows: np.ndarray, pages: np.ndarray) -> tuple[np.ndarray, ...]:
+        """(key, scope, template, top, bottom, inside) of the templates of one partition that can be kept; its pages'
+        rows are added to ``pages`` (per scope)."""
+        _, first, counts = np.unique(_row_key(rows, with_article=False), return_index=True, return_counts=True)
+        keys = rows[first]
         where = keys["where"]
         # A template's rows differ in position only: summed per (scope, template).
-        _, heads, group = np.unique(
+        template_keys, heads, group = np.unique(
             _template_key(keys["scope"], keys["template"]), return_index=True, return_inverse=True
         )
 
@@ -130,43 +205,23 @@ class TemplateCounts:
         top, bottom, inside = summed((where & TOP) > 0), summed((where & BOTTOM) > 0), summed(where == INSIDE)
         scopes, templates = keys["scope"][heads], keys["template"][heads]
         page_rows = where[heads] == PAGE
-        pages = np.zeros(len(self.scopes), np.int64)
         np.add.at(
             pages,
             scopes[page_rows],
             np.bincount(group, weights=counts, minlength=len(heads)).astype(np.int64)[page_rows],
         )
         kept = can_be_kept(top, bottom) & ~page_rows
-        table = pa.table(
-            {
-                "scope": pa.array(scopes[kept], pa.int32()),
-                "template_hash": pa.array(templates[kept], pa.uint64()),
-                "top": pa.array(top[kept], pa.int64()),
-                "bottom": pa.array(bottom[kept], pa.int64()),
-                "inside": pa.array(inside[kept], pa.int64()),
-                "pages": pa.array(pages[scopes[kept]], pa.int64()),
-            }
-        )
-        edges = self.rows[(self.rows["where"] & BOTH) > 0]
-        rows = pa.table(
-            {
-                "scope": pa.array(edges["scope"], pa.int32()),
-                "template_hash": pa.array(edges["template"], pa.uint64()),
-                "article_key": pa.array(edges["key"], pa.uint64()),
-            }
-        )
-        table = table.append_column("flavour_pages", flavour_pages(rows, table, min_pages))
-        return table.set_column(0, "scope", self._scope_column(scopes[kept]))
+        return template_keys[kept], scopes[kept], templates[kept], top[kept], bottom[kept], inside[kept]
 
     def staged_rows(self) -> pa.Table:
         """The rows themselves (scope by name), for a run whose support is counted on a cluster."""
-        self.fold()
+        rows = self.rows()
         return pa.table(
             {
-                "scope": self._scope_column(self.rows["scope"]),
-                "template_hash": pa.array(self.rows["template"], pa.uint64()),
-                "where": pa.array(self.rows["where"], pa.uint8()),
-                "article_key": pa.array(self.rows["key"], pa.uint64()),
+                "scope": self._scope_column(rows["scope"]),
+                "template_hash": pa.array(rows["template"], pa.uint64()),
+                "where": pa.array(rows["where"], pa.uint8()),
+                "article_key": pa.array(rows["key"], pa.uint64()),
             }
         )
 
