@@ -97,11 +97,6 @@ def pages_with(out_dir: Path, templates: pa.Table) -> list[str]:
     return sorted(found)
 
 
-def read_texts(parts: Iterable[Path], doc_ids: Sequence[str]) -> dict[str, str]:
-    """The clean texts of ``doc_ids``, from parts of documents or duplicates (staged or published): see `TextFinder`."""
-    return TextFinder(parts)(doc_ids)
-
-
 class TextFinder:
     """The clean texts of doc_ids, from parts of documents or duplicates (staged or published).
 
@@ -144,9 +139,7 @@ class TextFinder:
 
 
 def _ids_of(part: Path) -> pa.Array:
-    if part.name.endswith(store.STAGED_SUFFIX):
-        return store.read_part(part, columns=["doc_id"]).column("doc_id").combine_chunks()
-    return pq.read_table(part, columns=["doc_id"]).column("doc_id").combine_chunks()
+    return store.read_part(part, columns=["doc_id"]).column("doc_id").combine_chunks()
 
 
 def _rows_at(part: Path, rows: np.ndarray) -> pa.Table:

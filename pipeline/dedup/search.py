@@ -194,7 +194,7 @@ def cluster(
     documents, which are checked as a star. This is the in-memory search;
     `pipeline.dedup.shuffle_dedup` searches the same pairs on a Dask cluster.
     ``minhashes``: the minhash of each row of ``signatures``, when that table has no
-    such column (`signature_rows`: staged parts, read only for the pairs).
+    such column (`staged_signatures`: staged parts, read only for the pairs).
     """
     columns = ["doc_id", "band_keys", "char_count", "date", "metadata_fields", "text_hash"]
     if minhashes is None:

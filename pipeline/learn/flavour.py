@@ -29,6 +29,7 @@ from pipeline.learn.shares import (
     FURNITURE_SHARE,
     KEPT_MIN_EDGE,
     can_be_kept,
+    template_key,
 )
 
 # Pairs of a template and a furniture line beside it counted at once (about 64 bytes each).
@@ -38,7 +39,6 @@ PAIRS_PER_CHUNK = 1 << 20
 EdgeSlices = Callable[[], Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]]]
 
 _SCOPE_MIX = np.uint64(0xC2B2AE3D27D4EB4F)
-_TEMPLATE_MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
 def flavour_pages(rows: pa.Table, counted: pa.Table, min_pages: int) -> pa.Array:
@@ -94,12 +94,12 @@ class _Lookup:
 
     def __init__(self, scopes: np.ndarray, templates: np.ndarray) -> None:
         self.scopes, self.templates = scopes, templates.astype(np.uint64)
-        keys = _template_key(scopes, self.templates)
+        keys = template_key(scopes, self.templates)
         self.order = np.argsort(keys, kind="stable")
         self.keys = keys[self.order]
 
     def rows(self, scopes: np.ndarray, templates: np.ndarray) -> np.ndarray:
-        keys = _template_key(scopes, templates)
+        keys = template_key(scopes, templates)
         at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
         row = self.order[at]
         # Two (scope, template) of the counted rows with one key: the second is found by a scan.
@@ -176,11 +176,6 @@ def _strongest(template: np.ndarray, article: np.ndarray, markers: _Markers, sit
         )
         np.minimum.at(smallest, of[strong], markers.articles_of[marker[strong]])
         start = end
-
-
-def _template_key(scopes: np.ndarray, templates: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        return templates * _TEMPLATE_MIX ^ scopes.astype(np.uint64) * _SCOPE_MIX
 
 
 def _article_key(scopes: np.ndarray, articles: np.ndarray) -> np.ndarray:

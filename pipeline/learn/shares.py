@@ -44,3 +44,15 @@ FLAVOUR_EVIDENCE = 11.5
 def can_be_kept(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
     """Which templates stand at an edge of ``KEPT_MIN_EDGE`` articles or more (no other can be learned)."""
     return np.maximum(top, bottom) >= KEPT_MIN_EDGE
+
+
+def template_key(scope: np.ndarray, template: np.ndarray) -> np.ndarray:
+    """One uint64 per (scope, template): what counting groups on, and what learning looks templates up by.
+
+    Template hashes are uniform 64-bit values: two pairs share a key with a
+    chance of about n²/2⁶⁴.
+    """
+    with np.errstate(over="ignore"):
+        return template.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) ^ scope.astype(np.uint64) * np.uint64(
+            0xC2B2AE3D27D4EB4F
+        )

@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 from pipeline.clean.boilerplate import BOTH, BOTTOM, INSIDE, PAGE, TOP
 from pipeline.core.schema import EDGES, TEMPLATES
 from pipeline.learn.flavour import flavours
-from pipeline.learn.shares import KEPT_MIN_EDGE, can_be_kept
+from pipeline.learn.shares import KEPT_MIN_EDGE, can_be_kept, template_key
 
 ROW = np.dtype([("scope", np.int32), ("template", np.uint64), ("where", np.uint8), ("key", np.uint64)])
 
@@ -196,7 +196,7 @@ class TemplateCounts:
         where = keys["where"]
         # A template's rows differ in position only: summed per (scope, template).
         template_keys, heads, group = np.unique(
-            _template_key(keys["scope"], keys["template"]), return_index=True, return_inverse=True
+            template_key(keys["scope"], keys["template"]), return_index=True, return_inverse=True
         )
 
         def summed(at: np.ndarray) -> np.ndarray:
@@ -354,15 +354,7 @@ def _row_key(rows: np.ndarray, with_article: bool) -> np.ndarray:
     and a shared key only merges two counts.
     """
     with np.errstate(over="ignore"):
-        key = _template_key(rows["scope"], rows["template"]) ^ rows["where"].astype(np.uint64)
+        key = template_key(rows["scope"], rows["template"]) ^ rows["where"].astype(np.uint64)
         if with_article:
             key ^= rows["key"] * np.uint64(0x165667B19E3779F9)
     return key
-
-
-def _template_key(scope: np.ndarray, template: np.ndarray) -> np.ndarray:
-    """One uint64 per (scope, template), as `_row_key`."""
-    with np.errstate(over="ignore"):
-        return template.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) ^ scope.astype(np.uint64) * np.uint64(
-            0xC2B2AE3D27D4EB4F
-        )
