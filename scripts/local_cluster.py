@@ -132,13 +132,17 @@ def serve(
     try:
         for line in lines():
             print(line, flush=True)
-        if wait_for_signal({name: proc}) is not None:
-            print(f"{name} exited by itself (status {proc.returncode}); see {log}", file=sys.stderr, flush=True)
-            return 1
+        died = wait_for_signal({name: proc}) is not None
     except KeyboardInterrupt:
-        pass
+        # Servers run in process groups of their own: the signal did not reach them. One already
+        # gone died by itself, though the signal came before the watch saw it (CI stops its
+        # services right after the tests, a server that died during them included).
+        died = proc.poll() is not None
     finally:
         stop()
+    if died:
+        print(f"{name} exited by itself (status {proc.returncode}); see {log}", file=sys.stderr, flush=True)
+        return 1
     return 0
 
 

@@ -123,3 +123,31 @@ def test_a_server_that_dies_ends_its_script_with_the_log_named(tmp_path, script,
                 os.killpg(pid, signal.SIGKILL)
     assert proc.returncode == 1
     assert f"{server} exited by itself" in out and ".log" in out, out
+
+
+@pytest.mark.parametrize("server_alive, status", [(True, 0), (False, 1)])
+def test_a_signal_ends_the_script_with_status_1_when_its_server_had_already_died(
+    tmp_path, monkeypatch, capsys, server_alive, status
+):
+    """A server that died in the second before the stopping signal came was not stopped by it."""
+    from scripts import local_cluster
+
+    server = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)" if server_alive else "pass"])
+    if not server_alive:
+        server.wait()
+
+    def signalled(watched=None, every=1.0):
+        raise KeyboardInterrupt  # SIGTERM, after `stop_on_signals`
+
+    monkeypatch.setattr(local_cluster, "wait_for_signal", signalled)
+    stopped = []
+    try:
+        assert (
+            local_cluster.serve(lambda: ["up"], "weed", server, tmp_path / "weed.log", lambda: stopped.append(1))
+            == status
+        )
+    finally:
+        server.kill()
+        server.wait()
+    assert stopped == [1]
+    assert ("weed exited by itself" in capsys.readouterr().err) == (not server_alive)
