@@ -11,7 +11,9 @@ over ``bench/corpora/N/raw`` and prints, from the run summary and a sampler of
 the process tree's memory:
 
 - end to end: pages/s and MB/s of the pipeline (Prefect's start-up excluded,
-  and measured apart), peak RSS of all processes together;
+  and measured apart), peak RSS of all processes together, and the peak of
+  their proportional set sizes (PSS: pages forked workers share with the run
+  counted once, not once per process);
 - per stage: CPU seconds, pages/s and MB/s per core (stages run in worker
   processes, so per-core rates add up across cores);
 - dedup precision, recall and F1 over pairs of pages, against the corpus's
@@ -46,6 +48,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import itertools
 import json
 import os
 import platform
@@ -64,6 +67,8 @@ ROOT = Path(__file__).resolve().parents[1]
 STAGES = (*STAGE_NAMES, "learn", "stage")
 # The run's steps, timed by the wall clock of the flow process.
 STEPS = ("plan", "read_pages", "learn_templates", "clean", "dedup", "publish")
+# The memory sampler reads resident sizes every 0.2 s and proportional set sizes every this many samples.
+PSS_EVERY = 5
 
 
 def render(pages: int, folder: Path) -> None:
@@ -95,6 +100,24 @@ def tree_rss(pid: int) -> dict[int, tuple[int, int]]:
         tree[current] = stats.get(current, (0, 0))
         stack.extend(children.get(current, ()))
     return tree
+
+
+def proportional_bytes(pid: int) -> int:
+    """``pid``'s proportional set size: its private pages, and each page it shares divided among its sharers.
+
+    Forked workers share their parent's pages until either writes them; a sum
+    of resident sizes counts such a page once per process, a sum of these
+    once. Reading it walks the process's page tables (30 ms for 1.5 GiB, and
+    the process waits meanwhile), so the sampler reads it less often.
+    """
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def _command(pid: int) -> str:
@@ -136,6 +159,10 @@ def process_roles(tree: dict[int, tuple[int, int]], root: int) -> dict[str, int]
 def run_docclean(raw: Path, out: Path, batch_size: int, prefect: bool = False) -> tuple[dict, float, int, dict]:
     """One full run in a child process: its summary, wall seconds, peak RSS of the tree and where it was.
 
+    ``where`` also holds the peak of the tree's proportional set sizes (``pss``, ``pss_seconds``,
+    ``pss_roles``): the memory the run really held, its shared pages counted once, sampled every
+    `PSS_EVERY` samples.
+
     ``prefect``: as the Prefect flow, on a temporary server (how ``docclean run`` ran every
     run before it learned to run in-process; the server's work overlaps the run).
     """
@@ -166,12 +193,23 @@ def run_docclean(raw: Path, out: Path, batch_size: int, prefect: bool = False) -
 
     def sample() -> None:
         nonlocal peak
-        while not done.is_set():
+        for count in itertools.count():
+            if done.is_set():
+                break
             tree = tree_rss(child.pid)
             total = sum(size for _, size in tree.values())
             if total > peak:
                 peak = total
                 where.update(seconds=time.perf_counter() - started, roles=process_roles(tree, child.pid))
+            if count % PSS_EVERY == 0:
+                shares = {pid: (parent, proportional_bytes(pid)) for pid, (parent, _) in tree.items()}
+                shared = sum(size for _, size in shares.values())
+                if shared > where.get("pss", 0):
+                    where.update(
+                        pss=shared,
+                        pss_seconds=time.perf_counter() - started,
+                        pss_roles=process_roles(shares, child.pid),
+                    )
             time.sleep(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -316,7 +354,9 @@ def main() -> None:
         help="benchmark corpus sizes (none: only --layouts / --scale)",
     )
     parser.add_argument("--corpora", type=Path, default=ROOT / "bench" / "corpora")
-    parser.add_argument("--baseline-pages", type=int, default=5_000, help="pages the (slow) baseline runs on")
+    parser.add_argument(
+        "--baseline-pages", type=int, default=5_000, help="pages the (slow) baseline runs on (0: no baseline)"
+    )
     parser.add_argument("--batch-size", type=int, default=1024)
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--prefect", action="store_true", help="run docclean as the Prefect flow on a temporary server")
@@ -355,6 +395,11 @@ def main() -> None:
             "peak_rss_mib": round(peak / 2**20),
             "peak_at_s": round(where.get("seconds", 0.0), 1),
             "peak_by_process_mib": {role: round(size / 2**20) for role, size in sorted(where.get("roles", {}).items())},
+            "peak_pss_mib": round(where.get("pss", 0) / 2**20),
+            "peak_pss_at_s": round(where.get("pss_seconds", 0.0), 1),
+            "peak_pss_by_process_mib": {
+                role: round(size / 2**20) for role, size in sorted(where.get("pss_roles", {}).items())
+            },
             "precision": round(precision, 4),
             "recall": round(recall, 4),
             "f1": round(f1, 4),
@@ -369,6 +414,10 @@ def main() -> None:
             f"  peak RSS     {row['peak_rss_mib']:>8,} MiB (all processes), {row['peak_at_s']:.0f} s into the run: "
             + ", ".join(f"{role} {size:,}" for role, size in row["peak_by_process_mib"].items())
         )
+        print(
+            f"  peak PSS     {row['peak_pss_mib']:>8,} MiB (shared pages once), {row['peak_pss_at_s']:.0f} s into the run: "
+            + ", ".join(f"{role} {size:,}" for role, size in row["peak_pss_by_process_mib"].items())
+        )
         print(f"  dedup        precision {precision:.4f}  recall {recall:.4f}  F1 {f1:.4f}")
         print("  stage        CPU s   ms CPU/page    pages/s/core   MB/s/core")
         for stage in STAGES:
@@ -382,6 +431,9 @@ def main() -> None:
             spent = summary["seconds_by_stage"].get(step, 0.0)
             print(f"  {step:<15}{spent:4.2f} s wall")
 
+        if args.baseline_pages <= 0:  # no baseline asked for: the run's own figures only
+            results.append(row)
+            continue
         names = sorted(truth)[: args.baseline_pages]
         base = baseline(corpus / "raw", names, None)
         bp, br, bf = pair_scores(base["clusters"], {n: truth[n] for n in names})

@@ -17,9 +17,7 @@ import contextlib
 import ctypes
 import dataclasses
 import functools
-import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -29,114 +27,18 @@ from pipeline import store
 from pipeline.chain import clean_staged_batch, read_batch_pages
 from pipeline.core.config import Config
 from pipeline.core.schema import SCHEMA_VERSION
-from pipeline.core.stages import StageStats
 from pipeline.dedup import clusters, index
 from pipeline.executors.base import Executor
 from pipeline.executors.local_pool import LocalExecutor
 from pipeline.learn.learned import Learned, learn, learned_from, relearned
 from pipeline.learn.support import TemplateCounts, support_of
 from pipeline.read import ledger
-from pipeline.read.ingest import PathList
 from pipeline.read.raw_folders import admitted, placed
+from pipeline.run_state import Progress, Run, even_batches, report_progress
 from pipeline.store import delta, remote, report
 from pipeline.store import publish as publishing
 from pipeline.store.objects import is_url
-from pipeline.store.staging import Staging, open_staging, save_support, template_texts
-
-Progress = Callable[[dict[str, Any]], None]
-
-
-@dataclass
-class Run:
-    """One run over a raw folder into an output folder, and what each step found.
-
-    ``names_from`` is the first raw folder of the output: every source path
-    is relative to it, so two raw folders added to one output never give one
-    file's name to another (see `raw_roots`). ``progress`` is called after
-    every batch with the totals so far; ``executor`` runs the batches and
-    the corpus-wide steps (`pipeline.executors`: by default worker processes
-    on this machine, kept for both passes). ``stats`` times every stage and
-    step and counts what each stage saw and rejected. ``raw_name``
-    and ``out_name`` are the folders or URLs as the user gave them;
-    ``remote`` is the output's object-storage side, when ``out`` is a URL
-    (``out`` is then its local working copy).
-    """
-
-    raw: Path
-    out: Path
-    config: Config
-    raw_name: str = ""
-    out_name: str = ""
-    remote: remote.RemoteOutput | None = None
-    full: bool = False
-    names_from: Path | None = None
-    roots: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    progress: Progress | None = None
-    executor: Executor = field(default_factory=LocalExecutor)
-    started: float = field(default_factory=time.perf_counter)
-    stats: StageStats = field(default_factory=StageStats)
-    number: int = 0
-    plan: ledger.Plan | None = None
-    staging: Staging | None = None
-    cleaned: dict[str, Any] = field(default_factory=dict)
-    support: Path | None = None
-    learned: Learned | None = None
-    relearned: pa.Table | None = None
-    earlier: clusters.Earlier | None = None
-    clustering: clusters.Clustering | None = None
-    published: publishing.Published | None = None
-    summary: dict[str, Any] | None = None
-
-    @property
-    def nothing_new(self) -> bool:
-        """No new or changed file, and no full rebuild asked for: nothing to write."""
-        return self.plan is not None and self.plan.nothing_new and not self.full
-
-    def facts(self) -> dict[str, Any]:
-        """What the summary reports about the run itself."""
-        facts: dict[str, Any] = {
-            "raw_dir": self.raw_name or str(self.raw),
-            "out_dir": self.out_name or str(self.out),
-            "full": self.full,
-            "raw_roots": self.roots,
-        }
-        if self.plan is not None:
-            facts.update(self.plan.facts())
-        if self.cleaned:
-            # Records read again (`reread`) are this run's records too: their rows are in its parts.
-            facts["records"] = self.cleaned["records"]
-            facts["records_reread"] = self.cleaned.get("records_reread", 0)
-        if self.learned is not None:
-            facts["boilerplate_learned"] = report.learned_templates(self.learned.table)
-        if self.relearned is not None:
-            # (site, template, edge) whose learning changed since the output's pages were cleaned.
-            facts["boilerplate_relearned"] = self.relearned.num_rows
-        if self.clustering is not None:
-            facts.update(self.clustering.stats)
-        facts["seconds_by_stage"] = {k: round(v, 3) for k, v in self.stats.seconds.items()}
-        if self.stats.counts:
-            facts["records_by_stage"] = self.stats.counts
-        return facts
-
-    def batches(self) -> list[list[str]]:
-        """The files to process in batches of at most ``batch_size``, as path strings (a `Path` each would cost ~300 B a file)."""
-        files = self.plan.process if self.plan is not None else []
-        names = files.names() if isinstance(files, PathList) else [os.fspath(path) for path in files]
-        return [names[start:end] for start, end in even_batches(len(names), self.config.batch_size)]
-
-
-def even_batches(count: int, most: int) -> list[tuple[int, int]]:
-    """(start, end) of as few batches of at most ``most`` items as hold ``count``, their sizes within one of each other.
-
-    A last batch much smaller than the others left a worker idle at the end of each pass.
-
-    >>> even_batches(10, 4), even_batches(8, 4), even_batches(0, 4)
-    ([(0, 3), (3, 6), (6, 10)], [(0, 4), (4, 8)], [])
-    """
-    batches = -(-count // most)
-    bounds = [count * k // batches for k in range(batches + 1)] if batches else [0]
-    return list(zip(bounds, bounds[1:]))
+from pipeline.store.staging import open_staging, save_support, template_texts
 
 
 @contextlib.contextmanager
@@ -201,6 +103,7 @@ def opened(
 
 def plan(run: Run) -> ledger.Plan:
     """Which raw files are new or changed since the last run (all of them for a full rebuild)."""
+    run.executor.start(run.config)
     run.plan = ledger.plan_run(run.raw, run.out, run.full, run.names_from, run.config.follow_symlinks)
     if run.full and run.plan.nothing_new:
         run.notes.append(f"full rebuild of an empty raw folder {run.raw}: the output will hold no rows")
@@ -239,7 +142,7 @@ def read_pages(run: Run) -> dict[str, Any]:
         totals["templates"].merge(counts["templates"])
         totals["batches_done"] += 1
         totals["files_done"] += counts["files"]
-        _report(run, "read", totals, len(run.plan.process) if run.plan else 0, begun)
+        report_progress(run, "read", totals, len(run.plan.process) if run.plan else 0, begun)
     run.cleaned = totals
     return totals
 
@@ -320,7 +223,7 @@ def reread(run: Run) -> dict[str, Any]:
         totals["records_reread"] += counts["records"]
         totals["batches_done"] += 1
         totals["files_done"] += counts["files"]
-        _report(run, "reread", totals, len(found), begun)
+        report_progress(run, "reread", totals, len(found), begun)
     return totals
 
 
@@ -336,27 +239,8 @@ def clean(run: Run) -> dict[str, Any]:
         totals["cleaned"] += counts["cleaned"]
         totals["rejected"] += counts["rejected"]
         totals["batches_done"] += 1
-        _report(run, "clean", totals, len(run.plan.process) + len(run.plan.reread) if run.plan else 0, begun)
+        report_progress(run, "clean", totals, len(run.plan.process) + len(run.plan.reread) if run.plan else 0, begun)
     return totals
-
-
-def _report(run: Run, step: str, totals: dict[str, Any], total_files: int, begun: float) -> None:
-    if run.progress is not None:
-        now = time.perf_counter()
-        run.progress(
-            {
-                "step": step,
-                "pass_elapsed": now - begun,
-                "records": totals["records"],
-                "cleaned": totals.get("cleaned", 0),
-                "rejected": totals.get("rejected", 0),
-                "batches": totals["batches"],
-                "batches_done": totals["batches_done"],
-                "files_done": totals["files_done"],
-                "files_total": total_files,
-                "elapsed": now - run.started,
-            }
-        )
 
 
 def decide(run: Run) -> clusters.Clustering:

@@ -29,12 +29,12 @@ KILLED_RUN = textwrap.dedent(
     from pathlib import Path
     from conftest import run_pipeline
     from pipeline import chain, store
-    from pipeline.store import publish
+    from pipeline.store import part_writer
 
     point, nth = sys.argv[3], int(sys.argv[4])
     owner, name = {
         "staging": (chain, "stage_batch"),            # between two staged batches
-        "part": (publish._PartWriter, "write"),       # while this run's new parts are written
+        "part": (part_writer.PartWriter, "write"),   # while this run's new parts are written
         "commit": (store, "commit"),                  # every temp file written, no journal yet
         "rename": (os, "replace"),                    # journal in place, renames half done
     }[point]

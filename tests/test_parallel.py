@@ -120,3 +120,48 @@ def test_workers_are_forked_only_by_a_process_without_other_threads():
     finally:
         release.set()
         other.join()
+
+
+def test_a_run_forks_its_workers_before_it_plans_and_uses_those_same_workers(tmp_path):
+    """A worker forked after the plan of a million files shares 120 MiB it never reads; forked before, none."""
+    import json
+    import subprocess
+    import sys
+    import textwrap
+
+    script = (
+        textwrap.dedent(
+            """
+        import json, multiprocessing, os
+        from pipeline.core.config import Config
+        from pipeline.executors.local_pool import LocalExecutor
+        from pipeline.read import ledger
+        from pipeline import run as steps
+
+        def pid(_):
+            return {"pid": os.getpid()}
+
+        forked_before_plan = []
+        real_plan_run = ledger.plan_run
+
+        def plan_run(*args, **kwargs):
+            forked_before_plan.extend(sorted(p.pid for p in multiprocessing.active_children()))
+            return real_plan_run(*args, **kwargs)
+
+        ledger.plan_run = plan_run
+        with steps.opened(RAW, OUT, Config(workers=2)) as run:
+            steps.plan(run)
+            used = sorted({r["pid"] for r in run.executor.map(pid, [(i,) for i in range(8)], run.config)})
+        with LocalExecutor() as alone:
+            alone.start(Config(workers=1))
+            single = multiprocessing.active_children()
+        print(json.dumps({"before": forked_before_plan, "used": used, "single": len(single)}))
+        """
+        )
+        .replace("RAW", repr(str(SAMPLE_RAW)))
+        .replace("OUT", repr(str(tmp_path / "out")))
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert len(seen["before"]) == 2 and seen["used"] and set(seen["used"]) <= set(seen["before"])
+    assert seen["single"] == 0

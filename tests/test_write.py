@@ -16,7 +16,7 @@ from pipeline.core.schema import (
     SCHEMA_VERSION,
     SCHEMA_VERSION_KEY,
 )
-from pipeline.store import publish
+from pipeline.store import part_writer, publish
 
 
 @pytest.fixture
@@ -146,7 +146,7 @@ def test_parts_gather_batches_into_row_groups_and_the_ledger_is_sorted(raw, tmp_
     ledger = store.read_table(tmp_path / "one", "files")["source_path"].to_pylist()
     assert ledger == sorted(ledger) and len(ledger) > 3
 
-    monkeypatch.setattr(publish, "ROW_GROUP_BYTES", 1)
+    monkeypatch.setattr(part_writer, "ROW_GROUP_BYTES", 1)
     monkeypatch.setattr(publish.ledger, "WRITE_ROWS", 2)
     run_pipeline(raw, tmp_path / "two", config, batch_size=1)
     (part,) = store.parts(tmp_path / "two", "documents")

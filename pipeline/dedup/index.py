@@ -104,7 +104,7 @@ class TextFinder:
     first: a changed file's new rows reuse its doc_ids). The doc_ids of every
     part are read once, at the first call, and each call reads only the rows
     it wants: of a published part the row groups that hold them (a group per
-    `publish.ROW_GROUP_BYTES`), of a staged one (memory-mapped) the rows
+    `part_writer.ROW_GROUP_BYTES`), of a staged one (memory-mapped) the rows
     themselves. Dedup asks a chunk of pairs at a time; scanning every part
     for every chunk took three minutes at a million pages.
     """

@@ -60,6 +60,9 @@ class Executor(abc.ABC):
     ) -> Clustering:
         """Every new document kept or a copy of which one (`pipeline.dedup.search.cluster`)."""
 
+    def start(self, config: Config) -> None:
+        """Start what the batches will run on, before the run plans (a local pool forks while the driver is small)."""
+
     def close(self) -> None:
         """Stop what the executor started (worker processes); a cluster it was given stays."""
 

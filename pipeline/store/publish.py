@@ -10,12 +10,10 @@ before that. The layout of the output folder is described in `pipeline.store.lay
 
 from __future__ import annotations
 
-import collections
 import functools
 import json
 import shutil
-from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -29,141 +27,14 @@ from pipeline.dedup.clusters import Clustering, Earlier
 from pipeline.dedup.signature import MinHashSettings
 from pipeline.read import ledger
 from pipeline.store import delta, report
-from pipeline.store.layout import COMPRESSION, LEDGER, RUNS, SUMMARY_NAME, TABLES, TEMPLATES
+from pipeline.store.layout import LEDGER, RUNS, SUMMARY_NAME, TABLES, TEMPLATES
+from pipeline.store.part_writer import PartWriter, Published, true_count
 from pipeline.store.report import LARGEST_CLUSTERS
+from pipeline.store.rework import rework_earlier
 from pipeline.store.rows import as_duplicates
 from pipeline.store.staging import Staging
 
-
-@dataclass
-class Published:
-    """What `publish` prepared: the renames and deletions of the commit, and what it counted.
-
-    ``rows``: rows of this run's new part of each table (moved earlier rows
-    included). ``counts``: duplicates by kind, copies of earlier runs, pages'
-    repeated blocks, and earlier rows moved (replaced_kept, repointed,
-    promoted, removed). ``titles``: (title, source_path) of the kept copies
-    of the largest clusters. ``totals``: rows of each table after the commit.
-    """
-
-    replace: list[tuple[Path, Path]] = field(default_factory=list)
-    delete: list[Path] = field(default_factory=list)
-    rows: dict[str, int] = field(default_factory=dict)
-    counts: collections.Counter = field(default_factory=collections.Counter)
-    reasons: collections.Counter = field(default_factory=collections.Counter)
-    flags: collections.Counter = field(default_factory=collections.Counter)
-    titles: dict[str, tuple[str | None, str]] = field(default_factory=dict)
-    totals: dict[str, int] = field(default_factory=dict)
-    run: int = 0
-
-    def discard(self) -> None:
-        """Remove every temp file prepared (the run is not committed)."""
-        for temp, _ in self.replace:
-            temp.unlink(missing_ok=True)
-
-
-# Staged batches are a few hundred rows each: the parts get row groups of at
-# least this much data instead. A row group per batch (4,000 at a million
-# pages) left the writers' footer metadata at a quarter of a GiB, and readers
-# skip through row groups, not rows.
-ROW_GROUP_BYTES = 32 * 2**20
-
-
-class _PartWriter:
-    """This run's new part of one table, written to a hidden temp file as rows come, in row groups of ``ROW_GROUP_BYTES``.
-
-    Row groups are encoded and compressed on the ``writing`` thread (Arrow
-    does it without the GIL) while this one reads and sorts the next rows:
-    the writes were half of publish's time. One row group at a time is in
-    flight, so the order of the rows stays as written.
-    """
-
-    def __init__(self, final: Path, schema: pa.Schema, writing: ThreadPoolExecutor) -> None:
-        self.final, self.schema, self.writing = final, schema, writing
-        self.temp: Path | None = None
-        self.writer: pq.ParquetWriter | None = None
-        self.rows = 0
-        self.pending: list[pa.Table] = []
-        self.pending_bytes = 0
-        self.in_flight: Future | None = None
-
-    def write(self, table: pa.Table) -> None:
-        if table.num_rows == 0:
-            return
-        table = table.select(self.schema.names).cast(self.schema)
-        self.pending.append(table)
-        self.pending_bytes += table.nbytes
-        self.rows += table.num_rows
-        if self.pending_bytes >= ROW_GROUP_BYTES:
-            self._flush()
-
-    def _flush(self) -> None:
-        if not self.pending:
-            return
-        if self.writer is None:
-            self.final.parent.mkdir(parents=True, exist_ok=True)
-            self.temp = store.temp_path(self.final)
-            self.writer = pq.ParquetWriter(self.temp, self.schema, compression=COMPRESSION)
-        rows = pa.concat_tables(self.pending)
-        self.pending, self.pending_bytes = [], 0
-        self._written()
-        self.in_flight = self.writing.submit(self.writer.write_table, rows, row_group_size=rows.num_rows)
-
-    def _written(self) -> None:
-        """Wait for the row group in flight (its error, if any, is raised here)."""
-        if self.in_flight is not None:
-            in_flight, self.in_flight = self.in_flight, None
-            in_flight.result()
-
-    def finish(self, even_if_empty: bool) -> Path | None:
-        """Close and sync; an empty part is written only when asked (a table needs one file)."""
-        self._flush()
-        self._written()
-        if self.writer is None:
-            if not even_if_empty:
-                return None
-            self.final.parent.mkdir(parents=True, exist_ok=True)
-            self.temp = store.temp_path(self.final)
-            store.write_parquet(self.schema.empty_table(), self.temp)
-            store.fsync_file(self.temp)
-            return self.temp
-        self.writer.close()
-        store.fsync_file(self.temp)
-        return self.temp
-
-    def abort(self) -> None:
-        self.pending = []
-        if self.in_flight is not None:
-            wait([self.in_flight])  # its error, if any, is not the one that stopped the run
-            self.in_flight = None
-        if self.writer is not None:
-            self.writer.close()
-        if self.temp is not None:
-            self.temp.unlink(missing_ok=True)
-
-
-def _lookup(changes: pa.Table, ids: pa.ChunkedArray | pa.Array) -> pa.Table:
-    """The rows of ``changes`` for ``ids``, in that order."""
-    index = pc.index_in(ids, value_set=changes.column("doc_id"))
-    return changes.take(index)
-
-
-def _rewrite(part: Path, keep: pa.Array, done: Published) -> None:
-    """Rewrite one earlier part without the rows ``keep`` drops, under a new name (or delete it if none stay).
-
-    A part is never changed in place: the Delta log (`pipeline.store.delta`)
-    of an earlier version still names it, with its size and row count.
-    """
-    table = pq.read_table(part)
-    kept = table.filter(keep)
-    done.delete.append(part)
-    if kept.num_rows == 0:
-        return
-    final = store.rewritten_path(part, done.run)
-    temp = store.temp_path(final)
-    store.write_parquet(kept, temp)
-    store.fsync_file(temp)
-    done.replace.append((temp, final))
+__all__ = ["Published", "commit", "committed_parts", "publish"]
 
 
 def publish(
@@ -196,7 +67,7 @@ def publish(
         "edges": EDGES,
     }
     writing = ThreadPoolExecutor(1, thread_name_prefix="docclean-write")
-    writers = {name: _PartWriter(store.part_path(out, name, run), schema, writing) for name, schema in schemas.items()}
+    writers = {name: PartWriter(store.part_path(out, name, run), schema, writing) for name, schema in schemas.items()}
     done = Published(run=run)
     wanted = {kept for kept, _, _ in clustering.clusters[:LARGEST_CLUSTERS]}
     wanted_ids = pa.array(sorted(wanted), pa.string())
@@ -222,7 +93,7 @@ def publish(
                 done.titles[doc_id] = (title, source)
             for counted in pc.value_counts(pc.list_flatten(batch.column("flags"))).to_pylist():
                 done.flags[counted["values"]] += counted["counts"]
-            done.counts["repeated_blocks"] += _true_count(batch.column("repeated_blocks_removed"))
+            done.counts["repeated_blocks"] += true_count(batch.column("repeated_blocks_removed"))
             done.counts.update(f"kind:{kind}" for kind in duplicates.column("kind").to_pylist())
         done.counts["of_earlier"] = _copies_of_earlier(decisions)
         if offset != decisions.num_rows:
@@ -241,9 +112,7 @@ def publish(
             for name in TABLES:
                 done.delete.extend(store.parts(out, name))
         else:
-            _rework_earlier(
-                out, clustering.changes, earlier.removed, set(plan.changed), set(plan.reread), writers, done
-            )
+            rework_earlier(out, clustering.changes, earlier.removed, set(plan.changed), set(plan.reread), writers, done)
         if wanted - done.titles.keys():
             done.titles.update(_titles(out, wanted - done.titles.keys()))
 
@@ -274,7 +143,7 @@ def publish(
     finally:
         writing.shutdown()
     done.totals = _totals_after(out, done.replace, done.delete)
-    done.totals["records"] = _true_count(files_table.column("records"))
+    done.totals["records"] = true_count(files_table.column("records"))
     done.totals["files"] = files_table.num_rows
     return done
 
@@ -322,93 +191,6 @@ def commit(staging: Staging, summary: dict[str, Any], published: Published, delt
     if delta_log:
         delta.sync_output(out, summary["run"])
     return summary
-
-
-def _rework_earlier(
-    out: Path,
-    changes: pa.Table,
-    removed: frozenset[str],
-    changed_paths: set[str],
-    reread_paths: set[str],
-    writers: dict[str, _PartWriter],
-    done: Published,
-) -> None:
-    """Take the rows dedup moved, and the rows of changed and re-read raw files, out of earlier parts.
-
-    Moved rows go into this run's parts: a kept copy that a new copy replaces
-    becomes a duplicate, a duplicate whose kept copy changed is re-pointed (or
-    promoted to kept when its cluster has no better copy left). The rows of
-    a file read again (`run.reread`) are this run's rows now, cleaned anew.
-    """
-    changed_ids = changes.column("doc_id")
-    gone = pa.array(sorted(removed), pa.string())
-    again = pa.array(sorted(reread_paths), pa.string())
-    for name in ("documents", "duplicates"):
-        for part in store.parts(out, name):
-            ids = pq.read_table(part, columns=["doc_id"]).column("doc_id")
-            moving = pc.is_in(ids, value_set=changed_ids)
-            leaving = pc.is_in(ids, value_set=gone)
-            if not (pc.any(moving).as_py() or pc.any(leaving).as_py()):
-                continue
-            table = pq.read_table(part)
-            moved = table.filter(moving)
-            decided = _lookup(changes, moved.column("doc_id"))
-            now_kept = pc.is_null(decided.column("duplicate_of"))
-            writers["documents"].write(moved.filter(now_kept))
-            writers["duplicates"].write(
-                as_duplicates(moved.filter(pc.invert(now_kept)), decided.filter(pc.invert(now_kept)))
-            )
-            # A part can lose rows of a changed file without any row moving:
-            # every count must hold for an empty selection too.
-            kept_now = _true_count(now_kept)
-            if name == "documents":
-                done.counts["replaced_kept"] += moved.num_rows - kept_now
-            else:
-                # A duplicate of a changed kept copy that points at its new version again was verified again.
-                same = _true_count(
-                    pc.fill_null(pc.equal(decided.column("duplicate_of"), decided.column("was_duplicate_of")), False)
-                )
-                done.counts["promoted"] += kept_now
-                done.counts["repointed"] += moved.num_rows - kept_now - same
-                done.counts["reverified"] += same
-            _count_leaving(table.column("source_path"), leaving, again, done)
-            _rewrite(part, pc.invert(pc.or_(moving, leaving)), done)
-    leaving_paths = pa.array(sorted(changed_paths | reread_paths), pa.string())
-    if len(leaving_paths):
-        for part in store.parts(out, "rejects"):
-            paths = pq.read_table(part, columns=["source_path"]).column("source_path")
-            leaving = pc.is_in(paths, value_set=leaving_paths)
-            if pc.any(leaving).as_py():
-                _count_leaving(paths, leaving, again, done)
-                _rewrite(part, pc.invert(leaving), done)
-        for part in store.parts(out, "edges"):
-            leaving = pc.is_in(
-                pq.read_table(part, columns=["source_path"]).column("source_path"), value_set=leaving_paths
-            )
-            if pc.any(leaving).as_py():
-                _rewrite(part, pc.invert(leaving), done)
-    if len(gone):
-        for part in store.parts(out, "signatures"):
-            leaving = pc.is_in(pq.read_table(part, columns=["doc_id"]).column("doc_id"), value_set=gone)
-            if pc.any(leaving).as_py():
-                _rewrite(part, pc.invert(leaving), done)
-
-
-def _count_leaving(paths: pa.ChunkedArray, leaving: pa.ChunkedArray, again: pa.Array, done: Published) -> None:
-    """Count the earlier rows that leave: of changed files (``removed``), or of files read again (``reread``)."""
-    reread = pc.and_(leaving, pc.is_in(paths, value_set=again)) if len(again) else None
-    count = _true_count(reread) if reread is not None else 0
-    done.counts["reread"] += count
-    done.counts["removed"] += _true_count(leaving) - count
-
-
-def _true_count(mask: pa.Array | pa.ChunkedArray) -> int:
-    """The sum of a column (how many values of a boolean mask are true); 0 when empty (where ``pc.sum`` gives null).
-
-    >>> _true_count(pa.array([], pa.bool_())), _true_count(pa.array([True, False, True]))
-    (0, 2)
-    """
-    return int(pc.sum(mask).as_py() or 0)
 
 
 def _titles(out: Path, ids: set[str]) -> dict[str, tuple[str | None, str]]:

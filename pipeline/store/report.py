@@ -22,7 +22,7 @@ from pipeline.core.schema import DUPLICATE_KINDS, SCHEMA_VERSION
 if TYPE_CHECKING:
     from pipeline.core.config import Config
     from pipeline.dedup.clusters import Clustering
-    from pipeline.store.publish import Published
+    from pipeline.store.part_writer import Published
 
 LARGEST_CLUSTERS = 10
 LEARNED_LISTED = 20
