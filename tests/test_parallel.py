@@ -139,7 +139,8 @@ def test_a_run_forks_its_workers_before_it_plans_and_uses_those_same_workers(tmp
         from pipeline import run as steps
 
         def pid(_):
-            return {"pid": os.getpid()}
+            import sys
+            return {"pid": os.getpid(), "pandas": "pandas" in sys.modules}
 
         forked_before_plan = []
         real_plan_run = ledger.plan_run
@@ -151,11 +152,13 @@ def test_a_run_forks_its_workers_before_it_plans_and_uses_those_same_workers(tmp
         ledger.plan_run = plan_run
         with steps.opened(RAW, OUT, Config(workers=2)) as run:
             steps.plan(run)
-            used = sorted({r["pid"] for r in run.executor.map(pid, [(i,) for i in range(8)], run.config)})
+            results = list(run.executor.map(pid, [(i,) for i in range(8)], run.config))
+            used = sorted({r["pid"] for r in results})
+            inherited = all(r["pandas"] for r in results)
         with LocalExecutor() as alone:
             alone.start(Config(workers=1))
             single = multiprocessing.active_children()
-        print(json.dumps({"before": forked_before_plan, "used": used, "single": len(single)}))
+        print(json.dumps({"before": forked_before_plan, "used": used, "single": len(single), "pandas": inherited}))
         """
         )
         .replace("RAW", repr(str(SAMPLE_RAW)))
@@ -165,3 +168,5 @@ def test_a_run_forks_its_workers_before_it_plans_and_uses_those_same_workers(tmp
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert len(seen["before"]) == 2 and seen["used"] and set(seen["used"]) <= set(seen["before"])
     assert seen["single"] == 0
+    # pyarrow imports pandas on its first array in any process: the workers share the driver's import, not one each.
+    assert seen["pandas"]
