@@ -231,3 +231,30 @@ def test_a_local_run_imports_nothing_of_dask_s3fs_or_prefect(tmp_path):
     assert (tmp_path / "out" / "summary.json").exists()
     assert {"pipeline", "pyarrow"} <= set(modules)
     assert not {"dask", "distributed", "s3fs", "prefect", "aiobotocore", "botocore", "gcsfs", "adlfs"} & set(modules)
+
+
+def test_the_docclean_command_runs_without_pandas_and_writes_what_a_run_with_it_writes(tmp_path):
+    """pyarrow imports pandas on its first array only to ask whether values are pandas objects (0.25 s a process)."""
+    import subprocess
+    import sys
+
+    from conftest import child_env, read_tables, run_pipeline
+
+    raw = shutil.copytree(SAMPLE_RAW, tmp_path / "raw")  # text, JSONL and HTML pages, and junk
+    script = (
+        "import sys\n"
+        "from flows.cli import console\n"
+        f"sys.argv = ['docclean', 'run', '--raw', {str(raw)!r}, '--out', {str(tmp_path / 'command')!r}, "
+        "'--set', 'workers=2', '--set', 'batch_size=4']\n"
+        "code = console()\n"
+        "print('pandas' in sys.modules, code)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=child_env(), timeout=300)
+    assert done.stdout.strip().splitlines()[-1] == "False 0", done.stderr[-2000:]
+    run_pipeline(raw, tmp_path / "here")  # in this process: pyarrow with pandas
+    ours, theirs = read_tables(tmp_path / "command"), read_tables(tmp_path / "here")
+    for name in ours:
+        assert ours[name].equals(theirs[name]), name
+    # `main` called inside another program leaves its process as it found it.
+    assert main(["run", "--raw", str(raw), "--out", str(tmp_path / "inside")]) == 0
+    import pandas  # noqa: F401

@@ -12,7 +12,6 @@ renewer) and the locks those may hold.
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import itertools
 import multiprocessing
@@ -23,6 +22,8 @@ import threading
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
+
+import pyarrow as pa
 
 from pipeline.core.config import Config
 from pipeline.dedup import search
@@ -143,13 +144,13 @@ class WorkerPool:
         each worker's resident size and in none of its work. Only forked
         workers start early: a fork server's owe their parent nothing.
 
-        pandas is imported first: pyarrow imports it on its first array in
-        any process (0.25 s, 50 MiB), which this one does right after, in
-        planning; forked after it, the workers share this copy.
+        pyarrow makes an array first: on its first array in a process it
+        settles whether pandas is there, and imports it if so (0.25 s, 50
+        MiB). This process would do so right after, in planning; forked
+        after it, the workers share what it settled.
         """
         if workers > 1 and start_method() == "fork":
-            with contextlib.suppress(ImportError):
-                import pandas  # noqa: F401
+            pa.array([], pa.int8())
             pool = self._started(workers)
             for future in [pool.submit(os.getpid) for _ in range(workers)]:
                 future.result()
