@@ -16,6 +16,7 @@ run everything in-process (``docclean inspect``, tests).
 from __future__ import annotations
 
 import collections
+import time
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -149,7 +150,7 @@ def read_batch_pages(
     stats = StageStats()
     batch = run_stages(READING, Batch(paths=list(paths), raw_dir=raw_dir, names_from=names_from), config, stats)
     docs = batch.docs
-    with stats.timed("learn"):
+    with stats.timed("learn", time.process_time):
         edges = EdgeRows()
         counts = count_templates(docs, known=batch.known, edges=edges) if config.learn_boilerplate else TemplateCounts()
         stage_edges(staging, index, edges.table())
@@ -162,7 +163,7 @@ def read_batch_pages(
         if stage_templates:
             stage_template_rows(staging, index, counts.staged_rows())
             counts = TemplateCounts()
-    with stats.timed("stage"):
+    with stats.timed("stage", time.process_time):
         stage_pages(staging, index, docs, batch.known)
         stage_files(staging, index, prints_table(batch.prints, collections.Counter(doc.source_path for doc in docs)))
     return {"records": len(docs), "stats": stats.as_dict(), "files": len(batch.prints), "templates": counts}
@@ -179,10 +180,10 @@ def clean_staged_batch(index: int, staging: Any, config: Config, learned: Learne
         # This batch was cleaned before (a retried task, a rerun on a Dask worker
         # after the first one died): its parts are staged, its input is gone.
         return {**done, "stats": stats.as_dict()}
-    with stats.timed("stage"):
+    with stats.timed("stage", time.process_time):
         docs, known = load_pages(staging, index)
     batch = run_stages(CLEANING, Batch(docs=docs, known=known, learned=learned), config, stats)
-    with stats.timed("stage"):
+    with stats.timed("stage", time.process_time):
         counts = stage_batch(staging, index, batch.docs, batch.signatures)
         drop_pages(staging, index)
     return {**counts, "stats": stats.as_dict()}
