@@ -23,8 +23,8 @@ from pipeline.executors.local_pool import LocalExecutor
 from pipeline.learn.learned import Learned
 from pipeline.read import ledger
 from pipeline.read.ingest import PathList
-from pipeline.store import publish as publishing
 from pipeline.store import remote, report
+from pipeline.store.part_writer import Published
 from pipeline.store.staging import Staging
 
 Progress = Callable[[dict[str, Any]], None]
@@ -69,7 +69,7 @@ class Run:
     relearned: pa.Table | None = None
     earlier: clusters.Earlier | None = None
     clustering: clusters.Clustering | None = None
-    published: publishing.Published | None = None
+    published: Published | None = None
     summary: dict[str, Any] | None = None
 
     @property
