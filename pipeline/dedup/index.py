@@ -7,7 +7,7 @@ this index, read from the Parquet files (not kept in memory between runs).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -130,12 +130,22 @@ class TextFinder:
             first.setdefault(doc_id, row)
         found: dict[str, str] = {}
         rows = np.array(sorted(first.values()), np.int64)
-        which = np.searchsorted(self.starts, rows, side="right") - 1
-        for at in np.unique(which).tolist():
-            local = rows[which == at] - self.starts[at]
-            table = _rows_at(self.parts[at], local)
+        for at, here in by_piece(self.starts, rows):
+            table = _rows_at(self.parts[at], rows[here] - self.starts[at])
             found.update(zip(table.column("doc_id").to_pylist(), table.column("text").to_pylist()))
         return found
+
+
+def by_piece(starts: Sequence[int] | np.ndarray, rows: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+    """Rows numbered over pieces laid end to end (piece k holds ``starts[k]`` up to ``starts[k + 1]``): each piece
+    that holds some of ``rows``, and which of them (a mask).
+
+    >>> [(at, here.tolist()) for at, here in by_piece([0, 2, 5], np.array([3, 0, 4]))]
+    [(0, [False, True, False]), (1, [True, False, True])]
+    """
+    which = np.searchsorted(starts, rows, side="right") - 1
+    for at in np.unique(which).tolist():
+        yield at, which == at
 
 
 def _ids_of(part: Path) -> pa.Array:
@@ -148,11 +158,10 @@ def _rows_at(part: Path, rows: np.ndarray) -> pa.Table:
         return store.read_part(part, columns=["doc_id", "text"]).take(pa.array(rows))
     handle = pq.ParquetFile(part)
     starts = np.cumsum([0, *(handle.metadata.row_group(g).num_rows for g in range(handle.num_row_groups))])
-    group_of = np.searchsorted(starts, rows, side="right") - 1
     # A group at a time: the texts of many groups are more than one Arrow string array holds (2 GiB).
     tables = [
-        handle.read_row_group(group, columns=["doc_id", "text"]).take(pa.array(rows[group_of == group] - starts[group]))
-        for group in np.unique(group_of).tolist()
+        handle.read_row_group(group, columns=["doc_id", "text"]).take(pa.array(rows[here] - starts[group]))
+        for group, here in by_piece(starts, rows)
     ]
     return (
         pa.concat_tables(tables)

@@ -38,6 +38,7 @@ import pyarrow as pa
 
 from pipeline.core.config import Config
 from pipeline.dedup.clusters import Clustering, Earlier, Texts, decide, earlier_rows, nothing_to_decide, prepare
+from pipeline.dedup.index import by_piece
 from pipeline.dedup.settings import DedupSettings
 from pipeline.dedup.signature import EMPTY, MinHashSettings, similarity
 from pipeline.store.layout import read_part
@@ -97,9 +98,7 @@ class RowsOf:
 
     def take(self, rows: np.ndarray) -> np.ndarray:
         taken = np.empty((len(rows), self.width), self.dtype)
-        which = np.searchsorted(self.starts, rows, side="right") - 1
-        for at in np.unique(which).tolist():
-            here = which == at
+        for at, here in by_piece(self.starts, rows):
             piece = self.pieces[at]
             if isinstance(piece, tuple):
                 path, column = piece
