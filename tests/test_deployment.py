@@ -293,9 +293,15 @@ def start_run(api: str, params: dict) -> dict:
     (deployment,) = [
         d for d in httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json() if d["name"] == "daily"
     ]
-    response = httpx.post(
-        f"{api}/deployments/{deployment['id']}/create_flow_run", json={"parameters": params}, timeout=10
-    )
+    for wait in (1, 2, 4, 0):
+        response = httpx.post(
+            f"{api}/deployments/{deployment['id']}/create_flow_run", json={"parameters": params}, timeout=10
+        )
+        # 503: the server's database was busy (SQLite, under the suite's load), nothing was created. Prefect's own
+        # client tries again on it; so does this one.
+        if response.status_code != 503 or not wait:
+            return response
+        time.sleep(wait)
     return response
 
 
