@@ -23,7 +23,8 @@ import numpy as np
 
 from pipeline.core.config import Config
 from pipeline.core.document import Document, Removal
-from pipeline.dedup.signature import MinHashSettings, batch_tokens, match_key
+from pipeline.dedup.signature import batch_tokens, match_key
+from pipeline.dedup.sketch import MinHashSettings
 
 STAGE_PAGE_DEDUP = "page_dedup"
 
@@ -48,7 +49,7 @@ def repeated_blocks(
     A block is compared with earlier blocks that are not repeats themselves
     (on a long page, only with those that share an LSH band with it).
 
-    >>> from pipeline.dedup.signature import MinHashSettings
+    >>> from pipeline.dedup.sketch import MinHashSettings
     >>> sigs = np.array([[1, 2, 3, 4], [1, 2, 3, 9], [5, 6, 7, 8]], np.uint32)
     >>> keys = ["甲" * 12, "乙" * 12, "丙" * 12, "甲" * 12, "短"]
     >>> repeated_blocks(keys, [0, 1, 2], sigs, 0.7, MinHashSettings(4, 1, 3, 3, 4))

@@ -168,7 +168,7 @@ def signatures_schema(num_perm: int, bands: int, sketch: bytes = b"") -> pa.Sche
 
     ``sketch`` (JSON: scheme, seed, permutations, n-grams, bands) is stored in
     the schema's metadata, so that signatures made another way are refused
-    rather than compared (see `signature.MinHashSettings`).
+    rather than compared (see `sketch.MinHashSettings`).
     """
     schema = _schema(
         "signatures",

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 from pipeline import store
 from pipeline.core.schema import EDGES
 from pipeline.dedup.clusters import Earlier
-from pipeline.dedup.signature import MinHashSettings
+from pipeline.dedup.sketch import MinHashSettings
 
 
 def read_signatures(part: Path, settings: MinHashSettings) -> pa.Table:

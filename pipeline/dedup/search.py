@@ -40,7 +40,8 @@ from pipeline.core.config import Config
 from pipeline.dedup.clusters import Clustering, Earlier, Texts, decide, earlier_rows, nothing_to_decide, prepare
 from pipeline.dedup.index import by_piece
 from pipeline.dedup.settings import DedupSettings
-from pipeline.dedup.signature import EMPTY, MinHashSettings, similarity
+from pipeline.dedup.signature import EMPTY, similarity
+from pipeline.dedup.sketch import MinHashSettings
 from pipeline.store.layout import read_part
 
 # In a band bucket up to this size every pair is checked; a bigger bucket (many

@@ -13,7 +13,7 @@ import functools
 import math
 from dataclasses import dataclass
 
-from pipeline.dedup.signature import MinHashSettings, minhash_settings
+from pipeline.dedup.sketch import MinHashSettings, minhash_settings
 
 __all__ = ["DedupSettings", "EXACT_MARGIN", "PARAGRAPH_BANDS", "PARAGRAPH_PERM", "optimal_bands"]
 

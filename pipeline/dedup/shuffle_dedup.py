@@ -47,7 +47,7 @@ from pipeline.dedup.clusters import (
 )
 from pipeline.dedup.search import _matrix, verify
 from pipeline.dedup.settings import DedupSettings
-from pipeline.dedup.signature import MinHashSettings
+from pipeline.dedup.sketch import MinHashSettings
 from pipeline.store.layout import read_part
 
 # Band rows per partition of the shuffled table, and pairs per partition of the pair shuffles.

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 from pipeline import store
 from pipeline.core.schema import DOCUMENTS, DUPLICATES, EDGES, REJECTS
 from pipeline.dedup.clusters import Clustering, Earlier
-from pipeline.dedup.signature import MinHashSettings
+from pipeline.dedup.sketch import MinHashSettings
 from pipeline.read import ledger
 from pipeline.store import delta, report
 from pipeline.store.layout import LEDGER, RUNS, SUMMARY_NAME, TABLES, TEMPLATES

@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from pipeline.core.document import Document
-from pipeline.dedup.signature import MinHashSettings
+from pipeline.dedup.sketch import MinHashSettings
 from pipeline.store.layout import STAGED_SUFFIX, STAGING_PREFIX, read_ahead, read_part, write_parquet
 from pipeline.store.rows import document_table, reject_table
 
