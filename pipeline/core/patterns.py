@@ -9,13 +9,15 @@ from __future__ import annotations
 import functools
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from pipeline.core.errors import ConfigError
-from pipeline.core.vocabulary import Vocabulary, load_vocabulary
+from pipeline.core.line_shapes import EDGE, LABEL_MARK, longest_match
+from pipeline.core.vocabulary import Vocabulary
 
 BUILTIN_TABLE = Path(__file__).with_name("patterns.toml")
 
@@ -197,3 +199,62 @@ def is_han(points: np.ndarray) -> np.ndarray:
     for low, high in HAN_RANGES:
         mask |= (points >= low) & (points <= high)
     return mask
+
+
+def load_vocabulary(
+    table: dict, byline_roles: tuple[str, ...], byline_markers: str, without: frozenset[str]
+) -> Vocabulary:
+    """Compile the vocabulary tables, leaving out entries tagged for the layouts in ``without``."""
+
+    def kept(entry: dict) -> bool:
+        return not (set(entry.get("layouts", ())) & without)
+
+    labels: dict[str, tuple[str, bool]] = {}
+    for entry in filter(kept, table.get("label", [])):
+        for name in entry["names"]:
+            labels[unicodedata.normalize("NFKC", name)] = (entry["kind"], bool(entry.get("rest_of_line", False)))
+    names = sorted(labels, key=len, reverse=True)
+    alternation = "|".join(re.escape(n) for n in names)
+    widgets: dict[str, str] = {}
+    patterns: list[tuple[str, re.Pattern[str]]] = []
+    for entry in filter(kept, table.get("widget", [])):
+        for phrase in entry.get("phrases", []):
+            widgets[unicodedata.normalize("NFKC", phrase).strip(EDGE).casefold()] = entry["kind"]
+        patterns.extend(
+            (entry["kind"], compiled, longest_match(compiled))
+            for compiled in map(re.compile, entry.get("patterns", []))
+        )
+    copyright_patterns = [p for entry in filter(kept, table.get("copyright", [])) for p in entry["patterns"]]
+    cut_markers = [m for entry in filter(kept, table.get("cut_marker", [])) for m in entry["markers"]]
+    bylines = table.get("bylines", {})
+    return Vocabulary(
+        labels=labels,
+        # Before a label that follows a space, so "2020-10-02 08:36 来源：澎湃新闻" is two pieces.
+        label_split=re.compile(f"\\s+(?=(?:\\S{{0,6}}?)(?:{alternation})\\s*{LABEL_MARK})") if names else None,
+        label_piece=re.compile(f"^(?P<label>\\S{{0,6}}?(?:{alternation}))\\s*{LABEL_MARK}\\s*(?P<value>.*)$")
+        if names
+        else None,
+        widgets=widgets,
+        widget_patterns=tuple(patterns),
+        copyright=re.compile("|".join(f"(?:{p})" for p in copyright_patterns), re.IGNORECASE)
+        if copyright_patterns
+        else None,
+        cut_markers=frozenset(unicodedata.normalize("NFKC", m).casefold() for m in cut_markers),
+        publications=tuple(sorted(set(table.get("publications", {}).get("names", [])), key=len, reverse=True)),
+        datelines=tuple(re.compile(p) for p in table.get("datelines", {}).get("patterns", [])),
+        english_bylines=tuple(re.compile(p) for p in bylines.get("english", [])),
+        english_credits=tuple(re.compile(p) for p in bylines.get("english_credits", [])),
+        byline_roles=byline_roles,
+        byline_markers=byline_markers,
+        dropped=without,
+        article_lines=_article_lines(table.get("article_lines", {}).get("labels", [])),
+        byline_headings=frozenset(bylines.get("headings", [])),
+    )
+
+
+def _article_lines(labels: list[str]) -> re.Pattern[str] | None:
+    """A line that opens with one of ``labels`` and a colon, behind brackets or a bullet: （作者单位：北京大学）."""
+    if not labels:
+        return None
+    names = "|".join(re.escape(unicodedata.normalize("NFKC", label)) for label in sorted(labels, key=len, reverse=True))
+    return re.compile(rf"^[\s(（\[【〔■□●◆·•]*(?:{names})\s*[:：]")

@@ -6,14 +6,13 @@ items) and names every piece: a date, a ``label: value`` item, a widget
 (share, print, follow prompts), a breadcrumb, a copyright notice, a byline.
 A line is boilerplate only when every piece of it is named; the values of
 date, source, author, section and original-title pieces are what the
-``extract`` stage harvests. The table is data: `load_vocabulary` compiles it,
-dropping the entries tagged for layouts that a caller leaves out.
+``extract`` stage harvests. The table is data: `pipeline.core.patterns.load_vocabulary`
+compiles it, dropping the entries tagged for layouts that a caller leaves out.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -28,7 +27,6 @@ from pipeline.core.line_shapes import (
     CODE,
     DOTTED_TIME,
     EDGE,
-    LABEL_MARK,
     NAME,
     NAME_SPLIT,
     PAGE,
@@ -41,7 +39,6 @@ from pipeline.core.line_shapes import (
     ZONE,
     ZONE_HINT,
     has_colon,
-    longest_match,
     role_of,
 )
 from pipeline.core.nfkc import nfkc
@@ -371,62 +368,3 @@ def _remembered(memo: dict, line: str, judge):
             memo.clear()
         memo[line] = judge(line)
     return memo[line]
-
-
-def load_vocabulary(
-    table: dict, byline_roles: tuple[str, ...], byline_markers: str, without: frozenset[str]
-) -> Vocabulary:
-    """Compile the vocabulary tables, leaving out entries tagged for the layouts in ``without``."""
-
-    def kept(entry: dict) -> bool:
-        return not (set(entry.get("layouts", ())) & without)
-
-    labels: dict[str, tuple[str, bool]] = {}
-    for entry in filter(kept, table.get("label", [])):
-        for name in entry["names"]:
-            labels[unicodedata.normalize("NFKC", name)] = (entry["kind"], bool(entry.get("rest_of_line", False)))
-    names = sorted(labels, key=len, reverse=True)
-    alternation = "|".join(re.escape(n) for n in names)
-    widgets: dict[str, str] = {}
-    patterns: list[tuple[str, re.Pattern[str]]] = []
-    for entry in filter(kept, table.get("widget", [])):
-        for phrase in entry.get("phrases", []):
-            widgets[unicodedata.normalize("NFKC", phrase).strip(EDGE).casefold()] = entry["kind"]
-        patterns.extend(
-            (entry["kind"], compiled, longest_match(compiled))
-            for compiled in map(re.compile, entry.get("patterns", []))
-        )
-    copyright_patterns = [p for entry in filter(kept, table.get("copyright", [])) for p in entry["patterns"]]
-    cut_markers = [m for entry in filter(kept, table.get("cut_marker", [])) for m in entry["markers"]]
-    bylines = table.get("bylines", {})
-    return Vocabulary(
-        labels=labels,
-        # Before a label that follows a space, so "2020-10-02 08:36 来源：澎湃新闻" is two pieces.
-        label_split=re.compile(f"\\s+(?=(?:\\S{{0,6}}?)(?:{alternation})\\s*{LABEL_MARK})") if names else None,
-        label_piece=re.compile(f"^(?P<label>\\S{{0,6}}?(?:{alternation}))\\s*{LABEL_MARK}\\s*(?P<value>.*)$")
-        if names
-        else None,
-        widgets=widgets,
-        widget_patterns=tuple(patterns),
-        copyright=re.compile("|".join(f"(?:{p})" for p in copyright_patterns), re.IGNORECASE)
-        if copyright_patterns
-        else None,
-        cut_markers=frozenset(unicodedata.normalize("NFKC", m).casefold() for m in cut_markers),
-        publications=tuple(sorted(set(table.get("publications", {}).get("names", [])), key=len, reverse=True)),
-        datelines=tuple(re.compile(p) for p in table.get("datelines", {}).get("patterns", [])),
-        english_bylines=tuple(re.compile(p) for p in bylines.get("english", [])),
-        english_credits=tuple(re.compile(p) for p in bylines.get("english_credits", [])),
-        byline_roles=byline_roles,
-        byline_markers=byline_markers,
-        dropped=without,
-        article_lines=_article_lines(table.get("article_lines", {}).get("labels", [])),
-        byline_headings=frozenset(bylines.get("headings", [])),
-    )
-
-
-def _article_lines(labels: list[str]) -> re.Pattern[str] | None:
-    """A line that opens with one of ``labels`` and a colon, behind brackets or a bullet: （作者单位：北京大学）."""
-    if not labels:
-        return None
-    names = "|".join(re.escape(unicodedata.normalize("NFKC", label)) for label in sorted(labels, key=len, reverse=True))
-    return re.compile(rf"^[\s(（\[【〔■□●◆·•]*(?:{names})\s*[:：]")
