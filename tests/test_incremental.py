@@ -12,7 +12,7 @@ from conftest import SAMPLE_PAGE, SAMPLE_RAW, read_tables, run_pipeline
 
 from pipeline import store
 from pipeline.core.config import Config
-from pipeline.store import layout
+from pipeline.store import journal
 
 REPOST_NOTE = "| 本文转载自法治网，转载时补充了这一句说明文字。\n"
 
@@ -197,7 +197,7 @@ def test_a_crash_after_the_commit_point_is_finished_by_the_next_run(raw, tmp_pat
     def crash(out_dir):
         raise KeyboardInterrupt("killed while renaming")
 
-    monkeypatch.setattr(layout, "_apply_journal", crash)
+    monkeypatch.setattr(journal, "_apply_journal", crash)
     with pytest.raises(KeyboardInterrupt):
         run_pipeline(raw, out)
     assert store.pending(out)

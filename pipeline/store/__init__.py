@@ -1,4 +1,4 @@
-"""The output on disk: its tables, lock, journal and commit (`pipeline.store.layout`), and how runs publish to it.
+"""The output on disk: its tables and lock (`pipeline.store.layout`), its journal and commit (`journal`), and how runs publish to it.
 
 ``from pipeline import store`` is the reading side a downstream job needs
 (`read_table`, `parts`, `read_summary`, the table names); the modules of
@@ -8,6 +8,14 @@ changes), `report` (the run summary), and object storage (`objects`,
 `remote`, `local_copy`, `lease`, `allowed_roots`), and the Delta Lake log of each table (`delta`).
 """
 
+from pipeline.store.journal import (  # noqa: F401 - the commit, for the writing side
+    commit,
+    discard_staging,
+    finish_pending,
+    pending,
+    recover,
+    remove_unfinished,
+)
 from pipeline.store.layout import (  # noqa: F401 - the package's reading API
     CARD_NAME,
     COMPRESSION,
@@ -25,21 +33,15 @@ from pipeline.store.layout import (  # noqa: F401 - the package's reading API
     OutputError,
     check_compatible,
     check_folders,
-    commit,
-    discard_staging,
-    finish_pending,
     fsync_file,
     locked,
     next_run,
     part_path,
     parts,
-    pending,
     read_ahead,
     read_part,
     read_summary,
     read_table,
-    recover,
-    remove_unfinished,
     rewritten_path,
     temp_path,
     write_parquet,
