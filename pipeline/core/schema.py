@@ -177,7 +177,7 @@ def signatures_schema(num_perm: int, bands: int, sketch: bytes = b"") -> pa.Sche
             "minhash",
             pa.list_(pa.uint32(), num_perm),
             "MinHash: datasketch affine32 permutations over docclean's 32-bit shingle hash "
-            "(`pipeline/dedup/signature.py`); the seed and sizes are in the file's `docclean.minhash` metadata.",
+            "(`pipeline/dedup/signature.py`); the seed and sizes are in the file's `docclean.minhash` metadata (`pipeline/dedup/sketch.py`).",
             False,
         ),
         _field(
