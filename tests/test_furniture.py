@@ -9,6 +9,7 @@ many pages share them, and stay in the text.
 
 from __future__ import annotations
 
+import collections
 import json
 import random
 from pathlib import Path
@@ -186,6 +187,69 @@ def test_a_one_line_brief_and_an_interview_keep_their_text(tmp_path):
     }
     assert docs["brief.txt"].reject is None and docs["brief.txt"].text == brief
     assert docs["interview.txt"].text.split("\n") == [question, answer]
+
+
+def briefing(rng: random.Random, k: int) -> tuple[str, str]:
+    """A press briefing's transcript: questions and answers, closing on a spokesman's short answer; and that answer."""
+    speaker = rng.choice(["华春莹", "耿爽", "赵立坚"])
+    closing = f"{speaker}：" + rng.choice(
+        [
+            "我没有可以提供的信息。",
+            "我不掌握你提到的情况。",
+            "我们会及时发布消息。",
+            "这个问题我已经回答过了。",
+            "谢谢。",
+        ]
+    )
+    exchanges = [
+        line
+        for body in paragraphs(rng, rng.randint(2, 4))
+        for line in (f"{rng.choice(['路透社记者', '总台记者', '彭博社记者'])}：{body[:30]}？", f"{speaker}：{body}")
+    ]
+    question = f"法新社记者：{title(rng)}，中方对此有何评论？"
+    lines = [
+        f"外交部发言人{speaker}主持例行记者会{k}",
+        "来源：外交部网站",
+        *exchanges,
+        question,
+        closing,
+        "【打印本页】 【关闭窗口】",
+    ]
+    return "\n".join(lines), closing
+
+
+def test_a_spokesmans_stock_answer_closing_a_transcript_stays(tmp_path):
+    """A short answer recurs at the bottom of many transcripts (about a tenth each); it is said, not furniture."""
+    rng = random.Random(7)
+    (tmp_path / "mfa").mkdir()
+    closing = {}
+    for k in range(80):
+        text, closing[f"mfa/{k:03d}.txt"] = briefing(rng, k)
+        (tmp_path / f"mfa/{k:03d}.txt").write_text(text, encoding="utf-8")
+    texts = cleaned(tmp_path)
+    assert max(collections.Counter(closing.values()).values()) >= 8, "no answer recurs: a weak test"
+    for name, line in closing.items():
+        lines = texts[name].split("\n")
+        assert lines[-1] == line, (name, lines[-2:])
+        assert "来源：外交部网站" not in lines and "【打印本页】 【关闭窗口】" not in lines
+
+
+def test_traditional_credit_lines_closing_every_article_stay(tmp_path):
+    """A Taiwan paper closes each article with its data source or chart maker: the article's lines, in either script."""
+    rng = random.Random(11)
+    (tmp_path / "udn").mkdir()
+    credits = {}
+    for k in range(40):
+        credits[f"udn/{k:03d}.txt"] = rng.choice(["資料來源：", "數據來源：", "製圖：", "版式設計："]) + rng.choice(
+            ["國家統計局", "中央氣象局", "郭佳", "高翔", "衛生福利部"]
+        )
+        lines = [f"{title(rng)}{k}", "聯合新聞網 > 要聞", *paragraphs(rng, 4), credits[f"udn/{k:03d}.txt"], "延伸閱讀"]
+        (tmp_path / f"udn/{k:03d}.txt").write_text("\n".join(lines), encoding="utf-8")
+    docs = {doc.source_path: doc for doc in clean_files(sorted(tmp_path.rglob("*.txt")), tmp_path, Config(workers=1))}
+    for name, credit in credits.items():
+        assert docs[name].text.split("\n")[-1] == credit, (name, docs[name].text[-60:])
+        assert docs[name].publication is None  # a data source is no publication
+        assert "聯合新聞網 > 要聞" not in docs[name].text
 
 
 def test_a_kicker_and_a_subtitle_go_to_their_columns_and_a_pull_quote_stays(tmp_path):

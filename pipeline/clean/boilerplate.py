@@ -51,6 +51,8 @@ _LABEL_VALUE = re.compile(
 # (字体：【大 中 小】) another joins to its dateline; both count for it.
 _PIECE_BREAK = re.compile(r"\s{2,}|\u3000+|[|｜]|\s(?=[^\s\d:：][^\s:：]{0,7}[:：])|(?<=[】\]])\s*(?=[【\[])")
 _FOOTER_LABEL = re.compile(r"([^\s\d:：|｜]{1,8}[:：])\s*\S")
+# A value that ends a sentence (after NFKC, ！？ are ASCII).
+_SAID = re.compile(r"[。!?][”’」』\"')）]*$")
 
 
 def is_prose(line: str) -> bool:
@@ -66,6 +68,19 @@ def is_prose(line: str) -> bool:
     return (size >= 25 and _SENTENCE_END.search(text[-8:]) is not None) or size > 80
 
 
+def is_said(line: str) -> bool:
+    """A ``name: sentence`` line, however short: what somebody said, learned as furniture only on strong evidence.
+
+    A spokesman's stock answer closes many transcripts of a site; a site's
+    labelled furniture holds a name, a source or a count, not a sentence.
+
+    >>> is_said("华春莹：我没有可以提供的信息。"), is_said("责任编辑：王明"), is_said("赞一个！")
+    (True, False, False)
+    """
+    text = nfkc(line).strip()
+    return _FOOTER_LABEL.match(text) is not None and _SAID.search(text) is not None
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def template(line: str) -> str:
     """The line with what varies from page to page masked: dates, ``label: value`` values, numbers.
@@ -74,6 +89,8 @@ def template(line: str) -> str:
     ('[责任编辑:<v> ]', '<date> 来源:<v> 【字号 大 中 小】')
     >>> template("浏览次数：5445"), template("本网站所刊载信息，不代表中新社和中新网观点。")
     ('浏览次数:<v>', '本网站所刊载信息,不代表中新社和中新网观点。')
+    >>> template("华春莹：我不掌握你提到的情况。"), template("耿爽：我不掌握你提到的情况。")
+    ('华春莹:我不掌握你提到的情况。', '耿爽:我不掌握你提到的情况。')
 
     A sentence (`is_prose`: every paragraph of a page is templated) is its
     own template, numbers and dates included: they are what it says. A daily
@@ -94,8 +111,16 @@ def template(line: str) -> str:
         if "《" in text:
             text = _TITLE_MARKS.sub("《<v>》", text)
         if ":" in text:
-            text = _LABEL_VALUE.sub(lambda m: m.group(1) + "<v>", text)
+            text = _LABEL_VALUE.sub(_masked_value, text)
     return _DIGITS.sub("0", text) if _DIGIT.search(text) else text
+
+
+def _masked_value(match: re.Match[str]) -> str:
+    # A value that is a sentence is what somebody said (华春莹：我不掌握你提到的情况。),
+    # not a name, a source or a count: masked, every answer of one speaker
+    # would be one template, learned as furniture on a site of transcripts.
+    value = match.group(0)
+    return value if _SAID.search(value) else match.group(1) + "<v>"
 
 
 def template_hash(text: str) -> int:

@@ -213,7 +213,8 @@ TEMPLATES = _schema(
     _field(
         "template",
         pa.string(),
-        "The line with its dates, numbers and 'label: value' values masked (<date>, 0, <v>), a sentence as it is; first 200 characters.",
+        "The line with its dates, numbers and 'label: value' values masked (<date>, 0, <v>), a sentence (and a value that is one) "
+        "as it is; first 200 characters.",
         False,
     ),
     _field(

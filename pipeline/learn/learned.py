@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.clean.boilerplate import BOTTOM, TOP, is_prose
+from pipeline.clean.boilerplate import BOTTOM, TOP, is_prose, is_said
 from pipeline.core.schema import TEMPLATES
 from pipeline.learn.shares import FURNITURE_SHARE, MAX_INNER_SHARE, PROSE_MIN_FACTOR, PROSE_SHARE
 
@@ -85,7 +85,7 @@ def learn(support: pa.Table, min_pages: int | None) -> tuple[Learned, pa.Table]:
     """The furniture of each site (see the module's docstring), and the support with its ``learned`` column (`schema.TEMPLATES`).
 
     A short line is learned at an edge with the evidence of `learned_at`; a
-    sentence with ``PROSE_SHARE`` of its site's articles and
+    sentence (`is_prose`, or a short `is_said` line) with ``PROSE_SHARE`` of its site's articles and
     ``PROSE_MIN_FACTOR`` times ``min_pages``, or, with a short line's
     evidence only, inside a block of furniture (``*_in_block``).
     ``min_pages`` None: nothing is learned (``learn_boilerplate`` off), the
@@ -95,7 +95,11 @@ def learn(support: pa.Table, min_pages: int | None) -> tuple[Learned, pa.Table]:
     found = {mark: np.zeros(n, dtype=bool) for mark in MARKS}
     if min_pages is not None:
         inside, pages = support.column("inside").to_numpy(), support.column("flavour_pages").to_numpy()
-        prose = np.array([is_prose(text) for text in support.column("template").to_pylist()], dtype=bool)
+        # What a speaker says too, however short (华春莹：我没有可以提供的信息。): a
+        # stock answer recurs on a few pages of a site, as a closing sentence does.
+        prose = np.array(
+            [is_prose(text) or is_said(text) for text in support.column("template").to_pylist()], dtype=bool
+        )
         for edge in ("top", "bottom"):
             at = support.column(edge).to_numpy()
             evidence = learned_at(at, inside, pages, min_pages)
