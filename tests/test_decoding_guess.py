@@ -5,6 +5,8 @@ script; what stays uncertain is flagged ``encoding_uncertain``. The samples are
 news sentences encoded with Python's own codecs, as a scraper's server would.
 """
 
+import random
+
 import pytest
 
 from pipeline.chain import clean_files
@@ -119,18 +121,43 @@ def even_length_samples():
 
 
 def test_bom_less_utf16_is_never_guessed():
-    """UTF-16 is read only with a byte-order mark (README, Input), even where it is configured."""
+    """Legacy bytes are never taken for UTF-16 without a byte-order mark (README, Input), even where it is configured."""
     samples = even_length_samples()
     assert len(samples) == len(POLISH) + len(RUSSIAN) + len(TRADITIONAL) + 3
     for raw in samples:
-        result = decode_bytes(raw, ENCODINGS)
-        assert not (result.encoding or "").startswith("utf-16"), (raw[:40], result)
-        assert not (result.encoding or "").startswith("utf_16"), (raw[:40], result)
-    # Even when it is the only encoding configured: bytes without a BOM are not UTF-16.
-    chinese = "北京市委政法委发挥统筹协调作用，成立由多家单位组成的试点工作协调指导组".encode("utf-16-le")
-    assert not (decode_bytes(chinese, ("utf_16",)).encoding or "").startswith("utf")
+        for encodings in (ENCODINGS, ("utf_16", *ENCODINGS)):
+            result = decode_bytes(raw, encodings)
+            assert not (result.encoding or "").startswith("utf-16"), (raw[:40], result)
+            assert not (result.encoding or "").startswith("utf_16"), (raw[:40], result)
     # With a BOM it is read as before.
     assert decode_bytes("北京市委政法委".encode("utf-16"), ENCODINGS).text == "北京市委政法委"
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "北京市委政法委发挥统筹协调作用，成立由多家单位组成的试点工作协调指导组",
+        "标题\n" + "\n".join(TRADITIONAL),
+        "\n".join(RUSSIAN),
+        "Beijing, Jan. 5 (Xinhua) -- The State Council held an executive meeting on Monday.\r\n",
+    ],
+)
+def test_utf16_saved_without_its_bom_is_read_not_rejected_as_binary(text, codec):
+    """Its bytes look like binary data (control and NUL bytes); its text says what it is."""
+    result = decode_bytes(text.encode(codec), ENCODINGS)
+    assert (result.reject, result.encoding) == (None, codec)
+    assert result.text == text.replace("\r\n", "\n")
+
+
+def test_binary_data_is_still_binary_whatever_byte_order_it_is_read_in():
+    rng = random.Random(3)
+    for size in (64, 1000, 20_000):
+        raw = bytes(rng.randrange(256) for _ in range(size))
+        assert decode_bytes(raw, ENCODINGS).reject == "binary", size
+    # Text with a binary block in the middle (a pasted image) is no UTF-16 either.
+    page = "北京市委政法委发挥统筹协调作用。\n".encode("utf-16-le") * 20
+    assert decode_bytes(page[:200] + bytes(rng.randrange(256) for _ in range(400)) + page[200:], ENCODINGS).reject
 
 
 def test_what_stays_uncertain_is_flagged_never_silent():

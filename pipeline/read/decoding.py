@@ -22,12 +22,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-import charset_normalizer
-
 from pipeline.core.chardata import (
     BINARY_MAGIC,
     BOMS,
-    DECLARED_CHARSETS,
     SINGLE_BYTE_FALLBACK,
     WIDE_ENCODINGS,
 )
@@ -42,6 +39,7 @@ from pipeline.core.document import (
     REJECT_UNDECODABLE,
 )
 from pipeline.core.patterns import CJK_PUNCT, HAN
+from pipeline.read.charset_guess import declared_charset, detect, ranked_encodings
 from pipeline.read.plausible import PLAIN_TEXT, SNIFF_BYTES, is_junk, plausible
 
 __all__ = [
@@ -106,11 +104,16 @@ def decode_bytes(raw: bytes, encodings: tuple[str, ...]) -> Decoded:
 
     head = raw[:SNIFF_BYTES]
     controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    nul_count = raw.count(0)
+    if controls > MAX_CONTROL_RATIO * len(head) or nul_count > MAX_NUL_RATIO * len(raw):
+        # UTF-16 saved without its BOM has the bytes of binary data: its text says which it is.
+        utf16 = utf16_without_bom(raw)
+        if utf16 is not None:
+            return _checked(utf16[0], utf16[1], ())
     if controls > MAX_CONTROL_RATIO * len(head):
         return Decoded(reject=REJECT_BINARY, detail=f"{controls} control bytes in the first {len(head)} bytes")
 
     flags: tuple[str, ...] = ()
-    nul_count = raw.count(0)
     if nul_count:
         if nul_count > MAX_NUL_RATIO * len(raw):
             return Decoded(reject=REJECT_BINARY, detail=f"{nul_count} NUL bytes in {len(raw)} bytes")
@@ -226,44 +229,6 @@ def _single_byte_candidates(raw: bytes, tried: set[str]) -> list[str]:
     return ranked + [name for name in rest if name not in ranked]
 
 
-def declared_charset(raw: bytes) -> str | None:
-    """The codec of the charset a page declares (``<meta charset>``, ``<?xml encoding>``), or None.
-
-    Labels are read as browsers read them (`chardata.DECLARED_CHARSETS`): a
-    page labelled GB2312 is GBK, one labelled ISO-8859-1 is windows-1252.
-
-    >>> declared_charset(b'<html><head><meta charset="windows-1251">')
-    'cp1251'
-    >>> declared_charset(b'<meta http-equiv="Content-Type" content="text/html; charset=gb2312">')
-    'gb18030'
-    >>> declared_charset(b"no declaration"), declared_charset(b"<meta charset=utf-16>")
-    (None, None)
-    """
-    match = _DECLARATION.search(raw[:DECLARATION_BYTES])
-    if match is None:
-        return None
-    label = (match.group(1) or match.group(2)).decode("ascii").lower()
-    if label in DECLARED_CHARSETS:
-        return DECLARED_CHARSETS[label]
-    try:
-        info = codecs.lookup(label)
-    except LookupError:
-        return None
-    if not getattr(info, "_is_text_encoding", True) or info.name in WIDE_ENCODINGS:
-        return None
-    return info.name
-
-
-# Browsers look for the declaration in the first 1,024 bytes; scraped pages
-# put scripts and styles first more often than that allows.
-DECLARATION_BYTES = 8192
-_DECLARATION = re.compile(
-    rb"""<meta\b[^>]{0,1024}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:()+-]{1,40})"""
-    rb"""|<\?xml\b[^>]{0,256}?encoding\s*=\s*["']([A-Za-z0-9_.:()+-]{1,40})""",
-    re.IGNORECASE,
-)
-
-
 def decode_mixed_lines(raw: bytes, encodings: tuple[str, ...]) -> tuple[str, str] | None:
     """A page stitched from UTF-8 lines and lines in one legacy encoding, line by line.
 
@@ -315,27 +280,37 @@ def decode_mixed_lines(raw: bytes, encodings: tuple[str, ...]) -> tuple[str, str
     return text, candidate
 
 
-def detect(raw: bytes, encodings: tuple[str, ...] | list[str]) -> str | None:
-    """The most plausible of ``encodings`` for ``raw`` (charset-normalizer), or None.
+# What text saved as UTF-16 is made of: ASCII, Latin, Greek and Cyrillic letters,
+# CJK (Han, kana, Hangul, their punctuation and full-width forms), general punctuation.
+_UTF16_TEXT = re.compile(
+    f"[\\t\\n\\r\\x20-\\x7e\\xa0-\\u024f\\u0370-\\u04ff{HAN}{CJK_PUNCT}\\u3040-\\u30ff\\uac00-\\ud7af\\uff00-\\uffef\\u2000-\\u206f]"
+)
+# Of the first characters of a UTF-16 decode, at least this share must be such text:
+# binary data read as UTF-16 spreads over the whole plane (about 60% of it falls there).
+MIN_UTF16_TEXT_SHARE = 0.95
 
-    When the detector scores several encodings the same (little non-ASCII
-    text), the one listed first wins, so the config decides and not chance.
+
+def utf16_without_bom(raw: bytes) -> tuple[str, str] | None:
+    """(text, codec) when ``raw`` is UTF-16 (little- or big-endian) saved without a BOM, beyond doubt; else None.
+
+    Only one byte order can give text: the other gives characters from all over the plane.
+
+    >>> utf16_without_bom("北京市委政法委发挥统筹协调作用。\\nBeijing, 2020.\\n".encode("utf-16-le"))
+    ('北京市委政法委发挥统筹协调作用。\\nBeijing, 2020.\\n', 'utf-16-le')
+    >>> utf16_without_bom(bytes(range(256)) * 4) is None
+    True
     """
-    ranked = ranked_encodings(raw, encodings)
-    return ranked[0] if ranked else None
-
-
-def ranked_encodings(raw: bytes, encodings: tuple[str, ...] | list[str]) -> list[str]:
-    """Those of ``encodings`` charset-normalizer finds a match for, most plausible first, by codec name.
-
-    Ties (little non-ASCII text) go to the one listed first.
-    """
-    order = {codecs.lookup(name).name: i for i, name in enumerate(encodings)}
-    matches = list(charset_normalizer.from_bytes(raw[:SNIFF_BYTES], cp_isolation=list(encodings)))
-    ranked = sorted(
-        matches, key=lambda m: (m.chaos, -m.coherence, order.get(codecs.lookup(m.encoding).name, len(order)))
-    )
-    return list(dict.fromkeys(codecs.lookup(m.encoding).name for m in ranked))
+    if len(raw) % 2:
+        return None
+    for codec in ("utf-16-le", "utf-16-be"):
+        try:
+            text = raw.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        sample = text[: SNIFF_BYTES // 2]
+        if sample and len(_UTF16_TEXT.findall(sample)) >= MIN_UTF16_TEXT_SHARE * len(sample) and plausible(sample):
+            return text, codec
+    return None
 
 
 def _binary_kind(raw: bytes) -> str | None:
