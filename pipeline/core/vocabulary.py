@@ -309,6 +309,8 @@ class Vocabulary:
         ('澎湃新闻记者', ('冯雪', '孙丽'))
         >>> load_patterns().vocabulary.byline("记者从北京市获悉，今年以来") is None
         True
+        >>> load_patterns().vocabulary.byline("新京报记者 张三 编辑 李四 校对 王五")
+        ('新京报记者', ('张三',))
         """
         for pattern in self.english_bylines:
             match = pattern.match(text)
@@ -319,9 +321,13 @@ class Vocabulary:
         # A box set apart from a lone name boxes a byline (□ 阿依古丽·买买提); one glued to a word heads a section (■短评).
         spaced = marked and text[1:2].isspace()
         text = text.lstrip(self.byline_markers).strip()
-        role, names = None, []
+        role, names, editing = None, [], False
         for token in _split_lazily(NAME_SPLIT, text):
             if not token:
+                continue
+            if names and self.labels.get(token, ("",))[0] == "editor":
+                # 新京报记者 张三 编辑 李四 校对 王五: who edited and checked the article did not write it.
+                editing = True
                 continue
             token_role = role_of(token, self.byline_roles)
             if token_role:
@@ -336,7 +342,8 @@ class Vocabulary:
             if not NAME.match(token) or token.endswith("摄"):
                 # 本报记者 贺勇摄 credits a photo: the article's line, not its byline.
                 return None
-            names.append(token)
+            if not editing:
+                names.append(token)
         if not names or (
             role is None
             and (
