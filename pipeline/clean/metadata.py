@@ -120,7 +120,10 @@ def extract_metadata(
         # A metadata line under the body closes an e-edition block only when the page has no headline
         # above its body: a web page's paper credit (《 人民日报 》（…版）) follows its last paragraph.
         headline = find_title(page, header_end, learned_header)
-        if headline is not None and not section_like(lines[headline], patterns):
+        # A short headline right above the page's dateline (热腾腾的新年) is one, for all it looks like a section label.
+        if headline is not None and (
+            not section_like(lines[headline], patterns) or kind.get(headline + 1) == "metadata_line"
+        ):
             closing = None
     section = doc.section or (found.sections[0] if found.sections else None)
     if section is None and closing is not None and 0 not in kind and section_like(lines[0], patterns):

@@ -17,6 +17,7 @@ from pipeline.clean.fields import (
     section_like,
 )
 from pipeline.core.dates import find_dates
+from pipeline.core.nfkc import nfkc
 from pipeline.core.patterns import Patterns
 from pipeline.core.vocabulary import Piece
 
@@ -41,6 +42,10 @@ _TITLE_ENDINGS = tuple("。；，,;.")
 # A source name: a few words or ideographs, no sentence in it.
 _SOURCE_LIKE = re.compile(r"(?=(?:\d*[^\W\d_]){2})[\w·&.\-]{2,16}(?: [\w·&.\-]+){0,3}")
 DASH_LINE = re.compile(r"^\s*(?:——|—|--|－－)")
+# A trail of pages (首页 > 外交部发言人表态), however short: never a headline.
+_TRAIL = re.compile(r"\S+(?:\s*[>»›＞]\s*\S+)+")
+# Letters after its glued date that make a line a headline rather than a dateline (2020年1月21日星期二).
+MIN_DATED_HEADLINE_LETTERS = 6
 
 
 def title_like(line: str, patterns: Patterns, *, in_title_position: bool) -> bool:
@@ -236,6 +241,7 @@ def find_title(page: Page, header_end: int, learned: list[int]) -> int | None:
         and not DASH_LINE.match(lines[i])
         and title_like(lines[i], patterns, in_title_position=kind.get(i + 1) in ("metadata_line", "byline"))
         and not _dateline_like(lines[i], patterns)
+        and not _TRAIL.fullmatch(lines[i].strip())
     ]
     # Lines the corpus taught are furniture are headlines only when nothing else is, and a section
     # label (要闻) is nothing else: a headline every page of a site repeats is a headline still.
@@ -285,7 +291,7 @@ def _mostly_metadata(page: Page, i: int) -> list[Piece] | None:
     named = [p for p in pieces if p.kind != "unknown"]
     unknown = [p for p in pieces if p.kind == "unknown"]
     kinds = {p.kind for p in named}
-    if len(unknown) == 1 and _SOURCE_LIKE.fullmatch(unknown[0].value.strip()):
+    if len(unknown) == 1 and _SOURCE_LIKE.fullmatch(unknown[0].value.strip()) and not _glued(line, unknown[0].value):
         # A dateline's one unnamed piece is its source; a page line's (第4版 经济新闻), its section.
         if "date" in kinds and "source" not in kinds:
             return [*named, Piece("source", unknown[0].value.strip())]
@@ -296,10 +302,42 @@ def _mostly_metadata(page: Page, i: int) -> list[Piece] | None:
     return named if all(len(p.value) <= 12 for p in unknown) else None
 
 
+def _glued(line: str, value: str) -> bool:
+    """Whether ``value`` runs into the date beside it: a headline that opens with its date, not a dateline's source.
+
+    A dateline sets its source apart (央视网 2020年06月28日, 2020年07月13日 13:52 21世纪经济报道).
+
+    >>> _glued("2020年1月21日外交部发言人华春莹主持例行记者会", "外交部发言人华春莹主持例行记者会")
+    True
+    >>> _glued("2020年07月13日 13:52 21世纪经济报道", " 21世纪经济报道"), _glued("央视网 2020年06月28日", "央视网")
+    (False, False)
+    """
+    text = nfkc(line).strip()
+    at = text.find(value.strip())
+    if at < 0:
+        return False
+    end = at + len(value.strip())
+    return (at > 0 and text[at - 1].isalnum()) or (end < len(text) and text[end].isalnum())
+
+
 def _dateline_like(line: str, patterns: Patterns) -> bool:
-    """A header line that dates the page or opens with a label (发布时间：…, 来源：…) is no headline, explained or not."""
+    """A header line that dates the page or opens with a label (发布时间：…, 来源：…) is no headline, explained or not.
+
+    A headline that opens with its date, glued to it, is one
+    (2020年1月21日外交部发言人华春莹主持例行记者会, as a ministry titles its briefings).
+    """
     label = patterns.vocabulary.label_piece
-    return bool(find_dates(line)) or (label is not None and label.match(line) is not None)
+    if label is not None and label.match(line) is not None:
+        return True
+    if not find_dates(line):
+        return False
+    pieces = patterns.vocabulary.pieces(line)
+    headline = (
+        [piece.kind for piece in pieces] == ["date", "unknown"]
+        and _glued(line, pieces[1].value)
+        and _letters(pieces[1].value) >= MIN_DATED_HEADLINE_LETTERS
+    )
+    return not headline
 
 
 def drop_around_title(page: Page, header_end: int, learned: list[int]) -> None:
@@ -324,6 +362,8 @@ def drop_around_title(page: Page, header_end: int, learned: list[int]) -> None:
             kind[i] = "subtitle"
         elif i > at and said(lines[i]):
             continue  # a pull quote or a lead under the title: the article's first words
+        elif _TRAIL.fullmatch(lines[i].strip()):
+            kind[i] = "boilerplate"  # the site's trail to the page, no kicker
         elif title_like(lines[i], page.patterns, in_title_position=False):
             kind[i] = "kicker" if i < at else "subtitle"
     below = next((i for i in range(at + 1, header_end) if i not in kind), None)
