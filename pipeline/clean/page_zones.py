@@ -311,13 +311,17 @@ def _glued(line: str, value: str) -> bool:
     True
     >>> _glued("2020年07月13日 13:52 21世纪经济报道", " 21世纪经济报道"), _glued("央视网 2020年06月28日", "央视网")
     (False, False)
+    >>> _glued("2019年10月21日，本报读者来信版刊发报道", "，本报读者来信版刊发报道")
+    False
     """
-    text = nfkc(line).strip()
-    at = text.find(value.strip())
-    if at < 0:
+    text, value = nfkc(line).strip(), value.strip()
+    at = text.find(value)
+    if at < 0 or not value:
         return False
-    end = at + len(value.strip())
-    return (at > 0 and text[at - 1].isalnum()) or (end < len(text) and text[end].isalnum())
+    end = at + len(value)
+    return (at > 0 and text[at - 1].isalnum() and value[0].isalnum()) or (
+        end < len(text) and text[end].isalnum() and value[-1].isalnum()
+    )
 
 
 def _dateline_like(line: str, patterns: Patterns) -> bool:
@@ -334,6 +338,7 @@ def _dateline_like(line: str, patterns: Patterns) -> bool:
     pieces = patterns.vocabulary.pieces(line)
     headline = (
         [piece.kind for piece in pieces] == ["date", "unknown"]
+        and nfkc(line).strip().startswith(pieces[0].value)
         and _glued(line, pieces[1].value)
         and _letters(pieces[1].value) >= MIN_DATED_HEADLINE_LETTERS
     )
