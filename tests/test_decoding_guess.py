@@ -150,6 +150,13 @@ def test_utf16_saved_without_its_bom_is_read_not_rejected_as_binary(text, codec)
     assert result.text == text.replace("\r\n", "\n")
 
 
+def test_utf16_without_its_bom_cut_one_byte_short_keeps_its_text_and_says_so():
+    text = "北京市委政法委发挥统筹协调作用，成立由多家单位组成的试点工作协调指导组。\n" * 3
+    result = decode_bytes(text.encode("utf-16-le") + b"\x4e", ENCODINGS)
+    assert (result.text, result.encoding) == (text, "utf-16-le")
+    assert "invalid_bytes_replaced" in result.flags
+
+
 def test_binary_data_is_still_binary_whatever_byte_order_it_is_read_in():
     rng = random.Random(3)
     for size in (64, 1000, 20_000):

@@ -51,8 +51,12 @@ _LABEL_VALUE = re.compile(
 # (字体：【大 中 小】) another joins to its dateline; both count for it.
 _PIECE_BREAK = re.compile(r"\s{2,}|\u3000+|[|｜]|\s(?=[^\s\d:：][^\s:：]{0,7}[:：])|(?<=[】\]])\s*(?=[【\[])")
 _FOOTER_LABEL = re.compile(r"([^\s\d:：|｜]{1,8}[:：])\s*\S")
-# A value that ends a sentence (after NFKC, ！？ are ASCII).
-_SAID = re.compile(r"[。!?][”’」』\"')）]*$")
+# Who speaks, before the colon: a name or a role, up to 20 characters (华春莹：, Zhao Lijian:).
+_SPEAKER = re.compile(r"[^:：。!?！？]{1,20}[:：]\s*\S")
+# The characters a sentence's template can end with (a cheap first test).
+_SAID_LAST = frozenset("。!?！？.”’」』\"')）")
+# A value that ends a sentence: 。！？ (ASCII after NFKC), or a full stop after a word (Thank you.).
+_SAID = re.compile(r"(?:[。!?！？]|(?<=[^\W\d_])\.)[”’」』\"')）]*$")
 
 
 def is_prose(line: str) -> bool:
@@ -68,17 +72,23 @@ def is_prose(line: str) -> bool:
     return (size >= 25 and _SENTENCE_END.search(text[-8:]) is not None) or size > 80
 
 
-def is_said(line: str) -> bool:
-    """A ``name: sentence`` line, however short: what somebody said, learned as furniture only on strong evidence.
+def is_said(template_text: str) -> bool:
+    """A ``name: sentence`` template (what `template` makes of one): what somebody said, however short.
 
-    A spokesman's stock answer closes many transcripts of a site; a site's
-    labelled furniture holds a name, a source or a count, not a sentence.
+    Learned as a sentence is: on strong evidence, or on a short line's inside a
+    block of furniture. A spokesman's stock answer closes many transcripts of a
+    site; a site's labelled furniture holds a name, a source or a count.
 
-    >>> is_said("华春莹：我没有可以提供的信息。"), is_said("责任编辑：王明"), is_said("赞一个！")
-    (True, False, False)
+    >>> is_said(template("华春莹：我没有可以提供的信息。")), is_said(template("Zhao Lijian: Thank you."))
+    (True, True)
+    >>> is_said(template("责任编辑：王明")), is_said(template("赞一个！")), is_said(template("Editor: J. Smith"))
+    (False, False, False)
     """
-    text = nfkc(line).strip()
-    return _FOOTER_LABEL.match(text) is not None and _SAID.search(text) is not None
+    return (
+        template_text[-1:] in _SAID_LAST
+        and _SAID.search(template_text) is not None
+        and _SPEAKER.match(template_text) is not None
+    )
 
 
 @functools.lru_cache(maxsize=1 << 16)

@@ -17,6 +17,7 @@ from pipeline.clean.fields import (
     section_like,
 )
 from pipeline.core.dates import find_dates
+from pipeline.core.line_shapes import TRAIL
 from pipeline.core.nfkc import nfkc
 from pipeline.core.patterns import Patterns
 from pipeline.core.vocabulary import Piece
@@ -42,8 +43,6 @@ _TITLE_ENDINGS = tuple("。；，,;.")
 # A source name: a few words or ideographs, no sentence in it.
 _SOURCE_LIKE = re.compile(r"(?=(?:\d*[^\W\d_]){2})[\w·&.\-]{2,16}(?: [\w·&.\-]+){0,3}")
 DASH_LINE = re.compile(r"^\s*(?:——|—|--|－－)")
-# A trail of pages (首页 > 外交部发言人表态), however short: never a headline.
-_TRAIL = re.compile(r"\S+(?:\s*[>»›＞]\s*\S+)+")
 # Letters after its glued date that make a line a headline rather than a dateline (2020年1月21日星期二).
 MIN_DATED_HEADLINE_LETTERS = 6
 
@@ -240,8 +239,8 @@ def find_title(page: Page, header_end: int, learned: list[int]) -> int | None:
         if i not in kind
         and not DASH_LINE.match(lines[i])
         and title_like(lines[i], patterns, in_title_position=kind.get(i + 1) in ("metadata_line", "byline"))
-        and not _dateline_like(lines[i], patterns)
-        and not _TRAIL.fullmatch(lines[i].strip())
+        and (not _dateline_like(lines[i], patterns) or dated_headline(page, i))
+        and not TRAIL.fullmatch(lines[i].strip())
     ]
     # Lines the corpus taught are furniture are headlines only when nothing else is, and a section
     # label (要闻) is nothing else: a headline every page of a site repeats is a headline still.
@@ -291,7 +290,7 @@ def _mostly_metadata(page: Page, i: int) -> list[Piece] | None:
     named = [p for p in pieces if p.kind != "unknown"]
     unknown = [p for p in pieces if p.kind == "unknown"]
     kinds = {p.kind for p in named}
-    if len(unknown) == 1 and _SOURCE_LIKE.fullmatch(unknown[0].value.strip()) and not _glued(line, unknown[0].value):
+    if len(unknown) == 1 and _SOURCE_LIKE.fullmatch(unknown[0].value.strip()) and not dated_headline(page, i):
         # A dateline's one unnamed piece is its source; a page line's (第4版 经济新闻), its section.
         if "date" in kinds and "source" not in kinds:
             return [*named, Piece("source", unknown[0].value.strip())]
@@ -303,10 +302,7 @@ def _mostly_metadata(page: Page, i: int) -> list[Piece] | None:
 
 
 def _glued(line: str, value: str) -> bool:
-    """Whether ``value`` runs on from the date before it, letter to letter: a headline that opens with its date.
-
-    A dateline sets the source after its date apart (2020年07月13日 13:52 21世纪经济报道); a
-    name before the date may run into it (佐藤花子2020年1月10日 16時18分).
+    """Whether ``value`` runs on from the date before it, letter to letter (not 2020年07月13日 13:52 21世纪经济报道).
 
     >>> _glued("2020年1月21日外交部发言人华春莹主持例行记者会", "外交部发言人华春莹主持例行记者会")
     True
@@ -321,24 +317,30 @@ def _glued(line: str, value: str) -> bool:
 
 
 def _dateline_like(line: str, patterns: Patterns) -> bool:
-    """A header line that dates the page or opens with a label (发布时间：…, 来源：…) is no headline, explained or not.
-
-    A headline that opens with its date, glued to it, is one
-    (2020年1月21日外交部发言人华春莹主持例行记者会, as a ministry titles its briefings).
-    """
+    """A header line that dates the page or opens with a label (发布时间：…, 来源：…) is no headline, explained or not."""
     label = patterns.vocabulary.label_piece
-    if label is not None and label.match(line) is not None:
-        return True
-    if not find_dates(line):
+    return bool(find_dates(line)) or (label is not None and label.match(line) is not None)
+
+
+def dated_headline(page: Page, i: int) -> bool:
+    """Line ``i`` is a headline that opens with its date, right above the page's own dateline.
+
+    A ministry titles its briefings so (2020年1月21日外交部发言人华春莹主持例行记者会, then
+    （2020-01-21 19:06））. Without a dateline right below, a date glued to a name is the
+    dateline itself (2020年1月5日中华人民共和国外交部), and a date with a time always is.
+    """
+    line = page.lines[i]
+    below = page.lines[i + 1] if i + 1 < len(page.lines) else ""
+    if not find_dates(below) or len(below) > MAX_METADATA_LINE_CHARS:
         return False
-    pieces = patterns.vocabulary.pieces(line)
-    headline = (
+    pieces = page.patterns.vocabulary.pieces(line)
+    return (
         [piece.kind for piece in pieces] == ["date", "unknown"]
+        and ":" not in pieces[0].value
         and nfkc(line).strip().startswith(pieces[0].value)
         and _glued(line, pieces[1].value)
         and _letters(pieces[1].value) >= MIN_DATED_HEADLINE_LETTERS
     )
-    return not headline
 
 
 def drop_around_title(page: Page, header_end: int, learned: list[int]) -> None:
@@ -363,7 +365,7 @@ def drop_around_title(page: Page, header_end: int, learned: list[int]) -> None:
             kind[i] = "subtitle"
         elif i > at and said(lines[i]):
             continue  # a pull quote or a lead under the title: the article's first words
-        elif _TRAIL.fullmatch(lines[i].strip()):
+        elif TRAIL.fullmatch(lines[i].strip()):
             kind[i] = "boilerplate"  # the site's trail to the page, no kicker
         elif title_like(lines[i], page.patterns, in_title_position=False):
             kind[i] = "kicker" if i < at else "subtitle"

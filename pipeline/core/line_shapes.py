@@ -16,7 +16,12 @@ EDGE = "【】[]（）()〔〕<>《》—–-_=~·•●○◆◇■□▲△▼
 BRACKETED = re.compile(r"[【\[（(〔]([^【】\[\]（）()〔〕]*)[】\]）)〕]")
 PIPES = re.compile(r"\s*[|｜丨]\s*|\s{2,}|\u3000+|\s+/\s+|;\s+")
 # Home > News > China; with slashes only when spaced (a headline may hold 中美/全球).
-BREADCRUMB = re.compile(r"\S+(?:(?:\s*[>»›＞]\s*|\s+[/／]\s+)\S+){2,}")
+# No segment holds a mark, so that a line of forty ">" is read in linear time
+# (with \S+ segments the match tried every split of them: minutes for one line).
+BREADCRUMB = re.compile(r"[^\s>»›＞]+(?:(?:\s*[>»›＞]+\s*|\s+[/／]\s+)[^\s>»›＞]+){2,}")
+# A trail of pages as a title candidate: also two levels with spaces around their
+# mark (首页 > 外交部发言人表态), but no number after a mark (利润增速>10%的企业达三成).
+TRAIL = re.compile(r"[^\s>»›＞]+(?:\s*[>»›＞]+\s*(?!\d)[^\s>»›＞]+){2,}|[^\s>»›＞]+\s+[>»›＞]+\s+(?!\d)[^\s>»›＞]+")
 CODE = re.compile(r"[A-Za-z]{0,4}\d{8,}[A-Za-z]{0,4}")
 NAME = re.compile(r"^(?:[\u3400-\u9fff]{2,4}|[\u3400-\u9fff]+[·•][\u3400-\u9fff·•]+)$")
 NAME_SPLIT = re.compile(r"[\s、，,/|｜]+")

@@ -311,6 +311,8 @@ class Vocabulary:
         True
         >>> load_patterns().vocabulary.byline("新京报记者 张三 编辑 李四 校对 王五")
         ('新京报记者', ('张三',))
+        >>> load_patterns().vocabulary.byline("本报记者 张三 编辑 李四 通讯员 王五")
+        ('本报记者', ('张三', '王五'))
         """
         for pattern in self.english_bylines:
             match = pattern.match(text)
@@ -331,6 +333,7 @@ class Vocabulary:
                 continue
             token_role = role_of(token, self.byline_roles)
             if token_role:
+                editing = False  # 本报记者 张三 编辑 李四 通讯员 王五: the correspondent wrote too
                 prefix, role_word, rest = token_role
                 role = role or (prefix + role_word)
                 token = rest

@@ -109,7 +109,7 @@ def decode_bytes(raw: bytes, encodings: tuple[str, ...]) -> Decoded:
         # UTF-16 saved without its BOM has the bytes of binary data: its text says which it is.
         utf16 = utf16_without_bom(raw)
         if utf16 is not None:
-            return _checked(utf16[0], utf16[1], ())
+            return _checked(*utf16)
     if controls > MAX_CONTROL_RATIO * len(head):
         return Decoded(reject=REJECT_BINARY, detail=f"{controls} control bytes in the first {len(head)} bytes")
 
@@ -290,26 +290,29 @@ _UTF16_TEXT = re.compile(
 MIN_UTF16_TEXT_SHARE = 0.95
 
 
-def utf16_without_bom(raw: bytes) -> tuple[str, str] | None:
-    """(text, codec) when ``raw`` is UTF-16 (little- or big-endian) saved without a BOM, beyond doubt; else None.
+def utf16_without_bom(raw: bytes) -> tuple[str, str, tuple[str, ...]] | None:
+    """(text, codec, flags) when ``raw`` is UTF-16 (either byte order) saved without a BOM, beyond doubt; else None.
 
-    Only one byte order can give text: the other gives characters from all over the plane.
+    Only one byte order can give text: the other gives characters from all
+    over the plane. A stray last byte (a file cut short) is dropped and flagged.
 
     >>> utf16_without_bom("北京市委政法委发挥统筹协调作用。\\nBeijing, 2020.\\n".encode("utf-16-le"))
-    ('北京市委政法委发挥统筹协调作用。\\nBeijing, 2020.\\n', 'utf-16-le')
+    ('北京市委政法委发挥统筹协调作用。\\nBeijing, 2020.\\n', 'utf-16-le', ())
     >>> utf16_without_bom(bytes(range(256)) * 4) is None
     True
     """
-    if len(raw) % 2:
-        return None
+    flags: tuple[str, ...] = (FLAG_INVALID_BYTES,) if len(raw) % 2 else ()
+    raw = raw[: len(raw) - len(raw) % 2]
+    head = raw[:SNIFF_BYTES]
     for codec in ("utf-16-le", "utf-16-be"):
+        # The head first: a large file of binary is not decoded whole twice to be refused.
+        sample = head.decode(codec, errors="replace")
+        if not sample or len(_UTF16_TEXT.findall(sample)) < MIN_UTF16_TEXT_SHARE * len(sample) or not plausible(sample):
+            continue
         try:
-            text = raw.decode(codec)
+            return raw.decode(codec), codec, flags
         except UnicodeDecodeError:
             continue
-        sample = text[: SNIFF_BYTES // 2]
-        if sample and len(_UTF16_TEXT.findall(sample)) >= MIN_UTF16_TEXT_SHARE * len(sample) and plausible(sample):
-            return text, codec
     return None
 
 
