@@ -38,6 +38,14 @@ def test_txt_is_one_record(tmp_path, config):
     assert (doc.source_path, doc.source_line, doc.text, doc.encoding) == ("p.txt", None, "标题\n正文。", "utf-8")
 
 
+def test_a_feeds_author_field_of_long_space_runs_is_split_as_written(tmp_path, config):
+    """Names apart by separators and runs of spaces thousands long (a padded export): read, not a stall."""
+    author = "王明" + " " * 20_000 + "、" + " " * 20_000 + "李华 and Jane Doe" + " " * 20_000
+    path = write(tmp_path / "feed.jsonl", json.dumps({"text": "正文。", "author": author}, ensure_ascii=False) + "\n")
+    (doc,) = read_file(path, tmp_path, config)[0]
+    assert doc.authors == ("王明", "李华", "Jane Doe")
+
+
 def test_jsonl_keeps_good_lines_and_rejects_each_bad_one_with_its_line(tmp_path, config):
     lines = [
         json.dumps(

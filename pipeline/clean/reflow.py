@@ -41,7 +41,9 @@ _INDENTS = (" ", "\u3000", "\t", "\xa0")
 _SENTENCE_END = tuple("。！？!?.”’」』")
 # Pieces set apart by an ideographic space or a run of spaces make a header,
 # dateline or byline (``8　社会　2020年11月23日 星期一``), never a wrapped line of prose.
-_PIECES = re.compile(r"\S(?:\u3000|\s{2,})+\S")
+# (Written as a lookahead: ``(?:\u3000|\s{2,})+`` split a run of wide spaces every
+# possible way, 0.7 s for 24 of them with no letter after.)
+_PIECES = re.compile(r"\S(?=\s*\u3000|\s{2})\s+\S")
 
 
 def columns(line: str) -> int:

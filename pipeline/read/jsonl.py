@@ -66,7 +66,10 @@ VALUE_KEYS = ("name", "text", "value", "title", "zh", "zh-cn", "zh_cn", "zh-hans
 _NEWLINE_BYTES = re.compile(rb"\r\n|\r|\n")
 _NEWLINE_TEXT = re.compile(r"\r\n|\r|\n")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_NAME_SEPARATORS = re.compile(r"\s*(?:[、，,;；/|]|\s+and\s+|\s+和\s+)\s*")
+# A separator and the spaces around it, matched only from the start of a run of
+# spaces: ``\s*(?:…|\s+and\s+)`` tried every split of a long run (12 s for an
+# author field of 2,400 spaces, cubic); this splits the same, in linear time.
+_NAME_SEPARATORS = re.compile(r"[、，,;；/|]\s*|(?<!\s)\s+(?:[、，,;；/|]\s*|(?:and|和)\s+)")
 _LATIN_LETTER = re.compile("[A-Za-z]")
 
 
