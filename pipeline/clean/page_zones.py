@@ -301,19 +301,18 @@ def _mostly_metadata(page: Page, i: int) -> list[Piece] | None:
     return named if all(len(p.value) <= 12 for p in unknown) else None
 
 
-def _glued(line: str, value: str) -> bool:
-    """Whether ``value`` runs on from the date before it, letter to letter (not 2020年07月13日 13:52 21世纪经济报道).
+def _runs_on_from(line: str, date: str) -> bool:
+    """Whether ``line`` opens with ``date`` and its text runs on from it, letter to letter.
 
-    >>> _glued("2020年1月21日外交部发言人华春莹主持例行记者会", "外交部发言人华春莹主持例行记者会")
+    >>> _runs_on_from("2020年1月21日外交部发言人华春莹主持例行记者会", "2020年1月21日")
     True
-    >>> _glued("2020年07月13日 13:52 21世纪经济报道", " 21世纪经济报道"), _glued("佐藤花子2020年1月10日", "佐藤花子")
+    >>> _runs_on_from("2020年07月13日 13:52 21世纪经济报道", "2020年07月13日"), _runs_on_from("佐藤花子2020年1月10日", "2020年1月10日")
     (False, False)
-    >>> _glued("2019年10月21日，本报读者来信版刊发报道", "，本报读者来信版刊发报道")
+    >>> _runs_on_from("2019年10月21日，本报读者来信版刊发报道", "2019年10月21日")
     False
     """
-    text, value = nfkc(line).strip(), value.strip()
-    at = text.find(value)
-    return at > 0 and bool(value) and text[at - 1].isalnum() and value[0].isalnum()
+    text = nfkc(line).strip()
+    return text.startswith(date) and date[-1:].isalnum() and text[len(date) : len(date) + 1].isalnum()
 
 
 def _dateline_like(line: str, patterns: Patterns) -> bool:
@@ -337,8 +336,7 @@ def dated_headline(page: Page, i: int) -> bool:
     return (
         [piece.kind for piece in pieces] == ["date", "unknown"]
         and ":" not in pieces[0].value
-        and nfkc(line).strip().startswith(pieces[0].value)
-        and _glued(line, pieces[1].value)
+        and _runs_on_from(line, pieces[0].value)
         and _letters(pieces[1].value) >= MIN_DATED_HEADLINE_LETTERS
     )
 

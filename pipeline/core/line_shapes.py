@@ -15,13 +15,19 @@ import sys
 EDGE = "【】[]（）()〔〕<>《》—–-_=~·•●○◆◇■□▲△▼▽↓↑→←*#＃\u3000 \t:：,，、;；.。!！?？\"“”'‘’"
 BRACKETED = re.compile(r"[【\[（(〔]([^【】\[\]（）()〔〕]*)[】\]）)〕]")
 PIPES = re.compile(r"\s*[|｜丨]\s*|\s{2,}|\u3000+|\s+/\s+|;\s+")
+# A trail of pages is segments between marks. No segment holds a mark, so that a
+# line of forty ">" is read in linear time (with \S+ segments the match tried
+# every split of them: minutes for one line).
+_TRAIL_MARK = r"[>»›＞]+"
+_TRAIL_SEGMENT = r"[^\s>»›＞]+"
 # Home > News > China; with slashes only when spaced (a headline may hold 中美/全球).
-# No segment holds a mark, so that a line of forty ">" is read in linear time
-# (with \S+ segments the match tried every split of them: minutes for one line).
-BREADCRUMB = re.compile(r"[^\s>»›＞]+(?:(?:\s*[>»›＞]+\s*|\s+[/／]\s+)[^\s>»›＞]+){2,}")
+BREADCRUMB = re.compile(rf"{_TRAIL_SEGMENT}(?:(?:\s*{_TRAIL_MARK}\s*|\s+[/／]\s+){_TRAIL_SEGMENT}){{2,}}")
 # A trail of pages as a title candidate: also two levels with spaces around their
 # mark (首页 > 外交部发言人表态), but no number after a mark (利润增速>10%的企业达三成).
-TRAIL = re.compile(r"[^\s>»›＞]+(?:\s*[>»›＞]+\s*(?!\d)[^\s>»›＞]+){2,}|[^\s>»›＞]+\s+[>»›＞]+\s+(?!\d)[^\s>»›＞]+")
+TRAIL = re.compile(
+    rf"{_TRAIL_SEGMENT}(?:\s*{_TRAIL_MARK}\s*(?!\d){_TRAIL_SEGMENT}){{2,}}"
+    rf"|{_TRAIL_SEGMENT}\s+{_TRAIL_MARK}\s+(?!\d){_TRAIL_SEGMENT}"
+)
 CODE = re.compile(r"[A-Za-z]{0,4}\d{8,}[A-Za-z]{0,4}")
 NAME = re.compile(r"^(?:[\u3400-\u9fff]{2,4}|[\u3400-\u9fff]+[·•][\u3400-\u9fff·•]+)$")
 NAME_SPLIT = re.compile(r"[\s、，,/|｜]+")
