@@ -30,7 +30,8 @@ TRAIL = re.compile(
 )
 CODE = re.compile(r"[A-Za-z]{0,4}\d{8,}[A-Za-z]{0,4}")
 NAME = re.compile(r"^(?:[\u3400-\u9fff]{2,4}|[\u3400-\u9fff]+[·•][\u3400-\u9fff·•]+)$")
-NAME_SPLIT = re.compile(r"[\s、，,/|｜]+")
+# Between a byline's words: 記者王小明／台北報導, 文丨张三 (丨 is in no name).
+NAME_SPLIT = re.compile(r"[\s、，,/／|｜丨]+")
 TIME_ONLY = re.compile(r"(?i)\d{1,2}:\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?")
 # Before a "label:" nobody listed, so that its value is not taken for the previous label's.
 ANY_LABEL_SPLIT = re.compile(r"\s+(?=[^\s\d:：|｜][^\s:：|｜]{0,5}[:：])")

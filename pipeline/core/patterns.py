@@ -249,6 +249,8 @@ def load_vocabulary(
         dropped=without,
         article_lines=_article_lines(table.get("article_lines", {}).get("labels", [])),
         byline_headings=frozenset(bylines.get("headings", [])),
+        places_of_filing=tuple(re.compile(p) for p in bylines.get("places_of_filing", [])),
+        paper_endings=tuple(bylines.get("paper_endings", [])),
     )
 
 

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterator
 
+from pipeline.core.bylines import read_byline
 from pipeline.core.dates import find_dates
 from pipeline.core.line_shapes import (
     ANY_LABEL_SPLIT,
@@ -27,8 +28,6 @@ from pipeline.core.line_shapes import (
     CODE,
     DOTTED_TIME,
     EDGE,
-    NAME,
-    NAME_SPLIT,
     PAGE,
     PIPES,
     PIPES_HINT,
@@ -39,7 +38,6 @@ from pipeline.core.line_shapes import (
     ZONE,
     ZONE_HINT,
     has_colon,
-    role_of,
 )
 from pipeline.core.nfkc import nfkc
 
@@ -104,6 +102,8 @@ class Vocabulary:
     dropped: frozenset[str] = field(default_factory=frozenset)
     article_lines: re.Pattern[str] | None = None
     byline_headings: frozenset[str] = frozenset()
+    places_of_filing: tuple[re.Pattern[str], ...] = ()
+    paper_endings: tuple[str, ...] = ()
     # Furniture lines recur on page after page: each is judged once per process.
     _explained: dict[str, tuple[Piece, ...] | None] = field(default_factory=dict, compare=False, repr=False)
     _pieced: dict[str, tuple[Piece, ...]] = field(default_factory=dict, compare=False, repr=False)
@@ -302,63 +302,36 @@ class Vocabulary:
         return words if len(words) > 1 else None
 
     def byline(self, text: str) -> tuple[str | None, tuple[str, ...]] | None:
-        """(role, names) when ``text`` is a byline: roles and names only (本报记者 王明 李华, By Jane Doe).
+        """(role, names) when ``text`` is a byline (`pipeline.core.bylines`).
 
         >>> from pipeline.core.patterns import load_patterns
-        >>> load_patterns().vocabulary.byline("澎湃新闻记者 冯雪 实习生 孙丽")
-        ('澎湃新闻记者', ('冯雪', '孙丽'))
-        >>> load_patterns().vocabulary.byline("记者从北京市获悉，今年以来") is None
-        True
-        >>> load_patterns().vocabulary.byline("新京报记者 张三 编辑 李四 校对 王五")
-        ('新京报记者', ('张三',))
         >>> load_patterns().vocabulary.byline("本报记者 张三 编辑 李四 通讯员 王五")
         ('本报记者', ('张三', '王五'))
         """
-        for pattern in self.english_bylines:
-            match = pattern.match(text)
-            if match:
-                names = re.split(r"\s*(?:,|\band\b|&)\s*", match.group("names"))
-                return "By", tuple(n.strip() for n in names if n.strip())
-        marked = text[:1] in self.byline_markers if self.byline_markers else False
-        # A box set apart from a lone name boxes a byline (□ 阿依古丽·买买提); one glued to a word heads a section (■短评).
-        spaced = marked and text[1:2].isspace()
-        text = text.lstrip(self.byline_markers).strip()
-        role, names, editing = None, [], False
-        for token in _split_lazily(NAME_SPLIT, text):
-            if not token:
-                continue
-            if names and self.labels.get(token, ("",))[0] == "editor":
-                # 新京报记者 张三 编辑 李四 校对 王五: who edited and checked the article did not write it.
-                editing = True
-                continue
-            token_role = role_of(token, self.byline_roles)
-            if token_role:
-                editing = False  # 本报记者 张三 编辑 李四 通讯员 王五: the correspondent wrote too
-                prefix, role_word, rest = token_role
-                role = role or (prefix + role_word)
-                token = rest
-                if not token:
-                    continue
-                if not marked or token in self.byline_headings:
-                    # "记者手记" is a heading; only a boxed byline may glue role and name, and ■记者手记 is a heading still.
-                    return None
-            if not NAME.match(token) or token.endswith("摄"):
-                # 本报记者 贺勇摄 credits a photo: the article's line, not its byline.
-                return None
-            if not editing:
-                names.append(token)
-        if not names or (
-            role is None
-            and (
-                not marked
-                or (len(names) < 2 and not spaced)
-                or not all(len(name) <= 3 or "·" in name for name in names)
-            )
-        ):
-            # A boxed word alone (■短评, ■链接) is a subhead: boxed names need a role, to be several, or a space after
-            # the box; and without a role they are people's (two or three ideographs, or 阿依古丽·买买提), not ●减污，不要忘记.
-            return None
-        return role, tuple(dict.fromkeys(names))
+        return read_byline(self, text)
+
+    def is_place_of_filing(self, token: str) -> bool:
+        """Whether a byline's ``token`` says where the report was filed (北京报道, 发自东京): a place, no name.
+
+        >>> from pipeline.core.patterns import load_patterns
+        >>> v = load_patterns().vocabulary
+        >>> v.is_place_of_filing("台北即時報導"), v.is_place_of_filing("发自东京"), v.is_place_of_filing("王明")
+        (True, True, False)
+        """
+        return any(pattern.fullmatch(token) for pattern in self.places_of_filing)
+
+    def is_paper(self, token: str) -> bool:
+        """Whether a byline's ``token`` names a paper or site rather than a person (财新, 聯合報, 澎湃新闻).
+
+        >>> from pipeline.core.patterns import load_patterns
+        >>> v = load_patterns().vocabulary
+        >>> v.is_paper("澎湃新闻"), v.is_paper("财新"), v.is_paper("聯合報"), v.is_paper("郭佳")
+        (True, True, True, False)
+        """
+        if token.endswith(self.paper_endings) or token in self.publications:
+            return True
+        # A known paper's short name: 财新 for 财新网.
+        return len(token) >= 2 and any(name.startswith(token) for name in self.publications)
 
     def publication_in(self, text: str) -> str | None:
         """The longest known publication named in ``text``, if any.
