@@ -114,9 +114,8 @@ class Found:
                 names = byline[1] if byline is not None else [n for n in _NAMES.split(piece.value) if _NAME.match(n)]
                 self.authors.update(dict.fromkeys(names))
             elif piece.kind == "byline":
-                byline = patterns.vocabulary.byline(piece.value.replace("、", " ")) if piece.value else None
                 self.authors.update(dict.fromkeys(piece.value.split("、")))
-                self.role = self.role or (byline[0] if byline else None)
+                self.role = self.role or piece.role or None
             else:
                 continue
             metadata = True

@@ -42,7 +42,8 @@ def read_byline(vocabulary: Vocabulary, text: str) -> tuple[str | None, tuple[st
         match = pattern.match(text)
         if match:
             names = re.split(r"\s*(?:,|\band\b|&)\s*", match.group("names"))
-            return "By", tuple(n.strip() for n in names if n.strip())
+            # "By" names no role (a reporter, a correspondent): the role stays unknown.
+            return None, tuple(n.strip() for n in names if n.strip())
     markers = vocabulary.byline_markers
     marked = text[:1] in markers if markers else False
     # A box set apart from a lone name boxes a byline (□ 阿依古丽·买买提); one glued to a word heads a section (■短评).

@@ -88,6 +88,8 @@ def role_of(token: str, roles: tuple[str, ...]) -> tuple[str, str, str] | None:
     >>> roles = ("本报记者", "记者", "文")
     >>> role_of("澎湃新闻记者", roles), role_of("贾文", roles), role_of("记者王明", roles)
     (('澎湃新闻', '记者', ''), None, ('', '记者', '王明'))
+    >>> role_of("作者：本报记者", roles), role_of("（本报记者", roles)
+    (('', '本报记者', ''), None)
     """
     if not roles or any_role(roles).search(token) is None:
         return None
@@ -95,7 +97,12 @@ def role_of(token: str, roles: tuple[str, ...]) -> tuple[str, str, str] | None:
         if token.startswith(role):
             return "", role, token[len(role) :]
         if len(role) > 1 and token.endswith(role) and 2 <= len(token) - len(role) <= 8:
-            return token[: -len(role)], role, ""
+            before = token[: -len(role)]
+            if before.isalnum():
+                return before, role, ""
+            if before.endswith((":", "：")):
+                # A label before the role (作者：本报记者) names no paper.
+                return "", role, ""
     return None
 
 

@@ -79,6 +79,7 @@ class Piece:
 
     kind: str
     value: str = ""
+    role: str = ""  # a byline's role (本报记者), which its value of names leaves out
 
 
 MAX_REMEMBERED_LINES = 50_000
@@ -149,7 +150,7 @@ class Vocabulary:
             return None
         whole = self.byline(text)
         if whole is not None:
-            return (Piece("byline", "、".join(whole[1])),)
+            return (Piece("byline", "、".join(whole[1]), whole[0] or ""),)
         pieces: list[Piece] = []
         for segment in self._segments(text):
             piece = self._piece(segment)
@@ -238,7 +239,7 @@ class Vocabulary:
             return [Piece("credit", core)]
         byline = self.byline(core)
         if byline is not None:
-            return [Piece("byline", "、".join(byline[1]))]
+            return [Piece("byline", "、".join(byline[1]), byline[0] or "")]
         if len(core) <= 20 and core in self.publications:
             return [Piece("source", core)]
         return None
