@@ -17,7 +17,7 @@ from pipeline.clean.fields import (
     section_like,
 )
 from pipeline.core.dates import find_dates
-from pipeline.core.line_shapes import TRAIL
+from pipeline.core.line_shapes import TRAIL, WIRE_DATELINE
 from pipeline.core.nfkc import nfkc
 from pipeline.core.patterns import Patterns
 from pipeline.core.vocabulary import Piece
@@ -241,6 +241,7 @@ def find_title(page: Page, header_end: int, learned: list[int]) -> int | None:
         and title_like(lines[i], patterns, in_title_position=kind.get(i + 1) in ("metadata_line", "byline"))
         and (not _dateline_like(lines[i], patterns) or dated_headline(page, i))
         and not TRAIL.fullmatch(lines[i].strip())
+        and not WIRE_DATELINE.match(lines[i])
     ]
     # Lines the corpus taught are furniture are headlines only when nothing else is, and a section
     # label (要闻) is nothing else: a headline every page of a site repeats is a headline still.
@@ -361,8 +362,8 @@ def drop_around_title(page: Page, header_end: int, learned: list[int]) -> None:
             continue
         if i > at and DASH_LINE.match(lines[i]):
             kind[i] = "subtitle"
-        elif i > at and said(lines[i]):
-            continue  # a pull quote or a lead under the title: the article's first words
+        elif i > at and (said(lines[i]) or WIRE_DATELINE.match(lines[i])):
+            continue  # a pull quote, a lead or a wire dateline under the title: the article's first words
         elif TRAIL.fullmatch(lines[i].strip()):
             kind[i] = "boilerplate"  # the site's trail to the page, no kicker
         elif title_like(lines[i], page.patterns, in_title_position=False):

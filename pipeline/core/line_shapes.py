@@ -28,6 +28,12 @@ TRAIL = re.compile(
     rf"{_TRAIL_SEGMENT}(?:\s*{_TRAIL_MARK}\s*(?!\d){_TRAIL_SEGMENT}){{2,}}"
     rf"|{_TRAIL_SEGMENT}\s+{_TRAIL_MARK}\s+(?!\d){_TRAIL_SEGMENT}"
 )
+# A wire story's dateline, where and when it was filed: 新华社北京1月5日电, 中央社／ 台南18日電,
+# 本报北京1月5日电 （记者 王明）. The article's first words, no headline (电 glued to more text is a
+# word: 5日电价). Bounded pieces from the start: no backtracking to speak of.
+WIRE_DATELINE = re.compile(
+    r"^[^\s，。！？：:]{1,16}?[\s/／]*[^\s，。！？：:]{0,8}?(?:\d{1,2}月)?\d{1,2}日\s*[电電讯訊](?=$|[\s（(])"
+)
 CODE = re.compile(r"[A-Za-z]{0,4}\d{8,}[A-Za-z]{0,4}")
 NAME = re.compile(r"^(?:[\u3400-\u9fff]{2,4}|[\u3400-\u9fff]+[·•][\u3400-\u9fff·•]+)$")
 # Between a byline's words: 記者王小明／台北報導, 文丨张三 (丨 is in no name).
