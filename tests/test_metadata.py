@@ -3,6 +3,7 @@ import datetime
 import pytest
 from conftest import case_id, load_cases
 
+from pipeline.clean.fields import wire_dateline
 from pipeline.clean.metadata import extract_metadata, match_metadata_line, parse_byline
 from pipeline.core.document import Document
 
@@ -14,6 +15,11 @@ def test_bylines(case, patterns):
         assert found is None
     else:
         assert found == (case.get("role"), tuple(case["authors"]))
+
+
+@pytest.mark.parametrize("case", load_cases("metadata.toml", "datelines"), ids=case_id)
+def test_wire_datelines(case, patterns):
+    assert wire_dateline(case["input"], patterns) == (tuple(case.get("authors", [])), case.get("agency"))
 
 
 @pytest.mark.parametrize("case", load_cases("metadata.toml", "metadata_lines"), ids=case_id)

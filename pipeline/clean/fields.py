@@ -192,7 +192,7 @@ def wire_dateline(first: str, patterns: Patterns) -> tuple[tuple[str, ...], str 
                 n for n in _NAMES.split(match.groupdict().get("names") or "") if _NAME.match(n) and n not in roles
             )
             agency = (match.groupdict().get("agency") or "").strip()
-            return names, (agency if agency and agency != "本报" else None)
+            return names, (agency if agency and agency not in ("本报", "本報") else None)
     return (), None
 
 
