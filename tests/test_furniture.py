@@ -348,3 +348,53 @@ def test_a_flavours_furniture_is_found_the_same_whatever_the_chunks_and_partitio
     assert chunked.equals(whole)
     by_template = dict(zip(whole.column("template_hash").to_pylist(), whole.column("flavour_pages").to_pylist()))
     assert by_template[2001] == 100 and by_template[2000] == 300  # portal B's line is counted among B's articles
+
+
+DEPARTMENTS = ("教务处", "人事处", "科学技术处", "党政办公室")
+
+
+def school_notice(rng: random.Random, k: int) -> tuple[str, dict]:
+    """A university's notice as its site prints it: a masthead, the site's menu, the notice, the site's footer."""
+    department = DEPARTMENTS[k % len(DEPARTMENTS)]
+    day = f"2024年{k % 12 + 1}月{k % 27 + 1}日"
+    kind = "通知" if k % 3 else "公告"
+    notice = [
+        rng.choice(("校内各单位：", "各学院、各部门：", "各单位、各部门：")),
+        f"经学校研究决定，现就有关事项{kind}如下：",
+        *paragraphs(rng, rng.randint(3, 5)),
+        f"特此{kind}。",
+        f"南山大学{department}",
+        day,
+    ]
+    page = [
+        f"南山大学 | {department}",
+        "首页 | 学校要闻 | 综合新闻 | 通知公告 | 媒体关注 | 校园文化",
+        "您的位置：首页 > 通知公告 > 正文",
+        f"关于做好第{k + 1}批{title(rng)}工作的{kind}",
+        f"2024-{k % 12 + 1:02d}-{k % 27 + 1:02d}    {department}    阅读：{rng.randint(100, 999)}",
+        *notice,
+        f"上一篇：{title(rng)}",
+        "【打印】 【关闭】",
+        "版权所有 © 南山大学  地址：南山市大学路1号",
+    ]
+    return "\n".join(page), {"title": page[3], "notice": notice}
+
+
+def test_a_sites_notices_keep_their_salutation_formula_signatory_and_date(tmp_path):
+    """Every notice of a site repeats its genre's lines (各单位：, 特此通知。, the issuer): the notice's own, not furniture."""
+    rng = random.Random(4)
+    site = tmp_path / "raw" / "nanshan"
+    site.mkdir(parents=True)
+    expected = {}
+    for k in range(30):
+        text, truth = school_notice(rng, k)
+        (site / f"notice-{k:02d}.txt").write_text(text, encoding="utf-8")
+        expected[f"nanshan/notice-{k:02d}.txt"] = truth
+    run_pipeline(tmp_path / "raw", tmp_path / "out")
+    rows = {row["source_path"]: row for row in read_tables(tmp_path / "out")["documents"].to_pylist()}
+    assert set(rows) == set(expected)
+    for name, truth in expected.items():
+        row = rows[name]
+        assert row["text"].split("\n") == truth["notice"], name
+        assert row["title"] == truth["title"]
+        assert row["date"] is not None

@@ -45,6 +45,9 @@ _SOURCE_LIKE = re.compile(r"(?=(?:\d*[^\W\d_]){2})[\w·&.\-]{2,16}(?: [\w·&.\-]
 DASH_LINE = re.compile(r"^\s*(?:——|—|--|－－)")
 # Letters after its glued date that make a line a headline rather than a dateline (2020年1月21日星期二).
 MIN_DATED_HEADLINE_LETTERS = 6
+# A notice's signature block under its closing formula: the issuer (one or two lines), then the date.
+SIGNATURE_LINES = 3
+MAX_SIGNATURE_CHARS = 40
 
 
 def title_like(line: str, patterns: Patterns, *, in_title_position: bool) -> bool:
@@ -135,6 +138,7 @@ def clean_zone(page: Page, zone: range, edge: int, found: Found) -> list[int]:
     learned: list[int] = []
     # Several lines of a bare date under a body are a timeline of the article (2003年10月15日 / 杨利伟驾乘…), not its dateline.
     timeline = edge == 1 and sum(1 for i in zone if i not in kind and _bare_date(page.explained(i))) >= 2
+    signing = 0  # lines left of a notice's signature block
     for i in zone:
         if i in kind:
             continue
@@ -142,6 +146,12 @@ def clean_zone(page: Page, zone: range, edge: int, found: Found) -> list[int]:
         folded = lines[i].strip(" :：·•●■□【】[]").casefold()
         if timeline and _bare_date(pieces):
             continue
+        if signing and len(lines[i]) <= MAX_SIGNATURE_CHARS and (pieces is None or _bare_date(pieces)):
+            # Who signs a notice and when, under its closing formula (特此通知。): the notice's own lines.
+            found.dates.extend(find_dates(lines[i]) if pieces else [])
+            signing = 0 if pieces else signing - 1
+            continue
+        signing = SIGNATURE_LINES if edge == 1 and page.patterns.vocabulary.closes_document(lines[i]) else 0
         if edge == 1 and (folded in page.patterns.vocabulary.cut_markers or kind.get(i - 1) == "related"):
             kind[i] = "related"
         elif edge == 1 and _closing_credit(lines[i], pieces):
@@ -255,8 +265,10 @@ def find_title(page: Page, header_end: int, learned: list[int]) -> int | None:
         below = next((j for j in range(i + 1, header_end) if j not in kind), None)
         if below is not None and DASH_LINE.match(lines[below]):
             return i
-    markers = [
-        i for i in range(candidates[0] + 1, header_end) if kind.get(i) in ("metadata_line", "byline") or i in learned
+    # The header's first metadata marks the title position; learned furniture does only where no metadata
+    # follows the candidates (a masthead stands above a learned menu, its headline below it).
+    markers = [i for i in range(candidates[0] + 1, header_end) if kind.get(i) in ("metadata_line", "byline")] or [
+        i for i in range(candidates[0] + 1, header_end) if i in learned
     ]
     before = [i for i in candidates if not markers or i < markers[0]]
     if markers or header_end < len(lines):

@@ -248,10 +248,20 @@ def load_vocabulary(
         byline_markers=byline_markers,
         dropped=without,
         article_lines=_article_lines(table.get("article_lines", {}).get("labels", [])),
+        document_lines=_any_of(
+            table.get("article_lines", {}).get("document_lines", [])
+            + table.get("article_lines", {}).get("closings", [])
+        ),
+        closings=_any_of(table.get("article_lines", {}).get("closings", [])),
         byline_headings=frozenset(bylines.get("headings", [])),
         places_of_filing=tuple(re.compile(p) for p in bylines.get("places_of_filing", [])),
         paper_endings=tuple(bylines.get("paper_endings", [])),
     )
+
+
+def _any_of(patterns: list[str]) -> re.Pattern[str] | None:
+    """One pattern that matches where any of ``patterns`` does."""
+    return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
 
 
 def _article_lines(labels: list[str]) -> re.Pattern[str] | None:

@@ -102,6 +102,8 @@ class Vocabulary:
     byline_markers: str = ""
     dropped: frozenset[str] = field(default_factory=frozenset)
     article_lines: re.Pattern[str] | None = None
+    document_lines: re.Pattern[str] | None = None  # a notice's salutation, items opener, closing formula
+    closings: re.Pattern[str] | None = None  # a notice's closing formula (特此通知。)
     byline_headings: frozenset[str] = frozenset()
     places_of_filing: tuple[re.Pattern[str], ...] = ()
     paper_endings: tuple[str, ...] = ()
@@ -137,8 +139,22 @@ class Vocabulary:
         >>> v = load_patterns().vocabulary
         >>> v.is_article_line("版式设计：蔡华伟"), v.is_article_line("（作者单位：北京大学）"), v.is_article_line("责任编辑：王明")
         (True, True, False)
+        >>> v.is_article_line("各学院、各部门："), v.is_article_line("现将有关事项通知如下："), v.is_article_line("特此通知。")
+        (True, True, True)
         """
-        return self._article_line(_normalized(line)) if has_colon(line) else False
+        if has_colon(line) and self._article_line(_normalized(line)):
+            return True
+        return self.document_lines is not None and self.document_lines.match(_normalized(line)) is not None
+
+    def closes_document(self, line: str) -> bool:
+        """A notice's closing formula (``[article_lines] closings``): the signatory and date under it are its own.
+
+        >>> from pipeline.core.patterns import load_patterns
+        >>> v = load_patterns().vocabulary
+        >>> v.closes_document("特此公告。"), v.closes_document("此复"), v.closes_document("特此感谢各位读者的支持。")
+        (True, True, False)
+        """
+        return self.closings is not None and self.closings.match(_normalized(line)) is not None
 
     def _article_line(self, text: str) -> bool:
         """`is_article_line` of text already `_normalized`."""
