@@ -45,6 +45,8 @@ _SOURCE_LIKE = re.compile(r"(?=(?:\d*[^\W\d_]){2})[\w·&.\-]{2,16}(?: [\w·&.\-]
 DASH_LINE = re.compile(r"^\s*(?:——|—|--|－－)")
 # Letters after its glued date that make a line a headline rather than a dateline (2020年1月21日星期二).
 MIN_DATED_HEADLINE_LETTERS = 6
+# Around a related-links or comments marker: 【相关阅读】, ■ 最热评论：
+_MARKER_EDGE = " :：·•●■□【】[]"
 # A notice's signature block under its closing formula: the issuer (one or two lines), then the date.
 SIGNATURE_LINES = 3
 MAX_SIGNATURE_CHARS = 40
@@ -125,7 +127,24 @@ class Page:
         header_end = next((i for i in range(min(n, MAX_ZONE_LINES)) if self.is_body(i, 0)), min(n, MAX_ZONE_LINES))
         last = max(header_end, n - MAX_ZONE_LINES)
         footer_start = next((i + 1 for i in range(n - 1, last - 1, -1) if self.is_body(i, 1)), last)
-        return header_end, footer_start
+        return header_end, self._footer_from_marker(header_end, footer_start)
+
+    def _footer_from_marker(self, header_end: int, footer_start: int) -> int:
+        """Where the footer starts when readers' comments or related stories below it read like prose.
+
+        A comments or recommendations marker (最热评论, 大家都在看) right under the short
+        lines that close an article (责任编辑：…, 举报 / 反馈) starts the footer at those
+        lines: the prose after the marker is other people's. (延伸阅读 and 相关阅读 may head a
+        box of the article's own, and mark the footer only where it starts by itself.)
+        """
+        markers = self.patterns.vocabulary.after_article_markers
+        for i in range(header_end + 1, footer_start):
+            if self.lines[i].strip(_MARKER_EDGE).casefold() in markers and not is_prose(self.lines[i - 1]):
+                start = i - 1
+                while start - 1 >= header_end and not is_prose(self.lines[start - 1]):
+                    start -= 1
+                return start
+        return footer_start
 
 
 def clean_zone(page: Page, zone: range, edge: int, found: Found) -> list[int]:
@@ -143,7 +162,7 @@ def clean_zone(page: Page, zone: range, edge: int, found: Found) -> list[int]:
         if i in kind:
             continue
         pieces = page.explained(i)
-        folded = lines[i].strip(" :：·•●■□【】[]").casefold()
+        folded = lines[i].strip(_MARKER_EDGE).casefold()
         if timeline and _bare_date(pieces):
             continue
         if signing and len(lines[i]) <= MAX_SIGNATURE_CHARS and (pieces is None or _bare_date(pieces)):

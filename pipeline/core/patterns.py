@@ -226,6 +226,9 @@ def load_vocabulary(
         )
     copyright_patterns = [p for entry in filter(kept, table.get("copyright", [])) for p in entry["patterns"]]
     cut_markers = [m for entry in filter(kept, table.get("cut_marker", [])) for m in entry["markers"]]
+    after_article = [
+        m for entry in filter(kept, table.get("cut_marker", [])) if entry.get("after_article") for m in entry["markers"]
+    ]
     bylines = table.get("bylines", {})
     return Vocabulary(
         labels=labels,
@@ -240,6 +243,7 @@ def load_vocabulary(
         if copyright_patterns
         else None,
         cut_markers=frozenset(unicodedata.normalize("NFKC", m).casefold() for m in cut_markers),
+        after_article_markers=frozenset(unicodedata.normalize("NFKC", m).casefold() for m in after_article),
         publications=tuple(sorted(set(table.get("publications", {}).get("names", [])), key=len, reverse=True)),
         datelines=tuple(re.compile(p) for p in table.get("datelines", {}).get("patterns", [])),
         english_bylines=tuple(re.compile(p) for p in bylines.get("english", [])),
