@@ -38,16 +38,8 @@ from pipeline.clean.fields import (
     wire_dateline,
     without_signoff,
 )
-from pipeline.clean.page_zones import (
-    DASH_LINE,
-    Page,
-    clean_zone,
-    closing_metadata,
-    drop_around_title,
-    find_title,
-    said,
-    title_like,
-)
+from pipeline.clean.page_zones import Page, clean_zone, closing_metadata
+from pipeline.clean.titles import DASH_LINE, drop_around_title, find_title, said, title_like
 from pipeline.core.config import Config
 from pipeline.core.dates import parse_date
 from pipeline.core.document import Document, Removal
