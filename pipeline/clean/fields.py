@@ -79,6 +79,7 @@ class Found:
     authors: dict[str, None] = field(default_factory=dict)  # ordered, and a set
     role: str | None = None
     original_title: str | None = None
+    title: str | None = None  # a labelled title (标题：…)
 
     def take_groups(self, groups: dict[str, str]) -> None:
         """The named groups of a whole metadata line (`patterns.toml` ``metadata_lines``)."""
@@ -107,6 +108,8 @@ class Found:
                 self.pages += [page.group(1)] if page else []
             elif piece.kind == "original_title" and piece.value:
                 self.original_title = self.original_title or piece.value
+            elif piece.kind == "title" and piece.value:
+                self.title = self.title or piece.value
             elif piece.kind == "author":
                 byline = patterns.vocabulary.byline(piece.value)
                 if byline is not None:

@@ -43,6 +43,8 @@ from pipeline.clean.titles import DASH_LINE, drop_around_title, find_title, said
 from pipeline.core.config import Config
 from pipeline.core.dates import parse_date
 from pipeline.core.document import Document, Removal
+from pipeline.core.line_shapes import EDGE
+from pipeline.core.nfkc import nfkc
 from pipeline.core.patterns import Patterns
 
 __all__ = [
@@ -108,7 +110,7 @@ def extract_metadata(
         if DASH_LINE.match(lines[closing]):
             kind[closing] = "subtitle"
         closing -= 1
-    if closing is not None and closing >= header_end and not doc.title:
+    if closing is not None and closing >= header_end and not (doc.title or found.title):
         # A metadata line under the body closes an e-edition block only when the page has no headline
         # above its body: a web page's paper credit (《 人民日报 》（…版）) follows its last paragraph.
         headline = find_title(page, header_end, learned_header)
@@ -128,6 +130,9 @@ def extract_metadata(
             kind[0] = "section"
     if doc.title:
         title = doc.title
+    elif found.title:
+        # A disclosure table's 标题：…, as the page prints it in its headline (the label's value is normalised).
+        title = next((line for line in lines if nfkc(line).strip(EDGE) == found.title), found.title)
     elif closing is not None:
         # An e-edition block closes with its title right above its metadata line.
         title = (
