@@ -87,6 +87,7 @@ class Found:
         self.sources += [groups["source"]] if "source" in groups else []
         self.sections += [groups["section"]] if "section" in groups else []
         self.pages += [groups["page"]] if "page" in groups else []
+        self.authors.update(dict.fromkeys([groups["author"]] if "author" in groups else []))
 
     def harvest(self, pieces: Sequence[Piece], patterns: Patterns) -> bool:
         """Take the values of ``pieces``; True when one of them was metadata."""

@@ -113,7 +113,7 @@ def extract_metadata(
     if closing is not None and closing >= header_end and not (doc.title or found.title):
         # A metadata line under the body closes an e-edition block only when the page has no headline
         # above its body: a web page's paper credit (《 人民日报 》（…版）) follows its last paragraph.
-        headline = find_title(page, header_end, learned_header)
+        headline = find_title(page, header_end, learned_header, found.sources)
         # A short headline right above the page's dateline (热腾腾的新年) is one, for all it looks like a section label.
         if headline is not None and (
             not section_like(lines[headline], patterns) or kind.get(headline + 1) == "metadata_line"
@@ -141,7 +141,7 @@ def extract_metadata(
             else None
         )
     else:
-        at = find_title(page, header_end, learned_header)
+        at = find_title(page, header_end, learned_header, found.sources)
         if at is not None:
             kind[at] = "title"
         title = lines[at] if at is not None else found.original_title

@@ -235,12 +235,14 @@ def _mostly_metadata(page: Page, i: int) -> list[Piece] | None:
     named = [p for p in pieces if p.kind != "unknown"]
     unknown = [p for p in pieces if p.kind == "unknown"]
     kinds = {p.kind for p in named}
-    if len(unknown) == 1 and _SOURCE_LIKE.fullmatch(unknown[0].value.strip()) and not dated_headline(page, i):
+    # A dot may part the source from the date (2024-06-02 09:00·新京报评论); other marks make it a sentence.
+    rest = unknown[0].value.strip().lstrip("·•・").strip() if unknown else ""
+    if len(unknown) == 1 and _SOURCE_LIKE.fullmatch(rest) and not dated_headline(page, i):
         # A dateline's one unnamed piece is its source; a page line's (第4版 经济新闻), its section.
         if "date" in kinds and "source" not in kinds:
-            return [*named, Piece("source", unknown[0].value.strip())]
-        if "page" in kinds and section_like(unknown[0].value.strip(), page.patterns):
-            return [*named, Piece("section", unknown[0].value.strip())]
+            return [*named, Piece("source", rest)]
+        if "page" in kinds and section_like(rest, page.patterns):
+            return [*named, Piece("section", rest)]
     if not kinds & {"date", "source"} or len(named) < 2 or len(unknown) > 1:
         return None
     return named if all(len(p.value) <= 12 for p in unknown) else None

@@ -9,12 +9,13 @@ the small tests they share with the rest of the stage.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from pipeline.clean.boilerplate import is_prose
 from pipeline.clean.fields import MAX_METADATA_LINE_CHARS, section_like
 from pipeline.core.dates import find_dates
-from pipeline.core.line_shapes import TRAIL, WIRE_DATELINE
+from pipeline.core.line_shapes import EDGE, TRAIL, WIRE_DATELINE
 from pipeline.core.nfkc import nfkc
 from pipeline.core.patterns import Patterns
 
@@ -44,14 +45,15 @@ def title_like(line: str, patterns: Patterns, *, in_title_position: bool) -> boo
     return 0 < len(text) <= patterns.title_max_chars and not text.endswith(endings) and _WORD.search(text) is not None
 
 
-def find_title(page: Page, header_end: int, learned: list[int]) -> int | None:
+def find_title(page: Page, header_end: int, learned: list[int], sources: Sequence[str] = ()) -> int | None:
     """Which header line is the headline.
 
     The line a ——subtitle follows; else the last title-like line before the
     header's first metadata (a date, source or byline; furniture the corpus
     taught where none follows) that says at least half as much as the longest of them: a
     poster's name, a byline or a price line is no headline; else a short
-    first line followed by more text (a plain page).
+    first line followed by more text (a plain page). A line that only
+    names the page's ``sources`` (an account over its dateline) is none either.
     """
     lines, kind, patterns = page.lines, page.kind, page.patterns
     # Right above the header's metadata is the title position, where 怎么预防？ is a headline too.
@@ -65,6 +67,7 @@ def find_title(page: Page, header_end: int, learned: list[int]) -> int | None:
         and not TRAIL.fullmatch(lines[i].strip())
         and not WIRE_DATELINE.match(lines[i])
     ]
+    candidates = [i for i in candidates if not names_source(lines[i], sources)] or candidates
     # Lines the corpus taught are furniture are headlines only when nothing else is, and a section
     # label (要闻) is nothing else: a headline every page of a site repeats is a headline still.
     fresh = [i for i in candidates if i not in learned and not page.is_learned(i, 0)]
@@ -91,6 +94,20 @@ def find_title(page: Page, header_end: int, learned: list[int]) -> int | None:
     first = candidates[0]
     opening = next(i for i in range(len(lines)) if i not in kind and not page.is_learned(i, 0))
     return first if first + 1 < len(lines) and first == opening else None
+
+
+def names_source(line: str, sources: Sequence[str]) -> bool:
+    """A line that only names one of the page's sources: its masthead, or the account that posted it.
+
+    >>> names_source("新京报评论", ["新京报评论官方账号"]), names_source("澎湃新闻", ["澎湃新闻客户端"])
+    (True, True)
+    >>> names_source("新京报评论：稳就业要久久为功", ["新京报评论"])
+    False
+    """
+    text = nfkc(line).strip(EDGE)
+    return len(text) >= 2 and any(
+        text in source or (source in text and len(text) - len(source) <= 2) for source in sources
+    )
 
 
 def _letters(line: str) -> int:
