@@ -121,3 +121,17 @@ def _with_next(pattern: re.Pattern[str], text: str) -> Iterator[tuple[str, str]]
         current = part
     if current is not None:
         yield current, ""
+
+
+def read_editors(vocabulary: Vocabulary, text: str) -> tuple[str, ...] | None:
+    """The names after an editor's label without a colon (编辑 秦嘉霭, 责编 王明 李华), else None.
+
+    >>> from pipeline.core.patterns import load_patterns
+    >>> v = load_patterns().vocabulary
+    >>> read_editors(v, "编辑 秦嘉霭"), read_editors(v, "责任编辑 王明、李华"), read_editors(v, "编辑部的故事")
+    (('秦嘉霭',), ('王明', '李华'), None)
+    """
+    words = [word for word in NAME_SPLIT.split(text.strip()) if word]
+    if len(words) < 2 or vocabulary.labels.get(words[0], ("",))[0] != "editor":
+        return None
+    return tuple(words[1:]) if all(NAME.match(word) for word in words[1:]) else None

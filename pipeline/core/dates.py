@@ -48,7 +48,8 @@ _TIME = (
 # Digits not glued to other digits: 2020-01-04 in 12020-01-045 is no date.
 _NUMERIC = re.compile(
     r"(?<!\d)(?P<year>(?:19|20)\d\d)\s*(?P<sep>[-/.年])\s*(?P<month>[01]?\d)\s*(?:(?P=sep)|月)\s*(?P<day>[0-3]?\d)(?!\d)(?:\s*日)?"
-    f"{_WEEKDAY_AFTER}(?:{_TIME})?"
+    # The weekday before the time or after it: 2023-11-29 21:56:22 星期三.
+    f"{_WEEKDAY_AFTER}(?:{_TIME})?{_WEEKDAY_AFTER}"
 )
 _CHINESE = re.compile(
     r"(?P<year>[〇零○Ｏ一二三四五六七八九]{4})\s*年\s*(?P<month>[一二三四五六七八九十]{1,2})\s*月\s*(?P<day>[一二三四五六七八九十]{1,3})\s*日"
@@ -90,6 +91,8 @@ def find_dates(line: str) -> list[DateFound]:
     ['2020-02-12', '2020-02-13']
     >>> [(f.date.isoformat(), line[f.start:f.end]) for line in ["河南日报　二〇二〇年四月二十四日　星期五"] for f in find_dates(line)]
     [('2020-04-24', '二〇二〇年四月二十四日\u3000星期五')]
+    >>> [(f.date.isoformat(), f.time.isoformat(), line[f.start:f.end]) for line in ["财联社 2023-11-29 21:56:22 星期三"] for f in find_dates(line)]
+    [('2023-11-29', '21:56:22', '2023-11-29 21:56:22 星期三')]
     """
     if _DIGIT.search(line) is None:
         # Only a date in Chinese numerals does without digits.

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from pipeline.core.bylines import read_byline
+from pipeline.core.bylines import read_byline, read_editors
 from pipeline.core.dates import find_dates
 from pipeline.core.line_shapes import (
     ANY_LABEL_SPLIT,
@@ -257,6 +257,9 @@ class Vocabulary:
         byline = self.byline(core)
         if byline is not None:
             return [Piece("byline", "、".join(byline[1]), byline[0] or "")]
+        editors = read_editors(self, core)
+        if editors is not None:
+            return [Piece("editor", "、".join(editors))]
         if len(core) <= 20 and core in self.publications:
             return [Piece("source", core)]
         return None
