@@ -38,7 +38,7 @@ from pipeline.clean.fields import (
     wire_dateline,
     without_signoff,
 )
-from pipeline.clean.page_zones import Page, clean_zone, closing_metadata
+from pipeline.clean.page_zones import Page, clean_zone, clear_placeholders, closing_metadata
 from pipeline.clean.titles import DASH_LINE, drop_around_title, find_title, said, title_like
 from pipeline.core.config import Config
 from pipeline.core.dates import parse_date
@@ -95,6 +95,7 @@ def extract_metadata(
     header_end, footer_start = page.zones()
     learned_header = clean_zone(page, range(header_end), 0, found)
     clean_zone(page, range(footer_start, len(lines)), 1, found)
+    clear_placeholders(page, range(header_end, footer_start))
     # Metadata lines that may close an e-edition block: whole metadata lines
     # anywhere, and the footer's date and source lines.
     footer_metadata = [i for i in range(footer_start, len(lines)) if kind.get(i) == "metadata_line"]

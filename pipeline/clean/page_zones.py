@@ -20,6 +20,7 @@ from pipeline.core.vocabulary import Piece
 __all__ = [
     "Page",
     "clean_zone",
+    "clear_placeholders",
     "closing_metadata",
 ]
 
@@ -32,6 +33,8 @@ _SOURCE_LIKE = re.compile(r"(?=(?:\d*[^\W\d_]){2})[\w·&.\-]{2,16}(?: [\w·&.\-]
 _MARKER_EDGE = " :：·•●■□【】[]"
 # A notice's signature block under its closing formula: the issuer (one or two lines), then the date.
 SIGNATURE_LINES = 3
+# The longest line that can be a placeholder between paragraphs (Story continues below advertisement).
+MAX_PLACEHOLDER_CHARS = 40
 MAX_SIGNATURE_CHARS = 40
 
 
@@ -175,6 +178,16 @@ def clean_zone(page: Page, zone: range, edge: int, found: Found) -> list[int]:
             found.dates.extend(find_dates(lines[i]) if len(lines[i]) <= MAX_METADATA_LINE_CHARS else [])
         furniture_seen = furniture_seen or kind.get(i) in ("boilerplate", "learned", "metadata_line")
     return learned
+
+
+def clear_placeholders(page: Page, body: range) -> None:
+    """Lines between the body's paragraphs that only hold an advert's or a folded page's mark (ADVERTISEMENT, 展开全文)."""
+    anywhere = page.patterns.vocabulary.anywhere
+    for i in body:
+        if i not in page.kind and len(page.lines[i]) <= MAX_PLACEHOLDER_CHARS:
+            pieces = page.explained(i)
+            if pieces and all(piece.kind in anywhere for piece in pieces):
+                page.kind[i] = "boilerplate"
 
 
 def _bare_date(pieces: list[Piece] | None) -> bool:

@@ -225,6 +225,7 @@ def load_vocabulary(
             for compiled in map(re.compile, entry.get("patterns", []))
         )
     copyright_patterns = [p for entry in filter(kept, table.get("copyright", [])) for p in entry["patterns"]]
+    anywhere = frozenset(entry["kind"] for entry in filter(kept, table.get("widget", [])) if entry.get("anywhere"))
     cut_markers = [m for entry in filter(kept, table.get("cut_marker", [])) for m in entry["markers"]]
     after_article = [
         m for entry in filter(kept, table.get("cut_marker", [])) if entry.get("after_article") for m in entry["markers"]
@@ -239,6 +240,7 @@ def load_vocabulary(
         else None,
         widgets=widgets,
         widget_patterns=tuple(patterns),
+        anywhere=anywhere,
         copyright=re.compile("|".join(f"(?:{p})" for p in copyright_patterns), re.IGNORECASE)
         if copyright_patterns
         else None,

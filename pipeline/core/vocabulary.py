@@ -105,6 +105,7 @@ class Vocabulary:
     document_lines: re.Pattern[str] | None = None  # a notice's salutation, items opener, closing formula
     closings: re.Pattern[str] | None = None  # a notice's closing formula (特此通知。)
     after_article_markers: frozenset[str] = frozenset()  # comments, a portal's picks: never the article's box
+    anywhere: frozenset[str] = frozenset()  # widget kinds that are furniture between paragraphs too (ADVERTISEMENT)
     byline_headings: frozenset[str] = frozenset()
     places_of_filing: tuple[re.Pattern[str], ...] = ()
     paper_endings: tuple[str, ...] = ()
