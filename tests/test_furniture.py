@@ -398,3 +398,29 @@ def test_a_sites_notices_keep_their_salutation_formula_signatory_and_date(tmp_pa
         assert row["text"].split("\n") == truth["notice"], name
         assert row["title"] == truth["title"]
         assert row["date"] is not None
+
+
+def test_a_short_headline_over_the_dateline_beats_the_sites_learned_masthead_and_menu(tmp_path):
+    """Eight characters right above the dateline are the headline, though a section label looks the same."""
+    rng = random.Random(6)
+    site = tmp_path / "raw" / "ettoday"
+    site.mkdir(parents=True)
+    headlines = {}
+    for k in range(30):
+        headline = "".join(rng.choice(PROSE) for _ in range(rng.randint(6, 8)))
+        headlines[f"ettoday/{k:02d}.txt"] = headline
+        page = [
+            "ETtoday新聞雲",
+            "新聞 | 政治 | 社會 | 國際 | 大陸 | 財經 | 生活 | 影劇 | 運動 | 旅遊",
+            f"新聞雲 / {rng.choice(('大陸', '政治', '社會'))}",
+            headline,
+            f"2020年01月{k % 28 + 1:02d}日 19:{k:02d}",
+            "記者萬儀明／綜合報導",
+            *paragraphs(rng, 4),
+        ]
+        (site / f"{k:02d}.txt").write_text("\n".join(page), encoding="utf-8")
+    run_pipeline(tmp_path / "raw", tmp_path / "out")
+    rows = read_tables(tmp_path / "out")["documents"].to_pylist()
+    assert len(rows) == 30
+    assert {row["source_path"]: row["title"] for row in rows} == headlines
+    assert all(row["authors"] == ["萬儀明"] for row in rows)

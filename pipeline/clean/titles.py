@@ -31,6 +31,9 @@ _TITLE_ENDINGS = tuple("。；，,;.")
 DASH_LINE = re.compile(r"^\s*(?:——|—|--|－－)")
 # Letters after its glued date that make a line a headline rather than a dateline (2020年1月21日星期二).
 MIN_DATED_HEADLINE_LETTERS = 6
+_BARS = re.compile(r"\s*[|｜丨]\s*")
+MENU_ITEMS = 4
+MAX_MENU_ITEM_CHARS = 8
 
 
 def title_like(line: str, patterns: Patterns, *, in_title_position: bool) -> bool:
@@ -66,13 +69,19 @@ def find_title(page: Page, header_end: int, learned: list[int], sources: Sequenc
         and (not _dateline_like(lines[i], patterns) or dated_headline(page, i))
         and not TRAIL.fullmatch(lines[i].strip())
         and not WIRE_DATELINE.match(lines[i])
+        and not menu_row(lines[i])
     ]
     candidates = [i for i in candidates if not names_source(lines[i], sources)] or candidates
     # Lines the corpus taught are furniture are headlines only when nothing else is, and a section
     # label (要闻) is nothing else: a headline every page of a site repeats is a headline still.
     fresh = [i for i in candidates if i not in learned and not page.is_learned(i, 0)]
-    if all(section_like(lines[i], patterns) for i in fresh):
-        fresh = [i for i in candidates if not section_like(lines[i], patterns)] or fresh
+
+    def label_like(i: int) -> bool:
+        # Right above the dateline or byline, a short line is the headline (藏族姑娘索朗曲珍), not a label.
+        return section_like(lines[i], patterns) and kind.get(i + 1) not in ("metadata_line", "byline")
+
+    if all(label_like(i) for i in fresh):
+        fresh = [i for i in candidates if not label_like(i)] or fresh
     candidates = fresh or candidates
     if not candidates:
         return None
@@ -94,6 +103,18 @@ def find_title(page: Page, header_end: int, learned: list[int], sources: Sequenc
     first = candidates[0]
     opening = next(i for i in range(len(lines)) if i not in kind and not page.is_learned(i, 0))
     return first if first + 1 < len(lines) and first == opening else None
+
+
+def menu_row(line: str) -> bool:
+    """A site's menu: four or more short items between bars, never a headline (a headline may hold one bar).
+
+    >>> menu_row("新聞 | 政治 | 社會 | 國際 | 大陸"), menu_row("独家 | 稳就业的几点观察")
+    (True, False)
+    """
+    if "|" not in line and "｜" not in line and "丨" not in line:
+        return False
+    items = [item for item in _BARS.split(line.strip()) if item]
+    return len(items) >= MENU_ITEMS and all(len(item) <= MAX_MENU_ITEM_CHARS for item in items)
 
 
 def names_source(line: str, sources: Sequence[str]) -> bool:
