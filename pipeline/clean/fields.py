@@ -22,6 +22,8 @@ from pipeline.core.vocabulary import Piece
 # The longest line a metadata pattern is tried on: a user's regex must never see a page-long line.
 MAX_METADATA_LINE_CHARS = 200
 _NAMES = re.compile(r"[\s、，,/和]+")
+# An author's affiliation in brackets (its closing bracket may have been stripped with the piece's edge).
+_AFFILIATION = re.compile(r"[（(][^（()）]{0,40}(?:[）)]|$)")
 _NAME = re.compile(f"^(?:[{HAN}]{{2,4}}|[{HAN}]+[·•][{HAN}·•]+|[A-Z][a-z]+(?: [A-Z][a-z]+){{1,3}})$")
 _PAGE_VALUE = re.compile(r"([A-Za-z]?\d{1,3})")
 _PUBLICATION_ENDINGS = ("报", "网", "刊", "社", "台", "志", "端", "APP", "News", "Times", "Post")
@@ -112,10 +114,12 @@ class Found:
             elif piece.kind == "title" and piece.value:
                 self.title = self.title or piece.value
             elif piece.kind == "author":
-                byline = patterns.vocabulary.byline(piece.value)
+                # 谢杰（北京协和医院 主任医师）: the affiliation in brackets is no name.
+                value = _AFFILIATION.sub(" ", piece.value).strip()
+                byline = patterns.vocabulary.byline(value)
                 if byline is not None:
                     self.role = self.role or byline[0]
-                names = byline[1] if byline is not None else [n for n in _NAMES.split(piece.value) if _NAME.match(n)]
+                names = byline[1] if byline is not None else [n for n in _NAMES.split(value) if _NAME.match(n)]
                 self.authors.update(dict.fromkeys(names))
             elif piece.kind == "byline":
                 self.authors.update(dict.fromkeys(piece.value.split("、")))
