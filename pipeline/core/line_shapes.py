@@ -12,7 +12,7 @@ import re
 import sys
 
 # Decoration around a piece: brackets, dashes, arrows, bullets.
-EDGE = "【】[]（）()〔〕<>《》—–-_=~·•・●○◆◇■□▲△▼▽↓↑→←*#＃\u3000 \t:：,，、;；.。!！?？\"“”'‘’"
+EDGE = "【】[]（）()〔〕<>《》—–-_=~·•・●○◆◇■□▲△▼▽▶►▷↓↑→←*#＃\u3000 \t:：,，、;；.。!！?？\"“”'‘’"
 BRACKETED = re.compile(r"[【\[（(〔]([^【】\[\]（）()〔〕]*)[】\]）)〕]")
 PIPES = re.compile(r"\s*[|｜丨]\s*|\s{2,}|\u3000+|\s+/\s+|;\s+")
 # A trail of pages is segments between marks. No segment holds a mark, so that a
