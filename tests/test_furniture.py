@@ -350,6 +350,16 @@ def test_a_flavours_furniture_is_found_the_same_whatever_the_chunks_and_partitio
     assert by_template[2001] == 100 and by_template[2000] == 300  # portal B's line is counted among B's articles
 
 
+def cleaned_site(tmp_path: Path, site: str, pages: dict[str, str]) -> dict[str, dict]:
+    """The documents of one site's pages (file name -> text), cleaned by the run sequence, by source path."""
+    folder = tmp_path / "raw" / site
+    folder.mkdir(parents=True)
+    for name, text in pages.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    run_pipeline(tmp_path / "raw", tmp_path / "out")
+    return {row["source_path"]: row for row in read_tables(tmp_path / "out")["documents"].to_pylist()}
+
+
 DEPARTMENTS = ("教务处", "人事处", "科学技术处", "党政办公室")
 
 
@@ -383,15 +393,9 @@ def school_notice(rng: random.Random, k: int) -> tuple[str, dict]:
 def test_a_sites_notices_keep_their_salutation_formula_signatory_and_date(tmp_path):
     """Every notice of a site repeats its genre's lines (各单位：, 特此通知。, the issuer): the notice's own, not furniture."""
     rng = random.Random(4)
-    site = tmp_path / "raw" / "nanshan"
-    site.mkdir(parents=True)
-    expected = {}
-    for k in range(30):
-        text, truth = school_notice(rng, k)
-        (site / f"notice-{k:02d}.txt").write_text(text, encoding="utf-8")
-        expected[f"nanshan/notice-{k:02d}.txt"] = truth
-    run_pipeline(tmp_path / "raw", tmp_path / "out")
-    rows = {row["source_path"]: row for row in read_tables(tmp_path / "out")["documents"].to_pylist()}
+    notices = {f"notice-{k:02d}.txt": school_notice(rng, k) for k in range(30)}
+    expected = {f"nanshan/{name}": truth for name, (_, truth) in notices.items()}
+    rows = cleaned_site(tmp_path, "nanshan", {name: text for name, (text, _) in notices.items()})
     assert set(rows) == set(expected)
     for name, truth in expected.items():
         row = rows[name]
@@ -403,9 +407,7 @@ def test_a_sites_notices_keep_their_salutation_formula_signatory_and_date(tmp_pa
 def test_a_short_headline_over_the_dateline_beats_the_sites_learned_masthead_and_menu(tmp_path):
     """Eight characters right above the dateline are the headline, though a section label looks the same."""
     rng = random.Random(6)
-    site = tmp_path / "raw" / "ettoday"
-    site.mkdir(parents=True)
-    headlines = {}
+    pages, headlines = {}, {}
     for k in range(30):
         headline = "".join(rng.choice(PROSE) for _ in range(rng.randint(6, 8)))
         headlines[f"ettoday/{k:02d}.txt"] = headline
@@ -418,9 +420,8 @@ def test_a_short_headline_over_the_dateline_beats_the_sites_learned_masthead_and
             "記者萬儀明／綜合報導",
             *paragraphs(rng, 4),
         ]
-        (site / f"{k:02d}.txt").write_text("\n".join(page), encoding="utf-8")
-    run_pipeline(tmp_path / "raw", tmp_path / "out")
-    rows = read_tables(tmp_path / "out")["documents"].to_pylist()
+        pages[f"{k:02d}.txt"] = "\n".join(page)
+    rows = list(cleaned_site(tmp_path, "ettoday", pages).values())
     assert len(rows) == 30
     assert {row["source_path"]: row["title"] for row in rows} == headlines
     assert all(row["authors"] == ["萬儀明"] for row in rows)

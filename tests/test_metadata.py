@@ -59,3 +59,10 @@ def test_known_values_win_over_the_page(patterns):
     )
     doc = extract_metadata(doc, patterns)
     assert (doc.title, doc.publication, doc.date) == ("订阅源标题", "人民网", datetime.date(2021, 1, 1))
+
+
+def test_an_english_bylines_separators_are_never_read_inside_a_name(patterns):
+    """ "and" inside a word split a name every possible way: hours for a header line of 30 such words before."""
+    line = "By Aa" + "andAa" * 30 + "!"
+    assert patterns.vocabulary.byline(line) is None
+    assert patterns.vocabulary.byline("By Jane Doe and John Smith in Hong Kong") == (None, ("Jane Doe", "John Smith"))

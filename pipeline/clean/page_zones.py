@@ -107,7 +107,7 @@ class Page:
         """Where the footer starts when readers' comments or related stories below it read like prose.
 
         A comments or recommendations marker (最热评论, 大家都在看) right under the short
-        lines that close an article (责任编辑：…, 举报 / 反馈) starts the footer at those
+        lines that close an article, furniture among them (责任编辑：…, 举报 / 反馈), starts the footer at those
         lines: the prose after the marker is other people's. (延伸阅读 and 相关阅读 may head a
         box of the article's own, and mark the footer only where it starts by itself.)
         """
@@ -117,7 +117,9 @@ class Page:
                 start = i - 1
                 while start - 1 >= header_end and not is_prose(self.lines[start - 1]):
                     start -= 1
-                return start
+                # Only furniture closes an article (责任编辑：…): a subhead or a caption above the marker does not.
+                if any(self.explained(j) is not None for j in range(start, i)):
+                    return start
         return footer_start
 
 

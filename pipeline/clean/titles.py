@@ -31,7 +31,7 @@ _TITLE_ENDINGS = tuple("。；，,;.")
 DASH_LINE = re.compile(r"^\s*(?:——|—|--|－－)")
 # Letters after its glued date that make a line a headline rather than a dateline (2020年1月21日星期二).
 MIN_DATED_HEADLINE_LETTERS = 6
-_BARS = re.compile(r"\s*[|｜丨]\s*")
+_BARS = re.compile(r"[|｜丨]")
 MENU_ITEMS = 4
 MAX_MENU_ITEM_CHARS = 8
 
@@ -113,7 +113,7 @@ def menu_row(line: str) -> bool:
     """
     if "|" not in line and "｜" not in line and "丨" not in line:
         return False
-    items = [item for item in _BARS.split(line.strip()) if item]
+    items = [item.strip() for item in _BARS.split(line) if item.strip()]
     return len(items) >= MENU_ITEMS and all(len(item) <= MAX_MENU_ITEM_CHARS for item in items)
 
 

@@ -128,10 +128,10 @@ def read_editors(vocabulary: Vocabulary, text: str) -> tuple[str, ...] | None:
 
     >>> from pipeline.core.patterns import load_patterns
     >>> v = load_patterns().vocabulary
-    >>> read_editors(v, "编辑 秦嘉霭"), read_editors(v, "责任编辑 王明、李华"), read_editors(v, "编辑部的故事")
+    >>> read_editors(v, "编辑 秦嘉霭"), read_editors(v, "责任编辑 王明、李华"), read_editors(v, "制作 方法")
     (('秦嘉霭',), ('王明', '李华'), None)
     """
     words = [word for word in NAME_SPLIT.split(text.strip()) if word]
-    if len(words) < 2 or vocabulary.labels.get(words[0], ("",))[0] != "editor":
+    if len(words) < 2 or words[0] not in vocabulary.editors_without_colon:
         return None
     return tuple(words[1:]) if all(NAME.match(word) for word in words[1:]) else None

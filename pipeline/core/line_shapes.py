@@ -32,7 +32,7 @@ TRAIL = re.compile(
 # 本报北京1月5日电 （记者 王明）. The article's first words, no headline (电 glued to more text is a
 # word: 5日电价). Bounded pieces from the start: no backtracking to speak of.
 WIRE_DATELINE = re.compile(
-    r"^[^\s，。！？：:]{1,16}?[\s/／]*[^\s，。！？：:]{0,8}?(?:\d{1,2}月)?\d{1,2}日\s*[电電讯訊](?=$|[\s（(])"
+    r"^[^\s/／，。！？：:]{1,16}?[\s/／]*[^\s/／，。！？：:]{0,8}?(?:\d{1,2}月)?\d{1,2}日\s*[电電讯訊](?=$|[\s（(])"
 )
 CODE = re.compile(r"[A-Za-z]{0,4}\d{8,}[A-Za-z]{0,4}")
 NAME = re.compile(r"^(?:[\u3400-\u9fff]{2,4}|[\u3400-\u9fff]+[·•][\u3400-\u9fff·•]+)$")

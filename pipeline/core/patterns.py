@@ -262,6 +262,7 @@ def load_vocabulary(
         byline_headings=frozenset(bylines.get("headings", [])),
         places_of_filing=tuple(re.compile(p) for p in bylines.get("places_of_filing", [])),
         paper_endings=tuple(bylines.get("paper_endings", [])),
+        editors_without_colon=frozenset(bylines.get("editors_without_colon", [])),
     )
 
 

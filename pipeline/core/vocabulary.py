@@ -109,6 +109,7 @@ class Vocabulary:
     byline_headings: frozenset[str] = frozenset()
     places_of_filing: tuple[re.Pattern[str], ...] = ()
     paper_endings: tuple[str, ...] = ()
+    editors_without_colon: frozenset[str] = frozenset()
     # Furniture lines recur on page after page: each is judged once per process.
     _explained: dict[str, tuple[Piece, ...] | None] = field(default_factory=dict, compare=False, repr=False)
     _pieced: dict[str, tuple[Piece, ...]] = field(default_factory=dict, compare=False, repr=False)
@@ -347,13 +348,11 @@ class Vocabulary:
 
         >>> from pipeline.core.patterns import load_patterns
         >>> v = load_patterns().vocabulary
-        >>> v.is_paper("澎湃新闻"), v.is_paper("财新"), v.is_paper("聯合報"), v.is_paper("郭佳")
-        (True, True, True, False)
+        >>> v.is_paper("澎湃新闻"), v.is_paper("财新"), v.is_paper("聯合報"), v.is_paper("郭佳"), v.is_paper("钱江")
+        (True, True, True, False, False)
         """
-        if token.endswith(self.paper_endings) or token in self.publications:
-            return True
-        # A known paper's short name: 财新 for 财新网.
-        return len(token) >= 2 and any(name.startswith(token) for name in self.publications)
+        # Not a known paper's first characters: 钱江 and 光明 are people's names too.
+        return token.endswith(self.paper_endings) or token in self.publications
 
     def publication_in(self, text: str) -> str | None:
         """The longest known publication named in ``text``, if any.
