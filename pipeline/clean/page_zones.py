@@ -31,6 +31,8 @@ MAX_ZONE_LINES = 60
 _SOURCE_LIKE = re.compile(r"(?=(?:\d*[^\W\d_]){2})[\w·&.\-]{2,16}(?: [\w·&.\-]+){0,3}")
 # Around a related-links or comments marker: 【相关阅读】, ■ 最热评论：
 _MARKER_EDGE = " :：·•●■□【】[]"
+# The longest line a comments or recommendations marker stands on (■ Story continues below).
+MAX_MARKER_CHARS = 30
 # A notice's signature block under its closing formula: the issuer (one or two lines), then the date.
 SIGNATURE_LINES = 3
 # The longest line that can be a placeholder between paragraphs (Story continues below advertisement).
@@ -113,7 +115,12 @@ class Page:
         """
         markers = self.patterns.vocabulary.after_article_markers
         for i in range(header_end + 1, footer_start):
-            if self.lines[i].strip(_MARKER_EDGE).casefold() in markers and not is_prose(self.lines[i - 1]):
+            line = self.lines[i]
+            if (
+                len(line) <= MAX_MARKER_CHARS
+                and line.strip(_MARKER_EDGE).casefold() in markers
+                and not is_prose(self.lines[i - 1])
+            ):
                 start = i - 1
                 while start - 1 >= header_end and not is_prose(self.lines[start - 1]):
                     start -= 1

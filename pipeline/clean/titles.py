@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from pipeline.clean.boilerplate import is_prose
 from pipeline.clean.fields import MAX_METADATA_LINE_CHARS, section_like
 from pipeline.core.dates import find_dates
-from pipeline.core.line_shapes import EDGE, TRAIL, WIRE_DATELINE
+from pipeline.core.line_shapes import EDGE, TRAIL, is_wire_dateline
 from pipeline.core.nfkc import nfkc
 from pipeline.core.patterns import Patterns
 
@@ -68,7 +68,7 @@ def find_title(page: Page, header_end: int, learned: list[int], sources: Sequenc
         and title_like(lines[i], patterns, in_title_position=kind.get(i + 1) in ("metadata_line", "byline"))
         and (not _dateline_like(lines[i], patterns) or dated_headline(page, i))
         and not TRAIL.fullmatch(lines[i].strip())
-        and not WIRE_DATELINE.match(lines[i])
+        and not is_wire_dateline(lines[i])
         and not menu_row(lines[i])
     ]
     candidates = [i for i in candidates if not names_source(lines[i], sources)] or candidates
@@ -200,7 +200,7 @@ def drop_around_title(page: Page, header_end: int, learned: list[int]) -> None:
             continue
         if i > at and DASH_LINE.match(lines[i]):
             kind[i] = "subtitle"
-        elif i > at and (said(lines[i]) or WIRE_DATELINE.match(lines[i])):
+        elif i > at and (said(lines[i]) or is_wire_dateline(lines[i])):
             continue  # a pull quote, a lead or a wire dateline under the title: the article's first words
         elif TRAIL.fullmatch(lines[i].strip()):
             kind[i] = "boilerplate"  # the site's trail to the page, no kicker

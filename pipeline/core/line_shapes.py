@@ -34,6 +34,19 @@ TRAIL = re.compile(
 WIRE_DATELINE = re.compile(
     r"^[^\s/／，。！？：:]{1,16}?[\s/／]*[^\s/／，。！？：:]{0,8}?(?:\d{1,2}月)?\d{1,2}日\s*[电電讯訊](?=$|[\s（(])"
 )
+# What a wire dateline must hold: checked first, since the bounded pieces before it try many splits.
+WIRE_HINT = re.compile(r"\d日\s*[电電讯訊]")
+
+
+def is_wire_dateline(line: str) -> bool:
+    """A wire story's dateline (`WIRE_DATELINE`), on a line of its own or opening one.
+
+    >>> is_wire_dateline("新华社北京1月5日电"), is_wire_dateline("多地5日电价下调方案公布")
+    (True, False)
+    """
+    return WIRE_HINT.search(line) is not None and WIRE_DATELINE.match(line) is not None
+
+
 CODE = re.compile(r"[A-Za-z]{0,4}\d{8,}[A-Za-z]{0,4}")
 NAME = re.compile(r"^(?:[\u3400-\u9fff]{2,4}|[\u3400-\u9fff]+[·•][\u3400-\u9fff·•]+)$")
 # Between a byline's words: 記者王小明／台北報導, 文丨张三 (丨 is in no name).

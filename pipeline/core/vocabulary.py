@@ -157,7 +157,10 @@ class Vocabulary:
         >>> v.closes_document("特此公告。"), v.closes_document("此复"), v.closes_document("特此感谢各位读者的支持。")
         (True, True, False)
         """
-        return self.closings is not None and self.closings.match(_normalized(line)) is not None
+        # Every closing formula holds 此 or 敬礼: the rest of a footer is passed over without normalising it.
+        if self.closings is None or ("此" not in line and "敬礼" not in line):
+            return False
+        return self.closings.match(_normalized(line)) is not None
 
     def _article_line(self, text: str) -> bool:
         """`is_article_line` of text already `_normalized`."""
