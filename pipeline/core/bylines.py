@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from pipeline.core.line_shapes import NAME, NAME_SPLIT, role_of
+from pipeline.core.line_shapes import NAME, NAME_SPLIT, role_of, split_lazily
 
 if TYPE_CHECKING:
     from pipeline.core.vocabulary import Vocabulary
@@ -98,26 +98,15 @@ def read_byline(vocabulary: Vocabulary, text: str) -> tuple[str | None, tuple[st
 
 
 def _with_next(pattern: re.Pattern[str], text: str) -> Iterator[tuple[str, str]]:
-    """Each non-empty part of ``pattern.split(text)`` with the part after it ("" last), split lazily.
-
-    A body sentence is asked whether it is a byline: its first word already
-    says no, and splitting all of it cost more than the rest.
+    """Each non-empty part of ``pattern.split(text)`` with the part after it ("" last), split lazily (`split_lazily`).
 
     >>> list(_with_next(re.compile(r"[ ,]+"), " a, b c "))
     [('a', 'b'), ('b', 'c'), ('c', '')]
     """
-    start, current = 0, None
-    for gap in pattern.finditer(text):
-        part = text[start : gap.start()]
-        start = gap.end()
-        if part:
-            if current is not None:
-                yield current, part
-            current = part
-    part = text[start:]
-    if part:
-        if current is not None:
-            yield current, part
+    parts = filter(None, split_lazily(pattern, text))
+    current = next(parts, None)
+    for part in parts:
+        yield current, part
         current = part
     if current is not None:
         yield current, ""

@@ -241,9 +241,7 @@ def load_vocabulary(
         widgets=widgets,
         widget_patterns=tuple(patterns),
         anywhere=anywhere,
-        copyright=re.compile("|".join(f"(?:{p})" for p in copyright_patterns), re.IGNORECASE)
-        if copyright_patterns
-        else None,
+        copyright=_any_of(copyright_patterns, re.IGNORECASE),
         cut_markers=frozenset(unicodedata.normalize("NFKC", m).casefold() for m in cut_markers),
         after_article_markers=frozenset(unicodedata.normalize("NFKC", m).casefold() for m in after_article),
         publications=tuple(sorted(set(table.get("publications", {}).get("names", [])), key=len, reverse=True)),
@@ -266,9 +264,9 @@ def load_vocabulary(
     )
 
 
-def _any_of(patterns: list[str]) -> re.Pattern[str] | None:
+def _any_of(patterns: list[str], flags: int = 0) -> re.Pattern[str] | None:
     """One pattern that matches where any of ``patterns`` does."""
-    return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+    return re.compile("|".join(f"(?:{p})" for p in patterns), flags) if patterns else None
 
 
 def _article_lines(labels: list[str]) -> re.Pattern[str] | None:

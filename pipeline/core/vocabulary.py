@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Iterator
 
 from pipeline.core.bylines import read_byline, read_editors
 from pipeline.core.dates import find_dates
@@ -38,6 +37,7 @@ from pipeline.core.line_shapes import (
     ZONE,
     ZONE_HINT,
     has_colon,
+    split_lazily,
 )
 from pipeline.core.nfkc import nfkc
 
@@ -47,22 +47,6 @@ HARVESTED = ("date", "source", "author", "section", "page", "original_title", "b
 def _normalized(line: str) -> str:
     # A wide space parts pieces (栏目：要闻　版次：01); NFKC would make it a plain one.
     return nfkc(line.replace("\u3000", "  ")).strip()
-
-
-def _split_lazily(pattern: re.Pattern[str], text: str) -> Iterator[str]:
-    """``pattern.split(text)`` one part at a time (``pattern`` has no groups and never matches empty).
-
-    A body sentence is asked whether it is a byline or a row of widgets: its
-    first word already says no, and splitting all of it cost more than the rest.
-
-    >>> list(_split_lazily(re.compile(r"[ ,]+"), " a, b c ")) == re.split(r"[ ,]+", " a, b c ")
-    True
-    """
-    start = 0
-    for gap in pattern.finditer(text):
-        yield text[start : gap.start()]
-        start = gap.end()
-    yield text[start:]
 
 
 def _around_page(segment: str) -> list[str]:
@@ -145,9 +129,10 @@ class Vocabulary:
         >>> v.is_article_line("各学院、各部门："), v.is_article_line("现将有关事项通知如下："), v.is_article_line("特此通知。")
         (True, True, True)
         """
-        if has_colon(line) and self._article_line(_normalized(line)):
+        text = _normalized(line)
+        if has_colon(line) and self._article_line(text):
             return True
-        return self.document_lines is not None and self.document_lines.match(_normalized(line)) is not None
+        return self.document_lines is not None and self.document_lines.match(text) is not None
 
     def closes_document(self, line: str) -> bool:
         """A notice's closing formula (``[article_lines] closings``): the signatory and date under it are its own.
@@ -321,7 +306,7 @@ class Vocabulary:
     def _widget_words(self, folded: str) -> list[str] | None:
         """The words of ``folded`` when there are several and every one is a widget (分享 微信 微博)."""
         words = []
-        for word in filter(None, _split_lazily(WIDGET_WORDS, folded)):
+        for word in filter(None, split_lazily(WIDGET_WORDS, folded)):
             if word not in self.widgets:
                 return None
             words.append(word)
